@@ -1,0 +1,283 @@
+"""Load MNIST and Fashion-MNIST, and turn them into what a network eats.
+
+Images are held as ``uint8`` arrays of shape (N, 28, 28), exactly as
+``keras.datasets.*.load_data()`` returns them; scaling to [0, 1] float32 happens in
+:func:`preprocess` or inside the ``tf.data`` pipeline, never in a cached copy.
+
+Sources, tried in this order by ``source="auto"``:
+
+1. the Keras download (the real 60,000 / 10,000 split, cached by Keras after the first time);
+2. the bundled sample in ``cnn_core/sample_data`` (offline, and in tests);
+
+and, when asked for by passing a path or the file's bytes, a user's ``.npz`` in the Keras layout.
+TensorFlow is imported only on the Keras path and in :func:`make_tf_dataset`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import threading
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+
+IMAGE_SIZE = 28
+NUM_CLASSES = 10
+DATASET_NAMES = ("mnist", "fashion_mnist")
+DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+CLASS_NAMES = {
+    "mnist": tuple(str(d) for d in range(10)),
+    "fashion_mnist": (
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ),
+}
+SAMPLE_DIR = Path(__file__).parent / "sample_data"
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+# Where Keras downloads from, and how long we wait to learn whether it can be reached.
+DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+PROBE_SECONDS = 3.0
+# Set to 1 to never try the network (tests, air-gapped classrooms).
+OFFLINE_ENV = "CNN_EXPLORER_OFFLINE"
+
+NpzSource = Union[str, os.PathLike, bytes]
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Train and test images with their labels, and where they came from.
+
+    ``x_*`` are uint8 arrays of shape (N, 28, 28) with 0 = background; ``y_*`` are uint8 (N,)
+    labels in 0-9. ``source`` is ``"keras"``, ``"bundled"`` or ``"file"``; ``note`` says why
+    the loader fell back to the bundled sample, or is empty.
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    source: str
+    note: str = ""
+
+    @property
+    def title(self) -> str:
+        return DATASET_TITLES.get(self.name, self.name)
+
+    @property
+    def source_label(self) -> str:
+        """A short badge text, e.g. "bundled offline sample · 6,000 train / 1,000 test"."""
+        kind = {
+            "keras": "full Keras download",
+            "bundled": "bundled offline sample",
+            "file": "your .npz file",
+        }[self.source]
+        return f"{kind} · {len(self.y_train):,} train / {len(self.y_test):,} test"
+
+
+def load_dataset(name: str, source: str | NpzSource = "auto") -> Dataset:
+    """Load ``"mnist"`` or ``"fashion_mnist"``.
+
+    ``source`` is ``"auto"`` (Keras download, else the bundled sample), ``"keras"``,
+    ``"bundled"``, or a user's ``.npz`` given as a path or as the file's bytes.
+    Raises ``ValueError`` with a readable sentence for an unknown name or a bad file.
+    """
+    if name not in DATASET_NAMES:
+        raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASET_NAMES)}.")
+    if isinstance(source, (bytes, bytearray, os.PathLike)) or (
+        isinstance(source, str) and source.endswith(".npz")
+    ):
+        arrays = read_npz(source)
+        return Dataset(name, *arrays, class_names=CLASS_NAMES[name], source="file")
+    if source == "bundled":
+        return _bundled(name)
+    if source == "keras":
+        return Dataset(name, *_keras_arrays(name), class_names=CLASS_NAMES[name], source="keras")
+    if source != "auto":
+        raise ValueError(
+            f"Unknown data source {source!r}: use 'auto', 'keras', 'bundled' or a path to a .npz file."
+        )
+    reason = keras_unavailable_reason(name)
+    if reason is None:
+        try:
+            return load_dataset(name, "keras")
+        except Exception as exc:  # any download or cache failure: fall back, and say why
+            reason = f"the Keras download failed ({_first_line(exc)})"
+    return _bundled(name, note=f"Using the bundled offline sample: {reason}.")
+
+
+def keras_unavailable_reason(name: str) -> str | None:
+    """Why the Keras download cannot be used right now, or None when it can.
+
+    Decided within about ``PROBE_SECONDS``: a cached download always works; otherwise one TCP
+    connection to the download host is tried in a daemon thread, so a firewall that drops packets
+    cannot make the app hang.
+    """
+    if keras_cache_path(name).exists():
+        return None
+    if os.environ.get(OFFLINE_ENV, "") not in ("", "0"):
+        return f"{OFFLINE_ENV} is set"
+    result: list[str | None] = []
+
+    def probe() -> None:
+        try:
+            socket.create_connection(DOWNLOAD_HOST, timeout=PROBE_SECONDS).close()
+            result.append(None)
+        except OSError as exc:
+            result.append(f"no internet connection ({_first_line(exc)})")
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(PROBE_SECONDS + 0.5)
+    return result[0] if result else "no internet connection (the download host did not answer)"
+
+
+def keras_cache_path(name: str) -> Path:
+    """Where ``keras.datasets.<name>.load_data()`` keeps its download."""
+    base = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+    return base / ("mnist.npz" if name == "mnist" else "fashion-mnist")
+
+
+def _keras_arrays(name: str) -> tuple[np.ndarray, ...]:
+    import keras  # imports TensorFlow: only on this path
+
+    (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
+    return validate_arrays(
+        {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    )
+
+
+def _bundled(name: str, note: str = "") -> Dataset:
+    arrays = read_npz(SAMPLE_DIR / f"{name}_sample.npz")
+    return Dataset(name, *arrays, class_names=CLASS_NAMES[name], source="bundled", note=note)
+
+
+def read_npz(source: NpzSource) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Read and check a ``.npz`` in the Keras layout; return (x_train, y_train, x_test, y_test).
+
+    Nothing is ever unpickled. Every problem is a ``ValueError`` that says what to fix.
+    """
+    data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+    if not data.startswith(b"PK"):
+        raise ValueError(
+            "This is not a .npz file (a zip archive of numpy arrays). Save your arrays with "
+            "numpy.savez('data.npz', x_train=..., y_train=..., x_test=..., y_test=...)."
+        )
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            present = list(npz.files)
+            arrays = {k: npz[k] for k in KEYS if k in present}
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise ValueError(
+                "The file holds Python objects rather than plain number arrays; for safety they "
+                "are never unpickled. Save plain uint8 image and integer label arrays with "
+                "numpy.savez."
+            ) from None
+        raise ValueError(f"This .npz file cannot be read ({_first_line(exc)}).") from None
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
+        raise ValueError(
+            "This is not a complete .npz file: it may be truncated or damaged "
+            f"({_first_line(exc)}). Save it again with numpy.savez."
+        ) from None
+    missing = [k for k in KEYS if k not in arrays]
+    if missing:
+        raise ValueError(
+            f"The file has no {', '.join(missing)}. A dataset file needs the four arrays "
+            f"{', '.join(KEYS)}, as keras.datasets.mnist.load_data() returns them "
+            f"(it has: {', '.join(present) or 'nothing'})."
+        )
+    return validate_arrays(arrays)
+
+
+def validate_arrays(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Check shapes, dtypes, value ranges and lengths; return uint8 arrays in KEYS order."""
+    out = []
+    for split in ("train", "test"):
+        x, y = np.asarray(arrays[f"x_{split}"]), np.asarray(arrays[f"y_{split}"])
+        if x.ndim == 4 and x.shape[-1] == 1:
+            x = x[..., 0]  # (N, 28, 28, 1) is the same images with the channel axis added
+        if x.ndim != 3 or x.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+            raise ValueError(
+                f"x_{split} has shape {x.shape}; images must be 28×28 grey pictures, "
+                f"an array of shape (N, 28, 28)."
+            )
+        if len(x) == 0:
+            raise ValueError(f"x_{split} holds no images.")
+        if not np.issubdtype(x.dtype, np.integer):
+            raise ValueError(
+                f"x_{split} has dtype {x.dtype}; images must be whole numbers 0-255 (uint8), as "
+                f"Keras gives them. If yours are 0-1 floats, save (x * 255).astype('uint8')."
+            )
+        if x.min() < 0 or x.max() > 255:
+            raise ValueError(f"x_{split} has values from {x.min()} to {x.max()}; pixels must be 0-255.")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+            raise ValueError(
+                f"y_{split} has shape {y.shape} and dtype {y.dtype}; labels must be one whole "
+                f"number 0-9 per image (not one-hot)."
+            )
+        if len(y) != len(x):
+            raise ValueError(
+                f"x_{split} has {len(x):,} images but y_{split} has {len(y):,} labels; "
+                f"they must match one to one."
+            )
+        if y.min() < 0 or y.max() >= NUM_CLASSES:
+            raise ValueError(
+                f"y_{split} has labels from {y.min()} to {y.max()}; labels must be 0-9."
+            )
+        out += [x.astype(np.uint8, copy=False), y.astype(np.uint8, copy=False)]
+    return tuple(out)
+
+
+def preprocess(images: np.ndarray) -> np.ndarray:
+    """The tutorial's preprocessing: (N, 28, 28) uint8 0-255 -> (N, 28, 28, 1) float32 0-1.
+
+    MNIST is one grey channel (not RGB, as the tutorial says), so the channel axis has length 1.
+    """
+    return (np.expand_dims(images, axis=-1) / 255.0).astype(np.float32)
+
+
+def make_tf_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int = 256,
+    shuffle: bool = True,
+    seed: int | None = None,
+    repeat: bool = False,
+) -> Any:
+    """A ``tf.data`` pipeline (the tutorial's exercise 1): shuffle, batch, scale, prefetch.
+
+    Takes the uint8 (N, 28, 28) arrays as they are held and yields ``(float32 (B, 28, 28, 1)
+    in [0, 1], int64 (B,))`` batches; scaling per batch keeps just one uint8 copy in memory.
+    """
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    if shuffle:
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(batch_size)
+    ds = ds.map(_scale_batch, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _scale_batch(x: Any, y: Any) -> tuple[Any, Any]:
+    import tensorflow as tf
+
+    x = tf.cast(tf.expand_dims(x, -1), tf.float32) / 255.0
+    return x, tf.cast(y, tf.int64)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

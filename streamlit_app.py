@@ -1,0 +1,18 @@
+"""CNN Explorer: the router. Each page is one module in pages/; shared glue lives in ui/."""
+
+import streamlit as st
+
+from ui.common import draw_sidebar_status
+from ui.navigation import PAGES
+
+st.set_page_config(page_title="CNN Explorer", page_icon=":material/grid_on:", layout="wide")
+
+pages = [
+    st.Page(p.path, title=p.title, icon=p.icon, default=(i == 0)) for i, p in enumerate(PAGES)
+]
+page = st.navigation(pages)
+status = st.sidebar.container()  # filled after the page ran, so it can name the device it used
+try:
+    page.run()
+finally:
+    draw_sidebar_status(status)

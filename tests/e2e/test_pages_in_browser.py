@@ -1,0 +1,23 @@
+"""A new user opens every listed page in a real browser: no exception, and a screenshot of each."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, open_page, screenshot
+from ui.navigation import PAGES
+
+pytestmark = pytest.mark.e2e
+
+
+def url_path(info) -> str:
+    """The address st.navigation gives a page: its file name, and "" for the default page."""
+    return "" if info is PAGES[0] else Path(info.path).stem
+
+
+@pytest.mark.parametrize("info", PAGES, ids=[p.title for p in PAGES])
+def test_page_renders_without_exception(page, app_url, info):
+    open_page(page, app_url, url_path(info))
+    assert_no_exception(page)
+    assert page.locator("h1").first.is_visible()
+    assert screenshot(page, Path(info.path).stem).stat().st_size > 0

@@ -1,0 +1,69 @@
+"""Helpers every page may use: the cached dataset and device, and the sidebar status line.
+
+Datasets are held once per process as uint8 (``st.cache_resource``); pages scale at the point
+of use. Nothing here imports TensorFlow unless a page asks for something that needs it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import streamlit as st
+
+from cnn_core import datasets
+
+DATASET_KEY = "dataset_name"  # which dataset this session works on
+UPLOAD_KEY = "uploaded_dataset"  # a validated upload (a datasets.Dataset), if any
+
+
+@st.cache_resource(show_spinner="Loading the dataset (the first time can take a few seconds)…")
+def load_shared_dataset(name: str, source: str = "auto") -> datasets.Dataset:
+    """One copy per process of a built-in dataset; its uint8 arrays are shared by all sessions."""
+    return datasets.load_dataset(name, source)
+
+
+@st.cache_resource(show_spinner="Looking for a TPU or GPU…")
+def shared_accelerator() -> Any:
+    """The process's tf.distribute choice (imports TensorFlow)."""
+    from cnn_core.accelerators import detect_accelerator
+
+    return detect_accelerator()
+
+
+def current_dataset_name() -> str:
+    return st.session_state.get(DATASET_KEY, "mnist")
+
+
+def current_dataset() -> datasets.Dataset:
+    """The dataset this session chose: its upload when it has one, else the shared copy."""
+    upload = st.session_state.get(UPLOAD_KEY)
+    if upload is not None:
+        return upload
+    name = current_dataset_name()
+    data = load_shared_dataset(name)
+    st.session_state[f"_loaded_{name}"] = True  # the sidebar may now show its badge for free
+    return data
+
+
+def draw_sidebar_status(container: Any) -> None:
+    """The data source of this session and, once TensorFlow is loaded, the device."""
+    with container:
+        name = current_dataset_name()
+        upload = st.session_state.get(UPLOAD_KEY)
+        if upload is not None:
+            st.caption(f"**Data:** {upload.title} · {upload.source_label}")
+        elif _is_cached(name):
+            data = load_shared_dataset(name)
+            st.caption(f"**Data:** {data.title} · {data.source_label}")
+        else:
+            st.caption(f"**Data:** {datasets.DATASET_TITLES[name]} · not loaded yet")
+        if "tensorflow" in sys.modules:
+            st.caption(f"**Device:** {shared_accelerator().description}")
+        else:
+            st.caption("**Device:** TensorFlow not loaded on this page")
+
+
+def _is_cached(name: str) -> bool:
+    """Whether the dataset is already in memory, so showing its badge costs nothing."""
+    return bool(st.session_state.get(f"_loaded_{name}"))
