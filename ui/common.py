@@ -7,14 +7,28 @@ of use. Nothing here imports TensorFlow unless a page asks for something that ne
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
 from cnn_core import datasets
 
-DATASET_KEY = "dataset_name"  # which dataset this session works on
-UPLOAD_KEY = "uploaded_dataset"  # a validated upload (a datasets.Dataset), if any
+# Session-state keys the pages share (pages never import each other; they meet here).
+DATASET_KEY = "dataset_name"  # "mnist" or "fashion_mnist": the dataset this session works on
+UPLOAD_KEY = "uploaded_dataset"  # a validated upload (a datasets.Dataset), or absent
+MODEL_CONFIG_KEY = "model_config"  # the models.ModelConfig chosen on the model page
+MODEL_PRESET_KEY = "model_preset"  # its preset's short name, or "custom"
+TRAINED_MODEL_KEY = "trained_model"  # a TrainedModel, set by the training page when a run ends
+
+
+@dataclass
+class TrainedModel:
+    """A finished model handed from the training page to the predictions page."""
+
+    model: Any  # a compiled keras.Model
+    dataset_name: str  # which dataset it was trained on
+    label: str  # one line for the UI, e.g. "Tutorial · 10 epochs · test accuracy 0.910"
 
 
 @st.cache_resource(show_spinner="Loading the dataset (the first time can take a few seconds)…")
