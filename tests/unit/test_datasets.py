@@ -1,0 +1,182 @@
+"""Loading data: the bundled sample offline, the Keras download when it can be had, a user's .npz."""
+
+import io
+import time
+
+import numpy as np
+import pytest
+
+from cnn_core import datasets
+from cnn_core.datasets import load_dataset, preprocess, read_npz
+
+
+def npz_bytes(**arrays) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def good_arrays(n_train=20, n_test=10):
+    rng = np.random.default_rng(0)
+    return {
+        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
+
+
+class TestBundledSample:
+    @pytest.mark.parametrize("name", datasets.DATASET_NAMES)
+    def test_holds_uint8_images_in_the_keras_layout(self, name):
+        data = load_dataset(name, "bundled")
+        assert data.source == "bundled"
+        assert data.x_train.dtype == np.uint8 and data.x_train.shape[1:] == (28, 28)
+        assert data.x_test.dtype == np.uint8 and data.x_test.shape[1:] == (28, 28)
+        assert len(data.x_train) == len(data.y_train) >= 5000
+        assert len(data.x_test) == len(data.y_test) >= 1000
+
+    @pytest.mark.parametrize("name", datasets.DATASET_NAMES)
+    def test_is_class_balanced(self, name):
+        data = load_dataset(name, "bundled")
+        assert np.bincount(data.y_train, minlength=10).min() == np.bincount(data.y_train).max()
+        assert np.bincount(data.y_test, minlength=10).min() == np.bincount(data.y_test).max()
+
+    def test_fits_the_size_budget(self):
+        total = sum(p.stat().st_size for p in datasets.SAMPLE_DIR.glob("*.npz"))
+        assert total <= 8 * 1024 * 1024
+
+    def test_class_names(self):
+        assert load_dataset("mnist", "bundled").class_names == tuple("0123456789")
+        names = load_dataset("fashion_mnist", "bundled").class_names
+        assert names[0] == "T-shirt/top" and names[9] == "Ankle boot" and len(names) == 10
+
+    def test_badge_says_where_the_data_came_from(self):
+        label = load_dataset("mnist", "bundled").source_label
+        assert "bundled offline sample" in label and "6,000 train" in label
+
+
+class TestAutomaticSource:
+    def test_offline_falls_back_to_the_bundled_sample_and_says_why(self, monkeypatch, tmp_path):
+        monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # nothing cached
+        data = load_dataset("mnist")  # tests run with CNN_EXPLORER_OFFLINE=1
+        assert data.source == "bundled"
+        assert "bundled offline sample" in data.note and "CNN_EXPLORER_OFFLINE" in data.note
+
+    def test_uses_the_keras_download_when_it_can_be_reached(self, monkeypatch):
+        monkeypatch.setattr(datasets, "keras_unavailable_reason", lambda name: None)
+        arrays = good_arrays()
+        monkeypatch.setattr(datasets, "_keras_arrays", lambda name: datasets.validate_arrays(arrays))
+        data = load_dataset("fashion_mnist")
+        assert data.source == "keras" and data.note == ""
+        assert "full Keras download" in data.source_label
+
+    def test_a_failed_download_falls_back_with_the_reason(self, monkeypatch):
+        monkeypatch.setattr(datasets, "keras_unavailable_reason", lambda name: None)
+
+        def fail(name):
+            raise OSError("URL fetch failure: Name or service not known")
+
+        monkeypatch.setattr(datasets, "_keras_arrays", fail)
+        data = load_dataset("mnist")
+        assert data.source == "bundled" and "URL fetch failure" in data.note
+
+    def test_a_silent_firewall_cannot_make_it_hang(self, monkeypatch, tmp_path):
+        monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+        monkeypatch.delenv(datasets.OFFLINE_ENV)
+        monkeypatch.setattr(datasets, "PROBE_SECONDS", 0.2)
+        monkeypatch.setattr(datasets.socket, "create_connection", lambda *a, **k: time.sleep(30))
+        started = time.monotonic()
+        reason = datasets.keras_unavailable_reason("mnist")
+        assert "did not answer" in reason
+        assert time.monotonic() - started < 10  # a hang guard, not a speed measurement
+
+    def test_a_cached_download_needs_no_network(self, monkeypatch, tmp_path):
+        monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+        (tmp_path / "datasets").mkdir()
+        (tmp_path / "datasets" / "mnist.npz").write_bytes(b"")
+        assert datasets.keras_unavailable_reason("mnist") is None
+
+    def test_unknown_names_and_sources_are_refused(self):
+        with pytest.raises(ValueError, match="Unknown dataset"):
+            load_dataset("cifar10")
+        with pytest.raises(ValueError, match="Unknown data source"):
+            load_dataset("mnist", "ftp")
+
+
+class TestUserFile:
+    def test_a_good_file_loads_from_bytes_and_from_a_path(self, tmp_path):
+        raw = npz_bytes(**good_arrays())
+        from_bytes = load_dataset("mnist", raw)
+        path = tmp_path / "mine.npz"
+        path.write_bytes(raw)
+        from_path = load_dataset("mnist", path)
+        assert from_bytes.source == from_path.source == "file"
+        np.testing.assert_array_equal(from_bytes.x_train, from_path.x_train)
+        assert "your .npz file" in from_bytes.source_label
+
+    def test_a_channel_axis_and_wider_integer_types_are_accepted(self):
+        arrays = good_arrays()
+        arrays["x_train"] = arrays["x_train"][..., None].astype(np.int64)
+        arrays["y_test"] = arrays["y_test"].reshape(-1, 1).astype(np.int32)
+        x_train, y_train, x_test, y_test = read_npz(npz_bytes(**arrays))
+        assert x_train.shape == (20, 28, 28) and x_train.dtype == np.uint8
+        assert y_test.shape == (10,) and y_test.dtype == np.uint8
+
+    @pytest.mark.parametrize(
+        "change, message",
+        [
+            (lambda a: a.update(x_train=np.zeros((5, 32, 32), np.uint8)), "must be 28×28"),
+            (lambda a: a.update(x_train=a["x_train"] / 255.0), "whole numbers 0-255"),
+            (lambda a: a.update(y_train=np.full(20, 10, np.uint8)), "labels must be 0-9"),
+            (lambda a: a.update(y_test=np.zeros(3, np.uint8)), "must match one to one"),
+            (lambda a: a.update(y_train=np.zeros((20, 10), np.uint8)), "not one-hot"),
+            (lambda a: a.update(x_test=np.zeros((0, 28, 28), np.uint8), y_test=np.zeros(0, np.uint8)), "holds no images"),
+            (lambda a: a.update(x_train=np.full((20, 28, 28), 300, np.int32)), "pixels must be 0-255"),
+            (lambda a: a.pop("y_test"), "has no y_test"),
+        ],
+        ids=["shape", "float", "label-range", "lengths", "one-hot", "empty", "pixel-range", "missing"],
+    )
+    def test_a_bad_file_is_refused_with_a_readable_sentence(self, change, message):
+        arrays = good_arrays()
+        change(arrays)
+        with pytest.raises(ValueError, match=message):
+            load_dataset("mnist", npz_bytes(**arrays))
+
+    def test_pickled_objects_are_never_unpickled(self):
+        arrays = good_arrays()
+        arrays["y_train"] = np.array([{"evil": 1}] * 20, dtype=object)
+        with pytest.raises(ValueError, match="never unpickled"):
+            load_dataset("mnist", npz_bytes(**arrays))
+
+    def test_a_truncated_file_is_refused(self):
+        raw = npz_bytes(**good_arrays(200, 100))
+        with pytest.raises(ValueError, match="truncated or damaged"):
+            load_dataset("mnist", raw[: len(raw) // 2])
+
+    def test_a_file_that_is_not_an_npz_is_refused(self):
+        with pytest.raises(ValueError, match="not a .npz file"):
+            load_dataset("mnist", b"\x89PNG\r\n\x1a\n not numbers")
+
+
+class TestPreprocessing:
+    def test_adds_the_channel_axis_and_scales_to_0_1(self):
+        images = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
+        out = preprocess(images)
+        assert out.shape == (1, 2, 2, 1) and out.dtype == np.float32
+        np.testing.assert_allclose(out[0, :, :, 0], [[0, 1], [0.2, 0.4]])
+
+    def test_tf_data_pipeline_batches_and_scales_the_uint8_arrays(self):
+        data = load_dataset("mnist", "bundled")
+        ds = datasets.make_tf_dataset(data.x_test[:300], data.y_test[:300], batch_size=128, seed=1)
+        batches = list(ds.as_numpy_iterator())
+        assert [len(y) for _, y in batches] == [128, 128, 44]
+        x, y = batches[0]
+        assert x.shape == (128, 28, 28, 1) and x.dtype == np.float32
+        assert 0.0 <= x.min() and x.max() <= 1.0 and y.dtype == np.int64
+
+    def test_the_pipeline_keeps_every_image_exactly_once_per_epoch(self):
+        data = load_dataset("mnist", "bundled")
+        ds = datasets.make_tf_dataset(data.x_test[:100], data.y_test[:100], batch_size=32, seed=3)
+        labels = np.concatenate([y for _, y in ds.as_numpy_iterator()])
+        assert sorted(labels.tolist()) == sorted(data.y_test[:100].tolist())

@@ -1,0 +1,94 @@
+"""Describing a network as data: the tutorial's model, exercise 2, summaries and readable errors."""
+
+import numpy as np
+import pytest
+
+from cnn_core import models
+from cnn_core.models import ConvBlock, ModelConfig, ModelShapeError, summarize
+
+TUTORIAL_LAYERS = [
+    "input", "block1_conv1", "block1_pool", "block2_conv1", "block2_pool",
+    "flatten", "fc1", "dropout", "predictions",
+]
+
+
+class TestTheTutorialModel:
+    def test_default_config_summarises_to_235262_parameters(self):
+        rows = summarize(ModelConfig())
+        assert [r.name for r in rows] == TUTORIAL_LAYERS
+        assert models.total_params(ModelConfig()) == 235_262
+
+    def test_shape_chain_is_28_14_7(self):
+        shapes = {r.name: r.output_shape for r in summarize(ModelConfig())}
+        assert shapes["block1_conv1"] == (28, 28, 24)
+        assert shapes["block1_pool"] == (14, 14, 24)
+        assert shapes["block2_pool"] == (7, 7, 36)
+        assert shapes["flatten"] == (1764,)
+
+    def test_each_parameter_count_says_how_it_arises(self):
+        rows = {r.name: r for r in summarize(ModelConfig())}
+        assert rows["block1_conv1"].params_formula == "3×3×1×24 + 24 = 240"
+        assert rows["block2_conv1"].params == 7_812
+        assert rows["fc1"].params_formula == "1,764×128 + 128 = 225,920"
+        assert rows["block1_pool"].params == 0
+
+    def test_multiply_accumulates_per_image(self):
+        rows = {r.name: r for r in summarize(ModelConfig())}
+        assert rows["block1_conv1"].macs == 28 * 28 * 3 * 3 * 1 * 24
+        assert rows["fc1"].macs == 1764 * 128
+
+    def test_keras_builds_exactly_the_tutorials_create_model(self):
+        model = models.build_model(ModelConfig())
+        assert [layer.name for layer in model.layers] == TUTORIAL_LAYERS
+        assert model.count_params() == 235_262
+        assert model.get_layer("block2_pool").output.shape[1:] == (7, 7, 36)
+
+
+class TestExercise2:
+    def test_adds_a_block_of_48_3x3_kernels(self):
+        rows = {r.name: r for r in summarize(models.PRESETS["exercise2"])}
+        assert rows["block3_conv1"].output_shape == (7, 7, 48)
+        assert rows["block3_conv1"].params == 3 * 3 * 36 * 48 + 48
+        assert rows["block3_pool"].output_shape == (3, 3, 48)
+
+
+@pytest.mark.parametrize("preset", sorted(models.PRESETS))
+def test_every_preset_summary_agrees_with_keras(preset):
+    config = models.PRESETS[preset]
+    model = models.build_model(config)
+    rows = summarize(config)
+    assert [r.name for r in rows] == [layer.name for layer in model.layers]
+    for row in rows:
+        layer = model.get_layer(row.name)
+        assert tuple(layer.output.shape[1:]) == row.output_shape, row.name
+        assert layer.count_params() == row.params, row.name
+    assert model.count_params() == models.total_params(config)
+
+
+class TestImpossibleConfigurations:
+    def test_too_many_poolings_name_the_layer_at_fault(self):
+        config = ModelConfig(blocks=tuple(ConvBlock(filters=8) for _ in range(6)))
+        with pytest.raises(ModelShapeError) as err:
+            summarize(config)
+        assert err.value.layer == "block5_pool"
+        assert "remove a block or its pooling" in str(err.value)
+
+    def test_a_valid_kernel_that_no_longer_fits_names_its_conv(self):
+        config = ModelConfig(
+            blocks=tuple(ConvBlock(filters=8, kernel_size=5, padding="valid") for _ in range(3))
+        )
+        with pytest.raises(ModelShapeError) as err:
+            summarize(config)
+        assert err.value.layer == "block3_conv1" and "does not fit" in str(err.value)
+
+    def test_keras_is_not_reached_with_a_bad_config(self):
+        with pytest.raises(ModelShapeError):
+            models.build_model(ModelConfig(blocks=tuple(ConvBlock() for _ in range(6))))
+
+
+def test_compile_uses_keywords_so_one_training_step_runs():
+    model = models.compile_model(models.build_model(), learning_rate=1e-3)
+    x = np.zeros((8, 28, 28, 1), np.float32)
+    y = np.arange(8) % 10
+    history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert set(history.history) >= {"loss", "accuracy"}
