@@ -1,0 +1,178 @@
+"""Instructor links: a page's settings live in the URL, and a lesson can hide controls.
+
+A page declares its settings once, as :class:`Param` objects keyed by the widget keys it uses:
+
+    settings = {
+        "conv_size": url_state.Int(28, 3, 64),
+        "conv_padding": url_state.Choice("valid", ["valid", "same", "explicit"]),
+    }
+    url_state.bind(settings)
+    ... widgets created with key="conv_size" etc. and no value= ...
+    url_state.share_box(settings)
+
+:func:`bind` copies valid values from the URL into session state (before the widgets exist, so
+they start there), keeps the URL in step with the widgets on every run (at the start of a rerun
+session state already holds the widget values the user just set), remembers them when the user
+leaves the page, and tells the user when a parameter was invalid and fell back to its default. ``?hide=conv_stride,conv_dilation`` hides
+those controls (the page asks :func:`hidden`); their values still come from the URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+from urllib.parse import urlencode
+
+import streamlit as st
+
+HIDE = "hide"  # the query parameter that lists controls to hide
+_WRITTEN = "_url_state_written"  # what we last wrote to the URL, to tell our writes from a link
+_KEPT = "_url_state_kept"  # last values of every bound key, restored when the user comes back
+
+
+@dataclass(frozen=True)
+class Param:
+    """A setting that can travel in the URL; ``parse`` raises ValueError on bad text."""
+
+    default: Any
+
+    def parse(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def format(self, value: Any) -> str:
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Int(Param):
+    lo: int = -(2**31)
+    hi: int = 2**31
+
+    def parse(self, text: str) -> int:
+        value = int(text)
+        if not self.lo <= value <= self.hi:
+            raise ValueError(f"{value} is outside {self.lo}–{self.hi}")
+        return value
+
+
+@dataclass(frozen=True)
+class Float(Param):
+    lo: float = float("-inf")
+    hi: float = float("inf")
+
+    def parse(self, text: str) -> float:
+        value = float(text)
+        if not self.lo <= value <= self.hi:  # also refuses nan
+            raise ValueError(f"{value} is outside {self.lo:g}–{self.hi:g}")
+        return value
+
+    def format(self, value: Any) -> str:
+        return f"{value:g}"
+
+
+@dataclass(frozen=True)
+class Choice(Param):
+    options: Sequence[Any] = ()
+
+    def parse(self, text: str) -> Any:
+        for option in self.options:
+            if str(option) == text:
+                return option
+        raise ValueError(f"{text!r} is not one of {', '.join(map(str, self.options))}")
+
+
+@dataclass(frozen=True)
+class Bool(Param):
+    def parse(self, text: str) -> bool:
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{text!r} is not true or false")
+
+    def format(self, value: Any) -> str:
+        return "1" if value else "0"
+
+
+def bind(params: Mapping[str, Param]) -> None:
+    """Restore ``params`` from the URL (once per new link) and keep the URL in step afterwards.
+
+    Call before creating the widgets whose keys are the mapping's keys. Invalid values fall back
+    to the default with a notice on the page, never an exception.
+    """
+    url = {k: st.query_params.get(k) for k in params if k in st.query_params}
+    written = st.session_state.get(_WRITTEN, {})
+    fresh_link = any(written.get(k) != v for k, v in url.items())
+    problems = []
+    for key, param in params.items():
+        if fresh_link and key in url:
+            try:
+                st.session_state[key] = param.parse(url[key])
+                continue
+            except (ValueError, TypeError) as exc:
+                problems.append(f"`{key}={url[key]}` ({exc})")
+                st.session_state[key] = param.default
+        st.session_state.setdefault(key, st.session_state.get(_KEPT, {}).get(key, param.default))
+    if problems:
+        st.warning(
+            "Some settings in this link were not valid and were reset to their defaults: "
+            + "; ".join(problems) + ".",
+            icon=":material/link_off:",
+        )
+    _write(params)
+
+
+def _write(params: Mapping[str, Param]) -> None:
+    """Put the settings that differ from their defaults in the URL (the rest stay implicit)."""
+    values = {
+        k: p.format(st.session_state[k])
+        for k, p in params.items()
+        if st.session_state.get(k, p.default) != p.default
+    }
+    keep = {HIDE: st.query_params[HIDE]} if HIDE in st.query_params else {}
+    st.query_params.from_dict({**keep, **values})
+    st.session_state[_WRITTEN] = values
+    # Streamlit forgets a widget's value when its page is left; keep a plain copy to restore.
+    kept = st.session_state.setdefault(_KEPT, {})
+    kept.update({k: st.session_state[k] for k in params})
+
+
+def hidden(key: str) -> bool:
+    """Whether the link asks to hide the control ``key``."""
+    return key in hidden_keys()
+
+
+def hidden_keys() -> set[str]:
+    return {k.strip() for k in st.query_params.get(HIDE, "").split(",") if k.strip()}
+
+
+def share_box(params: Mapping[str, Param], labels: Mapping[str, str] | None = None) -> None:
+    """"Copy link to this view": the page's URL with its settings, and controls to hide."""
+    labels = labels or {}
+    with st.expander("Copy a link to this view", icon=":material/link:"):
+        st.caption(
+            "Instructors: share this link and the class opens the page with exactly these "
+            "settings. Tick controls to hide them, so students see only what the lesson needs."
+        )
+        hide = st.multiselect(
+            "Hide these controls",
+            options=list(params),
+            default=[k for k in params if hidden(k)],
+            format_func=lambda k: labels.get(k, k),
+            key="_url_state_hide",
+        )
+        st.code(link_for(params, hide), language=None, wrap_lines=True)
+
+
+def link_for(params: Mapping[str, Param], hide: Iterable[str] = ()) -> str:
+    """The absolute URL of this page with the current settings (and ``hide``) as parameters."""
+    query = {
+        k: p.format(st.session_state[k])
+        for k, p in params.items()
+        if st.session_state.get(k, p.default) != p.default
+    }
+    hide = list(hide)
+    if hide:
+        query[HIDE] = ",".join(hide)
+    base = (st.context.url or "").split("?")[0]
+    return base + ("?" + urlencode(query, safe=",") if query else "")
