@@ -3,16 +3,20 @@
 import streamlit as st
 
 from ui.common import draw_sidebar_status
+from ui.lesson import draw_lesson_header, draw_next_step
 from ui.navigation import PAGES
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/grid_on:", layout="wide")
 
-pages = [
-    st.Page(p.path, title=p.title, icon=p.icon, default=(i == 0)) for i, p in enumerate(PAGES)
-]
-page = st.navigation(pages)
+pages = {
+    p.path: st.Page(p.path, title=p.title, icon=p.icon, default=(i == 0)) for i, p in enumerate(PAGES)
+}
+page = st.navigation(list(pages.values()))
+path = next(path for path, p in pages.items() if p is page)
 status = st.sidebar.container()  # filled after the page ran, so it can name the device it used
+draw_lesson_header(path)
 try:
     page.run()
+    draw_next_step(path)
 finally:
     draw_sidebar_status(status)
