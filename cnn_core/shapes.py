@@ -4,24 +4,34 @@ All sizes are counts of pixels along one spatial axis (height or width; the laye
 square). The tutorial's formula O = (I - K + 2P) / S + 1 needs a floor, and TensorFlow's
 "same" padding is not a number P but a split that may put the odd extra row after the image.
 
+Every size here equals TensorFlow's own for every case TensorFlow accepts (tests/unit/
+test_shapes.py checks a sample against tf.nn.conv2d, tf.nn.pool and the Keras layers). Where
+TensorFlow or Keras refuses a case, or the output would be empty, a ``ValueError`` says why in
+a sentence a student can act on.
+
 Pure Python: this module never imports TensorFlow, so the pages that use it answer instantly.
 """
 
 from __future__ import annotations
 
-from typing import Union
+import numbers
+from dataclasses import dataclass
+from typing import Sequence, Union
 
 Padding = Union[str, int]  # "valid", "same", or zeros added on each side
 
 
 def effective_kernel_size(kernel: int, dilation: int = 1) -> int:
-    """Span of a dilated kernel in input pixels: K_eff = K + (K - 1)(D - 1)."""
+    """Span of a dilated kernel in input pixels: K_eff = K + (K - 1)(D - 1).
+
+    A 3×3 kernel with dilation 2 reads pixels 0, 2 and 4: it spans 5 pixels.
+    """
     _check_positive(kernel=kernel, dilation=dilation)
     return kernel + (kernel - 1) * (dilation - 1)
 
 
 def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
-    """Zeros TensorFlow adds (before, after) for ``padding="same"``.
+    """Zeros TensorFlow adds (before, after) for ``padding="same"``, in pixels.
 
     "same" makes O = ceil(I / S); the total padding is whatever that needs, and when it is odd
     the extra row goes after (bottom/right), e.g. I=28, K=4, S=1 -> (1, 2).
@@ -37,15 +47,12 @@ def padding_amounts(
     size: int, kernel: int, stride: int = 1, padding: Padding = "valid", dilation: int = 1
 ) -> tuple[int, int]:
     """Zeros added (before, after) for any padding: "valid" -> (0, 0), P -> (P, P)."""
-    if padding == "valid":
+    mode = _padding_mode(padding)
+    if mode == "valid":
         return 0, 0
-    if padding == "same":
+    if mode == "same":
         return same_padding(size, kernel, stride, dilation)
-    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-        raise ValueError(
-            f"Padding must be 'valid', 'same' or a whole number of zeros >= 0, not {padding!r}."
-        )
-    return padding, padding
+    return int(padding), int(padding)  # type: ignore[arg-type]  # checked by _padding_mode
 
 
 def conv_output_size(
@@ -53,15 +60,13 @@ def conv_output_size(
 ) -> int:
     """Output size of a convolution: O = floor((I + P_before + P_after - K_eff) / S) + 1.
 
-    Raises ``ValueError`` with a sentence saying why when the kernel does not fit, or when
-    Keras refuses the combination (a stride above 1 together with a dilation above 1).
+    ``size`` I, ``kernel`` K, ``stride`` S and ``dilation`` D are in pixels; ``padding`` is
+    "valid", "same" or a whole number of zeros on each side. Raises ``ValueError`` with a
+    sentence saying why when the kernel does not fit, or when Keras refuses the combination
+    (a stride above 1 together with a dilation above 1).
     """
     _check_positive(size=size, kernel=kernel, stride=stride, dilation=dilation)
-    if stride > 1 and dilation > 1:
-        raise ValueError(
-            f"Keras does not allow a stride of {stride} together with a dilation of {dilation}: "
-            "use stride 1 when dilating, or dilation 1 when striding."
-        )
+    _check_stride_dilation(stride, dilation, "Conv2D")
     before, after = padding_amounts(size, kernel, stride, padding, dilation)
     k_eff = effective_kernel_size(kernel, dilation)
     padded = size + before + after
@@ -69,10 +74,12 @@ def conv_output_size(
         what = f"{kernel}×{kernel} kernel" + (
             f" (spanning {k_eff}×{k_eff} with dilation {dilation})" if dilation > 1 else ""
         )
-        pad_text = "no padding" if before + after == 0 else f"padding {before}+{after}"
+        article = "An" if str(kernel).startswith("8") or kernel in (11, 18) else "A"
+        if before + after == 0:
+            raise ValueError(f"{article} {what} does not fit in a {size}×{size} input with no padding.")
         raise ValueError(
-            f"A {what} does not fit in a {size}×{size} input with {pad_text}: "
-            f"the padded input is only {padded} wide."
+            f"{article} {what} does not fit in a {size}×{size} input with padding "
+            f"{before} + {after}: the padded input is only {padded}×{padded}."
         )
     return (padded - k_eff) // stride + 1
 
@@ -80,12 +87,16 @@ def conv_output_size(
 def pool_output_size(
     size: int, pool: int, stride: int | None = None, padding: str = "valid"
 ) -> int:
-    """Output size of max/average pooling; ``stride`` defaults to the pool size, as in Keras."""
+    """Output size of max/average pooling; ``stride`` defaults to the pool size, as in Keras.
+
+    "valid": O = floor((I - F) / S) + 1; "same": O = ceil(I / S). Sizes in pixels.
+    """
     stride = pool if stride is None else stride
-    if padding not in ("valid", "same"):
+    mode = padding.lower() if isinstance(padding, str) else padding
+    if mode not in ("valid", "same"):
         raise ValueError(f"Pooling padding must be 'valid' or 'same', not {padding!r}.")
     _check_positive(size=size, pool=pool, stride=stride)
-    if padding == "same":
+    if mode == "same":
         return -(-size // stride)
     if pool > size:
         raise ValueError(
@@ -96,18 +107,40 @@ def pool_output_size(
 
 
 def conv_transpose_output_size(
-    size: int, kernel: int, stride: int = 1, padding: str = "valid", dilation: int = 1
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: str = "valid",
+    dilation: int = 1,
+    output_padding: int | None = None,
 ) -> int:
-    """Output size of Conv2DTranspose (no output_padding): the inverse of conv_output_size.
+    """Output size of Keras's Conv2DTranspose, in pixels.
 
-    "valid": O = (I - 1) S + K_eff; "same": O = I S.
+    Without ``output_padding``: "valid" gives O = (I - 1) S + max(K_eff, S) (a stride larger
+    than the kernel leaves gaps that still count), "same" gives O = I S. With it (it must be
+    smaller than the stride): O = (I - 1) S + K_eff + output_padding for "valid", and
+    (I - 1) S + K_eff - 2 floor(K_eff / 2) + output_padding for "same".
     """
     _check_positive(size=size, kernel=kernel, stride=stride, dilation=dilation)
-    if padding == "same":
-        return size * stride
-    if padding == "valid":
-        return (size - 1) * stride + effective_kernel_size(kernel, dilation)
-    raise ValueError(f"Transposed padding must be 'valid' or 'same', not {padding!r}.")
+    _check_stride_dilation(stride, dilation, "Conv2DTranspose")
+    mode = padding.lower() if isinstance(padding, str) else padding
+    if mode not in ("valid", "same"):
+        raise ValueError(f"Transposed padding must be 'valid' or 'same', not {padding!r}.")
+    k_eff = effective_kernel_size(kernel, dilation)
+    if output_padding is None:
+        if mode == "same":
+            return size * stride
+        return (size - 1) * stride + max(k_eff, stride)
+    if isinstance(output_padding, bool) or not isinstance(output_padding, int):
+        raise ValueError(f"The output padding must be a whole number, not {output_padding!r}.")
+    if not 0 <= output_padding < stride:
+        raise ValueError(
+            f"The output padding ({output_padding}) must be at least 0 and smaller than the "
+            f"stride ({stride})."
+        )
+    if mode == "valid":
+        return (size - 1) * stride + k_eff + output_padding
+    return (size - 1) * stride + k_eff - 2 * (k_eff // 2) + output_padding
 
 
 def uncovered_pixels(
@@ -125,7 +158,8 @@ def window_positions(
 ) -> list[list[int]]:
     """For each output index, the input indices its window reads (may be < 0 or >= size in padding).
 
-    Indices are relative to the unpadded input: -1 is the first padding zero before it.
+    Indices are relative to the unpadded input: -1 is the first padding zero before it. With
+    dilation D the K indices are D apart. A 2-D window is the product of a row and a column list.
     """
     before, _ = padding_amounts(size, kernel, stride, padding, dilation)
     out = conv_output_size(size, kernel, stride, padding, dilation)
@@ -137,17 +171,193 @@ def window_positions(
 def pool_window_positions(
     size: int, pool: int, stride: int | None = None, padding: str = "valid"
 ) -> list[list[int]]:
-    """For each pooling output index, the input indices in its window (only real pixels)."""
+    """For each pooling output index, the input indices in its window (only real pixels).
+
+    With "same" padding a window may hang over the edge; TensorFlow then pools over the real
+    pixels it covers only (padding never wins a max, and is not counted in an average).
+    """
     stride = pool if stride is None else stride
     out = pool_output_size(size, pool, stride, padding)
-    before = same_padding(size, pool, stride)[0] if padding == "same" else 0
+    before = same_padding(size, pool, stride)[0] if padding.lower() == "same" else 0
     return [
         [i for i in range(o * stride - before, o * stride - before + pool) if 0 <= i < size]
         for o in range(out)
     ]
 
 
+@dataclass(frozen=True)
+class ConvArithmetic:
+    """Every number of formula (1.1) for one convolution, for a page to show. All in pixels.
+
+    ``numerator`` is I + P_before + P_after - K_eff; O = numerator // S + 1 and ``remainder``
+    = numerator % S is the number of padded rows (and columns) at the end no window reaches.
+    """
+
+    size: int
+    kernel: int
+    stride: int
+    dilation: int
+    padding: Padding  # as asked: "valid", "same" or P
+    pad_before: int
+    pad_after: int
+    k_eff: int
+    padded: int
+    numerator: int
+    output: int
+    remainder: int
+
+    @property
+    def exact(self) -> bool:
+        """Whether S divides the numerator, so the tutorial's formula needs no floor."""
+        return self.remainder == 0
+
+    @property
+    def symmetric(self) -> bool:
+        return self.pad_before == self.pad_after
+
+    @property
+    def uncovered_real(self) -> int:
+        """How many of the never-reached rows at the end are real pixels (not padding zeros)."""
+        return max(0, self.remainder - self.pad_after)
+
+    @property
+    def uncovered_padding(self) -> int:
+        return min(self.remainder, self.pad_after)
+
+    @property
+    def same_total(self) -> int:
+        """Total zeros along one axis (before + after)."""
+        return self.pad_before + self.pad_after
+
+
+def conv_arithmetic(
+    size: int, kernel: int, stride: int = 1, padding: Padding = "valid", dilation: int = 1
+) -> ConvArithmetic:
+    """The numbers behind :func:`conv_output_size`; raises the same ``ValueError`` s."""
+    output = conv_output_size(size, kernel, stride, padding, dilation)
+    before, after = padding_amounts(size, kernel, stride, padding, dilation)
+    k_eff = effective_kernel_size(kernel, dilation)
+    padded = size + before + after
+    numerator = padded - k_eff
+    return ConvArithmetic(
+        size=size, kernel=kernel, stride=stride, dilation=dilation, padding=padding,
+        pad_before=before, pad_after=after, k_eff=k_eff, padded=padded,
+        numerator=numerator, output=output, remainder=numerator % stride,
+    )
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer of a plain CNN, enough to compute shapes: ``kind`` is "conv", "pool",
+    "flatten", "dense" or "dropout"; ``size`` is the kernel or pool size, ``units`` the
+    filters of a conv or the units of a dense layer."""
+
+    name: str
+    kind: str
+    size: int = 0
+    stride: int | None = None
+    padding: str = "valid"
+    units: int = 0
+
+
+@dataclass(frozen=True)
+class ShapeStep:
+    """A row of a shape chain: the layer, its output shape (no batch axis) and how it follows."""
+
+    name: str
+    operation: str  # e.g. "Conv2D 24 × 3×3, same"
+    how: str  # the arithmetic with the numbers in it
+    shape: tuple[int, ...]
+
+
+# The tutorial's create_model(), as layer specs (cnn_core.models.ModelConfig() builds the same).
+TUTORIAL_LAYERS: tuple[LayerSpec, ...] = (
+    LayerSpec("block1_conv1", "conv", 3, 1, "same", 24),
+    LayerSpec("block1_pool", "pool", 2),
+    LayerSpec("block2_conv1", "conv", 3, 1, "same", 36),
+    LayerSpec("block2_pool", "pool", 2, 2),
+    LayerSpec("flatten", "flatten"),
+    LayerSpec("fc1", "dense", units=128),
+    LayerSpec("dropout", "dropout"),
+    LayerSpec("predictions", "dense", units=10),
+)
+
+
+def shape_chain(
+    layers: Sequence[LayerSpec] = TUTORIAL_LAYERS, size: int = 28, channels: int = 1
+) -> list[ShapeStep]:
+    """Each layer's output shape, from the same formulas the sliders use.
+
+    Starts with the input (size × size × channels); raises ``ValueError`` naming the layer
+    whose output would be empty.
+    """
+    steps = [ShapeStep("input", "Input", "one grey channel", (size, size, channels))]
+    flat: int | None = None
+    for layer in layers:
+        try:
+            if layer.kind == "conv":
+                stride = layer.stride or 1
+                out = conv_output_size(size, layer.size, stride, layer.padding)
+                how = _conv_how(size, layer.size, stride, layer.padding, out)
+                op = f"Conv2D {layer.units} × {layer.size}×{layer.size}, {layer.padding}"
+                size, channels = out, layer.units
+                steps.append(ShapeStep(layer.name, op, how, (size, size, channels)))
+            elif layer.kind == "pool":
+                stride = layer.stride or layer.size
+                out = pool_output_size(size, layer.size, stride, layer.padding)
+                if layer.padding == "same":
+                    how = f"⌈{size} / {stride}⌉ = {out}"
+                else:
+                    how = f"⌊({size} − {layer.size}) / {stride}⌋ + 1 = {out}"
+                op = f"MaxPooling2D {layer.size}×{layer.size}, stride {stride}"
+                size = out
+                steps.append(ShapeStep(layer.name, op, how + " · no weights", (size, size, channels)))
+            elif layer.kind == "flatten":
+                flat = size * size * channels
+                how = f"{size} × {size} × {channels} = {flat:,}"
+                steps.append(ShapeStep(layer.name, "Flatten", how, (flat,)))
+            elif layer.kind == "dense":
+                if flat is None:
+                    raise ValueError("a Dense layer needs a Flatten before it here.")
+                flat = layer.units
+                steps.append(ShapeStep(layer.name, f"Dense {layer.units}", "one value per unit", (flat,)))
+            elif layer.kind == "dropout":
+                steps.append(ShapeStep(layer.name, "Dropout", "same shape (only in training)", steps[-1].shape))
+            else:
+                raise ValueError(f"unknown layer kind {layer.kind!r}.")
+        except ValueError as exc:
+            raise ValueError(f"{layer.name}: {exc}") from None
+    return steps
+
+
+def _conv_how(size: int, kernel: int, stride: int, padding: str, out: int) -> str:
+    before, after = padding_amounts(size, kernel, stride, padding)
+    pad = f"{before} + {after}"
+    return f"⌊({size} − {kernel} + {pad}) / {stride}⌋ + 1 = {out}"
+
+
+def _padding_mode(padding: Padding) -> str:
+    """ "valid", "same" or "explicit"; raises for anything else."""
+    if isinstance(padding, str) and padding.lower() in ("valid", "same"):
+        return padding.lower()
+    if isinstance(padding, bool) or not isinstance(padding, numbers.Integral) or padding < 0:
+        raise ValueError(
+            f"Padding must be 'valid', 'same' or a whole number of zeros >= 0, not {padding!r}."
+        )
+    return "explicit"
+
+
+def _check_stride_dilation(stride: int, dilation: int, layer: str) -> None:
+    # tf.nn.conv2d itself would accept it, but Keras's layers refuse, and they are what
+    # students write; so the explorer follows Keras.
+    if stride > 1 and dilation > 1:
+        raise ValueError(
+            f"Keras's {layer} does not allow a stride of {stride} together with a dilation of "
+            f"{dilation}: use stride 1 when dilating, or dilation 1 when striding."
+        )
+
+
 def _check_positive(**values: int) -> None:
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"The {name} must be a whole number of at least 1, not {value!r}.")

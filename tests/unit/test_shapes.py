@@ -1,0 +1,305 @@
+"""cnn_core.shapes: formula (1.1) done right, checked by brute force and against TensorFlow."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+
+import pytest
+
+from cnn_core import shapes
+from cnn_core.shapes import (
+    conv_arithmetic,
+    conv_output_size,
+    conv_transpose_output_size,
+    effective_kernel_size,
+    padding_amounts,
+    pool_output_size,
+    pool_window_positions,
+    same_padding,
+    shape_chain,
+    uncovered_pixels,
+    window_positions,
+)
+
+
+# --- A student reads formula (1.1) with numbers -------------------------------------------
+
+
+def test_valid_padding_shrinks_by_kernel_minus_one():
+    assert conv_output_size(28, 3) == 26
+    assert conv_output_size(7, 3) == 5
+
+
+def test_same_padding_keeps_the_size_at_stride_one_for_any_kernel():
+    for kernel in range(1, 10):
+        assert conv_output_size(28, kernel, padding="same") == 28
+
+
+def test_the_tutorials_slip_k3_with_padding_2_grows_the_image():
+    # "K=3, padding 2 keeps the size": (28 - 3 + 2*2)/1 + 1 = 30, not 28.
+    assert conv_output_size(28, 3, 1, 2) == 30
+    assert conv_output_size(28, 3, 1, (3 - 1) // 2) == 28
+
+
+def test_the_floor_drops_what_the_last_stride_cannot_reach():
+    # (8 - 3)/2 + 1 = 3.5 -> 3 windows; the 8th column is never read.
+    assert conv_output_size(8, 3, 2) == 3
+    assert uncovered_pixels(8, 3, 2) == 1
+    arithmetic = conv_arithmetic(8, 3, 2)
+    assert (arithmetic.numerator, arithmetic.remainder, arithmetic.exact) == (5, 1, False)
+
+
+def test_dilation_widens_the_kernel_without_adding_weights():
+    assert effective_kernel_size(3, 1) == 3
+    assert effective_kernel_size(3, 2) == 5
+    assert effective_kernel_size(5, 3) == 13
+    assert conv_output_size(28, 3, dilation=2) == 24
+    assert window_positions(7, 3, dilation=2)[0] == [0, 2, 4]
+
+
+def test_pooling_stride_defaults_to_the_pool_size_as_in_keras():
+    assert pool_output_size(28, 2) == 14
+    assert pool_output_size(7, 2) == 3  # the 7th row is dropped
+    assert pool_output_size(7, 2, padding="same") == 4
+    assert pool_output_size(28, 3, stride=1) == 26
+
+
+def test_the_tutorial_network_goes_from_28x28x1_to_7x7x36():
+    steps = shape_chain()
+    assert steps[0].shape == (28, 28, 1)
+    assert [s.shape for s in steps if s.name.endswith("pool")] == [(14, 14, 24), (7, 7, 36)]
+    assert steps[-1].shape == (10,)
+    assert next(s for s in steps if s.name == "flatten").shape == (7 * 7 * 36,)
+
+
+def test_the_shape_chain_agrees_with_the_model_summary():
+    from cnn_core.models import ModelConfig, summarize
+
+    by_name = {row.name: row.output_shape for row in summarize(ModelConfig())}
+    for step in shape_chain():
+        if step.name in by_name:
+            assert step.shape == by_name[step.name], step.name
+
+
+def test_a_chain_that_shrinks_to_nothing_names_the_layer():
+    layers = [shapes.LayerSpec("c1", "conv", 5, 1, "valid", 8), shapes.LayerSpec("c2", "conv", 5, 1, "valid", 8)]
+    with pytest.raises(ValueError, match="^c2: .*5×5 kernel does not fit in a 4×4"):
+        shape_chain(layers, size=8)
+
+
+# --- TensorFlow's "same" split -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "size, kernel, stride, dilation, expected",
+    [
+        (28, 3, 1, 1, (1, 1)),
+        (28, 4, 1, 1, (1, 2)),  # odd total: the extra zero goes after
+        (28, 3, 2, 1, (0, 1)),  # asymmetric even for an odd kernel when striding
+        (28, 2, 2, 1, (0, 0)),
+        (7, 3, 1, 2, (2, 2)),
+        (5, 1, 3, 1, (0, 0)),
+        (3, 7, 1, 1, (3, 3)),  # a kernel larger than the input still fits once padded
+    ],
+)
+def test_same_padding_split(size, kernel, stride, dilation, expected):
+    assert same_padding(size, kernel, stride, dilation) == expected
+
+
+def test_explicit_padding_is_the_same_on_both_sides():
+    assert padding_amounts(9, 3, 1, 2) == (2, 2)
+    assert padding_amounts(9, 3, 1, "valid") == (0, 0)
+    assert padding_amounts(9, 3, 1, "SAME") == (1, 1)
+
+
+# --- Cases that cannot work explain themselves ---------------------------------------------
+
+
+def test_a_kernel_larger_than_the_input_says_so():
+    with pytest.raises(ValueError, match=r"^A 7×7 kernel does not fit in a 5×5 input with no padding\.$"):
+        conv_output_size(5, 7)
+    with pytest.raises(ValueError, match=r"padded input is only 7×7"):
+        conv_output_size(5, 9, padding=1)
+    with pytest.raises(ValueError, match=r"spanning 9×9 with dilation 2"):
+        conv_output_size(8, 5, dilation=2)
+
+
+def test_stride_with_dilation_is_refused_as_keras_does():
+    with pytest.raises(ValueError, match="stride of 2 together with a dilation of 2"):
+        conv_output_size(28, 3, 2, "same", 2)
+    with pytest.raises(ValueError, match="Conv2DTranspose"):
+        conv_transpose_output_size(7, 3, 2, "same", 2)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: conv_output_size(0, 3),
+        lambda: conv_output_size(28, 0),
+        lambda: conv_output_size(28, 3, 0),
+        lambda: conv_output_size(28, 3, 1, -1),
+        lambda: conv_output_size(28, 3, 1, "full"),
+        lambda: conv_output_size(28, 3, 1, True),
+        lambda: conv_output_size(28, 2.5),
+        lambda: pool_output_size(28, 2, padding=1),
+        lambda: pool_output_size(3, 4),
+        lambda: conv_transpose_output_size(7, 3, 2, "valid", output_padding=2),
+        lambda: conv_transpose_output_size(7, 3, 2, "full"),
+    ],
+)
+def test_nonsense_is_a_value_error_with_a_sentence(call):
+    with pytest.raises(ValueError) as info:
+        call()
+    message = str(info.value)
+    assert message[0].isupper() and message.endswith(".")
+
+
+def test_pooling_window_too_large_suggests_a_fix():
+    with pytest.raises(ValueError, match="5×5 pooling window does not fit in a 3×3 input.*'same'"):
+        pool_output_size(3, 5, 1)
+    assert pool_output_size(3, 5, padding="same") == 1
+
+
+# --- Brute force: slide the window and count -----------------------------------------------
+
+
+def _slide(padded: int, span: int, stride: int) -> list[int]:
+    """Start of every window that fits, found by sliding one pixel at a time (no formula)."""
+    starts, position = [], 0
+    while position + span <= padded:
+        starts.append(position)
+        position += stride
+    return starts
+
+
+CONV_GRID = list(
+    itertools.product(range(1, 21), range(1, 8), range(1, 6), range(1, 4), ["valid", "same", 0, 1, 2, 3])
+)
+
+
+def test_conv_formulas_match_a_sliding_window_on_a_large_grid():
+    checked = 0
+    for size, kernel, stride, dilation, padding in CONV_GRID:
+        if stride > 1 and dilation > 1:
+            with pytest.raises(ValueError):
+                conv_output_size(size, kernel, stride, padding, dilation)
+            continue
+        span = (kernel - 1) * dilation + 1  # taps 0, D, 2D, ... (K-1)D
+        if padding == "same":
+            # TF's definition: the fewest zeros that give ceil(I / S) windows, split low-first.
+            want = math.ceil(size / stride)
+            total = next(t for t in range(0, span + stride + 1) if len(_slide(size + t, span, stride)) >= want)
+            before, after = total // 2, total - total // 2
+        elif padding == "valid":
+            before = after = 0
+        else:
+            before = after = padding
+        starts = _slide(size + before + after, span, stride)
+        case = (size, kernel, stride, dilation, padding)
+        if not starts:
+            with pytest.raises(ValueError, match="does not fit"):
+                conv_output_size(size, kernel, stride, padding, dilation)
+            continue
+        assert conv_output_size(size, kernel, stride, padding, dilation) == len(starts), case
+        assert padding_amounts(size, kernel, stride, padding, dilation) == (before, after), case
+        last_read = starts[-1] + span
+        assert uncovered_pixels(size, kernel, stride, padding, dilation) == size + before + after - last_read, case
+        expected = [[s - before + k * dilation for k in range(kernel)] for s in starts]
+        assert window_positions(size, kernel, stride, padding, dilation) == expected, case
+        arithmetic = conv_arithmetic(size, kernel, stride, padding, dilation)
+        assert arithmetic.uncovered_real + arithmetic.uncovered_padding == arithmetic.remainder
+        checked += 1
+    assert checked > 5000
+
+
+def test_pool_formulas_match_a_sliding_window_on_a_large_grid():
+    for size, pool, stride, padding in itertools.product(range(1, 25), range(1, 7), range(1, 7), ["valid", "same"]):
+        if padding == "valid":
+            starts, before = _slide(size, pool, stride), 0
+        else:
+            want = math.ceil(size / stride)
+            total = max((want - 1) * stride + pool - size, 0)
+            before = total // 2
+            starts = [s for s in _slide(size + total, pool, stride)][:want]
+            assert len(starts) == want
+        case = (size, pool, stride, padding)
+        if not starts:
+            with pytest.raises(ValueError):
+                pool_output_size(size, pool, stride, padding)
+            continue
+        assert pool_output_size(size, pool, stride, padding) == len(starts), case
+        windows = pool_window_positions(size, pool, stride, padding)
+        expected = [[i for i in range(s - before, s - before + pool) if 0 <= i < size] for s in starts]
+        assert windows == expected, case
+        assert all(windows), f"every window holds a real pixel: {case}"
+
+
+def test_transposed_convolution_undoes_the_size_change():
+    for size, kernel, stride, padding in itertools.product(range(1, 12), range(1, 6), range(1, 4), ["valid", "same"]):
+        up = conv_transpose_output_size(size, kernel, stride, padding)
+        # The forward convolution of the transposed output has the original size.
+        assert conv_output_size(up, kernel, stride, padding) == size, (size, kernel, stride, padding)
+
+
+# --- A sample checked against TensorFlow itself --------------------------------------------
+
+
+def _tf_cases(count: int, seed: int = 3):
+    rng = random.Random(seed)
+    cases = []
+    while len(cases) < count:
+        size, kernel = rng.randint(1, 16), rng.randint(1, 7)
+        stride, dilation = rng.choice([(1, 1), (1, 2), (1, 3), (2, 1), (3, 1), (4, 1)])
+        padding = rng.choice(["valid", "same", rng.randint(0, 3)])
+        cases.append((size, kernel, stride, padding, dilation))
+    return cases
+
+
+def test_conv_sizes_equal_tensorflows_own():
+    tf = pytest.importorskip("tensorflow")
+    accepted = refused = 0
+    for size, kernel, stride, padding, dilation in _tf_cases(50):
+        tf_padding = (
+            padding.upper() if isinstance(padding, str) else [[0, 0], [padding, padding], [padding, padding], [0, 0]]
+        )
+        x, w = tf.zeros((1, size, size, 1)), tf.zeros((kernel, kernel, 1, 1))
+        try:
+            tf_out = tf.nn.conv2d(x, w, stride, tf_padding, dilations=dilation).shape[1]
+        except Exception:  # TF refuses: the kernel does not fit
+            tf_out = None
+        if tf_out is None or tf_out == 0:
+            with pytest.raises(ValueError):
+                conv_output_size(size, kernel, stride, padding, dilation)
+            refused += 1
+        else:
+            assert conv_output_size(size, kernel, stride, padding, dilation) == tf_out
+            accepted += 1
+    assert accepted > 25 and refused > 0
+
+
+def test_keras_layers_agree_on_conv_pool_and_transposed_sizes():
+    keras = pytest.importorskip("keras")
+    rng = random.Random(11)
+    for _ in range(40):
+        size, kernel, stride = rng.randint(4, 16), rng.randint(1, 4), rng.randint(1, 3)
+        padding = rng.choice(["valid", "same"])
+        dilation = 1 if stride > 1 else rng.randint(1, 2)
+        shape = (1, size, size, 1)
+        if effective_kernel_size(kernel, dilation) <= size:
+            conv = keras.layers.Conv2D(1, kernel, strides=stride, padding=padding, dilation_rate=dilation)
+            assert conv.compute_output_shape(shape)[1] == conv_output_size(size, kernel, stride, padding, dilation)
+        if kernel <= size or padding == "same":
+            pool = keras.layers.MaxPooling2D(kernel, strides=stride, padding=padding)
+            assert pool.compute_output_shape(shape)[1] == pool_output_size(size, kernel, stride, padding)
+        transposed = keras.layers.Conv2DTranspose(1, kernel, strides=stride, padding=padding, dilation_rate=dilation)
+        assert transposed.compute_output_shape(shape)[1] == conv_transpose_output_size(size, kernel, stride, padding, dilation)
+        if stride > 1:
+            op = rng.randrange(stride)
+            transposed = keras.layers.Conv2DTranspose(1, kernel, strides=stride, padding=padding, output_padding=op)
+            assert transposed.compute_output_shape(shape)[1] == conv_transpose_output_size(
+                size, kernel, stride, padding, output_padding=op
+            )
+    with pytest.raises(ValueError):
+        keras.layers.Conv2D(1, 3, strides=2, dilation_rate=2)
