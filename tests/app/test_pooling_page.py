@@ -1,0 +1,114 @@
+"""The Pooling page: a student pools a grid of numbers and a real image, and reads what it keeps."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+PAGE = "pages/pooling.py"
+
+
+@pytest.fixture
+def page(open_page):
+    at = open_page(PAGE)
+    assert not at.exception
+    return at
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def text(at) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "warning", "error", "info") for e in getattr(at, kind)]
+    return "\n".join(parts + [latex.value for latex in at.latex])
+
+
+def pooled_numbers(at) -> list[str]:
+    """The labels of the pooled grid, in reading order, as the chart draws them."""
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["hconcat"][1]["title"].endswith("pooled " + metrics(at)["Output"])
+    return [str(v) for v in _dataset(at, "pool_output")["label"]]
+
+
+def _dataset(at, name: str):
+    import pyarrow as pa
+
+    element = at.get("vega_lite_chart")[0].proto
+    data = next(d for d in element.datasets if d.name == name)
+    return pa.ipc.open_stream(data.data.data).read_all().to_pandas()
+
+
+# --- Opening the page ---------------------------------------------------------------------------
+
+
+def test_the_page_opens_on_2x2_max_pooling_of_a_6x6_grid_with_no_weights(page):
+    assert page.title[0].value.startswith("Pooling")
+    assert metrics(page) == {"Output": "3×3", "Parameters": "0", "Values": "36 → 9"}
+    assert r"\left\lfloor \dfrac{6 - 2}{2} \right\rfloor + 1" in text(page)
+    assert "layers.MaxPooling2D((2, 2))" == page.code[0].value
+
+
+def test_each_window_shows_its_numbers_and_what_it_keeps(page):
+    grid = _dataset(page, "pool_input")
+    first = sorted(float(v) for v in grid[(grid["row"] < 2) & (grid["column"] < 2)]["value"])
+    assert f"= **{first[-1]:g}**" in text(page)  # max of window 0
+    assert pooled_numbers(page)[0] == f"{first[-1]:.0f}"
+    page.radio(key="pool_mode").set_value("average").run()
+    assert f"= **{sum(first) / 4:.2f}**" in text(page)
+    assert "layers.AveragePooling2D((2, 2))" == page.code[0].value
+
+
+# --- Changing pool size, stride and padding --------------------------------------------------------
+
+
+def test_stride_defaults_to_the_pool_size_as_in_keras(page):
+    page.slider(key="pool_size").set_value(3).run()
+    assert metrics(page)["Output"] == "2×2"
+    page.checkbox(key="pool_keras_stride").uncheck().run()
+    page.slider(key="pool_stride").set_value(1).run()
+    assert metrics(page)["Output"] == "4×4"
+    assert "overlap" in text(page)
+    assert "strides=(1, 1)" in page.code[0].value
+
+
+def test_an_odd_grid_drops_its_last_row_with_valid_and_keeps_it_with_same(page):
+    page.slider(key="pool_grid").set_value(7).run()
+    assert metrics(page)["Output"] == "3×3"
+    assert "drops the last 1 row" in text(page)
+    page.radio(key="pool_padding").set_value("same").run()
+    assert metrics(page)["Output"] == "4×4"
+    assert r"\left\lceil \dfrac{7}{2} \right\rceil" in text(page)
+    assert "never wins a max" in text(page)
+
+
+def test_a_window_at_the_padded_edge_pools_only_real_numbers(page):
+    page.slider(key="pool_grid").set_value(5).run()
+    page.radio(key="pool_padding").set_value("same").run()
+    page.slider(key="pool_window").set_value(2).run()  # top-right window hangs over the edge
+    assert "only 2 real numbers" in text(page)
+
+
+def test_a_pool_larger_than_the_grid_explains_itself(page):
+    page.slider(key="pool_grid").set_value(3).run()
+    page.slider(key="pool_size").set_value(4).run()
+    assert not page.exception
+    assert "4×4 pooling window does not fit in a 3×3 input" in page.error[0].value
+
+
+# --- The real image -----------------------------------------------------------------------------
+
+
+def test_a_real_digit_shrinks_4x_with_2x2_pooling(page):
+    assert "Shape (28, 28, 1) → (14, 14, 1)" in text(page) and "4× fewer" in text(page)
+    page.slider(key="pool_size").set_value(3).run()
+    assert "(28, 28, 1) → (9, 9, 1)" in text(page)
+
+
+def test_the_grid_can_be_a_shrunken_digit(page):
+    page.radio(key="pool_source").set_value("digit").run()
+    grid = _dataset(page, "pool_input")
+    assert grid["value"].max() > 9, "pixel values 0-255, not 0-9"
+    page.radio(key="pool_dataset").set_value("fashion_mnist").run()
+    assert not page.exception
