@@ -26,4 +26,6 @@ def find(path: str) -> PageInfo | None:
 
 PAGES: list[PageInfo] = [
     PageInfo("pages/home.py", "Home", ":material/home:", "What the explorer teaches and where to start."),
+    PageInfo("pages/convolution.py", "Convolution", ":material/grid_on:", "Slide a kernel over an image and see why its output is the size formula (1.1) says, floor included.", "1.1.1", "Set K = 3 and padding 2 as the tutorial says, watch the output grow to 30, then find the P that keeps 28."),
+    PageInfo("pages/pooling.py", "Pooling", ":material/filter_center_focus:", "Shrink a feature map with max or average pooling and see which numbers survive.", "1.1.2", "Make the stride smaller than the pool so the windows overlap, and find a pixel that wins twice."),
 ]
