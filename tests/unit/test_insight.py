@@ -1,0 +1,167 @@
+"""Looking inside a network: its feature maps, its first filters, and where it looked.
+
+The heat maps are checked on a hand-built network whose answer is known: filter 0 fires on ink
+and feeds class 0 only, filter 1 fires on background and feeds class 1 only. Grad-CAM for class
+0 must then light up the ink and nothing else; for class 1, the background.
+"""
+
+import numpy as np
+import pytest
+
+from cnn_core import datasets, evaluation, insight, models, plots
+
+
+@pytest.fixture(scope="module")
+def tutorial():
+    return models.build_model()
+
+
+@pytest.fixture(scope="module")
+def digit() -> np.ndarray:
+    return datasets.load_dataset("mnist", "bundled").x_test[0]
+
+
+@pytest.fixture(scope="module")
+def ink_vs_background():
+    """Conv(2, 1×1): relu(x) and relu(1 - x) -> global average -> Dense(10, softmax) where class
+    0 reads only the ink map and class 1 only the background map (weights 10, others 0)."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(28, 28, 1))
+    conv = layers.Conv2D(2, 1, activation="relu", name="ink_or_paper")
+    maps = conv(inputs)
+    pooled = layers.GlobalAveragePooling2D()(maps)
+    dense = layers.Dense(10, activation="softmax", name="predictions")
+    model = keras.Model(inputs, dense(pooled))
+    conv.set_weights([np.array([1.0, -1.0], np.float32).reshape(1, 1, 1, 2), np.array([0.0, 1.0], np.float32)])
+    kernel = np.zeros((2, 10), np.float32)
+    kernel[0, 0], kernel[1, 1] = 10.0, 10.0
+    dense.set_weights([kernel, np.zeros(10, np.float32)])
+    return model
+
+
+class TestFeatureMaps:
+    def test_every_conv_layer_of_the_tutorial_network_gives_one_map_per_filter(self, tutorial, digit):
+        maps = insight.feature_maps(tutorial, digit)
+        assert [(name, m.shape) for name, m in maps] == [
+            ("block1_conv1", (28, 28, 24)),
+            ("block2_conv1", (14, 14, 36)),
+        ]
+        assert all(m.dtype == np.float32 and m.min() >= 0 for _, m in maps)  # after ReLU
+
+    def test_batch_normalised_blocks_show_all_four_convolutions(self, digit):
+        model = models.build_model(models.PRESETS["strong"])
+        names = [name for name, _ in insight.feature_maps(model, digit)]
+        assert names == ["block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2"]
+
+    def test_the_first_map_is_the_convolution_of_the_image_with_the_first_filter(self, tutorial, digit):
+        name, maps = insight.feature_maps(tutorial, digit)[0]
+        layer = tutorial.get_layer(name)
+        kernel, bias = (np.asarray(w) for w in layer.get_weights())
+        x = np.pad(digit / 255.0, 1)  # 'same' padding for 3×3
+        r, c = 10, 12
+        expected = max(0.0, float((x[r : r + 3, c : c + 3] * kernel[:, :, 0, 5]).sum() + bias[5]))
+        assert maps[r, c, 5] == pytest.approx(expected, abs=1e-5)
+
+    def test_layer_descriptions_match_the_model_summary(self, tutorial):
+        infos = insight.describe_conv_layers(tutorial)
+        rows = {row.name: row for row in models.summarize(models.ModelConfig())}
+        for info in infos:
+            assert info.params == rows[info.name].params
+            assert info.output_shape == rows[info.name].output_shape
+        assert infos[0].kernel_size == (3, 3) and infos[0].padding == "same"
+
+    def test_sequential_models_work_too(self, digit):
+        import keras
+        from keras import layers
+
+        model = keras.Sequential(
+            [keras.Input((28, 28, 1)), layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(10, activation="softmax")]
+        )
+        assert insight.feature_maps(model, digit)[0][1].shape == (26, 26, 4)
+        assert insight.grad_cam(model, digit).heat.shape == (28, 28)
+
+    def test_a_model_without_convolutions_is_refused(self, digit):
+        import keras
+        from keras import layers
+
+        inputs = keras.Input((28, 28, 1))
+        model = keras.Model(inputs, layers.Dense(10)(layers.Flatten()(inputs)))
+        with pytest.raises(ValueError, match="no Conv2D"):
+            insight.feature_maps(model, digit)
+        with pytest.raises(ValueError, match="no Conv2D"):
+            insight.first_layer_filters(model)
+
+
+class TestFilters:
+    def test_the_first_layer_filters_are_its_kernels(self, tutorial):
+        kernels = insight.first_layer_filters(tutorial)
+        assert kernels.shape == (3, 3, 24)
+        np.testing.assert_array_equal(kernels, np.asarray(tutorial.get_layer("block1_conv1").kernel)[:, :, 0, :])
+
+
+class TestWhereItLooked:
+    def test_grad_cam_lights_the_ink_for_the_class_that_reads_ink(self, ink_vs_background, digit):
+        heat = insight.grad_cam(ink_vs_background, digit, class_index=0)
+        ink = digit > 0
+        assert heat.heat.shape == (28, 28) and heat.coarse.shape == (28, 28)
+        assert heat.heat[~ink].max() < 0.05  # nothing where there is no ink
+        np.testing.assert_allclose(heat.heat, digit / digit.max(), atol=0.02)  # ∝ the ink map
+
+    def test_grad_cam_lights_the_background_for_the_class_that_reads_paper(self, ink_vs_background, digit):
+        heat = insight.grad_cam(ink_vs_background, digit, class_index=1)
+        assert heat.heat[digit == 0].min() > 0.95
+        assert heat.heat[digit == 255].max() < 0.05
+
+    def test_saliency_is_nonzero_exactly_on_the_pixels_the_score_reads(self, ink_vs_background, digit):
+        heat = insight.saliency(ink_vs_background, digit, class_index=0)
+        assert heat.method == "saliency" and heat.layer == "input"
+        assert heat.heat[digit > 0].min() > 0.5
+        assert heat.heat[digit == 0].max() == 0.0  # ReLU passes no gradient where x = 0
+
+    def test_the_explained_score_is_the_logit_not_the_saturated_probability(self, ink_vs_background, digit):
+        # The network is ~100% sure of class 0 or 1; a probability's gradient would vanish,
+        # the logit's does not (the heat map is not all zeros).
+        probs = evaluation.predict_image(ink_vs_background, digit)
+        assert probs.max() > 0.99
+        heat = insight.grad_cam(ink_vs_background, digit)
+        assert heat.class_index == int(np.argmax(probs)) and heat.heat.max() == pytest.approx(1.0)
+
+    def test_the_logit_probe_reproduces_the_model_after_softmax(self, tutorial, digit):
+        probe = insight._probe(tutorial, "scores")
+        logits = np.asarray(probe(datasets.preprocess(digit[None]), training=False))
+        np.testing.assert_allclose(
+            evaluation.softmax(logits)[0], evaluation.predict_image(tutorial, digit), rtol=1e-4, atol=1e-6
+        )
+
+    def test_grad_cam_defaults_to_the_last_conv_layer_and_any_layer_can_be_asked(self, tutorial, digit):
+        assert insight.grad_cam(tutorial, digit).coarse.shape == (14, 14)
+        first = insight.grad_cam(tutorial, digit, layer_name="block1_conv1")
+        assert first.layer == "block1_conv1" and first.coarse.shape == (28, 28)
+        assert 0.0 <= first.heat.min() and first.heat.max() <= 1.0
+        with pytest.raises(ValueError, match="No conv layer named"):
+            insight.grad_cam(tutorial, digit, layer_name="fc1")
+
+    def test_images_must_be_28_by_28(self, tutorial):
+        with pytest.raises(ValueError, match="28×28"):
+            insight.saliency(tutorial, np.zeros((32, 32), np.uint8))
+
+
+class TestFigures:
+    """Every picture the Look inside tab shows comes from a function a test can call."""
+
+    def test_the_figures_render(self, tutorial, digit):
+        maps = insight.feature_maps(tutorial, digit)
+        for fig in (
+            plots.feature_maps_figure(maps[1][1], "block2_conv1"),
+            plots.filters_figure(insight.first_layer_filters(tutorial)),
+            plots.heatmap_figure(digit, insight.grad_cam(tutorial, digit).heat, "Grad-CAM"),
+            plots.digit_figure(digit, evaluation.predict_image(tutorial, digit), [str(d) for d in range(10)], 7),
+        ):
+            assert plots.figure_png(fig).startswith(b"\x89PNG")
+
+    def test_feature_maps_are_capped_and_tiled(self):
+        fig = plots.feature_maps_figure(np.random.default_rng(0).random((14, 14, 64)), "x", max_maps=48, columns=12)
+        image = fig.axes[0].images[0].get_array()
+        assert image.shape[:2] == (4 * 14 + 3 * 2, 12 * 14 + 11 * 2)  # 48 maps: 4 rows of 12, 2 px gaps
