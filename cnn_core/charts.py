@@ -1,0 +1,174 @@
+"""Charts of a training run: live Altair curves and the tutorial's learning-curve figure.
+
+Functions here return chart objects (Altair charts, matplotlib Figures) and never show them, so
+tests can call them and any front end can draw them. Per-batch histories grow to thousands of
+points (235 batches per epoch on 60,000 images at batch 256), and the browser pays for every
+point on every refresh: :func:`downsample` keeps at most a few hundred bucket means.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+MAX_POINTS = 400  # per series, after down-sampling
+METRICS = {"loss": "Loss (cross-entropy)", "accuracy": "Accuracy"}
+
+
+def downsample(values: Sequence[float], max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Bucket means of ``values``: (positions, means), at most ``max_points`` of each.
+
+    Positions are the mean 1-based index of each bucket's items, so a curve drawn from them lies
+    where the full curve lies; with no more than ``max_points`` values they are returned as is.
+    Non-finite values (a diverged run) are dropped first.
+    """
+    y = np.asarray(values, dtype=float)
+    x = np.arange(1, len(y) + 1, dtype=float)
+    keep = np.isfinite(y)
+    x, y = x[keep], y[keep]
+    if max_points < 1:
+        raise ValueError(f"max_points must be at least 1, not {max_points}.")
+    if len(y) <= max_points:
+        return x, y
+    edges = np.linspace(0, len(y), max_points + 1).astype(int)
+    sums_x, sums_y = np.add.reduceat(x, edges[:-1]), np.add.reduceat(y, edges[:-1])
+    counts = np.diff(edges)
+    return sums_x / counts, sums_y / counts
+
+
+def smooth(values: Sequence[float], span: int = 20) -> np.ndarray:
+    """Exponential moving average over about ``span`` values (what TensorBoard's slider does),
+    so the trend shows through the batch-to-batch noise."""
+    y = np.asarray(values, dtype=float)
+    out = np.empty_like(y)
+    alpha = 2.0 / (span + 1.0)
+    acc = None
+    for i, v in enumerate(y):
+        if not np.isfinite(v):
+            out[i] = v
+            continue
+        acc = v if acc is None else acc + alpha * (v - acc)
+        out[i] = acc
+    return out
+
+
+def batch_curve_chart(
+    values: Sequence[float],
+    steps_per_epoch: int,
+    metric: str = "loss",
+    total_epochs: int | None = None,
+    max_points: int = MAX_POINTS,
+) -> Any:
+    """Per-batch ``metric`` ("loss" or "accuracy") against epochs: each batch (faint) and its
+    moving average (solid). The x axis spans ``total_epochs`` so the curve grows across it."""
+    import altair as alt
+    import pandas as pd
+
+    _check_metric(metric)
+    raw_x, raw_y = downsample(values, max_points)
+    smooth_x, smooth_y = downsample(smooth(values, span=max(steps_per_epoch // 4, 5)), max_points)
+    per_epoch = max(steps_per_epoch, 1)
+    frame = pd.concat([
+        pd.DataFrame({"epoch": raw_x / per_epoch, "value": raw_y, "series": "each batch"}),
+        pd.DataFrame({"epoch": smooth_x / per_epoch, "value": smooth_y, "series": "moving average"}),
+    ], ignore_index=True)
+    end = max(float(total_epochs or 0), float(frame["epoch"].max()) if len(frame) else 1.0, 1e-9)
+    colour = "#1f77b4" if metric == "loss" else "#2ca02c"
+    return (
+        alt.Chart(frame)
+        .mark_line()
+        .encode(
+            x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domain=[0, end], nice=False)),
+            y=_y(metric),
+            detail="series:N",
+            opacity=alt.Opacity("series:N", scale=alt.Scale(domain=["each batch", "moving average"], range=[0.3, 1.0]),
+                                legend=alt.Legend(title=None, orient="top")),
+            color=alt.value(colour),
+            tooltip=[alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("value:Q", title=metric, format=".3f"), "series:N"],
+        )
+        .properties(title=f"{METRICS[metric]} per batch", height=260)
+    )
+
+
+def epoch_curve_chart(history: Sequence[Any], metric: str = "loss", total_epochs: int | None = None) -> Any:
+    """Per-epoch ``metric`` on the training images and on the held-out validation images.
+
+    ``history`` holds :class:`cnn_core.training.EpochRecord`-like objects. A validation curve
+    that turns up while the training curve keeps falling is over-fitting.
+    """
+    import altair as alt
+    import pandas as pd
+
+    _check_metric(metric)
+    rows = []
+    for r in history:
+        rows.append({"epoch": r.epoch, "value": getattr(r, metric), "split": "training"})
+        val = getattr(r, f"val_{metric}")
+        if val is not None:
+            rows.append({"epoch": r.epoch, "value": val, "split": "validation"})
+    frame = pd.DataFrame(rows, columns=["epoch", "value", "split"])
+    end = max(int(total_epochs or 0), int(frame["epoch"].max()) if len(frame) else 1, 1)
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domain=[0, end], nice=False),
+                    axis=alt.Axis(tickMinStep=1, format="d")),
+            y=_y(metric),
+            color=alt.Color("split:N", title=None, scale=alt.Scale(domain=["training", "validation"],
+                            range=["#333333", "#d62728"]), legend=alt.Legend(orient="top")),
+            strokeDash=alt.StrokeDash("split:N", legend=None, scale=alt.Scale(
+                domain=["training", "validation"], range=[[1, 0], [5, 3]])),
+            tooltip=["epoch:Q", "split:N", alt.Tooltip("value:Q", title=metric, format=".4f")],
+        )
+        .properties(title=f"{METRICS[metric]} per epoch", height=260)
+    )
+
+
+def learning_curve_figure(history: Sequence[Any]) -> Any:
+    """The tutorial's learning curve (cell [11]): accuracy [%] (black) and loss (red) per epoch
+    on twin y axes, with the validation curves dashed when there are any.
+
+    Returns a matplotlib Figure of 10 × 4.5 inches; the caller closes it after drawing.
+    """
+    # A bare Figure (not pyplot's): no global figure list to leak into, safe off the main thread.
+    from matplotlib.figure import Figure
+
+    if not history:
+        raise ValueError("There is no finished epoch to plot yet.")
+    epochs = np.array([r.epoch for r in history])
+    accuracy = np.array([r.accuracy for r in history], dtype=float)
+    loss = np.array([r.loss for r in history], dtype=float)
+    fig = Figure(figsize=(10, 4.5))
+    ax = fig.add_subplot(111)  # the tutorial's add_subplot('111') needs an int in matplotlib 3
+    ax_twin = ax.twinx()
+    lines = ax.plot(epochs, accuracy * 100, color="k", marker="o", label="training accuracy")
+    lines += ax_twin.plot(epochs, loss, color="r", marker="o", label="training loss")
+    if all(r.val_accuracy is not None for r in history):
+        lines += ax.plot(epochs, np.array([r.val_accuracy for r in history]) * 100, color="k",
+                         linestyle="--", label="validation accuracy")
+        lines += ax_twin.plot(epochs, np.array([r.val_loss for r in history]), color="r",
+                              linestyle="--", label="validation loss")
+    ax.set_xlabel("Epochs [-]")
+    ax.set_ylabel("Accuracy [%]")
+    ax_twin.set_ylabel("Loss [-]", color="r")
+    ax_twin.tick_params(axis="y", colors="r")
+    ax.set_xticks(epochs if len(epochs) <= 20 else np.linspace(epochs[0], epochs[-1], 11).round())
+    ax.grid(alpha=0.3)
+    ax.legend(lines, [line.get_label() for line in lines], loc="center right", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def _y(metric: str) -> Any:
+    import altair as alt
+
+    if metric == "accuracy":
+        return alt.Y("value:Q", title="Accuracy", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%"))
+    return alt.Y("value:Q", title="Loss", scale=alt.Scale(zero=True))
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise ValueError(f"metric must be 'loss' or 'accuracy', not {metric!r}.")

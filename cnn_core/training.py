@@ -1,0 +1,986 @@
+"""Train a network in a background thread while a page (or a terminal) watches it.
+
+Streamlit reruns a page script on every click, so a training loop inside the script would die on
+the first click. A :class:`Trainer` therefore runs in a plain thread that never calls Streamlit;
+the page reads its progress through :meth:`Trainer.snapshot`, an immutable copy taken under a
+lock, and steers it with :meth:`~Trainer.pause`, :meth:`~Trainer.resume`, :meth:`~Trainer.stop`
+and :meth:`~Trainer.set_learning_rate`, which only set flags the thread reads between batches.
+
+Two loops report the same metrics (sample-weighted means of sparse categorical cross-entropy
+and accuracy, per batch and per epoch, validation and test through ``model.evaluate``):
+
+* ``"fit"``: Keras ``model.fit`` with a callback (the tutorial's way);
+* ``"custom"``: a ``tf.GradientTape`` step compiled with ``tf.function`` and run under the
+  ``tf.distribute`` strategy (the tutorial's exercise 3).
+
+A run with a folder checkpoints every N epochs (exercise 4) as a ``.keras`` file holding the
+weights and the optimizer's state, beside the history up to that epoch, so that after the server
+is killed :meth:`Trainer.from_checkpoint` resumes with nothing before the checkpoint lost; the
+finished model is saved as ``model.keras`` (exercise 5).
+
+TensorFlow and Keras are imported inside the thread, never when this module is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Union
+
+import numpy as np
+
+from .datasets import Dataset, make_tf_dataset
+from .models import PRESET_TITLES, PRESETS, ConvBlock, ModelConfig, build_model, compile_model
+
+LOOPS = ("fit", "custom")
+LOOP_TITLES = {"fit": "Keras fit", "custom": "custom GradientTape loop"}
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+OPTIMIZER_TITLES = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
+SCHEDULES = ("constant", "cosine")
+
+# Statuses a run goes through. "preparing" covers importing TensorFlow and building the model;
+# "evaluating" the final pass over the test set after the last (or a stopped) epoch.
+ACTIVE_STATUSES = ("preparing", "running", "paused", "evaluating")
+DONE_STATUSES = ("finished", "stopped", "failed")
+
+# A healthy classifier's loss starts near ln(10) ≈ 2.3 and falls. Keras clips probabilities at
+# 1e-7, so a diverged network that is confidently wrong averages about -ln(1e-7) ≈ 16; a mean
+# above 3 × ln(classes) over the last few batches means the weights blew up, even without a NaN.
+EXPLODED_FACTOR = 3.0
+EXPLODED_WINDOW = 10
+
+RUN_FILE = "run.json"
+FINAL_MODEL = "model.keras"
+CHECKPOINT_DIR = "checkpoints"
+KEEP_CHECKPOINTS = 3  # older checkpoints are deleted: resuming needs only the last one
+RUNS_DIR_ENV = "CNN_EXPLORER_RUNS_DIR"
+
+AcceleratorSource = Union[Any, Callable[[], Any], None]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How to train: the tutorial's values are the defaults.
+
+    ``learning_rate`` is the optimizer's step size η (for ``schedule="cosine"`` its value at the
+    start, decaying to 0 over the run); ``checkpoint_every`` is in epochs (0: never);
+    ``validation_fraction`` of the training images is held out to measure over-fitting (0: none).
+    """
+
+    epochs: int = 10
+    batch_size: int = 256
+    learning_rate: float = 1e-2
+    optimizer: str = "adam"
+    loop: str = "fit"
+    checkpoint_every: int = 10
+    validation_fraction: float = 0.1
+    schedule: str = "constant"
+    seed: int = 0
+
+    def check(self) -> "TrainingConfig":
+        """Return self, or raise ``ValueError`` with a sentence saying what to change."""
+        def whole(value: Any, name: str, low: int) -> None:
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"The {name} must be a whole number of at least {low}, not {value!r}.")
+
+        whole(self.epochs, "number of epochs", 1)
+        whole(self.batch_size, "batch size", 1)
+        whole(self.checkpoint_every, "checkpoint interval (in epochs, 0 for never)", 0)
+        check_learning_rate(self.learning_rate)
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"The optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}.")
+        if self.loop not in LOOPS:
+            raise ValueError(f"The training loop must be 'fit' or 'custom', not {self.loop!r}.")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"The schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}.")
+        if not 0 <= self.validation_fraction < 0.5:
+            raise ValueError(
+                f"The validation fraction must be at least 0 and below 0.5, not {self.validation_fraction!r}."
+            )
+        return self
+
+
+# The training settings each model preset is meant to be trained with (the page's defaults).
+TRAINING_PRESETS: dict[str, TrainingConfig] = {
+    "tutorial": TrainingConfig(),  # batch 256, 10 epochs, Adam at 1e-2: the tutorial's cell [10]
+    "exercise2": TrainingConfig(),
+    # Batch normalisation tolerates a larger step; the cosine decay settles the weights at the
+    # end, which is worth about a point of test accuracy in a short run (see bench/).
+    "strong": TrainingConfig(epochs=6, batch_size=256, learning_rate=3e-3, schedule="cosine"),
+}
+
+
+def training_defaults(preset: str) -> TrainingConfig:
+    """The training settings of a model preset; the tutorial's for "custom" or unknown names."""
+    return TRAINING_PRESETS.get(preset, TRAINING_PRESETS["tutorial"])
+
+
+def check_learning_rate(value: Any) -> float:
+    """``value`` as a float if it is a usable learning rate, else ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"The learning rate must be a number above 0, such as 0.01, not {value!r}.")
+    if value > 100:
+        raise ValueError(f"A learning rate of {value:g} is far too large: use a value of at most 100.")
+    return float(value)
+
+
+def steps_per_epoch(images: int, batch_size: int) -> int:
+    """Batches in one epoch: ⌈images / batch_size⌉ (the last batch may be smaller)."""
+    return -(-images // batch_size)
+
+
+def validation_split(n: int, fraction: float) -> tuple[int, int]:
+    """(training images, validation images) when ``fraction`` of ``n`` is held out."""
+    n_val = int(round(n * fraction)) if fraction > 0 else 0
+    n_val = min(n_val, n - 1)
+    return n - n_val, n_val
+
+
+def schedule_factor(schedule: str, step: int, total_steps: int) -> float:
+    """Multiplier of the base learning rate at ``step`` (0-based) of ``total_steps``.
+
+    "constant": 1. "cosine": ½(1 + cos(π t)), t = step / total_steps, from 1 down towards 0.
+    """
+    if schedule == "cosine" and total_steps > 0:
+        t = min(max(step / total_steps, 0.0), 1.0)
+        return 0.5 * (1.0 + math.cos(math.pi * t))
+    return 1.0
+
+
+def divergence_message(loss: float, recent: list[float], learning_rate: float, where: str, num_classes: int = 10) -> str | None:
+    """Why training must stop, or None while the loss looks healthy.
+
+    ``loss`` is the last batch's loss, ``recent`` the last batches' losses (newest last) and
+    ``where`` says when, e.g. "epoch 2, batch 37".
+    """
+    lower = f"{learning_rate / 10:.3g}"
+    advice = (
+        f"Start again with a lower learning rate, e.g. {lower} (10× lower); the tutorial uses 0.01 "
+        "with Adam."
+    )
+    if not math.isfinite(loss):
+        return (
+            f"Training stopped at {where}: the loss became {'NaN (not a number)' if math.isnan(loss) else 'infinite'}. "
+            f"The steps were too large (learning rate {learning_rate:.3g}), the weights overflowed and "
+            f"the network can no longer learn. {advice}"
+        )
+    limit = EXPLODED_FACTOR * math.log(num_classes)
+    if len(recent) >= EXPLODED_WINDOW and float(np.mean(recent[-EXPLODED_WINDOW:])) > limit:
+        mean = float(np.mean(recent[-EXPLODED_WINDOW:]))
+        return (
+            f"Training stopped at {where}: the loss exploded to {mean:.1f} (a network that guesses "
+            f"scores about {math.log(num_classes):.1f}). The steps are too large for this model "
+            f"(learning rate {learning_rate:.3g}): the weights jump past the minimum and the "
+            f"network ends up confidently wrong. {advice}"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One finished epoch. Losses are mean cross-entropy; accuracies are fractions 0-1.
+
+    ``seconds`` is the training time of the epoch (no validation, no pauses);
+    ``val_*`` are None when no validation images are held out.
+    """
+
+    epoch: int  # 1-based
+    loss: float
+    accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float
+    images_per_second: float
+    learning_rate: float  # at the end of the epoch
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a watcher sees: an immutable copy of a run's state (all times in seconds).
+
+    ``batch_loss`` / ``batch_accuracy`` hold one value per training batch of the whole run (the
+    batch's own mean, not a running average); batch i (0-based) ends at epoch
+    (i + 1) / ``steps_per_epoch``.
+    """
+
+    status: str
+    message: str
+    epoch: int  # the epoch in progress (1-based), or the last one when done
+    epochs: int
+    batch: int  # batches done in that epoch
+    steps_per_epoch: int
+    train_images: int
+    val_images: int
+    batch_loss: tuple[float, ...]
+    batch_accuracy: tuple[float, ...]
+    history: tuple[EpochRecord, ...]
+    images_per_second: float  # over the last few seconds of training
+    elapsed_seconds: float  # since start, pauses excluded
+    eta_seconds: float | None
+    learning_rate: float
+    device: str
+    loop: str
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    last_checkpoint: str | None = None
+    run_dir: str | None = None
+    resumed_from_epoch: int = 0
+
+    @property
+    def active(self) -> bool:
+        """Still working: a watcher should keep polling."""
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def done(self) -> bool:
+        return self.status in DONE_STATUSES
+
+    @property
+    def progress(self) -> float:
+        """Fraction 0-1 of all batches of the run done."""
+        total = self.epochs * self.steps_per_epoch
+        return min(len(self.batch_loss) / total, 1.0) if total else 0.0
+
+    @property
+    def mean_images_per_second(self) -> float:
+        """Training images per second over every finished epoch of this session of the run."""
+        own = [r for r in self.history if r.epoch > self.resumed_from_epoch]
+        seconds = sum(r.seconds for r in own)
+        return self.train_images * len(own) / seconds if seconds > 0 else self.images_per_second
+
+
+class _Stop(Exception):
+    """Raised inside the thread to leave the loop; never escapes it."""
+
+
+class Trainer:
+    """Train ``model_config`` on ``dataset`` in a background thread. Never calls Streamlit.
+
+    ``accelerator`` is a :class:`cnn_core.accelerators.Accelerator`, a function returning one
+    (called in the thread, so TensorFlow loads there), or None to detect it. ``run_dir`` is the
+    folder for checkpoints and the final model (None: no files, except what :meth:`save` writes).
+    Raises ``ValueError`` at once for bad settings; everything that fails later becomes the
+    snapshot's ``status == "failed"`` with a ``message``.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        model_config: ModelConfig = ModelConfig(),
+        config: TrainingConfig = TrainingConfig(),
+        *,
+        accelerator: AcceleratorSource = None,
+        run_dir: str | os.PathLike | None = None,
+        label: str = "",
+    ) -> None:
+        self.config = config.check()
+        self.dataset = dataset
+        self.model_config = model_config
+        self.label = label or describe_run(model_config, dataset, config)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self._accelerator_source = accelerator
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._unpaused = threading.Event()
+        self._unpaused.set()
+        self._thread: threading.Thread | None = None
+        self._model: Any = None
+        self._start_epoch = 0  # epochs already done before this thread (resume)
+        self._resume_checkpoint: Path | None = None
+        n_train, n_val = validation_split(len(dataset.y_train), config.validation_fraction)
+        self._steps = steps_per_epoch(n_train, config.batch_size)
+        self._pending_lr: float | None = None
+        self._base_lr = config.learning_rate
+        self._lr_now = config.learning_rate
+        # Everything below is shared with watchers and guarded by _lock.
+        self._status = "preparing"
+        self._message = ""
+        self._device = ""
+        self._epoch = 1
+        self._batch = 0
+        self._n_train, self._n_val = n_train, n_val
+        self._batch_loss: list[float] = []
+        self._batch_acc: list[float] = []
+        self._history: list[EpochRecord] = []
+        self._recent: deque[tuple[float, int]] = deque(maxlen=64)  # (time, images) per batch
+        self._elapsed_before = 0.0  # from an earlier session of a resumed run
+        self._t_start: float | None = None
+        self._paused_total = 0.0
+        self._pause_began: float | None = None
+        self._val_seconds = 0.0
+        self._test: tuple[float, float] | None = None
+        self._last_checkpoint: str | None = None
+        # Per-epoch state used by the training thread only.
+        self._epoch_t0 = 0.0
+        self._epoch_paused0 = 0.0
+        self._pending_fit: dict[int, tuple[float, float, int]] = {}
+        self._fit_cumulative = (0.0, 0.0, 0)  # (loss sum, correct, images) so far this epoch
+        self._fit_next_step = 0
+        self._fit_begun = 0
+
+    # ----- construction from a checkpoint -------------------------------------------------
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        run_dir: str | os.PathLike,
+        dataset: Dataset,
+        *,
+        accelerator: AcceleratorSource = None,
+        epochs: int | None = None,
+        loop: str | None = None,
+    ) -> "Trainer":
+        """A trainer that continues the run in ``run_dir`` from its last checkpoint.
+
+        The history up to that checkpoint is restored; ``epochs`` may raise the total and
+        ``loop`` switch between "fit" and "custom" (both read the same checkpoint). Raises
+        ``ValueError`` when the folder holds no usable checkpoint.
+        """
+        info = read_run(run_dir)
+        if info.checkpoint_epoch == 0 or info.checkpoint is None:
+            raise ValueError(
+                f"The run in {run_dir} has no checkpoint to resume from: it stopped before its "
+                f"first checkpoint (every {info.training.checkpoint_every} epochs)."
+            )
+        training = info.training
+        if epochs is not None:
+            training = replace(training, epochs=epochs)
+        if loop is not None:
+            training = replace(training, loop=loop)
+        if training.epochs <= info.checkpoint_epoch:
+            raise ValueError(
+                f"The run's last checkpoint is at epoch {info.checkpoint_epoch} of "
+                f"{training.epochs}: ask for more epochs to continue it."
+            )
+        trainer = cls(dataset, info.model_config, training, accelerator=accelerator, run_dir=run_dir)
+        saved = json.loads(Path(info.checkpoint).with_suffix(".json").read_text())
+        trainer._start_epoch = info.checkpoint_epoch
+        trainer._resume_checkpoint = Path(info.checkpoint)
+        trainer._history = [EpochRecord(**r) for r in saved["history"]]
+        trainer._batch_loss = list(saved["batch_loss"])
+        trainer._batch_acc = list(saved["batch_accuracy"])
+        trainer._elapsed_before = float(saved.get("elapsed_seconds", 0.0))
+        trainer._epoch = info.checkpoint_epoch + 1
+        trainer._last_checkpoint = info.checkpoint
+        # The learning rate as it was (a class may have changed it live), not the initial one.
+        trainer._base_lr = float(saved.get("base_learning_rate", training.learning_rate))
+        trainer._lr_now = trainer._base_lr
+        return trainer
+
+    # ----- control (any thread) --------------------------------------------------------------
+
+    def start(self) -> "Trainer":
+        """Start the background thread (once) and return self."""
+        if self._thread is not None:
+            raise RuntimeError("This run has already been started.")
+        self._thread = threading.Thread(target=self._run, name=f"trainer:{self.label}", daemon=True)
+        self._thread.start()
+        return self
+
+    def pause(self) -> None:
+        """Hold the run before its next batch (the clock stops too)."""
+        self._unpaused.clear()
+
+    def resume(self) -> None:
+        """Continue a paused run."""
+        self._unpaused.set()
+
+    def stop(self) -> None:
+        """Stop before the next batch; the model so far is kept and evaluated on the test set."""
+        self._stop.set()
+        self._unpaused.set()
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        """Change η from the next batch on, without restarting (a schedule keeps its shape)."""
+        self._pending_lr = check_learning_rate(learning_rate)
+
+    def wait(self, timeout: float | None = None) -> Snapshot:
+        """Block until the thread ends (or ``timeout`` seconds pass); return a snapshot."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.snapshot()
+
+    @property
+    def active(self) -> bool:
+        """Still working (cheaper than a snapshot: reads one field)."""
+        return self._status in ACTIVE_STATUSES
+
+    @property
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def model(self) -> Any:
+        """The Keras model (None until the thread built it). Only use it once the run is done."""
+        return self._model
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self._steps
+
+    @property
+    def start_epoch(self) -> int:
+        """Epochs done before this thread started (non-zero for a resumed run)."""
+        return self._start_epoch
+
+    def snapshot(self) -> Snapshot:
+        """A consistent copy of the run's state, cheap enough to take every second."""
+        now = time.monotonic()
+        with self._lock:
+            elapsed = self._elapsed_before
+            if self._t_start is not None:
+                paused = self._paused_total + (now - self._pause_began if self._pause_began else 0.0)
+                elapsed += now - self._t_start - paused
+            ips = _recent_rate(self._recent)
+            done = len(self._batch_loss)
+            total = self.config.epochs * self._steps
+            eta = None
+            if self._status in ("running", "paused") and ips > 0:
+                remaining_images = max(total - done, 0) * self.config.batch_size
+                remaining_epochs = self.config.epochs - len(self._history)
+                eta = remaining_images / ips + remaining_epochs * self._val_seconds
+            return Snapshot(
+                status=self._status,
+                message=self._message,
+                epoch=self._epoch,
+                epochs=self.config.epochs,
+                batch=self._batch,
+                steps_per_epoch=self._steps,
+                train_images=self._n_train,
+                val_images=self._n_val,
+                batch_loss=tuple(self._batch_loss),
+                batch_accuracy=tuple(self._batch_acc),
+                history=tuple(self._history),
+                images_per_second=ips,
+                elapsed_seconds=elapsed,
+                eta_seconds=eta,
+                learning_rate=self._lr_now,
+                device=self._device,
+                loop=self.config.loop,
+                test_loss=self._test[0] if self._test else None,
+                test_accuracy=self._test[1] if self._test else None,
+                last_checkpoint=self._last_checkpoint,
+                run_dir=str(self.run_dir) if self.run_dir else None,
+                resumed_from_epoch=self._start_epoch,
+            )
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save the trained model as a ``.keras`` file (architecture, weights, optimizer state)."""
+        if self._model is None:
+            raise ValueError("There is no model to save yet: the run has not built it.")
+        path = Path(path)
+        if path.suffix != ".keras":
+            raise ValueError(f"A Keras model file must end in .keras, not {path.name!r}.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._model.save(path)
+        return path
+
+    def model_bytes(self) -> bytes:
+        """The trained model as the bytes of a ``.keras`` file (for a download button)."""
+        final = self.run_dir / FINAL_MODEL if self.run_dir else None
+        if final is not None and final.exists() and self.snapshot().done:
+            return final.read_bytes()
+        with tempfile.TemporaryDirectory() as tmp:
+            return self.save(Path(tmp) / "model.keras").read_bytes()
+
+    # ----- the thread ---------------------------------------------------------------------
+
+    def _set(self, **values: Any) -> None:
+        with self._lock:
+            for key, value in values.items():
+                setattr(self, f"_{key}", value)
+
+    def _run(self) -> None:
+        try:
+            self._prepare_and_train()
+        except _Stop:
+            pass
+        except Exception as exc:  # a dying thread must leave a message, never die silently
+            detail = traceback.format_exc(limit=3)
+            self._set(status="failed", message=f"Training failed: {type(exc).__name__}: {exc}")
+            self._write_run_status("failed", detail)
+        finally:
+            # The tf.data pipelines hold a copy of the images: drop them, keep only the model.
+            self._datasets = None
+            with self._lock:
+                if self._status in ACTIVE_STATUSES:  # never leave a watcher waiting forever
+                    self._status = "failed"
+                    self._message = self._message or "Training ended unexpectedly."
+                self._pause_began = None
+
+    def _prepare_and_train(self) -> None:
+        import keras  # noqa: F401  (loads TensorFlow, in this thread)
+        import tensorflow as tf
+
+        acc = self._accelerator()
+        self._set(device=acc.description)
+        strategy = acc.strategy
+        x_train, y_train, x_val, y_val = _split(self.dataset, self._n_val, self.config.seed)
+        batch = self.config.batch_size
+        train_ds = make_tf_dataset(x_train, y_train, batch, shuffle=True, seed=self.config.seed)
+        val_ds = make_tf_dataset(x_val, y_val, batch, shuffle=False) if len(y_val) else None
+        test_ds = make_tf_dataset(self.dataset.x_test, self.dataset.y_test, batch, shuffle=False)
+        del x_train, y_train  # the pipeline holds its own copy
+        self._datasets = (train_ds, val_ds, test_ds)
+        with strategy.scope():
+            if self._resume_checkpoint is not None:
+                model = keras.models.load_model(self._resume_checkpoint)
+            else:
+                model = compile_model(
+                    build_model(self.model_config), self.config.learning_rate, self.config.optimizer
+                )
+            if self.config.loop == "custom":
+                model.optimizer.build(model.trainable_variables)  # variables before tf.function
+        self._model = model
+        self._write_run_file("running")
+        self._apply_learning_rate(len(self._batch_loss), force=True)
+        self._set(status="running", t_start=time.monotonic())
+        if self.config.loop == "fit":
+            self._fit_loop(model, train_ds, val_ds)
+        else:
+            self._custom_loop(model, strategy, tf, train_ds, val_ds)
+        stopped = self._stop.is_set()
+        with self._lock:
+            if self._status == "failed":  # diverged: no test score for a broken network
+                return
+            self._status = "evaluating"
+        test = model.evaluate(test_ds, verbose=0, return_dict=True)
+        self._test = (float(test["loss"]), float(test["accuracy"]))
+        if self.run_dir is not None:
+            model.save(self.run_dir / FINAL_MODEL)
+        status = "stopped" if stopped else "finished"
+        done = len(self._history)
+        message = (
+            f"Stopped by request after {done} of {self.config.epochs} epochs "
+            f"({len(self._batch_loss) - done * self._steps} batches into the next); the model so far "
+            "was evaluated on the test set."
+            if stopped else f"Finished {self.config.epochs} epochs."
+        )
+        self._set(status=status, message=message, batch=self._batch)
+        self._write_run_status(status)
+
+    def _accelerator(self) -> Any:
+        source = self._accelerator_source
+        if source is None:
+            from .accelerators import detect_accelerator
+
+            return detect_accelerator()
+        return source() if callable(source) else source
+
+    # Both loops call these hooks, so they report and obey the same way.
+
+    def _before_batch(self, step_in_run: int) -> bool:
+        """Pause, stop and learning-rate changes, between batches. False: leave the loop."""
+        if not self._unpaused.is_set() and not self._stop.is_set():
+            with self._lock:
+                self._status = "paused"
+                self._pause_began = time.monotonic()
+                self._recent.clear()  # images/s after a pause must not count the pause
+            self._unpaused.wait()
+            with self._lock:
+                self._paused_total += time.monotonic() - (self._pause_began or time.monotonic())
+                self._pause_began = None
+                if self._status == "paused":
+                    self._status = "running"
+        if self._stop.is_set():
+            return False
+        self._apply_learning_rate(step_in_run)
+        return True
+
+    def _apply_learning_rate(self, step_in_run: int, force: bool = False) -> None:
+        pending, self._pending_lr = self._pending_lr, None
+        if pending is not None:
+            self._base_lr = pending
+        if pending is None and not force and self.config.schedule == "constant":
+            return
+        total = self.config.epochs * self._steps
+        lr = self._base_lr * schedule_factor(self.config.schedule, step_in_run, total)
+        if lr != self._lr_now or force or pending is not None:
+            self._model.optimizer.learning_rate = lr
+            with self._lock:
+                self._lr_now = lr
+
+    def _record_batch(self, epoch: int, batch: int, loss: float, accuracy: float, images: int) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._batch_loss.append(loss)
+            self._batch_acc.append(accuracy)
+            self._epoch, self._batch = epoch + 1, batch + 1
+            self._recent.append((now, images))
+            recent = self._batch_loss[-EXPLODED_WINDOW:]
+        where = f"epoch {epoch + 1}, batch {batch + 1}"
+        problem = divergence_message(loss, recent, self._lr_now, where, self.model_config.num_classes)
+        if problem is not None:
+            self._set(status="failed", message=problem)
+            self._write_run_status("failed")
+            self._stop.set()
+
+    def _epoch_begin(self, epoch: int) -> None:
+        self._epoch_t0 = time.monotonic()
+        with self._lock:
+            self._epoch_paused0 = self._paused_total
+            self._epoch, self._batch = epoch + 1, 0
+
+    def _epoch_end(self, model: Any, epoch: int, loss: float, accuracy: float, val_ds: Any) -> None:
+        """Record a finished epoch: validation, history, checkpoint."""
+        with self._lock:
+            seconds = time.monotonic() - self._epoch_t0 - (self._paused_total - self._epoch_paused0)
+        val_loss = val_acc = None
+        if val_ds is not None:
+            t0 = time.monotonic()
+            logs = model.evaluate(val_ds, verbose=0, return_dict=True)
+            val_loss, val_acc = float(logs["loss"]), float(logs["accuracy"])
+            self._val_seconds = time.monotonic() - t0
+        record = EpochRecord(
+            epoch=epoch + 1, loss=loss, accuracy=accuracy, val_loss=val_loss, val_accuracy=val_acc,
+            seconds=seconds, images_per_second=self._n_train / seconds if seconds > 0 else 0.0,
+            learning_rate=self._lr_now,
+        )
+        with self._lock:
+            self._history.append(record)
+        every = self.config.checkpoint_every
+        if self.run_dir is not None and every and (epoch + 1) % every == 0:
+            self._checkpoint(model, epoch + 1)
+
+    def _fit_loop(self, model: Any, train_ds: Any, val_ds: Any) -> None:
+        import keras
+
+        trainer = self
+
+        class Hooks(keras.callbacks.Callback):
+            # Batch ends may run on Keras's worker thread, overlapping the next batch: the
+            # records are put back in order by step. Pause/stop/lr stay in the synchronous begin.
+            async_safe = True
+
+            def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+                trainer._epoch_begin(epoch)
+                trainer._pending_fit = {}
+                trainer._fit_cumulative = (0.0, 0.0, 0)
+                trainer._fit_next_step = 0
+                self.epoch = epoch
+
+            def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
+                trainer._fit_begun = batch
+                if not trainer._before_batch(self.epoch * trainer._steps + batch):
+                    # Raising (rather than model.stop_training, which Keras reads only after
+                    # running this batch) means no batch starts once stop is asked for.
+                    raise _Stop()
+
+            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+                trainer._fit_batch_end(self.epoch, batch, logs or {})
+
+            def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+                logs = logs or {}
+                trainer._epoch_end(model, epoch, float(logs["loss"]), float(logs["accuracy"]), val_ds)
+
+        try:
+            model.fit(
+                train_ds, epochs=self.config.epochs, initial_epoch=self._start_epoch,
+                verbose=0, callbacks=[Hooks()], shuffle=False,  # tf.data already shuffles
+            )
+        except _Stop:
+            # Keras's worker thread may still be recording the last batch that ran: wait for it.
+            deadline = time.monotonic() + 10
+            while self._fit_next_step < self._fit_begun and time.monotonic() < deadline:
+                time.sleep(0.005)
+
+    def _fit_batch_end(self, epoch: int, batch: int, logs: dict) -> None:
+        """Turn Keras's running epoch means back into each batch's own loss and accuracy."""
+        images = self._batch_images(batch)
+        self._pending_fit[batch] = (float(logs["loss"]), float(logs["accuracy"]), images)
+        while self._fit_next_step in self._pending_fit:
+            step = self._fit_next_step
+            mean_loss, mean_acc, n = self._pending_fit.pop(step)
+            loss_sum, correct, seen = self._fit_cumulative
+            total = seen + n
+            batch_loss = (mean_loss * total - loss_sum) / n
+            batch_acc = min(max((mean_acc * total - correct) / n, 0.0), 1.0)
+            self._fit_cumulative = (mean_loss * total, mean_acc * total, total)
+            self._fit_next_step = step + 1
+            if not math.isfinite(mean_loss):
+                batch_loss = mean_loss
+            self._record_batch(epoch, step, batch_loss, batch_acc, n)
+
+    def _batch_images(self, batch: int) -> int:
+        if batch < self._steps - 1:
+            return self.config.batch_size
+        return self._n_train - self.config.batch_size * (self._steps - 1)
+
+    def _custom_loop(self, model: Any, strategy: Any, tf: Any, train_ds: Any, val_ds: Any) -> None:
+        import keras
+
+        optimizer = model.optimizer
+        variables = model.trainable_variables
+
+        def replica_step(x: Any, y: Any) -> tuple[Any, Any, Any]:
+            with tf.GradientTape() as tape:
+                probs = model(x, training=True)
+                per_image = keras.losses.sparse_categorical_crossentropy(y, probs)
+                # Divide by the global batch so the replicas' summed gradients are a mean.
+                loss = tf.nn.compute_average_loss(per_image)
+                if model.losses:
+                    loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
+            grads = tape.gradient(loss, variables)
+            optimizer.apply_gradients(zip(grads, variables))
+            hits = tf.cast(tf.equal(tf.argmax(probs, axis=-1), tf.cast(y, tf.int64)), tf.float32)
+            return tf.reduce_sum(per_image), tf.reduce_sum(hits), tf.cast(tf.shape(y)[0], tf.float32)
+
+        @tf.function
+        def train_step(iterator: Any) -> list[Any]:
+            x, y = next(iterator)  # inside the graph, as Keras does: no Python per batch
+            per_replica = strategy.run(replica_step, args=(x, y))
+            return [strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for v in per_replica]
+
+        dist_ds = strategy.experimental_distribute_dataset(train_ds)
+        for epoch in range(self._start_epoch, self.config.epochs):
+            self._epoch_begin(epoch)
+            iterator = iter(dist_ds)
+            loss_sum = hits_sum = seen = 0.0
+            for step in range(self._steps):
+                if not self._before_batch(epoch * self._steps + step):
+                    return
+                loss, hits, n = (float(v) for v in train_step(iterator))
+                loss_sum, hits_sum, seen = loss_sum + loss, hits_sum + hits, seen + n
+                self._record_batch(epoch, step, loss / n, hits / n, int(n))
+                if self._stop.is_set():
+                    return
+            self._epoch_end(model, epoch, loss_sum / seen, hits_sum / seen, val_ds)
+
+    # ----- files ------------------------------------------------------------------------
+
+    def _checkpoint(self, model: Any, epoch: int) -> None:
+        folder = self.run_dir / CHECKPOINT_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"epoch-{epoch:04d}.keras"
+        snap = self.snapshot()
+        model.save(path)
+        history = {
+            "epoch": epoch,
+            "history": [asdict(r) for r in snap.history],
+            "batch_loss": list(snap.batch_loss),
+            "batch_accuracy": list(snap.batch_accuracy),
+            "elapsed_seconds": snap.elapsed_seconds,
+            "base_learning_rate": self._base_lr,
+        }
+        # The .json is written last: a checkpoint counts only once both files are complete.
+        _write_json(path.with_suffix(".json"), history)
+        self._set(last_checkpoint=str(path))
+        for old in sorted(folder.glob("epoch-*.keras"))[:-KEEP_CHECKPOINTS]:
+            old.with_suffix(".json").unlink(missing_ok=True)
+            old.unlink(missing_ok=True)
+        self._write_run_status("running")
+
+    def _write_run_file(self, status: str) -> None:
+        if self.run_dir is None:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        _write_json(self.run_dir / RUN_FILE, {
+            "version": 1,
+            "label": self.label,
+            "status": status,
+            "detail": "",
+            "created": datetime.now().isoformat(timespec="seconds"),
+            "dataset": {"name": self.dataset.name, "source": self.dataset.source},
+            "model_config": model_config_to_dict(self.model_config),
+            "training": asdict(self.config),
+        })
+
+    def _write_run_status(self, status: str, detail: str = "") -> None:
+        if self.run_dir is None or not (self.run_dir / RUN_FILE).exists():
+            return
+        data = json.loads((self.run_dir / RUN_FILE).read_text())
+        data.update(status=status, detail=detail, epochs_done=len(self._history))
+        if self._test:
+            data.update(test_loss=self._test[0], test_accuracy=self._test[1])
+        _write_json(self.run_dir / RUN_FILE, data)
+
+
+def _recent_rate(recent: deque) -> float:
+    """Images per second over the last batches: images after the first end mark / time since it."""
+    if len(recent) < 2:
+        return 0.0
+    span = recent[-1][0] - recent[0][0]
+    images = sum(n for _, n in list(recent)[1:])
+    return images / span if span > 0 else 0.0
+
+
+def _split(dataset: Dataset, n_val: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Training and validation arrays; a seeded random hold-out (the files are sorted by class)."""
+    if n_val == 0:
+        return dataset.x_train, dataset.y_train, dataset.x_train[:0], dataset.y_train[:0]
+    order = np.random.default_rng(seed).permutation(len(dataset.y_train))
+    train, val = np.sort(order[n_val:]), np.sort(order[:n_val])
+    return dataset.x_train[train], dataset.y_train[train], dataset.x_train[val], dataset.y_train[val]
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Write atomically: a server killed mid-write leaves the old file, never half a file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+
+
+# ----- words for people ----------------------------------------------------------------------
+
+
+def format_seconds(seconds: float | None) -> str:
+    """"1:05" for 65 s, "1:02:03" past an hour, "—" when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    s = int(round(max(seconds, 0)))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def progress_text(snap: Snapshot) -> str:
+    """One line for a progress bar, e.g.
+    "Epoch 3 of 10 · batch 120 of 211 · 6,912 images/s · ETA 1:20 · CPU · 2 threads"."""
+    device = f" · {snap.device}" if snap.device else ""
+    if snap.status == "preparing":
+        return "Preparing: loading TensorFlow and building the model…"
+    if snap.status == "evaluating":
+        return f"Measuring test accuracy after {len(snap.history)} epochs…{device}"
+    parts = [f"Epoch {snap.epoch} of {snap.epochs}", f"batch {snap.batch} of {snap.steps_per_epoch}"]
+    if snap.status in ("running", "paused"):
+        parts.append(f"{snap.images_per_second:,.0f} images/s")
+        parts.append(f"ETA {format_seconds(snap.eta_seconds)}")
+    else:
+        parts.append(f"{format_seconds(snap.elapsed_seconds)} elapsed")
+    label = {"paused": "paused", "finished": "finished", "stopped": "stopped", "failed": "failed"}
+    prefix = f"{label[snap.status].capitalize()} · " if snap.status in label else ""
+    return prefix + " · ".join(parts) + device
+
+
+def architecture_text(config: ModelConfig) -> str:
+    """The layers in one line, e.g. "Conv 24 → pool → Conv 36 → pool → Dense 128 → Dropout 0.5
+    → Dense 10" (3×3 kernels unless said)."""
+    parts = []
+    for block in config.blocks:
+        k = "" if block.kernel_size == 3 else f" {block.kernel_size}×{block.kernel_size}"
+        conv = f"Conv {block.filters}{k}" + (" + BN" if block.batch_norm else "")
+        parts.append(f"{block.convs}× ({conv})" if block.convs > 1 else conv)
+        if block.pool != "none":
+            parts.append("pool" if block.pool == "max" else "avg pool")
+    parts.append(f"Dense {config.dense_units}")
+    if config.dropout > 0:
+        parts.append(f"Dropout {config.dropout:g}")
+    parts.append(f"Dense {config.num_classes}")
+    return " → ".join(parts)
+
+
+# ----- run folders ------------------------------------------------------------------------
+
+
+def model_config_to_dict(config: ModelConfig) -> dict:
+    return asdict(config)
+
+
+def model_config_from_dict(data: dict) -> ModelConfig:
+    blocks = tuple(ConvBlock(**b) for b in data.get("blocks", ()))
+    return ModelConfig(**{**data, "blocks": blocks})
+
+
+def describe_run(model_config: ModelConfig, dataset: Dataset, config: TrainingConfig) -> str:
+    """One line naming a run, e.g. "Tutorial on Fashion-MNIST · 10 epochs · Adam η=0.01"."""
+    preset = next((n for n, p in PRESETS.items() if p == model_config), "custom")
+    title = PRESET_TITLES.get(preset, "Custom model")
+    return (
+        f"{title} on {dataset.title} · {config.epochs} epochs · "
+        f"{OPTIMIZER_TITLES[config.optimizer]} η={config.learning_rate:g}"
+    )
+
+
+def default_runs_dir() -> Path:
+    """Where the app keeps run folders: ``$CNN_EXPLORER_RUNS_DIR``, else ``./runs``."""
+    return Path(os.environ.get(RUNS_DIR_ENV) or "runs")
+
+
+def new_run_dir(runs_dir: str | os.PathLike, name: str) -> Path:
+    """A fresh, unique folder under ``runs_dir`` named by the time and ``name``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "run"
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(runs_dir)
+    for i in range(1000):
+        path = base / (f"{stamp}-{slug}" + (f"-{i}" if i else ""))
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+    raise ValueError(f"Could not create a run folder in {base}.")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a run folder says about itself (read without TensorFlow)."""
+
+    path: str
+    label: str
+    status: str
+    dataset_name: str
+    dataset_source: str
+    model_config: ModelConfig
+    training: TrainingConfig
+    checkpoint_epoch: int  # 0: none
+    checkpoint: str | None
+    created: str = ""
+    test_accuracy: float | None = None
+
+    @property
+    def resumable(self) -> bool:
+        """Has a checkpoint and did not finish all its epochs."""
+        return self.checkpoint is not None and self.checkpoint_epoch < self.training.epochs and self.status != "finished"
+
+
+def read_run(run_dir: str | os.PathLike) -> RunInfo:
+    """Read a run folder; ``ValueError`` if it is not one."""
+    run_dir = Path(run_dir)
+    try:
+        data = json.loads((run_dir / RUN_FILE).read_text())
+        training = TrainingConfig(**data["training"])
+        model_config = model_config_from_dict(data["model_config"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{run_dir} is not a readable run folder ({exc}).") from None
+    checkpoints = sorted(
+        p for p in (run_dir / CHECKPOINT_DIR).glob("epoch-*.keras") if p.with_suffix(".json").exists()
+    )
+    last = checkpoints[-1] if checkpoints else None
+    return RunInfo(
+        path=str(run_dir),
+        label=data.get("label", run_dir.name),
+        status=data.get("status", "unknown"),
+        dataset_name=data["dataset"]["name"],
+        dataset_source=data["dataset"].get("source", "auto"),
+        model_config=model_config,
+        training=training,
+        checkpoint_epoch=int(last.stem.split("-")[1]) if last else 0,
+        checkpoint=str(last) if last else None,
+        created=data.get("created", ""),
+        test_accuracy=data.get("test_accuracy"),
+    )
+
+
+def list_runs(runs_dir: str | os.PathLike) -> list[RunInfo]:
+    """Every readable run under ``runs_dir``, newest first."""
+    base = Path(runs_dir)
+    if not base.is_dir():
+        return []
+    runs = []
+    for path in sorted(base.iterdir(), reverse=True):
+        if (path / RUN_FILE).exists():
+            try:
+                runs.append(read_run(path))
+            except ValueError:
+                continue
+    return runs

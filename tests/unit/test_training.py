@@ -1,0 +1,436 @@
+"""The Trainer: a run that keeps going in its own thread while someone watches and steers it.
+
+Every run here trains the tutorial's network on a few hundred bundled images, so each takes a
+second or two; what is checked is behaviour (what a watcher sees, what pause/stop/learning-rate
+changes do, what a checkpoint restores), never speed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from cnn_core import training
+from cnn_core.datasets import load_dataset
+from cnn_core.training import Trainer, TrainingConfig
+
+BATCH = 32
+FAST = TrainingConfig(epochs=2, batch_size=BATCH, learning_rate=1e-3, validation_fraction=0.1)
+
+
+@pytest.fixture(scope="module")
+def small():
+    """300 training and 100 test images of Fashion-MNIST, all classes (a seeded sample)."""
+    data = load_dataset("fashion_mnist", "bundled")
+    rng = np.random.default_rng(1)
+    train = np.sort(rng.permutation(len(data.y_train))[:300])
+    test = np.sort(rng.permutation(len(data.y_test))[:100])
+    return replace(data, x_train=data.x_train[train], y_train=data.y_train[train],
+                   x_test=data.x_test[test], y_test=data.y_test[test])
+
+
+def wait_until(condition, timeout=60.0, every=0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    raise AssertionError("condition not reached in time")
+
+
+def batches_done(trainer):
+    return len(trainer.snapshot().batch_loss)
+
+
+# ----- a run from start to finish, with either loop --------------------------------------------
+
+
+@pytest.mark.parametrize("loop", ["fit", "custom"])
+def test_a_run_reports_batches_epochs_validation_and_test_accuracy(small, loop):
+    trainer = Trainer(small, config=replace(FAST, loop=loop)).start()
+    seen = {trainer.snapshot().status}
+    while trainer.is_alive:
+        seen.add(trainer.wait(0.05).status)
+    snap = trainer.snapshot()
+
+    assert snap.status == "finished", snap.message
+    assert {"preparing", "running"} <= seen | {"preparing"}
+    assert (snap.train_images, snap.val_images) == (270, 30)
+    assert snap.steps_per_epoch == math.ceil(270 / BATCH) == 9
+    assert len(snap.batch_loss) == len(snap.batch_accuracy) == 2 * 9
+    assert [r.epoch for r in snap.history] == [1, 2]
+    assert 0 <= snap.test_accuracy <= 1 and snap.test_loss > 0
+    assert snap.progress == 1.0 and snap.elapsed_seconds > 0
+    assert snap.mean_images_per_second > 0
+    assert snap.device.startswith("CPU") and snap.loop == loop
+    # An untrained 10-class network scores about ln(10) on its first batch.
+    assert 1.8 < snap.batch_loss[0] < 3.0
+    for record in snap.history:
+        assert record.val_loss is not None and 0 <= record.val_accuracy <= 1
+        assert record.seconds > 0 and record.images_per_second > 0
+        assert record.learning_rate == pytest.approx(1e-3)
+
+
+@pytest.mark.parametrize("loop", ["fit", "custom"])
+def test_both_loops_report_each_batch_so_the_epoch_is_their_weighted_mean(small, loop):
+    """fit's logs are running means; the trainer turns them back into per-batch values, so an
+    epoch's loss is the image-weighted mean of its batches for both loops alike."""
+    snap = Trainer(small, config=replace(FAST, loop=loop, epochs=1)).start().wait()
+    sizes = [BATCH] * 8 + [270 - 8 * BATCH]
+    record = snap.history[0]
+    assert np.average(snap.batch_loss, weights=sizes) == pytest.approx(record.loss, rel=1e-4)
+    assert np.average(snap.batch_accuracy, weights=sizes) == pytest.approx(record.accuracy, abs=1e-4)
+    assert all(0 <= a <= 1 for a in snap.batch_accuracy)
+
+
+def test_no_validation_images_means_no_validation_curve(small):
+    snap = Trainer(small, config=replace(FAST, epochs=1, validation_fraction=0)).start().wait()
+    assert snap.val_images == 0 and snap.train_images == 300
+    assert snap.history[0].val_loss is None and snap.history[0].val_accuracy is None
+
+
+# ----- steering a run: pause, resume, stop, learning rate --------------------------------------
+
+
+@pytest.mark.parametrize("loop", ["fit", "custom"])
+def test_pause_holds_the_run_and_its_clock_until_resume(small, loop):
+    trainer = Trainer(small, config=replace(FAST, loop=loop, epochs=30)).start()
+    wait_until(lambda: batches_done(trainer) >= 3)
+    trainer.pause()
+    wait_until(lambda: trainer.snapshot().status == "paused")
+    held = trainer.snapshot()
+    time.sleep(0.4)
+    later = trainer.snapshot()
+    assert len(later.batch_loss) == len(held.batch_loss)
+    assert later.elapsed_seconds == pytest.approx(held.elapsed_seconds, abs=0.05)
+    assert later.eta_seconds is None or later.eta_seconds >= 0
+
+    trainer.resume()
+    wait_until(lambda: batches_done(trainer) > len(held.batch_loss))
+    assert trainer.snapshot().status in ("running", "evaluating", "finished")
+    trainer.stop()
+    assert trainer.wait().status == "stopped"
+
+
+@pytest.mark.parametrize("loop", ["fit", "custom"])
+def test_stop_starts_no_further_batch_and_keeps_the_model(small, loop):
+    trainer = Trainer(small, config=replace(FAST, loop=loop, epochs=50)).start()
+    wait_until(lambda: batches_done(trainer) >= 12)  # into the second epoch
+    trainer.pause()  # hold it between two batches, so "the next batch" is well defined
+    wait_until(lambda: trainer.snapshot().status == "paused")
+    time.sleep(0.1)  # fit's last batch record may arrive from Keras's worker thread
+    before = batches_done(trainer)
+    trainer.stop()
+    snap = trainer.wait(60)
+
+    assert snap.status == "stopped"
+    assert len(snap.batch_loss) == before  # not one batch more
+    assert "Stopped" in snap.message and "of 50 epochs" in snap.message
+    assert len(snap.history) == before // 9  # only whole epochs have an epoch row
+    assert snap.test_accuracy is not None and trainer.model is not None
+
+
+def test_stop_while_running_ends_within_a_batch(small):
+    trainer = Trainer(small, config=replace(FAST, epochs=50)).start()
+    wait_until(lambda: batches_done(trainer) >= 3)
+    asked = batches_done(trainer)
+    trainer.stop()
+    snap = trainer.wait(60)
+    # At most the batch in flight when stop was asked (and, with fit, the one whose record was
+    # still on its way from Keras's worker thread) completes.
+    assert snap.status == "stopped" and len(snap.batch_loss) <= asked + 2
+
+
+@pytest.mark.parametrize("loop", ["fit", "custom"])
+def test_the_learning_rate_changes_while_training_without_a_restart(small, loop):
+    trainer = Trainer(small, config=replace(FAST, loop=loop, epochs=30, learning_rate=1e-3)).start()
+    wait_until(lambda: batches_done(trainer) >= 2)
+    trainer.set_learning_rate(2.5e-4)
+    wait_until(lambda: trainer.snapshot().learning_rate == pytest.approx(2.5e-4))
+    at_change = batches_done(trainer)
+    wait_until(lambda: len(trainer.snapshot().history) >= 2)
+    trainer.stop()
+    snap = trainer.wait()
+    assert float(trainer.model.optimizer.learning_rate) == pytest.approx(2.5e-4)
+    assert snap.history[-1].learning_rate == pytest.approx(2.5e-4)
+    assert len(snap.batch_loss) > at_change  # the same run went on: no restart
+    assert snap.batch_loss[0] > 1.8  # its history still starts at the untrained network
+
+
+def test_a_bad_learning_rate_is_refused_with_a_sentence(small):
+    trainer = Trainer(small, config=FAST)
+    for bad in (0, -1e-3, float("nan"), "fast"):
+        with pytest.raises(ValueError, match="learning rate"):
+            trainer.set_learning_rate(bad)
+
+
+def test_cosine_schedule_decays_from_the_learning_rate_towards_zero():
+    assert training.schedule_factor("cosine", 0, 100) == 1.0
+    assert training.schedule_factor("cosine", 50, 100) == pytest.approx(0.5)
+    assert training.schedule_factor("cosine", 99, 100) < 0.01
+    assert training.schedule_factor("constant", 99, 100) == 1.0
+
+
+def test_settings_are_checked_before_anything_starts(small):
+    for bad, match in [
+        (replace(FAST, epochs=0), "epochs"),
+        (replace(FAST, batch_size=2.5), "batch size"),
+        (replace(FAST, loop="eager"), "loop"),
+        (replace(FAST, optimizer="adagrad"), "optimizer"),
+        (replace(FAST, validation_fraction=0.7), "validation"),
+        (replace(FAST, checkpoint_every=-1), "checkpoint"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            Trainer(small, config=bad)
+
+
+# ----- checkpoints, saving and resuming --------------------------------------------------------
+
+
+def test_checkpoints_every_n_epochs_and_a_saved_model(small, tmp_path):
+    run = tmp_path / "run"
+    trainer = Trainer(small, config=replace(FAST, epochs=4, checkpoint_every=2), run_dir=run).start()
+    snap = trainer.wait()
+    assert snap.status == "finished"
+    names = sorted(p.name for p in (run / "checkpoints").iterdir())
+    assert names == ["epoch-0002.json", "epoch-0002.keras", "epoch-0004.json", "epoch-0004.keras"]
+    assert (run / "model.keras").exists()
+    info = training.read_run(run)
+    assert info.status == "finished" and not info.resumable and info.checkpoint_epoch == 4
+    assert info.test_accuracy == pytest.approx(snap.test_accuracy)
+    saved = trainer.save(tmp_path / "mine.keras")
+    assert saved.stat().st_size > 100_000  # weights of 235,262 parameters
+    assert trainer.model_bytes()[:2] == b"PK"  # a .keras file is a zip
+    with pytest.raises(ValueError, match=".keras"):
+        trainer.save(tmp_path / "model.h5")
+
+
+@pytest.mark.parametrize("loop", ["fit", "custom"])
+def test_a_run_resumes_from_its_last_checkpoint_with_nothing_before_it_lost(small, tmp_path, loop):
+    import keras
+
+    run = tmp_path / "run"
+    first = Trainer(small, config=replace(FAST, epochs=2, checkpoint_every=1), run_dir=run).start().wait()
+    checkpoint = keras.models.load_model(run / "checkpoints" / "epoch-0002.keras")
+    # The server was killed after the checkpoint: whatever run.json says, the files remain.
+    assert training.read_run(run).checkpoint_epoch == 2
+
+    resumed = Trainer.from_checkpoint(run, small, epochs=3, loop=loop)
+    assert resumed.snapshot().history == first.history  # visible before it even starts
+    resumed.start()
+    snap = resumed.wait()
+    assert snap.status == "finished", snap.message
+    assert [r.epoch for r in snap.history] == [1, 2, 3]
+    assert snap.history[:2] == first.history
+    assert snap.batch_loss[:18] == first.batch_loss and len(snap.batch_loss) == 27
+    assert snap.resumed_from_epoch == 2
+    # It continued from the checkpoint's weights and optimizer state, not from scratch.
+    assert int(resumed.model.optimizer.iterations) == int(checkpoint.optimizer.iterations) + 9
+    assert snap.batch_loss[18] < 1.8
+
+
+def test_resuming_needs_a_checkpoint(small, tmp_path):
+    run = tmp_path / "run"
+    Trainer(small, config=replace(FAST, epochs=1, checkpoint_every=5), run_dir=run).start().wait()
+    with pytest.raises(ValueError, match="no checkpoint"):
+        Trainer.from_checkpoint(run, small)
+    with pytest.raises(ValueError, match="not a readable run folder"):
+        Trainer.from_checkpoint(tmp_path / "nowhere", small)
+
+
+def test_run_folders_are_listed_newest_first(tmp_path):
+    a = training.new_run_dir(tmp_path, "Tutorial on MNIST")
+    b = training.new_run_dir(tmp_path, "Tutorial on MNIST")
+    assert a != b and a.name.endswith("tutorial-on-mnist")
+    (b / training.RUN_FILE).write_text(json.dumps({
+        "label": "x", "status": "running", "dataset": {"name": "mnist", "source": "bundled"},
+        "model_config": training.model_config_to_dict(training.ModelConfig()),
+        "training": {"epochs": 3},
+    }))
+    runs = training.list_runs(tmp_path)
+    assert [r.path for r in runs] == [str(b)]  # a has no run.json
+    assert not runs[0].resumable  # no checkpoint yet
+
+
+# ----- when things go wrong ---------------------------------------------------------------------
+
+
+def test_a_diverging_run_stops_itself_and_says_to_lower_the_learning_rate(small):
+    config = replace(FAST, optimizer="sgd", learning_rate=100.0, epochs=20)
+    snap = Trainer(small, config=config).start().wait(120)
+    assert snap.status == "failed"
+    assert "learning rate" in snap.message and "lower" in snap.message and "10" in snap.message
+    assert snap.test_accuracy is None
+    assert len(snap.batch_loss) < 20 * 9  # it did not run to the end
+
+
+def test_divergence_is_a_nan_an_infinity_or_a_loss_far_above_guessing():
+    where = "epoch 1, batch 5"
+    assert "NaN" in training.divergence_message(float("nan"), [2.3], 0.5, where)
+    assert "infinite" in training.divergence_message(float("inf"), [2.3], 0.5, where)
+    assert "exploded" in training.divergence_message(14.0, [14.0] * 10, 5.0, where)
+    assert "0.5" in training.divergence_message(14.0, [14.0] * 10, 5.0, where)  # 10× lower
+    assert training.divergence_message(2.4, [2.4] * 10, 0.01, where) is None
+    assert training.divergence_message(9.0, [9.0] * 3, 0.01, where) is None  # a few bad batches
+
+
+def test_an_exception_in_the_thread_becomes_a_message_not_a_silent_death(small, monkeypatch):
+    def broken(config):
+        raise RuntimeError("the model could not be built")
+
+    monkeypatch.setattr(training, "build_model", broken)
+    snap = Trainer(small, config=FAST).start().wait(60)
+    assert snap.status == "failed" and not snap.active
+    assert "RuntimeError" in snap.message and "could not be built" in snap.message
+
+
+# ----- the job registry: a cap, watchers, owners who leave --------------------------------------
+
+
+class FakeTrainer:
+    """Enough of a Trainer for the registry: active until stopped or finished."""
+
+    def __init__(self):
+        self.status = "preparing"
+        self.started = False
+
+    def start(self):
+        self.started = True
+        self.status = "running"
+        return self
+
+    def stop(self):
+        self.status = "stopped"
+
+    def finish(self):
+        self.status = "finished"
+
+    @property
+    def active(self):
+        return self.status in training.ACTIVE_STATUSES
+
+    def snapshot(self):
+        return type("S", (), {"status": self.status, "epoch": 1, "epochs": 10, "active": self.active})()
+
+
+def test_the_job_cap_refuses_a_second_run_until_the_first_ends():
+    from ui.jobs import JobCapReached, JobRegistry
+
+    registry = JobRegistry(max_jobs=1, reap_every_s=None)
+    first = registry.start("teacher", FakeTrainer(), "Tutorial on MNIST", "mnist")
+    assert first.trainer.started and not registry.can_start()
+    second = FakeTrainer()
+    with pytest.raises(JobCapReached, match="at most 1 run at once") as refused:
+        registry.start("student", second, "Strong on MNIST", "mnist")
+    assert "Tutorial on MNIST" in str(refused.value) and "Watch it live" in str(refused.value)
+    assert not second.started
+    assert [j.title for j in registry.active_jobs()] == ["Tutorial on MNIST"]  # anyone may watch
+
+    first.trainer.finish()
+    assert registry.can_start()
+    registry.start("student", second, "Strong on MNIST", "mnist")
+    assert second.started
+
+
+def test_the_cap_comes_from_the_environment(monkeypatch):
+    from ui.jobs import JobRegistry, max_jobs_from_env
+
+    monkeypatch.setenv("CNN_EXPLORER_MAX_JOBS", "2")
+    registry = JobRegistry(reap_every_s=None)
+    registry.start("a", FakeTrainer(), "one", "mnist")
+    registry.start("b", FakeTrainer(), "two", "mnist")
+    assert not registry.can_start()
+    monkeypatch.setenv("CNN_EXPLORER_MAX_JOBS", "many")
+    assert max_jobs_from_env() == 1
+    monkeypatch.delenv("CNN_EXPLORER_MAX_JOBS")
+    assert max_jobs_from_env() == 1
+
+
+def test_a_job_whose_owner_left_stops_after_the_timeout():
+    from ui.jobs import JobRegistry
+
+    now = [0.0]
+    connected = {"tab-1": True}
+    registry = JobRegistry(max_jobs=1, owner_timeout_s=60, owner_alive=lambda s: connected.get(s),
+                           clock=lambda: now[0], reap_every_s=None)
+    job = registry.start("teacher", FakeTrainer(), "Tutorial", "mnist", owner_session="tab-1")
+    connected["tab-1"] = False  # the tab was closed
+    now[0] = 30.0
+    assert registry.reap() == [] and job.active  # a flaky connection gets its grace period
+    assert not registry.owner_present(job)
+    now[0] = 91.0
+    assert registry.reap() == [job] and not job.active
+    assert "left more than 60 s ago" in job.stop_reason
+
+
+def test_without_a_runtime_the_owner_is_present_while_it_keeps_looking():
+    from ui.jobs import JobRegistry
+
+    now = [0.0]
+    registry = JobRegistry(owner_timeout_s=60, owner_alive=lambda s: None, clock=lambda: now[0],
+                           reap_every_s=None)
+    job = registry.start("teacher", FakeTrainer(), "Tutorial", "mnist")
+    now[0] = 50.0
+    registry.touch(job.id, "teacher")
+    now[0] = 100.0
+    assert registry.reap() == [] and job.active
+    now[0] = 111.0
+    assert registry.reap() == [job]
+
+
+def test_a_session_may_take_over_a_run_only_once_its_owner_left():
+    from ui.jobs import JobRegistry
+
+    connected = {"tab-1": True}
+    registry = JobRegistry(owner_alive=lambda s: connected.get(s), reap_every_s=None)
+    job = registry.start("teacher", FakeTrainer(), "Tutorial", "mnist", owner_session="tab-1")
+    with pytest.raises(ValueError, match="still connected"):
+        registry.take_over(job.id, "student", "tab-2")
+    connected["tab-1"] = False
+    assert registry.take_over(job.id, "teacher-again", "tab-3").owner == "teacher-again"
+
+
+# ----- two replicas: MirroredStrategy over two logical CPUs --------------------------------------
+
+
+def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
+    # Logical devices must be configured before TensorFlow initialises: a fresh interpreter.
+    code = textwrap.dedent(
+        """
+        import json
+        from dataclasses import replace
+        import numpy as np
+        from cnn_core import accelerators, models, training
+        from cnn_core.datasets import load_dataset
+        acc = accelerators.detect_accelerator(cpu_replicas=2)
+        data = load_dataset("fashion_mnist", "bundled")
+        data = replace(data, x_train=data.x_train[::25], y_train=data.y_train[::25],
+                       x_test=data.x_test[::10], y_test=data.y_test[::10])
+        out = {}
+        for loop in ("fit", "custom"):
+            config = training.TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, loop=loop)
+            # The strong preset: batch normalisation must sync its statistics across replicas.
+            t = training.Trainer(data, models.PRESETS["strong"], config, accelerator=acc).start()
+            s = t.wait()
+            out[loop] = [s.status, s.message, s.device, len(s.batch_loss), s.steps_per_epoch,
+                         bool(np.isfinite(s.batch_loss).all()), s.test_accuracy]
+        print(json.dumps(out))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    for loop in ("fit", "custom"):
+        status, message, device, batches, steps, finite, test_accuracy = out[loop]
+        assert status == "finished", message
+        assert "2 replicas" in device
+        assert batches == steps == math.ceil(216 / 32)
+        assert finite and 0 <= test_accuracy <= 1
