@@ -1,0 +1,485 @@
+"""Figures for the predictions page: the tutorial's grid done well, and views inside the network.
+
+Matplotlib figures are built on ``matplotlib.figure.Figure`` directly (no pyplot state
+machine), so they are thread-safe under Streamlit and never leak into a global figure list;
+Altair charts are returned as chart objects. Nothing here shows anything.
+
+The tutorial's ``plot_image`` and ``plot_value_array`` are kept, with its colours: the image's
+caption "Predicted 97% (True)" is blue when right and red when wrong; in the bar chart of the
+ten probabilities the predicted bar is red and the true bar blue (so a right answer is one blue
+bar). They draw on an ``Axes`` passed in rather than on pyplot's current one.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Sequence
+
+import numpy as np
+
+RIGHT = "#1f5fbf"  # the tutorial's 'blue', a shade that reads well on white
+WRONG = "#d62728"  # the tutorial's 'red'
+OTHER = "#777777"  # the tutorial's grey for the other bars
+GRID_CELL_INCHES = 2.0  # each panel (image or bars) is 2 × 2 inches, as in the tutorial
+MAX_GRID_ROWS = 8
+MAX_GRID_COLS = 5
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100)
+
+
+def _short_names(class_names: Sequence[str]) -> bool:
+    return all(len(name) <= 2 for name in class_names)
+
+
+def caption(probabilities: np.ndarray, true_label: int | None, class_names: Sequence[str]) -> tuple[str, str]:
+    """The tutorial's label under an image and its colour: ("Coat 97% (Shirt)", red) when wrong,
+    blue when right; just "Coat 97%" in black when the true class is unknown (a drawing)."""
+    predicted = int(np.argmax(probabilities))
+    percent = 100 * float(np.max(probabilities))
+    if true_label is None:
+        return f"{class_names[predicted]} {percent:2.0f}%", "black"
+    text = f"{class_names[predicted]} {percent:2.0f}% ({class_names[int(true_label)]})"
+    return text, RIGHT if predicted == int(true_label) else WRONG
+
+
+def bar_colors(probabilities: np.ndarray, true_label: int | None) -> list[str]:
+    """The tutorial's bar colours: grey, the predicted bar red, then the true bar blue (so a
+    right answer shows a single blue bar)."""
+    colors = [OTHER] * len(probabilities)
+    colors[int(np.argmax(probabilities))] = WRONG
+    if true_label is not None:
+        colors[int(true_label)] = RIGHT
+    return colors
+
+
+def plot_image(
+    ax: Any,
+    probabilities: np.ndarray,
+    true_label: int | None,
+    image: np.ndarray,
+    class_names: Sequence[str],
+) -> None:
+    """The tutorial's ``plot_image`` on ``ax``: the image in black on white (``binary``) and
+    its :func:`caption` below it. ``probabilities`` is (10,), ``image`` (28, 28) uint8."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.imshow(image, cmap="binary", vmin=0, vmax=255, interpolation="nearest")
+    text, color = caption(probabilities, true_label, class_names)
+    ax.set_xlabel(text, color=color, fontsize=9)
+
+
+def plot_value_array(ax: Any, probabilities: np.ndarray, true_label: int | None) -> None:
+    """The tutorial's ``plot_value_array`` on ``ax``: ten bars of probability (0-1) coloured by
+    :func:`bar_colors`, ticked with the class indices 0-9."""
+    n = len(probabilities)
+    ax.grid(False)
+    ax.set_xticks(range(n))
+    ax.tick_params(axis="x", labelsize=7, length=0, pad=2)
+    ax.set_yticks([])
+    ax.bar(range(n), probabilities, color=bar_colors(probabilities, true_label), width=0.8)
+    ax.set_ylim(0, 1)
+    ax.set_xlim(-0.6, n - 0.4)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+
+
+# The grid's geometry, in pixels at scale 1 (dpi 100): each cell is the tutorial's two 2-inch
+# panels side by side.
+_CELL_W, _CELL_H = 400, 200
+_IMG = 140  # the image square
+_IMG_X, _IMG_Y = 30, 20  # its top-left corner in the cell
+_BARS_X, _BAR_W = 215, 17  # the bar chart's left edge and each bar's slot width
+
+
+def prediction_grid(
+    images: np.ndarray,
+    probabilities: np.ndarray,
+    labels: np.ndarray,
+    indices: Sequence[int],
+    class_names: Sequence[str],
+    num_rows: int = 5,
+    num_cols: int = 3,
+    scale: float = 1.0,
+) -> Any:
+    """The tutorial's In [13]: ``num_rows`` × ``num_cols`` cells of (image, probabilities).
+
+    ``images`` (N, 28, 28) uint8, ``probabilities`` (N, 10) and ``labels`` (N,) are the whole
+    test set; ``indices`` picks which to show, in order (the first rows × cols of them; a short
+    list leaves the rest of the grid out). Each image is titled with its test-set index (#i).
+    Returns a matplotlib Figure of 4·cols × 2·rows inches at ``100 · scale`` dpi; save it at that
+    dpi (:func:`figure_png` does).
+
+    The look is the tutorial's (:func:`caption`, :func:`bar_colors`); the drawing is built for
+    speed, because a page redraws it on every filter change: one Axes in pixel coordinates holds
+    every image, one collection every bar, and the labels are rendered with Pillow in
+    matplotlib's own DejaVu Sans and placed as small pixel images. A subplot per panel and a
+    matplotlib Text per label (rendered glyph by glyph, ~3 ms each on 2 busy cores) took about a
+    second for 5 × 3; this takes about 0.1 s.
+    """
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    if not 1 <= num_rows <= MAX_GRID_ROWS or not 1 <= num_cols <= MAX_GRID_COLS:
+        raise ValueError(
+            f"The grid can have 1-{MAX_GRID_ROWS} rows and 1-{MAX_GRID_COLS} columns, "
+            f"not {num_rows} × {num_cols}."
+        )
+    shown = [int(i) for i in list(indices)[: num_rows * num_cols]]
+    if not shown:
+        raise ValueError("No test image matches this filter.")
+    rows = -(-len(shown) // num_cols)
+    cols = num_cols if rows > 1 else len(shown)
+    legend = not _short_names(class_names)
+    s = float(scale)
+    width, height = round(_CELL_W * cols * s), round((_CELL_H * rows + (28 if legend else 0)) * s)
+    fig = _figure(width / (100 * s), height / (100 * s))
+    fig.set_dpi(100 * s)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)  # pixel coordinates, y down, like an image
+    ax.set_axis_off()
+
+    img, bar_w = round(_IMG * s), _BAR_W * s
+    n_classes = probabilities.shape[1]
+    tick_strip = _tick_strip(bar_w, n_classes, s)
+    bars, colors, frames = [], [], []
+    for k, i in enumerate(shown):
+        r, c = divmod(k, cols)
+        x0, y0 = c * _CELL_W * s, r * _CELL_H * s
+        ix, iy = round(x0 + _IMG_X * s), round(y0 + _IMG_Y * s)
+        # The tutorial's cmap=binary: background white, ink black; sharp pixels.
+        ax.imshow(images[i], cmap="binary", vmin=0, vmax=255, interpolation="nearest",
+                  extent=(ix, ix + img, iy + img, iy))
+        frames.append([(ix, iy), (ix + img, iy), (ix + img, iy + img), (ix, iy + img), (ix, iy)])
+        text, color = caption(probabilities[i], labels[i], class_names)
+        label = _fitted_text(text, color, round(14 * s), round((_BARS_X - 12) * s))
+        _stamp(fig, height, label, ix + img / 2, iy + img + 4 * s, "top")
+        _stamp(fig, height, _text_image(f"#{i}", "#666666", round(12 * s)), ix + img / 2, iy - 2 * s, "bottom")
+        bx, base = x0 + _BARS_X * s, iy + img
+        for j, (p, col) in enumerate(zip(probabilities[i], bar_colors(probabilities[i], labels[i]))):
+            left, top = bx + (j + 0.1) * bar_w, base - float(p) * img
+            bars.append([(left, base), (left + 0.8 * bar_w, base), (left + 0.8 * bar_w, top), (left, top)])
+            colors.append(col)
+        frames.append([(bx, base), (bx + n_classes * bar_w, base)])
+        _stamp(fig, height, tick_strip, bx, base + 3 * s, "top", center=False)
+    ax.add_collection(PolyCollection(bars, facecolors=colors, edgecolors="none"))
+    ax.add_collection(LineCollection(frames, colors="#222222", linewidths=0.8))
+    if legend:
+        names = "   ".join(f"{k} {name}" for k, name in enumerate(class_names))
+        _stamp(fig, height, _text_image(names, "#333333", round(13 * s)), width / 2, height - 6 * s, "bottom")
+    return fig
+
+
+def figure_png(fig: Any, dpi: float | None = None) -> bytes:
+    """PNG bytes of ``fig`` at its own dpi (or ``dpi``), fast zlib level: what a page shows."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor="white", pil_kwargs={"compress_level": 1})
+    return buf.getvalue()
+
+
+@lru_cache(maxsize=1)
+def _font_path() -> str:
+    from matplotlib import font_manager
+
+    return font_manager.findfont("DejaVu Sans")
+
+
+@lru_cache(maxsize=4096)
+def _text_image(text: str, color: str, size_px: int) -> np.ndarray:
+    """``text`` rendered in DejaVu Sans at ``size_px`` as an RGBA uint8 array (cached)."""
+    from matplotlib.colors import to_rgb
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(_font_path(), size_px)
+    ascent, descent = font.getmetrics()
+    left, _, right, _ = font.getbbox(text)
+    mask = Image.new("L", (max(1, right - left), ascent + descent))
+    ImageDraw.Draw(mask).text((-left, 0), text, fill=255, font=font)
+    rgba = np.zeros((mask.height, mask.width, 4), np.uint8)
+    rgba[..., :3] = np.array(to_rgb(color)) * 255
+    rgba[..., 3] = np.asarray(mask)
+    return rgba
+
+
+def _fitted_text(text: str, color: str, size_px: int, max_width: int) -> np.ndarray:
+    """:func:`_text_image`, a point smaller at a time until it is at most ``max_width`` wide."""
+    stamp = _text_image(text, color, size_px)
+    while stamp.shape[1] > max_width and size_px > 8:
+        size_px -= 1
+        stamp = _text_image(text, color, size_px)
+    return stamp
+
+
+@lru_cache(maxsize=16)
+def _tick_strip(bar_w: float, n: int, scale: float) -> np.ndarray:
+    """The digits 0..n-1, each centred under its bar slot, as one RGBA strip (cached)."""
+    digits = [_text_image(str(j), "#333333", round(11 * scale)) for j in range(n)]
+    h = max(d.shape[0] for d in digits)
+    strip = np.zeros((h, int(np.ceil(n * bar_w)) + 1, 4), np.uint8)
+    for j, d in enumerate(digits):
+        x = int(round((j + 0.5) * bar_w - d.shape[1] / 2))
+        strip[: d.shape[0], x : x + d.shape[1]] = d
+    return strip
+
+
+def _stamp(fig: Any, fig_height: float, rgba: np.ndarray, x: float, y: float, anchor: str, center: bool = True) -> None:
+    """Place an RGBA stamp at pixel (x, y), y measured down from the top of the figure.
+
+    ``anchor`` says whether y is the stamp's "top" or "bottom"; ``center`` centres it on x.
+    """
+    h, w = rgba.shape[:2]
+    left = x - w / 2 if center else x
+    top = y if anchor == "top" else y - h
+    fig.figimage(rgba, xo=int(round(left)), yo=int(round(fig_height - top - h)), origin="upper", zorder=3)
+
+
+def digit_figure(
+    image: np.ndarray,
+    probabilities: np.ndarray,
+    class_names: Sequence[str],
+    true_label: int | None = None,
+) -> Any:
+    """One cell of the tutorial's grid, drawn with its own ``plot_image`` and
+    ``plot_value_array``: the 28×28 image (sharp pixels) and its ten probabilities. For a
+    drawing there is no true label: the caption is black and only the predicted bar is red."""
+    fig = _figure(2 * GRID_CELL_INCHES, GRID_CELL_INCHES + 0.3)
+    fig.subplots_adjust(left=0.03, right=0.97, top=0.97, bottom=0.2, wspace=0.15)
+    ax_img, ax_bar = fig.subplots(1, 2)
+    plot_image(ax_img, probabilities, true_label, image, class_names)
+    plot_value_array(ax_bar, probabilities, true_label)
+    return fig
+
+
+def preparation_figure(prepared: Any) -> Any:
+    """The MNIST preparation of a drawing, step by step (a ``drawing.PreparedDigit``):
+    ink on black with the crop box, the crop scaled to fit 20×20, and the 28×28 result with its
+    centre of mass (+) on the field's centre (dotted lines)."""
+    from matplotlib.patches import Rectangle
+
+    from .drawing import center_of_mass
+
+    fig = _figure(7.5, 2.9)
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.86, bottom=0.05, wspace=0.25)
+    axes = fig.subplots(1, 3)
+    top, left, bottom, right = prepared.box
+    axes[0].imshow(prepared.grey, cmap="gray", vmin=0, vmax=255)
+    axes[0].add_patch(
+        Rectangle((left - 0.5, top - 0.5), right - left, bottom - top, fill=False, ec="#ffb000", lw=1.5)
+    )
+    axes[0].set_title(f"1. ink on black, cropped\n{prepared.grey.shape[1]}×{prepared.grey.shape[0]} px", fontsize=9)
+    h, w = prepared.scaled.shape
+    axes[1].imshow(prepared.scaled, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    axes[1].set_title(f"2. scaled to fit 20×20\n{w}×{h} px", fontsize=9)
+    axes[2].imshow(prepared.image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    cy, cx = center_of_mass(prepared.image)
+    axes[2].axhline(13.5, color="#4da3ff", lw=0.8, ls=":")
+    axes[2].axvline(13.5, color="#4da3ff", lw=0.8, ls=":")
+    axes[2].plot([cx], [cy], marker="+", color="#ffb000", markersize=12, mew=2)
+    axes[2].set_title("3. centred by mass in 28×28\n(what the network sees)", fontsize=9)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig
+
+
+def feature_maps_figure(maps: np.ndarray, layer_name: str = "", max_maps: int = 48, columns: int = 12) -> Any:
+    """The first ``max_maps`` channels of a float (H, W, C) feature map as one tiled picture,
+    numbered left to right, top to bottom from 0.
+
+    Each map is scaled on its own (viridis: yellow = its strongest response; a ReLU map that is
+    all dark found nothing). One image for all maps keeps this fast enough to redraw per click.
+    """
+    maps = np.asarray(maps, dtype=np.float32)
+    if maps.ndim != 3:
+        raise ValueError(f"Feature maps must be (H, W, C), not {maps.shape}.")
+    maps = maps[:, :, :max_maps]
+    lo = maps.min(axis=(0, 1), keepdims=True)
+    span = maps.max(axis=(0, 1), keepdims=True) - lo
+    scaled = np.where(span > 0, (maps - lo) / np.where(span > 0, span, 1), 0.0)
+    return _tiled_figure(scaled, columns, "viridis", 0.0, 1.0, layer_name, cell_inches=0.8)
+
+
+def filters_figure(kernels: np.ndarray, columns: int = 12) -> Any:
+    """The first layer's kernels, float (K, K, C), tiled: one K×K picture per filter on a shared
+    symmetric scale (red = positive weight, blue = negative, white = 0), numbered from 0."""
+    kernels = np.asarray(kernels, dtype=np.float32)
+    if kernels.ndim != 3:
+        raise ValueError(f"Kernels must be (K, K, C), not {kernels.shape}.")
+    limit = float(np.abs(kernels).max()) or 1.0
+    return _tiled_figure(kernels, columns, "RdBu_r", -limit, limit, "", cell_inches=0.6, colorbar=True)
+
+
+def _tiled_figure(
+    stack: np.ndarray, columns: int, cmap: str, vmin: float, vmax: float, title: str,
+    cell_inches: float, colorbar: bool = False,
+) -> Any:
+    """Tile (H, W, C) into a grid of C pictures separated by white gaps, drawn as one image."""
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+
+    h, w, n = stack.shape
+    cols = max(1, min(columns, n))
+    rows = -(-n // cols)
+    gap = max(1, h // 7)
+    tiled = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, 4), 1.0, np.float32)
+    colored = colormaps[cmap](Normalize(vmin, vmax)(stack.transpose(2, 0, 1)))  # (C, H, W, 4)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        tiled[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = colored[k]
+    extra = 0.8 if colorbar else 0.0
+    fig = _figure(cell_inches * cols + extra, cell_inches * rows * h / w + (0.3 if title else 0.05))
+    ax = fig.add_axes((0.0, 0.0, 1 - extra / (cell_inches * cols + extra), 1 - (0.3 / fig.get_figheight() if title else 0)))
+    ax.imshow(tiled, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=10, loc="left")
+    if colorbar:
+        from matplotlib.cm import ScalarMappable
+
+        cax = fig.add_axes((1 - 0.7 * extra / fig.get_figwidth(), 0.1, 0.12 / fig.get_figwidth(), 0.8))
+        fig.colorbar(ScalarMappable(Normalize(vmin, vmax), cmap), cax=cax)
+        cax.tick_params(labelsize=7)
+    return fig
+
+
+def heatmap_figure(image: np.ndarray, heat: np.ndarray, title: str = "") -> Any:
+    """The 28×28 image, the heat map (0-1) alone, and the heat map laid over the image."""
+    fig = _figure(6.6, 2.5)
+    fig.subplots_adjust(left=0.01, right=0.92, top=0.86, bottom=0.02, wspace=0.08)
+    axes = fig.subplots(1, 3)
+    axes[0].imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    axes[0].set_title("image", fontsize=9)
+    shown = axes[1].imshow(heat, cmap="inferno", vmin=0, vmax=1, interpolation="bilinear")
+    axes[1].set_title(title or "heat map", fontsize=9)
+    axes[2].imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    axes[2].imshow(heat, cmap="inferno", vmin=0, vmax=1, alpha=0.55, interpolation="bilinear")
+    axes[2].set_title("over the image", fontsize=9)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    cax = fig.add_axes((0.935, 0.1, 0.015, 0.72))
+    fig.colorbar(shown, cax=cax)
+    cax.tick_params(labelsize=7)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Altair charts
+
+
+def confusion_chart(
+    matrix: np.ndarray, class_names: Sequence[str], selected: tuple[int, int] | None = None
+) -> Any:
+    """A 10×10 heat map of counts M[true, predicted] (Altair), clickable: the point selection
+    ``cell`` carries the fields ``true`` and ``predicted`` (class indices) of the clicked cell.
+
+    The diagonal (right answers) is blue and scaled on its own; mistakes are shaded red on their
+    own scale, so a few confusions are not washed out by the ~100 right answers per class.
+    ``selected`` outlines one cell.
+    """
+    import altair as alt
+    import pandas as pd
+
+    n = matrix.shape[0]
+    totals = matrix.sum(axis=1)
+    rows = []
+    for t in range(n):
+        for p in range(n):
+            count = int(matrix[t, p])
+            rows.append(
+                {
+                    "true": t, "predicted": p, "count": count,
+                    "true_name": f"{t} {class_names[t]}" if not _short_names(class_names) else class_names[t],
+                    "predicted_name": f"{p} {class_names[p]}" if not _short_names(class_names) else class_names[p],
+                    "share": count / totals[t] if totals[t] else 0.0,
+                    "kind": "right" if t == p else "mistake",
+                    "mistakes": 0 if t == p else count,
+                    "rights": count if t == p else 0,
+                    "chosen": selected == (t, p),
+                }
+            )
+    data = pd.DataFrame(rows)
+    order = list(data["true_name"].iloc[::n])
+    cell = alt.selection_point(name="cell", fields=["true", "predicted"], on="click", clear="dblclick")
+    x = alt.X("predicted_name:O", sort=order, title="Predicted class", axis=alt.Axis(labelAngle=-40 if not _short_names(class_names) else 0))
+    y = alt.Y("true_name:O", sort=order, title="True class")
+    tooltip = [
+        alt.Tooltip("true_name:N", title="true"),
+        alt.Tooltip("predicted_name:N", title="predicted"),
+        alt.Tooltip("count:Q", title="images"),
+        alt.Tooltip("share:Q", title="share of the class", format=".1%"),
+    ]
+    max_wrong = max(int(data["mistakes"].max()), 1)
+    base = alt.Chart(data).encode(x=x, y=y, tooltip=tooltip)
+    cells = dict(stroke="#e6e6e6", strokeWidth=1)
+    # Empty cells stay white: a zero is not a small confusion.
+    blank = base.mark_rect(color="white", **cells)
+    wrong = base.transform_filter((alt.datum.kind == "mistake") & (alt.datum.count > 0)).mark_rect(**cells).encode(
+        color=alt.Color("count:Q", scale=alt.Scale(scheme="reds", domain=[0, max_wrong]),
+                        legend=alt.Legend(title="mistakes", orient="right")),
+    )
+    right = base.transform_filter(alt.datum.kind == "right").mark_rect(**cells).encode(
+        color=alt.Color("count:Q", scale=alt.Scale(scheme="blues", domainMin=0),
+                        legend=alt.Legend(title="right", orient="right")),
+    )
+    # One invisible layer takes the clicks (so Streamlit sees exactly one "cell" parameter) and
+    # outlines the chosen cell.
+    clicks = base.mark_rect(fillOpacity=0.01, fill="white").encode(
+        stroke=alt.condition(alt.datum.chosen, alt.value("#111111"), alt.value("transparent")),
+        strokeWidth=alt.condition(alt.datum.chosen, alt.value(3), alt.value(0)),
+    ).add_params(cell)
+    labels = base.transform_filter(alt.datum.count > 0).mark_text(fontSize=11).encode(
+        text=alt.Text("count:Q"),
+        color=alt.condition("datum.share > 0.5", alt.value("white"), alt.value("#222222")),
+    )
+    return (
+        alt.layer(blank, right, wrong, clicks, labels)
+        .resolve_scale(color="independent")
+        .properties(height=380, title="Confusion matrix: rows are the truth, columns the answer")
+    )
+
+
+def per_class_chart(accuracy: np.ndarray, class_names: Sequence[str], overall: float) -> Any:
+    """Accuracy of each true class (0-1) as horizontal bars, with the overall accuracy as a rule."""
+    import altair as alt
+    import pandas as pd
+
+    names = [f"{k} {n}" if not _short_names(class_names) else n for k, n in enumerate(class_names)]
+    data = pd.DataFrame({"class": names, "accuracy": np.nan_to_num(accuracy, nan=0.0)})
+    bars = alt.Chart(data).mark_bar(color=RIGHT).encode(
+        x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title="accuracy"),
+        y=alt.Y("class:N", sort=names, title=None, axis=alt.Axis(labelOverlap=False)),
+        tooltip=[alt.Tooltip("class:N"), alt.Tooltip("accuracy:Q", format=".1%")],
+    )
+    text = bars.mark_text(align="right", dx=-4, color="white", fontSize=11).encode(
+        text=alt.Text("accuracy:Q", format=".0%")
+    )
+    rule = alt.Chart(pd.DataFrame({"overall": [overall]})).mark_rule(color=WRONG, strokeDash=[4, 3]).encode(
+        x="overall:Q", tooltip=[alt.Tooltip("overall:Q", title="overall", format=".1%")]
+    )
+    return (bars + text + rule).properties(height=300, title="Accuracy per true class (dashed: overall)")
+
+
+def probability_chart(probabilities: np.ndarray, class_names: Sequence[str]) -> Any:
+    """Ten probabilities (0-1) as labelled bars (Altair), the predicted class in red."""
+    import altair as alt
+    import pandas as pd
+
+    predicted = int(np.argmax(probabilities))
+    names = [f"{k} {n}" if not _short_names(class_names) else n for k, n in enumerate(class_names)]
+    data = pd.DataFrame(
+        {"class": names, "probability": np.asarray(probabilities, dtype=float),
+         "predicted": [k == predicted for k in range(len(names))]}
+    )
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("class:N", sort=names, title=None, axis=alt.Axis(labelAngle=0 if _short_names(class_names) else -40)),
+        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        color=alt.condition(alt.datum.predicted, alt.value(WRONG), alt.value(OTHER)),
+        tooltip=[alt.Tooltip("class:N"), alt.Tooltip("probability:Q", format=".2%")],
+    ).properties(height=220)
