@@ -1,0 +1,408 @@
+"""Training: train the network live, watch it learn batch by batch (tutorial § 1.3.5).
+
+The training itself runs in a :class:`cnn_core.training.Trainer` thread registered in the
+process-wide job registry (``ui.jobs``), never in this script: a click reruns the script, and
+the run goes on. A fragment redraws the progress and curves about once a second while a run is
+active, and not at all when idle. TensorFlow is loaded only when a run starts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import matplotlib.pyplot as plt
+import streamlit as st
+
+from cnn_core import charts, models, training
+from cnn_core.training import TrainingConfig
+from ui import jobs
+from ui.common import (
+    MODEL_CONFIG_KEY,
+    MODEL_PRESET_KEY,
+    TRAINED_MODEL_KEY,
+    TrainedModel,
+    current_dataset,
+)
+from ui.navigation import PAGES
+
+REFRESH_S = 1.0  # how often the live panel redraws while a run is active
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0)
+BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
+
+# Widget keys (kept across page switches with persist_state="session").
+P = "train_"
+W = {name: P + name for name in (
+    "optimizer", "lr", "batch", "epochs", "loop", "checkpoint", "schedule", "validation",
+)}
+DEFAULTS_FOR = P + "defaults_for"  # the preset whose defaults the widgets were last set to
+WATCH = P + "watch"
+HANDED = P + "handed"  # the job whose model went to the predictions page
+LISTED = {p.path for p in PAGES}
+
+st.title("Train the network")
+st.markdown(
+    "Here the network learns. **Look at the per-batch loss**: every point is one step of "
+    "gradient descent on one batch of images, and the curve grows while you watch. Change the "
+    "learning rate during the run, pause it, stop it; leave the page and come back, and it is "
+    "still running."
+)
+
+registry = jobs.get_registry()
+registry.reap()
+owner = jobs.owner_token()
+own_job = registry.get(st.session_state.get(jobs.JOB_KEY))
+if own_job is not None and own_job.owner != owner:
+    own_job = None  # another session took it over
+
+
+# ----- what will be trained ---------------------------------------------------------------
+
+
+def chosen_model() -> tuple[str, models.ModelConfig]:
+    """The model page's choice (preset short name, configuration), else the tutorial's."""
+    preset = st.session_state.get(MODEL_PRESET_KEY) or "tutorial"
+    config = st.session_state.get(MODEL_CONFIG_KEY)
+    if not isinstance(config, models.ModelConfig):
+        config = models.PRESETS.get(preset, models.PRESETS["tutorial"])
+    return preset, config
+
+
+try:
+    data = current_dataset()
+except ValueError as exc:  # a damaged cache or bad upload: say so, draw nothing else
+    st.error(f"The dataset could not be loaded: {exc}")
+    st.stop()
+preset, model_config = chosen_model()
+try:
+    params = models.total_params(model_config)
+except ValueError as exc:
+    st.error(f"The model page's network cannot be built: {exc} Fix it on the Model page.")
+    if "pages/model.py" in LISTED:
+        st.page_link("pages/model.py", label="Open the Model page", icon=":material/account_tree:")
+    st.stop()
+
+with st.container(border=True):
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**Data:** {data.title} · {data.source_label}")
+        if data.note:
+            st.caption(data.note)
+        if "pages/dataset.py" in LISTED:
+            st.page_link("pages/dataset.py", label="Change the data", icon=":material/photo_library:")
+    with right:
+        title = models.PRESET_TITLES.get(preset, "Custom")
+        st.markdown(f"**Model:** {title} · {params:,} parameters  \n`{training.architecture_text(model_config)}`")
+        if "pages/model.py" in LISTED:
+            st.page_link("pages/model.py", label="Change the model", icon=":material/account_tree:")
+
+
+# ----- settings ---------------------------------------------------------------------------
+
+
+def seed_widgets(defaults: TrainingConfig) -> None:
+    """Put a preset's training defaults into the widgets (first visit, or a new preset)."""
+    values = {
+        "optimizer": defaults.optimizer, "lr": defaults.learning_rate, "batch": defaults.batch_size,
+        "epochs": defaults.epochs, "loop": defaults.loop, "checkpoint": defaults.checkpoint_every,
+        "schedule": defaults.schedule, "validation": int(round(defaults.validation_fraction * 100)),
+    }
+    for name, value in values.items():
+        st.session_state[W[name]] = value
+    st.session_state[DEFAULTS_FOR] = preset
+
+
+if st.session_state.get(DEFAULTS_FOR) != preset or W["lr"] not in st.session_state:
+    seed_widgets(training.training_defaults(preset))
+
+own_active = own_job is not None and own_job.active
+st.subheader("Settings")
+st.caption(
+    f"The defaults are the ones the {models.PRESET_TITLES.get(preset, 'tutorial')} preset is meant "
+    "to be trained with" + (" (the tutorial's: Adam, η = 0.01, batch 256, 10 epochs)." if preset in ("tutorial", "exercise2", "custom") else ".")
+    + (" They are locked while your run is going." if own_active else "")
+)
+c1, c2, c3, c4 = st.columns(4)
+with c1:
+    optimizer = st.selectbox("Optimizer", training.OPTIMIZERS, key=W["optimizer"],
+                             format_func=training.OPTIMIZER_TITLES.get, disabled=own_active,
+                             persist_state="session")
+    loop = st.radio("Training loop", training.LOOPS, key=W["loop"], disabled=own_active,
+                    format_func=lambda v: {"fit": "Keras fit", "custom": "GradientTape (exercise 3)"}[v],
+                    help="Both report the same metrics; the custom loop is the tutorial's exercise 3.",
+                    persist_state="session")
+with c2:
+    learning_rate = st.select_slider("Learning rate η", LEARNING_RATES, key=W["lr"], disabled=own_active,
+                                     format_func=lambda v: f"{v:g}", persist_state="session",
+                                     help="You can also change it while the run goes.")
+    schedule = st.selectbox("Learning-rate schedule", training.SCHEDULES, key=W["schedule"],
+                            disabled=own_active, persist_state="session",
+                            format_func={"constant": "constant η", "cosine": "cosine decay to 0"}.get)
+with c3:
+    batch_size = st.select_slider("Batch size B", BATCH_SIZES, key=W["batch"], disabled=own_active,
+                                  persist_state="session")
+    epochs = st.number_input("Epochs E", min_value=1, max_value=200, step=1, key=W["epochs"],
+                             disabled=own_active, persist_state="session")
+with c4:
+    validation = st.slider("Validation images (%)", 0, 30, step=5, key=W["validation"], disabled=own_active,
+                           persist_state="session",
+                           help="Held out from the training images to show over-fitting; 0 for none.")
+    checkpoint_every = st.number_input(
+        "Checkpoint every N epochs", min_value=0, max_value=200, step=1, key=W["checkpoint"],
+        disabled=own_active, persist_state="session",
+        help="Exercise 4: save the model every N epochs, so a run survives a restart. 0: never.",
+    )
+
+n_train, n_val = training.validation_split(len(data.y_train), validation / 100)
+steps = training.steps_per_epoch(n_train, int(batch_size))
+st.markdown("**One epoch is every training image once, in batches; each batch is one step:**")
+st.latex(
+    rf"\text{{steps per epoch}} = \left\lceil \frac{{N_\text{{train}}}}{{B}} \right\rceil"
+    rf" = \left\lceil \frac{{{n_train:,}}}{{{int(batch_size)}}} \right\rceil = {steps:,}"
+    rf"\qquad E \times {steps:,} = {int(epochs) * steps:,}\ \text{{steps of }}\ "
+    rf"w \leftarrow w - \eta\,\hat g = w - {learning_rate:g}\,\hat g"
+)
+st.caption(
+    f"Notice: with B = {int(batch_size)} the weights move {steps:,} times per epoch. Halve B and they "
+    "move twice as often on noisier gradients; raise η tenfold and each step is ten times longer: "
+    "faster at first, until the steps overshoot and the loss explodes (try η = 3 — the run stops "
+    f"itself and says why). {training.OPTIMIZER_TITLES[optimizer]} scales ĝ per weight"
+    + (" by its recent size, so η is close to the largest step a weight takes." if optimizer != "sgd" else
+       " not at all: plain SGD steps by η times the gradient.")
+)
+
+
+def settings() -> TrainingConfig:
+    return TrainingConfig(
+        epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+        optimizer=optimizer, loop=loop, checkpoint_every=int(checkpoint_every),
+        validation_fraction=validation / 100, schedule=schedule,
+    )
+
+
+def start_run(config: TrainingConfig, resume_from: str | None = None) -> None:
+    """Create the trainer and register it (raises ValueError with a sentence)."""
+    run_dir = None
+    if resume_from is None and config.checkpoint_every:
+        try:
+            label = training.describe_run(model_config, data, config)
+            run_dir = training.new_run_dir(training.default_runs_dir(), label)
+        except OSError as exc:  # a read-only disk: train anyway, without checkpoints
+            st.warning(f"Checkpoints are off: the runs folder cannot be written ({exc}).")
+    trainer = jobs.make_trainer(data, model_config, config, run_dir=run_dir, resume_from=resume_from)
+    job = registry.start(owner, trainer, trainer.label, data.name, owner_session=jobs.runtime_session_id())
+    st.session_state[jobs.JOB_KEY] = job.id
+
+
+# ----- start, or watch someone else's run ---------------------------------------------------
+
+others = [j for j in registry.active_jobs() if j.owner != owner]
+can_start = registry.can_start() and not own_active
+start_col, info_col = st.columns([1, 3], vertical_alignment="center")
+with start_col:
+    start = st.button("Start training", type="primary", icon=":material/play_arrow:",
+                      disabled=not can_start, width="stretch")
+with info_col:
+    if own_active:
+        st.caption("Your run is going: steer it below.")
+    elif not can_start:
+        st.caption(
+            f"This server trains at most {registry.max_jobs} run{'s' if registry.max_jobs > 1 else ''} "
+            "at once (set CNN_EXPLORER_MAX_JOBS to change it); you can start yours when it ends."
+        )
+if start:
+    try:
+        start_run(settings().check())
+        st.rerun()
+    except ValueError as exc:
+        st.error(str(exc))
+
+watched = None
+if others and not own_active:
+    other = others[0]
+    snap = other.trainer.snapshot()
+    st.info(
+        f"A run is in progress in another session: **{other.title}** — "
+        f"{training.progress_text(snap)}. You may watch it live.",
+        icon=":material/visibility:",
+    )
+    if st.toggle("Watch it live", key=WATCH, value=True):
+        watched = other
+    if not registry.owner_present(other) and st.button(
+        "Take over this run", help="The session that started it has left: you may steer it."
+    ):
+        try:
+            registry.take_over(other.id, owner, jobs.runtime_session_id())
+            st.session_state[jobs.JOB_KEY] = other.id
+            st.rerun()
+        except ValueError as exc:
+            st.warning(str(exc))
+
+runs_dir = training.default_runs_dir()
+resumable = [r for r in training.list_runs(runs_dir) if r.resumable and r.dataset_name == data.name]
+if resumable and can_start:
+    with st.expander(f"Resume an interrupted run ({len(resumable)})", icon=":material/history:"):
+        st.caption(
+            "Runs that stopped (a restart of the server, or Stop) after a checkpoint. Resuming "
+            "loads the checkpoint's weights and optimizer state and keeps the history before it."
+        )
+        chosen = st.selectbox(
+            "Run", resumable, format_func=lambda r: f"{r.label} · checkpoint at epoch {r.checkpoint_epoch} "
+            f"of {r.training.epochs} · {r.created.replace('T', ' ')}",
+        )
+        if st.button("Resume this run", icon=":material/restart_alt:"):
+            try:
+                if chosen.dataset_source == "file" and data.source != "file":
+                    raise ValueError("This run trained on an uploaded file: upload it again on the Dataset page first.")
+                start_run(chosen.training, resume_from=chosen.path)
+                st.rerun()
+            except ValueError as exc:
+                st.error(str(exc))
+
+
+# ----- the live panel ---------------------------------------------------------------------
+
+shown = own_job if own_job is not None else watched
+controls = shown is not None and shown is own_job
+
+
+def draw_controls(job: jobs.Job, snap: training.Snapshot) -> None:
+    """Pause/Resume, Stop and the live learning rate (owner only)."""
+    # Callbacks run before the rerun, so the redraw already shows their effect.
+    b1, b2, b3 = st.columns([1, 1, 3], vertical_alignment="bottom")
+    with b1:
+        if snap.status == "paused":
+            st.button("Resume", icon=":material/play_arrow:", key=P + "resume", width="stretch",
+                      on_click=job.trainer.resume)
+        else:
+            st.button("Pause", icon=":material/pause:", key=P + "pause", width="stretch",
+                      disabled=snap.status != "running", on_click=job.trainer.pause)
+    with b2:
+        st.button("Stop", icon=":material/stop:", key=P + "stop", width="stretch", on_click=job.trainer.stop,
+                  help="Stops before the next batch; the model so far is kept and tested.")
+    with b3:
+        live_key = P + "live_lr_" + job.id
+
+        def change_lr() -> None:
+            try:
+                job.trainer.set_learning_rate(st.session_state[live_key])
+            except ValueError as exc:
+                st.session_state[P + "lr_error"] = str(exc)
+
+        options = sorted(set(LEARNING_RATES) | {snap.learning_rate if snap.learning_rate > 0 else 1e-2})
+        if live_key not in st.session_state:
+            st.session_state[live_key] = min(options, key=lambda v: abs(math.log(v / max(snap.learning_rate, 1e-12))))
+        st.select_slider("Learning rate η, live", options, key=live_key, on_change=change_lr,
+                         format_func=lambda v: f"{v:g}", help="Takes effect from the next batch.")
+    error = st.session_state.pop(P + "lr_error", None)
+    if error:
+        st.error(error)
+
+
+def draw_curves(snap: training.Snapshot) -> None:
+    if not snap.batch_loss:
+        return
+    left, right = st.columns(2)
+    with left:
+        st.altair_chart(charts.batch_curve_chart(snap.batch_loss, snap.steps_per_epoch, "loss", snap.epochs))
+    with right:
+        st.altair_chart(charts.batch_curve_chart(snap.batch_accuracy, snap.steps_per_epoch, "accuracy", snap.epochs))
+    if snap.history:
+        left, right = st.columns(2)
+        with left:
+            st.altair_chart(charts.epoch_curve_chart(snap.history, "loss", snap.epochs))
+        with right:
+            st.altair_chart(charts.epoch_curve_chart(snap.history, "accuracy", snap.epochs))
+
+
+def draw_live(job_id: str, can_control: bool, polling: bool) -> None:
+    job = registry.get(job_id)
+    if job is None:
+        st.info("That run is no longer kept on this server.")
+        return
+    snap = job.trainer.snapshot()
+    if can_control:
+        registry.touch(job.id, owner)
+    if polling and not snap.active:
+        st.rerun()  # the run ended: a full rerun stops the polling and draws the results
+    st.markdown(f"**{job.title}**" + ("" if can_control else " · watching another session's run"))
+    st.progress(snap.progress, text=training.progress_text(snap))
+    m1, m2, m3, m4 = st.columns(4)
+    last_loss = f"{snap.batch_loss[-1]:.3f}" if snap.batch_loss else "—"
+    m1.metric("Last batch loss", last_loss)
+    m2.metric("Images per second", f"{snap.images_per_second:,.0f}" if snap.active else f"{snap.mean_images_per_second:,.0f}")
+    m3.metric("Learning rate η", f"{snap.learning_rate:g}")
+    m4.metric("Elapsed", training.format_seconds(snap.elapsed_seconds))
+    if snap.status == "failed":
+        st.error(snap.message, icon=":material/error:")
+    elif job.stop_reason:
+        st.warning(job.stop_reason)
+    if can_control and snap.active and snap.status != "evaluating":
+        draw_controls(job, snap)
+    if snap.last_checkpoint:
+        st.caption(f"Last checkpoint: `{snap.last_checkpoint}`")
+    draw_curves(snap)
+    if snap.batch_loss and snap.active:
+        st.caption(
+            "The faint line is each batch's own loss: noisy, because each batch is a different "
+            f"sample of {int(snap.train_images / max(snap.steps_per_epoch, 1)):,} images; the solid line is its moving average."
+        )
+
+
+if shown is not None:
+    st.subheader("Your run" if controls else "Live")
+    active = shown.active
+    # Poll only while the run is active; an idle page costs nothing.
+    live = st.fragment(draw_live, run_every=REFRESH_S if active else None)
+    live(shown.id, controls, active)
+
+
+# ----- the result -------------------------------------------------------------------------
+
+
+def draw_result(job: jobs.Job, mine: bool) -> None:
+    snap = job.trainer.snapshot()
+    if snap.status not in ("finished", "stopped") or snap.test_accuracy is None:
+        return
+    st.subheader("Learning curve")
+    st.caption("The tutorial's figure (cell [11]): accuracy (black) and loss (red) after each epoch, "
+               "on two y axes; dashed: the validation images the network never trained on.")
+    if snap.history:
+        fig = charts.learning_curve_figure(snap.history)
+        st.pyplot(fig)
+        plt.close(fig)
+    else:
+        st.caption("The run stopped before its first epoch ended: no epoch to plot.")
+    n_test = len(data.y_test) if job.dataset_name == data.name else None
+    acc = snap.test_accuracy
+    st.metric("Test accuracy", f"{acc:.1%}",
+              delta=(f"{acc - snap.history[-1].val_accuracy:+.1%} vs. validation"
+                     if snap.history and snap.history[-1].val_accuracy is not None else None),
+              delta_color="off")
+    if n_test:
+        right = round(acc * n_test)
+        st.latex(rf"\text{{accuracy}} = \frac{{\text{{right}}}}{{N_\text{{test}}}} = \frac{{{right:,}}}{{{n_test:,}}} = {acc * 100:.1f}\,\%")
+    st.caption("Test images were never used to train or to choose settings: this is the honest score. "
+               "When it is well below the training accuracy, the network has memorised its training images.")
+    name = f"cnn-{job.dataset_name}-{len(snap.history)}-epochs.keras"
+    st.download_button("Download the model (.keras)", data=job.trainer.model_bytes, file_name=name,
+                       mime="application/zip", icon=":material/download:",
+                       help="Exercise 5: the architecture, weights and optimizer state in one file; "
+                            "load it with keras.models.load_model.")
+    label = f"{job.title} · test accuracy {acc:.3f}"
+    if mine and st.session_state.get(HANDED) != job.id:
+        st.session_state[TRAINED_MODEL_KEY] = TrainedModel(job.trainer.model, job.dataset_name, label)
+        st.session_state[HANDED] = job.id
+    if st.session_state.get(HANDED) == job.id:
+        st.success("This model is on the Predictions page now.", icon=":material/check:")
+    elif st.button("Use this model on the Predictions page"):
+        st.session_state[TRAINED_MODEL_KEY] = TrainedModel(job.trainer.model, job.dataset_name, label)
+        st.session_state[HANDED] = job.id
+        st.rerun()
+    if "pages/predictions.py" in LISTED:
+        st.page_link("pages/predictions.py", label="See its predictions", icon=":material/insights:")
+
+
+if shown is not None and not shown.active:
+    draw_result(shown, mine=controls)

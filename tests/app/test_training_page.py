@@ -1,0 +1,336 @@
+"""The Training page, driven as a learner or an instructor would, with a fast fake trainer.
+
+The fake stands in for cnn_core.training.Trainer (tested on its own in tests/unit): it advances
+only when a test says so, so every assertion here is about what the page shows and what it asks
+of the trainer. A run_every fragment does not tick under AppTest: each at.run() runs it once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from cnn_core import models, training
+from cnn_core.training import EpochRecord, Snapshot
+from ui import jobs
+from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY, TRAINED_MODEL_KEY
+
+PAGE = "pages/training.py"
+
+
+class FakeTrainer:
+    """A trainer that moves only when told to: advance(), finish(), fail()."""
+
+    def __init__(self, dataset, model_config, config, run_dir=None, resume_from=None, steps=5):
+        self.dataset, self.model_config, self.config = dataset, model_config, config
+        self.run_dir, self.resume_from = run_dir, resume_from
+        self.label = training.describe_run(model_config, dataset, config)
+        self.status, self.message = "preparing", ""
+        self.steps = steps
+        self.losses: list[float] = []
+        self.history: list[EpochRecord] = []
+        self.learning_rate = config.learning_rate
+        self.calls: list[str] = []
+        self.test_accuracy = None
+        self.model = object()
+
+    # the Trainer interface the page and the registry use
+    def start(self):
+        self.calls.append("start")
+        self.status = "running"
+        return self
+
+    def pause(self):
+        self.calls.append("pause")
+        self.status = "paused"
+
+    def resume(self):
+        self.calls.append("resume")
+        self.status = "running"
+
+    def stop(self):
+        self.calls.append("stop")
+        self.status, self.message = "stopped", "Stopped by request."
+        self.test_accuracy = 0.5
+
+    def set_learning_rate(self, value):
+        self.learning_rate = training.check_learning_rate(value)
+        self.calls.append(f"lr={value:g}")
+
+    @property
+    def active(self):
+        return self.status in training.ACTIVE_STATUSES
+
+    def model_bytes(self):
+        return b"PK fake keras file"
+
+    def snapshot(self):
+        done = len(self.losses)
+        epoch = min(done // self.steps + 1, self.config.epochs)
+        return Snapshot(
+            status=self.status, message=self.message, epoch=epoch, epochs=self.config.epochs,
+            batch=done - (epoch - 1) * self.steps, steps_per_epoch=self.steps,
+            train_images=5400, val_images=600, batch_loss=tuple(self.losses),
+            batch_accuracy=tuple(1 - loss / 3 for loss in self.losses), history=tuple(self.history),
+            images_per_second=6912.0 if done else 0.0, elapsed_seconds=1.5 * done,
+            eta_seconds=42.0 if self.active and done else None, learning_rate=self.learning_rate,
+            device="CPU · 2 threads", loop=self.config.loop, test_loss=0.3 if self.test_accuracy else None,
+            test_accuracy=self.test_accuracy,
+        )
+
+    # what the tests use to move it along
+    def advance(self, batches):
+        for _ in range(batches):
+            self.losses.append(2.3 / (1 + len(self.losses) / 3))
+            if len(self.losses) % self.steps == 0:
+                e = len(self.losses) // self.steps
+                self.history.append(EpochRecord(e, 2.3 / (1 + e), 0.5 + 0.04 * e, 2.4 / (1 + e),
+                                                0.48 + 0.04 * e, 1.0, 5400.0, self.learning_rate))
+
+    def finish(self, test_accuracy=0.908):
+        self.advance(self.config.epochs * self.steps - len(self.losses))
+        self.status, self.message, self.test_accuracy = "finished", "Finished.", test_accuracy
+
+    def fail(self, message):
+        self.status, self.message = "failed", message
+
+
+@pytest.fixture
+def trainers(monkeypatch, tmp_path):
+    """Every trainer the page makes, in order; a fresh registry and runs folder per test."""
+    made: list[FakeTrainer] = []
+
+    def make(dataset, model_config, config, run_dir=None, resume_from=None):
+        trainer = FakeTrainer(dataset, model_config, config, run_dir, resume_from)
+        made.append(trainer)
+        return trainer
+
+    monkeypatch.setattr(jobs, "make_trainer", make)
+    monkeypatch.setenv("CNN_EXPLORER_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.delenv("CNN_EXPLORER_MAX_JOBS", raising=False)
+    jobs.get_registry.clear()
+    yield made
+    for job in jobs.get_registry().jobs():
+        job.trainer.stop()
+    jobs.get_registry.clear()
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def texts(at):
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+    parts += [e.value for e in at.error] + [w.value for w in at.warning] + [s.value for s in at.success]
+    parts += [lx.value for lx in at.latex]
+    return "\n".join(parts)
+
+
+def progress_text(at):
+    return at.get("progress")[0].proto.text
+
+
+def start(open_page, **state):
+    at = open_page(PAGE, **state)
+    button(at, "Start training").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+# ----- before a run: what will be trained, with which settings --------------------------------
+
+
+def test_the_page_names_the_data_and_model_and_starts_from_the_tutorials_settings(open_page, trainers):
+    at = open_page(PAGE)
+    assert not at.exception
+    assert at.title[0].value == "Train the network"
+    shown = texts(at)
+    assert "MNIST" in shown and "bundled offline sample" in shown
+    assert "Tutorial · 235,262 parameters" in shown
+    assert "Conv 24 → pool → Conv 36 → pool → Dense 128 → Dropout 0.5 → Dense 10" in shown
+    assert at.selectbox(key="train_optimizer").value == "adam"
+    assert at.select_slider(key="train_lr").value == 0.01
+    assert at.select_slider(key="train_batch").value == 256
+    assert at.number_input(key="train_epochs").value == 10
+    assert at.radio(key="train_loop").value == "fit"
+    assert at.number_input(key="train_checkpoint").value == 10
+    assert not button(at, "Start training").disabled
+    assert not at.get("progress")  # nothing runs, nothing polls
+
+
+def test_the_model_pages_choice_is_trained_with_its_presets_settings(open_page, trainers):
+    at = open_page(PAGE, **{MODEL_CONFIG_KEY: models.PRESETS["strong"], MODEL_PRESET_KEY: "strong"})
+    assert "Strong ·" in texts(at)
+    strong = training.training_defaults("strong")
+    assert at.number_input(key="train_epochs").value == strong.epochs
+    assert at.select_slider(key="train_lr").value == strong.learning_rate
+    assert at.selectbox(key="train_schedule").value == strong.schedule
+
+
+def test_the_formula_uses_the_learners_numbers(open_page, trainers):
+    at = open_page(PAGE)
+    assert r"\left\lceil \frac{5,400}{256} \right\rceil = 22" in texts(at)
+    at.select_slider(key="train_batch").set_value(128).run()
+    at.number_input(key="train_epochs").set_value(3).run()
+    shown = texts(at)
+    assert r"\frac{5,400}{128} \right\rceil = 43" in shown and r"E \times 43 = 129" in shown
+    assert "with B = 128 the weights move 43 times per epoch" in shown
+
+
+# ----- a run: start, watch, steer --------------------------------------------------------------
+
+
+def test_start_trains_the_chosen_settings_in_the_background_and_shows_progress(open_page, trainers):
+    at = open_page(PAGE)
+    at.selectbox(key="train_optimizer").set_value("sgd")
+    at.select_slider(key="train_lr").set_value(0.1)
+    at.radio(key="train_loop").set_value("custom")
+    at.number_input(key="train_epochs").set_value(3).run()
+    button(at, "Start training").click().run()
+
+    assert not at.exception, [e.value for e in at.exception]
+    (trainer,) = trainers
+    assert trainer.calls == ["start"]
+    assert (trainer.config.optimizer, trainer.config.learning_rate, trainer.config.loop, trainer.config.epochs) == (
+        "sgd", 0.1, "custom", 3)
+    assert trainer.run_dir is not None  # checkpoints every 10 epochs need a folder
+    assert button(at, "Start training").disabled  # one run per session
+    assert at.select_slider(key="train_lr").disabled  # settings are locked while it runs
+
+    trainer.advance(7)
+    at.run()
+    assert progress_text(at).startswith("Epoch 2 of 3 · batch 2 of 5 · 6,912 images/s · ETA 0:42")
+    assert "CPU · 2 threads" in progress_text(at)
+    assert len(at.get("vega_lite_chart")) == 4  # loss and accuracy, per batch and per epoch
+
+
+def test_pause_resume_stop_and_a_live_learning_rate_reach_the_trainer(open_page, trainers):
+    at = start(open_page)
+    (trainer,) = trainers
+    trainer.advance(2)
+    at.run()
+    at.button(key="train_pause").click().run()
+    assert trainer.status == "paused" and progress_text(at).startswith("Paused ·")
+    at.button(key="train_resume").click().run()
+    assert trainer.status == "running"
+
+    live = next(s for s in at.select_slider if s.label == "Learning rate η, live")
+    live.set_value(0.001).run()
+    assert trainer.learning_rate == 0.001 and "lr=0.001" in trainer.calls
+
+    at.button(key="train_stop").click().run()
+    assert trainer.calls[-1] == "stop"
+    at.run()
+    assert all(b.key != "train_stop" for b in at.button)
+    assert not button(at, "Start training").disabled  # a new run may start
+
+
+def test_a_finished_run_shows_the_learning_curve_test_accuracy_and_a_download(open_page, trainers):
+    at = start(open_page)
+    trainers[0].finish(test_accuracy=0.908)
+    at.run()
+    assert not at.exception
+    assert any(m.label == "Test accuracy" and m.value == "90.8%" for m in at.metric)
+    assert r"\frac{908}{1,000}" in texts(at)  # right / N_test with this dataset's numbers
+    assert at.get("imgs") or at.get("image")  # the tutorial's twin-axis learning curve
+    (download,) = at.get("download_button")
+    assert download.label == "Download the model (.keras)"
+    handed = at.session_state[TRAINED_MODEL_KEY]
+    assert handed.model is trainers[0].model and handed.dataset_name == "mnist"
+    assert "test accuracy 0.908" in handed.label
+    assert "on the Predictions page now" in texts(at)
+
+
+def test_leaving_the_page_and_coming_back_shows_the_same_run_still_going(open_page, trainers):
+    at = start(open_page)
+    trainers[0].advance(3)
+    at.switch_page("pages/home.py").run()
+    trainers[0].advance(3)
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert len(trainers) == 1 and trainers[0].status == "running"
+    assert progress_text(at).startswith("Epoch 2 of 10 · batch 1 of 5")
+    assert at.number_input(key="train_epochs").value == 10  # settings kept too
+
+
+# ----- other sessions, limits and failures --------------------------------------------------------
+
+
+def test_another_session_is_told_a_run_is_going_may_watch_it_but_not_steer_it(open_page, trainers):
+    from cnn_core.datasets import load_dataset
+
+    data = load_dataset("mnist", "bundled")
+    other = FakeTrainer(data, models.PRESETS["tutorial"], training.TrainingConfig())
+    jobs.get_registry().start("someone-else", other, "Tutorial on MNIST · 10 epochs", "mnist")
+    other.advance(6)
+
+    at = open_page(PAGE)
+    assert not at.exception
+    shown = texts(at)
+    assert "A run is in progress in another session" in shown and "Tutorial on MNIST" in shown
+    assert button(at, "Start training").disabled
+    assert "at most 1 run at once" in shown
+    assert at.toggle(key="train_watch").value is True
+    assert progress_text(at).startswith("Epoch 2 of 10")
+    assert "watching another session's run" in texts(at)
+    assert all(b.key not in ("train_pause", "train_stop") for b in at.button)
+
+    other.finish()
+    at.run()
+    assert not button(at, "Start training").disabled
+
+
+def test_a_run_whose_owner_left_can_be_taken_over(open_page, trainers):
+    from cnn_core.datasets import load_dataset
+
+    registry = jobs.get_registry()
+    other = FakeTrainer(load_dataset("mnist", "bundled"), models.PRESETS["tutorial"], training.TrainingConfig())
+    job = registry.start("gone", other, "Tutorial on MNIST", "mnist", owner_session="closed-tab")
+    registry._owner_alive = lambda session: False if session == "closed-tab" else None
+    at = open_page(PAGE)
+    button(at, "Take over this run").click().run()
+    assert not at.exception
+    assert job.owner == at.session_state[jobs.OWNER_KEY]
+    assert at.button(key="train_stop")
+
+
+def test_a_run_that_diverged_says_what_happened_and_what_to_try(open_page, trainers):
+    at = start(open_page)
+    message = training.divergence_message(float("nan"), [2.3], 3.0, "epoch 1, batch 4")
+    trainers[0].advance(4)
+    trainers[0].fail(message)
+    at.run()
+    assert not at.exception
+    assert any("loss became NaN" in e.value and "lower learning rate" in e.value for e in at.error)
+    assert TRAINED_MODEL_KEY not in at.session_state  # a broken network is not handed on
+
+
+def test_a_refused_start_is_a_sentence_not_a_traceback(open_page, trainers, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ValueError("The batch size must be a whole number of at least 1, not 0.")
+
+    monkeypatch.setattr(jobs, "make_trainer", refuse)
+    at = start(open_page)
+    assert any("batch size must be a whole number" in e.value for e in at.error)
+
+
+def test_an_interrupted_run_can_be_resumed_from_its_checkpoint(open_page, trainers, tmp_path):
+    run = tmp_path / "runs" / "20260101-120000-tutorial"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "epoch-0004.keras").write_bytes(b"PK")
+    (run / "checkpoints" / "epoch-0004.json").write_text("{}")
+    (run / "run.json").write_text(json.dumps({
+        "label": "Tutorial on MNIST · 10 epochs · Adam η=0.01", "status": "running", "created": "2026-01-01T12:00:00",
+        "dataset": {"name": "mnist", "source": "bundled"},
+        "model_config": training.model_config_to_dict(models.PRESETS["tutorial"]),
+        "training": {"epochs": 10, "checkpoint_every": 2},
+    }))
+    at = open_page(PAGE)
+    runs = next(s for s in at.selectbox if s.label == "Run")
+    assert "checkpoint at epoch 4 of 10" in runs.options[0]
+    button(at, "Resume this run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    (trainer,) = trainers
+    assert trainer.resume_from == str(run) and trainer.calls == ["start"]

@@ -1,0 +1,78 @@
+"""Training charts: live curves that stay light however long the run, and the tutorial's figure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnn_core import charts
+from cnn_core.training import EpochRecord
+
+
+def records(n: int, validation: bool = True) -> list[EpochRecord]:
+    return [
+        EpochRecord(e, 1.0 / e, 1 - 0.3 / e, 1.1 / e if validation else None,
+                    0.9 - 0.3 / e if validation else None, 8.0, 6750.0, 0.01)
+        for e in range(1, n + 1)
+    ]
+
+
+def test_a_long_history_is_down_sampled_to_bucket_means_where_the_curve_lies():
+    values = np.arange(1, 2351, dtype=float)  # 10 epochs of 235 batches
+    x, y = charts.downsample(values, 400)
+    assert len(x) == len(y) == 400
+    assert np.allclose(x, y)  # each bucket's mean position carries its mean value
+    assert x[0] < 4 and x[-1] > 2345
+
+
+def test_a_short_history_is_kept_as_is_and_nan_is_dropped():
+    x, y = charts.downsample([2.3, float("nan"), 1.9], 400)
+    assert list(x) == [1.0, 3.0] and list(y) == [2.3, 1.9]
+    with pytest.raises(ValueError):
+        charts.downsample([1.0], 0)
+
+
+def test_the_moving_average_follows_the_trend_under_the_noise():
+    noisy = 1.0 + np.random.default_rng(0).normal(0, 0.3, 500)
+    smoothed = charts.smooth(noisy, span=20)
+    assert smoothed[0] == noisy[0]
+    assert np.std(smoothed[100:]) < np.std(noisy[100:]) / 3
+
+
+def test_the_per_batch_chart_spans_the_whole_run_so_the_curve_grows_across_it():
+    spec = charts.batch_curve_chart([2.3, 2.0, 1.7, 1.5], steps_per_epoch=2, metric="loss", total_epochs=10).to_dict()
+    assert spec["encoding"]["x"]["scale"]["domain"] == [0, 10.0]
+    assert spec["title"] == "Loss (cross-entropy) per batch"
+    rows = next(iter(spec["datasets"].values()))
+    assert len(rows) == 8 and {r["series"] for r in rows} == {"each batch", "moving average"}
+    assert max(r["epoch"] for r in rows) == 2.0  # batch 4 of 2 per epoch ends epoch 2
+
+
+def test_a_run_of_thousands_of_batches_sends_only_hundreds_of_points():
+    spec = charts.batch_curve_chart(list(np.linspace(2.3, 0.3, 5000)), 235, "accuracy", 22).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert len(rows) <= 2 * charts.MAX_POINTS
+    assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
+
+
+def test_the_epoch_chart_shows_training_and_validation():
+    spec = charts.epoch_curve_chart(records(3), "accuracy", total_epochs=10).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert [(r["epoch"], r["split"]) for r in rows][:2] == [(1, "training"), (1, "validation")]
+    assert len(rows) == 6
+    no_val = next(iter(charts.epoch_curve_chart(records(2, validation=False), "loss").to_dict()["datasets"].values()))
+    assert {r["split"] for r in no_val} == {"training"}
+    with pytest.raises(ValueError, match="loss' or 'accuracy"):
+        charts.epoch_curve_chart(records(2), "f1")
+
+
+def test_the_learning_curve_is_the_tutorials_twin_axis_figure():
+    fig = charts.learning_curve_figure(records(10))
+    ax, twin = fig.axes
+    assert ax.get_xlabel() == "Epochs [-]" and ax.get_ylabel() == "Accuracy [%]"
+    assert twin.get_ylabel() == "Loss [-]"
+    assert [line.get_label() for line in ax.lines] == ["training accuracy", "validation accuracy"]
+    assert ax.lines[0].get_ydata()[-1] == pytest.approx(97.0)  # accuracy in per cent, as the tutorial
+    assert tuple(fig.get_size_inches()) == (10, 4.5)
+    with pytest.raises(ValueError, match="no finished epoch"):
+        charts.learning_curve_figure([])

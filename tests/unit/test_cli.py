@@ -1,0 +1,145 @@
+"""`python -m cnn_core train|evaluate`: the same Trainer as the app, from a terminal.
+
+Most runs call ``main()`` in this process (TensorFlow is loaded once for the whole test
+session); the crash test starts a real process and kills it, as a power cut would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cnn_core import training
+from cnn_core.__main__ import main, progress_line
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICK = ["--dataset", "fashion_mnist", "--source", "bundled", "--limit", "300", "--batch-size", "64"]
+
+
+def last_json(text: str) -> dict:
+    return json.loads(text.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One short run with every output switched on: JSON, checkpoints, a saved model."""
+    folder = tmp_path_factory.mktemp("cli")
+    args = ["train", *QUICK, "--epochs", "2", "--checkpoint-dir", str(folder / "run"),
+            "--checkpoint-every", "1", "--save", str(folder / "model.keras"), "--json"]
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(args)
+    return folder, code, out.getvalue(), err.getvalue()
+
+
+def test_train_ends_with_one_json_line_a_script_can_read(trained):
+    folder, code, out, err = trained
+    assert code == 0, err
+    result = last_json(out)
+    assert result["status"] == "finished" and result["epochs"] == 2
+    assert 0 <= result["test_accuracy"] <= 1
+    assert result["images_per_second"] > 0 and result["wall_seconds"] > 0
+    assert result["source"] == "bundled" and result["dataset"] == "fashion_mnist"
+    assert result["preset"] == "tutorial" and result["loop"] == "fit"
+    assert (result["train_images"], result["validation_images"], result["test_images"]) == (270, 30, 300)
+    assert [r["epoch"] for r in result["history"]] == [1, 2]
+
+
+def test_train_reports_each_epoch_and_saves_what_it_was_asked_to(trained):
+    folder, code, out, err = trained
+    assert "epoch 1/2: loss" in err and "epoch 2/2: loss" in err and "val acc" in err
+    assert "Test accuracy" in out and "Saved the model to" in out
+    assert (folder / "model.keras").stat().st_size > 100_000
+    assert (folder / "run" / "checkpoints" / "epoch-0002.keras").exists()
+    assert training.read_run(folder / "run").status == "finished"
+
+
+def test_evaluate_scores_a_saved_model_on_the_same_test_images(trained, capsys):
+    folder, _, out, _ = trained
+    code = main(["evaluate", *QUICK[:6], "--model", str(folder / "model.keras"), "--json"])
+    assert code == 0
+    result = last_json(capsys.readouterr().out)
+    assert result["test_accuracy"] == pytest.approx(last_json(out)["test_accuracy"], abs=1e-6)
+    assert result["test_images"] == 300
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, capsys):
+    run = tmp_path / "run"
+    env = {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cnn_core", "train", *QUICK, "--epochs", "200",
+         "--checkpoint-dir", str(run), "--checkpoint-every", "1", "--quiet"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "checkpoints" / "epoch-0001.json").exists():
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "no checkpoint within 120 s"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)  # no chance to clean up, as in a crash
+        proc.wait()
+    info = training.read_run(run)
+    assert info.status == "running" and info.resumable  # the crash left it "running"
+    saved = json.loads(Path(info.checkpoint).with_suffix(".json").read_text())
+
+    target = info.checkpoint_epoch + 1
+    code = main(["train", *QUICK, "--checkpoint-dir", str(run), "--resume", "--epochs", str(target),
+                 "--loop", "custom", "--json", "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    result = last_json(captured.out)
+    assert result["status"] == "finished" and result["epochs"] == target
+    assert result["history"][:-1] == saved["history"]  # nothing before the checkpoint lost
+    assert result["loop"] == "custom"
+    assert "Resuming" in captured.err
+
+
+def test_resuming_a_finished_run_says_how_to_go_further(trained, capsys):
+    folder, *_ = trained
+    assert main(["train", *QUICK, "--checkpoint-dir", str(folder / "run"), "--resume"]) == 2
+    assert "pass --epochs N" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, says", [
+    (["--lr", "-1"], "learning rate must be a number above 0"),
+    (["--epochs", "0"], "number of epochs must be a whole number"),
+    (["--save", "model.h5"], "ending in .keras"),
+    (["--resume"], "--resume needs --checkpoint-dir"),
+    (["--data", "no/such/file.npz"], "There is no file"),
+    (["--limit", "3"], "--limit must be at least 10"),
+])
+def test_bad_flags_get_one_sentence_and_exit_code_2(flags, says, capsys):
+    assert main(["train", "--source", "bundled", *flags]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+
+
+def test_a_folder_that_holds_a_run_is_not_overwritten(trained, capsys):
+    folder, *_ = trained
+    assert main(["train", *QUICK, "--checkpoint-dir", str(folder / "run")]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+
+
+def test_the_progress_bar_shows_epoch_batch_speed_and_eta():
+    snap = training.Snapshot(
+        status="running", message="", epoch=3, epochs=10, batch=120, steps_per_epoch=240,
+        train_images=54000, val_images=6000, batch_loss=(0.5, 0.412), batch_accuracy=(0.8, 0.85),
+        history=(), images_per_second=6912.4, elapsed_seconds=30, eta_seconds=80, learning_rate=0.01,
+        device="CPU · 2 threads", loop="fit",
+    )
+    assert progress_line(snap) == (
+        "epoch 3/10 [############............] 120/240 · 6,912 img/s · loss 0.412 · ETA 1:20 · running"
+    )
+    assert training.format_seconds(3723) == "1:02:03" and training.format_seconds(None) == "—"
