@@ -8,6 +8,7 @@ without TensorFlow, so the model page answers instantly; :func:`build_model` imp
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -96,19 +97,28 @@ class LayerRow:
 def summarize(config: ModelConfig) -> list[LayerRow]:
     """Every layer of ``config`` in order, with shapes, parameters and MACs per image.
 
-    Raises :class:`ModelShapeError` when a layer would receive or produce an empty feature map.
+    Raises :class:`ModelShapeError` when a layer would receive or produce an empty feature map,
+    and ``ValueError`` for a setting outside what the layers accept (see :func:`check_config`).
     """
+    check_config(config)
     size, channels = config.input_size, config.channels
     rows = [LayerRow("input", "InputLayer", (size, size, channels), 0)]
+    path = [size]  # the side of the feature map after each resizing layer, for error messages
     for b, block in enumerate(config.blocks, start=1):
         for c in range(1, block.convs + 1):
             name = f"block{b}_conv{c}"
             try:
                 size = shapes.conv_output_size(size, block.kernel_size, 1, block.padding)
-            except ValueError as exc:
+            except ValueError:
                 raise ModelShapeError(
-                    name, f"{exc} Use 'same' padding, a smaller kernel, or fewer blocks."
+                    name,
+                    f"a {block.kernel_size}×{block.kernel_size} kernel with 'valid' padding "
+                    f"does not fit in the {size}×{size} image it gets here ({_path_text(path)}): "
+                    f"⌊({size} − {block.kernel_size})/1⌋ + 1 = {size - block.kernel_size + 1}. "
+                    f"Use 'same' padding or a smaller kernel in block {b}, or fewer blocks.",
                 ) from None
+            if size != path[-1]:
+                path.append(size)
             k, cin, cout = block.kernel_size, channels, block.filters
             bias = 0 if block.batch_norm else cout
             params = k * k * cin * cout + bias
@@ -130,11 +140,18 @@ def summarize(config: ModelConfig) -> list[LayerRow]:
             name = f"block{b}_pool"
             try:
                 size = shapes.pool_output_size(size, block.pool_size)
-            except ValueError as exc:
+            except ValueError:
+                p = block.pool_size
                 raise ModelShapeError(
                     name,
-                    f"{exc} The image is already {size}×{size} here: remove a block or its pooling.",
+                    f"the image is already {size}×{size} here ({_path_text(path)}), too small "
+                    f"for a {p}×{p} pooling window: ⌊({size} − {p})/{p}⌋ + 1 = "
+                    f"{(size - p) // p + 1}. To fix it, remove a block or its pooling (pooling 'none' in "
+                    f"block {b})"
+                    + (f", or use a window of at most {size}×{size}" if size >= 2 else "")
+                    + ".",
                 ) from None
+            path.append(size)
             kind = "MaxPooling2D" if block.pool == "max" else "AveragePooling2D"
             rows.append(LayerRow(name, kind, (size, size, channels), 0, "no weights"))
     flat = size * size * channels
@@ -145,6 +162,41 @@ def summarize(config: ModelConfig) -> list[LayerRow]:
     last = config.dense_units
     rows.append(_dense("predictions", last, config.num_classes))
     return rows
+
+
+def _path_text(path: list[int]) -> str:
+    return " → ".join(f"{n}×{n}" for n in path)
+
+
+def check_config(config: ModelConfig) -> None:
+    """Raise ``ValueError`` with a readable sentence for a setting Keras would refuse."""
+    def whole(value: Any, name: str, low: int = 1) -> None:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+            raise ValueError(f"{name} must be a whole number of at least {low}, not {value!r}.")
+
+    whole(config.input_size, "The input size")
+    whole(config.channels, "The number of input channels")
+    whole(config.num_classes, "The number of classes")
+    whole(config.dense_units, "The number of dense units")
+    if not 0 <= config.dropout < 1:
+        raise ValueError(f"The dropout rate must be at least 0 and below 1, not {config.dropout!r}.")
+    for b, block in enumerate(config.blocks, start=1):
+        whole(block.filters, f"Block {b}'s number of filters")
+        whole(block.kernel_size, f"Block {b}'s kernel size")
+        whole(block.pool_size, f"Block {b}'s pooling window")
+        whole(block.convs, f"Block {b}'s number of convolutions")
+        for value, allowed, what in (
+            (block.padding, PADDINGS, "padding"),
+            (block.activation, ACTIVATIONS, "activation"),
+            (block.pool, POOLS, "pooling"),
+        ):
+            if value not in allowed:
+                raise ValueError(f"Block {b}'s {what} must be one of {', '.join(allowed)}, not {value!r}.")
+
+
+def preset_name(config: ModelConfig) -> str:
+    """The short name of the preset equal to ``config`` ("tutorial", ...), or "custom"."""
+    return next((name for name, preset in PRESETS.items() if preset == config), "custom")
 
 
 def _dense(name: str, n_in: int, n_out: int) -> LayerRow:
