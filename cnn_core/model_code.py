@@ -1,0 +1,271 @@
+"""What the model page shows about a :class:`~cnn_core.models.ModelConfig`, besides the summary.
+
+- :func:`keras_code`: the exact Keras code of a configuration, ready to paste into a notebook;
+  it builds the same layers, names and weights shapes as :func:`cnn_core.models.build_model`.
+- :func:`summary_records` and :func:`totals`: the summary rows as a table and its totals.
+- :func:`shape_flow_figure`: a diagram of the feature map shrinking from layer to layer.
+- :func:`next_block`: the block the page adds when the learner asks for one more.
+
+Pure Python and matplotlib: nothing here imports TensorFlow, so the page answers instantly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, Polygon, Rectangle
+
+from . import shapes
+from .models import PRESET_TITLES, ConvBlock, LayerRow, ModelConfig, preset_name, summarize
+
+BYTES_PER_PARAM = 4  # float32 weights
+
+
+def keras_code(config: ModelConfig) -> str:
+    """Python source that defines ``create_model()`` for ``config`` and builds it.
+
+    The code follows the tutorial's ``create_model()`` with the public Keras 3 API
+    (``import keras``, never ``tensorflow.python.keras``); running it gives a model whose layers
+    have the same names, classes, settings and output shapes as ``build_model(config)``.
+    It does not check the configuration: call :func:`cnn_core.models.summarize` first for a
+    readable error when the image would shrink to nothing.
+    """
+    rows = summarize_or_empty(config)
+    name = preset_name(config)
+    title = PRESET_TITLES.get(name, "Custom configuration")
+    size, ch = config.input_size, config.channels
+    lines = [
+        "import keras",
+        "from keras import layers",
+        "",
+        "",
+        "def create_model():",
+        f'    """{title}: a CNN for {size}×{size}×{ch} images and {config.num_classes} classes."""',
+        "    # Input block",
+        f'    input_tensor = layers.Input(shape=({size}, {size}, {ch}), name="input")',
+        "    x = input_tensor",
+    ]
+    for b, block in enumerate(config.blocks, start=1):
+        lines.append(f"    # Block {b}")
+        k = block.kernel_size
+        for c in range(1, block.convs + 1):
+            if block.batch_norm:
+                # BatchNormalization's beta replaces the bias, and the activation follows it.
+                lines += [
+                    f'    x = layers.Conv2D({block.filters}, ({k}, {k}), padding="{block.padding}", '
+                    f'use_bias=False, name="block{b}_conv{c}")(x)',
+                    f'    x = layers.BatchNormalization(name="block{b}_bn{c}")(x)',
+                    f'    x = layers.Activation("{block.activation}", name="block{b}_act{c}")(x)',
+                ]
+            else:
+                lines.append(
+                    f'    x = layers.Conv2D({block.filters}, ({k}, {k}), activation="{block.activation}", '
+                    f'padding="{block.padding}", name="block{b}_conv{c}")(x)'
+                )
+        if block.pool != "none":
+            layer = "MaxPooling2D" if block.pool == "max" else "AveragePooling2D"
+            p = block.pool_size
+            lines.append(
+                f'    x = layers.{layer}(({p}, {p}), strides=({p}, {p}), name="block{b}_pool")(x)'
+            )
+    lines += [
+        "    # Classification block",
+        '    x = layers.Flatten(name="flatten")(x)',
+        f'    x = layers.Dense({config.dense_units}, activation="relu", name="fc1")(x)',
+    ]
+    if config.dropout > 0:
+        lines.append(f'    x = layers.Dropout(rate={config.dropout!r}, name="dropout")(x)')
+    lines += [
+        f'    prob = layers.Dense({config.num_classes}, activation="softmax", name="predictions")(x)',
+        "    return keras.Model(input_tensor, prob)",
+        "",
+        "",
+        "model = create_model()",
+        "model.summary()" + (f"  # Total params: {sum(r.params for r in rows):,}" if rows else ""),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def summarize_or_empty(config: ModelConfig) -> list[LayerRow]:
+    """``summarize(config)``, or [] when the configuration cannot be built."""
+    try:
+        return summarize(config)
+    except ValueError:
+        return []
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Totals of a summary: parameters (all, trainable, not), MACs per image, weight bytes."""
+
+    params: int
+    trainable: int
+    non_trainable: int
+    macs: int
+    weight_bytes: int
+
+
+def totals(rows: list[LayerRow]) -> Totals:
+    """Sum a summary; ``weight_bytes`` is params × 4 (float32)."""
+    params = sum(r.params for r in rows)
+    trainable = sum(r.trainable_params for r in rows)
+    return Totals(params, trainable, params - trainable, sum(r.macs for r in rows),
+                  params * BYTES_PER_PARAM)
+
+
+def summary_records(
+    rows: list[LayerRow], sizes: dict[str, str] | None = None
+) -> list[dict[str, object]]:
+    """The summary as table rows: layer, type, output shape (with the batch axis as None), how
+    the size arises (from ``sizes``, see :func:`size_formulas`), parameters, how they arise,
+    share of all parameters (%), MACs per image."""
+    total = sum(r.params for r in rows) or 1
+    sizes = sizes or {}
+    return [
+        {
+            "Layer": r.name,
+            "Type": r.type,
+            "Output shape": "(None, " + ", ".join(str(n) for n in r.output_shape) + ")",
+            "How the size arises": sizes.get(r.name, ""),
+            "Parameters": r.params,
+            "How the parameters arise": r.params_formula or "no weights",
+            "Share of parameters (%)": round(100 * r.params / total, 1),
+            "MACs per image": r.macs,
+        }
+        for r in rows
+    ]
+
+
+def size_formulas(config: ModelConfig, rows: list[LayerRow]) -> dict[str, str]:
+    """For each layer that changes the shape, how its output side arises, with the numbers:
+    a convolution ``⌊(28 + 1 + 1 − 3)/1⌋ + 1 = 28`` (zeros added before + after), a pooling
+    ``⌊(28 − 2)/2⌋ + 1 = 14``, the flatten ``7×7×36 = 1,764``. Keys are layer names."""
+    out: dict[str, str] = {}
+    size = config.input_size
+    for r in rows:
+        if r.type == "Conv2D":
+            block = config.blocks[int(r.name[5:].split("_")[0]) - 1]
+            k = block.kernel_size
+            before, after = shapes.padding_amounts(size, k, 1, block.padding)
+            pad = f" + {before} + {after}" if before + after else ""
+            out[r.name] = f"⌊({size}{pad} − {k})/1⌋ + 1 = {r.output_shape[0]}"
+        elif r.type in ("MaxPooling2D", "AveragePooling2D"):
+            block = config.blocks[int(r.name[5:].split("_")[0]) - 1]
+            p = block.pool_size
+            out[r.name] = f"⌊({size} − {p})/{p}⌋ + 1 = {r.output_shape[0]}"
+        elif r.type == "Flatten":
+            out[r.name] = f"{size}×{size}×{r.output_shape[0] // (size * size)} = {r.output_shape[0]:,}"
+        if len(r.output_shape) == 3:
+            size = r.output_shape[0]
+    return out
+
+
+def largest_layer(rows: list[LayerRow]) -> LayerRow:
+    """The layer holding the most parameters (the one to shrink first)."""
+    return max(rows, key=lambda r: r.params)
+
+
+def next_block(blocks: tuple[ConvBlock, ...]) -> ConvBlock:
+    """The block added after ``blocks``: the last one again, with 12 more filters.
+
+    From the tutorial's 24 and 36 filters this gives exercise 2's third block of 48 3×3 kernels.
+    """
+    if not blocks:
+        return ConvBlock(filters=24)
+    return replace(blocks[-1], filters=blocks[-1].filters + 12)
+
+
+# Colours of the diagram, one per kind of layer.
+_COLOURS = {
+    "InputLayer": "#9e9e9e",
+    "Conv2D": "#4c78a8",
+    "MaxPooling2D": "#f58518",
+    "AveragePooling2D": "#f58518",
+    "Flatten": "#bab0ac",
+    "Dense": "#54a24b",
+}
+
+
+def shape_flow_figure(rows: list[LayerRow]) -> Figure:
+    """A diagram of the tensor's shape from the input to the predictions.
+
+    Each feature map is drawn as a slab whose side is proportional to its height/width in
+    pixels and whose depth grows with its channels; vectors (Flatten, Dense) are bars whose
+    height grows with the logarithm of their length. A convolution's BatchNormalization and
+    Activation (same shape) are folded into it, and Dropout (same shape) into the Dense before it.
+    """
+    nodes = _diagram_nodes(rows)
+    width = max(6.0, 1.35 * len(nodes))
+    fig = Figure(figsize=(width, 3.6))
+    ax = fig.add_axes((0.01, 0.02, 0.98, 0.96))
+    ax.set_axis_off()
+    side0 = max(r.output_shape[0] for r in rows if len(r.output_shape) == 3)
+    max_vec = max((r.output_shape[0] for r in rows if len(r.output_shape) == 1), default=1)
+    x = 0.0
+    prev_right = None
+    for node in nodes:
+        colour = _COLOURS.get(node.type, "#72b7b2")
+        if len(node.shape) == 3:
+            side, _, chans = node.shape
+            # Height and the slanted depth show the image's side; thickness shows channels.
+            h = 0.2 + 2.0 * side / side0  # a 1×1 map stays visible
+            d = 0.1 + 0.45 * side / side0
+            t = 0.06 + 0.55 * math.log2(chans + 1) / 9
+            y0 = 1.45 - h / 2
+            front = [(x, y0), (x + t, y0), (x + t, y0 + h), (x, y0 + h)]
+            top = [(x, y0 + h), (x + t, y0 + h), (x + t + d, y0 + h + 0.6 * d), (x + d, y0 + h + 0.6 * d)]
+            side_face = [(x + t, y0), (x + t + d, y0 + 0.6 * d), (x + t + d, y0 + h + 0.6 * d), (x + t, y0 + h)]
+            for points, alpha in ((front, 1.0), (top, 0.55), (side_face, 0.8)):
+                ax.add_patch(Polygon(points, closed=True, facecolor=colour, edgecolor="black",
+                                     lw=0.8, alpha=alpha))
+            right = x + t + d
+            label = f"{side}×{side}×{chans}"
+        else:
+            n = node.shape[0]
+            h = 0.3 + 2.0 * math.log10(n + 1) / math.log10(max(max_vec, 10) + 1)
+            y0 = 1.45 - h / 2
+            ax.add_patch(Rectangle((x + 0.15, y0), 0.25, h, facecolor=colour, edgecolor="black", lw=0.8))
+            right = x + 0.4
+            label = f"{n:,}"
+        centre = x + (right - x) / 2
+        ax.text(centre, 3.05, node.title, ha="center", va="bottom", fontsize=8.5, fontweight="bold")
+        ax.text(centre, 0.12, label, ha="center", va="top", fontsize=8.5)
+        if prev_right is not None:
+            ax.add_patch(FancyArrowPatch((prev_right + 0.05, 1.45), (x - 0.05, 1.45),
+                                         arrowstyle="-|>", mutation_scale=10, color="#555555"))
+        prev_right = right
+        x += 1.35
+    ax.set_xlim(-0.2, x - 0.4)
+    ax.set_ylim(-0.25, 3.45)
+    return fig
+
+
+@dataclass(frozen=True)
+class _Node:
+    title: str
+    type: str
+    shape: tuple[int, ...]
+
+
+def _diagram_nodes(rows: list[LayerRow]) -> list[_Node]:
+    nodes: list[_Node] = []
+    for r in rows:
+        if r.type in ("BatchNormalization", "Activation", "Dropout") and nodes:
+            extra = {"BatchNormalization": "+BN", "Activation": "", "Dropout": "+drop"}[r.type]
+            last = nodes[-1]
+            if extra and not last.title.endswith(extra):
+                nodes[-1] = replace(last, title=last.title + extra)
+            continue
+        title = {
+            "InputLayer": "input",
+            "Conv2D": "conv",
+            "MaxPooling2D": "max pool",
+            "AveragePooling2D": "avg pool",
+            "Flatten": "flatten",
+            "Dense": "softmax" if r.name == "predictions" else "dense",
+        }.get(r.type, r.type)
+        nodes.append(_Node(title, r.type, r.output_shape))
+    return nodes
