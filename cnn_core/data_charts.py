@@ -1,0 +1,290 @@
+"""Figures and numbers of the dataset page: what the network will see.
+
+Every function takes the uint8 arrays as :class:`cnn_core.datasets.Dataset` holds them
+(images (N, 28, 28) with values 0-255, labels (N,) in 0-9) and never makes a float copy of a
+whole split: statistics are accumulated per class or per chunk. Figures are built with
+``matplotlib.figure.Figure`` (not pyplot), so a server never accumulates open figures, and
+charts are Altair objects; nothing here shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+GRID_SIDE = 6  # the tutorial plots a 6×6 grid of random training images
+CHUNK = 1024  # images per chunk when counting pixels (bounds the int64 temporary to ~6 MB)
+
+
+def grid_indices(
+    labels: np.ndarray, seed: int, count: int = GRID_SIDE * GRID_SIDE, label: int | None = None
+) -> np.ndarray:
+    """``count`` distinct random image indices (fewer if the pool is smaller), reproducible by
+    ``seed``; only images of class ``label`` when it is given. Returns int64 (k,), k <= count.
+
+    The tutorial draws with ``np.random.choice(60000, 36)``, with replacement; here an image
+    never appears twice in one grid.
+    """
+    pool = np.arange(len(labels)) if label is None else np.flatnonzero(labels == label)
+    rng = np.random.default_rng(seed)
+    return rng.choice(pool, size=min(count, len(pool)), replace=False)
+
+
+def sample_grid_figure(
+    images: np.ndarray, labels: np.ndarray, indices: np.ndarray, class_names: tuple[str, ...]
+) -> Figure:
+    """The tutorial's grid: each image in the binary colour map (ink black on white), its label
+    below it (the class name, e.g. "Ankle boot", for Fashion-MNIST; the digit for MNIST) and
+    its index in the split.
+
+    ``indices`` (at most 36) pick the images; empty cells stay blank. The 36 images are drawn
+    as one mosaic in one Axes (36 separate Axes, as the tutorial's ``plt.subplot`` loop makes,
+    take about 5 times longer to draw and the page redraws on every click).
+    """
+    side = images.shape[1]
+    gap_x, gap_y = 6, 12  # white gutters (pixels) between cells; the lower one holds the label
+    cell_w, cell_h = side + gap_x, side + gap_y
+    mosaic = np.zeros((GRID_SIDE * cell_h, GRID_SIDE * cell_w), dtype=np.uint8)
+    fig = Figure(figsize=(8, 8.6))
+    ax = fig.add_axes((0, 0, 1, 1))
+    for cell, i in enumerate(indices[: GRID_SIDE * GRID_SIDE]):
+        r, c = divmod(cell, GRID_SIDE)
+        y, x = r * cell_h, c * cell_w + gap_x // 2
+        mosaic[y : y + side, x : x + side] = images[int(i)]
+        ax.add_patch(Rectangle((x - 0.5, y - 0.5), side, side, fill=False, edgecolor="black", lw=0.8))
+        ax.text(x + side / 2, y + side + 1.5, f"{class_names[int(labels[int(i)])]}  #{int(i)}",
+                ha="center", va="top", fontsize=10.5)
+    ax.imshow(mosaic, cmap="binary", vmin=0, vmax=255, interpolation="nearest")
+    ax.set_axis_off()
+    return fig
+
+
+def class_count_table(
+    y_train: np.ndarray, y_test: np.ndarray, class_names: tuple[str, ...]
+) -> pd.DataFrame:
+    """One row per class: label, class, train and test counts, and each as % of its split."""
+    train = np.bincount(y_train, minlength=len(class_names))[: len(class_names)]
+    test = np.bincount(y_test, minlength=len(class_names))[: len(class_names)]
+    return pd.DataFrame(
+        {
+            "label": np.arange(len(class_names)),
+            "class": list(class_names),
+            "train": train,
+            "test": test,
+            "train %": np.round(100 * train / max(len(y_train), 1), 1),
+            "test %": np.round(100 * test / max(len(y_test), 1), 1),
+        }
+    )
+
+
+def class_count_chart(table: pd.DataFrame) -> alt.Chart:
+    """Grouped bars of :func:`class_count_table`: per class, the share of the train and test
+    splits it holds (%), so that splits of very different sizes compare; counts in tooltips."""
+    long = pd.concat(
+        [
+            pd.DataFrame({"class": table["class"], "label": table["label"], "split": split,
+                          "images": table[split], "share": table[f"{split} %"]})
+            for split in ("train", "test")
+        ],
+        ignore_index=True,
+    )
+    order = list(table["class"])
+    return (
+        alt.Chart(long, title="Images per class, as a share of each split")
+        .mark_bar()
+        .encode(
+            x=alt.X("class:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30)),
+            xOffset=alt.XOffset("split:N", sort=["train", "test"]),
+            y=alt.Y("share:Q", title="share of the split (%)"),
+            color=alt.Color("split:N", sort=["train", "test"], title="split",
+                            scale=alt.Scale(range=["#4c78a8", "#f58518"])),
+            tooltip=[
+                alt.Tooltip("class:N"), alt.Tooltip("label:Q"), alt.Tooltip("split:N"),
+                alt.Tooltip("images:Q", format=","), alt.Tooltip("share:Q", title="share (%)"),
+            ],
+        )
+        .properties(height=280)
+    )
+
+
+def class_means(images: np.ndarray, labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    """The mean image of each class: float32 (num_classes, H, W) in 0-255; NaN where a class
+    has no image. Accumulated class by class, so memory stays at one class's uint8 copy."""
+    out = np.full((num_classes, *images.shape[1:]), np.nan, dtype=np.float32)
+    for c in range(num_classes):
+        members = images[labels == c]
+        if len(members):
+            out[c] = members.mean(axis=0, dtype=np.float64)
+    return out
+
+
+def mean_image_figure(means: np.ndarray, class_names: tuple[str, ...]) -> Figure:
+    """One panel per class (2 rows × 5) with its mean image, in the grid's binary colour map.
+
+    A blurry, well-defined silhouette says the class is drawn consistently; a faint one says
+    its images vary a lot (like MNIST's 1s written at different slants).
+    """
+    cols = 5
+    rows = -(-len(means) // cols)
+    fig = Figure(figsize=(2 * cols, 2.25 * rows))
+    axes = np.atleast_1d(fig.subplots(rows, cols)).reshape(-1)
+    for c, ax in enumerate(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if c >= len(means):
+            ax.set_axis_off()
+            continue
+        if np.isnan(means[c]).all():
+            ax.text(0.5, 0.5, "no images", ha="center", va="center", transform=ax.transAxes)
+        else:
+            ax.imshow(means[c], cmap="binary", vmin=0, vmax=255)
+        name = class_names[c]
+        ax.set_xlabel(name if name == str(c) else f"{c}: {name}", fontsize=9)
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.08, wspace=0.08, hspace=0.3)
+    return fig
+
+
+def pixel_counts(images: np.ndarray) -> np.ndarray:
+    """How many pixels take each grey level: int64 (256,), index = value 0-255.
+
+    Counted chunk by chunk so that a 60,000-image split never needs a 376 MB int64 copy.
+    """
+    counts = np.zeros(256, dtype=np.int64)
+    for start in range(0, len(images), CHUNK):
+        counts += np.bincount(images[start : start + CHUNK].ravel(), minlength=256)
+    return counts
+
+
+@dataclass(frozen=True)
+class PixelStats:
+    """Shares of all pixels (%): exactly 0 (background), at least 128 (ink), and the mean value."""
+
+    zero_pct: float
+    ink_pct: float
+    mean: float  # 0-255
+
+
+def pixel_stats(counts: np.ndarray) -> PixelStats:
+    """Summarise :func:`pixel_counts`."""
+    total = max(int(counts.sum()), 1)
+    values = np.arange(len(counts))
+    return PixelStats(
+        zero_pct=100 * counts[0] / total,
+        ink_pct=100 * counts[128:].sum() / total,
+        mean=float((values * counts).sum() / total),
+    )
+
+
+def pixel_histogram_chart(counts: np.ndarray, bin_width: int = 8, log_scale: bool = True) -> alt.Chart:
+    """Bars of :func:`pixel_counts` grouped into bins of ``bin_width`` grey levels.
+
+    With ``log_scale`` the count axis is logarithmic (empty bins are left out), because the
+    background bin (value 0) is usually 10-100 times taller than any other and would flatten
+    them all on a linear axis.
+    """
+    if not 1 <= bin_width <= 256 or 256 % bin_width:
+        raise ValueError(f"The bin width must divide 256 (1, 2, 4, ..., 256), not {bin_width}.")
+    binned = counts.reshape(-1, bin_width).sum(axis=1)
+    starts = np.arange(0, 256, bin_width)
+    df = pd.DataFrame({
+        "from": starts, "to": starts + bin_width - 1, "pixels": binned,
+        "scaled from": np.round(starts / 255, 3), "scaled to": np.round((starts + bin_width - 1) / 255, 3),
+    })
+    if log_scale:
+        df = df[df["pixels"] > 0]  # log(0) has no bar; an empty bin is shown by its absence
+    return (
+        alt.Chart(df, title="Pixel values (all training images)")
+        .mark_bar(color="#4c78a8")
+        .encode(
+            x=alt.X("from:Q", bin="binned", title="grey level (0 = background, 255 = full ink)",
+                    scale=alt.Scale(domain=[0, 256])),
+            x2="to:Q",
+            y=alt.Y("pixels:Q", scale=alt.Scale(type="log") if log_scale else alt.Scale(),
+                    title="pixels (log scale)" if log_scale else "pixels"),
+            # A bar needs a base; log(0) has none, so on the log axis bars start at 1 pixel.
+            y2=alt.datum(1 if log_scale else 0),
+            tooltip=[alt.Tooltip("from:Q"), alt.Tooltip("to:Q"), alt.Tooltip("pixels:Q", format=","),
+                     alt.Tooltip("scaled from:Q", title="÷255 from"),
+                     alt.Tooltip("scaled to:Q", title="÷255 to")],
+        )
+        .properties(height=260)
+    )
+
+
+def detail_window(image: np.ndarray, size: int = 8) -> tuple[int, int]:
+    """Top-left (row, col) of the ``size``×``size`` window of a 2-D image whose values vary the
+    most (an edge of a stroke), so the numbers the page prints show background, ink and the
+    grey levels between, rather than 64 zeros."""
+    if not 1 <= size <= min(image.shape):
+        raise ValueError(f"The window must be 1 to {min(image.shape)} pixels wide, not {size}.")
+
+    def window_sums(values: np.ndarray) -> np.ndarray:
+        # Every window's sum at once, from a summed-area table (int64: no overflow).
+        sat = np.pad(values.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+        return sat[size:, size:] - sat[:-size, size:] - sat[size:, :-size] + sat[:-size, :-size]
+
+    x = image.astype(np.int64)
+    n = size * size
+    variance_n2 = n * window_sums(x * x) - window_sums(x) ** 2  # n² × variance, exact integers
+    row, col = np.unravel_index(int(np.argmax(variance_n2)), variance_n2.shape)
+    return int(row), int(col)
+
+
+def preprocessing_figure(
+    image: np.ndarray, top: int, left: int, size: int = 8, highlight: tuple[int, int] | None = None
+) -> Figure:
+    """The tutorial's preprocessing on one real image, in three panels: the image with a
+    ``size``×``size`` window marked, the window's uint8 values 0-255, and the same values after
+    ``/ 255.`` as float32 0-1 (two decimals). ``highlight`` (row, col), in image coordinates,
+    outlines the pixel the page's text follows in both tables."""
+    window = image[top : top + size, left : left + size]
+    scaled = window.astype(np.float32) / 255.0
+    fig = Figure(figsize=(13, 4.4))
+    ax_img, ax_raw, ax_scaled = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1.25, 1.25]})
+    ax_img.imshow(image, cmap="binary", vmin=0, vmax=255)
+    ax_img.add_patch(Rectangle((left - 0.5, top - 0.5), size, size, fill=False, edgecolor="#e45756", lw=2))
+    ax_img.set_title(f"the image, window rows {top}-{top + size - 1}, cols {left}-{left + size - 1}",
+                     fontsize=10)
+    ax_img.set_xticks([])
+    ax_img.set_yticks([])
+    for ax, values, fmt, title in (
+        (ax_raw, window, "{:d}", "before: uint8, 0-255"),
+        (ax_scaled, scaled, "{:.2f}", "after: float32, 0-1 (÷ 255)"),
+    ):
+        vmax = 255 if values.dtype == np.uint8 else 1.0
+        ax.imshow(values, cmap="binary", vmin=0, vmax=vmax)
+        for (r, c), v in np.ndenumerate(values):
+            ink = (v / vmax) > 0.5
+            ax.text(c, r, fmt.format(v.item()), ha="center", va="center", fontsize=8,
+                    color="white" if ink else "black")
+        if highlight is not None:
+            hr, hc = highlight[0] - top, highlight[1] - left
+            if 0 <= hr < size and 0 <= hc < size:
+                ax.add_patch(Rectangle((hc - 0.5, hr - 0.5), 1, 1, fill=False, edgecolor="#e45756", lw=2.5))
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks(range(size), [str(left + i) for i in range(size)], fontsize=7)
+        ax.set_yticks(range(size), [str(top + i) for i in range(size)], fontsize=7)
+    fig.subplots_adjust(left=0.02, right=0.99, top=0.9, bottom=0.06, wspace=0.15)
+    return fig
+
+
+@dataclass(frozen=True)
+class PreprocessedShape:
+    """Shapes, dtypes, ranges and memory of a split before and after the tutorial's step."""
+
+    before_shape: tuple[int, ...]
+    after_shape: tuple[int, ...]
+    before_bytes: int
+    after_bytes: int
+
+
+def preprocessed_shape(images: np.ndarray) -> PreprocessedShape:
+    """What ``(np.expand_dims(x, -1) / 255.).astype(np.float32)`` would give for the whole split,
+    computed from the shape alone (the app never makes that float copy: 4 bytes per pixel)."""
+    after = (*images.shape, 1)
+    return PreprocessedShape(tuple(images.shape), after, images.size * images.itemsize, images.size * 4)
