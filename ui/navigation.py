@@ -28,4 +28,10 @@ PAGES: list[PageInfo] = [
     PageInfo("pages/home.py", "Home", ":material/home:", "What the explorer teaches and where to start."),
     PageInfo("pages/convolution.py", "Convolution", ":material/grid_on:", "Slide a kernel over an image and see why its output is the size formula (1.1) says, floor included.", "1.1.1", "Set K = 3 and padding 2 as the tutorial says, watch the output grow to 30, then find the P that keeps 28."),
     PageInfo("pages/pooling.py", "Pooling", ":material/filter_center_focus:", "Shrink a feature map with max or average pooling and see which numbers survive.", "1.1.2", "Make the stride smaller than the pool so the windows overlap, and find a pixel that wins twice."),
+    PageInfo("pages/dataset.py", "Dataset", ":material/photo_library:",
+             "Look at the images and numbers the network learns from, and how they are scaled.",
+             "1.3.2", "Filter the grid to one class, then compare its images with that class's mean image."),
+    PageInfo("pages/model.py", "Model", ":material/account_tree:",
+             "Build the network block by block and see each layer's shape and parameters.",
+             "1.3.3", "Add a third block (exercise 2) and watch fc1's parameters fall by three quarters."),
 ]

@@ -1,0 +1,267 @@
+"""Model: build the network, see its shapes and parameters (tutorial § 1.3.3).
+
+Everything here is arithmetic from ``cnn_core.models.summarize``: the page never imports
+TensorFlow, so it answers every click at once. The chosen configuration is kept in plain
+session-state keys (MODEL_CONFIG_KEY, MODEL_PRESET_KEY) for the training page, because
+Streamlit deletes the widgets' own keys when the learner leaves this page; on the way back
+the widgets are seeded again from those plain keys.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import streamlit as st
+
+from cnn_core import model_code, models
+from cnn_core.models import ConvBlock, ModelConfig
+from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY
+from ui.navigation import PAGES
+
+# Widget keys: all start with this prefix so they never collide with other pages' keys.
+P = "model_page_"
+PRESET_W = P + "preset"
+BLOCKS_W = P + "blocks"
+DENSE_W = P + "dense_units"
+DROPOUT_W = P + "dropout"
+BLOCK_FIELDS = ("filters", "kernel_size", "padding", "activation", "pool", "pool_size", "convs", "batch_norm")
+MAX_BLOCKS = 6  # enough to shrink 28×28 to nothing and see the error
+KERNELS = (1, 3, 5, 7)
+POOL_SIZES = (2, 3)
+PRESET_OPTIONS = (*models.PRESETS, "custom")
+
+
+def block_key(index: int, field: str) -> str:
+    return f"{P}b{index}_{field}"
+
+
+def stored_config() -> ModelConfig:
+    """The configuration kept for the training page (the tutorial's until the learner picks)."""
+    config = st.session_state.get(MODEL_CONFIG_KEY)
+    return config if isinstance(config, ModelConfig) else models.PRESETS["tutorial"]
+
+
+def config_from_widgets() -> ModelConfig:
+    """The configuration the widgets describe; a widget not yet drawn (first visit, a block
+    just added) takes its value from the stored configuration or, for a new block, from
+    ``model_code.next_block``."""
+    state, base = st.session_state, stored_config()
+    blocks: list[ConvBlock] = []
+    for i in range(int(state.get(BLOCKS_W, len(base.blocks)))):
+        default = base.blocks[i] if i < len(base.blocks) else model_code.next_block(tuple(blocks))
+        blocks.append(ConvBlock(**{f: state.get(block_key(i, f), getattr(default, f)) for f in BLOCK_FIELDS}))
+    return replace(
+        base,
+        blocks=tuple(blocks),
+        dense_units=int(state.get(DENSE_W, base.dense_units)),
+        # The slider's floats may carry binary noise (0.30000000000000004): keep 2 decimals so
+        # a preset's 0.3 is recognised and the exported code reads 0.3.
+        dropout=round(float(state.get(DROPOUT_W, base.dropout)), 2),
+    )
+
+
+def write_widgets(config: ModelConfig, overwrite: bool) -> None:
+    """Put ``config`` into the widgets' keys (only the missing ones unless ``overwrite``)."""
+    values = {BLOCKS_W: len(config.blocks), DENSE_W: config.dense_units, DROPOUT_W: float(config.dropout)}
+    for i, block in enumerate(config.blocks):
+        values.update({block_key(i, f): getattr(block, f) for f in BLOCK_FIELDS})
+    for key, value in values.items():
+        if overwrite or key not in st.session_state:
+            st.session_state[key] = value
+
+
+def apply_preset() -> None:
+    """Preset chosen: load it into every widget (a "Custom" choice keeps the current values)."""
+    name = st.session_state[PRESET_W]
+    if name in models.PRESETS:
+        st.session_state[MODEL_CONFIG_KEY] = models.PRESETS[name]
+        write_widgets(models.PRESETS[name], overwrite=True)
+
+
+def sync_preset() -> None:
+    """A setting changed: the preset selector shows which preset (if any) this now is."""
+    st.session_state[PRESET_W] = models.preset_name(config_from_widgets())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def diagram_png(config_repr: str, _rows: list[models.LayerRow]) -> bytes:
+    """The shape-flow diagram of the summary ``_rows`` as PNG, drawn once per configuration
+    (the page reruns on every click, and drawing costs 0.1-0.3 s); ``config_repr`` is the key."""
+    fig = model_code.shape_flow_figure(_rows)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
+    fig.clear()
+    return buffer.getvalue()
+
+
+def options_with(options: tuple, value: object) -> list:
+    """The widget's options, plus ``value`` when a stored configuration uses another one."""
+    return list(options) if value in options else sorted({*options, value}, key=str)
+
+
+st.title("Model: build it, see its shapes and parameters")
+st.markdown(
+    "Choose the layers of the network and look at **what each layer does to the shape of the "
+    "image** and **how many numbers it learns**. A 28×28 image goes in; each pooling halves its "
+    "side; the last layer gives 10 probabilities, one per class."
+)
+
+# Seed the widgets from the stored configuration (first visit, or back from another page).
+write_widgets(config_from_widgets(), overwrite=False)
+if PRESET_W not in st.session_state:
+    st.session_state[PRESET_W] = models.preset_name(config_from_widgets())
+
+st.radio(
+    "Start from a preset",
+    PRESET_OPTIONS,
+    key=PRESET_W,
+    horizontal=True,
+    format_func=lambda n: models.PRESET_TITLES.get(n, "Custom"),
+    on_change=apply_preset,
+    help="Tutorial: the tutorial's create_model(). Tutorial + exercise 2: a third block of 48 "
+    "3×3 kernels. Strong: two convolutions with batch normalisation per block, for Fashion-MNIST.",
+)
+
+with st.container(border=True):
+    top = st.columns(3)
+    top[0].number_input("Convolution blocks", 1, MAX_BLOCKS, step=1, key=BLOCKS_W, on_change=sync_preset,
+                        help="A block is one or more convolutions followed by a pooling.")
+    top[1].number_input("Dense units (fc1)", 1, 4096, step=1, key=DENSE_W, on_change=sync_preset,
+                        help="Neurons of the fully connected layer after the flatten.")
+    top[2].slider("Dropout rate", 0.0, 0.9, step=0.05, key=DROPOUT_W, on_change=sync_preset,
+                  help="Share of fc1's outputs set to zero at random during training; 0 removes the layer.")
+    for i in range(int(st.session_state[BLOCKS_W])):
+        cols = st.columns([1.1, 0.8, 0.9, 1, 1, 0.8, 0.7, 1])
+        label = f"Block {i + 1}: filters"
+        cols[0].number_input(label, 1, 512, step=1, key=block_key(i, "filters"), on_change=sync_preset,
+                             help="Number of kernels, i.e. output channels of each convolution.")
+        widgets = (
+            (cols[1], "Kernel", "kernel_size", KERNELS, lambda k: f"{k}×{k}"),
+            (cols[2], "Padding", "padding", models.PADDINGS, str),
+            (cols[3], "Activation", "activation", models.ACTIVATIONS, str),
+            (cols[4], "Pooling", "pool", models.POOLS, str),
+            (cols[5], "Pool window", "pool_size", POOL_SIZES, lambda p: f"{p}×{p}"),
+        )
+        for col, text, field, options, fmt in widgets:
+            key = block_key(i, field)
+            col.selectbox(text, options_with(options, st.session_state[key]), key=key,
+                          format_func=fmt, on_change=sync_preset)
+        cols[6].number_input("Convs", 1, 3, step=1, key=block_key(i, "convs"), on_change=sync_preset,
+                             help="Convolutions in a row before the pooling.")
+        # No help icon here: the column is narrow and the label says enough.
+        cols[7].checkbox("Batch norm", key=block_key(i, "batch_norm"), on_change=sync_preset)
+
+config = config_from_widgets()
+try:
+    rows = models.summarize(config)
+except models.ModelShapeError as exc:
+    kept = stored_config()
+    st.error(f"**This network cannot be built: the image shrinks to nothing at `{exc.layer}`.**\n\n{exc}",
+             icon=":material/error:")
+    st.info(
+        f"The training page keeps the last network that fits "
+        f"({models.PRESET_TITLES.get(models.preset_name(kept), 'custom')}, "
+        f"{models.total_params(kept):,} parameters) until you fix this one."
+    )
+    st.stop()
+except ValueError as exc:
+    st.error(f"This configuration is not valid: {exc}")
+    st.stop()
+
+# A valid configuration: this is what the training page trains.
+st.session_state[MODEL_CONFIG_KEY] = config
+st.session_state[MODEL_PRESET_KEY] = models.preset_name(config)
+
+totals = model_code.totals(rows)
+cols = st.columns(5)
+cols[0].metric("Total parameters", f"{totals.params:,}")
+cols[1].metric("Trainable", f"{totals.trainable:,}")
+cols[2].metric("Non-trainable", f"{totals.non_trainable:,}", help="BatchNormalization's moving mean and variance.")
+cols[3].metric("Multiply-adds per image", f"{totals.macs / 1e6:,.2f} M")
+cols[4].metric("Weights in memory", f"{totals.weight_bytes / 1e6:,.2f} MB", help="Parameters × 4 bytes (float32).")
+
+st.subheader("Where the numbers come from")
+sizes = model_code.size_formulas(config, rows)
+first_conv = next(r for r in rows if r.type == "Conv2D")
+first_pool = next((r for r in rows if r.type in ("MaxPooling2D", "AveragePooling2D")), None)
+fc1 = next(r for r in rows if r.name == "fc1")
+flatten = next(r for r in rows if r.type == "Flatten")
+lines = [
+    f"- **Output side** of a convolution, O = ⌊(I + P_before + P_after − K)/S⌋ + 1: "
+    f"`{first_conv.name}` gives {sizes[first_conv.name]}.",
+]
+if first_pool is not None:
+    lines.append(f"- A **pooling** window of W with stride W, O = ⌊(I − W)/W⌋ + 1: `{first_pool.name}` gives "
+                 f"{sizes[first_pool.name]}.")
+lines += [
+    f"- A **convolution** learns K×K×C_in×C_out weights + C_out biases: `{first_conv.name}` has "
+    f"{first_conv.params_formula}.",
+    f"- A **dense** layer learns N_in×N_out weights + N_out biases: `fc1` has {fc1.params_formula}.",
+]
+st.markdown("\n".join(lines))
+big = model_code.largest_layer(rows)
+share = 100 * big.params / totals.params
+if big.name == "fc1":
+    st.info(
+        f"**Notice:** `fc1` holds {share:.1f}% of all {totals.params:,} parameters, because every one of "
+        f"the {sizes['flatten']} flattened values connects to each of its {config.dense_units} units. "
+        "Another pooling block shrinks the flatten, and with it most of the model; more filters in "
+        "the convolutions cost little.",
+        icon=":material/lightbulb:",
+    )
+else:
+    st.info(
+        f"**Notice:** `{big.name}` holds the most parameters here ({share:.1f}% of {totals.params:,}); "
+        f"the flatten passes only {flatten.output_shape[0]:,} values to fc1.",
+        icon=":material/lightbulb:",
+    )
+last_map = rows[rows.index(flatten) - 1]  # the feature map the flatten unrolls
+if last_map.output_shape[0] == 1:
+    st.warning(
+        f"The image is down to 1×1 before the flatten (`{last_map.name}`): the network no longer "
+        "knows where in the picture a feature was. Fewer poolings keep that information."
+    )
+
+st.subheader("Summary, layer by layer")
+st.caption("What `model.summary()` prints, plus how each number arises. None in a shape is the "
+           "batch axis (any number of images); MACs are multiply-accumulates per image.")
+st.dataframe(
+    model_code.summary_records(rows, sizes),
+    hide_index=True,
+    width="stretch",
+    height=35 * (len(rows) + 1) + 3,  # every layer visible: the table is the summary, not a sample
+    column_config={
+        "Layer": st.column_config.TextColumn(width=95),
+        "Type": st.column_config.TextColumn(width=118),
+        "Output shape": st.column_config.TextColumn(width=118),
+        "How the size arises": st.column_config.TextColumn(width=165),
+        "Parameters": st.column_config.NumberColumn(format="localized", width=72),
+        "How the parameters arise": st.column_config.TextColumn(width=170),
+        "Share of parameters (%)": st.column_config.ProgressColumn(
+            "Share", min_value=0, max_value=100, format="%.1f%%", width=70),
+        "MACs per image": st.column_config.NumberColumn("MACs / image", format="localized", width=80),
+    },
+)
+st.markdown(f"**Total params: {totals.params:,}** (trainable {totals.trainable:,}, non-trainable "
+            f"{totals.non_trainable:,})")
+
+st.subheader("The shape, from image to prediction")
+st.caption("Height and depth of each slab: the image's side in pixels; thickness: its channels. "
+           "Bars: vectors, taller for longer ones.")
+st.image(diagram_png(repr(config), rows))
+
+code = model_code.keras_code(config)
+if st.toggle("Show the Keras code", key=P + "show_code",
+             help="The exact code of this model, ready to paste into a notebook."):
+    st.code(code, language="python")
+    st.download_button("Download create_model.py", code, file_name="create_model.py", mime="text/x-python")
+
+training = next((p for p in PAGES if p.path == "pages/training.py"), None)
+st.success(
+    f"The training page trains this network: **{models.PRESET_TITLES.get(st.session_state[MODEL_PRESET_KEY], 'Custom')}**, "
+    f"{totals.params:,} parameters.",
+    icon=":material/check_circle:",
+)
+if training is not None:
+    st.page_link(training.path, label=f"Go to {training.title}", icon=training.icon)
