@@ -246,17 +246,21 @@ def image_chart(
                    "format": ".2~f"},
     }
     layer = _rect_layer(name, max(h, w), colour, ["row", "column", "value"], gap=0)
-    layer["encoding"]["x"]["scale"] = _scale(w)
-    layer["encoding"]["y"]["scale"] = _scale(h, True)
+    # A thin frame: white background pixels would otherwise melt into the page, and the frame
+    # is what shows how much smaller an output is than its input.
+    frame_layer = _outline_layer([_box(0, 0, h, w)], max(h, w), "#94a3b8", 1)
+    for spec_layer in (layer, frame_layer):
+        spec_layer["encoding"]["x"]["scale"] = _scale(w)
+        spec_layer["encoding"]["y"]["scale"] = _scale(h, True)
+        spec_layer["encoding"]["x"]["axis"] = spec_layer["encoding"]["y"]["axis"] = None
     return {
         "$schema": SCHEMA,
         "datasets": {name: frame},
         "title": title,
         "width": w * cell,
         "height": h * cell,
-        "layer": [layer],
-        # A thin frame: white background pixels would otherwise melt into the page.
-        "config": {**_config(), "view": {"stroke": "#cbd5e1"}},
+        "layer": [layer, frame_layer],
+        "config": _config(),
     }
 
 
@@ -273,7 +277,7 @@ def images_side_by_side(*specs: Spec) -> Spec:
         "hconcat": views,
         "spacing": 40,
         "resolve": {"scale": {"color": "independent"}, "legend": {"color": "independent"}},
-        "config": {**_config(), "view": {"stroke": "#cbd5e1"}},
+        "config": _config(),
     }
 
 

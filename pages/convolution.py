@@ -34,7 +34,7 @@ SETTINGS: dict[str, url_state.Param] = {
 }
 LABELS = {
     "conv_size": "Input size I", "conv_kernel": "Kernel size K", "conv_stride": "Stride S",
-    "conv_padding_mode": "Padding", "conv_pad": "Zeros on each side P",
+    "conv_padding_mode": "Padding", "conv_pad": "Explicit P",
     "conv_dilation": "Dilation D", "conv_step": "Window position", "conv_filter": "Kernel",
     "conv_dataset": "Dataset", "conv_class": "Class", "conv_example": "Example",
 }
@@ -93,7 +93,7 @@ with st.container(border=True):
             st.slider(
                 LABELS["conv_pad"], 0, 4, key="conv_pad",
                 disabled=st.session_state["conv_padding_mode"] != "explicit",
-                help="Only for 'explicit P': P rows of zeros on every side.",
+                help="Rows (and columns) of zeros added on every side; used when Padding is 'explicit P'.",
             )
     with c5:
         if show("conv_dilation"):

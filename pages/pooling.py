@@ -83,6 +83,8 @@ with st.container(border=True):
         if show("pool_keras_stride"):
             st.checkbox(LABELS["pool_keras_stride"], key="pool_keras_stride",
                         help="MaxPooling2D((2, 2)) moves 2 pixels at a time unless you pass strides.")
+        if st.session_state["pool_keras_stride"]:
+            st.session_state["pool_stride"] = st.session_state["pool_size"]  # show the stride in use
         if show("pool_stride"):
             st.slider(LABELS["pool_stride"], 1, 5, key="pool_stride", disabled=st.session_state["pool_keras_stride"])
     with c4:
@@ -195,7 +197,7 @@ with grid_col:
     else:
         st.info("Fix the settings on the left to see the windows.", icon=":material/grid_off:")
     if st.session_state["pool_source"] == "random" and show("pool_seed"):
-        st.number_input(LABELS["pool_seed"], 0, 999, key="pool_seed", help="Another seed, other numbers.")
+        st.number_input(LABELS["pool_seed"], 0, 999, key="pool_seed", help="Another seed, other numbers.", width=200)
 
 st.subheader("A real image, before and after")
 p1, p2, p3 = st.columns([1, 1, 1.4])

@@ -1,0 +1,63 @@
+"""In Chromium: a student moves the Convolution and Pooling sliders and plays the window animation."""
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, open_page, screenshot, wait_for_run
+
+pytestmark = pytest.mark.e2e
+
+STEP_SLIDER = "Window position (output cell number, in reading order)"
+
+
+def go_to(page, app_url, title):
+    """Open the app and click the page in the sidebar, as a student would."""
+    open_page(page, app_url, "")
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    wait_for_run(page)
+    assert page.locator("h1").first.inner_text().startswith(title)
+
+
+def metric(page, label: str) -> str:
+    box = page.get_by_test_id("stMetric").filter(has_text=label).first
+    return box.get_by_test_id("stMetricValue").inner_text()
+
+
+def nudge(page, label: str, key: str = "ArrowRight") -> None:
+    """Move a slider one step with the keyboard and wait for the rerun."""
+    page.get_by_role("slider", name=label).focus()
+    page.keyboard.press(key)
+    wait_for_run(page)
+
+
+def step_value(page) -> int:
+    return int(page.get_by_role("slider", name=STEP_SLIDER).get_attribute("aria-valuetext"))
+
+
+def test_a_student_changes_the_kernel_and_plays_the_window(page, app_url):
+    go_to(page, app_url, "Convolution")
+    assert metric(page, "Output") == "5×5"
+    nudge(page, "Kernel size K")  # K = 4 on a 7×7 input
+    assert metric(page, "Output") == "4×4"
+    assert_no_exception(page)
+
+    page.get_by_text("Play: slide the window").click()
+    page.wait_for_function(  # the fragment ticks on its own: the window moves without a click
+        f"""() => Number(document.querySelector('input[aria-label="{STEP_SLIDER}"]').value) >= 2""",
+        timeout=30_000,
+    )
+    page.get_by_text("Play: slide the window").click()
+    wait_for_run(page)
+    stopped_at = step_value(page)
+    page.wait_for_timeout(1_200)  # longer than one tick of the animation
+    assert step_value(page) == stopped_at, "the window stops when Play is off"
+    assert_no_exception(page)
+    screenshot(page, "convolution_after_play")
+
+
+def test_a_student_pools_with_a_larger_window(page, app_url):
+    go_to(page, app_url, "Pooling")
+    assert metric(page, "Output") == "3×3"
+    nudge(page, "Pool size F")  # 3×3 windows, stride 3, on the 6×6 grid
+    assert metric(page, "Output") == "2×2"
+    assert_no_exception(page)
+    screenshot(page, "pooling_3x3")

@@ -1,0 +1,103 @@
+"""cnn_core.grids: the figures draw what the arithmetic says (read back from the specs' data)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cnn_core import grids, kernels
+
+
+def roles(spec, name="input"):
+    frame = spec["datasets"][name]
+    return {(int(r), int(c)): role for r, c, role in zip(frame["row"], frame["column"], frame["role"])}
+
+
+def outlines(spec, view=0):
+    """The rectangles (x, x2, y, y2) drawn unfilled in a view, in order."""
+    layers = spec["hconcat"][view]["layer"]
+    return [box for layer in layers if "values" in layer.get("data", {}) and layer["mark"].get("fill", 1) is None
+            for box in layer["data"]["values"]]
+
+
+def test_every_spec_is_json_apart_from_its_data_frames():
+    specs = [
+        grids.conv_window_chart(7, 3, 2, "same", 1, step=3),
+        grids.pool_grid_chart(np.arange(36).reshape(6, 6), 2),
+        grids.images_side_by_side(grids.image_chart(np.eye(5), "a", name="a"), grids.image_chart(-np.eye(3), "b", name="b")),
+        grids.kernel_chart(kernels.named_kernel("sharpen", 3)),
+    ]
+    for spec in specs:
+        json.dumps({k: v for k, v in spec.items() if k != "datasets"})
+        assert spec["datasets"], "the data travel as frames, not inline"
+
+
+def test_the_conv_grid_marks_taps_padding_and_the_never_reached_pixels():
+    # 8x8, K=3, S=3, P=1: padded 10, windows start at 0, 3, 6 -> padded column 9 is never read.
+    spec = grids.conv_window_chart(8, 3, 3, 1, 1, step=4)  # output cell (1, 1)
+    cells = roles(spec)
+    taps = {rc for rc, role in cells.items() if role == "read by the kernel"}
+    assert taps == {(r, c) for r in (2, 3, 4) for c in (2, 3, 4)}
+    assert cells[(-1, -1)] == "padding zero" and cells[(0, 0)] == "image pixel"
+    assert all(cells[(r, 8)] == "never reached" for r in range(-1, 9))
+    assert outlines(spec)[-1] == {"x": 3, "x2": 6, "y": 3, "y2": 6}  # the receptive field
+    out = roles(spec, "output")
+    assert [out[(0, c)] for c in range(3)] == ["already computed"] * 3 and out[(1, 1)] == "this output"
+    assert [v["title"] for v in spec["hconcat"]] == ["Input 8×8, padded to 10×10", "Output 3×3"]
+
+
+def test_dilation_shows_the_gaps_inside_the_receptive_field():
+    cells = roles(grids.conv_window_chart(7, 3, 1, "valid", 2, step=0))
+    assert cells[(0, 0)] == cells[(2, 4)] == "read by the kernel"
+    assert cells[(1, 0)] == cells[(0, 3)] == "skipped by dilation"
+
+
+def test_the_legend_lists_only_what_the_picture_shows():
+    spec = grids.conv_window_chart(7, 3)
+    legend = spec["hconcat"][0]["layer"][0]["encoding"]["color"]["legend"]["values"]
+    assert "skipped by dilation" not in legend and "padding zero" not in legend
+    assert "read by the kernel" in legend
+
+
+def test_a_step_outside_the_output_is_a_value_error():
+    with pytest.raises(ValueError, match="outside the 5×5 output"):
+        grids.conv_window_chart(7, 3, step=25)
+    with pytest.raises(ValueError, match="does not fit"):
+        grids.conv_window_chart(5, 7)
+
+
+def test_the_pool_grid_writes_every_number_and_rings_each_winner():
+    values = np.array([[1, 3, 2, 0], [4, 2, 1, 5], [0, 1, 7, 2], [6, 2, 3, 1]])
+    spec = grids.pool_grid_chart(values, 2, selected=3)
+    assert list(spec["datasets"]["pool_output"]["label"]) == ["4", "5", "6", "7"]
+    assert list(spec["datasets"]["pool_input"]["label"])[:4] == ["1", "3", "2", "0"]
+    rings = next(layer for layer in spec["hconcat"][0]["layer"] if layer["mark"]["type"] == "point")["data"]["values"]
+    assert [(r["cy"] - 0.5, r["cx"] - 0.5) for r in rings] == [(1, 0), (1, 3), (3, 0), (2, 2)]
+    assert [r["selected"] for r in rings] == [False, False, False, True]
+    assert len(outlines(spec)) == 4 + 1  # every window, then the selected one again, thick
+
+
+def test_same_pooling_draws_the_padding_as_pad():
+    spec = grids.pool_grid_chart(np.ones((3, 3)), 2, padding="same", mode="average")
+    labels = list(spec["datasets"]["pool_input"]["label"])
+    assert len(labels) == 16 and labels.count("pad") == 7  # 3x3 padded to 4x4 (after only)
+    assert list(spec["datasets"]["pool_output"]["label"]) == ["1.0"] * 4
+
+
+def test_images_keep_zero_white_and_signed_maps_diverge_around_it():
+    grey = grids.image_chart(np.arange(4.0).reshape(2, 2), "grey")
+    signed = grids.image_chart(np.array([[-2.0, 1.0], [0.0, 0.5]]), "signed")
+    grey_scale = grey["layer"][0]["encoding"]["color"]["scale"]
+    signed_scale = signed["layer"][0]["encoding"]["color"]["scale"]
+    assert grey_scale["range"][0] == "#ffffff" and grey_scale["domain"] == [0, 3.0]
+    assert signed_scale["domain"] == [-2.0, 0, 2.0] and signed_scale["range"][1] == "#ffffff"
+    assert (grey["width"], grey["height"]) == (18, 18)
+
+
+def test_charts_fit_their_width_budget():
+    for size, pad in [(28, 4), (7, 0), (3, 4)]:
+        spec = grids.conv_window_chart(size, 3, 1, pad, 1, width=700)
+        total = sum(view["width"] for view in spec["hconcat"])
+        assert total <= 700 or spec["hconcat"][0]["width"] // (size + 2 * pad) == 8  # the smallest cell
