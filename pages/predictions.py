@@ -1,0 +1,607 @@
+"""Predictions and insight (tutorial § 1.3.6): what the trained network answers, and why.
+
+A thin script: read widgets -> call cnn_core (evaluation, plots, drawing, insight) -> draw.
+Predictions for the whole test set are computed once per model and dataset and kept in session
+state, so a filter or grid-size change only re-filters numpy arrays and redraws one figure.
+Only the open tab runs (lazy tabs): the feature maps are not recomputed while the grid changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import weakref
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from cnn_core import datasets, drawing, evaluation, insight, plots, shapes
+from ui.common import (
+    TRAINED_MODEL_KEY,
+    TrainedModel,
+    current_dataset,
+    current_dataset_name,
+    load_shared_dataset,
+)
+
+QUICK_KEY = "predictions_quick_model"  # a TrainedModel trained on this page
+UPLOADED_KEY = "predictions_uploaded_model"  # (sha1 of the file, keras.Model) of the last good upload
+CACHE_KEY = "predictions_cache"  # {(model id, data id): (weakref to model, Predictions)}
+DRAWING_KEY = "predictions_drawing"  # the 28×28 uint8 the network last saw from the canvas/photo
+JUST_TRAINED_KEY = "predictions_just_trained"  # set for the rerun right after a quick training
+TABS = ["Prediction grid", "Confusion matrix", "Draw a digit", "Look inside"]
+GRID_FILTERS = ["all", "mistakes", "true_class", "confident_mistakes", "unsure_correct"]
+PHOTO_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
+CONFIDENT = 0.9  # "confidently wrong" means at least this probability
+
+
+def main() -> None:
+    st.title("Predictions and insight")
+    st.markdown(
+        "The tutorial ends by asking the trained network about **test images it never saw in "
+        "training** and drawing each answer next to the truth. Here you can filter those "
+        "answers, see which classes it confuses, test it on your own handwriting, and look "
+        "inside to see what its layers respond to."
+    )
+    chosen = choose_model()
+    if chosen is None:
+        return
+    model, model_id, data, label = chosen
+    preds = predictions_for(model, model_id, data)
+    if preds is None:
+        return
+    draw_summary(preds, data, label)
+
+    tabs = st.tabs(TABS, key="pred_tab", on_change="rerun")
+    if tabs[0].open:
+        with tabs[0]:
+            grid_tab(preds, data)
+    if tabs[1].open:
+        with tabs[1]:
+            confusion_tab(preds, data)
+    if tabs[2].open:
+        with tabs[2]:
+            draw_tab(model, data)
+    if tabs[3].open:
+        with tabs[3]:
+            inside_tab(model, preds, data)
+
+
+# --- Which model ---------------------------------------------------------------------------
+
+
+def choose_model() -> tuple[Any, str, datasets.Dataset, str] | None:
+    """The model to look at, an id for caching, the dataset to test it on, and a label."""
+    trained: TrainedModel | None = st.session_state.get(TRAINED_MODEL_KEY)
+    quick: TrainedModel | None = st.session_state.get(QUICK_KEY)
+    options = (["trained"] if trained is not None else []) + ["quick", "upload"]
+    labels = {
+        "trained": "The model from the Training page",
+        "quick": "The tutorial's network, trained here",
+        "upload": "Upload a .keras file",
+    }
+    source = st.radio(
+        "Which model?", options, format_func=labels.get, key="pred_source", horizontal=True,
+        persist_state="session",
+    )
+    if source == "upload":
+        return uploaded_model()
+    if source == "trained":
+        return handed_over(trained, "trained")
+    return quick_model(quick)
+
+
+def handed_over(tm: TrainedModel, kind: str) -> tuple[Any, str, datasets.Dataset, str] | None:
+    """A TrainedModel (from the Training page, or trained here), tested on its own dataset."""
+    try:
+        evaluation.check_model(tm.model)
+    except ValueError as exc:
+        st.error(f"This model cannot be used here: {exc}")
+        return None
+    data = dataset_named(tm.dataset_name)
+    if data.name != current_dataset_name():
+        st.info(
+            f"This model was trained on **{data.title}**, so it is tested on {data.title}'s test "
+            f"images (the Dataset page has {datasets.DATASET_TITLES[current_dataset_name()]} "
+            "selected).",
+            icon=":material/info:",
+        )
+    return tm.model, f"{kind}:{id(tm.model)}:{tm.label}", data, tm.label
+
+
+def quick_model(quick: TrainedModel | None) -> tuple[Any, str, datasets.Dataset, str] | None:
+    """The model trained on this page, or a button that trains one (with progress)."""
+    data = current_dataset()
+    if st.session_state.pop(JUST_TRAINED_KEY, False):
+        st.success("Trained. Its predictions on the test images are below.", icon=":material/check_circle:")
+    if quick is not None and quick.dataset_name == data.name:
+        with st.expander("Train it again", icon=":material/replay:"):
+            if quick_train_form(data, again=True):
+                quick = st.session_state[QUICK_KEY]
+        return handed_over(quick, "quick")
+    st.markdown(
+        "There is no trained model in this session yet. Train one on the **Training** page, "
+        "upload a `.keras` file, or train the tutorial's network right here for a minute: "
+        f"a couple of epochs on {data.title}'s {len(data.y_train):,} training images."
+    )
+    if quick_train_form(data, again=False):
+        return handed_over(st.session_state[QUICK_KEY], "quick")
+    return None
+
+
+def quick_train_form(data: datasets.Dataset, again: bool) -> bool:
+    """Epochs and a Train button; trains in this run with a progress bar. True when trained."""
+    epochs = st.segmented_control(
+        "Epochs", [1, 2, 3], default=2, key="pred_quick_epochs",
+        help="One epoch shows the network every training image once.",
+    ) or 2
+    label = f"Train again ({epochs} epochs)" if again else f"Train the tutorial's network ({epochs} epochs)"
+    if not st.button(label, type="primary", icon=":material/model_training:", key="pred_quick_train"):
+        return False
+    bar = st.progress(0.0, text="Building the tutorial's network…")
+    try:
+        model = evaluation.train_quick_model(
+            data.x_train, data.y_train, epochs=epochs,
+            on_progress=lambda done, text: bar.progress(done, text=text),
+        )
+    except ValueError as exc:
+        bar.empty()
+        st.error(str(exc))
+        return False
+    bar.empty()
+    st.session_state[QUICK_KEY] = TrainedModel(
+        model, data.name, f"Tutorial network · {epochs} epoch{'s' * (epochs > 1)} on this page · {data.title}"
+    )
+    st.session_state[JUST_TRAINED_KEY] = True
+    st.rerun()  # redraw the page from the top with the new model in place of the button
+    return True
+
+
+def uploaded_model() -> tuple[Any, str, datasets.Dataset, str] | None:
+    """A .keras upload, loaded once in Keras safe mode and checked, tested on a chosen dataset."""
+    file = st.file_uploader(
+        "A Keras model saved with `model.save('model.keras')`", type=["keras", "h5"],
+        key="pred_model_file",
+        help="Loaded in Keras safe mode (no Python code runs). It must take 28×28×1 images "
+        "and give 10 class scores.",
+    )
+    if file is None:
+        st.info("Upload a `.keras` model to test it on MNIST or Fashion-MNIST.", icon=":material/upload_file:")
+        return None
+    content = file.getvalue()
+    digest = hashlib.sha1(content).hexdigest()
+    cached = st.session_state.get(UPLOADED_KEY)
+    if cached is not None and cached[0] == digest:
+        model = cached[1]
+    else:
+        with st.spinner("Loading the model in Keras safe mode…"):
+            try:
+                model = evaluation.load_model_file(content)
+            except ValueError as exc:
+                st.error(f"**{file.name}** cannot be used: {exc}", icon=":material/error:")
+                return None
+        st.session_state[UPLOADED_KEY] = (digest, model)
+    names = list(datasets.DATASET_NAMES)
+    name = st.radio(
+        "Test it on", names, index=names.index(current_dataset_name()),
+        format_func=datasets.DATASET_TITLES.get, horizontal=True, key="pred_upload_dataset",
+    )
+    return model, f"upload:{digest}", dataset_named(name), f"{file.name} (uploaded)"
+
+
+def dataset_named(name: str) -> datasets.Dataset:
+    """The session's dataset when it has this name (it may be the user's own .npz), else the shared one."""
+    return current_dataset() if name == current_dataset_name() else load_shared_dataset(name)
+
+
+# --- Predictions, once per model and dataset ---------------------------------------------------
+
+
+def predictions_for(model: Any, model_id: str, data: datasets.Dataset) -> evaluation.Predictions | None:
+    """The model's predictions on the whole test set, computed once and kept in session state."""
+    key = (model_id, f"{data.name}:{data.source}:{len(data.y_test)}:{id(data.x_test)}")
+    cache: dict = st.session_state.setdefault(CACHE_KEY, {})
+    hit = cache.get(key)
+    if hit is not None and hit[0]() is model:  # same key, and truly the same model object
+        return hit[1]
+    bar = st.progress(0.0, text=f"Predicting all {len(data.y_test):,} test images (once per model)…")
+    try:
+        preds = evaluation.predict(
+            model, data.x_test, data.y_test,
+            on_progress=lambda done: bar.progress(done, text=f"Predicting the test images… {done:.0%}"),
+        )
+    except ValueError as exc:
+        bar.empty()
+        st.error(f"The model cannot predict these images: {exc}")
+        return None
+    except Exception as exc:  # a user's model can fail inside Keras in many ways; say so, no traceback
+        bar.empty()
+        st.error(f"The model failed on the test images ({type(exc).__name__}: {str(exc)[:300]}).")
+        return None
+    bar.empty()
+    while len(cache) >= 2:  # keep memory flat: this model and at most one other
+        cache.pop(next(iter(cache)))
+    try:
+        ref = weakref.ref(model)
+    except TypeError:
+        ref = lambda: model  # noqa: E731  (not weak-referenceable: keep it)
+    cache[key] = (ref, preds)
+    return preds
+
+
+def draw_summary(preds: evaluation.Predictions, data: datasets.Dataset, label: str) -> None:
+    n, right = len(preds), preds.n_correct
+    st.caption(f"**Model:** {label} · **tested on** {data.title}, {data.source_label}")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Test accuracy", f"{preds.accuracy:.1%}")
+    c2.metric("Right", f"{right:,}")
+    c3.metric("Wrong", f"{n - right:,}")
+    st.latex(
+        rf"\text{{accuracy}} = \frac{{\text{{right answers}}}}{{\text{{test images}}}}"
+        rf" = \frac{{{_tex_int(right)}}}{{{_tex_int(n)}}} = {100 * preds.accuracy:.1f}\%"
+    )
+    if preds.from_logits:
+        st.info(
+            "This model gives raw scores (no softmax at the end), so the app turns them into "
+            "probabilities with softmax, p_k = e^{z_k} / Σ_j e^{z_j}.",
+            icon=":material/functions:",
+        )
+
+
+# --- The tutorial's grid -----------------------------------------------------------------------
+
+
+def grid_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None:
+    names = data.class_names
+    st.markdown(
+        "Each pair is one test image and the network's ten output probabilities. Under the "
+        "image: the **predicted class, its probability, and (the true class)**, in "
+        f"<span style='color:{plots.RIGHT}'>blue when right</span> and "
+        f"<span style='color:{plots.WRONG}'>red when wrong</span>. In the bars the answer is "
+        "red and the truth blue, so a right answer is a single blue bar.",
+        unsafe_allow_html=True,
+    )
+    c1, c2, c3 = st.columns([2, 1, 1])
+    how = c1.selectbox(
+        "Show", GRID_FILTERS, format_func=evaluation.FILTERS.get, key="pred_filter",
+        persist_state="session",
+    )
+    rows = c2.slider("Rows", 1, plots.MAX_GRID_ROWS, 5, key="pred_rows", persist_state="session")
+    cols = c3.slider("Columns", 1, plots.MAX_GRID_COLS, 3, key="pred_cols", persist_state="session")
+    true_class = None
+    if how == "true_class":
+        true_class = st.selectbox(
+            "True class", range(len(names)), format_func=lambda k: f"{k} · {names[k]}",
+            key="pred_class", persist_state="session",
+        )
+    indices = evaluation.select(preds, how, true_class)
+    st.markdown(filter_lesson(preds, how, true_class, names))
+    if len(indices) == 0:
+        st.success("Nothing to show: the network made no mistake here.", icon=":material/celebration:")
+        return
+    per_page = rows * cols
+    pages = -(-len(indices) // per_page)
+    page = 1
+    if pages > 1:
+        page = st.pagination(pages, key=f"pred_page_{how}_{true_class}_{per_page}", max_visible_pages=9)
+    shown = indices[(page - 1) * per_page : page * per_page]
+    st.caption(
+        f"Showing {(page - 1) * per_page + 1:,}–{(page - 1) * per_page + len(shown):,} of "
+        f"{len(indices):,} · the number above each image is its index in the test set"
+    )
+    fig = plots.prediction_grid(data.x_test, preds.probabilities, preds.labels, shown, names, rows, cols)
+    st.image(plots.figure_png(fig), width="stretch" if cols >= 3 else "content")
+    first = int(shown[0])
+    p = preds.probabilities[first]
+    k = int(np.argmax(p))
+    st.latex(
+        rf"p_k = \frac{{e^{{z_k}}}}{{\sum_{{j=0}}^{{9}} e^{{z_j}}}}\qquad \#{first}:\ "
+        rf"p_{{{k}}} = {p[k]:.3f}\ \text{{is the largest of the ten, so the answer is}}\ "
+        rf"\text{{{_tex_text(names[k])}}}\ ({100 * p[k]:.0f}\%)"
+    )
+
+
+def filter_lesson(preds: evaluation.Predictions, how: str, true_class: int | None, names: tuple) -> str:
+    """One sentence with the learner's numbers in it: what this filter shows, and what to notice."""
+    n, wrong = len(preds), len(preds) - preds.n_correct
+    if how == "all":
+        return (
+            f"All {n:,} test images in test-set order. Count the red captions: about "
+            f"{100 * (1 - preds.accuracy):.0f} in every 100 should be red."
+        )
+    if how == "mistakes":
+        return (
+            f"Mistakes = (1 − accuracy) × test images = (1 − {preds.accuracy:.3f}) × {n:,} = "
+            f"**{wrong:,}**. Many are images a person would hesitate over too."
+        )
+    if how == "true_class":
+        of_class = preds.labels == true_class
+        right = int((of_class & preds.correct).sum())
+        total = int(of_class.sum())
+        share = right / total if total else 0.0
+        return (
+            f"Accuracy on class **{names[true_class]}** = right / images of the class = "
+            f"{right} / {total} = **{share:.1%}** (overall {preds.accuracy:.1%})."
+        )
+    if how == "confident_mistakes":
+        sure = int(((~preds.correct) & (preds.confidence >= CONFIDENT)).sum())
+        return (
+            f"Wrong answers, most confident first: **{sure:,}** of the {wrong:,} mistakes were "
+            f"made with p ≥ {CONFIDENT:.0%}. A high probability is not a guarantee: softmax "
+            "always sums to 1, even for an image unlike any it was trained on."
+        )
+    unsure = int((preds.correct & (preds.confidence < 0.5)).sum())
+    return (
+        f"Right answers, least confident first: **{unsure:,}** right answers had p < 50%, "
+        "right by a narrow margin over the runner-up. These sit near a decision boundary."
+    )
+
+
+# --- Confusion matrix ----------------------------------------------------------------------------
+
+
+def confusion_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None:
+    names = data.class_names
+    matrix = evaluation.confusion_matrix(preds.labels, preds.predicted)
+    confused = evaluation.most_confused(matrix, top=3)
+    if "pred_cell_true" not in st.session_state:  # start on the most frequent confusion
+        t0, p0 = confused[0][:2] if confused else (0, 0)
+        st.session_state["pred_cell_true"], st.session_state["pred_cell_pred"] = t0, p0
+    st.markdown(
+        "Row **M[t, p]** counts the test images of true class t that the network answered p. "
+        "The diagonal (blue) holds the right answers; every red cell is a confusion. "
+        "**Click a cell** (or pick it below) to see its images."
+    )
+    st.latex(
+        rf"\text{{accuracy}} = \frac{{\sum_c M_{{cc}}}}{{\sum_{{t,p}} M_{{tp}}}} = "
+        rf"\frac{{{_tex_int(int(np.trace(matrix)))}}}{{{_tex_int(int(matrix.sum()))}}}"
+    )
+    t = int(st.session_state["pred_cell_true"])
+    p = int(st.session_state["pred_cell_pred"])
+    st.altair_chart(
+        plots.confusion_chart(matrix, names, selected=(t, p)),
+        key="pred_cm_chart", on_select=_on_cell_click, selection_mode="cell",
+    )
+    if confused:
+        st.markdown(
+            "Most confused: "
+            + "; ".join(f"**{names[a]}** read as **{names[b]}** ({c}×)" for a, b, c in confused)
+            + ". These pairs look alike at 28×28 pixels."
+        )
+    c1, c2 = st.columns(2)
+    fmt = lambda k: f"{k} · {names[k]}"  # noqa: E731
+    t = c1.selectbox("True class", range(len(names)), format_func=fmt, key="pred_cell_true", persist_state="session")
+    p = c2.selectbox("Predicted class", range(len(names)), format_func=fmt, key="pred_cell_pred", persist_state="session")
+    indices = evaluation.select(preds, "cell", t, p)
+    kind = "right answers" if t == p else "mistakes"
+    st.caption(f"Cell M[{t}, {p}]: {len(indices):,} images of {names[t]} answered {names[p]} ({kind}).")
+    if len(indices):
+        fig = plots.prediction_grid(
+            data.x_test, preds.probabilities, preds.labels, indices[:12], names, 3, 4
+        )
+        st.image(plots.figure_png(fig), width="stretch" if len(indices) >= 3 else "content")
+        if len(indices) > 12:
+            st.caption(f"The first 12 of {len(indices):,}.")
+
+    accuracy = evaluation.per_class_accuracy(matrix)
+    worst = int(np.nanargmin(accuracy))
+    st.altair_chart(plots.per_class_chart(accuracy, names, preds.accuracy))
+    st.latex(
+        rf"\text{{accuracy of class }} c = \frac{{M_{{cc}}}}{{\sum_p M_{{cp}}}}:\quad "
+        rf"\text{{{_tex_text(names[worst])}}} = \frac{{{int(matrix[worst, worst])}}}{{{int(matrix[worst].sum())}}}"
+        rf" = {100 * accuracy[worst]:.0f}\%"
+    )
+    st.markdown(
+        f"The weakest class is **{names[worst]}**: overall accuracy hides how uneven the "
+        "classes are."
+    )
+
+
+def _on_cell_click() -> None:
+    """A click on the confusion matrix selects that cell in the two selectboxes."""
+    cell = plots.clicked_cell(st.session_state.get("pred_cm_chart") or {})
+    if cell is not None:
+        st.session_state["pred_cell_true"], st.session_state["pred_cell_pred"] = cell
+
+
+# --- Draw your own -------------------------------------------------------------------------------
+
+
+def draw_tab(model: Any, data: datasets.Dataset) -> None:
+    names = data.class_names
+    what = "a digit" if data.name == "mnist" else "a piece of clothing (a trouser, a bag, a shoe…)"
+    st.markdown(
+        f"Draw {what} with the mouse, or upload a photo. The network only understands pictures "
+        "prepared as MNIST's were, so yours is prepared the same way first: **grey, ink on "
+        "black, cropped to the ink, scaled to fit 20×20, centred by mass in 28×28**."
+    )
+    if data.name != "mnist":
+        st.caption(
+            "Fashion-MNIST's pictures were prepared differently (the garment fills the frame), "
+            "so expect rougher answers for clothes drawn here."
+        )
+    left, right = st.columns([1, 1.5], gap="large")
+    with left:
+        st.space("small")  # the canvas's toolbar floats above it: keep it off the text
+        drawn = canvas_image()
+        photo = st.file_uploader("…or upload a photo of one", type=PHOTO_TYPES, key="pred_photo")
+    source, what_read = (photo.getvalue(), "your photo") if photo is not None else (drawn, "your drawing")
+    with right:
+        if source is None:
+            st.info("Draw on the black square (the picture updates when you lift the mouse).", icon=":material/draw:")
+            return
+        try:
+            prepared = drawing.prepare_digit(source)
+            naive = drawing.naive_28(source)
+            probs = evaluation.predict_image(model, prepared.image)
+            naive_probs = evaluation.predict_image(model, naive)
+        except ValueError as exc:
+            (st.info if "empty" in str(exc) else st.error)(str(exc), icon=":material/error:")
+            return
+        st.session_state[DRAWING_KEY] = prepared.image
+        k = int(np.argmax(probs))
+        runner = int(np.argsort(probs)[-2])
+        st.markdown(
+            f"The network reads {what_read} as **{names[k]}** (p = {probs[k]:.0%}); "
+            f"runner-up {names[runner]} ({probs[runner]:.0%})."
+        )
+        st.image(plots.figure_png(plots.digit_figure(prepared.image, probs, names)), width="content")
+        top, left_, bottom, right_ = prepared.box
+        h, w = bottom - top, right_ - left_
+        cy, cx = drawing.center_of_mass(prepared.image)
+        st.image(plots.figure_png(plots.preparation_figure(prepared)), width="stretch")
+        st.latex(rf"\text{{scale}} = \frac{{20}}{{\max(\text{{width}}, \text{{height}})}} = \frac{{20}}{{\max({w}, {h})}} = {20 / max(w, h):.3f}")
+        st.latex(
+            rf"\text{{centre of mass}} = \frac{{\sum_{{ij}} x_{{ij}}\,(i, j)}}{{\sum_{{ij}} x_{{ij}}}}"
+            rf" = ({cy:.1f},\ {cx:.1f}) \approx (13.5,\ 13.5)"
+        )
+        nk = int(np.argmax(naive_probs))
+        st.markdown(
+            f"Without this preparation (the whole picture squeezed to 28×28) the network would "
+            f"answer **{names[nk]}** ({naive_probs[nk]:.0%}). Draw small, in a corner, to see "
+            "the preparation earn its keep."
+        )
+
+
+def canvas_image() -> np.ndarray | None:
+    """The canvas drawing as an RGBA array, or None when nothing has been drawn yet."""
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except Exception:  # not installed, or its frontend failed to register
+        st.warning(
+            "The drawing canvas is not available (pip install streamlit-drawable-canvas); "
+            "upload a photo instead.",
+            icon=":material/warning:",
+        )
+        return None
+    result = st_canvas(
+        stroke_width=18, stroke_color="#FFFFFF", background_color="#000000",
+        width=280, height=280, drawing_mode="freedraw", return_image_data=True, key="pred_canvas",
+    )
+    return result.image_data
+
+
+# --- Look inside ---------------------------------------------------------------------------------
+
+
+def inside_tab(model: Any, preds: evaluation.Predictions, data: datasets.Dataset) -> None:
+    names = data.class_names
+    drawn = st.session_state.get(DRAWING_KEY)
+    options = ["test"] + (["drawing"] if drawn is not None else [])
+    which = st.radio(
+        "Look at", options, horizontal=True, key="pred_inside_source",
+        format_func={"test": "A test image", "drawing": "Your drawing"}.get,
+    )
+    if which == "drawing":
+        image, true_label = drawn, None
+    else:
+        # The images of the grid's current filter, so "most confident mistakes" can be studied.
+        how = st.session_state.get("pred_filter", "all")
+        true_class = st.session_state.get("pred_class", 0) if how == "true_class" else None
+        candidates = evaluation.select(preds, how, true_class)[:500]
+        if len(candidates) == 0:
+            candidates = np.arange(min(len(preds), 500))
+        i = st.selectbox(
+            f"Test image (from the grid's filter: {evaluation.FILTERS[how].lower()})",
+            [int(c) for c in candidates], key="pred_inside_index",
+            format_func=lambda c: (
+                f"#{c} · true {names[preds.labels[c]]} · answered {names[preds.predicted[c]]} "
+                f"({preds.confidence[c]:.0%})"
+            ),
+        )
+        image, true_label = data.x_test[i], int(preds.labels[i])
+    try:
+        probs = evaluation.predict_image(model, image)
+        infos = insight.describe_conv_layers(model)
+        maps = insight.feature_maps(model, image)
+        kernels = insight.first_layer_filters(model)
+    except ValueError as exc:
+        st.warning(f"Cannot look inside this model: {exc}", icon=":material/visibility_off:")
+        return
+    top_left, top_right = st.columns([1, 2])
+    top_left.image(plots.figure_png(plots.digit_figure(image, probs, names, true_label)), width="content")
+
+    with top_right:
+        st.markdown("#### Where the network looked")
+        method = st.segmented_control(
+            "Method", ["grad-cam", "saliency"], default="grad-cam", key="pred_heat_method",
+            format_func={"grad-cam": "Grad-CAM", "saliency": "Saliency (gradient)"}.get,
+        ) or "grad-cam"
+        k = int(np.argmax(probs))
+        target = st.selectbox(
+            "Explain the score of", range(len(names)), index=k, key="pred_heat_class",
+            format_func=lambda c: f"{c} · {names[c]}" + (" (the answer)" if c == k else ""),
+        )
+        try:
+            heat = (insight.grad_cam if method == "grad-cam" else insight.saliency)(model, image, target)
+        except ValueError as exc:
+            st.warning(str(exc))
+            return
+        title = f"Grad-CAM at {heat.layer}" if method == "grad-cam" else "saliency |∂y/∂x|"
+        st.image(plots.figure_png(plots.heatmap_figure(image, heat.heat, title)), width="stretch")
+    if method == "grad-cam":
+        h, w = heat.coarse.shape
+        last = next(info for info in infos if info.name == heat.layer)
+        st.latex(
+            rf"\alpha_k = \frac{{1}}{{{h}\cdot{w}}}\sum_{{i,j}}\frac{{\partial y_c}}{{\partial A^k_{{ij}}}},"
+            rf"\qquad L = \mathrm{{ReLU}}\Big(\sum_{{k=1}}^{{{last.filters}}} \alpha_k A^k\Big)"
+            rf"\ \ ({h}\times{w}\ \to\ 28\times 28)"
+        )
+        st.markdown(
+            f"Each of **{heat.layer}**'s {last.filters} maps is weighted by how much it raises "
+            f"the score of **{names[target]}**; bright regions are the evidence for it. If the "
+            "heat sits off the object, the network has learnt a shortcut."
+        )
+    else:
+        st.latex(r"S_{ij} = \left|\frac{\partial y_c}{\partial x_{ij}}\right|")
+        st.markdown(
+            f"Bright pixels are those whose change would move the score of **{names[target]}** "
+            "most. Saliency is sharp but noisy; Grad-CAM is coarse but steadier."
+        )
+
+    st.markdown("#### What each convolution layer sees")
+    for info, (name, fmap) in zip(infos, maps):
+        st.markdown(conv_lesson(info))
+        st.image(plots.figure_png(plots.feature_maps_figure(fmap, name)), width="stretch")
+    if any(info.filters > 48 for info in infos):
+        st.caption("Layers with more than 48 filters show their first 48 maps.")
+
+    first = infos[0]
+    kh, kw = first.kernel_size
+    st.markdown("#### What the first layer's filters look for")
+    st.latex(
+        rf"\text{{parameters}} = K \cdot K \cdot C_{{in}} \cdot C_{{out}} + C_{{out}} = "
+        rf"{kh}\cdot{kw}\cdot{first.input_shape[2]}\cdot{first.filters}"
+        + (rf" + {first.filters}" if first.use_bias else "")
+        + rf" = {first.params:,}".replace(",", "{,}")
+    )
+    st.image(plots.figure_png(plots.filters_figure(kernels)), width="stretch")
+    st.markdown(
+        f"Each {kh}×{kw} grid is one filter's weights: it responds where the image looks like "
+        "red minus blue, e.g. a dark-to-bright edge in one direction. Its response over the "
+        f"whole image is the matching map of **{first.name}** above."
+    )
+
+
+def conv_lesson(info: insight.ConvLayerInfo) -> str:
+    """The layer's output size from formula (1.1), with its own numbers."""
+    size, k, s = info.input_shape[0], info.kernel_size[0], info.strides[0]
+    before, after = shapes.padding_amounts(size, k, s, info.padding)
+    out = shapes.conv_output_size(size, k, s, info.padding)
+    return (
+        f"**{info.name}**: {info.filters} filters of {k}×{k}×{info.input_shape[2]}, "
+        f"padding '{info.padding}' (P = {before}+{after}): O = ⌊({size} − {k} + {before + after})/{s}⌋"
+        f" + 1 = **{out}**, so {size}×{size}×{info.input_shape[2]} → "
+        f"{out}×{out}×{info.filters}: one {out}×{out} map per filter (yellow = strong response)."
+    )
+
+
+def _tex_int(n: int) -> str:
+    return f"{n:,}".replace(",", "{,}")
+
+
+def _tex_text(text: str) -> str:
+    return "".join("\\" + ch if ch in "#$%&_{}" else ch for ch in text)
+
+
+main()

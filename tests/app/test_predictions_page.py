@@ -1,0 +1,240 @@
+"""The Predictions page, used as a learner would: with a trained model, an upload, or none.
+
+One tiny model (the tutorial's network, 1 epoch on 1,000 bundled images) is trained once for
+the module; the page then runs through the router in-process (AppTest).
+"""
+
+import io
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnn_core import datasets, evaluation
+from ui.common import DATASET_KEY, TRAINED_MODEL_KEY, TrainedModel
+
+PAGE = "pages/predictions.py"
+
+
+@pytest.fixture(scope="module")
+def mnist() -> datasets.Dataset:
+    return datasets.load_dataset("mnist", "bundled")
+
+
+@pytest.fixture(scope="module")
+def tiny(mnist) -> TrainedModel:
+    model = evaluation.train_quick_model(mnist.x_train[:1000], mnist.y_train[:1000], epochs=1, seed=1)
+    return TrainedModel(model, "mnist", "tiny test model · 1 epoch")
+
+
+@pytest.fixture(scope="module")
+def expected(tiny, mnist) -> evaluation.Predictions:
+    """What the page should find, computed independently of it."""
+    return evaluation.predict(tiny.model, mnist.x_test, mnist.y_test)
+
+
+@pytest.fixture
+def page(open_page, tiny):
+    """The page opened with the tiny model handed over from the training page."""
+    at = open_page(PAGE, **{TRAINED_MODEL_KEY: tiny})
+    assert_ok(at)
+    return at
+
+
+def assert_ok(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def text(at) -> str:
+    return " ".join(
+        [m.value for m in at.markdown] + [c.value for c in at.caption] + [e.value for e in at.latex]
+    )
+
+
+def png(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def open_tab(at, name: str):
+    at.session_state["pred_tab"] = name
+    at.run()
+    assert_ok(at)
+    return at
+
+
+class TestWithTheTrainingPagesModel:
+    def test_it_shows_the_test_accuracy_with_the_formula(self, page, expected):
+        assert page.title[0].value == "Predictions and insight"
+        metrics = {m.label: m.value for m in page.metric}
+        assert metrics["Test accuracy"] == f"{expected.accuracy:.1%}"
+        assert metrics["Right"] == f"{expected.n_correct:,}"
+        assert f"\\frac{{{expected.n_correct}}}{{1{{,}}000}}" in text(page)
+        assert "tiny test model" in text(page)
+
+    def test_predictions_are_computed_once_and_reused_on_every_rerun(self, page):
+        cache = page.session_state["predictions_cache"]
+        (first,) = [preds for _, preds in cache.values()]
+        page.selectbox(key="pred_filter").set_value("mistakes").run()
+        page.slider(key="pred_rows").set_value(2).run()
+        (again,) = [preds for _, preds in page.session_state["predictions_cache"].values()]
+        assert again is first
+
+    def test_the_grid_starts_with_the_tutorials_5_by_3(self, page):
+        assert len(page.image) == 1
+        assert "Showing 1–15 of 1,000" in text(page)
+
+    def test_grid_size_and_pages(self, page):
+        page.slider(key="pred_rows").set_value(2).run()
+        page.slider(key="pred_cols").set_value(2).run()
+        assert "Showing 1–4 of 1,000" in text(page)
+        page.get("pagination")[0].set_value(3).run()
+        assert_ok(page)
+        assert "Showing 9–12 of 1,000" in text(page)
+
+    def test_only_mistakes(self, page, expected):
+        wrong = len(expected) - expected.n_correct
+        page.selectbox(key="pred_filter").set_value("mistakes").run()
+        assert_ok(page)
+        assert f"× 1,000 = **{wrong:,}**" in text(page)
+        assert f"of {wrong:,}" in text(page)
+
+    def test_one_true_class(self, page, expected):
+        page.selectbox(key="pred_filter").set_value("true_class").run()
+        page.selectbox(key="pred_class").set_value(3).run()
+        assert_ok(page)
+        right = int(((expected.labels == 3) & expected.correct).sum())
+        assert f"{right} / 100" in text(page)
+
+    def test_the_confidence_orderings(self, page, expected):
+        page.selectbox(key="pred_filter").set_value("confident_mistakes").run()
+        assert_ok(page)
+        sure = int(((~expected.correct) & (expected.confidence >= 0.9)).sum())
+        assert f"**{sure:,}** of the" in text(page)
+        page.selectbox(key="pred_filter").set_value("unsure_correct").run()
+        assert_ok(page)
+        assert "least confident first" in text(page)
+
+    def test_the_chosen_filter_survives_a_visit_to_another_tab(self, page):
+        page.selectbox(key="pred_filter").set_value("mistakes").run()
+        open_tab(page, "Confusion matrix")
+        open_tab(page, "Prediction grid")
+        assert page.selectbox(key="pred_filter").value == "mistakes"
+
+
+class TestConfusionMatrix:
+    def test_choosing_a_cell_shows_its_images(self, page, expected):
+        open_tab(page, "Confusion matrix")
+        assert len(page.get("vega_lite_chart")) == 2  # the matrix and accuracy per class
+        m = evaluation.confusion_matrix(expected.labels, expected.predicted)
+        t, p, count = evaluation.most_confused(m, top=1)[0]
+        # It opens on the most frequent confusion ...
+        assert f"Cell M[{t}, {p}]: {count:,} images" in text(page)
+        # ... and any cell can be chosen (a click on the chart sets these two boxes).
+        page.selectbox(key="pred_cell_true").set_value(4).run()
+        page.selectbox(key="pred_cell_pred").set_value(4).run()
+        assert_ok(page)
+        assert f"Cell M[4, 4]: {m[4, 4]:,} images of 4 answered 4 (right answers)" in text(page)
+
+
+class TestDrawing:
+    def test_a_photo_of_a_digit_is_prepared_and_read(self, page, mnist):
+        open_tab(page, "Draw a digit")
+        photo = 255 - np.kron(mnist.x_test[0], np.ones((6, 6), np.uint8))  # dark ink on white paper
+        page.file_uploader(key="pred_photo").upload("seven.png", png(photo), "image/png")
+        page.run()
+        assert_ok(page)
+        assert "The network reads your photo as" in text(page)
+        assert "Without this preparation" in text(page)
+        seen = page.session_state["predictions_drawing"]
+        assert seen.shape == (28, 28) and seen.dtype == np.uint8
+        # ... and Look inside can then study what the network made of it.
+        open_tab(page, "Look inside")
+        page.radio(key="pred_inside_source").set_value("drawing").run()
+        assert_ok(page)
+        assert "**block1_conv1**" in text(page)
+
+    def test_nothing_drawn_a_blank_photo_and_a_non_image_each_get_a_clear_message(self, page):
+        open_tab(page, "Draw a digit")
+        assert any("Draw on the black square" in i.value for i in page.info)
+        uploader = page.file_uploader(key="pred_photo")
+        uploader.set_value(("blank.png", png(np.full((100, 100), 255, np.uint8)), "image/png")).run()
+        assert_ok(page)
+        assert any("empty" in i.value for i in page.info)
+        page.file_uploader(key="pred_photo").set_value(("notes.png", b"these are my notes", "image/png")).run()
+        assert_ok(page)
+        assert any("not an image" in e.value for e in page.error)
+
+
+class TestLookInside:
+    def test_feature_maps_filters_grad_cam_and_saliency_for_a_test_image(self, page):
+        open_tab(page, "Look inside")
+        body = text(page)
+        assert "**block1_conv1**: 24 filters of 3×3×1" in body and "= **28**" in body
+        assert "**block2_conv1**: 36 filters of 3×3×24" in body and "= **14**" in body
+        assert "3\\cdot3\\cdot1\\cdot24 + 24 = 240" in body
+        assert "\\alpha_k" in body
+        # digit, heat map, two layers of maps, filters
+        assert len(page.image) == 5
+        # Saliency instead of Grad-CAM
+        page.session_state["pred_heat_method"] = "saliency"
+        page.run()
+        assert_ok(page)
+        assert "\\partial x_{ij}" in text(page)
+
+    def test_it_studies_the_grids_current_filter(self, page, expected):
+        page.selectbox(key="pred_filter").set_value("confident_mistakes").run()
+        open_tab(page, "Look inside")
+        first = int(evaluation.select(expected, "confident_mistakes")[0])
+        assert page.selectbox(key="pred_inside_index").value == first
+
+
+class TestOtherModels:
+    def test_with_no_model_a_button_trains_the_tutorials_network(self, open_page):
+        at = open_page(PAGE)
+        assert_ok(at)
+        assert not at.metric
+        at.get("button_group")[0].set_value(1)  # one epoch, to keep the test short
+        at.button(key="pred_quick_train").click().run()
+        assert_ok(at)
+        assert "Trained." in " ".join(s.value for s in at.success)
+        assert at.metric[0].label == "Test accuracy"
+        assert "1 epoch on this page" in text(at)
+
+    def test_an_uploaded_keras_model_is_checked_and_used(self, open_page, tiny, expected):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "mine.keras"
+            tiny.model.save(path)
+            content = path.read_bytes()
+        at = open_page(PAGE)
+        at.radio(key="pred_source").set_value("upload").run()
+        at.file_uploader(key="pred_model_file").upload("mine.keras", content).run()
+        assert_ok(at)
+        assert {m.label: m.value for m in at.metric}["Test accuracy"] == f"{expected.accuracy:.1%}"
+        assert "mine.keras (uploaded)" in text(at)
+
+    def test_an_uploaded_model_that_does_not_fit_is_refused_with_a_sentence(self, open_page):
+        import keras
+
+        inputs = keras.Input((32, 32, 3))
+        model = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(inputs)))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "cifar.keras"
+            model.save(path)
+            content = path.read_bytes()
+        at = open_page(PAGE)
+        at.radio(key="pred_source").set_value("upload").run()
+        at.file_uploader(key="pred_model_file").upload("cifar.keras", content).run()
+        assert_ok(at)
+        assert any("(32, 32, 3)" in e.value and "(28, 28, 1)" in e.value for e in at.error)
+        assert not at.metric
+
+    def test_a_model_trained_on_fashion_is_tested_on_fashion(self, open_page, tiny):
+        other = TrainedModel(tiny.model, "fashion_mnist", "a digits model, mislabelled as clothes")
+        at = open_page(PAGE, **{TRAINED_MODEL_KEY: other, DATASET_KEY: "mnist"})
+        assert_ok(at)
+        assert any("trained on **Fashion-MNIST**" in i.value for i in at.info)
+        assert "tested on** Fashion-MNIST" in text(at)
