@@ -34,4 +34,5 @@ PAGES: list[PageInfo] = [
     PageInfo("pages/model.py", "Model", ":material/account_tree:",
              "Build the network block by block and see each layer's shape and parameters.",
              "1.3.3", "Add a third block (exercise 2) and watch fc1's parameters fall by three quarters."),
+    PageInfo("pages/predictions.py", "Predictions", ":material/insights:", "See what the trained network gets right and wrong, test it on your own drawing, and look inside its layers.", "1.3.6", "Filter to the most confident mistakes, then open one in Look inside and see where the network looked."),
 ]
