@@ -39,9 +39,10 @@ LABELS = {
 }
 
 
-@st.cache_resource(show_spinner=False)
 def demo_images(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Test images (uint8, N×28×28) and labels of the bundled sample (no TensorFlow)."""
+    """Test images (uint8, N×28×28) and labels of the bundled sample, held once per process by
+    load_shared_dataset: enough to pick a digit, and never the Keras download (which would
+    import TensorFlow)."""
     data = load_shared_dataset(name, "bundled")
     return data.x_test, data.y_test
 
