@@ -47,18 +47,19 @@ def sample_grid_figure(
     take about 5 times longer to draw and the page redraws on every click).
     """
     side = images.shape[1]
-    gap_x, gap_y = 6, 12  # white gutters (pixels) between cells; the lower one holds the label
+    gap_x, gap_y = 6, 17  # white gutters (pixels) between cells; the lower one holds the label
     cell_w, cell_h = side + gap_x, side + gap_y
     mosaic = np.zeros((GRID_SIDE * cell_h, GRID_SIDE * cell_w), dtype=np.uint8)
-    fig = Figure(figsize=(8, 8.6))
+    fig = Figure(figsize=(6.4, 7.4))
     ax = fig.add_axes((0, 0, 1, 1))
     for cell, i in enumerate(indices[: GRID_SIDE * GRID_SIDE]):
         r, c = divmod(cell, GRID_SIDE)
         y, x = r * cell_h, c * cell_w + gap_x // 2
         mosaic[y : y + side, x : x + side] = images[int(i)]
         ax.add_patch(Rectangle((x - 0.5, y - 0.5), side, side, fill=False, edgecolor="black", lw=0.8))
-        ax.text(x + side / 2, y + side + 1.5, f"{class_names[int(labels[int(i)])]}  #{int(i)}",
-                ha="center", va="top", fontsize=10.5)
+        # Two lines, so that "Ankle boot" and a 5-digit index fit under a 28-pixel cell.
+        ax.text(x + side / 2, y + side + 1, f"{class_names[int(labels[int(i)])]}\n#{int(i)}",
+                ha="center", va="top", fontsize=8.5, linespacing=1.1)
     ax.imshow(mosaic, cmap="binary", vmin=0, vmax=255, interpolation="nearest")
     ax.set_axis_off()
     return fig
@@ -98,7 +99,7 @@ def class_count_chart(table: pd.DataFrame) -> alt.Chart:
         alt.Chart(long, title="Images per class, as a share of each split")
         .mark_bar()
         .encode(
-            x=alt.X("class:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30)),
+            x=alt.X("class:N", sort=order, title=None, axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
             xOffset=alt.XOffset("split:N", sort=["train", "test"]),
             y=alt.Y("share:Q", title="share of the split (%)"),
             color=alt.Color("split:N", sort=["train", "test"], title="split",
@@ -131,7 +132,7 @@ def mean_image_figure(means: np.ndarray, class_names: tuple[str, ...]) -> Figure
     """
     cols = 5
     rows = -(-len(means) // cols)
-    fig = Figure(figsize=(2 * cols, 2.25 * rows))
+    fig = Figure(figsize=(1.4 * cols, 1.6 * rows))
     axes = np.atleast_1d(fig.subplots(rows, cols)).reshape(-1)
     for c, ax in enumerate(axes):
         ax.set_xticks([])
@@ -144,7 +145,7 @@ def mean_image_figure(means: np.ndarray, class_names: tuple[str, ...]) -> Figure
         else:
             ax.imshow(means[c], cmap="binary", vmin=0, vmax=255)
         name = class_names[c]
-        ax.set_xlabel(name if name == str(c) else f"{c}: {name}", fontsize=9)
+        ax.set_xlabel(name if name == str(c) else f"{c}: {name}", fontsize=8.5)
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.08, wspace=0.08, hspace=0.3)
     return fig
 

@@ -51,7 +51,7 @@ class TestTheRandomGrid:
         fig = data_charts.sample_grid_figure(sample.x_train, sample.y_train, idx, sample.class_names)
         labels = texts(fig)
         assert len(labels) == 36
-        assert labels[0] == f"{FASHION[sample.y_train[idx[0]]]}  #{idx[0]}"
+        assert labels[0] == f"{FASHION[sample.y_train[idx[0]]]}\n#{idx[0]}"
 
     def test_draws_the_images_in_the_tutorials_binary_colour_map(self, sample):
         idx = data_charts.grid_indices(sample.y_train, seed=3)
