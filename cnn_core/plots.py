@@ -23,6 +23,8 @@ OTHER = "#777777"  # the tutorial's grey for the other bars
 GRID_CELL_INCHES = 2.0  # each panel (image or bars) is 2 × 2 inches, as in the tutorial
 MAX_GRID_ROWS = 8
 MAX_GRID_COLS = 5
+# Streamlit re-encodes (resizes) any image wider than this before sending it; stay under it.
+MAX_WIDTH_PX = 1460
 
 
 def _figure(width: float, height: float) -> Any:
@@ -104,22 +106,23 @@ def prediction_grid(
     class_names: Sequence[str],
     num_rows: int = 5,
     num_cols: int = 3,
-    scale: float = 1.0,
+    scale: float | None = None,
 ) -> Any:
     """The tutorial's In [13]: ``num_rows`` × ``num_cols`` cells of (image, probabilities).
 
     ``images`` (N, 28, 28) uint8, ``probabilities`` (N, 10) and ``labels`` (N,) are the whole
     test set; ``indices`` picks which to show, in order (the first rows × cols of them; a short
     list leaves the rest of the grid out). Each image is titled with its test-set index (#i).
-    Returns a matplotlib Figure of 4·cols × 2·rows inches at ``100 · scale`` dpi; save it at that
-    dpi (:func:`figure_png` does).
+    Returns a matplotlib Figure of 4·cols × 2·rows inches (plus a strip naming the classes when
+    their names are long) at ``100 · scale`` dpi; save it at that dpi (:func:`figure_png` does).
+    ``scale`` None fits the picture in ``MAX_WIDTH_PX`` pixels (at most 1).
 
     The look is the tutorial's (:func:`caption`, :func:`bar_colors`); the drawing is built for
     speed, because a page redraws it on every filter change: one Axes in pixel coordinates holds
-    every image, one collection every bar, and the labels are rendered with Pillow in
-    matplotlib's own DejaVu Sans and placed as small pixel images. A subplot per panel and a
-    matplotlib Text per label (rendered glyph by glyph, ~3 ms each on 2 busy cores) took about a
-    second for 5 × 3; this takes about 0.1 s.
+    every image and one collection every bar, and the labels are rendered with Pillow in
+    matplotlib's own DejaVu Sans into one transparent strip per row of cells. A subplot per
+    panel and a matplotlib Text per label (rendered glyph by glyph, ~3 ms each on 2 busy cores)
+    took about a second for 5 × 3; this takes well under 0.1 s.
     """
     from matplotlib.collections import LineCollection, PolyCollection
 
@@ -134,8 +137,10 @@ def prediction_grid(
     rows = -(-len(shown) // num_cols)
     cols = num_cols if rows > 1 else len(shown)
     legend = not _short_names(class_names)
-    s = float(scale)
-    width, height = round(_CELL_W * cols * s), round((_CELL_H * rows + (28 if legend else 0)) * s)
+    s = float(scale) if scale is not None else min(1.0, MAX_WIDTH_PX / (_CELL_W * cols))
+    width = int(_CELL_W * cols * s)
+    cell_h = _CELL_H * s
+    height = int(round(cell_h * rows + (28 * s if legend else 0)))
     fig = _figure(width / (100 * s), height / (100 * s))
     fig.set_dpi(100 * s)
     ax = fig.add_axes((0, 0, 1, 1))
@@ -144,33 +149,42 @@ def prediction_grid(
     ax.set_axis_off()
 
     img, bar_w = round(_IMG * s), _BAR_W * s
+    top_h, bottom_h = round(_IMG_Y * s), round((_CELL_H - _IMG_Y - _IMG) * s)
     n_classes = probabilities.shape[1]
     tick_strip = _tick_strip(bar_w, n_classes, s)
     bars, colors, frames = [], [], []
-    for k, i in enumerate(shown):
-        r, c = divmod(k, cols)
-        x0, y0 = c * _CELL_W * s, r * _CELL_H * s
-        ix, iy = round(x0 + _IMG_X * s), round(y0 + _IMG_Y * s)
-        # The tutorial's cmap=binary: background white, ink black; sharp pixels.
-        ax.imshow(images[i], cmap="binary", vmin=0, vmax=255, interpolation="nearest",
-                  extent=(ix, ix + img, iy + img, iy))
-        frames.append([(ix, iy), (ix + img, iy), (ix + img, iy + img), (ix, iy + img), (ix, iy)])
-        text, color = caption(probabilities[i], labels[i], class_names)
-        label = _fitted_text(text, color, round(14 * s), round((_BARS_X - 12) * s))
-        _stamp(fig, height, label, ix + img / 2, iy + img + 4 * s, "top")
-        _stamp(fig, height, _text_image(f"#{i}", "#666666", round(12 * s)), ix + img / 2, iy - 2 * s, "bottom")
-        bx, base = x0 + _BARS_X * s, iy + img
-        for j, (p, col) in enumerate(zip(probabilities[i], bar_colors(probabilities[i], labels[i]))):
-            left, top = bx + (j + 0.1) * bar_w, base - float(p) * img
-            bars.append([(left, base), (left + 0.8 * bar_w, base), (left + 0.8 * bar_w, top), (left, top)])
-            colors.append(col)
-        frames.append([(bx, base), (bx + n_classes * bar_w, base)])
-        _stamp(fig, height, tick_strip, bx, base + 3 * s, "top", center=False)
+    for r in range(rows):
+        y0 = round(r * cell_h)
+        iy = y0 + top_h
+        above = np.zeros((top_h, width, 4), np.uint8)  # the "#i" titles of this row
+        below = np.zeros((bottom_h, width, 4), np.uint8)  # its captions and bar ticks
+        for c, i in enumerate(shown[r * cols : (r + 1) * cols]):
+            x0 = c * _CELL_W * s
+            ix = round(x0 + _IMG_X * s)
+            # The tutorial's cmap=binary: background white, ink black; sharp pixels.
+            ax.imshow(images[i], cmap="binary", vmin=0, vmax=255, interpolation="nearest",
+                      extent=(ix, ix + img, iy + img, iy))
+            frames.append([(ix, iy), (ix + img, iy), (ix + img, iy + img), (ix, iy + img), (ix, iy)])
+            title = _text_image(f"#{i}", "#666666", round(12 * s))
+            _put(above, title, ix + img / 2 - title.shape[1] / 2, top_h - title.shape[0] - 1)
+            text, color = caption(probabilities[i], labels[i], class_names)
+            label = _fitted_text(text, color, round(14 * s), round((_BARS_X - 12) * s))
+            _put(below, label, ix + img / 2 - label.shape[1] / 2, 4 * s)
+            bx, base = x0 + _BARS_X * s, iy + img
+            for j, (p, col) in enumerate(zip(probabilities[i], bar_colors(probabilities[i], labels[i]))):
+                left, top = bx + (j + 0.1) * bar_w, base - float(p) * img
+                bars.append([(left, base), (left + 0.8 * bar_w, base), (left + 0.8 * bar_w, top), (left, top)])
+                colors.append(col)
+            frames.append([(bx, base), (bx + n_classes * bar_w, base)])
+            _put(below, tick_strip, bx, 3 * s)
+        _stamp(fig, height, above, 0, y0, "top", center=False)
+        _stamp(fig, height, below, 0, iy + img, "top", center=False)
     ax.add_collection(PolyCollection(bars, facecolors=colors, edgecolors="none"))
     ax.add_collection(LineCollection(frames, colors="#222222", linewidths=0.8))
     if legend:
         names = "   ".join(f"{k} {name}" for k, name in enumerate(class_names))
-        _stamp(fig, height, _text_image(names, "#333333", round(13 * s)), width / 2, height - 6 * s, "bottom")
+        strip = _fitted_text(names, "#333333", round(13 * s), width - 8)
+        _stamp(fig, height, strip, width / 2, height - 6 * s, "bottom")
     return fig
 
 
@@ -226,6 +240,20 @@ def _tick_strip(bar_w: float, n: int, scale: float) -> np.ndarray:
         x = int(round((j + 0.5) * bar_w - d.shape[1] / 2))
         strip[: d.shape[0], x : x + d.shape[1]] = d
     return strip
+
+
+def _put(band: np.ndarray, rgba: np.ndarray, x: float, y: float) -> None:
+    """Copy an RGBA stamp into a transparent RGBA band at (x, y) (its top-left), clipped to the
+    band; where stamps overlap, the more opaque pixel wins."""
+    h, w = rgba.shape[:2]
+    left, top = int(round(x)), int(round(y))
+    t0, l0 = max(top, 0), max(left, 0)
+    t1, l1 = min(top + h, band.shape[0]), min(left + w, band.shape[1])
+    if t1 <= t0 or l1 <= l0:
+        return
+    src = rgba[t0 - top : t1 - top, l0 - left : l1 - left]
+    dst = band[t0:t1, l0:l1]
+    np.copyto(dst, src, where=src[..., 3:4] > dst[..., 3:4])
 
 
 def _stamp(fig: Any, fig_height: float, rgba: np.ndarray, x: float, y: float, anchor: str, center: bool = True) -> None:
@@ -443,6 +471,17 @@ def confusion_chart(
         .resolve_scale(color="independent")
         .properties(height=380, title="Confusion matrix: rows are the truth, columns the answer")
     )
+
+
+def clicked_cell(event: Any) -> tuple[int, int] | None:
+    """The (true, predicted) cell a click on :func:`confusion_chart` chose, from the selection
+    state Streamlit returns (``{"selection": {"cell": [{"true": t, "predicted": p}]}}``), or None
+    when the click cleared the selection."""
+    try:
+        cells = (event.get("selection") or {}).get("cell") or []
+        return (int(cells[0]["true"]), int(cells[0]["predicted"])) if cells else None
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
 
 
 def per_class_chart(accuracy: np.ndarray, class_names: Sequence[str], overall: float) -> Any:

@@ -21,6 +21,7 @@ from ui.common import (
     TrainedModel,
     current_dataset,
     current_dataset_name,
+    keras_ready,
     load_shared_dataset,
 )
 
@@ -43,6 +44,7 @@ def main() -> None:
         "answers, see which classes it confuses, test it on your own handwriting, and look "
         "inside to see what its layers respond to."
     )
+    keras_ready()  # before any model exists: keeps Streamlit's per-run Keras cleanup cheap
     chosen = choose_model()
     if chosen is None:
         return
