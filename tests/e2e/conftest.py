@@ -107,6 +107,8 @@ def wait_for_run(page) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]')
     page.wait_for_timeout(300)  # let a rerun triggered by the last action begin
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    # Widgets and charts load their code lazily and show grey skeletons until then.
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')")
 
 
 def open_page(page, app_url: str, url_path: str) -> None:
@@ -120,7 +122,16 @@ def assert_no_exception(page) -> None:
 
 
 def screenshot(page, name: str) -> Path:
+    """Save the whole page: Streamlit scrolls inside its main pane, so grow the viewport to fit."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
+        "[data-testid=\"stMainBlockContainer\"]')].map(e => e.scrollHeight), 0)"
+    )
+    page.set_viewport_size({"width": size["width"], "height": min(max(height + 80, size["height"]), 8000)})
+    page.wait_for_timeout(300)  # charts re-lay out to the new size
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path
