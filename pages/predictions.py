@@ -426,7 +426,11 @@ def draw_tab(model: Any, data: datasets.Dataset) -> None:
     with left:
         st.space("small")  # the canvas's toolbar floats above it: keep it off the text
         drawn = canvas_image()
-        photo = st.file_uploader("…or upload a photo of one", type=PHOTO_TYPES, key="pred_photo")
+        photo = st.file_uploader(
+            "…or upload a photo of one", type=PHOTO_TYPES, key="pred_photo",
+            max_upload_size=int(drawing.MAX_FILE_BYTES / 2**20),
+            help="Dark ink on light paper, or light on dark: both work. Crop it roughly to the digit.",
+        )
     source, what_read = (photo.getvalue(), "your photo") if photo is not None else (drawn, "your drawing")
     with right:
         if source is None:
@@ -458,11 +462,17 @@ def draw_tab(model: Any, data: datasets.Dataset) -> None:
             rf" = ({cy:.1f},\ {cx:.1f}) \approx (13.5,\ 13.5)"
         )
         nk = int(np.argmax(naive_probs))
-        st.markdown(
-            f"Without this preparation (the whole picture squeezed to 28×28) the network would "
-            f"answer **{names[nk]}** ({naive_probs[nk]:.0%}). Draw small, in a corner, to see "
-            "the preparation earn its keep."
-        )
+        if nk != k:
+            st.markdown(
+                f"Without this preparation (the whole picture squeezed to 28×28) the network "
+                f"would answer **{names[nk]}** ({naive_probs[nk]:.0%}) instead of {names[k]}."
+            )
+        else:
+            st.markdown(
+                f"Without this preparation (the whole picture squeezed to 28×28) it would still "
+                f"answer {names[nk]} ({naive_probs[nk]:.0%} sure, against {probs[k]:.0%} "
+                "prepared). Draw small, in a corner, and the unprepared picture fools it."
+            )
 
 
 def canvas_image() -> np.ndarray | None:
