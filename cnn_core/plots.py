@@ -433,6 +433,12 @@ def confusion_chart(
                 }
             )
     data = pd.DataFrame(rows)
+    # White text where the cell's own colour scale makes it dark.
+    max_right = max(int(np.diag(matrix).max()), 1)
+    max_mistake = max(int(data["mistakes"].max()), 1)
+    data["dark"] = np.where(
+        data["kind"] == "right", data["count"] > 0.55 * max_right, data["count"] > 0.55 * max_mistake
+    )
     order = list(data["true_name"].iloc[::n])
     cell = alt.selection_point(name="cell", fields=["true", "predicted"], on="click", clear="dblclick")
     x = alt.X("predicted_name:O", sort=order, title="Predicted class", axis=alt.Axis(labelAngle=-40 if not _short_names(class_names) else 0))
@@ -443,7 +449,7 @@ def confusion_chart(
         alt.Tooltip("count:Q", title="images"),
         alt.Tooltip("share:Q", title="share of the class", format=".1%"),
     ]
-    max_wrong = max(int(data["mistakes"].max()), 1)
+    max_wrong = max_mistake
     base = alt.Chart(data).encode(x=x, y=y, tooltip=tooltip)
     cells = dict(stroke="#e6e6e6", strokeWidth=1)
     # Empty cells stay white: a zero is not a small confusion.
@@ -464,7 +470,7 @@ def confusion_chart(
     ).add_params(cell)
     labels = base.transform_filter(alt.datum.count > 0).mark_text(fontSize=11).encode(
         text=alt.Text("count:Q"),
-        color=alt.condition("datum.share > 0.5", alt.value("white"), alt.value("#222222")),
+        color=alt.condition(alt.datum.dark, alt.value("white"), alt.value("#222222")),
     )
     return (
         alt.layer(blank, right, wrong, clicks, labels)

@@ -138,7 +138,10 @@ def quick_train_form(data: datasets.Dataset, again: bool) -> bool:
         help="One epoch shows the network every training image once.",
     ) or 2
     label = f"Train again ({epochs} epochs)" if again else f"Train the tutorial's network ({epochs} epochs)"
-    if not st.button(label, type="primary", icon=":material/model_training:", key="pred_quick_train"):
+    if not st.button(
+        label, type="primary", icon=":material/model_training:", key="pred_quick_train",
+        help="Stay on this page while it trains: a click elsewhere stops the training.",
+    ):
         return False
     bar = st.progress(0.0, text="Building the tutorial's network…")
     try:
@@ -193,7 +196,9 @@ def uploaded_model() -> tuple[Any, str, datasets.Dataset, str] | None:
 
 def dataset_named(name: str) -> datasets.Dataset:
     """The session's dataset when it has this name (it may be the user's own .npz), else the shared one."""
-    return current_dataset() if name == current_dataset_name() else load_shared_dataset(name)
+    if name == current_dataset_name() or name not in datasets.DATASET_NAMES:
+        return current_dataset()
+    return load_shared_dataset(name)
 
 
 # --- Predictions, once per model and dataset ---------------------------------------------------
