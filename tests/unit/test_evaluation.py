@@ -350,3 +350,8 @@ class TestCharts:
         values = [v for d in spec["datasets"].values() for v in d if "class" in v]
         assert [v["class"] for v in values] == [str(d) for d in range(10)]
         assert values[2]["accuracy"] == pytest.approx(2 / 3)
+
+    def test_a_click_on_a_cell_is_read_back_from_streamlits_selection_state(self):
+        assert plots.clicked_cell({"selection": {"cell": [{"true": 7, "predicted": 9}]}}) == (7, 9)
+        assert plots.clicked_cell({"selection": {"cell": []}}) is None  # double-click cleared it
+        assert plots.clicked_cell({}) is None
