@@ -381,7 +381,10 @@ def confusion_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None
     p = c2.selectbox("Predicted class", range(len(names)), format_func=fmt, key="pred_cell_pred", persist_state="session")
     indices = evaluation.select(preds, "cell", t, p)
     kind = "right answers" if t == p else "mistakes"
-    st.caption(f"Cell M[{t}, {p}]: {len(indices):,} images of {names[t]} answered {names[p]} ({kind}).")
+    st.caption(
+        f"Cell M[{t}, {p}]: {len(indices):,} image{'s' * (len(indices) != 1)} of {names[t]} "
+        f"answered {names[p]} ({kind})."
+    )
     if len(indices):
         fig = plots.prediction_grid(
             data.x_test, preds.probabilities, preds.labels, indices[:12], names, 3, 4
