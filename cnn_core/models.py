@@ -264,3 +264,67 @@ def with_block(config: ModelConfig, index: int, **changes: Any) -> ModelConfig:
     blocks = list(config.blocks)
     blocks[index] = replace(blocks[index], **changes)
     return replace(config, blocks=tuple(blocks))
+
+
+# ----- a configuration as one line of text (for links and the command line) ------------------
+
+# What a shared link may ask for: the model page's own ranges, so a tampered link cannot make
+# the server build a network of a billion weights.
+TEXT_LIMITS = {"blocks": 6, "filters": 512, "kernel_size": 7, "pool_size": 3, "convs": 3, "dense_units": 4096}
+
+
+def config_to_text(config: ModelConfig) -> str:
+    """A compact, URL-safe text for ``config``: a preset's short name, or the layers spelled out.
+
+    Custom: ``blocks;dense;dropout`` where each block, comma-separated, is
+    ``filters:kernel:padding:activation:pool:pool_size:convs:batch_norm``, e.g.
+    ``24:3:same:relu:max:2:1:0,36:3:same:relu:max:2:1:0;128;0.5`` (the tutorial's).
+    """
+    name = preset_name(config)
+    if name != "custom":
+        return name
+    blocks = ",".join(
+        f"{b.filters}:{b.kernel_size}:{b.padding}:{b.activation}:{b.pool}:{b.pool_size}:"
+        f"{b.convs}:{int(b.batch_norm)}"
+        for b in config.blocks
+    )
+    return f"{blocks};{config.dense_units};{config.dropout:g}"
+
+
+def config_from_text(text: str) -> ModelConfig:
+    """The inverse of :func:`config_to_text`; ``ValueError`` with a reason for anything else."""
+    text = text.strip()
+    if text in PRESETS:
+        return PRESETS[text]
+    parts = text.split(";")
+    if len(parts) != 3:
+        raise ValueError(
+            f"{text!r} is neither a preset ({', '.join(PRESETS)}) nor 'blocks;dense units;dropout'."
+        )
+    block_texts = [b for b in parts[0].split(",") if b]
+    if not 1 <= len(block_texts) <= TEXT_LIMITS["blocks"]:
+        raise ValueError(f"A model needs 1 to {TEXT_LIMITS['blocks']} blocks, not {len(block_texts)}.")
+    blocks = []
+    for b in block_texts:
+        fields = b.split(":")
+        if len(fields) != 8:
+            raise ValueError(f"Block {b!r} needs 8 fields: filters:kernel:padding:activation:pool:pool_size:convs:batch_norm.")
+        filters, kernel, padding, activation, pool, pool_size, convs, bn = fields
+        try:
+            blocks.append(
+                ConvBlock(int(filters), int(kernel), padding, activation, pool, int(pool_size), int(convs), bn == "1")
+            )
+        except ValueError:
+            raise ValueError(f"Block {b!r} has a number that is not a whole number.") from None
+    try:
+        config = ModelConfig(blocks=tuple(blocks), dense_units=int(parts[1]), dropout=float(parts[2]))
+    except ValueError:
+        raise ValueError(f"The dense units {parts[1]!r} or dropout {parts[2]!r} is not a number.") from None
+    summarize(config)  # checks every setting and that the image never shrinks to nothing
+    sizes = [("dense_units", config.dense_units)] + [
+        (field, getattr(b, field)) for b in config.blocks for field in ("filters", "kernel_size", "pool_size", "convs")
+    ]
+    for field, value in sizes:
+        if value > TEXT_LIMITS[field]:
+            raise ValueError(f"{field.replace('_', ' ')} {value} is above this app's limit of {TEXT_LIMITS[field]}.")
+    return config

@@ -92,3 +92,34 @@ def test_compile_uses_keywords_so_one_training_step_runs():
     y = np.arange(8) % 10
     history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     assert set(history.history) >= {"loss", "accuracy"}
+
+
+class TestConfigurationAsText:
+    """A model travels in an instructor's link as one line of text."""
+
+    @pytest.mark.parametrize("preset", sorted(models.PRESETS))
+    def test_a_preset_is_its_short_name(self, preset):
+        assert models.config_to_text(models.PRESETS[preset]) == preset
+        assert models.config_from_text(preset) == models.PRESETS[preset]
+
+    def test_a_custom_model_round_trips(self):
+        config = models.with_block(ModelConfig(), 0, filters=8, batch_norm=True, pool="average")
+        text = models.config_to_text(config)
+        assert text == "8:3:same:relu:average:2:1:1,36:3:same:relu:max:2:1:0;128;0.5"
+        assert models.config_from_text(text) == config
+
+    @pytest.mark.parametrize(
+        "text, reason",
+        [
+            ("resnet", "neither a preset"),
+            ("24:3:same:relu:max:2:1:0;abc;0.5", "not a number"),
+            ("24:3:same:relu:max:2:1;128;0.5", "needs 8 fields"),
+            ("24:3:diagonal:relu:max:2:1:0;128;0.5", "padding must be one of"),
+            ("24:3:same:relu:max:2:1:0;128;1.5", "dropout rate"),
+            ("99999:3:same:relu:max:2:1:0;128;0.5", "above this app's limit"),
+            (",".join(["8:3:same:relu:max:2:1:0"] * 5) + ";16;0", "block5_pool"),
+        ],
+    )
+    def test_a_tampered_text_is_refused_with_a_reason(self, text, reason):
+        with pytest.raises(ValueError, match=reason):
+            models.config_from_text(text)
