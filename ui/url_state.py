@@ -137,6 +137,12 @@ def _write(params: Mapping[str, Param]) -> None:
     kept.update({k: st.session_state[k] for k in params})
 
 
+def sync(params: Mapping[str, Param]) -> None:
+    """Write the settings to the URL again: call at the end of a page that changes a bound key
+    after its widgets ran (e.g. a configuration assembled from several widgets)."""
+    _write(params)
+
+
 def hidden(key: str) -> bool:
     """Whether the link asks to hide the control ``key``."""
     return key in hidden_keys()
