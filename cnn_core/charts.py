@@ -8,6 +8,8 @@ point on every refresh: :func:`downsample` keeps at most a few hundred bucket me
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
@@ -39,18 +41,25 @@ def downsample(values: Sequence[float], max_points: int = MAX_POINTS) -> tuple[n
 
 def smooth(values: Sequence[float], span: int = 20) -> np.ndarray:
     """Exponential moving average over about ``span`` values (what TensorBoard's slider does),
-    so the trend shows through the batch-to-batch noise."""
+    so the trend shows through the batch-to-batch noise. Non-finite values stay where they are
+    and do not enter the average."""
+    import pandas as pd
+
     y = np.asarray(values, dtype=float)
-    out = np.empty_like(y)
-    alpha = 2.0 / (span + 1.0)
-    acc = None
-    for i, v in enumerate(y):
-        if not np.isfinite(v):
-            out[i] = v
-            continue
-        acc = v if acc is None else acc + alpha * (v - acc)
-        out[i] = acc
+    finite = np.isfinite(y)
+    out = y.copy()
+    # pandas' ewm is vectorised: this runs once a second on thousands of values.
+    out[finite] = pd.Series(y[finite]).ewm(span=span, adjust=False).mean().to_numpy()
     return out
+
+
+def axis_end(done: float, total: float | None) -> float:
+    """Where the epoch axis ends: a little past the work done, in whole epochs, never past the
+    run's end. The curve grows across the chart instead of hugging the left edge of a long
+    run's axis, and the axis steps out as the run goes on."""
+    if not total:
+        return max(float(done), 1.0)
+    return float(min(total, max(1, math.ceil(done * 1.25))))
 
 
 def batch_curve_chart(
@@ -73,7 +82,7 @@ def batch_curve_chart(
         pd.DataFrame({"epoch": raw_x / per_epoch, "value": raw_y, "series": "each batch"}),
         pd.DataFrame({"epoch": smooth_x / per_epoch, "value": smooth_y, "series": "moving average"}),
     ], ignore_index=True)
-    end = max(float(total_epochs or 0), float(frame["epoch"].max()) if len(frame) else 1.0, 1e-9)
+    end = axis_end(len(values) / per_epoch, total_epochs)
     colour = "#1f77b4" if metric == "loss" else "#2ca02c"
     return (
         alt.Chart(frame)
@@ -95,12 +104,19 @@ def epoch_curve_chart(history: Sequence[Any], metric: str = "loss", total_epochs
     """Per-epoch ``metric`` on the training images and on the held-out validation images.
 
     ``history`` holds :class:`cnn_core.training.EpochRecord`-like objects. A validation curve
-    that turns up while the training curve keeps falling is over-fitting.
+    that turns up while the training curve keeps falling is over-fitting. The chart changes
+    only when an epoch ends, so the same one is reused between epochs (a page redraws it
+    every second).
     """
+    _check_metric(metric)
+    return _epoch_curve_chart(tuple(history), metric, total_epochs)
+
+
+@lru_cache(maxsize=16)
+def _epoch_curve_chart(history: tuple, metric: str, total_epochs: int | None) -> Any:
     import altair as alt
     import pandas as pd
 
-    _check_metric(metric)
     rows = []
     for r in history:
         rows.append({"epoch": r.epoch, "value": getattr(r, metric), "split": "training"})
@@ -108,7 +124,7 @@ def epoch_curve_chart(history: Sequence[Any], metric: str = "loss", total_epochs
         if val is not None:
             rows.append({"epoch": r.epoch, "value": val, "split": "validation"})
     frame = pd.DataFrame(rows, columns=["epoch", "value", "split"])
-    end = max(int(total_epochs or 0), int(frame["epoch"].max()) if len(frame) else 1, 1)
+    end = max(axis_end(len(history), total_epochs), 2.0 if (total_epochs or 2) >= 2 else 1.0)
     return (
         alt.Chart(frame)
         .mark_line(point=True)

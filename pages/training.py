@@ -38,6 +38,7 @@ W = {name: P + name for name in (
 )}
 DEFAULTS_FOR = P + "defaults_for"  # the preset whose defaults the widgets were last set to
 WATCH = P + "watch"
+WATCHED = P + "watched"  # the other session's job last watched: its result stays on screen
 HANDED = P + "handed"  # the job whose model went to the predictions page
 LISTED = {p.path for p in PAGES}
 
@@ -214,6 +215,7 @@ with info_col:
 if start:
     try:
         start_run(settings().check())
+        st.session_state.pop(WATCHED, None)
         st.rerun()
     except ValueError as exc:
         st.error(str(exc))
@@ -229,6 +231,7 @@ if others and not own_active:
     )
     if st.toggle("Watch it live", key=WATCH, value=True):
         watched = other
+        st.session_state[WATCHED] = other.id
     if not registry.owner_present(other) and st.button(
         "Take over this run", help="The session that started it has left: you may steer it."
     ):
@@ -238,6 +241,9 @@ if others and not own_active:
             st.rerun()
         except ValueError as exc:
             st.warning(str(exc))
+elif not own_active:
+    # The run watched here has ended: keep showing how it ended, and its model.
+    watched = registry.get(st.session_state.get(WATCHED))
 
 runs_dir = training.default_runs_dir()
 resumable = [r for r in training.list_runs(runs_dir) if r.resumable and r.dataset_name == data.name]
@@ -263,7 +269,10 @@ if resumable and can_start:
 
 # ----- the live panel ---------------------------------------------------------------------
 
-shown = own_job if own_job is not None else watched
+if own_active or watched is None:
+    shown = own_job  # your run (going, or how it ended)
+else:
+    shown = watched  # another session's run, or how it ended
 controls = shown is not None and shown is own_job
 
 

@@ -280,6 +280,11 @@ def test_another_session_is_told_a_run_is_going_may_watch_it_but_not_steer_it(op
     other.finish()
     at.run()
     assert not button(at, "Start training").disabled
+    # The watcher still sees how the run ended, and may take its model to the predictions page.
+    assert any(m.label == "Test accuracy" for m in at.metric)
+    assert TRAINED_MODEL_KEY not in at.session_state  # not theirs until they ask
+    button(at, "Use this model on the Predictions page").click().run()
+    assert at.session_state[TRAINED_MODEL_KEY].model is other.model
 
 
 def test_a_run_whose_owner_left_can_be_taken_over(open_page, trainers):

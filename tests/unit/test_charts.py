@@ -39,9 +39,14 @@ def test_the_moving_average_follows_the_trend_under_the_noise():
     assert np.std(smoothed[100:]) < np.std(noisy[100:]) / 3
 
 
-def test_the_per_batch_chart_spans_the_whole_run_so_the_curve_grows_across_it():
+def test_the_epoch_axis_steps_out_as_the_run_goes_on_and_stops_at_its_end():
+    assert [charts.axis_end(done, 50) for done in (0, 0.3, 1.0, 2.5, 48, 50)] == [1, 1, 2, 4, 50, 50]
+    assert charts.axis_end(0.5, None) == 1
+
+
+def test_the_per_batch_chart_grows_across_its_axis():
     spec = charts.batch_curve_chart([2.3, 2.0, 1.7, 1.5], steps_per_epoch=2, metric="loss", total_epochs=10).to_dict()
-    assert spec["encoding"]["x"]["scale"]["domain"] == [0, 10.0]
+    assert spec["encoding"]["x"]["scale"]["domain"] == [0, 3.0]  # 2 epochs done: the axis reaches 3
     assert spec["title"] == "Loss (cross-entropy) per batch"
     rows = next(iter(spec["datasets"].values()))
     assert len(rows) == 8 and {r["series"] for r in rows} == {"each batch", "moving average"}

@@ -1,0 +1,65 @@
+"""An instructor starts a run in the browser, watches the curve grow, and stops it.
+
+The real app trains the tutorial's network on the bundled sample in its background thread; the
+page's fragment redraws about once a second, with no click from the user.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, open_page, screenshot, wait_for_run
+
+pytestmark = pytest.mark.e2e
+
+PROGRESS = '[data-testid="stProgress"]'
+CHART = '[data-testid="stVegaLiteChart"]'
+
+
+def progress(page) -> tuple[int, int, str]:
+    """(epoch, batch, text) as the progress bar says them."""
+    text = page.locator(PROGRESS).first.inner_text()
+    found = re.search(r"Epoch (\d+) of \d+ · batch (\d+) of (\d+)", text)
+    assert found, text
+    epoch, batch, steps = map(int, found.groups())
+    return (epoch - 1) * steps + batch, steps, text
+
+
+def test_a_live_run_grows_its_curve_by_itself_and_stops_on_request(page, app_url):
+    open_page(page, app_url, "training")
+    epochs = page.get_by_role("spinbutton", name="Epochs E")
+    epochs.fill("50")  # long enough that only Stop ends it
+    epochs.press("Enter")
+    checkpoints = page.get_by_role("spinbutton", name="Checkpoint every N epochs")
+    checkpoints.fill("0")  # no files from a test run
+    checkpoints.press("Enter")
+    wait_for_run(page)
+    page.get_by_role("button", name="Start training").click()
+
+    # TensorFlow loads in the trainer's thread; then batches arrive, with no click from us.
+    page.locator(PROGRESS).filter(has_text=re.compile(r"Epoch \d+ of 50 · batch [1-9]")).first.wait_for(timeout=90_000)
+    page.locator(CHART).first.wait_for()
+    page.wait_for_timeout(1500)  # let the chart draw its first points
+    done_before, steps, _ = progress(page)
+    first = page.locator(CHART).first.screenshot()
+    screenshot(page, "training_live_1")
+
+    page.wait_for_timeout(3500)  # three or four refreshes of the fragment
+    done_after, _, text = progress(page)
+    second = page.locator(CHART).first.screenshot()
+    screenshot(page, "training_live_2")
+    assert done_after > done_before, text  # the run went on while we only watched
+    assert first != second  # and the curve on screen grew with it
+    assert "images/s" in text and "CPU" in text
+
+    page.get_by_role("button", name="Stop").click()
+    page.locator(PROGRESS).filter(has_text="Stopped").first.wait_for(timeout=60_000)
+    wait_for_run(page)
+    page.get_by_text("Test accuracy").first.wait_for(timeout=60_000)
+    stopped_at, _, _ = progress(page)
+    assert stopped_at < 50 * steps
+    assert page.get_by_role("button", name="Start training").is_enabled()
+    assert_no_exception(page)
+    screenshot(page, "training_stopped")
