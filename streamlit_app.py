@@ -1,4 +1,4 @@
-"""CNN Explorer: the router. Each page is one module in pages/; shared glue lives in ui/."""
+"""CNN Explorer: the router. Each page is one module in app_pages/; shared glue lives in ui/."""
 
 import streamlit as st
 

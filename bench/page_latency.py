@@ -37,14 +37,14 @@ from streamlit.testing.v1 import local_script_runner as _local_runner  # noqa: E
 
 # page -> sliders to move (by label) and the values to cycle through
 CASES: dict[str, dict[str, list[int]]] = {
-    "pages/convolution.py": {
+    "app_pages/convolution.py": {
         "Input size I": [7, 12, 28, 9, 20],
         "Kernel size K": [3, 5, 2, 7, 4],
         "Stride S": [1, 2, 3, 4],
         "Dilation D": [1, 2, 3],
         "Window position (output cell number, in reading order)": [0, 3, 7, 11, 2],
     },
-    "pages/pooling.py": {
+    "app_pages/pooling.py": {
         "Pool size F": [2, 3, 4, 1, 5],
         "Grid size I": [6, 8, 10, 5, 7],
         "Window (reading order)": [0, 1, 2, 3],
@@ -107,14 +107,14 @@ def main() -> None:
     for shared in (False, True):
         share_script_cache(shared)
         print("With the server's script cache (compiled once):" if shared else "AppTest as shipped (recompiles each run):")
-        home = open_page("pages/home.py")
+        home = open_page("app_pages/home.py")
         times, cpu = [], []
         for _ in range(max(10, args.moves // 2)):
             start, start_cpu = time.perf_counter(), time.process_time()
             home.run()
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
-        report("  pages/home.py", times, cpu, "unchanged reruns: the baseline")
+        report("  app_pages/home.py", times, cpu, "unchanged reruns: the baseline")
         for path, sliders in CASES.items():
             report("  " + path, *measure(path, sliders, args.moves), "slider moves")
     assert "tensorflow" not in sys.modules, "a light page imported TensorFlow"

@@ -40,7 +40,7 @@ from cnn_core import datasets, evaluation, plots  # noqa: E402
 from ui.common import DATASET_KEY, TRAINED_MODEL_KEY, TrainedModel  # noqa: E402
 
 BUDGET_S = 0.3
-PAGE = "pages/predictions.py"
+PAGE = "app_pages/predictions.py"
 FILTERS = ["mistakes", "confident_mistakes", "unsure_correct", "true_class", "all"]
 SIZES = [(8, 5), (2, 2), (6, 4), (5, 3)]
 

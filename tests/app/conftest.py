@@ -10,7 +10,7 @@ TIMEOUT_S = 120  # the first page that imports TensorFlow pays ~4-10 s on a busy
 
 
 def open_app_page(path: str, timeout: float = TIMEOUT_S, **session_state) -> AppTest:
-    """Run the router, switch to ``path`` (e.g. "pages/convolution.py"), and return the AppTest.
+    """Run the router, switch to ``path`` (e.g. "app_pages/convolution.py"), and return the AppTest.
 
     ``session_state`` entries are set before the page's first run.
     """

@@ -10,7 +10,7 @@ import pytest
 
 from tests.app.conftest import ROOT
 
-PAGE = "pages/convolution.py"
+PAGE = "app_pages/convolution.py"
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_the_page_opens_on_a_7x7_input_and_a_3x3_kernel_giving_5x5(page):
 def test_the_page_never_imports_tensorflow():
     code = (
         "import sys; from tests.app.conftest import open_app_page;"
-        "[open_app_page(p) for p in ('pages/convolution.py', 'pages/pooling.py')];"
+        "[open_app_page(p) for p in ('app_pages/convolution.py', 'app_pages/pooling.py')];"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)

@@ -12,7 +12,7 @@ import pytest
 from cnn_core import datasets
 from ui.common import DATASET_KEY, UPLOAD_KEY
 
-PAGE = "pages/dataset.py"
+PAGE = "app_pages/dataset.py"
 
 
 def npz_bytes(n_train: int = 30, n_test: int = 10, **overrides) -> bytes:

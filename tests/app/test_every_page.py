@@ -17,7 +17,7 @@ def test_page_opens_without_exception(open_page, info):
 
 
 def test_home_lists_and_links_every_lesson_page(open_page):
-    at = open_page("pages/home.py")
+    at = open_page("app_pages/home.py")
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     for info in PAGES[1:]:
         assert info.blurb in text

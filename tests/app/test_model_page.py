@@ -14,7 +14,7 @@ from cnn_core.models import ConvBlock, ModelConfig
 from tests.app.conftest import ROOT
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY
 
-PAGE = "pages/model.py"
+PAGE = "app_pages/model.py"
 
 
 def metric(at, label: str) -> str:
@@ -130,7 +130,7 @@ class TestKerasCode:
 class TestComingBack:
     def test_a_custom_model_survives_a_visit_to_another_page(self, page):
         page.number_input(key="model_page_b1_filters").set_value(20).run()
-        page.switch_page("pages/home.py").run()
+        page.switch_page("app_pages/home.py").run()
         page.switch_page(PAGE).run()
         assert not page.exception
         assert page.number_input(key="model_page_b1_filters").value == 20

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-PAGE = "pages/pooling.py"
+PAGE = "app_pages/pooling.py"
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from PIL import Image
 from cnn_core import datasets, evaluation
 from ui.common import DATASET_KEY, TRAINED_MODEL_KEY, TrainedModel
 
-PAGE = "pages/predictions.py"
+PAGE = "app_pages/predictions.py"
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from cnn_core.training import EpochRecord, Snapshot
 from ui import jobs
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY, TRAINED_MODEL_KEY
 
-PAGE = "pages/training.py"
+PAGE = "app_pages/training.py"
 
 
 class FakeTrainer:
@@ -246,7 +246,7 @@ def test_a_finished_run_shows_the_learning_curve_test_accuracy_and_a_download(op
 def test_leaving_the_page_and_coming_back_shows_the_same_run_still_going(open_page, trainers):
     at = start(open_page)
     trainers[0].advance(3)
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     trainers[0].advance(3)
     at.switch_page(PAGE).run()
     assert not at.exception

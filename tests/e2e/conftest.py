@@ -6,6 +6,7 @@ user's machine, but fail under CI=true, where .ci/run installs it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -47,12 +48,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    """A `streamlit run` of the app, offline, on a free port; stopped after the session."""
+@contextlib.contextmanager
+def running_app(log_name: str = "streamlit.log"):
+    """A fresh `streamlit run` of the app, offline, on a free port; yields its base URL."""
     port = free_port()
     env = {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    log = open(ROOT / "tests" / "e2e" / "streamlit.log", "w")
+    log = open(ROOT / "tests" / "e2e" / log_name, "w")
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
@@ -61,21 +62,29 @@ def app_url():
         ],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + STARTUP_S
+        while time.monotonic() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail(f"streamlit did not start in {STARTUP_S} s; see tests/e2e/{log_name}")
+        yield url
+    finally:
         proc.terminate()
-        pytest.fail(f"streamlit did not start in {STARTUP_S} s; see tests/e2e/streamlit.log")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """One server for the whole test session."""
+    with running_app() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -257,7 +257,7 @@ if st.toggle("Show the Keras code", key=P + "show_code",
     st.code(code, language="python")
     st.download_button("Download create_model.py", code, file_name="create_model.py", mime="text/x-python")
 
-training = next((p for p in PAGES if p.path == "pages/training.py"), None)
+training = next((p for p in PAGES if p.path == "app_pages/training.py"), None)
 st.success(
     f"The training page trains this network: **{models.PRESET_TITLES.get(st.session_state[MODEL_PRESET_KEY], 'Custom')}**, "
     f"{totals.params:,} parameters.",

@@ -80,8 +80,8 @@ try:
     params = models.total_params(model_config)
 except ValueError as exc:
     st.error(f"The model page's network cannot be built: {exc} Fix it on the Model page.")
-    if "pages/model.py" in LISTED:
-        st.page_link("pages/model.py", label="Open the Model page", icon=":material/account_tree:")
+    if "app_pages/model.py" in LISTED:
+        st.page_link("app_pages/model.py", label="Open the Model page", icon=":material/account_tree:")
     st.stop()
 
 with st.container(border=True):
@@ -90,13 +90,13 @@ with st.container(border=True):
         st.markdown(f"**Data:** {data.title} · {data.source_label}")
         if data.note:
             st.caption(data.note)
-        if "pages/dataset.py" in LISTED:
-            st.page_link("pages/dataset.py", label="Change the data", icon=":material/photo_library:")
+        if "app_pages/dataset.py" in LISTED:
+            st.page_link("app_pages/dataset.py", label="Change the data", icon=":material/photo_library:")
     with right:
         title = models.PRESET_TITLES.get(preset, "Custom")
         st.markdown(f"**Model:** {title} · {params:,} parameters  \n`{training.architecture_text(model_config)}`")
-        if "pages/model.py" in LISTED:
-            st.page_link("pages/model.py", label="Change the model", icon=":material/account_tree:")
+        if "app_pages/model.py" in LISTED:
+            st.page_link("app_pages/model.py", label="Change the model", icon=":material/account_tree:")
 
 
 # ----- settings ---------------------------------------------------------------------------
@@ -409,8 +409,8 @@ def draw_result(job: jobs.Job, mine: bool) -> None:
         st.session_state[TRAINED_MODEL_KEY] = TrainedModel(job.trainer.model, job.dataset_name, label)
         st.session_state[HANDED] = job.id
         st.rerun()
-    if "pages/predictions.py" in LISTED:
-        st.page_link("pages/predictions.py", label="See its predictions", icon=":material/insights:")
+    if "app_pages/predictions.py" in LISTED:
+        st.page_link("app_pages/predictions.py", label="See its predictions", icon=":material/insights:")
 
 
 if shown is not None and not shown.active:

@@ -13,7 +13,7 @@ st.markdown(
 )
 
 st.subheader("The lesson, in the tutorial's order")
-lessons = [p for p in PAGES if p.path != "pages/home.py"]
+lessons = [p for p in PAGES if p.path != "app_pages/home.py"]
 if not lessons:
     st.info("The lesson pages are on their way; this build has only the Home page.")
 for step, info in enumerate(lessons, start=1):
