@@ -5,6 +5,9 @@ tutorial's 6×6 grid, the classes, the mean images and the pixel values, and fol
 tutorial's preprocessing on one real image. The data stays uint8 as loaded; only the one
 image shown is scaled. Statistics are cached per dataset, and the grid is a fragment, so a
 Shuffle click redraws the grid alone.
+
+Instructor links (ui.url_state): the dataset, the grid's class filter and seed, the log axis and
+the image followed through the preprocessing travel in the URL, and each can be hidden.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from matplotlib.figure import Figure
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from cnn_core import data_charts, datasets
+from ui import url_state
 from ui.common import DATASET_KEY, UPLOAD_KEY, current_dataset, current_dataset_name
 
 # Widget keys (deleted by Streamlit when the learner leaves the page) and plain keys (kept).
@@ -33,6 +37,25 @@ SEEN_UPLOAD = P + "seen_upload"  # file_id of the last upload checked, so it is 
 UPLOAD_ERROR = P + "upload_error"  # (file_id, message) of a rejected upload
 UPLOAD_FILE_NAME = P + "upload_file_name"  # name of the accepted upload, for the badge
 ALL_CLASSES = -1
+MAX_IMAGE_INDEX = 59_999  # the largest training set offered (Keras' 60,000); the page checks its own
+
+SETTINGS: dict[str, url_state.Param] = {
+    # A fixed default (not the session's dataset), so a link made on Fashion-MNIST says so.
+    NAME_W: url_state.Choice("mnist", list(datasets.DATASET_NAMES)),
+    CLASS_W: url_state.Int(ALL_CLASSES, ALL_CLASSES, 9),
+    SEED_W: url_state.Int(0, 0, 9_999),
+    LOG_W: url_state.Bool(True),
+    IMAGE_W: url_state.Int(0, 0, MAX_IMAGE_INDEX),
+}
+LABELS = {
+    NAME_W: "Dataset", CLASS_W: "Class filter of the grid", SEED_W: "Seed and Shuffle",
+    LOG_W: "Logarithmic count axis", IMAGE_W: "Training image to follow",
+}
+
+
+def show(key: str) -> bool:
+    """Whether to draw the control ``key`` (an instructor's link may hide it)."""
+    return not url_state.hidden(key)
 
 
 def on_name_change() -> None:
@@ -116,17 +139,24 @@ st.markdown(
 )
 
 # --- Choose the data ------------------------------------------------------------------------
+# The radio starts on the session's dataset (chosen here or on another page) unless a link says
+# otherwise; a linked dataset becomes the session's, as a click on the radio would.
 if NAME_W not in st.session_state:
     st.session_state[NAME_W] = current_dataset_name()
-name = st.radio(
-    "Dataset",
-    datasets.DATASET_NAMES,
-    key=NAME_W,
-    horizontal=True,
-    format_func=datasets.DATASET_TITLES.get,
-    on_change=on_name_change,
-    help="MNIST: handwritten digits. Fashion-MNIST: photos of clothes, the tutorial's exercise.",
-)
+url_state.bind(SETTINGS)
+if st.session_state[NAME_W] != current_dataset_name():
+    on_name_change()
+if show(NAME_W):
+    st.radio(
+        LABELS[NAME_W],
+        datasets.DATASET_NAMES,
+        key=NAME_W,
+        horizontal=True,
+        format_func=datasets.DATASET_TITLES.get,
+        on_change=on_name_change,
+        help="MNIST: handwritten digits. Fashion-MNIST: photos of clothes, the tutorial's exercise.",
+    )
+name = st.session_state[NAME_W]
 st.session_state[DATASET_KEY] = name
 
 has_upload = st.session_state.get(UPLOAD_KEY) is not None
@@ -186,17 +216,20 @@ def sample_grid(data: datasets.Dataset) -> None:
         "What the learner looks at: the tutorial's `np.random.choice` grid, each picture drawn with "
         "`cmap=plt.cm.binary` (0 = white, 255 = black) and labelled with its class and its index."
     )
-    if SEED_W not in st.session_state:
-        st.session_state[SEED_W] = 0
     grid_col, controls = st.columns([3, 2], gap="large")
     options = [ALL_CLASSES, *range(len(data.class_names))]
-    label = controls.selectbox(
-        "Show", options, key=CLASS_W,
-        format_func=lambda c: "all classes" if c == ALL_CLASSES else f"only {class_text(data, c)}",
-    )
-    seed_col, button_col = controls.columns(2, vertical_alignment="bottom")
-    seed_col.number_input("Seed", 0, 9_999, step=1, key=SEED_W, help="The same seed gives the same images.")
-    button_col.button("Shuffle", on_click=shuffle, icon=":material/shuffle:", width="stretch")
+    if show(CLASS_W):
+        controls.selectbox(
+            "Show", options, key=CLASS_W,
+            format_func=lambda c: "all classes" if c == ALL_CLASSES else f"only {class_text(data, c)}",
+        )
+    label = st.session_state[CLASS_W]
+    if show(SEED_W):
+        seed_col, button_col = controls.columns(2, vertical_alignment="bottom")
+        seed_col.number_input("Seed", 0, 9_999, step=1, key=SEED_W, help="The same seed gives the same images.")
+        button_col.button("Shuffle", on_click=shuffle, icon=":material/shuffle:", width="stretch")
+    # A Shuffle or a filter reruns this fragment alone, past the page's bind: the URL follows here.
+    url_state.sync(SETTINGS)
     indices = data_charts.grid_indices(
         data.y_train, int(st.session_state[SEED_W]), label=None if label == ALL_CLASSES else label
     )
@@ -262,8 +295,10 @@ text_col.info(
 st.subheader("Pixel values")
 counts = cached_pixel_counts(data_token(data), data.x_train)
 stats = data_charts.pixel_stats(counts)
-log = st.toggle("Logarithmic count axis", value=True, key=LOG_W,
-                help="The background bar is so tall that, on a linear axis, the others all but vanish.")
+if show(LOG_W):
+    st.toggle(LABELS[LOG_W], key=LOG_W,
+              help="The background bar is so tall that, on a linear axis, the others all but vanish.")
+log = st.session_state[LOG_W]
 st.altair_chart(data_charts.pixel_histogram_chart(counts, log_scale=log), width="stretch")
 st.markdown(
     f"Of all {int(counts.sum()):,} training pixels, **{stats.zero_pct:.1f}%** are exactly 0 "
@@ -279,9 +314,15 @@ st.code(
     "train_labels = (train_labels).astype(np.int64)",
     language="python",
 )
-index = st.columns(3)[0].number_input(
-    f"Training image to follow (0–{n_train - 1:,})", 0, n_train - 1, step=1, key=IMAGE_W,
-    help="The index printed under each picture of the grid.")
+if st.session_state[IMAGE_W] > n_train - 1:  # a link (or an earlier, larger upload) past the end
+    st.warning(f"This dataset has {n_train:,} training images, so there is no image "
+               f"#{st.session_state[IMAGE_W]:,}; showing image #0 instead.", icon=":material/link_off:")
+    st.session_state[IMAGE_W] = 0
+if show(IMAGE_W):
+    st.columns(3)[0].number_input(
+        f"Training image to follow (0–{n_train - 1:,})", 0, n_train - 1, step=1, key=IMAGE_W,
+        help="The index printed under each picture of the grid.")
+index = st.session_state[IMAGE_W]
 image = data.x_train[int(index)]
 one = datasets.preprocess(image[np.newaxis])  # the one image, exactly as the tutorial scales it
 shape = data_charts.preprocessed_shape(data.x_train)
@@ -311,3 +352,6 @@ st.info(
     "a tf.data pipeline).",
     icon=":material/lightbulb:",
 )
+
+url_state.share_box(SETTINGS, LABELS)
+url_state.sync(SETTINGS)  # the image index may have been brought back into range above

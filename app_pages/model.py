@@ -5,17 +5,24 @@ TensorFlow, so it answers every click at once. The chosen configuration is kept 
 session-state keys (MODEL_CONFIG_KEY, MODEL_PRESET_KEY) for the training page, because
 Streamlit deletes the widgets' own keys when the learner leaves this page; on the way back
 the widgets are seeded again from those plain keys.
+
+Instructor links (ui.url_state): the whole network travels as ONE parameter, MODEL_CONFIG_KEY,
+holding ``models.config_to_text`` (a preset's short name or the layers spelled out); a link
+rewrites the widgets, and the URL follows them. The preset chooser and the block editor can be
+hidden, so a class sees a fixed network.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 import streamlit as st
 
 from cnn_core import model_code, models
 from cnn_core.models import ConvBlock, ModelConfig
+from ui import url_state
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY
 from ui.navigation import PAGES
 
@@ -25,11 +32,50 @@ PRESET_W = P + "preset"
 BLOCKS_W = P + "blocks"
 DENSE_W = P + "dense_units"
 DROPOUT_W = P + "dropout"
+SHOW_CODE_W = P + "show_code"
 BLOCK_FIELDS = ("filters", "kernel_size", "padding", "activation", "pool", "pool_size", "convs", "batch_norm")
 MAX_BLOCKS = 6  # enough to shrink 28×28 to nothing and see the error
 KERNELS = (1, 3, 5, 7)
 POOL_SIZES = (2, 3)
 PRESET_OPTIONS = (*models.PRESETS, "custom")
+MAX_DROPOUT = 0.9  # the dropout slider's end
+
+
+@dataclass(frozen=True)
+class NetworkText(url_state.Param):
+    """The whole network in one URL parameter: ``models.config_to_text`` and back, bounded to
+    this page's controls (config_from_text checks the rest, and that the image never vanishes)."""
+
+    def parse(self, text: str) -> ModelConfig:
+        config = models.config_from_text(text)
+        if config.dropout > MAX_DROPOUT:
+            raise ValueError(f"dropout {config.dropout:g} is above this page's limit of {MAX_DROPOUT:g}")
+        # A new object, even for a preset: the page tells a link's configuration by its identity.
+        return replace(config, dropout=round(config.dropout, 2))
+
+    def format(self, value: Any) -> str:
+        return models.config_to_text(value)
+
+
+@dataclass(frozen=True)
+class HideOnly(url_state.Param):
+    """A control the share box offers to hide, whose value never travels (the network does).
+    Its default is the control's current value, so the link never carries it."""
+
+    def parse(self, text: str) -> Any:
+        raise ValueError("this control does not travel in the URL")
+
+
+SETTINGS: dict[str, url_state.Param] = {
+    MODEL_CONFIG_KEY: NetworkText(models.PRESETS["tutorial"]),
+    SHOW_CODE_W: url_state.Bool(False),
+}
+LABELS = {
+    MODEL_CONFIG_KEY: "All network controls (preset and block editor)",
+    PRESET_W: "Preset chooser",
+    BLOCKS_W: "Block editor (blocks, dense units, dropout)",
+    SHOW_CODE_W: "Show the Keras code",
+}
 
 
 def block_key(index: int, field: str) -> str:
@@ -107,50 +153,64 @@ st.markdown(
     "side; the last layer gives 10 probabilities, one per class."
 )
 
+# A link's network replaces the stored one (url_state.bind puts it in MODEL_CONFIG_KEY, a new
+# object); then every widget is rewritten from it. A tampered link falls back to the tutorial's.
+linked_before = st.session_state.get(MODEL_CONFIG_KEY)
+url_state.bind(SETTINGS)
+if st.session_state[MODEL_CONFIG_KEY] is not linked_before:
+    write_widgets(stored_config(), overwrite=True)
+    st.session_state[PRESET_W] = models.preset_name(stored_config())
+
 # Seed the widgets from the stored configuration (first visit, or back from another page).
 write_widgets(config_from_widgets(), overwrite=False)
 if PRESET_W not in st.session_state:
     st.session_state[PRESET_W] = models.preset_name(config_from_widgets())
 
-st.radio(
-    "Start from a preset",
-    PRESET_OPTIONS,
-    key=PRESET_W,
-    horizontal=True,
-    format_func=lambda n: models.PRESET_TITLES.get(n, "Custom"),
-    on_change=apply_preset,
-    help="Tutorial: the tutorial's create_model(). Tutorial + exercise 2: a third block of 48 "
-    "3×3 kernels. Strong: two convolutions with batch normalisation per block, for Fashion-MNIST.",
-)
+network_shown = not url_state.hidden(MODEL_CONFIG_KEY)  # hides both the preset and the editor
+if network_shown and not url_state.hidden(PRESET_W):
+    st.radio(
+        "Start from a preset",
+        PRESET_OPTIONS,
+        key=PRESET_W,
+        horizontal=True,
+        format_func=lambda n: models.PRESET_TITLES.get(n, "Custom"),
+        on_change=apply_preset,
+        help="Tutorial: the tutorial's create_model(). Tutorial + exercise 2: a third block of 48 "
+        "3×3 kernels. Strong: two convolutions with batch normalisation per block, for Fashion-MNIST.",
+    )
 
-with st.container(border=True):
-    top = st.columns(3)
-    top[0].number_input("Convolution blocks", 1, MAX_BLOCKS, step=1, key=BLOCKS_W, on_change=sync_preset,
-                        help="A block is one or more convolutions followed by a pooling.")
-    top[1].number_input("Dense units (fc1)", 1, 4096, step=1, key=DENSE_W, on_change=sync_preset,
-                        help="Neurons of the fully connected layer after the flatten.")
-    top[2].slider("Dropout rate", 0.0, 0.9, step=0.05, key=DROPOUT_W, on_change=sync_preset,
-                  help="Share of fc1's outputs set to zero at random during training; 0 removes the layer.")
-    for i in range(int(st.session_state[BLOCKS_W])):
-        cols = st.columns([1.1, 0.8, 0.9, 1, 1, 0.8, 0.7, 1])
-        label = f"Block {i + 1}: filters"
-        cols[0].number_input(label, 1, 512, step=1, key=block_key(i, "filters"), on_change=sync_preset,
-                             help="Number of kernels, i.e. output channels of each convolution.")
-        widgets = (
-            (cols[1], "Kernel", "kernel_size", KERNELS, lambda k: f"{k}×{k}"),
-            (cols[2], "Padding", "padding", models.PADDINGS, str),
-            (cols[3], "Activation", "activation", models.ACTIVATIONS, str),
-            (cols[4], "Pooling", "pool", models.POOLS, str),
-            (cols[5], "Pool window", "pool_size", POOL_SIZES, lambda p: f"{p}×{p}"),
-        )
-        for col, text, field, options, fmt in widgets:
-            key = block_key(i, field)
-            col.selectbox(text, options_with(options, st.session_state[key]), key=key,
-                          format_func=fmt, on_change=sync_preset)
-        cols[6].number_input("Convs", 1, 3, step=1, key=block_key(i, "convs"), on_change=sync_preset,
-                             help="Convolutions in a row before the pooling.")
-        # No help icon here: the column is narrow and the label says enough.
-        cols[7].checkbox("Batch norm", key=block_key(i, "batch_norm"), on_change=sync_preset)
+editor_shown = network_shown and not url_state.hidden(BLOCKS_W)
+if editor_shown:
+    with st.container(border=True):
+        top = st.columns(3)
+        top[0].number_input("Convolution blocks", 1, MAX_BLOCKS, step=1, key=BLOCKS_W, on_change=sync_preset,
+                            help="A block is one or more convolutions followed by a pooling.")
+        top[1].number_input("Dense units (fc1)", 1, 4096, step=1, key=DENSE_W, on_change=sync_preset,
+                            help="Neurons of the fully connected layer after the flatten.")
+        top[2].slider("Dropout rate", 0.0, 0.9, step=0.05, key=DROPOUT_W, on_change=sync_preset,
+                      help="Share of fc1's outputs set to zero at random during training; 0 removes the layer.")
+        for i in range(int(st.session_state[BLOCKS_W])):
+            cols = st.columns([1.1, 0.8, 0.9, 1, 1, 0.8, 0.7, 1])
+            label = f"Block {i + 1}: filters"
+            cols[0].number_input(label, 1, 512, step=1, key=block_key(i, "filters"), on_change=sync_preset,
+                                 help="Number of kernels, i.e. output channels of each convolution.")
+            widgets = (
+                (cols[1], "Kernel", "kernel_size", KERNELS, lambda k: f"{k}×{k}"),
+                (cols[2], "Padding", "padding", models.PADDINGS, str),
+                (cols[3], "Activation", "activation", models.ACTIVATIONS, str),
+                (cols[4], "Pooling", "pool", models.POOLS, str),
+                (cols[5], "Pool window", "pool_size", POOL_SIZES, lambda p: f"{p}×{p}"),
+            )
+            for col, text, field, options, fmt in widgets:
+                key = block_key(i, field)
+                col.selectbox(text, options_with(options, st.session_state[key]), key=key,
+                              format_func=fmt, on_change=sync_preset)
+            cols[6].number_input("Convs", 1, 3, step=1, key=block_key(i, "convs"), on_change=sync_preset,
+                                 help="Convolutions in a row before the pooling.")
+            # No help icon here: the column is narrow and the label says enough.
+            cols[7].checkbox("Batch norm", key=block_key(i, "batch_norm"), on_change=sync_preset)
+else:
+    st.caption("This lesson's link sets the network; its layers are below.")
 
 config = config_from_widgets()
 try:
@@ -252,8 +312,10 @@ st.caption("Height and depth of each slab: the image's side in pixels; thickness
 st.image(diagram_png(repr(config), rows))
 
 code = model_code.keras_code(config)
-if st.toggle("Show the Keras code", key=P + "show_code",
-             help="The exact code of this model, ready to paste into a notebook."):
+if not url_state.hidden(SHOW_CODE_W):
+    st.toggle(LABELS[SHOW_CODE_W], key=SHOW_CODE_W,
+              help="The exact code of this model, ready to paste into a notebook.")
+if st.session_state[SHOW_CODE_W]:
     st.code(code, language="python")
     st.download_button("Download create_model.py", code, file_name="create_model.py", mime="text/x-python")
 
@@ -265,3 +327,11 @@ st.success(
 )
 if training is not None:
     st.page_link(training.path, label=f"Go to {training.title}", icon=training.icon)
+
+# The share box offers to hide the preset chooser and the block editor too; their values never
+# travel on their own (MODEL_CONFIG_KEY carries the whole network).
+shared = {MODEL_CONFIG_KEY: SETTINGS[MODEL_CONFIG_KEY]}
+shared.update({key: HideOnly(st.session_state.get(key)) for key in (PRESET_W, BLOCKS_W)})
+shared[SHOW_CODE_W] = SETTINGS[SHOW_CODE_W]
+url_state.share_box(shared, LABELS)
+url_state.sync(SETTINGS)  # the network was assembled from the widgets after bind: the URL follows

@@ -1,5 +1,6 @@
 """The model page, as a learner uses it: pick a preset, change the blocks, read the totals and
-the summary, see the Keras code, and find the chosen network waiting for the training page."""
+the summary, see the Keras code, and find the chosen network waiting for the training page; and
+an instructor's link that opens it on a chosen network, with the controls hidden if asked."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import sys
 from dataclasses import replace
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from cnn_core import model_code, models
 from cnn_core.models import ConvBlock, ModelConfig
-from tests.app.conftest import ROOT
+from tests.app.conftest import ROOT, TIMEOUT_S
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY
 
 PAGE = "app_pages/model.py"
@@ -142,6 +144,133 @@ class TestComingBack:
         assert at.number_input(key="model_page_dense_units").value == 96
         assert at.radio(key="model_page_preset").value == "custom"
         assert metric(at, "Total parameters") == f"{models.total_params(config):,}"
+
+
+# --- Instructor links ---------------------------------------------------------------------------
+SHOW_CODE = "model_page_show_code"
+CUSTOM = ModelConfig(
+    blocks=(ConvBlock(filters=16, kernel_size=5), ConvBlock(filters=40, padding="valid", activation="tanh",
+                                                            pool="average", pool_size=3, convs=2, batch_norm=True)),
+    dense_units=64,
+    dropout=0.25,
+)
+
+
+def open_link(**query) -> AppTest:
+    """Open the page through the router with ``query`` in the URL, as a shared link does.
+
+    The query is set before the first run: Home binds nothing, so the router's first run leaves it
+    alone, and AppTest keeps it across switch_page; the page then reads it as a fresh link."""
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT_S)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def url(at, key: str) -> str | None:
+    """A query parameter as the browser shows it (AppTest may hold a list), or None."""
+    if key not in at.query_params:
+        return None
+    value = at.query_params[key]
+    return value[0] if isinstance(value, list) else value
+
+
+class TestInstructorLinks:
+    def test_a_preset_link_sets_every_control(self):
+        at = open_link(**{MODEL_CONFIG_KEY: "exercise2"})
+        assert not at.warning
+        assert at.radio(key="model_page_preset").value == "exercise2"
+        assert at.number_input(key="model_page_blocks").value == 3
+        assert at.number_input(key="model_page_b2_filters").value == 48
+        assert metric(at, "Total parameters") == "80,366"
+        assert at.session_state[MODEL_CONFIG_KEY] == models.PRESETS["exercise2"]
+
+    def test_a_custom_link_sets_every_block_and_shows_the_code(self):
+        text = models.config_to_text(CUSTOM)
+        at = open_link(**{MODEL_CONFIG_KEY: text, SHOW_CODE: "1"})
+        assert not at.warning
+        assert at.session_state[MODEL_CONFIG_KEY] == CUSTOM
+        assert at.radio(key="model_page_preset").value == "custom"
+        assert at.selectbox(key="model_page_b1_pool_size").value == 3
+        assert at.checkbox(key="model_page_b1_batch_norm").value is True
+        assert at.slider(key="model_page_dropout").value == 0.25
+        assert at.toggle(key=SHOW_CODE).value is True
+        assert at.code[0].value == model_code.keras_code(CUSTOM).rstrip("\n")
+        assert metric(at, "Total parameters") == f"{models.total_params(CUSTOM):,}"
+        assert url(at, MODEL_CONFIG_KEY) == text  # the page keeps the link as it came
+
+    def test_a_new_link_replaces_the_network_the_learner_built(self, page):
+        page.number_input(key="model_page_b1_filters").set_value(20).run()
+        page.query_params[MODEL_CONFIG_KEY] = "strong"  # the instructor's link, opened in this session
+        page.run()
+        assert page.radio(key="model_page_preset").value == "strong"
+        assert page.number_input(key="model_page_b1_filters").value == 64
+        assert page.checkbox(key="model_page_b0_batch_norm").value is True
+        assert page.session_state[MODEL_CONFIG_KEY] == models.PRESETS["strong"]
+
+    def test_moving_a_control_updates_the_url(self, page):
+        assert url(page, MODEL_CONFIG_KEY) is None  # the tutorial's network is the default
+        page.number_input(key="model_page_b0_filters").set_value(32).run()
+        config = page.session_state[MODEL_CONFIG_KEY]
+        assert url(page, MODEL_CONFIG_KEY) == models.config_to_text(config) == (
+            "32:3:same:relu:max:2:1:0,36:3:same:relu:max:2:1:0;128;0.5")
+        page.radio(key="model_page_preset").set_value("strong").run()
+        assert url(page, MODEL_CONFIG_KEY) == "strong"
+        page.toggle(key=SHOW_CODE).set_value(True).run()
+        assert url(page, SHOW_CODE) == "1"
+        assert f"{MODEL_CONFIG_KEY}=strong" in page.code[-1].value  # the share box's link
+        page.radio(key="model_page_preset").set_value("tutorial").run()
+        assert url(page, MODEL_CONFIG_KEY) is None
+
+    @pytest.mark.parametrize("text", [
+        "resnet50",  # no such preset
+        "24:3:same:relu:max:2:1:0;99999999;0.5",  # dense units beyond the page's 4,096
+        "24:3:same:relu:max:2:1:0;128;0.95",  # dropout beyond the slider's 0.9
+        "24:3:same:relu:max:2:1:0;128;nan",
+        ",".join(["8:3:same:relu:none:2:1:0"] * 7) + ";128;0.5",  # 7 blocks, the page offers 6
+        ",".join(["8:7:valid:relu:max:3:3:0"] * 3) + ";128;0.5",  # the image shrinks to nothing
+        "24:3:same:relu:max:2:1:0:<script>;128;0.5",
+        "1" * 5000,
+    ])
+    def test_a_tampered_link_falls_back_to_the_tutorial_with_a_notice(self, text):
+        at = open_link(**{MODEL_CONFIG_KEY: text, SHOW_CODE: "perhaps"})
+        notice = at.warning[0].value
+        assert "not valid and were reset to their defaults" in notice
+        assert f"`{MODEL_CONFIG_KEY}=" in notice and f"`{SHOW_CODE}=perhaps`" in notice
+        assert at.radio(key="model_page_preset").value == "tutorial"
+        assert at.session_state[MODEL_CONFIG_KEY] == ModelConfig()
+        assert metric(at, "Total parameters") == "235,262"
+        assert url(at, MODEL_CONFIG_KEY) is None and url(at, SHOW_CODE) is None
+
+    @pytest.mark.parametrize("hide", ["model_page_preset,model_page_blocks", MODEL_CONFIG_KEY])
+    def test_a_fixed_network_hides_the_controls_but_is_the_linked_one(self, hide):
+        at = open_link(**{MODEL_CONFIG_KEY: "exercise2", "hide": hide})
+        assert not at.radio and not at.number_input and not at.selectbox and not at.slider
+        assert "This lesson's link sets the network" in all_text(at)
+        assert metric(at, "Total parameters") == "80,366"
+        assert at.session_state[MODEL_CONFIG_KEY] == models.PRESETS["exercise2"]
+        assert at.session_state[MODEL_PRESET_KEY] == "exercise2"  # what the training page trains
+        assert url(at, "hide") == hide
+
+    def test_a_hidden_code_toggle_still_shows_the_linked_code(self):
+        at = open_link(**{MODEL_CONFIG_KEY: "strong", SHOW_CODE: "1", "hide": SHOW_CODE})
+        assert not at.toggle
+        assert at.code[0].value == model_code.keras_code(models.PRESETS["strong"]).rstrip("\n")
+
+    def test_the_share_box_offers_to_hide_the_preset_chooser_and_the_editor(self, page):
+        hide = page.multiselect(key="_url_state_hide")
+        assert hide.options == [
+            "All network controls (preset and block editor)", "Preset chooser",
+            "Block editor (blocks, dense units, dropout)", "Show the Keras code"]
+        hide.set_value(["model_page_preset", "model_page_blocks"]).run()
+        link = page.code[-1].value
+        assert "hide=model_page_preset,model_page_blocks" in link
+        assert "model_page_preset=" not in link and "model_page_blocks=" not in link  # the network travels whole
+        assert MODEL_CONFIG_KEY not in link  # the tutorial's network: the default, left implicit
 
 
 def test_the_page_never_imports_tensorflow():
