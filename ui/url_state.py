@@ -110,7 +110,7 @@ def bind(params: Mapping[str, Param]) -> None:
                 st.session_state[key] = param.parse(url[key])
                 continue
             except (ValueError, TypeError) as exc:
-                problems.append(f"`{key}={url[key]}` ({exc})")
+                problems.append(f"`{key}={url[key]}` ({str(exc).rstrip('.')})")
                 st.session_state[key] = param.default
         st.session_state.setdefault(key, st.session_state.get(_KEPT, {}).get(key, param.default))
     if problems:
