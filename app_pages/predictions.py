@@ -4,18 +4,23 @@ A thin script: read widgets -> call cnn_core (evaluation, plots, drawing, insigh
 Predictions for the whole test set are computed once per model and dataset and kept in session
 state, so a filter or grid-size change only re-filters numpy arrays and redraws one figure.
 Only the open tab runs (lazy tabs): the feature maps are not recomputed while the grid changes.
+
+Instructor links: SETTINGS travel in the URL (ui/url_state). A link cannot carry a model, so
+with no model yet its settings wait in session state and apply once one exists.
 """
 
 from __future__ import annotations
 
 import hashlib
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from cnn_core import datasets, drawing, evaluation, insight, plots, shapes
+from ui import url_state
 from ui.common import (
     TRAINED_MODEL_KEY,
     TrainedModel,
@@ -34,6 +39,54 @@ TABS = ["Prediction grid", "Confusion matrix", "Draw a digit", "Look inside"]
 GRID_FILTERS = ["all", "mistakes", "true_class", "confident_mistakes", "unsure_correct"]
 PHOTO_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 CONFIDENT = 0.9  # "confidently wrong" means at least this probability
+HEAT_METHODS = {"grad-cam": "Grad-CAM", "saliency": "Saliency (gradient)"}
+QUICK_EPOCHS = [1, 2, 3]
+LINK_MAX = 999_999  # the largest grid page or test-image index a link may name (clamped to the data)
+
+
+@dataclass(frozen=True)
+class Word(url_state.Param):
+    """A choice that travels as a short word: ``?pred_tab=inside``, not ``?pred_tab=Look+inside``."""
+
+    words: tuple[tuple[str, Any], ...] = ()
+
+    def parse(self, text: str) -> Any:
+        for word, value in self.words:
+            if word == text:
+                return value
+        raise ValueError(f"{text!r} is not one of {', '.join(w for w, _ in self.words)}")
+
+    def format(self, value: Any) -> str:
+        return next((w for w, v in self.words if v == value), str(value))
+
+
+# The grid's page, the confusion cell and the image to look inside start unset (None): the page
+# then picks them from the model (page 1, its most frequent confusion, the filter's first image).
+SETTINGS: dict[str, url_state.Param] = {
+    "pred_tab": Word(TABS[0], tuple(zip(["grid", "confusion", "draw", "inside"], TABS))),
+    "pred_filter": url_state.Choice("all", GRID_FILTERS),
+    "pred_class": url_state.Int(0, 0, datasets.NUM_CLASSES - 1),
+    "pred_rows": url_state.Int(5, 1, plots.MAX_GRID_ROWS),
+    "pred_cols": url_state.Int(3, 1, plots.MAX_GRID_COLS),
+    "pred_page": url_state.Int(1, 1, LINK_MAX),
+    "pred_cell_true": url_state.Int(None, 0, datasets.NUM_CLASSES - 1),
+    "pred_cell_pred": url_state.Int(None, 0, datasets.NUM_CLASSES - 1),
+    "pred_inside_index": url_state.Int(None, 0, LINK_MAX),
+    "pred_heat_method": url_state.Choice("grad-cam", list(HEAT_METHODS)),
+    "pred_quick_epochs": url_state.Choice(2, QUICK_EPOCHS),
+}
+LABELS = {
+    "pred_tab": "Tabs (the link's tab only)", "pred_filter": "Grid: show", "pred_class": "Grid: true class",
+    "pred_rows": "Grid: rows", "pred_cols": "Grid: columns", "pred_page": "Grid: page",
+    "pred_cell_true": "Confusion: true class", "pred_cell_pred": "Confusion: predicted class",
+    "pred_inside_index": "Look inside: test image", "pred_heat_method": "Look inside: method",
+    "pred_quick_epochs": "Quick training: epochs",
+}
+
+
+def show(key: str) -> bool:
+    """Whether to draw the control ``key`` (an instructor's link may hide it)."""
+    return not url_state.hidden(key)
 
 
 def main() -> None:
@@ -44,29 +97,52 @@ def main() -> None:
         "answers, see which classes it confuses, test it on your own handwriting, and look "
         "inside to see what its layers respond to."
     )
+    url_state.bind(SETTINGS)
     keras_ready()  # before any model exists: keeps Streamlit's per-run Keras cleanup cheap
     chosen = choose_model()
     if chosen is None:
-        return
-    model, model_id, data, label = chosen
+        waiting_settings()
+    else:
+        explore(*chosen)
+    url_state.share_box(SETTINGS, LABELS)
+    url_state.sync(SETTINGS)  # the page may have settled a bound key (page, cell, image) after bind
+
+
+def explore(model: Any, model_id: str, data: datasets.Dataset, label: str) -> None:
+    """The summary and the four sections, for a model that exists."""
     preds = predictions_for(model, model_id, data)
     if preds is None:
         return
     draw_summary(preds, data, label)
-
+    sections = {
+        TABS[0]: lambda: grid_tab(preds, data),
+        TABS[1]: lambda: confusion_tab(preds, data),
+        TABS[2]: lambda: draw_tab(model, data),
+        TABS[3]: lambda: inside_tab(model, preds, data),
+    }
+    if not show("pred_tab"):  # a lesson link that hides the tabs shows only its own section
+        name = st.session_state["pred_tab"]
+        st.subheader(name)
+        sections[name]()
+        return
     tabs = st.tabs(TABS, key="pred_tab", on_change="rerun")
-    if tabs[0].open:
-        with tabs[0]:
-            grid_tab(preds, data)
-    if tabs[1].open:
-        with tabs[1]:
-            confusion_tab(preds, data)
-    if tabs[2].open:
-        with tabs[2]:
-            draw_tab(model, data)
-    if tabs[3].open:
-        with tabs[3]:
-            inside_tab(model, preds, data)
+    for tab, name in zip(tabs, TABS):
+        if tab.open:
+            with tab:
+                sections[name]()
+
+
+def waiting_settings() -> None:
+    """With no model yet, say that the link's settings are kept for when one exists."""
+    chosen = [
+        {"pred_tab": "Tab"}.get(k, LABELS[k]) for k, p in SETTINGS.items()
+        if k != "pred_quick_epochs" and st.session_state.get(k, p.default) != p.default
+    ]
+    if chosen:
+        st.caption(
+            f":material/link: This link's settings ({', '.join(chosen)}) apply as soon "
+            "as there is a model to look at."
+        )
 
 
 # --- Which model ---------------------------------------------------------------------------
@@ -133,11 +209,14 @@ def quick_model(quick: TrainedModel | None) -> tuple[Any, str, datasets.Dataset,
 
 def quick_train_form(data: datasets.Dataset, again: bool) -> bool:
     """Epochs and a Train button; trains in this run with a progress bar. True when trained."""
-    epochs = st.segmented_control(
-        "Epochs", [1, 2, 3], default=2, key="pred_quick_epochs",
-        help="One epoch shows the network every training image once.",
-    ) or 2
-    label = f"Train again ({epochs} epochs)" if again else f"Train the tutorial's network ({epochs} epochs)"
+    if show("pred_quick_epochs"):
+        st.segmented_control(
+            "Epochs", QUICK_EPOCHS, key="pred_quick_epochs", required=True, persist_state="session",
+            help="One epoch shows the network every training image once.",
+        )
+    epochs = st.session_state["pred_quick_epochs"] or 2
+    span = f"{epochs} epoch{'s' * (epochs > 1)}"
+    label = f"Train again ({span})" if again else f"Train the tutorial's network ({span})"
     if not st.button(
         label, type="primary", icon=":material/model_training:", key="pred_quick_train",
         help="Stay on this page while it trains: a click elsewhere stops the training.",
@@ -269,18 +348,25 @@ def grid_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None:
         unsafe_allow_html=True,
     )
     c1, c2, c3 = st.columns([2, 1, 1])
-    how = c1.selectbox(
-        "Show", GRID_FILTERS, format_func=evaluation.FILTERS.get, key="pred_filter",
-        persist_state="session",
-    )
-    rows = c2.slider("Rows", 1, plots.MAX_GRID_ROWS, 5, key="pred_rows", persist_state="session")
-    cols = c3.slider("Columns", 1, plots.MAX_GRID_COLS, 3, key="pred_cols", persist_state="session")
+    if show("pred_filter"):
+        c1.selectbox(
+            "Show", GRID_FILTERS, format_func=evaluation.FILTERS.get, key="pred_filter",
+            persist_state="session", on_change=_new_selection,
+        )
+    if show("pred_rows"):
+        c2.slider("Rows", 1, plots.MAX_GRID_ROWS, key="pred_rows", persist_state="session", on_change=_first_page)
+    if show("pred_cols"):
+        c3.slider("Columns", 1, plots.MAX_GRID_COLS, key="pred_cols", persist_state="session", on_change=_first_page)
+    how = st.session_state["pred_filter"]
+    rows, cols = st.session_state["pred_rows"], st.session_state["pred_cols"]
     true_class = None
     if how == "true_class":
-        true_class = st.selectbox(
-            "True class", range(len(names)), format_func=lambda k: f"{k} · {names[k]}",
-            key="pred_class", persist_state="session",
-        )
+        if show("pred_class"):
+            st.selectbox(
+                "True class", range(len(names)), format_func=lambda k: f"{k} · {names[k]}",
+                key="pred_class", persist_state="session", on_change=_new_selection,
+            )
+        true_class = st.session_state["pred_class"]
     indices = evaluation.select(preds, how, true_class)
     st.markdown(filter_lesson(preds, how, true_class, names))
     if len(indices) == 0:
@@ -288,9 +374,13 @@ def grid_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None:
         return
     per_page = rows * cols
     pages = -(-len(indices) // per_page)
-    page = 1
-    if pages > 1:
-        page = st.pagination(pages, key=f"pred_page_{how}_{true_class}_{per_page}", max_visible_pages=9)
+    # A link's page may be past the end for this model (fewer mistakes): show the last one.
+    # (Written only then: a write on every run would override the page the user just clicked.)
+    if st.session_state["pred_page"] > pages:
+        st.session_state["pred_page"] = pages
+    if pages > 1 and show("pred_page"):
+        st.pagination(pages, key="pred_page", max_visible_pages=9, persist_state="session")
+    page = st.session_state["pred_page"]
     shown = indices[(page - 1) * per_page : page * per_page]
     st.caption(
         f"Showing {(page - 1) * per_page + 1:,}–{(page - 1) * per_page + len(shown):,} of "
@@ -306,6 +396,17 @@ def grid_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None:
         rf"p_{{{k}}} = {p[k]:.3f}\ \text{{is the largest of the ten, so the answer is}}\ "
         rf"\text{{{_tex_text(names[k])}}}\ ({100 * p[k]:.0f}\%)"
     )
+
+
+def _first_page() -> None:
+    """Another grid size: back to its first page."""
+    st.session_state["pred_page"] = 1
+
+
+def _new_selection() -> None:
+    """Another filter or class: its first page, and Look inside studies its first image."""
+    st.session_state["pred_page"] = 1
+    st.session_state["pred_inside_index"] = None
 
 
 def filter_lesson(preds: evaluation.Predictions, how: str, true_class: int | None, names: tuple) -> str:
@@ -351,9 +452,10 @@ def confusion_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None
     names = data.class_names
     matrix = evaluation.confusion_matrix(preds.labels, preds.predicted)
     confused = evaluation.most_confused(matrix, top=3)
-    if "pred_cell_true" not in st.session_state:  # start on the most frequent confusion
-        t0, p0 = confused[0][:2] if confused else (0, 0)
-        st.session_state["pred_cell_true"], st.session_state["pred_cell_pred"] = t0, p0
+    t0, p0 = confused[0][:2] if confused else (0, 0)
+    for key, first in (("pred_cell_true", t0), ("pred_cell_pred", p0)):
+        if st.session_state.get(key) is None:  # start on the most frequent confusion
+            st.session_state[key] = int(first)
     st.markdown(
         "Row **M[t, p]** counts the test images of true class t that the network answered p. "
         "The diagonal (blue) holds the right answers; every red cell is a confusion. "
@@ -377,8 +479,10 @@ def confusion_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None
         )
     c1, c2 = st.columns(2)
     fmt = lambda k: f"{k} · {names[k]}"  # noqa: E731
-    t = c1.selectbox("True class", range(len(names)), format_func=fmt, key="pred_cell_true", persist_state="session")
-    p = c2.selectbox("Predicted class", range(len(names)), format_func=fmt, key="pred_cell_pred", persist_state="session")
+    for column, key, label in ((c1, "pred_cell_true", "True class"), (c2, "pred_cell_pred", "Predicted class")):
+        if show(key):
+            column.selectbox(label, range(len(names)), format_func=fmt, key=key, persist_state="session")
+    t, p = int(st.session_state["pred_cell_true"]), int(st.session_state["pred_cell_pred"])
     indices = evaluation.select(preds, "cell", t, p)
     kind = "right answers" if t == p else "mistakes"
     st.caption(
@@ -521,14 +625,30 @@ def inside_tab(model: Any, preds: evaluation.Predictions, data: datasets.Dataset
         candidates = evaluation.select(preds, how, true_class)[:500]
         if len(candidates) == 0:
             candidates = np.arange(min(len(preds), 500))
-        i = st.selectbox(
-            f"Test image (from the grid's filter: {evaluation.FILTERS[how].lower()})",
-            [int(c) for c in candidates], key="pred_inside_index",
-            format_func=lambda c: (
-                f"#{c} · true {names[preds.labels[c]]} · answered {names[preds.predicted[c]]} "
-                f"({preds.confidence[c]:.0%})"
-            ),
-        )
+        options = [int(c) for c in candidates]
+        chosen = st.session_state.get("pred_inside_index")
+        if chosen is not None and chosen not in options:
+            if chosen < len(preds):  # a link's image outside this filter (or this model's mistakes)
+                options.insert(0, chosen)
+            else:
+                st.warning(
+                    f"This link asks for test image #{chosen:,}, but there are {len(preds):,} "
+                    f"test images (#0–#{len(preds) - 1:,}); showing #{options[0]} instead.",
+                    icon=":material/link_off:",
+                )
+                chosen = None
+        if chosen is None:  # the first image of the grid's filter
+            st.session_state["pred_inside_index"] = options[0]
+        if show("pred_inside_index"):
+            st.selectbox(
+                f"Test image (from the grid's filter: {evaluation.FILTERS[how].lower()})",
+                options, key="pred_inside_index", persist_state="session",
+                format_func=lambda c: (
+                    f"#{c} · true {names[preds.labels[c]]} · answered {names[preds.predicted[c]]} "
+                    f"({preds.confidence[c]:.0%})"
+                ),
+            )
+        i = st.session_state["pred_inside_index"]
         image, true_label = data.x_test[i], int(preds.labels[i])
     try:
         probs = evaluation.predict_image(model, image)
@@ -543,10 +663,12 @@ def inside_tab(model: Any, preds: evaluation.Predictions, data: datasets.Dataset
 
     with top_right:
         st.markdown("#### Where the network looked")
-        method = st.segmented_control(
-            "Method", ["grad-cam", "saliency"], default="grad-cam", key="pred_heat_method",
-            format_func={"grad-cam": "Grad-CAM", "saliency": "Saliency (gradient)"}.get,
-        ) or "grad-cam"
+        if show("pred_heat_method"):
+            st.segmented_control(
+                "Method", list(HEAT_METHODS), key="pred_heat_method", required=True, persist_state="session",
+                format_func=HEAT_METHODS.get,
+            )
+        method = st.session_state["pred_heat_method"] or "grad-cam"
         k = int(np.argmax(probs))
         target = st.selectbox(
             "Explain the score of", range(len(names)), index=k, key="pred_heat_class",

@@ -238,3 +238,125 @@ class TestOtherModels:
         assert_ok(at)
         assert any("trained on **Fashion-MNIST**" in i.value for i in at.info)
         assert "tested on** Fashion-MNIST" in text(at)
+
+
+class TestInstructorLinks:
+    """Settings travel in the URL (ui/url_state.py). The query parameters are set before the
+    router's first run; AppTest keeps them through switch_page, so the page reads them as a
+    browser opening /predictions?... would."""
+
+    @staticmethod
+    def open_link(model: TrainedModel | None = None, **query: str):
+        from streamlit.testing.v1 import AppTest
+
+        root = Path(__file__).resolve().parents[2]
+        at = AppTest.from_file(str(root / "streamlit_app.py"), default_timeout=120)
+        if model is not None:
+            at.session_state[TRAINED_MODEL_KEY] = model
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.run()
+        at.switch_page(PAGE)
+        at.run()
+        assert_ok(at)
+        return at
+
+    @staticmethod
+    def url(at) -> dict[str, str]:
+        """The query parameters as the browser shows them (AppTest may hold lists)."""
+        return {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+
+    def test_a_link_restores_the_grid_settings(self, tiny):
+        at = self.open_link(
+            tiny, pred_filter="true_class", pred_class="3", pred_rows="2", pred_cols="2", pred_page="2"
+        )
+        assert not at.warning
+        assert at.selectbox(key="pred_filter").value == "true_class"
+        assert at.selectbox(key="pred_class").value == 3
+        assert (at.slider(key="pred_rows").value, at.slider(key="pred_cols").value) == (2, 2)
+        assert "Showing 5–8 of 100" in text(at)
+        # The share box offers the same link to copy.
+        assert "pred_class=3" in at.code[0].value and "pred_page=2" in at.code[0].value
+
+    def test_a_link_opens_look_inside_on_its_image_with_its_method(self, tiny, expected):
+        right = int(np.flatnonzero(expected.correct)[0])  # not one of the mistakes
+        at = self.open_link(
+            tiny, pred_tab="inside", pred_filter="mistakes", pred_inside_index=str(right),
+            pred_heat_method="saliency",
+        )
+        assert not at.warning
+        # The link's image is offered first even though the filter would not list it.
+        assert at.selectbox(key="pred_inside_index").value == right
+        assert at.selectbox(key="pred_inside_index").options[0].startswith(f"#{right} ")
+        assert at.get("button_group")[0].value == "saliency"
+        assert "\\partial x_{ij}" in text(at)
+
+    def test_a_link_opens_a_confusion_cell(self, tiny):
+        at = self.open_link(tiny, pred_tab="confusion", pred_cell_true="4", pred_cell_pred="9")
+        assert "Cell M[4, 9]" in text(at)
+
+    def test_moving_a_control_updates_the_url(self, page):
+        assert not {k for k in self.url(page) if k.startswith("pred_")}  # defaults stay implicit
+        page.slider(key="pred_rows").set_value(2).run()
+        page.selectbox(key="pred_filter").set_value("mistakes").run()
+        page.get("pagination")[0].set_value(3).run()
+        assert self.url(page) == {"pred_rows": "2", "pred_filter": "mistakes", "pred_page": "3"}
+        page.selectbox(key="pred_filter").set_value("all").run()  # another filter: its first page
+        assert self.url(page) == {"pred_rows": "2"}
+        assert "Showing 1–6 of 1,000" in text(page)
+        open_tab(page, "Look inside")
+        page.get("button_group")[0].set_value("saliency").run()
+        assert self.url(page)["pred_tab"] == "inside"
+        assert self.url(page)["pred_heat_method"] == "saliency"
+
+    def test_a_tampered_link_falls_back_to_defaults_with_a_notice(self, tiny):
+        tampered = {
+            "pred_tab": "<script>", "pred_filter": "everything", "pred_class": "11",
+            "pred_rows": "1000", "pred_cols": "-1", "pred_page": "1" + "0" * 12,
+            "pred_inside_index": "abc", "pred_heat_method": "magic", "pred_quick_epochs": "1000000000",
+            "pred_cell_true": "nan",
+        }
+        at = self.open_link(tiny, **tampered)
+        notice = " ".join(w.value for w in at.warning)
+        for key, value in tampered.items():
+            assert f"{key}={value}" in notice
+        assert at.selectbox(key="pred_filter").value == "all"
+        assert "Showing 1–15 of 1,000" in text(at)  # 5×3, page 1
+        assert not {k for k in self.url(at) if k.startswith("pred_")}
+
+    def test_a_link_past_the_end_of_this_models_data_shows_the_last_page_or_a_notice(self, tiny, expected):
+        wrong = len(expected) - expected.n_correct
+        at = self.open_link(tiny, pred_filter="mistakes", pred_rows="1", pred_cols="1", pred_page="999999")
+        assert f"Showing {wrong:,}–{wrong:,} of {wrong:,}" in text(at)
+        at = self.open_link(tiny, pred_tab="inside", pred_inside_index="5000")  # the sample has 1,000
+        assert any("test image #5,000" in w.value for w in at.warning)
+        assert at.selectbox(key="pred_inside_index").value == 0
+
+    def test_hidden_controls_are_absent_but_their_link_values_apply(self, tiny):
+        at = self.open_link(
+            tiny, pred_filter="true_class", pred_class="7", pred_rows="1",
+            hide="pred_filter,pred_class,pred_rows",
+        )
+        keys = {w.key for w in [*at.selectbox, *at.slider]}
+        assert {"pred_filter", "pred_class", "pred_rows"}.isdisjoint(keys)
+        assert "pred_cols" in keys
+        assert "Accuracy on class **7**" in text(at)
+        assert "Showing 1–3 of" in text(at)  # 1 row × 3 columns
+        assert self.url(at)["hide"] == "pred_filter,pred_class,pred_rows"
+
+    def test_hiding_the_tabs_shows_only_the_links_section(self, tiny):
+        at = self.open_link(tiny, pred_tab="confusion", hide="pred_tab")
+        assert not at.tabs
+        assert at.subheader[0].value == "Confusion matrix"
+        assert "Cell M[" in text(at)
+
+    def test_with_no_model_the_links_settings_apply_after_the_quick_training(self):
+        at = self.open_link(pred_filter="mistakes", pred_rows="2", pred_quick_epochs="1")
+        assert "apply as soon as there is a model" in text(at)
+        assert at.get("button_group")[0].value == 1
+        at.button(key="pred_quick_train").click().run()
+        assert_ok(at)
+        assert "1 epoch on this page" in text(at)
+        assert at.selectbox(key="pred_filter").value == "mistakes"
+        assert at.slider(key="pred_rows").value == 2
+        assert {"pred_filter": "mistakes", "pred_rows": "2", "pred_quick_epochs": "1"}.items() <= self.url(at).items()
