@@ -42,22 +42,6 @@ MAX_DROPOUT = 0.9  # the dropout slider's end
 
 
 @dataclass(frozen=True)
-class NetworkText(url_state.Param):
-    """The whole network in one URL parameter: ``models.config_to_text`` and back, bounded to
-    this page's controls (config_from_text checks the rest, and that the image never vanishes)."""
-
-    def parse(self, text: str) -> ModelConfig:
-        config = models.config_from_text(text)
-        if config.dropout > MAX_DROPOUT:
-            raise ValueError(f"dropout {config.dropout:g} is above this page's limit of {MAX_DROPOUT:g}")
-        # A new object, even for a preset: the page tells a link's configuration by its identity.
-        return replace(config, dropout=round(config.dropout, 2))
-
-    def format(self, value: Any) -> str:
-        return models.config_to_text(value)
-
-
-@dataclass(frozen=True)
 class HideOnly(url_state.Param):
     """A control the share box offers to hide, whose value never travels (the network does).
     Its default is the control's current value, so the link never carries it."""
@@ -67,7 +51,7 @@ class HideOnly(url_state.Param):
 
 
 SETTINGS: dict[str, url_state.Param] = {
-    MODEL_CONFIG_KEY: NetworkText(models.PRESETS["tutorial"]),
+    MODEL_CONFIG_KEY: url_state.Network(models.PRESETS["tutorial"], max_dropout=MAX_DROPOUT),
     SHOW_CODE_W: url_state.Bool(False),
 }
 LABELS = {

@@ -15,10 +15,11 @@ from typing import Any
 import matplotlib.pyplot as plt
 import streamlit as st
 
-from cnn_core import charts, models, training
+from cnn_core import charts, datasets, models, training
 from cnn_core.training import TrainingConfig
-from ui import jobs
+from ui import jobs, url_state
 from ui.common import (
+    DATASET_KEY,
     MODEL_CONFIG_KEY,
     MODEL_PRESET_KEY,
     TRAINED_MODEL_KEY,
@@ -63,12 +64,19 @@ if own_job is not None and own_job.owner != owner:
 
 def chosen_model() -> tuple[str, models.ModelConfig]:
     """The model page's choice (preset short name, configuration), else the tutorial's."""
-    preset = st.session_state.get(MODEL_PRESET_KEY) or "tutorial"
     config = st.session_state.get(MODEL_CONFIG_KEY)
     if not isinstance(config, models.ModelConfig):
-        config = models.PRESETS.get(preset, models.PRESETS["tutorial"])
-    return preset, config
+        preset = st.session_state.get(MODEL_PRESET_KEY) or "tutorial"
+        return preset, models.PRESETS.get(preset, models.PRESETS["tutorial"])
+    return models.preset_name(config), config
 
+
+# An instructor's link names the data and the network first: the training defaults follow them.
+LINK_WHAT = {
+    DATASET_KEY: url_state.Choice("mnist", list(datasets.DATASET_NAMES)),
+    MODEL_CONFIG_KEY: url_state.Network(models.PRESETS["tutorial"]),
+}
+url_state.bind(LINK_WHAT)
 
 try:
     data = current_dataset()
@@ -117,6 +125,31 @@ def seed_widgets(defaults: TrainingConfig) -> None:
 if st.session_state.get(DEFAULTS_FOR) != preset or W["lr"] not in st.session_state:
     seed_widgets(training.training_defaults(preset))
 
+# Then the training settings; a link only carries what differs from this preset's defaults.
+_d = training.training_defaults(preset)
+SETTINGS = {
+    W["optimizer"]: url_state.Choice(_d.optimizer, training.OPTIMIZERS),
+    W["lr"]: url_state.Choice(_d.learning_rate, LEARNING_RATES),
+    W["batch"]: url_state.Choice(_d.batch_size, BATCH_SIZES),
+    W["epochs"]: url_state.Int(_d.epochs, 1, 200),
+    W["loop"]: url_state.Choice(_d.loop, training.LOOPS),
+    W["checkpoint"]: url_state.Int(_d.checkpoint_every, 0, 200),
+    W["schedule"]: url_state.Choice(_d.schedule, training.SCHEDULES),
+    W["validation"]: url_state.Choice(int(round(_d.validation_fraction * 100)), list(range(0, 31, 5))),
+}
+LABELS = {
+    W["optimizer"]: "Optimizer", W["lr"]: "Learning rate η", W["batch"]: "Batch size B",
+    W["epochs"]: "Epochs E", W["loop"]: "Training loop", W["checkpoint"]: "Checkpoint interval",
+    W["schedule"]: "Learning-rate schedule", W["validation"]: "Validation images (%)",
+}
+url_state.bind(SETTINGS)
+
+
+def show(key: str) -> bool:
+    """A control is drawn unless the lesson's link hides it (its linked value still applies)."""
+    return not url_state.hidden(key)
+
+
 own_active = own_job is not None and own_job.active
 st.subheader("Settings")
 st.caption(
@@ -126,34 +159,46 @@ st.caption(
 )
 c1, c2, c3, c4 = st.columns(4)
 with c1:
-    optimizer = st.selectbox("Optimizer", training.OPTIMIZERS, key=W["optimizer"],
-                             format_func=training.OPTIMIZER_TITLES.get, disabled=own_active,
-                             persist_state="session")
-    loop = st.radio("Training loop", training.LOOPS, key=W["loop"], disabled=own_active,
-                    format_func=lambda v: {"fit": "Keras fit", "custom": "GradientTape (exercise 3)"}[v],
-                    help="Both report the same metrics; the custom loop is the tutorial's exercise 3.",
-                    persist_state="session")
+    if show(W["optimizer"]):
+        st.selectbox("Optimizer", training.OPTIMIZERS, key=W["optimizer"],
+                     format_func=training.OPTIMIZER_TITLES.get, disabled=own_active,
+                     persist_state="session")
+    if show(W["loop"]):
+        st.radio("Training loop", training.LOOPS, key=W["loop"], disabled=own_active,
+                 format_func=lambda v: {"fit": "Keras fit", "custom": "GradientTape (exercise 3)"}[v],
+                 help="Both report the same metrics; the custom loop is the tutorial's exercise 3.",
+                 persist_state="session")
 with c2:
-    learning_rate = st.select_slider("Learning rate η", LEARNING_RATES, key=W["lr"], disabled=own_active,
-                                     format_func=lambda v: f"{v:g}", persist_state="session",
-                                     help="You can also change it while the run goes.")
-    schedule = st.selectbox("Learning-rate schedule", training.SCHEDULES, key=W["schedule"],
-                            disabled=own_active, persist_state="session",
-                            format_func={"constant": "constant η", "cosine": "cosine decay to 0"}.get)
+    if show(W["lr"]):
+        st.select_slider("Learning rate η", LEARNING_RATES, key=W["lr"], disabled=own_active,
+                         format_func=lambda v: f"{v:g}", persist_state="session",
+                         help="You can also change it while the run goes.")
+    if show(W["schedule"]):
+        st.selectbox("Learning-rate schedule", training.SCHEDULES, key=W["schedule"],
+                     disabled=own_active, persist_state="session",
+                     format_func={"constant": "constant η", "cosine": "cosine decay to 0"}.get)
 with c3:
-    batch_size = st.select_slider("Batch size B", BATCH_SIZES, key=W["batch"], disabled=own_active,
-                                  persist_state="session")
-    epochs = st.number_input("Epochs E", min_value=1, max_value=200, step=1, key=W["epochs"],
-                             disabled=own_active, persist_state="session")
+    if show(W["batch"]):
+        st.select_slider("Batch size B", BATCH_SIZES, key=W["batch"], disabled=own_active,
+                         persist_state="session")
+    if show(W["epochs"]):
+        st.number_input("Epochs E", min_value=1, max_value=200, step=1, key=W["epochs"],
+                        disabled=own_active, persist_state="session")
 with c4:
-    validation = st.slider("Validation images (%)", 0, 30, step=5, key=W["validation"], disabled=own_active,
-                           persist_state="session",
-                           help="Held out from the training images to show over-fitting; 0 for none.")
-    checkpoint_every = st.number_input(
-        "Checkpoint every N epochs", min_value=0, max_value=200, step=1, key=W["checkpoint"],
-        disabled=own_active, persist_state="session",
-        help="Exercise 4: save the model every N epochs, so a run survives a restart. 0: never.",
-    )
+    if show(W["validation"]):
+        st.slider("Validation images (%)", 0, 30, step=5, key=W["validation"], disabled=own_active,
+                  persist_state="session",
+                  help="Held out from the training images to show over-fitting; 0 for none.")
+    if show(W["checkpoint"]):
+        st.number_input(
+            "Checkpoint every N epochs", min_value=0, max_value=200, step=1, key=W["checkpoint"],
+            disabled=own_active, persist_state="session",
+            help="Exercise 4: save the model every N epochs, so a run survives a restart. 0: never.",
+        )
+state = st.session_state
+optimizer, loop, learning_rate = state[W["optimizer"]], state[W["loop"]], state[W["lr"]]
+schedule, batch_size, epochs = state[W["schedule"]], state[W["batch"]], state[W["epochs"]]
+validation, checkpoint_every = state[W["validation"]], state[W["checkpoint"]]
 
 n_train, n_val = training.validation_split(len(data.y_train), validation / 100)
 steps = training.steps_per_epoch(n_train, int(batch_size))
@@ -415,3 +460,6 @@ def draw_result(job: jobs.Job, mine: bool) -> None:
 
 if shown is not None and not shown.active:
     draw_result(shown, mine=controls)
+
+st.divider()
+url_state.share_box({**LINK_WHAT, **SETTINGS}, LABELS, hideable=SETTINGS)

@@ -19,11 +19,13 @@ those controls (the page asks :func:`hidden`); their values still come from the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlencode
 
 import streamlit as st
+
+from cnn_core import models
 
 HIDE = "hide"  # the query parameter that lists controls to hide
 _WRITTEN = "_url_state_written"  # what we last wrote to the URL, to tell our writes from a link
@@ -94,6 +96,24 @@ class Bool(Param):
         return "1" if value else "0"
 
 
+@dataclass(frozen=True)
+class Network(Param):
+    """A whole network in one parameter: a preset's short name, or its layers spelled out by
+    ``models.config_to_text``; bounded to the model page's controls (dropout at most 0.9)."""
+
+    max_dropout: float = 0.9
+
+    def parse(self, text: str) -> models.ModelConfig:
+        config = models.config_from_text(text)
+        if config.dropout > self.max_dropout:
+            raise ValueError(f"dropout {config.dropout:g} is above the limit of {self.max_dropout:g}")
+        # A new object, even for a preset: a page tells a link's configuration by its identity.
+        return replace(config, dropout=round(config.dropout, 2))
+
+    def format(self, value: Any) -> str:
+        return models.config_to_text(value)
+
+
 def bind(params: Mapping[str, Param]) -> None:
     """Restore ``params`` from the URL (once per new link) and keep the URL in step afterwards.
 
@@ -123,15 +143,24 @@ def bind(params: Mapping[str, Param]) -> None:
 
 
 def _write(params: Mapping[str, Param]) -> None:
-    """Put the settings that differ from their defaults in the URL (the rest stay implicit)."""
+    """Put ``params`` that differ from their defaults in the URL, and take out those that don't.
+
+    Other parameters stay, so a page may bind in two steps (e.g. the model first, then settings
+    whose defaults depend on it).
+    """
     values = {
         k: p.format(st.session_state[k])
         for k, p in params.items()
         if st.session_state.get(k, p.default) != p.default
     }
-    keep = {HIDE: st.query_params[HIDE]} if HIDE in st.query_params else {}
-    st.query_params.from_dict({**keep, **values})
-    st.session_state[_WRITTEN] = values
+    for key in params:
+        if key not in values and key in st.query_params:
+            del st.query_params[key]
+    for key, text in values.items():
+        if st.query_params.get(key) != text:
+            st.query_params[key] = text
+    written = st.session_state.setdefault(_WRITTEN, {})
+    written.update({k: values.get(k) for k in params})
     # Streamlit forgets a widget's value when its page is left; keep a plain copy to restore.
     kept = st.session_state.setdefault(_KEPT, {})
     kept.update({k: st.session_state[k] for k in params})
@@ -152,9 +181,17 @@ def hidden_keys() -> set[str]:
     return {k.strip() for k in st.query_params.get(HIDE, "").split(",") if k.strip()}
 
 
-def share_box(params: Mapping[str, Param], labels: Mapping[str, str] | None = None) -> None:
-    """"Copy link to this view": the page's URL with its settings, and controls to hide."""
+def share_box(
+    params: Mapping[str, Param],
+    labels: Mapping[str, str] | None = None,
+    hideable: Iterable[str] | None = None,
+) -> None:
+    """"Copy link to this view": the page's URL with its settings, and controls to hide.
+
+    ``hideable`` lists the keys offered for hiding (default: every key of ``params``).
+    """
     labels = labels or {}
+    hideable = list(params) if hideable is None else list(hideable)
     with st.expander("Copy a link to this view", icon=":material/link:"):
         st.caption(
             "Instructors: share this link and the class opens the page with exactly these "
@@ -162,8 +199,8 @@ def share_box(params: Mapping[str, Param], labels: Mapping[str, str] | None = No
         )
         hide = st.multiselect(
             "Hide these controls",
-            options=list(params),
-            default=[k for k in params if hidden(k)],
+            options=hideable,
+            default=[k for k in hideable if hidden(k)],
             format_func=lambda k: labels.get(k, k),
             key="_url_state_hide",
         )

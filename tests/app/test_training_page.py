@@ -339,3 +339,63 @@ def test_an_interrupted_run_can_be_resumed_from_its_checkpoint(open_page, traine
     assert not at.exception, [e.value for e in at.exception]
     (trainer,) = trainers
     assert trainer.resume_from == str(run) and trainer.calls == ["start"]
+
+
+# ----- instructor links -----------------------------------------------------------------------
+
+
+class TestInstructorLinks:
+    """An instructor shares a link that opens the page with the lesson's data, network and settings."""
+
+    @staticmethod
+    def open_link(**query):
+        from streamlit.testing.v1 import AppTest
+
+        from tests.app.conftest import ROOT
+
+        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+        for key, value in query.items():
+            at.query_params[key] = value  # AppTest keeps them through switch_page
+        at.run()
+        at.switch_page(PAGE)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    @staticmethod
+    def url(at, key):
+        value = at.query_params[key]
+        return value[0] if isinstance(value, list) else value
+
+    def test_a_link_sets_the_data_network_and_settings_and_the_run_uses_them(self, trainers):
+        at = self.open_link(dataset_name="fashion_mnist", model_config="exercise2",
+                            train_lr="0.001", train_epochs="3", train_loop="custom", train_batch="128")
+        assert "Fashion-MNIST" in texts(at) and "Tutorial + exercise 2" in texts(at)
+        button(at, "Start training").click().run()
+        trainer = trainers[-1]
+        assert trainer.dataset.name == "fashion_mnist"
+        assert trainer.model_config == models.PRESETS["exercise2"]
+        assert (trainer.config.learning_rate, trainer.config.epochs) == (0.001, 3)
+        assert (trainer.config.loop, trainer.config.batch_size) == ("custom", 128)
+
+    def test_moving_a_control_puts_it_in_the_url(self, trainers):
+        at = self.open_link()
+        next(n for n in at.number_input if n.label == "Epochs E").set_value(4).run()
+        assert self.url(at, "train_epochs") == "4"
+        assert "train_lr" not in at.query_params  # the preset's default stays implicit
+
+    def test_a_tampered_link_falls_back_to_the_defaults_with_a_notice(self, trainers):
+        at = self.open_link(train_epochs="1000000000", train_lr="banana", model_config="resnet152",
+                            dataset_name="imagenet")
+        notice = " ".join(w.value for w in at.warning)  # one notice for the data and network, one for settings
+        for bad in ("train_epochs=1000000000", "train_lr=banana", "model_config=resnet152", "dataset_name=imagenet"):
+            assert bad in notice
+        assert next(n for n in at.number_input if n.label == "Epochs E").value == 10
+        assert "Tutorial" in texts(at) and "MNIST" in texts(at)
+
+    def test_a_lesson_can_hide_controls_and_still_fix_their_values(self, trainers):
+        at = self.open_link(train_lr="0.1", hide="train_lr,train_optimizer")
+        assert not [s for s in at.select_slider if s.label == "Learning rate η"]
+        assert not [s for s in at.selectbox if s.label == "Optimizer"]
+        button(at, "Start training").click().run()
+        assert trainers[-1].config.learning_rate == 0.1
