@@ -85,7 +85,12 @@ class TestAutomaticSource:
         monkeypatch.setenv("KERAS_HOME", str(tmp_path))
         monkeypatch.delenv(datasets.OFFLINE_ENV)
         monkeypatch.setattr(datasets, "PROBE_SECONDS", 0.2)
-        monkeypatch.setattr(datasets.socket, "create_connection", lambda *a, **k: time.sleep(30))
+
+        def silent_firewall(*args, **kwargs):
+            time.sleep(5)  # packets dropped: no answer, no refusal
+            raise OSError("timed out")
+
+        monkeypatch.setattr(datasets.socket, "create_connection", silent_firewall)
         started = time.monotonic()
         reason = datasets.keras_unavailable_reason("mnist")
         assert "did not answer" in reason
