@@ -62,7 +62,17 @@ def keras_ready() -> Any:
 
     gc.collect()
     gc.freeze()
+    # Streamlit also calls keras.backend.clear_session() after every script run, to tidy up
+    # after scripts that build models. Here models live on in training threads, and each call
+    # clears TensorFlow's kernel cache under them: with 10 reruns a second (watchers' fragments)
+    # a training ran at about half its speed (bench/streamlit_keras_cleanup.py).
+    # Our pages never rely on that cleanup, so the server keeps Keras's state.
+    keras.backend.clear_session = _keep_keras_state
     return keras
+
+
+def _keep_keras_state(*args: Any, **kwargs: Any) -> None:
+    """Stands in for keras.backend.clear_session in the app's process (see keras_ready)."""
 
 
 def current_dataset_name() -> str:

@@ -301,8 +301,9 @@ def make_trainer(
     trainer continues that run from its last checkpoint.
     """
     from cnn_core.training import Trainer
-    from ui.common import shared_accelerator
+    from ui.common import keras_ready, shared_accelerator
 
+    keras_ready()  # before any model exists: see its docstring (GC and Streamlit's Keras cleanup)
     if resume_from is not None:
         return Trainer.from_checkpoint(resume_from, dataset, accelerator=shared_accelerator)
     return Trainer(dataset, model_config, config, accelerator=shared_accelerator, run_dir=run_dir)
