@@ -101,8 +101,9 @@ async def student(browser, url: str, path: str, results: list) -> None:
         await page.goto(f"{url}/{path}")
         await rendered(page)
         seconds = time.monotonic() - started
-        errors = await page.locator('[data-testid="stException"]').count()
-        results.append((path or "home", seconds, errors == 0, ""))
+        errors = page.locator('[data-testid="stException"]')
+        first = (await errors.first.inner_text())[:200] if await errors.count() else ""
+        results.append((path or "home", seconds, not first, first))
     except Exception as exc:  # a session that never rendered is a result, not a crash
         results.append((path or "home", time.monotonic() - started, False, str(exc).splitlines()[0]))
     return context
@@ -153,7 +154,10 @@ async def main(sessions: int, quiet_s: float, load_s: float) -> None:
     print(f"sessions opened at once: {sessions} (+1 instructor training on the bundled MNIST sample)")
     print(f"rendered without exception: {len(ok)} / {sessions}")
     for path, seconds, good, error in sorted(results, key=lambda r: -r[1])[:3]:
-        print(f"  slowest: /{path} {seconds:.1f} s {'ok' if good else 'FAILED ' + error}")
+        print(f"  slowest: /{path} {seconds:.1f} s {'ok' if good else 'FAILED'}")
+    for path, seconds, good, error in results:
+        if not good:
+            print(f"  failed: /{path} after {seconds:.1f} s: {error.splitlines()[0] if error else '?'}")
     print(f"time to first render: median {statistics.median(times):.1f} s, "
           f"p90 {times[int(0.9 * (len(times) - 1))]:.1f} s, max {times[-1]:.1f} s "
           f"(all {sessions} done after {render_wall:.1f} s)")
