@@ -29,13 +29,17 @@ from ui.common import (
 from ui.navigation import PAGES
 
 REFRESH_S = 1.0  # how often the live panel redraws while a run is active
-LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0)
+# A log scale, plus every preset's own rate (the Strong preset trains at 0.004).
+LEARNING_RATES = tuple(sorted(
+    {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0}
+    | {c.learning_rate for c in training.TRAINING_PRESETS.values()}
+))
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 
 # Widget keys (kept across page switches with persist_state="session").
 P = "train_"
 W = {name: P + name for name in (
-    "optimizer", "lr", "batch", "epochs", "loop", "checkpoint", "schedule", "validation",
+    "optimizer", "lr", "batch", "epochs", "loop", "checkpoint", "schedule", "validation", "augment",
 )}
 DEFAULTS_FOR = P + "defaults_for"  # the preset whose defaults the widgets were last set to
 WATCH = P + "watch"
@@ -116,6 +120,7 @@ def seed_widgets(defaults: TrainingConfig) -> None:
         "optimizer": defaults.optimizer, "lr": defaults.learning_rate, "batch": defaults.batch_size,
         "epochs": defaults.epochs, "loop": defaults.loop, "checkpoint": defaults.checkpoint_every,
         "schedule": defaults.schedule, "validation": int(round(defaults.validation_fraction * 100)),
+        "augment": defaults.augment,
     }
     for name, value in values.items():
         st.session_state[W[name]] = value
@@ -136,11 +141,13 @@ SETTINGS = {
     W["checkpoint"]: url_state.Int(_d.checkpoint_every, 0, 200),
     W["schedule"]: url_state.Choice(_d.schedule, training.SCHEDULES),
     W["validation"]: url_state.Choice(int(round(_d.validation_fraction * 100)), list(range(0, 31, 5))),
+    W["augment"]: url_state.Choice(_d.augment, training.AUGMENTATIONS),
 }
 LABELS = {
     W["optimizer"]: "Optimizer", W["lr"]: "Learning rate η", W["batch"]: "Batch size B",
     W["epochs"]: "Epochs E", W["loop"]: "Training loop", W["checkpoint"]: "Checkpoint interval",
     W["schedule"]: "Learning-rate schedule", W["validation"]: "Validation images (%)",
+    W["augment"]: "Augmentation",
 }
 url_state.bind(SETTINGS)
 
@@ -184,6 +191,11 @@ with c3:
     if show(W["epochs"]):
         st.number_input("Epochs E", min_value=1, max_value=200, step=1, key=W["epochs"],
                         disabled=own_active, persist_state="session")
+    if show(W["augment"]):
+        st.selectbox("Augmentation", training.AUGMENTATIONS, key=W["augment"], disabled=own_active,
+                     persist_state="session",
+                     format_func={"none": "none", "flip": "mirror half of each batch"}.get,
+                     help="A mirrored coat is still a coat: more pictures for free. Training images only.")
 with c4:
     if show(W["validation"]):
         st.slider("Validation images (%)", 0, 30, step=5, key=W["validation"], disabled=own_active,
@@ -198,7 +210,7 @@ with c4:
 state = st.session_state
 optimizer, loop, learning_rate = state[W["optimizer"]], state[W["loop"]], state[W["lr"]]
 schedule, batch_size, epochs = state[W["schedule"]], state[W["batch"]], state[W["epochs"]]
-validation, checkpoint_every = state[W["validation"]], state[W["checkpoint"]]
+validation, checkpoint_every, augment = state[W["validation"]], state[W["checkpoint"]], state[W["augment"]]
 
 n_train, n_val = training.validation_split(len(data.y_train), validation / 100)
 steps = training.steps_per_epoch(n_train, int(batch_size))
@@ -223,7 +235,7 @@ def settings() -> TrainingConfig:
     return TrainingConfig(
         epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
         optimizer=optimizer, loop=loop, checkpoint_every=int(checkpoint_every),
-        validation_fraction=validation / 100, schedule=schedule,
+        validation_fraction=validation / 100, schedule=schedule, augment=augment,
     )
 
 

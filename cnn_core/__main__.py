@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--optimizer", choices=training.OPTIMIZERS, help="default adam")
     t.add_argument("--loop", choices=training.LOOPS, help="fit (Keras) or custom (GradientTape); default fit")
     t.add_argument("--schedule", choices=training.SCHEDULES, help="learning-rate schedule (default: the preset's)")
+    t.add_argument("--augment", choices=training.AUGMENTATIONS,
+                   help="flip: mirror a random half of each training batch (default: the preset's)")
     t.add_argument("--validation-fraction", type=float,
                    help="share of the training images held out for validation (default 0.1; 0 for none)")
     t.add_argument("--checkpoint-dir", type=Path, help="run folder for checkpoints and the final model")
@@ -203,7 +205,7 @@ def _training_config(args: argparse.Namespace) -> training.TrainingConfig:
     config = training.training_defaults(args.preset)
     changes = {
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
-        "optimizer": args.optimizer, "loop": args.loop, "schedule": args.schedule,
+        "optimizer": args.optimizer, "loop": args.loop, "schedule": args.schedule, "augment": args.augment,
         "validation_fraction": args.validation_fraction, "checkpoint_every": args.checkpoint_every,
     }
     return replace(config, **{k: v for k, v in changes.items() if v is not None}).check()

@@ -187,9 +187,28 @@ def test_settings_are_checked_before_anything_starts(small):
         (replace(FAST, optimizer="adagrad"), "optimizer"),
         (replace(FAST, validation_fraction=0.7), "validation"),
         (replace(FAST, checkpoint_every=-1), "checkpoint"),
+        (replace(FAST, augment="rotate"), "augmentation"),
     ]:
         with pytest.raises(ValueError, match=match):
             Trainer(small, config=bad)
+
+
+def test_flip_augmentation_mirrors_about_half_of_each_batch_and_keeps_the_labels():
+    import tensorflow as tf
+
+    x = np.zeros((1000, 28, 28, 1), np.float32)
+    x[:, :, 0, :] = 1.0  # a bar on the left edge: mirrored, it is on the right
+    y = np.arange(1000) % 10
+    fx, fy = training._flip_half(tf.constant(x), tf.constant(y))
+    mirrored = fx.numpy()[:, :, -1, 0].max(axis=1) == 1.0
+    assert 400 < mirrored.sum() < 600
+    assert np.array_equal(fx.numpy()[~mirrored], x[~mirrored])
+    assert np.array_equal(fy.numpy(), y)
+
+
+def test_a_run_with_flip_augmentation_trains(small):
+    snap = Trainer(small, config=replace(FAST, epochs=1, augment="flip")).start().wait()
+    assert snap.status == "finished" and len(snap.batch_loss) == 9
 
 
 # ----- checkpoints, saving and resuming --------------------------------------------------------
