@@ -67,13 +67,18 @@ class TestChoosingAPreset:
         assert page.session_state[MODEL_CONFIG_KEY] == models.PRESETS["exercise2"]
         assert page.session_state[MODEL_PRESET_KEY] == "exercise2"
 
-    def test_strong_uses_batch_norm_with_non_trainable_statistics(self, page):
+    def test_strong_sets_its_blocks_and_dense_layer(self, page):
         page.radio(key="model_page_preset").set_value("strong").run()
-        rows = models.summarize(models.PRESETS["strong"])
-        assert metric(page, "Total parameters") == f"{models.total_params(models.PRESETS['strong']):,}"
-        assert metric(page, "Non-trainable") == f"{model_code.totals(rows).non_trainable:,}"
-        assert page.checkbox(key="model_page_b0_batch_norm").value is True
-        assert page.number_input(key="model_page_b0_convs").value == 2
+        strong = models.PRESETS["strong"]
+        assert metric(page, "Total parameters") == f"{models.total_params(strong):,}"
+        assert page.number_input(key="model_page_b0_filters").value == strong.blocks[0].filters
+        assert page.number_input(key="model_page_b1_filters").value == strong.blocks[1].filters
+        assert page.number_input(key="model_page_dense_units").value == strong.dense_units
+
+    def test_batch_norm_adds_statistics_that_are_not_trained(self, page):
+        page.checkbox(key="model_page_b0_batch_norm").check().run()
+        assert metric(page, "Non-trainable") == f"{2 * 24:,}"  # moving mean and variance of 24 maps
+        assert page.session_state[MODEL_PRESET_KEY] == "custom"
 
     def test_back_to_the_tutorial_restores_every_control(self, page):
         page.radio(key="model_page_preset").set_value("strong").run()
@@ -208,8 +213,8 @@ class TestInstructorLinks:
         page.query_params[MODEL_CONFIG_KEY] = "strong"  # the instructor's link, opened in this session
         page.run()
         assert page.radio(key="model_page_preset").value == "strong"
-        assert page.number_input(key="model_page_b1_filters").value == 64
-        assert page.checkbox(key="model_page_b0_batch_norm").value is True
+        assert page.number_input(key="model_page_b1_filters").value == models.PRESETS["strong"].blocks[1].filters
+        assert page.number_input(key="model_page_dense_units").value == models.PRESETS["strong"].dense_units
         assert page.session_state[MODEL_CONFIG_KEY] == models.PRESETS["strong"]
 
     def test_moving_a_control_updates_the_url(self, page):

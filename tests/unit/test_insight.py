@@ -9,6 +9,15 @@ import numpy as np
 import pytest
 
 from cnn_core import datasets, evaluation, insight, models, plots
+from cnn_core.models import ConvBlock, ModelConfig
+
+# Two convolutions per block with batch normalisation (what the Strong preset used to be).
+TWO_CONV_BN = ModelConfig(
+    blocks=(ConvBlock(filters=32, convs=2, batch_norm=True), ConvBlock(filters=64, convs=2, batch_norm=True)),
+    dense_units=128,
+    dropout=0.3,
+)
+
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +60,7 @@ class TestFeatureMaps:
         assert all(m.dtype == np.float32 and m.min() >= 0 for _, m in maps)  # after ReLU
 
     def test_batch_normalised_blocks_show_all_four_convolutions(self, digit):
-        model = models.build_model(models.PRESETS["strong"])
+        model = models.build_model(TWO_CONV_BN)
         names = [name for name, _ in insight.feature_maps(model, digit)]
         assert names == ["block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2"]
 
