@@ -20,13 +20,13 @@ SOURCE = ROOT / "tests" / "e2e" / "screenshots"
 TARGET = ROOT / "docs" / "screenshots"
 WIDTH = 900
 MAX_HEIGHT = 2400  # crop very long pages: the top of a page is what the README needs
-SHOTS = ["home", "convolution", "pooling", "dataset", "model", "training", "training_live_2", "predictions"]
+SHOTS = ["home", "convolution", "pooling", "dataset", "model", "training_live_2", "predictions_drawing"]
 
 
 def main() -> None:
     subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "tests/e2e/test_pages_in_browser.py",
-         "tests/e2e/test_training_live.py"],
+         "tests/e2e/test_training_live.py", "tests/e2e/test_predictions_in_browser.py"],
         cwd=ROOT, check=True,
     )
     TARGET.mkdir(parents=True, exist_ok=True)
