@@ -1,0 +1,175 @@
+"""Peak memory of the app while it trains on all 60,000 Fashion-MNIST images (target: < 1 GB).
+
+A Community Cloud container has 1-3 GB, shared by everything the server holds. This starts the
+real app with ``streamlit run``, with the Fashion-MNIST file placed where
+``keras.datasets.fashion_mnist.load_data()`` finds its download (a temporary ``KERAS_HOME``, so
+no network is needed), then drives Chromium: choose Fashion-MNIST on the Dataset page, start a
+run on the Training page, and sample the server's resident memory until the run ends. The peak
+is the kernel's high-water mark (VmHWM) of the server process.
+
+It also measures the command line on the same file (``python -m cnn_core train --data``), whose
+peak is the same Trainer without Streamlit.
+
+    python bench/training_memory.py --data ../shared/datasets/fashion-mnist-70k.npz --epochs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "datasets"
+LIMIT_MB = 1024
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def write_keras_cache(npz: Path, keras_home: Path) -> None:
+    """Fashion-MNIST in the IDX .gz files keras.datasets.fashion_mnist.load_data() reads."""
+    with np.load(npz, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    folder = keras_home / "datasets" / "fashion-mnist"
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, prefix in (("train", "train"), ("test", "t10k")):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb", compresslevel=1) as out:
+            out.write(b"\0\0\x08\x01" + len(y).to_bytes(4, "big") + y.astype(np.uint8).tobytes())
+        with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb", compresslevel=1) as out:
+            out.write(b"\0\0\x08\x03" + b"".join(n.to_bytes(4, "big") for n in x.shape)
+                      + x.astype(np.uint8).tobytes())
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(current RSS, peak RSS) of a live process in MB, from /proc."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def cli_peak(npz: Path, epochs: int, env: dict) -> tuple[float, str]:
+    """Peak RSS (MB) of `python -m cnn_core train` on the file, and its summary line."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cnn_core", "train", "--data", str(npz), "--epochs", str(epochs), "--quiet"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)  # rusage of exactly this child
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    summary = next((line for line in out.splitlines() if "Test accuracy" in line), out.strip()[-300:])
+    return usage.ru_maxrss / 1024, summary
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_peak(epochs: int, env: dict) -> dict:
+    """Drive the app in Chromium through one training run; sample the server's memory."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(Path(env["CNN_EXPLORER_RUNS_DIR"]).parent / "streamlit.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    samples: list[tuple[float, float]] = []
+    marks: dict[str, float] = {}
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.3)
+        marks["server started"] = memory_mb(server.pid)[0]
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.set_default_timeout(180_000)
+
+            def settle() -> None:
+                page.wait_for_timeout(500)
+                page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+
+            page.goto(url)
+            settle()
+            page.get_by_role("link", name="Dataset").first.click()
+            settle()
+            page.get_by_text("Fashion-MNIST", exact=True).first.click()
+            settle()
+            page.get_by_role("link", name="Training").first.click()
+            settle()
+            page.get_by_text("60,000 train").first.wait_for()
+            marks["dataset loaded"] = memory_mb(server.pid)[0]
+            box = page.get_by_role("spinbutton", name="Epochs E")
+            box.fill(str(epochs))
+            box.press("Enter")
+            settle()
+            page.get_by_role("button", name="Start training").click()
+            t0 = time.monotonic()
+            done = page.locator('[data-testid="stProgress"]').filter(has_text=re.compile("Finished|Stopped|failed"))
+            while done.count() == 0:
+                samples.append((time.monotonic() - t0, memory_mb(server.pid)[0]))
+                page.wait_for_timeout(250)
+                if time.monotonic() - t0 > 1800:
+                    raise SystemExit("the run did not end within 30 minutes")
+            progress = done.first.inner_text()
+            page.get_by_text("Test accuracy").first.wait_for()
+            settle()
+            marks["after the run"] = memory_mb(server.pid)[0]
+            browser.close()
+        peak = memory_mb(server.pid)[1]
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
+    return {"peak": peak, "samples": samples, "marks": marks, "progress": progress}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=SHARED / "fashion-mnist-70k.npz")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--skip-cli", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        write_keras_cache(args.data, tmp / "keras")
+        env = {**os.environ, "KERAS_HOME": str(tmp / "keras"), "CNN_EXPLORER_RUNS_DIR": str(tmp / "runs"),
+               "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        print(f"load {os.getloadavg()[0]:.1f}; MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', 'unset')}")
+        if not args.skip_cli:
+            peak, summary = cli_peak(args.data, args.epochs, env)
+            print(f"CLI  python -m cnn_core train --data {args.data.name} --epochs {args.epochs}: "
+                  f"peak RSS {peak:,.0f} MB · {summary}")
+        result = app_peak(args.epochs, env)
+        rss = [m for _, m in result["samples"]]
+        print("app  streamlit run, Fashion-MNIST 60,000 images: "
+              + " · ".join(f"{k} {v:,.0f} MB" for k, v in result["marks"].items()))
+        print(f"     during training: RSS min {min(rss):,.0f} / max {max(rss):,.0f} MB over {len(rss)} samples "
+              f"({result['samples'][-1][0]:.0f} s) · {result['progress']}")
+        ok = result["peak"] < LIMIT_MB
+        print(f"     peak RSS (VmHWM) of the server: {result['peak']:,.0f} MB "
+              f"(target < {LIMIT_MB} MB: {'PASS' if ok else 'FAIL'})")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

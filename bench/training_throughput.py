@@ -1,0 +1,130 @@
+"""Does the live Trainer cost training speed? Images per second against a plain ``model.fit``.
+
+Three arms train the same model (the tutorial's), on the same data and batch size:
+
+* ``plain``: ``model.fit`` as the tutorial calls it (plus a callback that only reads the clock
+  at epoch boundaries, which keeps Keras's asynchronous batch dispatch on);
+* ``trainer-fit``: the app's Trainer, fit loop, with its live history and a watcher thread
+  taking a snapshot twice a second, as the page does;
+* ``trainer-custom``: the same with the GradientTape loop (exercise 3).
+
+Each arm trains ``--epochs`` epochs; the first is warm-up (tracing) and is not counted. Arms run
+interleaved, in a rotated order each round, so the machine's noise (2 shared cores here) falls on
+all of them alike; the ratios are per round and their median is printed. Targets from the issue:
+trainer-fit >= 0.95 × plain, trainer-custom >= 0.90 × plain.
+
+    python bench/training_throughput.py                       # the bundled 6,000 images
+    python bench/training_throughput.py --data ../shared/datasets/fashion-mnist-70k.npz --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cnn_core import datasets, models, training  # noqa: E402
+from cnn_core.accelerators import detect_accelerator  # noqa: E402
+
+TARGETS = {"trainer-fit": 0.95, "trainer-custom": 0.90}
+
+
+def plain_fit(data, batch: int, epochs: int, acc) -> list[float]:
+    """Images per second of each epoch of a plain model.fit."""
+    import keras
+
+    times: list[float] = []
+
+    class Clock(keras.callbacks.Callback):
+        # Only epoch hooks: a batch hook would switch Keras's async batch dispatch off.
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.t0)
+
+    with acc.strategy.scope():
+        model = models.compile_model(models.build_model(models.PRESETS["tutorial"]), 1e-2)
+    ds = datasets.make_tf_dataset(data.x_train, data.y_train, batch, shuffle=True, seed=0)
+    model.fit(ds, epochs=epochs, verbose=0, callbacks=[Clock()], shuffle=False)
+    return [len(data.y_train) / t for t in times]
+
+
+def trainer_run(data, batch: int, epochs: int, acc, loop: str) -> list[float]:
+    """Images per second of each epoch of the app's Trainer, watched twice a second."""
+    config = training.TrainingConfig(epochs=epochs, batch_size=batch, learning_rate=1e-2, loop=loop,
+                                     validation_fraction=0, checkpoint_every=0)
+    trainer = training.Trainer(data, models.PRESETS["tutorial"], config, accelerator=acc).start()
+    done = threading.Event()
+    polls = [0]
+
+    def watch() -> None:  # what the page's fragment does, minus drawing
+        while not done.is_set():
+            trainer.snapshot()
+            polls[0] += 1
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    snap = trainer.wait()
+    done.set()
+    watcher.join()
+    if snap.status != "finished":
+        raise SystemExit(f"{loop}: {snap.status}: {snap.message}")
+    return [r.images_per_second for r in snap.history]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, help="a .npz in the Keras layout (default: the bundled Fashion-MNIST sample)")
+    parser.add_argument("--epochs", type=int, default=3, help="per arm and round; the first is warm-up")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=256)
+    args = parser.parse_args()
+
+    data = (datasets.load_dataset("fashion_mnist", args.data) if args.data
+            else datasets.load_dataset("fashion_mnist", "bundled"))
+    acc = detect_accelerator()
+    print(f"{len(data.y_train):,} training images · batch {args.batch_size} · {args.epochs} epochs per arm "
+          f"(first not counted) · {args.rounds} rounds · {acc.description} · load {os.getloadavg()[0]:.1f}")
+    arms = {
+        "plain": lambda: plain_fit(data, args.batch_size, args.epochs, acc),
+        "trainer-fit": lambda: trainer_run(data, args.batch_size, args.epochs, acc, "fit"),
+        "trainer-custom": lambda: trainer_run(data, args.batch_size, args.epochs, acc, "custom"),
+    }
+    names = list(arms)
+    speed: dict[str, list[float]] = {n: [] for n in names}
+    ratios: dict[str, list[float]] = {n: [] for n in names[1:]}
+    for r in range(args.rounds):
+        order = names[r % 3:] + names[: r % 3]  # rotate who goes first
+        this = {}
+        for name in order:
+            per_epoch = arms[name]()[1:]  # drop the warm-up epoch
+            this[name] = statistics.median(per_epoch)
+            speed[name].append(this[name])
+        for name in ratios:
+            ratios[name].append(this[name] / this["plain"])
+        print(f"round {r + 1}: " + " · ".join(f"{n} {this[n]:,.0f} img/s" for n in names)
+              + f" · load {os.getloadavg()[0]:.1f}")
+    print()
+    print(f"{'arm':16} {'median img/s':>12} {'ratio to plain (median of rounds)':>36}")
+    print(f"{'plain':16} {statistics.median(speed['plain']):12,.0f}")
+    ok = True
+    for name in ratios:
+        ratio = statistics.median(ratios[name])
+        passed = ratio >= TARGETS[name]
+        ok &= passed
+        print(f"{name:16} {statistics.median(speed[name]):12,.0f} {ratio:23.3f} (target >= {TARGETS[name]:.2f}: "
+              f"{'PASS' if passed else 'FAIL'})  rounds: {', '.join(f'{x:.3f}' for x in ratios[name])}")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
