@@ -64,6 +64,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data = datasets.load_dataset("fashion_mnist", args.data)
+    training.limit_memory_growth()  # as the app does before it trains
     acc = detect_accelerator()
     print(f"Fashion-MNIST from {args.data.name}: {len(data.y_train):,} train / {len(data.y_test):,} test · "
           f"{acc.description} · load {os.getloadavg()[0]:.1f}")

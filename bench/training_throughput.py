@@ -2,8 +2,9 @@
 
 Three arms train the same model (the tutorial's), on the same data and batch size:
 
-* ``plain``: ``model.fit`` as the tutorial calls it (plus a callback that only reads the clock
-  at epoch boundaries, which keeps Keras's asynchronous batch dispatch on);
+* ``plain``: ``model.fit`` as the tutorial calls it, on the Trainer's input pipeline (plus a
+  callback that only reads the clock at epoch boundaries, which keeps Keras's asynchronous
+  batch dispatch on);
 * ``trainer-fit``: the app's Trainer, fit loop, with its live history and a watcher thread
   taking a snapshot twice a second, as the page does;
 * ``trainer-custom``: the same with the GradientTape loop (exercise 3).
@@ -30,6 +31,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np  # noqa: E402
+
 from cnn_core import datasets, models, training  # noqa: E402
 from cnn_core.accelerators import detect_accelerator  # noqa: E402
 
@@ -52,7 +55,12 @@ def plain_fit(data, batch: int, epochs: int, acc) -> list[float]:
 
     with acc.strategy.scope():
         model = models.compile_model(models.build_model(models.PRESETS["tutorial"]), 1e-2)
-    ds = datasets.make_tf_dataset(data.x_train, data.y_train, batch, shuffle=True, seed=0)
+    # The Trainer's own input pipeline, so the two differ only in what the Trainer adds.
+    import tensorflow as tf
+
+    indices = np.arange(len(data.y_train), dtype=np.int32)
+    ds = training.index_dataset(tf.constant(data.x_train), tf.constant(data.y_train), indices, batch,
+                                shuffle=True, seed=0)
     model.fit(ds, epochs=epochs, verbose=0, callbacks=[Clock()], shuffle=False)
     return [len(data.y_train) / t for t in times]
 
@@ -91,9 +99,11 @@ def main() -> None:
 
     data = (datasets.load_dataset("fashion_mnist", args.data) if args.data
             else datasets.load_dataset("fashion_mnist", "bundled"))
+    applied = training.limit_memory_growth()  # as the app does before it trains
     acc = detect_accelerator()
     print(f"{len(data.y_train):,} training images · batch {args.batch_size} · {args.epochs} epochs per arm "
-          f"(first not counted) · {args.rounds} rounds · {acc.description} · load {os.getloadavg()[0]:.1f}")
+          f"(first not counted) · {args.rounds} rounds · {acc.description} · {', '.join(applied)} · "
+          f"load {os.getloadavg()[0]:.1f}")
     arms = {
         "plain": lambda: plain_fit(data, args.batch_size, args.epochs, acc),
         "trainer-fit": lambda: trainer_run(data, args.batch_size, args.epochs, acc, "fit"),

@@ -133,6 +133,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     data = load_data(args)
     if data.note:
         print(data.note, file=sys.stderr)
+    training.limit_memory_growth()  # the same process settings as the app
     accelerator = _accelerator(args.cpu_replicas)
     if args.resume:
         trainer = training.Trainer.from_checkpoint(run_dir, data, accelerator=accelerator,

@@ -300,10 +300,11 @@ def make_trainer(
     Tests replace this function to inject a fast fake. With ``resume_from`` (a run folder) the
     trainer continues that run from its last checkpoint.
     """
-    from cnn_core.training import Trainer
+    from cnn_core.training import Trainer, limit_memory_growth
     from ui.common import keras_ready, shared_accelerator
 
     keras_ready()  # before any model exists: see its docstring (GC and Streamlit's Keras cleanup)
+    limit_memory_growth()  # the server shares a 1-3 GB container: see its docstring
     if resume_from is not None:
         return Trainer.from_checkpoint(resume_from, dataset, accelerator=shared_accelerator)
     return Trainer(dataset, model_config, config, accelerator=shared_accelerator, run_dir=run_dir)

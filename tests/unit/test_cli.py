@@ -27,6 +27,14 @@ def last_json(text: str) -> dict:
     return json.loads(text.strip().splitlines()[-1])
 
 
+@pytest.fixture(scope="module", autouse=True)
+def keep_process_settings():
+    """main() applies process-wide memory settings (tested in test_training); not in pytest's."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(training, "limit_memory_growth", lambda: [])
+        yield
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """One short run with every output switched on: JSON, checkpoints, a saved model."""

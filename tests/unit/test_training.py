@@ -421,7 +421,8 @@ def test_a_session_may_take_over_a_run_only_once_its_owner_left():
 
 
 def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
-    # Logical devices must be configured before TensorFlow initialises: a fresh interpreter.
+    # Logical devices and TensorFlow's threads must be configured before TensorFlow starts:
+    # a fresh interpreter, which also checks that the app's memory settings apply there.
     code = textwrap.dedent(
         """
         import json
@@ -429,11 +430,12 @@ def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
         import numpy as np
         from cnn_core import accelerators, models, training
         from cnn_core.datasets import load_dataset
+        applied = training.limit_memory_growth()
         acc = accelerators.detect_accelerator(cpu_replicas=2)
         data = load_dataset("fashion_mnist", "bundled")
         data = replace(data, x_train=data.x_train[::25], y_train=data.y_train[::25],
                        x_test=data.x_test[::10], y_test=data.y_test[::10])
-        out = {}
+        out = {"applied": applied}
         for loop in ("fit", "custom"):
             config = training.TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, loop=loop)
             # The strong preset: batch normalisation must sync its statistics across replicas.
@@ -447,6 +449,9 @@ def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {"pooled CPU allocator", "1 inter-op thread"} <= set(out["applied"])
+    if sys.platform == "linux":
+        assert "malloc arenas <= 2" in out["applied"]
     for loop in ("fit", "custom"):
         status, message, device, batches, steps, finite, test_accuracy = out[loop]
         assert status == "finished", message
