@@ -8,7 +8,6 @@ of the trainer. A run_every fragment does not tick under AppTest: each at.run() 
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
