@@ -9,8 +9,6 @@ active, and not at all when idle. TensorFlow is loaded only when a run starts.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
-from typing import Any
 
 import matplotlib.pyplot as plt
 import streamlit as st
@@ -371,15 +369,15 @@ def draw_curves(snap: training.Snapshot) -> None:
         return
     left, right = st.columns(2)
     with left:
-        st.altair_chart(charts.batch_curve_chart(snap.batch_loss, snap.steps_per_epoch, "loss", snap.epochs))
+        st.vega_lite_chart(charts.batch_curve_chart(snap.batch_loss, snap.steps_per_epoch, "loss", snap.epochs))
     with right:
-        st.altair_chart(charts.batch_curve_chart(snap.batch_accuracy, snap.steps_per_epoch, "accuracy", snap.epochs))
+        st.vega_lite_chart(charts.batch_curve_chart(snap.batch_accuracy, snap.steps_per_epoch, "accuracy", snap.epochs))
     if snap.history:
         left, right = st.columns(2)
         with left:
-            st.altair_chart(charts.epoch_curve_chart(snap.history, "loss", snap.epochs))
+            st.vega_lite_chart(charts.epoch_curve_chart(snap.history, "loss", snap.epochs))
         with right:
-            st.altair_chart(charts.epoch_curve_chart(snap.history, "accuracy", snap.epochs))
+            st.vega_lite_chart(charts.epoch_curve_chart(snap.history, "accuracy", snap.epochs))
 
 
 def draw_live(job_id: str, can_control: bool, polling: bool) -> None:

@@ -1,7 +1,10 @@
-"""Charts of a training run: live Altair curves and the tutorial's learning-curve figure.
+"""Charts of a training run: live curves and the tutorial's learning-curve figure.
 
-Functions here return chart objects (Altair charts, matplotlib Figures) and never show them, so
-tests can call them and any front end can draw them. Per-batch histories grow to thousands of
+Functions here return chart objects (Vega-Lite specs as dicts, matplotlib Figures) and never show
+them, so tests can call them and any front end can draw them. The live curves are plain Vega-Lite
+dicts, not Altair charts: every watcher of a run redraws four of them each second, and building
+and validating an Altair chart costs ~35 ms, a dict ~1 ms (with 20 students watching, that was
+most of the server's work; bench/load_test.py). Per-batch histories grow to thousands of
 points (235 batches per epoch on 60,000 images at batch 256), and the browser pays for every
 point on every refresh: :func:`downsample` keeps at most a few hundred bucket means.
 """
@@ -9,10 +12,11 @@ point on every refresh: :func:`downsample` keeps at most a few hundred bucket me
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
+
+from .grids import SCHEMA, Spec
 
 MAX_POINTS = 400  # per series, after down-sampling
 METRICS = {"loss": "Loss (cross-entropy)", "accuracy": "Accuracy"}
@@ -68,78 +72,76 @@ def batch_curve_chart(
     metric: str = "loss",
     total_epochs: int | None = None,
     max_points: int = MAX_POINTS,
-) -> Any:
+) -> Spec:
     """Per-batch ``metric`` ("loss" or "accuracy") against epochs: each batch (faint) and its
     moving average (solid). The x axis spans ``total_epochs`` so the curve grows across it."""
-    import altair as alt
-    import pandas as pd
-
     _check_metric(metric)
-    raw_x, raw_y = downsample(values, max_points)
-    smooth_x, smooth_y = downsample(smooth(values, span=max(steps_per_epoch // 4, 5)), max_points)
     per_epoch = max(steps_per_epoch, 1)
-    frame = pd.concat([
-        pd.DataFrame({"epoch": raw_x / per_epoch, "value": raw_y, "series": "each batch"}),
-        pd.DataFrame({"epoch": smooth_x / per_epoch, "value": smooth_y, "series": "moving average"}),
-    ], ignore_index=True)
+    series = {
+        "each batch": downsample(values, max_points),
+        "moving average": downsample(smooth(values, span=max(steps_per_epoch // 4, 5)), max_points),
+    }
+    rows = [
+        {"epoch": float(x) / per_epoch, "value": float(y), "series": name}
+        for name, (xs, ys) in series.items() for x, y in zip(xs, ys)
+    ]
     end = axis_end(len(values) / per_epoch, total_epochs)
-    colour = "#1f77b4" if metric == "loss" else "#2ca02c"
-    return (
-        alt.Chart(frame)
-        .mark_line()
-        .encode(
-            x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domain=[0, end], nice=False)),
-            y=_y(metric),
-            detail="series:N",
-            opacity=alt.Opacity("series:N", scale=alt.Scale(domain=["each batch", "moving average"], range=[0.3, 1.0]),
-                                legend=alt.Legend(title=None, orient="top")),
-            color=alt.value(colour),
-            tooltip=[alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("value:Q", title=metric, format=".3f"), "series:N"],
-        )
-        .properties(title=f"{METRICS[metric]} per batch", height=260)
-    )
+    return {
+        "$schema": SCHEMA,
+        "title": f"{METRICS[metric]} per batch",
+        "height": 320,
+        "data": {"values": rows},
+        "mark": {"type": "line"},
+        "encoding": {
+            "x": _x(end),
+            "y": _y(metric),
+            "detail": {"field": "series", "type": "nominal"},
+            "opacity": {"field": "series", "type": "nominal",
+                        "scale": {"domain": list(series), "range": [0.3, 1.0]},
+                        "legend": {"title": None, "orient": "top"}},
+            "color": {"value": "#1f77b4" if metric == "loss" else "#2ca02c"},
+            "tooltip": [{"field": "epoch", "type": "quantitative", "format": ".2f"},
+                        {"field": "value", "type": "quantitative", "title": metric, "format": ".3f"},
+                        {"field": "series", "type": "nominal"}],
+        },
+    }
 
 
-def epoch_curve_chart(history: Sequence[Any], metric: str = "loss", total_epochs: int | None = None) -> Any:
+def epoch_curve_chart(history: Sequence[Any], metric: str = "loss", total_epochs: int | None = None) -> Spec:
     """Per-epoch ``metric`` on the training images and on the held-out validation images.
 
     ``history`` holds :class:`cnn_core.training.EpochRecord`-like objects. A validation curve
-    that turns up while the training curve keeps falling is over-fitting. The chart changes
-    only when an epoch ends, so the same one is reused between epochs (a page redraws it
-    every second).
+    that turns up while the training curve keeps falling is over-fitting.
     """
     _check_metric(metric)
-    return _epoch_curve_chart(tuple(history), metric, total_epochs)
-
-
-@lru_cache(maxsize=16)
-def _epoch_curve_chart(history: tuple, metric: str, total_epochs: int | None) -> Any:
-    import altair as alt
-    import pandas as pd
-
     rows = []
     for r in history:
         rows.append({"epoch": r.epoch, "value": getattr(r, metric), "split": "training"})
         val = getattr(r, f"val_{metric}")
         if val is not None:
             rows.append({"epoch": r.epoch, "value": val, "split": "validation"})
-    frame = pd.DataFrame(rows, columns=["epoch", "value", "split"])
     end = max(axis_end(len(history), total_epochs), 2.0 if (total_epochs or 2) >= 2 else 1.0)
-    return (
-        alt.Chart(frame)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("epoch:Q", title="Epoch", scale=alt.Scale(domain=[0, end], nice=False),
-                    axis=alt.Axis(tickMinStep=1, format="d")),
-            y=_y(metric),
-            color=alt.Color("split:N", title=None, scale=alt.Scale(domain=["training", "validation"],
-                            range=["#333333", "#d62728"]), legend=alt.Legend(orient="top")),
-            strokeDash=alt.StrokeDash("split:N", legend=None, scale=alt.Scale(
-                domain=["training", "validation"], range=[[1, 0], [5, 3]])),
-            tooltip=["epoch:Q", "split:N", alt.Tooltip("value:Q", title=metric, format=".4f")],
-        )
-        .properties(title=f"{METRICS[metric]} per epoch", height=260)
-    )
+    splits = ["training", "validation"]
+    x = _x(end)
+    x["axis"] = {"tickMinStep": 1, "format": "d"}
+    return {
+        "$schema": SCHEMA,
+        "title": f"{METRICS[metric]} per epoch",
+        "height": 320,
+        "data": {"values": rows},
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "x": x,
+            "y": _y(metric),
+            "color": {"field": "split", "type": "nominal", "title": None,
+                      "scale": {"domain": splits, "range": ["#333333", "#d62728"]},
+                      "legend": {"orient": "top"}},
+            "strokeDash": {"field": "split", "type": "nominal", "legend": None,
+                           "scale": {"domain": splits, "range": [[1, 0], [5, 3]]}},
+            "tooltip": [{"field": "epoch", "type": "quantitative"}, {"field": "split", "type": "nominal"},
+                        {"field": "value", "type": "quantitative", "title": metric, "format": ".4f"}],
+        },
+    }
 
 
 def learning_curve_figure(history: Sequence[Any]) -> Any:
@@ -177,12 +179,15 @@ def learning_curve_figure(history: Sequence[Any]) -> Any:
     return fig
 
 
-def _y(metric: str) -> Any:
-    import altair as alt
+def _x(end: float) -> dict[str, Any]:
+    return {"field": "epoch", "type": "quantitative", "title": "Epoch", "scale": {"domain": [0, end], "nice": False}}
 
+
+def _y(metric: str) -> dict[str, Any]:
     if metric == "accuracy":
-        return alt.Y("value:Q", title="Accuracy", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%"))
-    return alt.Y("value:Q", title="Loss", scale=alt.Scale(zero=True))
+        return {"field": "value", "type": "quantitative", "title": "Accuracy", "scale": {"domain": [0, 1]},
+                "axis": {"format": ".0%"}}
+    return {"field": "value", "type": "quantitative", "title": "Loss", "scale": {"zero": True}}
 
 
 def _check_metric(metric: str) -> None:

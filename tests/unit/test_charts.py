@@ -45,30 +45,39 @@ def test_the_epoch_axis_steps_out_as_the_run_goes_on_and_stops_at_its_end():
 
 
 def test_the_per_batch_chart_grows_across_its_axis():
-    spec = charts.batch_curve_chart([2.3, 2.0, 1.7, 1.5], steps_per_epoch=2, metric="loss", total_epochs=10).to_dict()
+    spec = charts.batch_curve_chart([2.3, 2.0, 1.7, 1.5], steps_per_epoch=2, metric="loss", total_epochs=10)
     assert spec["encoding"]["x"]["scale"]["domain"] == [0, 3.0]  # 2 epochs done: the axis reaches 3
     assert spec["title"] == "Loss (cross-entropy) per batch"
-    rows = next(iter(spec["datasets"].values()))
+    rows = spec["data"]["values"]
     assert len(rows) == 8 and {r["series"] for r in rows} == {"each batch", "moving average"}
     assert max(r["epoch"] for r in rows) == 2.0  # batch 4 of 2 per epoch ends epoch 2
 
 
 def test_a_run_of_thousands_of_batches_sends_only_hundreds_of_points():
-    spec = charts.batch_curve_chart(list(np.linspace(2.3, 0.3, 5000)), 235, "accuracy", 22).to_dict()
-    rows = next(iter(spec["datasets"].values()))
+    spec = charts.batch_curve_chart(list(np.linspace(2.3, 0.3, 5000)), 235, "accuracy", 22)
+    rows = spec["data"]["values"]
     assert len(rows) <= 2 * charts.MAX_POINTS
     assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
 
 
 def test_the_epoch_chart_shows_training_and_validation():
-    spec = charts.epoch_curve_chart(records(3), "accuracy", total_epochs=10).to_dict()
-    rows = next(iter(spec["datasets"].values()))
+    spec = charts.epoch_curve_chart(records(3), "accuracy", total_epochs=10)
+    rows = spec["data"]["values"]
     assert [(r["epoch"], r["split"]) for r in rows][:2] == [(1, "training"), (1, "validation")]
     assert len(rows) == 6
-    no_val = next(iter(charts.epoch_curve_chart(records(2, validation=False), "loss").to_dict()["datasets"].values()))
+    no_val = charts.epoch_curve_chart(records(2, validation=False), "loss")["data"]["values"]
     assert {r["split"] for r in no_val} == {"training"}
     with pytest.raises(ValueError, match="loss' or 'accuracy"):
         charts.epoch_curve_chart(records(2), "f1")
+
+
+def test_the_live_charts_are_valid_vega_lite_that_altair_accepts():
+    import altair as alt
+
+    for metric in charts.METRICS:
+        for spec in (charts.batch_curve_chart(list(np.linspace(2.3, 0.3, 50)), 10, metric, 5),
+                     charts.epoch_curve_chart(records(3), metric, 5)):
+            alt.Chart.from_dict(spec, validate=True)  # raises on anything the browser would reject
 
 
 def test_the_learning_curve_is_the_tutorials_twin_axis_figure():
