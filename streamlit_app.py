@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.common import draw_sidebar_status
+from ui.common import draw_sidebar_status, tidy_up_after_run
 from ui.lesson import draw_lesson_header, draw_next_step
 from ui.navigation import PAGES
 
@@ -20,3 +20,4 @@ try:
     draw_next_step(path)
 finally:
     draw_sidebar_status(status)
+    tidy_up_after_run()  # the garbage collector, at most every few seconds (see its docstring)

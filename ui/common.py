@@ -6,7 +6,10 @@ of use. Nothing here imports TensorFlow unless a page asks for something that ne
 
 from __future__ import annotations
 
+import gc
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,8 +59,6 @@ def keras_ready() -> Any:
     it before building or loading a model (a model alive at freeze time stays in memory for
     good if it is in a reference cycle); it runs once per process. Returns the keras module.
     """
-    import gc
-
     import keras
 
     gc.collect()
@@ -69,6 +70,45 @@ def keras_ready() -> Any:
     # Our pages never rely on that cleanup, so the server keeps Keras's state.
     keras.backend.clear_session = _keep_keras_state
     return keras
+
+
+COLLECT_EVERY_S = 5.0  # at most one full garbage collection this often, for all sessions together
+
+
+def tidy_up_after_run(now: float | None = None) -> bool:
+    """Keep the garbage collector off the path of each rerun; True when this call collected.
+
+    Streamlit would run ``gc.collect(2)`` after every script run of every session: ~90 ms over
+    the ~160,000 objects of Streamlit, pandas, Altair and Matplotlib (more than a slider rerun of
+    the convolution page itself), and more once a model trains in the process. With a class of
+    20, reruns queued behind it (bench/load_test.py). ``.streamlit/config.toml`` switches that off
+    (``runner.postScriptGC = false``) and the router calls this after each run instead:
+
+    * libraries loaded so far are frozen (exempt from collection) once, when new modules
+      arrived, until Keras is in: from then on :func:`keras_ready` freezes, before any model
+      exists, because a model frozen while alive is never collected;
+    * a full collection still runs, at most every ``COLLECT_EVERY_S`` seconds, so cyclic garbage
+      such as a page's Matplotlib figures is freed within seconds, as before.
+    """
+    global _frozen_modules, _last_collect
+    if len(sys.modules) != _frozen_modules and "keras" not in sys.modules:
+        _frozen_modules = len(sys.modules)
+        gc.collect()
+        gc.freeze()
+    now = time.monotonic() if now is None else now
+    if now - _last_collect < COLLECT_EVERY_S or not _collecting.acquire(blocking=False):
+        return False
+    try:
+        _last_collect = now
+        gc.collect()
+    finally:
+        _collecting.release()
+    return True
+
+
+_frozen_modules = 0
+_last_collect = float("-inf")
+_collecting = threading.Lock()
 
 
 def _keep_keras_state(*args: Any, **kwargs: Any) -> None:

@@ -1,0 +1,57 @@
+"""What the server does so that a class of 20-30 can use one app at once (bench/load_test.py).
+
+Streamlit's defaults suit one developer editing the script: a source watcher and a full garbage
+collection after every run of every session. For a class they queue every rerun behind work that
+grows with the number of sessions, so the app's config switches both off, and the router collects
+garbage at most every few seconds instead.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from ui import common
+
+CONFIG = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
+
+
+def test_the_server_neither_watches_sources_nor_collects_garbage_after_every_run():
+    config = tomllib.loads(CONFIG.read_text())
+    assert config["server"]["fileWatcherType"] == "none"
+    assert config["runner"]["postScriptGC"] is False
+
+
+@pytest.fixture
+def fresh_collector(monkeypatch):
+    monkeypatch.setattr(common, "_last_collect", float("-inf"))
+    collections = []
+    monkeypatch.setattr(gc, "collect", lambda *a: collections.append(a) or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    return collections
+
+
+def test_garbage_is_collected_at_most_every_few_seconds_however_many_runs(fresh_collector):
+    t0 = 1000.0
+    runs = [t0 + 0.1 * i for i in range(120)]  # 12 s of reruns, ten a second
+    collected = [t for t in runs if common.tidy_up_after_run(now=t)]
+    assert collected[0] == t0  # the first run after start collects
+    gaps = [b - a for a, b in zip(collected, collected[1:])]
+    assert len(collected) == 3 and all(g >= common.COLLECT_EVERY_S - 1e-9 for g in gaps)
+
+
+def test_new_libraries_are_frozen_out_of_the_collector_until_keras_arrives(monkeypatch, fresh_collector):
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    monkeypatch.setattr(common, "_frozen_modules", 0)
+    monkeypatch.setitem(sys.modules, "keras", None)  # Keras loaded: keras_ready's job
+    common.tidy_up_after_run(now=0.0)
+    assert frozen == []
+    monkeypatch.delitem(sys.modules, "keras")
+    common.tidy_up_after_run(now=0.0)
+    common.tidy_up_after_run(now=0.1)  # no new modules since: nothing more to freeze
+    assert frozen == [True]
