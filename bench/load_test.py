@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import re
 import socket
@@ -39,6 +40,8 @@ from pathlib import Path
 
 import websockets
 from playwright.async_api import async_playwright
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -112,13 +115,10 @@ class Student:
 
     @property
     def ok(self) -> bool:
-        return not self.error and self.first_render_s == self.first_render_s
+        return not self.error and not math.isnan(self.first_render_s)
 
 
 # --- students as websocket clients: Streamlit's own protocol, no browser ---------------------
-
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY: "page", ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "fragment"}
 
