@@ -27,7 +27,8 @@ st.markdown(
     "- Formula (1.1) needs a **floor**: O = ⌊(I − K + 2P) / S⌋ + 1.\n"
     "- A 3×3 kernel keeps the size with **P = 1**, not 2 (P = (K − 1)/2 at stride 1).\n"
     "- MNIST is **one grey channel**, not RGB.\n"
-    "- `tensorflow.python.keras` is private: use `keras`; and `compile` needs **keywords** "
+    "- The tutorial imports Keras from TensorFlow's **private** `python` package: use `import keras`; "
+    "and `compile` needs **keywords** "
     "(`optimizer=`, `loss=`, `metrics=`) in Keras 3.\n"
     "- No TPU? No error: the app uses a GPU, or the CPU, and says which in the sidebar."
 )

@@ -27,7 +27,7 @@ def keras_code(config: ModelConfig) -> str:
     """Python source that defines ``create_model()`` for ``config`` and builds it.
 
     The code follows the tutorial's ``create_model()`` with the public Keras 3 API
-    (``import keras``, never ``tensorflow.python.keras``); running it gives a model whose layers
+    (``import keras``, never TensorFlow's private ``python`` package); running it gives a model whose layers
     have the same names, classes, settings and output shapes as ``build_model(config)``.
     It does not check the configuration: call :func:`cnn_core.models.summarize` first for a
     readable error when the image would shrink to nothing.
