@@ -9,18 +9,32 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 120  # the first page that imports TensorFlow pays ~4-10 s on a busy machine
 
 
-def open_app_page(path: str, timeout: float = TIMEOUT_S, **session_state) -> AppTest:
+def open_app_page(path: str, timeout: float = TIMEOUT_S, query: dict[str, str] | None = None,
+                  **session_state) -> AppTest:
     """Run the router, switch to ``path`` (e.g. "app_pages/convolution.py"), and return the AppTest.
 
-    ``session_state`` entries are set before the page's first run.
+    ``session_state`` entries are set before the page's first run. ``query`` goes in the URL
+    before the first run, as a shared link does: Home binds nothing, so the router's first run
+    leaves it alone, and AppTest keeps it across switch_page; the page then reads it as a fresh
+    link.
     """
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=timeout)
     for key, value in session_state.items():
         at.session_state[key] = value
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
     at.run()
     at.switch_page(path)
     at.run()
     return at
+
+
+def url_param(at: AppTest, key: str) -> str | None:
+    """A query parameter as the browser shows it (AppTest may hold a list), or None."""
+    if key not in at.query_params:
+        return None
+    value = at.query_params[key]
+    return value[0] if isinstance(value, list) else value
 
 
 @pytest.fixture

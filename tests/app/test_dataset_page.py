@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core import datasets
-from tests.app.conftest import ROOT, TIMEOUT_S
+from tests.app.conftest import open_app_page, url_param
 from ui.common import DATASET_KEY, UPLOAD_KEY
 
 PAGE = "app_pages/dataset.py"
@@ -119,26 +119,10 @@ NAME, CLASS, SEED, LOG, IMAGE = (f"dataset_page_{k}" for k in ("name", "class", 
 
 
 def open_link(**query) -> AppTest:
-    """Open the page through the router with ``query`` in the URL, as a shared link does.
-
-    The query is set before the first run: Home binds nothing, so the router's first run leaves it
-    alone, and AppTest keeps it across switch_page; the page then reads it as a fresh link."""
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT_S)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
+    """Open the page with ``query`` in the URL, as a shared link does."""
+    at = open_app_page(PAGE, query=query)
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def url(at, key: str) -> str | None:
-    """A query parameter as the browser shows it (AppTest may hold a list), or None."""
-    if key not in at.query_params:
-        return None
-    value = at.query_params[key]
-    return value[0] if isinstance(value, list) else value
 
 
 def log_axis(at) -> bool:
@@ -160,18 +144,18 @@ class TestInstructorLinks:
         assert "of image #17 is" in next(m.value for m in at.markdown if "**Before:**" in m.value)
 
     def test_moving_a_control_updates_the_url_with_only_what_differs(self, page):
-        assert all(url(page, k) is None for k in (NAME, CLASS, SEED, LOG, IMAGE))  # all defaults
+        assert all(url_param(page, k) is None for k in (NAME, CLASS, SEED, LOG, IMAGE))  # all defaults
         page.number_input(key=SEED).set_value(7).run()
         page.selectbox(key=CLASS).set_value(3).run()
         page.toggle(key=LOG).set_value(False).run()
         page.number_input(key=IMAGE).set_value(5).run()
         page.radio(key=NAME).set_value("fashion_mnist").run()
-        assert (url(page, SEED), url(page, CLASS), url(page, LOG), url(page, IMAGE), url(page, NAME)) == (
+        assert (url_param(page, SEED), url_param(page, CLASS), url_param(page, LOG), url_param(page, IMAGE), url_param(page, NAME)) == (
             "7", "3", "0", "5", "fashion_mnist")
         page.button[0].click().run()  # Shuffle: a new seed, and the URL follows it
-        assert url(page, SEED) == str(page.number_input(key=SEED).value)
+        assert url_param(page, SEED) == str(page.number_input(key=SEED).value)
         page.selectbox(key=CLASS).set_value(-1).run()
-        assert url(page, CLASS) is None
+        assert url_param(page, CLASS) is None
         assert f"{SEED}={page.number_input(key=SEED).value}" in page.code[-1].value  # the share box's link
 
     @pytest.mark.parametrize("query, bad", [
@@ -187,12 +171,12 @@ class TestInstructorLinks:
         assert at.radio(key=NAME).value == "mnist" and at.selectbox(key=CLASS).value == -1
         assert at.number_input(key=SEED).value == 0 and at.number_input(key=IMAGE).value == 0
         assert at.toggle(key=LOG).value is True and log_axis(at)
-        assert all(url(at, k) is None for k in bad)  # the URL no longer carries the bad values
+        assert all(url_param(at, k) is None for k in bad)  # the URL no longer carries the bad values
 
     def test_an_image_past_the_end_of_this_dataset_shows_image_0_with_a_notice(self):
         at = open_link(**{IMAGE: "59999"})  # a valid index of the full MNIST; the sample has 6,000
         assert "there is no image #59,999; showing image #0" in at.warning[0].value
-        assert at.number_input(key=IMAGE).value == 0 and url(at, IMAGE) is None
+        assert at.number_input(key=IMAGE).value == 0 and url_param(at, IMAGE) is None
 
     def test_hidden_controls_are_absent_but_their_linked_values_are_used(self):
         at = open_link(**{NAME: "fashion_mnist", CLASS: "3", SEED: "42", LOG: "0", IMAGE: "17",
@@ -205,5 +189,5 @@ class TestInstructorLinks:
         assert at.session_state[SEED] == 42
         assert "of image #17 is" in next(m.value for m in at.markdown if "**Before:**" in m.value)
         assert not log_axis(at)  # the linked linear axis, without its toggle
-        assert url(at, "hide") == f"{NAME},{CLASS},{SEED},{LOG},{IMAGE}" and url(at, SEED) == "42"
+        assert url_param(at, "hide") == f"{NAME},{CLASS},{SEED},{LOG},{IMAGE}" and url_param(at, SEED) == "42"
         assert set(at.multiselect(key="_url_state_hide").value) == {NAME, CLASS, SEED, LOG, IMAGE}

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnn_core import model_code, models
 from cnn_core.models import ConvBlock, ModelConfig
-from tests.app.conftest import ROOT, TIMEOUT_S
+from tests.app.conftest import ROOT, open_app_page, url_param
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY
 
 PAGE = "app_pages/model.py"
@@ -162,26 +162,10 @@ CUSTOM = ModelConfig(
 
 
 def open_link(**query) -> AppTest:
-    """Open the page through the router with ``query`` in the URL, as a shared link does.
-
-    The query is set before the first run: Home binds nothing, so the router's first run leaves it
-    alone, and AppTest keeps it across switch_page; the page then reads it as a fresh link."""
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT_S)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
+    """Open the page with ``query`` in the URL, as a shared link does."""
+    at = open_app_page(PAGE, query=query)
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def url(at, key: str) -> str | None:
-    """A query parameter as the browser shows it (AppTest may hold a list), or None."""
-    if key not in at.query_params:
-        return None
-    value = at.query_params[key]
-    return value[0] if isinstance(value, list) else value
 
 
 class TestInstructorLinks:
@@ -206,7 +190,7 @@ class TestInstructorLinks:
         assert at.toggle(key=SHOW_CODE).value is True
         assert at.code[0].value == model_code.keras_code(CUSTOM).rstrip("\n")
         assert metric(at, "Total parameters") == f"{models.total_params(CUSTOM):,}"
-        assert url(at, MODEL_CONFIG_KEY) == text  # the page keeps the link as it came
+        assert url_param(at, MODEL_CONFIG_KEY) == text  # the page keeps the link as it came
 
     def test_a_new_link_replaces_the_network_the_learner_built(self, page):
         page.number_input(key="model_page_b1_filters").set_value(20).run()
@@ -218,18 +202,18 @@ class TestInstructorLinks:
         assert page.session_state[MODEL_CONFIG_KEY] == models.PRESETS["strong"]
 
     def test_moving_a_control_updates_the_url(self, page):
-        assert url(page, MODEL_CONFIG_KEY) is None  # the tutorial's network is the default
+        assert url_param(page, MODEL_CONFIG_KEY) is None  # the tutorial's network is the default
         page.number_input(key="model_page_b0_filters").set_value(32).run()
         config = page.session_state[MODEL_CONFIG_KEY]
-        assert url(page, MODEL_CONFIG_KEY) == models.config_to_text(config) == (
+        assert url_param(page, MODEL_CONFIG_KEY) == models.config_to_text(config) == (
             "32:3:same:relu:max:2:1:0,36:3:same:relu:max:2:1:0;128;0.5")
         page.radio(key="model_page_preset").set_value("strong").run()
-        assert url(page, MODEL_CONFIG_KEY) == "strong"
+        assert url_param(page, MODEL_CONFIG_KEY) == "strong"
         page.toggle(key=SHOW_CODE).set_value(True).run()
-        assert url(page, SHOW_CODE) == "1"
+        assert url_param(page, SHOW_CODE) == "1"
         assert f"{MODEL_CONFIG_KEY}=strong" in page.code[-1].value  # the share box's link
         page.radio(key="model_page_preset").set_value("tutorial").run()
-        assert url(page, MODEL_CONFIG_KEY) is None
+        assert url_param(page, MODEL_CONFIG_KEY) is None
 
     @pytest.mark.parametrize("text", [
         "resnet50",  # no such preset
@@ -249,7 +233,7 @@ class TestInstructorLinks:
         assert at.radio(key="model_page_preset").value == "tutorial"
         assert at.session_state[MODEL_CONFIG_KEY] == ModelConfig()
         assert metric(at, "Total parameters") == "235,262"
-        assert url(at, MODEL_CONFIG_KEY) is None and url(at, SHOW_CODE) is None
+        assert url_param(at, MODEL_CONFIG_KEY) is None and url_param(at, SHOW_CODE) is None
 
     @pytest.mark.parametrize("hide", ["model_page_preset,model_page_blocks", MODEL_CONFIG_KEY])
     def test_a_fixed_network_hides_the_controls_but_is_the_linked_one(self, hide):
@@ -259,7 +243,7 @@ class TestInstructorLinks:
         assert metric(at, "Total parameters") == "80,366"
         assert at.session_state[MODEL_CONFIG_KEY] == models.PRESETS["exercise2"]
         assert at.session_state[MODEL_PRESET_KEY] == "exercise2"  # what the training page trains
-        assert url(at, "hide") == hide
+        assert url_param(at, "hide") == hide
 
     def test_a_hidden_code_toggle_still_shows_the_linked_code(self):
         at = open_link(**{MODEL_CONFIG_KEY: "strong", SHOW_CODE: "1", "hide": SHOW_CODE})

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from cnn_core import datasets, evaluation
+from tests.app.conftest import open_app_page
 from ui.common import DATASET_KEY, TRAINED_MODEL_KEY, TrainedModel
 
 PAGE = "app_pages/predictions.py"
@@ -247,17 +248,8 @@ class TestInstructorLinks:
 
     @staticmethod
     def open_link(model: TrainedModel | None = None, **query: str):
-        from streamlit.testing.v1 import AppTest
-
-        root = Path(__file__).resolve().parents[2]
-        at = AppTest.from_file(str(root / "streamlit_app.py"), default_timeout=120)
-        if model is not None:
-            at.session_state[TRAINED_MODEL_KEY] = model
-        for key, value in query.items():
-            at.query_params[key] = value
-        at.run()
-        at.switch_page(PAGE)
-        at.run()
+        state = {TRAINED_MODEL_KEY: model} if model is not None else {}
+        at = open_app_page(PAGE, query=query, **state)
         assert_ok(at)
         return at
 

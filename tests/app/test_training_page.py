@@ -13,6 +13,7 @@ import pytest
 
 from cnn_core import models, training
 from cnn_core.training import EpochRecord, Snapshot
+from tests.app.conftest import open_app_page, url_param
 from ui import jobs
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY, TRAINED_MODEL_KEY
 
@@ -348,23 +349,9 @@ class TestInstructorLinks:
 
     @staticmethod
     def open_link(**query):
-        from streamlit.testing.v1 import AppTest
-
-        from tests.app.conftest import ROOT
-
-        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
-        for key, value in query.items():
-            at.query_params[key] = value  # AppTest keeps them through switch_page
-        at.run()
-        at.switch_page(PAGE)
-        at.run()
+        at = open_app_page(PAGE, query=query)
         assert not at.exception, [e.value for e in at.exception]
         return at
-
-    @staticmethod
-    def url(at, key):
-        value = at.query_params[key]
-        return value[0] if isinstance(value, list) else value
 
     def test_a_link_sets_the_data_network_and_settings_and_the_run_uses_them(self, trainers):
         at = self.open_link(dataset_name="fashion_mnist", model_config="exercise2",
@@ -380,7 +367,7 @@ class TestInstructorLinks:
     def test_moving_a_control_puts_it_in_the_url(self, trainers):
         at = self.open_link()
         next(n for n in at.number_input if n.label == "Epochs E").set_value(4).run()
-        assert self.url(at, "train_epochs") == "4"
+        assert url_param(at, "train_epochs") == "4"
         assert "train_lr" not in at.query_params  # the preset's default stays implicit
 
     def test_a_tampered_link_falls_back_to_the_defaults_with_a_notice(self, trainers):

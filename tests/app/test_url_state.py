@@ -2,6 +2,8 @@
 
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import url_param
+
 
 def page_script():
     import streamlit as st
@@ -15,19 +17,13 @@ def page_script():
         "show": url_state.Bool(False),
     }
     url_state.bind(settings)
-    if not url_state.hidden("size"):
+    if url_state.shown("size"):
         st.slider("Input size", 3, 64, key="size")
     st.radio("Padding", ["valid", "same"], key="padding")
     st.number_input("Rate", 1e-5, 1.0, key="rate", format="%g")
     st.checkbox("Show", key="show")
     st.markdown(f"size={st.session_state['size']} padding={st.session_state['padding']}")
     url_state.share_box(settings)
-
-
-def url(at, key):
-    """A query parameter as the browser would show it (AppTest may hold a list)."""
-    value = at.query_params[key]
-    return value[0] if isinstance(value, list) else value
 
 
 def run(**query):
@@ -48,10 +44,10 @@ def test_a_link_restores_every_setting():
 def test_moving_a_control_updates_the_url_with_only_what_differs_from_defaults():
     at = run()
     at.slider[0].set_value(20).run()
-    assert url(at, "size") == "20"
+    assert url_param(at, "size") == "20"
     assert "padding" not in at.query_params
     at.radio[0].set_value("same").run()
-    assert url(at, "padding") == "same" and at.slider[0].value == 20
+    assert url_param(at, "padding") == "same" and at.slider[0].value == 20
 
 
 def test_a_tampered_link_falls_back_to_defaults_with_a_notice():
@@ -67,7 +63,7 @@ def test_a_link_can_hide_controls_and_still_set_them():
     at = run(size="14", hide="size")
     assert not at.slider  # hidden from the class
     assert "size=14" in at.markdown[0].value
-    assert url(at, "hide") == "size"
+    assert url_param(at, "hide") == "size"
 
 
 def test_the_share_box_shows_the_link_with_the_current_settings():
