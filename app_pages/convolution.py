@@ -13,7 +13,7 @@ import streamlit as st
 from cnn_core import grids, kernels, shapes
 from cnn_core.datasets import CLASS_NAMES, DATASET_NAMES, DATASET_TITLES
 from ui import url_state
-from ui.common import UPLOAD_KEY, current_dataset_name, load_shared_dataset
+from ui.common import UPLOAD_KEY, bundled_test_images, current_dataset_name
 
 PADDING_LABELS = {"valid": "valid (no zeros)", "same": "same", "explicit": "explicit P"}
 PLAY_SECONDS = 0.8  # one window move per tick while playing
@@ -40,19 +40,6 @@ LABELS = {
 }
 
 
-def demo_images(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Test images (uint8, N×28×28) and labels of the bundled sample, held once per process by
-    load_shared_dataset: enough to pick a digit, and never the Keras download (which would
-    import TensorFlow)."""
-    data = load_shared_dataset(name, "bundled")
-    return data.x_test, data.y_test
-
-
-def show(key: str) -> bool:
-    """Whether to draw the control ``key`` (an instructor's link may hide it)."""
-    return not url_state.hidden(key)
-
-
 def ordinal(n: int) -> str:
     return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n if n < 20 else n % 10, 'th') }"
 
@@ -74,29 +61,29 @@ url_state.bind(SETTINGS)
 with st.container(border=True):
     c1, c2, c3, c4, c4b, c5 = st.columns([1, 1, 1, 1.25, 1, 1])
     with c1:
-        if show("conv_size"):
+        if url_state.shown("conv_size"):
             st.slider(LABELS["conv_size"], 3, 28, key="conv_size", help="Width = height of the input, in pixels.")
     with c2:
-        if show("conv_kernel"):
+        if url_state.shown("conv_kernel"):
             st.slider(LABELS["conv_kernel"], 1, 7, key="conv_kernel", help="The kernel is K×K weights.")
     with c3:
-        if show("conv_stride"):
+        if url_state.shown("conv_stride"):
             st.slider(LABELS["conv_stride"], 1, 4, key="conv_stride", help="How many pixels the window moves per step.")
     with c4:
-        if show("conv_padding_mode"):
+        if url_state.shown("conv_padding_mode"):
             st.radio(
                 LABELS["conv_padding_mode"], list(PADDING_LABELS), key="conv_padding_mode",
                 format_func=PADDING_LABELS.get,
             )
     with c4b:
-        if show("conv_pad"):
+        if url_state.shown("conv_pad"):
             st.slider(
                 LABELS["conv_pad"], 0, 4, key="conv_pad",
                 disabled=st.session_state["conv_padding_mode"] != "explicit",
                 help="Rows (and columns) of zeros added on every side; used when Padding is 'explicit P'.",
             )
     with c5:
-        if show("conv_dilation"):
+        if url_state.shown("conv_dilation"):
             st.slider(
                 LABELS["conv_dilation"], 1, 4, key="conv_dilation",
                 help="Gaps between the kernel's taps: D = 1 is a normal kernel.",
@@ -248,7 +235,7 @@ else:
         a = arithmetic
         if playing:
             st.session_state["conv_step"] = (st.session_state["conv_step"] + 1) % positions
-        if positions > 1 and show("conv_step"):
+        if positions > 1 and url_state.shown("conv_step"):
             st.slider("Window position (output cell number, in reading order)", 0, positions - 1, key="conv_step")
         step = st.session_state["conv_step"]
         row, col = divmod(step, a.output)
@@ -279,23 +266,23 @@ st.markdown(
 )
 pick1, pick2, pick3, pick4 = st.columns([1, 1, 1.4, 1.2])
 with pick1:
-    if show("conv_dataset"):
+    if url_state.shown("conv_dataset"):
         st.radio(LABELS["conv_dataset"], list(DATASET_NAMES), key="conv_dataset", format_func=DATASET_TITLES.get)
 dataset_name = st.session_state["conv_dataset"]
 upload = st.session_state.get(UPLOAD_KEY)
 if upload is not None and upload.name == dataset_name:
     x_test, y_test = upload.x_test, upload.y_test  # the session's own file: no loading at all
 else:
-    x_test, y_test = demo_images(dataset_name)
+    x_test, y_test = bundled_test_images(dataset_name)
 class_names = CLASS_NAMES[dataset_name]
 with pick2:
-    if show("conv_class"):
+    if url_state.shown("conv_class"):
         st.selectbox(LABELS["conv_class"], range(10), key="conv_class", format_func=lambda c: class_names[c])
 with pick3:
-    if show("conv_example"):
+    if url_state.shown("conv_example"):
         st.slider(LABELS["conv_example"], 0, EXAMPLES - 1, key="conv_example", help="Which test image of that class.")
 with pick4:
-    if show("conv_filter"):
+    if url_state.shown("conv_filter"):
         st.selectbox(LABELS["conv_filter"], kernels.KERNEL_NAMES, key="conv_filter")
 
 label, example, filter_name = st.session_state["conv_class"], st.session_state["conv_example"], st.session_state["conv_filter"]

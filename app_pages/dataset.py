@@ -53,11 +53,6 @@ LABELS = {
 }
 
 
-def show(key: str) -> bool:
-    """Whether to draw the control ``key`` (an instructor's link may hide it)."""
-    return not url_state.hidden(key)
-
-
 def on_name_change() -> None:
     """A dataset chosen: it becomes the session's dataset; an upload keeps its images and
     takes that dataset's class names (the upload's labels follow the chosen name)."""
@@ -146,7 +141,7 @@ if NAME_W not in st.session_state:
 url_state.bind(SETTINGS)
 if st.session_state[NAME_W] != current_dataset_name():
     on_name_change()
-if show(NAME_W):
+if url_state.shown(NAME_W):
     st.radio(
         LABELS[NAME_W],
         datasets.DATASET_NAMES,
@@ -218,13 +213,13 @@ def sample_grid(data: datasets.Dataset) -> None:
     )
     grid_col, controls = st.columns([3, 2], gap="large")
     options = [ALL_CLASSES, *range(len(data.class_names))]
-    if show(CLASS_W):
+    if url_state.shown(CLASS_W):
         controls.selectbox(
             "Show", options, key=CLASS_W,
             format_func=lambda c: "all classes" if c == ALL_CLASSES else f"only {class_text(data, c)}",
         )
     label = st.session_state[CLASS_W]
-    if show(SEED_W):
+    if url_state.shown(SEED_W):
         seed_col, button_col = controls.columns(2, vertical_alignment="bottom")
         seed_col.number_input("Seed", 0, 9_999, step=1, key=SEED_W, help="The same seed gives the same images.")
         button_col.button("Shuffle", on_click=shuffle, icon=":material/shuffle:", width="stretch")
@@ -295,7 +290,7 @@ text_col.info(
 st.subheader("Pixel values")
 counts = cached_pixel_counts(data_token(data), data.x_train)
 stats = data_charts.pixel_stats(counts)
-if show(LOG_W):
+if url_state.shown(LOG_W):
     st.toggle(LABELS[LOG_W], key=LOG_W,
               help="The background bar is so tall that, on a linear axis, the others all but vanish.")
 log = st.session_state[LOG_W]
@@ -318,7 +313,7 @@ if st.session_state[IMAGE_W] > n_train - 1:  # a link (or an earlier, larger upl
     st.warning(f"This dataset has {n_train:,} training images, so there is no image "
                f"#{st.session_state[IMAGE_W]:,}; showing image #0 instead.", icon=":material/link_off:")
     st.session_state[IMAGE_W] = 0
-if show(IMAGE_W):
+if url_state.shown(IMAGE_W):
     st.columns(3)[0].number_input(
         f"Training image to follow (0–{n_train - 1:,})", 0, n_train - 1, step=1, key=IMAGE_W,
         help="The index printed under each picture of the grid.")

@@ -150,8 +150,8 @@ write_widgets(config_from_widgets(), overwrite=False)
 if PRESET_W not in st.session_state:
     st.session_state[PRESET_W] = models.preset_name(config_from_widgets())
 
-network_shown = not url_state.hidden(MODEL_CONFIG_KEY)  # hides both the preset and the editor
-if network_shown and not url_state.hidden(PRESET_W):
+network_shown = url_state.shown(MODEL_CONFIG_KEY)  # hides both the preset and the editor
+if network_shown and url_state.shown(PRESET_W):
     st.radio(
         "Start from a preset",
         PRESET_OPTIONS,
@@ -163,7 +163,7 @@ if network_shown and not url_state.hidden(PRESET_W):
         "3×3 kernels. Strong: two convolutions with batch normalisation per block, for Fashion-MNIST.",
     )
 
-editor_shown = network_shown and not url_state.hidden(BLOCKS_W)
+editor_shown = network_shown and url_state.shown(BLOCKS_W)
 if editor_shown:
     with st.container(border=True):
         top = st.columns(3)
@@ -296,7 +296,7 @@ st.caption("Height and depth of each slab: the image's side in pixels; thickness
 st.image(diagram_png(repr(config), rows))
 
 code = model_code.keras_code(config)
-if not url_state.hidden(SHOW_CODE_W):
+if url_state.shown(SHOW_CODE_W):
     st.toggle(LABELS[SHOW_CODE_W], key=SHOW_CODE_W,
               help="The exact code of this model, ready to paste into a notebook.")
 if st.session_state[SHOW_CODE_W]:

@@ -12,7 +12,7 @@ import streamlit as st
 from cnn_core import grids, kernels, shapes
 from cnn_core.datasets import CLASS_NAMES, DATASET_NAMES, DATASET_TITLES
 from ui import url_state
-from ui.common import UPLOAD_KEY, current_dataset_name, load_shared_dataset
+from ui.common import UPLOAD_KEY, bundled_test_images, current_dataset_name
 
 SOURCES = {"random": "random numbers 0–9", "digit": "a shrunken image (0–255)"}
 EXAMPLES = 10
@@ -39,18 +39,6 @@ LABELS = {
 }
 
 
-def demo_images(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Test images (uint8, N×28×28) and labels of the bundled sample, held once per process by
-    load_shared_dataset: enough to pick a digit, and never the Keras download (which would
-    import TensorFlow)."""
-    data = load_shared_dataset(name, "bundled")
-    return data.x_test, data.y_test
-
-
-def show(key: str) -> bool:
-    return not url_state.hidden(key)
-
-
 def size_formula(size: int, pool: int, stride: int, padding: str) -> str:
     """LaTeX for the output size with the numbers in it."""
     out = shapes.pool_output_size(size, pool, stride, padding)
@@ -73,25 +61,25 @@ url_state.bind(SETTINGS)
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([1, 1, 1.2, 1])
     with c1:
-        if show("pool_mode"):
+        if url_state.shown("pool_mode"):
             st.radio(LABELS["pool_mode"], kernels.POOL_MODES, key="pool_mode", horizontal=True, format_func=str.capitalize)
-        if show("pool_padding"):
+        if url_state.shown("pool_padding"):
             st.radio(LABELS["pool_padding"], ["valid", "same"], key="pool_padding", horizontal=True)
     with c2:
-        if show("pool_size"):
+        if url_state.shown("pool_size"):
             st.slider(LABELS["pool_size"], 1, 5, key="pool_size", help="Each window is F×F numbers.")
     with c3:
-        if show("pool_keras_stride"):
+        if url_state.shown("pool_keras_stride"):
             st.checkbox(LABELS["pool_keras_stride"], key="pool_keras_stride",
                         help="MaxPooling2D((2, 2)) moves 2 pixels at a time unless you pass strides.")
         if st.session_state["pool_keras_stride"]:
             st.session_state["pool_stride"] = st.session_state["pool_size"]  # show the stride in use
-        if show("pool_stride"):
+        if url_state.shown("pool_stride"):
             st.slider(LABELS["pool_stride"], 1, 5, key="pool_stride", disabled=st.session_state["pool_keras_stride"])
     with c4:
-        if show("pool_grid"):
+        if url_state.shown("pool_grid"):
             st.slider(LABELS["pool_grid"], 3, 10, key="pool_grid", help="The grid of numbers below is I×I.")
-        if show("pool_source"):
+        if url_state.shown("pool_source"):
             st.radio(LABELS["pool_source"], list(SOURCES), key="pool_source", format_func=SOURCES.get)
 
 pool_mode = st.session_state["pool_mode"]
@@ -106,7 +94,7 @@ upload = st.session_state.get(UPLOAD_KEY)
 if upload is not None and upload.name == dataset_name:
     x_test, y_test = upload.x_test, upload.y_test
 else:
-    x_test, y_test = demo_images(dataset_name)
+    x_test, y_test = bundled_test_images(dataset_name)
 class_names = CLASS_NAMES[dataset_name]
 candidates = np.flatnonzero(y_test == st.session_state["pool_class"])
 image = x_test[candidates[st.session_state["pool_example"] % len(candidates)]] if len(candidates) else None
@@ -173,7 +161,7 @@ with grid_col:
     if not problem:
         windows = out * out
         st.session_state["pool_window"] = min(st.session_state["pool_window"], windows - 1)
-        if windows > 1 and show("pool_window"):
+        if windows > 1 and url_state.shown("pool_window"):
             st.slider(LABELS["pool_window"] + " (reading order)", 0, windows - 1, key="pool_window")
         selected = st.session_state["pool_window"]
         pooled = kernels.pool2d(values, pool, stride, padding, pool_mode)
@@ -197,19 +185,19 @@ with grid_col:
             st.caption("Rings mark each window's winner (orange: the selected window's). Grey outlines are the other windows.")
     else:
         st.info("Fix the settings on the left to see the windows.", icon=":material/grid_off:")
-    if st.session_state["pool_source"] == "random" and show("pool_seed"):
+    if st.session_state["pool_source"] == "random" and url_state.shown("pool_seed"):
         st.number_input(LABELS["pool_seed"], 0, 999, key="pool_seed", help="Another seed, other numbers.", width=200)
 
 st.subheader("A real image, before and after")
 p1, p2, p3 = st.columns([1, 1, 1.4])
 with p1:
-    if show("pool_dataset"):
+    if url_state.shown("pool_dataset"):
         st.radio(LABELS["pool_dataset"], list(DATASET_NAMES), key="pool_dataset", format_func=DATASET_TITLES.get, horizontal=True)
 with p2:
-    if show("pool_class"):
+    if url_state.shown("pool_class"):
         st.selectbox(LABELS["pool_class"], range(10), key="pool_class", format_func=lambda c: class_names[c])
 with p3:
-    if show("pool_example"):
+    if url_state.shown("pool_example"):
         st.slider(LABELS["pool_example"], 0, EXAMPLES - 1, key="pool_example")
 
 if image is None:

@@ -84,11 +84,6 @@ LABELS = {
 }
 
 
-def show(key: str) -> bool:
-    """Whether to draw the control ``key`` (an instructor's link may hide it)."""
-    return not url_state.hidden(key)
-
-
 def main() -> None:
     st.title("Predictions and insight")
     st.markdown(
@@ -120,7 +115,7 @@ def explore(model: Any, model_id: str, data: datasets.Dataset, label: str) -> No
         TABS[2]: lambda: draw_tab(model, data),
         TABS[3]: lambda: inside_tab(model, preds, data),
     }
-    if not show("pred_tab"):  # a lesson link that hides the tabs shows only its own section
+    if not url_state.shown("pred_tab"):  # a lesson link that hides the tabs shows only its own section
         name = st.session_state["pred_tab"]
         st.subheader(name)
         sections[name]()
@@ -209,7 +204,7 @@ def quick_model(quick: TrainedModel | None) -> tuple[Any, str, datasets.Dataset,
 
 def quick_train_form(data: datasets.Dataset, again: bool) -> bool:
     """Epochs and a Train button; trains in this run with a progress bar. True when trained."""
-    if show("pred_quick_epochs"):
+    if url_state.shown("pred_quick_epochs"):
         st.segmented_control(
             "Epochs", QUICK_EPOCHS, key="pred_quick_epochs", required=True, persist_state="session",
             help="One epoch shows the network every training image once.",
@@ -348,20 +343,20 @@ def grid_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None:
         unsafe_allow_html=True,
     )
     c1, c2, c3 = st.columns([2, 1, 1])
-    if show("pred_filter"):
+    if url_state.shown("pred_filter"):
         c1.selectbox(
             "Show", GRID_FILTERS, format_func=evaluation.FILTERS.get, key="pred_filter",
             persist_state="session", on_change=_new_selection,
         )
-    if show("pred_rows"):
+    if url_state.shown("pred_rows"):
         c2.slider("Rows", 1, plots.MAX_GRID_ROWS, key="pred_rows", persist_state="session", on_change=_first_page)
-    if show("pred_cols"):
+    if url_state.shown("pred_cols"):
         c3.slider("Columns", 1, plots.MAX_GRID_COLS, key="pred_cols", persist_state="session", on_change=_first_page)
     how = st.session_state["pred_filter"]
     rows, cols = st.session_state["pred_rows"], st.session_state["pred_cols"]
     true_class = None
     if how == "true_class":
-        if show("pred_class"):
+        if url_state.shown("pred_class"):
             st.selectbox(
                 "True class", range(len(names)), format_func=lambda k: f"{k} · {names[k]}",
                 key="pred_class", persist_state="session", on_change=_new_selection,
@@ -378,7 +373,7 @@ def grid_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None:
     # (Written only then: a write on every run would override the page the user just clicked.)
     if st.session_state["pred_page"] > pages:
         st.session_state["pred_page"] = pages
-    if pages > 1 and show("pred_page"):
+    if pages > 1 and url_state.shown("pred_page"):
         st.pagination(pages, key="pred_page", max_visible_pages=9, persist_state="session")
     page = st.session_state["pred_page"]
     shown = indices[(page - 1) * per_page : page * per_page]
@@ -480,7 +475,7 @@ def confusion_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None
     c1, c2 = st.columns(2)
     fmt = lambda k: f"{k} · {names[k]}"  # noqa: E731
     for column, key, label in ((c1, "pred_cell_true", "True class"), (c2, "pred_cell_pred", "Predicted class")):
-        if show(key):
+        if url_state.shown(key):
             column.selectbox(label, range(len(names)), format_func=fmt, key=key, persist_state="session")
     t, p = int(st.session_state["pred_cell_true"]), int(st.session_state["pred_cell_pred"])
     indices = evaluation.select(preds, "cell", t, p)
@@ -639,7 +634,7 @@ def inside_tab(model: Any, preds: evaluation.Predictions, data: datasets.Dataset
                 chosen = None
         if chosen is None:  # the first image of the grid's filter
             st.session_state["pred_inside_index"] = options[0]
-        if show("pred_inside_index"):
+        if url_state.shown("pred_inside_index"):
             st.selectbox(
                 f"Test image (from the grid's filter: {evaluation.FILTERS[how].lower()})",
                 options, key="pred_inside_index", persist_state="session",
@@ -663,7 +658,7 @@ def inside_tab(model: Any, preds: evaluation.Predictions, data: datasets.Dataset
 
     with top_right:
         st.markdown("#### Where the network looked")
-        if show("pred_heat_method"):
+        if url_state.shown("pred_heat_method"):
             st.segmented_control(
                 "Method", list(HEAT_METHODS), key="pred_heat_method", required=True, persist_state="session",
                 format_func=HEAT_METHODS.get,

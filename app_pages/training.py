@@ -150,11 +150,6 @@ LABELS = {
 url_state.bind(SETTINGS)
 
 
-def show(key: str) -> bool:
-    """A control is drawn unless the lesson's link hides it (its linked value still applies)."""
-    return not url_state.hidden(key)
-
-
 own_active = own_job is not None and own_job.active
 st.subheader("Settings")
 st.caption(
@@ -164,42 +159,42 @@ st.caption(
 )
 c1, c2, c3, c4 = st.columns(4)
 with c1:
-    if show(W["optimizer"]):
+    if url_state.shown(W["optimizer"]):
         st.selectbox("Optimizer", training.OPTIMIZERS, key=W["optimizer"],
                      format_func=training.OPTIMIZER_TITLES.get, disabled=own_active,
                      persist_state="session")
-    if show(W["loop"]):
+    if url_state.shown(W["loop"]):
         st.radio("Training loop", training.LOOPS, key=W["loop"], disabled=own_active,
                  format_func=lambda v: {"fit": "Keras fit", "custom": "GradientTape (exercise 3)"}[v],
                  help="Both report the same metrics; the custom loop is the tutorial's exercise 3.",
                  persist_state="session")
 with c2:
-    if show(W["lr"]):
+    if url_state.shown(W["lr"]):
         st.select_slider("Learning rate η", LEARNING_RATES, key=W["lr"], disabled=own_active,
                          format_func=lambda v: f"{v:g}", persist_state="session",
                          help="You can also change it while the run goes.")
-    if show(W["schedule"]):
+    if url_state.shown(W["schedule"]):
         st.selectbox("Learning-rate schedule", training.SCHEDULES, key=W["schedule"],
                      disabled=own_active, persist_state="session",
                      format_func={"constant": "constant η", "cosine": "cosine decay to 0"}.get)
 with c3:
-    if show(W["batch"]):
+    if url_state.shown(W["batch"]):
         st.select_slider("Batch size B", BATCH_SIZES, key=W["batch"], disabled=own_active,
                          persist_state="session")
-    if show(W["epochs"]):
+    if url_state.shown(W["epochs"]):
         st.number_input("Epochs E", min_value=1, max_value=200, step=1, key=W["epochs"],
                         disabled=own_active, persist_state="session")
-    if show(W["augment"]):
+    if url_state.shown(W["augment"]):
         st.selectbox("Augmentation", training.AUGMENTATIONS, key=W["augment"], disabled=own_active,
                      persist_state="session",
                      format_func={"none": "none", "flip": "mirror half of each batch"}.get,
                      help="A mirrored coat is still a coat: more pictures for free. Training images only.")
 with c4:
-    if show(W["validation"]):
+    if url_state.shown(W["validation"]):
         st.slider("Validation images (%)", 0, 30, step=5, key=W["validation"], disabled=own_active,
                   persist_state="session",
                   help="Held out from the training images to show over-fitting; 0 for none.")
-    if show(W["checkpoint"]):
+    if url_state.shown(W["checkpoint"]):
         st.number_input(
             "Checkpoint every N epochs", min_value=0, max_value=200, step=1, key=W["checkpoint"],
             disabled=own_active, persist_state="session",

@@ -40,6 +40,14 @@ def load_shared_dataset(name: str, source: str = "auto") -> datasets.Dataset:
     return datasets.load_dataset(name, source)
 
 
+def bundled_test_images(name: str) -> tuple[Any, Any]:
+    """Test images (uint8, N×28×28) and labels (N,) of the bundled sample, held once per process
+    by :func:`load_shared_dataset`: enough to pick a digit to convolve or pool, and never the
+    Keras download (which would import TensorFlow)."""
+    data = load_shared_dataset(name, "bundled")
+    return data.x_test, data.y_test
+
+
 @st.cache_resource(show_spinner="Looking for a TPU or GPU…")
 def shared_accelerator() -> Any:
     """The process's tf.distribute choice (imports TensorFlow)."""

@@ -172,9 +172,10 @@ def sync(params: Mapping[str, Param]) -> None:
     _write(params)
 
 
-def hidden(key: str) -> bool:
-    """Whether the link asks to hide the control ``key``."""
-    return key in hidden_keys()
+def shown(key: str) -> bool:
+    """Whether to draw the control ``key``: yes, unless the link hides it (its linked value
+    still applies)."""
+    return key not in hidden_keys()
 
 
 def hidden_keys() -> set[str]:
@@ -200,7 +201,7 @@ def share_box(
         hide = st.multiselect(
             "Hide these controls",
             options=hideable,
-            default=[k for k in hideable if hidden(k)],
+            default=[k for k in hideable if not shown(k)],
             format_func=lambda k: labels.get(k, k),
             key="_url_state_hide",
         )
