@@ -1,13 +1,17 @@
-"""A class of viewers at once: N student sessions open the app while one training runs.
+"""A class at once: N student sessions use the app while the instructor trains.
 
-    python bench/load_test.py                      # 20 sessions, the default mix of pages
+    python bench/load_test.py                      # 20 viewers, the default mix of pages
     python bench/load_test.py --sessions 30
     python bench/load_test.py --clients browser    # students in Chromium too (heavy: see below)
+    python bench/load_test.py --scenario class     # 30 students who also train and upload (below)
+    python bench/load_test.py --scenario class --sessions 6 --stay-seconds 5 --student-dataset mnist  # a dry run
 
-Starts `streamlit run` on a free localhost port (offline: the bundled sample). The instructor is a
-real Chromium page that starts a training run on the Training page; its images per second are read
-from the page while nobody else is connected, then N students connect at the same moment, spread
-over the lesson's pages, a few of them watching the live run. It reports:
+Starts `streamlit run` on a free localhost port. The instructor is a real Chromium page that
+starts a training run on the Training page.
+
+Scenario "viewers" (the default; offline: the bundled sample): the run's images per second are
+read from the page while nobody else is connected, then N students connect at the same moment,
+spread over the lesson's pages, a few of them watching the live run. It reports:
 
 * whether every session rendered its page without an exception,
 * the time to first render (connect -> the page's script finished),
@@ -15,17 +19,35 @@ over the lesson's pages, a few of them watching the live run. It reports:
   ``--think-seconds``, as a slider nudge does; watchers tick their live fragment as a browser does),
 * the training's images per second under that load, as a ratio of the quiet figure.
 
+Scenario "class" (online, as on Cloud: Fashion-MNIST from ``--data`` is written where
+``keras.datasets.fashion_mnist.load_data()`` finds its download, so the server loads all 60,000
+images): the instructor opens the Dataset page on Fashion-MNIST and starts a ``--epochs`` run on
+the Training page; once it trains, N students (default 30) arrive. 5 press "Train" on
+Predictions (a ``--student-epochs`` quick run on ``--student-dataset``; their runs queue behind
+the instructor's, and each waits up to ``--queue-timeout`` for its own to finish), 2 upload the
+Fashion-MNIST ``.npz`` on the Dataset page, 1 uploads an npz bomb and 1 a PNG bomb on
+Predictions' Draw tab (bench/_bombs.py), the others open the lesson's pages; all then stay
+``--stay-seconds``, rerunning. When the class has left, the instructor trains the same run alone:
+its images per second is the quiet figure. It reports sessions rendered without an exception,
+bad uploads refused (a sentence on the page, no exception), first-render and rerun medians, the
+instructor's speed with the class over its speed alone, the queued runs that finished, and the
+server's peak RSS (VmHWM from /proc, plus its children's); PASS/FAIL per target; last line: one
+JSON object.
+
 Students are websocket clients by default: they speak Streamlit's own protocol (the BackMsg /
 ForwardMsg protobufs the browser sends) over ``/_stcore/stream``, so the server does exactly the
 work a browser would cause, while 20 Chromium renderers do not share the server's 2 cores (in a
-class each student's browser runs on their own laptop). Chromium: Debian's /usr/bin/chromium (or
-$CHROMIUM_PATH). Only localhost is contacted.
+class each student's browser runs on their own laptop). Uploads go as the browser's do: upload
+URLs asked for over the websocket, the file PUT to ``/_stcore/upload_file/...``, then the
+uploader's widget state. Chromium: Debian's /usr/bin/chromium (or $CHROMIUM_PATH). Only
+localhost is contacted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
 import re
@@ -33,15 +55,24 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import websockets
 from playwright.async_api import async_playwright
+from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from _bombs import BOMB_IMAGES, npz_bomb_bytes, png_bomb_bytes
+from training_memory import SHARED, write_keras_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -50,6 +81,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 # What a class opens: mostly the light pages, some data and model pages, a few live watchers.
 MIX = ["convolution", "pooling", "convolution", "pooling", "dataset", "model", "training", ""]
 RUN_MS = 180_000
+# Fashion-MNIST in the Keras layout: beside the repository (../shared, as in /work/main), else the machine's copy.
+FASHION = next((d / "fashion-mnist-70k.npz" for d in (SHARED, Path("/work/shared/datasets"))
+                if (d / "fashion-mnist-70k.npz").exists()), SHARED / "fashion-mnist-70k.npz")
 DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 NO_SKELETON = "() => !document.querySelector('[data-testid=\"stSkeleton\"]')"
 
@@ -60,13 +94,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+def start_server(port: int, env: dict[str, str] | None = None, log: Path | None = None) -> subprocess.Popen:
+    """``streamlit run`` on localhost (offline, the bundled sample, unless ``env`` says otherwise)."""
+    env = env or {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    out = open(log, "w") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
     )
     for _ in range(200):
         try:
@@ -121,36 +157,188 @@ class Student:
 # --- students as websocket clients: Streamlit's own protocol, no browser ---------------------
 
 FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY: "page", ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "fragment"}
+XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's double-submit cookie; the X-Xsrftoken header must match it
 
 
-async def run_script(ws, path: str, fragment_id: str = "") -> tuple[float, str, dict[str, float]]:
-    """Run the page at ``path`` (or one fragment of it) as the browser asks for it, read the
-    server's messages until the script finishes: (seconds, first error or "", live fragments and
-    their refresh intervals in seconds)."""
-    msg = BackMsg()
-    state = msg.rerun_script
-    state.page_name = path
-    state.widget_states.SetInParent()
-    if fragment_id:
-        state.fragment_id = fragment_id
-        state.is_auto_rerun = True
-    started = time.monotonic()
-    await ws.send(msg.SerializeToString())
-    error, live = "", {}
-    while True:
-        reply = ForwardMsg.FromString(await ws.recv())
+class Tab:
+    """One browser tab on the app, spoken for in Streamlit's protocol over ``/_stcore/stream``.
+
+    It asks for a page as the browser does (a ``rerun_script`` BackMsg with the page, the URL's
+    query and every widget's state), keeps what the server drew (elements by delta path), and can
+    press a button (a widget state with ``trigger_value``) or upload a file to a
+    ``st.file_uploader`` (upload URLs asked for in a ``file_urls_request``, the bytes PUT to
+    ``/_stcore/upload_file/<session>/<file>``, then the widget's ``file_uploader_state_value``).
+    """
+
+    def __init__(self, ws, port: int) -> None:
+        self.ws, self.port = ws, port
+        self.session_id = ""
+        self.path, self.query = "", ""
+        self.elements: dict[tuple[int, ...], Element] = {}  # what the page shows now
+        self.live: dict[str, float] = {}  # fragments that ask to be rerun, and their interval (s)
+        self.widgets: dict[str, WidgetState] = {}  # values set by this student, sent on every run
+        self.error = ""  # the first exception (or failed run) this tab ever saw
+
+    async def open(self, path: str, query: str = "") -> float:
+        """Go to ``path`` (``""`` is Home) with ``query`` in the URL; seconds until the page finished."""
+        self.path, self.query = path, query
+        return await self.run()
+
+    async def run(self, fragment_id: str = "", press: str = "") -> float:
+        """Rerun the page (or one fragment), pressing the button with id ``press`` if given;
+        read the server's messages until the script finished. Returns the seconds it took."""
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.page_name, state.query_string = self.path, self.query
+        state.widget_states.SetInParent()
+        for widget in self.widgets.values():
+            state.widget_states.widgets.append(widget)
+        if press:
+            state.widget_states.widgets.add(id=press, trigger_value=True)
+        if fragment_id:
+            state.fragment_id = fragment_id
+            state.is_auto_rerun = True
+        started = time.monotonic()
+        await self.ws.send(msg.SerializeToString())
+        while True:
+            reply = await self._receive()
+            kind = reply.WhichOneof("type")
+            if kind == "new_session" and not fragment_id:  # a whole page: draw it afresh
+                self.elements.clear()
+                self.live.clear()
+            elif kind == "script_finished":
+                status = reply.script_finished
+                if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:  # st.rerun(): the next run follows
+                    fragment_id = ""
+                    continue
+                if status not in FINISHED:
+                    self._fail(f"script finished with status {status}")
+                return time.monotonic() - started
+
+    async def _receive(self) -> ForwardMsg:
+        """The next message; deltas, live fragments and errors are recorded on the way."""
+        reply = ForwardMsg.FromString(await self.ws.recv())
         kind = reply.WhichOneof("type")
-        if kind == "delta" and reply.delta.new_element.WhichOneof("type") == "exception":
-            shown = reply.delta.new_element.exception
-            error = error or f"{shown.type}: {shown.message}"
+        if kind == "new_session":
+            self.session_id = self.session_id or reply.new_session.initialize.session_id
+        elif kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
+            element = reply.delta.new_element
+            self.elements[tuple(reply.metadata.delta_path)] = element
+            if element.WhichOneof("type") == "exception":
+                self._fail(f"{element.exception.type}: {element.exception.message}")
         elif kind == "page_not_found":
-            error = error or f"page not found: /{path}"
+            self._fail(f"page not found: /{self.path}")
+        elif kind == "session_event" and reply.session_event.WhichOneof("type") == "script_compilation_exception":
+            self._fail(f"script error: {reply.session_event.script_compilation_exception.message}")
         elif kind == "auto_rerun":
-            live[reply.auto_rerun.fragment_id] = reply.auto_rerun.interval
-        elif kind == "script_finished":
-            if reply.script_finished not in FINISHED:
-                error = error or f"script finished with status {reply.script_finished}"
-            return time.monotonic() - started, error, live
+            self.live[reply.auto_rerun.fragment_id] = reply.auto_rerun.interval
+        elif kind == "stop_auto_rerun":
+            for fragment in reply.stop_auto_rerun.fragment_ids:
+                self.live.pop(fragment, None)
+        return reply
+
+    def _fail(self, error: str) -> None:
+        self.error = self.error or error
+
+    async def tick(self, think_s: float) -> float:
+        """What a browser does next: tick a live fragment at its interval, or (a student nudging
+        a slider) rerun the page after ``think_s``. Returns the seconds the run took."""
+        fragment, interval = next(iter(self.live.items()), ("", think_s))
+        await asyncio.sleep(interval)
+        return await self.run(fragment)
+
+    # --- reading the page --------------------------------------------------------------------
+
+    def find(self, kind: str, label: str = "", key: str = "") -> Any | None:
+        """The element of ``kind`` (e.g. "button", "file_uploader") whose label starts with
+        ``label`` or whose widget id ends with ``-key``; None when the page does not show one."""
+        for element in self.elements.values():
+            if element.WhichOneof("type") != kind:
+                continue
+            widget = getattr(element, kind)
+            if (key and getattr(widget, "id", "").endswith(f"-{key}")) or (label and widget.label.startswith(label)):
+                return widget
+        return None
+
+    def texts(self) -> list[str]:
+        """Every sentence the page shows now: markdown, headings, alerts, metrics, progress bars."""
+        out = []
+        for element in self.elements.values():
+            kind = element.WhichOneof("type")
+            widget = getattr(element, kind)
+            for name in ("body", "text", "label"):
+                if isinstance(getattr(widget, name, None), str) and getattr(widget, name):
+                    out.append(getattr(widget, name))
+        return out
+
+    def alerts(self, *formats: int) -> list[str]:
+        """The bodies of st.error / st.warning / st.info / st.success boxes of these formats."""
+        return [e.alert.body for e in self.elements.values()
+                if e.WhichOneof("type") == "alert" and (not formats or e.alert.format in formats)]
+
+    def metric(self, label: str) -> str | None:
+        for element in self.elements.values():
+            if element.WhichOneof("type") == "metric" and element.metric.label == label:
+                return element.metric.body
+        return None
+
+    # --- acting on it ------------------------------------------------------------------------
+
+    async def press(self, label: str = "", key: str = "") -> float:
+        """Click a button found by label or key (it must be on the page)."""
+        button = self.find("button", label, key)
+        if button is None:
+            raise LookupError(f"no button {label or key!r} on /{self.path}")
+        return await self.run(press=button.id)
+
+    async def upload(self, name: str, data: bytes, label: str = "", key: str = "") -> float:
+        """Drop a file on the uploader found by label or key, as the browser does; seconds from
+        the upload's start to the page's end (the server reads the file in that rerun)."""
+        uploader = self.find("file_uploader", label, key)
+        if uploader is None:
+            raise LookupError(f"no file uploader {label or key!r} on /{self.path}")
+        started = time.monotonic()
+        msg = BackMsg()
+        request_id = uuid.uuid4().hex
+        msg.file_urls_request.request_id = request_id
+        msg.file_urls_request.session_id = self.session_id
+        msg.file_urls_request.file_names.append(name)
+        await self.ws.send(msg.SerializeToString())
+        while True:
+            reply = await self._receive()
+            if reply.WhichOneof("type") == "file_urls_response" and reply.file_urls_response.response_id == request_id:
+                break
+        if reply.file_urls_response.error_msg:
+            raise RuntimeError(f"upload refused by Streamlit: {reply.file_urls_response.error_msg}")
+        urls = reply.file_urls_response.file_urls[0]
+        await asyncio.to_thread(put_file, f"http://127.0.0.1:{self.port}{urls.upload_url}", name, data)
+        state = WidgetState(id=uploader.id)
+        info = state.file_uploader_state_value.uploaded_file_info.add(name=name, size=len(data), file_id=urls.file_id)
+        info.file_urls.CopyFrom(urls)
+        self.widgets[uploader.id] = state
+        await self.run()
+        return time.monotonic() - started
+
+
+def put_file(url: str, name: str, data: bytes) -> None:
+    """PUT one file as the browser's uploader does: multipart form, XSRF cookie and header."""
+    token = "2|00000000|" + os.urandom(16).hex() + f"|{int(time.time())}"  # Streamlit's v2 format, mask 0
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(url, data=body, method="PUT", headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "X-Xsrftoken": token, "Cookie": f"{XSRF_COOKIE}={token}",
+    })
+    with urllib.request.urlopen(request, timeout=RUN_MS / 1000) as response:
+        if response.status >= 300:
+            raise RuntimeError(f"upload failed: HTTP {response.status}")
+
+
+def connect(port: int):
+    """A websocket to the server, as the browser opens it."""
+    return websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
+                              origin=f"http://127.0.0.1:{port}", max_size=None, open_timeout=RUN_MS / 1000)
 
 
 async def socket_student(port: int, path: str, stay_s: float, think_s: float) -> Student:
@@ -159,18 +347,15 @@ async def socket_student(port: int, path: str, stay_s: float, think_s: float) ->
     student = Student(path or "home")
     started = time.monotonic()
     try:
-        async with websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
-                                      origin=f"http://127.0.0.1:{port}", max_size=None,
-                                      open_timeout=RUN_MS / 1000) as ws:
-            seconds, student.error, live = await asyncio.wait_for(run_script(ws, path), RUN_MS / 1000)
+        async with connect(port) as ws:
+            tab = Tab(ws, port)
+            await asyncio.wait_for(tab.open(path), RUN_MS / 1000)
+            student.error = tab.error
             student.first_render_s = time.monotonic() - started
             leave = time.monotonic() + stay_s
-            while time.monotonic() < leave and not student.error:
-                fragment, interval = next(iter(live.items()), ("", think_s))
-                await asyncio.sleep(interval)
-                seconds, student.error, more = await asyncio.wait_for(run_script(ws, path, fragment), RUN_MS / 1000)
-                live.update(more)
-                student.reruns_s.append(seconds)
+            while time.monotonic() < leave and not tab.error:
+                student.reruns_s.append(await asyncio.wait_for(tab.tick(think_s), RUN_MS / 1000))
+            student.error = tab.error
     except Exception as exc:  # a session that never rendered is a result, not a crash
         student.error = student.error or f"{type(exc).__name__}: {exc}".splitlines()[0]
     return student
@@ -269,12 +454,328 @@ def report(students: list[Student], clients: str, quiet: list[float], under_load
         print("training images/s: not measured (the run did not report a speed)")
 
 
+# --- a class: the instructor trains on 60,000 images while the students use every page --------
+
+CLASS_MIX = ["convolution", "pooling", "dataset", "model", "training", "predictions", "convolution", "pooling", ""]
+TRAINERS, GOOD_UPLOADS = 5, 2  # students who press Train on Predictions / upload the Fashion-MNIST .npz
+BAD_UPLOADS = ("npz_bomb", "png_bomb")
+PEAK_RSS_LIMIT_MIB = 1024  # the server's memory budget on a 1 GB-class container
+MIN_TRAINING_RATIO = 0.6  # the instructor's images/s with the class present, over its figure alone
+REFUSAL = (Alert.ERROR, Alert.WARNING)  # how a page says "this file cannot be used"
+
+
+@dataclass
+class ClassStudent(Student):
+    """One student of the class: what they did (``role``) and how it ended (``outcome``)."""
+
+    role: str = "browse"  # browse | train | upload | npz_bomb | png_bomb
+    outcome: str = ""  # train: finished / not finished; uploads: accepted / refused / ...
+    waited_s: float = float("nan")  # train: from the press to the finished run
+    ticks_s: list[float] = field(default_factory=list)  # live-fragment ticks (reruns_s: whole pages)
+
+
+def class_roles(sessions: int) -> list[tuple[str, str]]:
+    """(role, first page) for each student: 5 trainers, 2 good uploads, the two bombs, then the
+    lesson's pages for everyone else (in the order a class spreads over them). The first four
+    are one of each, so that a short dry run (``--sessions 6``) tries every part."""
+    special = [("train", "predictions"), ("upload", "dataset"), ("npz_bomb", "dataset"), ("png_bomb", "predictions")]
+    special += [("train", "predictions")] * (TRAINERS - 1) + [("upload", "dataset")] * (GOOD_UPLOADS - 1)
+    special = special[:sessions]
+    return special + [("browse", CLASS_MIX[i % len(CLASS_MIX)]) for i in range(sessions - len(special))]
+
+
+def train_finished(tab: Tab) -> bool:
+    """Whether the Predictions page shows the model this student's quick run trained."""
+    return any(re.search(r"\bon this page\b|^Trained\b", text) for text in tab.texts())
+
+
+def upload_verdict(tab: Tab, role: str, accepted: bool) -> str:
+    """accepted / refused (a sentence, no exception) / what went wrong."""
+    if tab.error:
+        return "exception"
+    if role == "upload":
+        return "accepted" if accepted else "not accepted: " + " | ".join(tab.alerts(*REFUSAL))[:160]
+    if accepted:
+        return "accepted (a bomb!)"
+    return "refused" if tab.alerts(*REFUSAL) else "no sentence shown"
+
+
+async def class_student(port: int, role: str, path: str, files: dict[str, bytes], args: argparse.Namespace) -> ClassStudent:
+    """One student: open their page, do their part (train, upload), then stay as the others do."""
+    student = ClassStudent(path or "home", role=role)
+    started = time.monotonic()
+    limit = RUN_MS / 1000
+    try:
+        async with connect(port) as ws:
+            tab = Tab(ws, port)
+            if role == "train":
+                if args.student_dataset != "mnist":  # the instructor's link to the lesson's dataset
+                    await asyncio.wait_for(tab.open("dataset", f"dataset_page_name={args.student_dataset}"), limit)
+                await asyncio.wait_for(tab.open("predictions", f"pred_quick_epochs={args.student_epochs}"), limit)
+            elif role == "png_bomb":
+                await asyncio.wait_for(tab.open("predictions", "pred_tab=draw"), limit)  # an instructor's link
+            else:
+                await asyncio.wait_for(tab.open(path), limit)
+            student.first_render_s = time.monotonic() - started
+            if role == "train" and not tab.error:
+                pressed = time.monotonic()
+                await asyncio.wait_for(tab.press(key="pred_quick_train"), args.queue_timeout)
+                while not train_finished(tab) and not tab.error and time.monotonic() - pressed < args.queue_timeout:
+                    seconds = await asyncio.wait_for(tab.tick(args.think_seconds), limit)
+                    (student.ticks_s if tab.live else student.reruns_s).append(seconds)
+                done = train_finished(tab)
+                student.waited_s = time.monotonic() - pressed if done else float("nan")
+                student.outcome = "finished" if done else f"not finished after {time.monotonic() - pressed:.0f} s"
+            elif role == "upload" and not tab.error:
+                await asyncio.wait_for(tab.upload("fashion-mnist.npz", files["npz"], key="dataset_page_upload"), limit)
+                student.outcome = upload_verdict(tab, role, tab.metric("Training images") == "60,000")
+            elif role == "npz_bomb" and not tab.error:
+                await asyncio.wait_for(tab.upload("bomb.npz", files["npz_bomb"], key="dataset_page_upload"), limit)
+                student.outcome = upload_verdict(tab, role, tab.metric("Training images") == f"{BOMB_IMAGES:,}")
+            elif role == "png_bomb" and not tab.error:
+                await asyncio.wait_for(tab.upload("bomb.png", files["png_bomb"], key="pred_photo"), limit)
+                student.outcome = upload_verdict(tab, role, bool(tab.find("imgs", "")) and not tab.alerts(*REFUSAL))
+            leave = time.monotonic() + args.stay_seconds
+            while time.monotonic() < leave and not tab.error:
+                live = bool(tab.live)
+                seconds = await asyncio.wait_for(tab.tick(args.think_seconds), limit)
+                (student.ticks_s if live else student.reruns_s).append(seconds)
+            student.error = tab.error
+    except Exception as exc:  # a session that never rendered, or a widget that was not there, is a result
+        student.error = student.error or f"{type(exc).__name__}: {exc}".splitlines()[0]
+    if role in BAD_UPLOADS + ("upload",) and not student.outcome:
+        student.outcome = "never uploaded"
+    if role == "train" and not student.outcome:
+        student.outcome = "never pressed"
+    return student
+
+
+# --- the server's memory ------------------------------------------------------------------
+
+
+def proc_kib(pid: int, field_name: str) -> int:
+    """A ``/proc/<pid>/status`` figure in KiB (VmHWM: peak resident set; VmRSS: now); 0 if gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live child process of ``pid``, and theirs."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for children in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                kids = [int(k) for k in children.read_text().split()]
+            except (OSError, ValueError):
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+async def watch_memory(pid: int, peak: dict[str, float], every_s: float = 0.5) -> None:
+    """Keep ``peak["mib"]``: the server's VmHWM plus its children's, sampled until cancelled
+    (children are sampled while alive: one that ends keeps its last high-water mark)."""
+    children: dict[int, int] = {}
+    while True:
+        for child in descendants(pid):
+            children[child] = max(children.get(child, 0), proc_kib(child, "VmHWM"))
+        server = proc_kib(pid, "VmHWM")
+        if server:
+            peak["mib"] = max(peak.get("mib", 0.0), (server + sum(children.values())) / 1024)
+            peak["children"] = len(children)
+        await asyncio.sleep(every_s)
+
+
+# --- the instructor, in Chromium ----------------------------------------------------------
+
+RUN_ENDED = re.compile(r"Finished|Stopped|failed")
+
+
+async def instructor_ready(page, url: str, epochs: int) -> None:
+    """Fashion-MNIST (the instructor's link to the Dataset page), then the Training page with
+    ``epochs`` set, the 60,000 images loaded from the Keras download."""
+    await page.goto(f"{url}/dataset?dataset_page_name=fashion_mnist")
+    await rendered(page)
+    await page.get_by_role("link", name="Training", exact=True).first.click()
+    await rendered(page)
+    await page.get_by_text("60,000 train").first.wait_for()
+    box = page.get_by_role("spinbutton", name="Epochs E")
+    await box.fill(str(epochs))
+    await box.press("Enter")
+    await rendered(page)
+
+
+async def instructor_run(page, started: asyncio.Event | None = None) -> dict[str, Any]:
+    """Start a run and follow it to its end: the live images/s every second once it trains, and
+    the page's final figure (the mean over its epochs)."""
+    done = page.locator('[data-testid="stProgress"]').filter(has_text=RUN_ENDED)
+    await page.get_by_role("button", name="Start training").click()
+    t0, samples = time.monotonic(), []
+    while await done.count() and time.monotonic() - t0 < RUN_MS / 1000:  # the last run's panel, until it goes
+        await asyncio.sleep(0.2)
+    while await done.count() == 0:
+        speed = await images_per_second(page)
+        if speed:
+            if started is not None:
+                started.set()
+            samples.append(speed)
+        if time.monotonic() - t0 > RUN_MS / 1000 * 10:
+            raise SystemExit("the instructor's run did not end within 30 minutes")
+        await asyncio.sleep(1.0)
+    if started is not None:
+        started.set()
+    progress = await done.first.inner_text()
+    await rendered(page)
+    return {"samples": samples[2:] or samples, "mean": await images_per_second(page) or float("nan"),
+            "progress": progress.strip().splitlines()[0], "seconds": time.monotonic() - t0}
+
+
+def class_server_env(tmp: Path) -> dict[str, str]:
+    """Online as on Cloud: the Keras cache holds Fashion-MNIST, so its 60,000 images load."""
+    env = {k: v for k, v in os.environ.items() if k != "CNN_EXPLORER_OFFLINE"}
+    env.update({"KERAS_HOME": str(tmp / "keras"), "CNN_EXPLORER_RUNS_DIR": str(tmp / "runs"),
+                "TF_CPP_MIN_LOG_LEVEL": "2"})
+    return env
+
+
+async def class_main(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="cnn-class-") as tmp_name:
+        tmp = Path(tmp_name)
+        write_keras_cache(args.data, tmp / "keras")
+        files = {"npz": args.data.read_bytes(), "npz_bomb": npz_bomb_bytes(), "png_bomb": png_bomb_bytes()}
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        server = start_server(port, class_server_env(tmp), log=tmp / "streamlit.log")
+        peak: dict[str, float] = {}
+        memory = asyncio.create_task(watch_memory(server.pid, peak))
+        try:
+            async with async_playwright() as p:
+                browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                teacher = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+                teacher.set_default_timeout(RUN_MS)
+                await instructor_ready(teacher, url, args.epochs)
+                going = asyncio.Event()
+                class_run = asyncio.create_task(instructor_run(teacher, going))
+                await going.wait()  # the instructor's run trains: the students' runs queue behind it
+                load_started = time.monotonic()
+                students = await asyncio.gather(*(class_student(port, role, path, files, args)
+                                                  for role, path in class_roles(args.sessions)))
+                wall = time.monotonic() - load_started
+                under_load = await class_run
+                quiet = await instructor_run(teacher)  # the same run once the class has left
+                await browser.close()
+        finally:
+            memory.cancel()
+            server.terminate()
+            server.wait(timeout=30)
+            if args.server_log:
+                args.server_log.write_text((tmp / "streamlit.log").read_text())
+    return class_report(students, quiet, under_load, peak, wall, args)
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def rounded(x: float, digits: int = 0) -> float | None:
+    """For the JSON line: NaN (not measured) becomes null."""
+    return None if math.isnan(x) else round(x, digits or None)
+
+
+def class_report(students: list[ClassStudent], quiet: dict, under_load: dict, peak: dict, wall: float,
+                 args: argparse.Namespace) -> int:
+    """Print the class's figures, PASS/FAIL per target, and (last line) one JSON object."""
+    ok = [s for s in students if s.ok]
+    firsts = sorted(s.first_render_s for s in ok)
+    reruns = [x for s in students for x in s.reruns_s]
+    ticks = [x for s in students for x in s.ticks_s]
+    trainers = [s for s in students if s.role == "train"]
+    bad = [s for s in students if s.role in BAD_UPLOADS]
+    good = [s for s in students if s.role == "upload"]
+    ratio = under_load["mean"] / quiet["mean"] if quiet["mean"] else float("nan")
+    live_ratio = median(under_load["samples"]) / median(quiet["samples"]) if quiet["samples"] else float("nan")
+    print(f"A class: {len(students)} websocket students + 1 instructor in Chromium training the Tutorial "
+          f"network on {args.data.name} (60,000 images from the Keras cache), {args.epochs} epoch(s)")
+    print(f"rendered without exception: {len(ok)} / {len(students)}")
+    for s in students:
+        if not s.ok:
+            print(f"  failed: {s.role} /{s.path}: {s.error.splitlines()[0] if s.error else 'no render'}")
+    if firsts:
+        print(f"time to first render: median {median(firsts):.1f} s, p90 {firsts[math.ceil(0.9 * len(firsts)) - 1]:.1f} s, "
+              f"max {firsts[-1]:.1f} s")
+    for path in sorted({s.path for s in students}):
+        mine = [s for s in students if s.path == path]
+        again = [x for s in mine for x in s.reruns_s]
+        more = f", {len(again)} reruns, median {median(again):.2f} s, max {max(again):.2f} s" if again else ""
+        print(f"  /{path}: {len(mine)} sessions, first render median {median([s.first_render_s for s in mine]):.1f} s{more}")
+    print(f"page reruns: median {median(reruns):.2f} s over {len(reruns)}; live-fragment ticks: median "
+          f"{median(ticks):.2f} s over {len(ticks)} (the students stayed {wall:.0f} s in all)")
+    for s in trainers:
+        print(f"  Train on Predictions ({args.student_epochs} epoch(s), {args.student_dataset}): {s.outcome}"
+              + (f", {s.waited_s:.0f} s from the press" if not math.isnan(s.waited_s) else ""))
+    for s in good + bad:
+        print(f"  upload ({s.role}): {s.outcome}")
+    print(f"instructor's run: alone {quiet['mean']:,.0f} images/s ({quiet['progress']}), with the class "
+          f"{under_load['mean']:,.0f} images/s ({under_load['progress']}); live medians {median(quiet['samples']):,.0f} "
+          f"/ {median(under_load['samples']):,.0f} ({live_ratio:.2f})")
+    peak_mib = peak.get("mib", float("nan"))
+    print(f"server peak RSS (VmHWM{' + children' if peak.get('children') else ''}): {peak_mib:,.0f} MiB")
+    result = {
+        "sessions": len(students), "rendered": len(ok), "errors": len(students) - len(ok),
+        "bad_uploads": len(bad), "refused_uploads": sum(s.outcome == "refused" for s in bad),
+        "good_uploads": len(good), "accepted_uploads": sum(s.outcome == "accepted" for s in good),
+        "queued_runs": len(trainers), "queued_runs_finished": sum(s.outcome == "finished" for s in trainers),
+        "peak_rss_mib": rounded(peak_mib), "training_ratio": rounded(ratio, 3),
+        "quiet_images_per_s": rounded(quiet["mean"]), "class_images_per_s": rounded(under_load["mean"]),
+        "first_render_median_s": rounded(median(firsts), 2), "rerun_median_s": rounded(median(reruns), 3),
+        "tick_median_s": rounded(median(ticks), 3),
+        "queue_wait_max_s": rounded(max((s.waited_s for s in trainers if not math.isnan(s.waited_s)), default=float("nan")), 1),
+    }
+    targets = {
+        "every session renders": result["rendered"] == result["sessions"],
+        "every bad upload refused": result["refused_uploads"] == result["bad_uploads"],
+        "every queued run finishes": result["queued_runs_finished"] == result["queued_runs"],
+        f"peak RSS < {PEAK_RSS_LIMIT_MIB:,} MiB": peak_mib < PEAK_RSS_LIMIT_MIB,
+        f"training ratio >= {MIN_TRAINING_RATIO}": ratio >= MIN_TRAINING_RATIO,
+    }
+    for name, passed in targets.items():
+        print(f"{'PASS' if passed else 'FAIL'}  {name}")
+    result["passed"] = all(targets.values())
+    print(json.dumps(result))
+    return 0 if result["passed"] else 1
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--scenario", choices=["viewers", "class"], default="viewers",
+                        help="viewers: N students open pages while one run trains on the bundled sample; "
+                        "class: the instructor trains on 60,000 images while students train, upload and browse")
+    parser.add_argument("--sessions", type=int, help="students (default 20; 30 for --scenario class)")
     parser.add_argument("--clients", choices=["websocket", "browser"], default="websocket")
     parser.add_argument("--quiet-seconds", type=float, default=15, help="training speed sampled alone")
     parser.add_argument("--stay-seconds", type=float, default=30, help="how long the students stay after rendering")
     parser.add_argument("--think-seconds", type=float, default=3, help="between a student's reruns")
+    class_only = parser.add_argument_group("--scenario class")
+    class_only.add_argument("--data", type=Path, default=FASHION,
+                            help="Fashion-MNIST in the Keras layout: the server's Keras download, and the good upload")
+    class_only.add_argument("--epochs", type=int, default=1, help="epochs of the instructor's run (60,000 images each)")
+    class_only.add_argument("--student-epochs", type=int, choices=[1, 2, 3], default=1,
+                            help="epochs of each student's quick run on Predictions")
+    class_only.add_argument("--student-dataset", choices=["mnist", "fashion_mnist"], default="fashion_mnist",
+                            help="the dataset the training students chose (mnist: a fresh session's, the bundled sample)")
+    class_only.add_argument("--queue-timeout", type=float, default=900,
+                            help="seconds a training student waits, from the press, for their run to finish")
+    class_only.add_argument("--server-log", type=Path, help="keep the server's output in this file")
     args = parser.parse_args()
+    if args.scenario == "class":
+        args.sessions = 30 if args.sessions is None else args.sessions
+        sys.exit(asyncio.run(class_main(args)))
+    args.sessions = 20 if args.sessions is None else args.sessions
     asyncio.run(main(args.sessions, args.clients, args.quiet_seconds, args.stay_seconds, args.think_seconds))
