@@ -71,7 +71,7 @@ from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from _bombs import BOMB_IMAGES, npz_bomb_bytes, png_bomb_bytes
+from _bombs import npz_bomb_bytes, png_bomb_bytes
 from training_memory import SHARED, write_keras_cache
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -459,6 +459,7 @@ def report(students: list[Student], clients: str, quiet: list[float], under_load
 CLASS_MIX = ["convolution", "pooling", "dataset", "model", "training", "predictions", "convolution", "pooling", ""]
 TRAINERS, GOOD_UPLOADS = 5, 2  # students who press Train on Predictions / upload the Fashion-MNIST .npz
 BAD_UPLOADS = ("npz_bomb", "png_bomb")
+BOMB_IMAGES = 2_000_000  # what the npz bomb's x_train claims: 1.57 GB once unpacked, a 1.5 MB file
 PEAK_RSS_LIMIT_MIB = 1024  # the server's memory budget on a 1 GB-class container
 MIN_TRAINING_RATIO = 0.6  # the instructor's images/s with the class present, over its figure alone
 REFUSAL = (Alert.ERROR, Alert.WARNING)  # how a page says "this file cannot be used"
@@ -649,7 +650,7 @@ async def class_main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="cnn-class-") as tmp_name:
         tmp = Path(tmp_name)
         write_keras_cache(args.data, tmp / "keras")
-        files = {"npz": args.data.read_bytes(), "npz_bomb": npz_bomb_bytes(), "png_bomb": png_bomb_bytes()}
+        files = {"npz": args.data.read_bytes(), "npz_bomb": npz_bomb_bytes(BOMB_IMAGES), "png_bomb": png_bomb_bytes()}
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = start_server(port, class_server_env(tmp), log=tmp / "streamlit.log")
