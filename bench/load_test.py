@@ -521,12 +521,15 @@ async def class_student(port: int, role: str, path: str, files: dict[str, bytes]
             if role == "train" and not tab.error:
                 pressed = time.monotonic()
                 await asyncio.wait_for(tab.press(key="pred_quick_train"), args.queue_timeout)
-                while not train_finished(tab) and not tab.error and time.monotonic() - pressed < args.queue_timeout:
+                while (not train_finished(tab) and not tab.error and not tab.alerts(Alert.ERROR)
+                       and time.monotonic() - pressed < args.queue_timeout):
                     seconds = await asyncio.wait_for(tab.tick(args.think_seconds), limit)
                     (student.ticks_s if tab.live else student.reruns_s).append(seconds)
                 done = train_finished(tab)
                 student.waited_s = time.monotonic() - pressed if done else float("nan")
-                student.outcome = "finished" if done else f"not finished after {time.monotonic() - pressed:.0f} s"
+                failed = " | ".join(tab.alerts(Alert.ERROR))[:160]
+                student.outcome = ("finished" if done else f"failed: {failed}" if failed
+                                   else f"not finished after {time.monotonic() - pressed:.0f} s")
             elif role == "upload" and not tab.error:
                 await asyncio.wait_for(tab.upload("fashion-mnist.npz", files["npz"], key="dataset_page_upload"), limit)
                 student.outcome = upload_verdict(tab, role, tab.metric("Training images") == "60,000")
@@ -580,9 +583,10 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-async def watch_memory(pid: int, peak: dict[str, float], every_s: float = 0.5) -> None:
+async def watch_memory(pid: int, peak: dict[str, Any], every_s: float = 0.5) -> None:
     """Keep ``peak["mib"]``: the server's VmHWM plus its children's, sampled until cancelled
-    (children are sampled while alive: one that ends keeps its last high-water mark)."""
+    (children are sampled while alive: one that ends keeps its last high-water mark), and
+    ``peak["phases"]``: the largest VmRSS seen during each phase named by ``peak["phase"]``."""
     children: dict[int, int] = {}
     while True:
         for child in descendants(pid):
@@ -591,18 +595,23 @@ async def watch_memory(pid: int, peak: dict[str, float], every_s: float = 0.5) -
         if server:
             peak["mib"] = max(peak.get("mib", 0.0), (server + sum(children.values())) / 1024)
             peak["children"] = len(children)
+            phases = peak.setdefault("phases", {})
+            phase = peak.get("phase", "start")
+            phases[phase] = max(phases.get(phase, 0.0), proc_kib(pid, "VmRSS") / 1024)
         await asyncio.sleep(every_s)
 
 
 # --- the instructor, in Chromium ----------------------------------------------------------
 
-RUN_ENDED = re.compile(r"Finished|Stopped|failed")
+OWN_RUN_GOING = "Your run is going"  # the Training page's line beside Start while your own run trains
+INSTRUCTOR_TOKEN = uuid.uuid4().hex  # this server's instructor token, carried by the instructor's link only
 
 
 async def instructor_ready(page, url: str, epochs: int) -> None:
-    """Fashion-MNIST (the instructor's link to the Dataset page), then the Training page with
-    ``epochs`` set, the 60,000 images loaded from the Keras download."""
-    await page.goto(f"{url}/dataset?dataset_page_name=fashion_mnist")
+    """Fashion-MNIST (the instructor's link to the Dataset page, with the server's instructor
+    token: their runs go to the front of the line), then the Training page with ``epochs`` set,
+    the 60,000 images loaded from the Keras download."""
+    await page.goto(f"{url}/dataset?dataset_page_name=fashion_mnist&instructor={INSTRUCTOR_TOKEN}")
     await rendered(page)
     await page.get_by_role("link", name="Training", exact=True).first.click()
     await rendered(page)
@@ -614,14 +623,14 @@ async def instructor_ready(page, url: str, epochs: int) -> None:
 
 
 async def instructor_run(page, started: asyncio.Event | None = None) -> dict[str, Any]:
-    """Start a run and follow it to its end: the live images/s every second once it trains, and
-    the page's final figure (the mean over its epochs)."""
-    done = page.locator('[data-testid="stProgress"]').filter(has_text=RUN_ENDED)
+    """Start a run and follow it to its end: its live images/s every second (the page's figure
+    over the last few seconds), read while the page shows the instructor's own run going. (When
+    it ends, the panel may turn at once to a student's run that was waiting: that is not read.)"""
+    going = page.get_by_text(OWN_RUN_GOING)
     await page.get_by_role("button", name="Start training").click()
+    await going.first.wait_for()
     t0, samples = time.monotonic(), []
-    while await done.count() and time.monotonic() - t0 < RUN_MS / 1000:  # the last run's panel, until it goes
-        await asyncio.sleep(0.2)
-    while await done.count() == 0:
+    while await going.count():
         speed = await images_per_second(page)
         if speed:
             if started is not None:
@@ -632,17 +641,14 @@ async def instructor_run(page, started: asyncio.Event | None = None) -> dict[str
         await asyncio.sleep(1.0)
     if started is not None:
         started.set()
-    progress = await done.first.inner_text()
-    await rendered(page)
-    return {"samples": samples[2:] or samples, "mean": await images_per_second(page) or float("nan"),
-            "progress": progress.strip().splitlines()[0], "seconds": time.monotonic() - t0}
+    return {"samples": samples[2:] or samples, "seconds": time.monotonic() - t0}  # past the first batches
 
 
 def class_server_env(tmp: Path) -> dict[str, str]:
     """Online as on Cloud: the Keras cache holds Fashion-MNIST, so its 60,000 images load."""
     env = {k: v for k, v in os.environ.items() if k != "CNN_EXPLORER_OFFLINE"}
     env.update({"KERAS_HOME": str(tmp / "keras"), "CNN_EXPLORER_RUNS_DIR": str(tmp / "runs"),
-                "TF_CPP_MIN_LOG_LEVEL": "2"})
+                "TF_CPP_MIN_LOG_LEVEL": "2", "CNN_EXPLORER_INSTRUCTOR_TOKEN": INSTRUCTOR_TOKEN})
     return env
 
 
@@ -654,14 +660,16 @@ async def class_main(args: argparse.Namespace) -> int:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = start_server(port, class_server_env(tmp), log=tmp / "streamlit.log")
-        peak: dict[str, float] = {}
+        peak: dict[str, Any] = {"phase": "server started"}
         memory = asyncio.create_task(watch_memory(server.pid, peak))
         try:
             async with async_playwright() as p:
                 browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 teacher = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
                 teacher.set_default_timeout(RUN_MS)
+                peak["phase"] = "instructor's pages open"
                 await instructor_ready(teacher, url, args.epochs)
+                peak["phase"] = "the class"
                 going = asyncio.Event()
                 class_run = asyncio.create_task(instructor_run(teacher, going))
                 await going.wait()  # the instructor's run trains: the students' runs queue behind it
@@ -670,6 +678,7 @@ async def class_main(args: argparse.Namespace) -> int:
                                                   for role, path in class_roles(args.sessions)))
                 wall = time.monotonic() - load_started
                 under_load = await class_run
+                peak["phase"] = "instructor alone"
                 quiet = await instructor_run(teacher)  # the same run once the class has left
                 await browser.close()
         finally:
@@ -700,8 +709,8 @@ def class_report(students: list[ClassStudent], quiet: dict, under_load: dict, pe
     trainers = [s for s in students if s.role == "train"]
     bad = [s for s in students if s.role in BAD_UPLOADS]
     good = [s for s in students if s.role == "upload"]
-    ratio = under_load["mean"] / quiet["mean"] if quiet["mean"] else float("nan")
-    live_ratio = median(under_load["samples"]) / median(quiet["samples"]) if quiet["samples"] else float("nan")
+    quiet_speed, class_speed = median(quiet["samples"]), median(under_load["samples"])
+    ratio = class_speed / quiet_speed if quiet_speed else float("nan")
     print(f"A class: {len(students)} websocket students + 1 instructor in Chromium training the Tutorial "
           f"network on {args.data.name} (60,000 images from the Keras cache), {args.epochs} epoch(s)")
     print(f"rendered without exception: {len(ok)} / {len(students)}")
@@ -723,18 +732,18 @@ def class_report(students: list[ClassStudent], quiet: dict, under_load: dict, pe
               + (f", {s.waited_s:.0f} s from the press" if not math.isnan(s.waited_s) else ""))
     for s in good + bad:
         print(f"  upload ({s.role}): {s.outcome}")
-    print(f"instructor's run: alone {quiet['mean']:,.0f} images/s ({quiet['progress']}), with the class "
-          f"{under_load['mean']:,.0f} images/s ({under_load['progress']}); live medians {median(quiet['samples']):,.0f} "
-          f"/ {median(under_load['samples']):,.0f} ({live_ratio:.2f})")
+    print(f"instructor's run (median of its live images/s): alone {quiet_speed:,.0f} over {quiet['seconds']:.0f} s, "
+          f"with the class {class_speed:,.0f} over {under_load['seconds']:.0f} s: ratio {ratio:.2f}")
     peak_mib = peak.get("mib", float("nan"))
-    print(f"server peak RSS (VmHWM{' + children' if peak.get('children') else ''}): {peak_mib:,.0f} MiB")
+    print(f"server peak RSS (VmHWM{' + children' if peak.get('children') else ''}): {peak_mib:,.0f} MiB; largest RSS "
+          "by phase: " + " · ".join(f"{name} {mib:,.0f}" for name, mib in peak.get("phases", {}).items()))
     result = {
         "sessions": len(students), "rendered": len(ok), "errors": len(students) - len(ok),
         "bad_uploads": len(bad), "refused_uploads": sum(s.outcome == "refused" for s in bad),
         "good_uploads": len(good), "accepted_uploads": sum(s.outcome == "accepted" for s in good),
         "queued_runs": len(trainers), "queued_runs_finished": sum(s.outcome == "finished" for s in trainers),
         "peak_rss_mib": rounded(peak_mib), "training_ratio": rounded(ratio, 3),
-        "quiet_images_per_s": rounded(quiet["mean"]), "class_images_per_s": rounded(under_load["mean"]),
+        "quiet_images_per_s": rounded(quiet_speed), "class_images_per_s": rounded(class_speed),
         "first_render_median_s": rounded(median(firsts), 2), "rerun_median_s": rounded(median(reruns), 3),
         "tick_median_s": rounded(median(ticks), 3),
         "queue_wait_max_s": rounded(max((s.waited_s for s in trainers if not math.isnan(s.waited_s)), default=float("nan")), 1),
