@@ -291,6 +291,15 @@ class Tab:
             raise LookupError(f"no button {label or key!r} on /{self.path}")
         return await self.run(press=button.id)
 
+    async def choose(self, option: str, label: str = "", key: str = "") -> float:
+        """Pick the option shown as ``option`` on a radio found by label or key (a radio's value
+        travels as its option's text)."""
+        radio = self.find("radio", label, key)
+        if radio is None or option not in radio.options:
+            raise LookupError(f"no radio {label or key!r} with the option {option!r} on /{self.path}")
+        self.widgets[radio.id] = WidgetState(id=radio.id, string_value=option)
+        return await self.run()
+
     async def upload(self, name: str, data: bytes, label: str = "", key: str = "") -> float:
         """Drop a file on the uploader found by label or key, as the browser does; seconds from
         the upload's start to the page's end (the server reads the file in that rerun)."""
@@ -463,6 +472,7 @@ BOMB_IMAGES = 2_000_000  # what the npz bomb's x_train claims: 1.57 GB once unpa
 PEAK_RSS_LIMIT_MIB = 1024  # the server's memory budget on a 1 GB-class container
 MIN_TRAINING_RATIO = 0.6  # the instructor's images/s with the class present, over its figure alone
 REFUSAL = (Alert.ERROR, Alert.WARNING)  # how a page says "this file cannot be used"
+QUICK_SOURCE = "The tutorial's network, trained here"  # Predictions' "Which model?" choice with the Train button
 
 
 @dataclass
@@ -490,17 +500,6 @@ def train_finished(tab: Tab) -> bool:
     return any(re.search(r"\bon this page\b|^Trained\b", text) for text in tab.texts())
 
 
-def upload_verdict(tab: Tab, role: str, accepted: bool) -> str:
-    """accepted / refused (a sentence, no exception) / what went wrong."""
-    if tab.error:
-        return "exception"
-    if role == "upload":
-        return "accepted" if accepted else "not accepted: " + " | ".join(tab.alerts(*REFUSAL))[:160]
-    if accepted:
-        return "accepted (a bomb!)"
-    return "refused" if tab.alerts(*REFUSAL) else "no sentence shown"
-
-
 async def class_student(port: int, role: str, path: str, files: dict[str, bytes], args: argparse.Namespace) -> ClassStudent:
     """One student: open their page, do their part (train, upload), then stay as the others do."""
     student = ClassStudent(path or "home", role=role)
@@ -509,49 +508,73 @@ async def class_student(port: int, role: str, path: str, files: dict[str, bytes]
     try:
         async with connect(port) as ws:
             tab = Tab(ws, port)
-            if role == "train":
-                if args.student_dataset != "mnist":  # the instructor's link to the lesson's dataset
-                    await asyncio.wait_for(tab.open("dataset", f"dataset_page_name={args.student_dataset}"), limit)
-                await asyncio.wait_for(tab.open("predictions", f"pred_quick_epochs={args.student_epochs}"), limit)
+            pages = [(path, "")]  # (page, its link's query), in the order the student opens them
+            if role == "train":  # the instructor's links: the lesson's dataset, then Predictions
+                pages = [("predictions", f"pred_quick_epochs={args.student_epochs}")]
+                if args.student_dataset != "mnist":
+                    pages.insert(0, ("dataset", f"dataset_page_name={args.student_dataset}"))
             elif role == "png_bomb":
-                await asyncio.wait_for(tab.open("predictions", "pred_tab=draw"), limit)  # an instructor's link
-            else:
-                await asyncio.wait_for(tab.open(path), limit)
-            student.first_render_s = time.monotonic() - started
+                pages = [("predictions", "pred_tab=draw")]
+            for page, query in pages:
+                await asyncio.wait_for(tab.open(page, query), limit)
+                if math.isnan(student.first_render_s):
+                    student.first_render_s = time.monotonic() - started
             if role == "train" and not tab.error:
-                pressed = time.monotonic()
-                await asyncio.wait_for(tab.press(key="pred_quick_train"), args.queue_timeout)
-                while (not train_finished(tab) and not tab.error and not tab.alerts(Alert.ERROR)
-                       and time.monotonic() - pressed < args.queue_timeout):
-                    seconds = await asyncio.wait_for(tab.tick(args.think_seconds), limit)
-                    (student.ticks_s if tab.live else student.reruns_s).append(seconds)
-                done = train_finished(tab)
-                student.waited_s = time.monotonic() - pressed if done else float("nan")
-                failed = " | ".join(tab.alerts(Alert.ERROR))[:160]
-                student.outcome = ("finished" if done else f"failed: {failed}" if failed
-                                   else f"not finished after {time.monotonic() - pressed:.0f} s")
-            elif role == "upload" and not tab.error:
-                await asyncio.wait_for(tab.upload("fashion-mnist.npz", files["npz"], key="dataset_page_upload"), limit)
-                student.outcome = upload_verdict(tab, role, tab.metric("Training images") == "60,000")
-            elif role == "npz_bomb" and not tab.error:
-                await asyncio.wait_for(tab.upload("bomb.npz", files["npz_bomb"], key="dataset_page_upload"), limit)
-                student.outcome = upload_verdict(tab, role, tab.metric("Training images") == f"{BOMB_IMAGES:,}")
-            elif role == "png_bomb" and not tab.error:
-                await asyncio.wait_for(tab.upload("bomb.png", files["png_bomb"], key="pred_photo"), limit)
-                student.outcome = upload_verdict(tab, role, bool(tab.find("imgs", "")) and not tab.alerts(*REFUSAL))
-            leave = time.monotonic() + args.stay_seconds
-            while time.monotonic() < leave and not tab.error:
-                live = bool(tab.live)
-                seconds = await asyncio.wait_for(tab.tick(args.think_seconds), limit)
-                (student.ticks_s if live else student.reruns_s).append(seconds)
+                await train_and_wait(tab, student, args)
+            elif role in BAD_UPLOADS + ("upload",) and not tab.error:
+                student.outcome = await asyncio.wait_for(upload(tab, role, files), limit)
+            await stay(tab, student, time.monotonic() + args.stay_seconds, args.think_seconds)
             student.error = tab.error
     except Exception as exc:  # a session that never rendered, or a widget that was not there, is a result
         student.error = student.error or f"{type(exc).__name__}: {exc}".splitlines()[0]
-    if role in BAD_UPLOADS + ("upload",) and not student.outcome:
-        student.outcome = "never uploaded"
-    if role == "train" and not student.outcome:
-        student.outcome = "never pressed"
+    if not student.outcome and role != "browse":
+        student.outcome = "never pressed Train" if role == "train" else "never uploaded"
     return student
+
+
+async def stay(tab: Tab, student: ClassStudent, until: float, think_s: float, done: Any = None) -> None:
+    """Rerun the page every ``think_s`` (ticking live fragments at their own pace) until
+    ``until`` (monotonic seconds), an exception, or ``done(tab)`` is true."""
+    while time.monotonic() < until and not tab.error and not (done and done(tab)):
+        live = bool(tab.live)
+        seconds = await asyncio.wait_for(tab.tick(think_s), RUN_MS / 1000)
+        (student.ticks_s if live else student.reruns_s).append(seconds)
+
+
+async def train_and_wait(tab: Tab, student: ClassStudent, args: argparse.Namespace) -> None:
+    """Press Train on Predictions, then watch the page (its place in line, then its progress)
+    until the model is there, the page says the run failed, or ``--queue-timeout`` passes."""
+    pressed = time.monotonic()
+    if tab.find("button", key="pred_quick_train") is None:  # the page opened on another model
+        await asyncio.wait_for(tab.choose(QUICK_SOURCE, key="pred_source"), RUN_MS / 1000)
+    await asyncio.wait_for(tab.press(key="pred_quick_train"), RUN_MS / 1000)
+    await stay(tab, student, pressed + args.queue_timeout, args.think_seconds,
+               done=lambda t: train_finished(t) or t.alerts(Alert.ERROR))
+    waited = time.monotonic() - pressed
+    failed = " | ".join(tab.alerts(Alert.ERROR))[:160]
+    if train_finished(tab):
+        student.outcome, student.waited_s = "finished", waited
+    else:
+        student.outcome = f"failed: {failed}" if failed else f"not finished after {waited:.0f} s"
+
+
+async def upload(tab: Tab, role: str, files: dict[str, bytes]) -> str:
+    """Upload this role's file where a student would; the verdict: accepted / refused (a
+    sentence on the page, no exception) / what went wrong."""
+    if role == "png_bomb":  # the Draw tab's "…or upload a photo"
+        await tab.upload("bomb.png", files["png_bomb"], key="pred_photo")
+        accepted = any("reads your photo" in text for text in tab.texts())
+    else:  # the Dataset page's "Use your own .npz file"
+        await tab.upload(f"{role}.npz", files[role], key="dataset_page_upload")
+        claimed = "60,000" if role == "upload" else f"{BOMB_IMAGES:,}"
+        accepted = tab.metric("Training images") == claimed
+    if tab.error:
+        return "exception"
+    if role == "upload":
+        return "accepted" if accepted else "not accepted: " + " | ".join(tab.alerts(*REFUSAL))[:160]
+    if accepted:
+        return "accepted (a bomb!)"
+    return "refused" if tab.alerts(*REFUSAL) else "no sentence shown"
 
 
 # --- the server's memory ------------------------------------------------------------------
@@ -656,7 +679,7 @@ async def class_main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="cnn-class-") as tmp_name:
         tmp = Path(tmp_name)
         write_keras_cache(args.data, tmp / "keras")
-        files = {"npz": args.data.read_bytes(), "npz_bomb": npz_bomb_bytes(BOMB_IMAGES), "png_bomb": png_bomb_bytes()}
+        files = {"upload": args.data.read_bytes(), "npz_bomb": npz_bomb_bytes(BOMB_IMAGES), "png_bomb": png_bomb_bytes()}
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = start_server(port, class_server_env(tmp), log=tmp / "streamlit.log")
