@@ -692,9 +692,10 @@ async def class_main(args: argparse.Namespace) -> int:
                 teacher.set_default_timeout(RUN_MS)
                 peak["phase"] = "instructor's pages open"
                 await instructor_ready(teacher, url, args.epochs)
-                peak["phase"] = "the class"
+                peak["phase"] = "class + instructor's run"
                 going = asyncio.Event()
                 class_run = asyncio.create_task(instructor_run(teacher, going))
+                class_run.add_done_callback(lambda _: peak.update(phase="class, instructor's run over"))
                 await going.wait()  # the instructor's run trains: the students' runs queue behind it
                 load_started = time.monotonic()
                 students = await asyncio.gather(*(class_student(port, role, path, files, args)
