@@ -16,10 +16,11 @@ from typing import Any
 import streamlit as st
 
 from cnn_core import datasets
+from cnn_core.upload_cache import UploadCache
 
 # Session-state keys the pages share (pages never import each other; they meet here).
 DATASET_KEY = "dataset_name"  # "mnist" or "fashion_mnist": the dataset this session works on
-UPLOAD_KEY = "uploaded_dataset"  # a validated upload (a datasets.Dataset), or absent
+UPLOAD_KEY = "uploaded_dataset"  # a validated upload (a datasets.Dataset from read_upload), or absent
 MODEL_CONFIG_KEY = "model_config"  # the models.ModelConfig chosen on the model page
 MODEL_PRESET_KEY = "model_preset"  # its preset's short name, or "custom"
 TRAINED_MODEL_KEY = "trained_model"  # a TrainedModel, set by the training page when a run ends
@@ -38,6 +39,19 @@ class TrainedModel:
 def load_shared_dataset(name: str, source: str = "auto") -> datasets.Dataset:
     """One copy per process of a built-in dataset; its uint8 arrays are shared by all sessions."""
     return datasets.load_dataset(name, source)
+
+
+@st.cache_resource
+def shared_uploads() -> UploadCache:
+    """The process-wide cache of uploaded datasets (weak references, keyed by content)."""
+    return UploadCache()
+
+
+def read_upload(data: bytes, name: str) -> datasets.Dataset:
+    """An uploaded .npz as a Dataset, parsed once per process and shared by every session
+    that sends the same bytes. The session keeps the result under ``UPLOAD_KEY``: that strong
+    reference is what keeps the shared copy alive. Raises ValueError with a sentence."""
+    return shared_uploads().get(data, name)
 
 
 def bundled_test_images(name: str) -> tuple[Any, Any]:

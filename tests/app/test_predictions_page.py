@@ -169,6 +169,14 @@ class TestDrawing:
         assert_ok(page)
         assert any("not an image" in e.value for e in page.error)
 
+    def test_a_png_claiming_60000_by_60000_pixels_gets_a_sentence_not_a_traceback(self, page):
+        from tests.conftest import png_claiming
+
+        open_tab(page, "Draw a digit")
+        page.file_uploader(key="pred_photo").set_value(("huge.png", png_claiming(60_000, 60_000), "image/png")).run()
+        assert_ok(page)
+        assert any("header claims more than 40 megapixels" in e.value for e in page.error)
+
 
 class TestLookInside:
     def test_feature_maps_filters_grad_cam_and_saliency_for_a_test_image(self, page):

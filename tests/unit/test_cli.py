@@ -151,3 +151,14 @@ def test_the_progress_bar_shows_epoch_batch_speed_and_eta():
         "epoch 3/10 [############............] 120/240 · 6,912 img/s · loss 0.412 · ETA 1:20 · running"
     )
     assert training.format_seconds(3723) == "1:02:03" and training.format_seconds(None) == "—"
+
+
+def test_a_bomb_given_as_data_gets_the_sentence_not_a_traceback(tmp_path, capsys):
+    from tests.conftest import npz_claiming
+
+    bomb = tmp_path / "bomb.npz"
+    bomb.write_bytes(npz_claiming(2_000_000))
+    assert main(["train", "--data", str(bomb), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "x_train holds 2,000,000 images; this server takes at most 100,000" in err
+    assert "Traceback" not in err
