@@ -101,7 +101,6 @@ def main() -> None:
         "inside to see what its layers respond to."
     )
     url_state.bind(SETTINGS)
-    keras_ready()  # before any model exists: keeps Streamlit's per-run Keras cleanup cheap
     chosen = choose_model()
     if chosen is None:
         waiting_settings()
@@ -112,16 +111,26 @@ def main() -> None:
 
 
 def explore(model: Any, model_id: str, data: datasets.Dataset, label: str) -> None:
-    """The summary and the four sections, for a model that exists."""
+    """The summary and the four sections, for a model that exists.
+
+    ``model`` is None for the pretrained network: the grid and the confusion matrix need only
+    its predictions, so TensorFlow is loaded when Draw or Look inside first needs the network.
+    """
     preds = predictions_for(model, model_id, data)
     if preds is None:
         return
     draw_summary(preds, data, label)
+
+    def with_model(section: Any) -> None:
+        network = model if model is not None else shared_network(model_id[len(PRETRAINED_ID):])
+        if network is not None:
+            section(network)
+
     sections = {
         TABS[0]: lambda: grid_tab(preds, data),
         TABS[1]: lambda: confusion_tab(preds, data),
-        TABS[2]: lambda: draw_tab(model, data),
-        TABS[3]: lambda: inside_tab(model, preds, data),
+        TABS[2]: lambda: with_model(lambda m: draw_tab(m, data)),
+        TABS[3]: lambda: with_model(lambda m: inside_tab(m, preds, data)),
     }
     if not url_state.shown("pred_tab"):  # a lesson link that hides the tabs shows only its own section
         name = st.session_state["pred_tab"]
@@ -171,35 +180,49 @@ def choose_model() -> tuple[Any, str, datasets.Dataset, str] | None:
         "Which model?", options, format_func=labels.get, key="pred_source", horizontal=True,
         index=options.index("trained" if trained is not None else "pretrained"), persist_state="session",
     )
+    if source == "pretrained":
+        return pretrained_model()
+    keras_ready()  # before any other model exists: keeps Streamlit's per-run Keras cleanup cheap
     if source == "upload":
         return uploaded_model()
     if source == "trained":
         return handed_over(trained, "trained")
-    if source == "pretrained":
-        return pretrained_model()
     return quick_model(quick)
 
 
-def pretrained_model() -> tuple[Any, str, datasets.Dataset, str] | None:
-    """The network shipped for the session's dataset (shared by every session), with a caption
-    that says which network it is and how it was trained."""
+def pretrained_model() -> tuple[None, str, datasets.Dataset, str] | None:
+    """The network shipped for the session's dataset, with a caption that says which network it
+    is and how it was trained. The model itself is None here: see :func:`shared_network`."""
     data = current_dataset()
-    try:
-        network = pretrained_network(data.name)
-    except ValueError as exc:  # a damaged file in the package: say so, the other choices still work
-        st.error(f"The pretrained network for {data.title} cannot be loaded: {exc}", icon=":material/error:")
-        return None
-    if network is None:
+    if not pretrained.available(data.name):
         st.info(
             f"No pretrained network is shipped for {data.title}: train one on the **Training** page "
             "or here, or upload a `.keras` file.",
             icon=":material/info:",
         )
         return None
-    model, prov = network
+    try:
+        prov = pretrained.provenance(data.name)
+    except ValueError as exc:  # a damaged file in the package: say so, the other choices still work
+        st.error(f"The pretrained network for {data.title} cannot be used: {exc}", icon=":material/error:")
+        return None
     st.caption(f":material/verified: {pretrained.describe(prov)}")
     label = f"pretrained tutorial network · {prov.epochs} epochs on {prov.train_images:,} {prov.title} images"
-    return model, f"{PRETRAINED_ID}{data.name}", data, label
+    return None, f"{PRETRAINED_ID}{data.name}", data, label
+
+
+def shared_network(name: str) -> Any:
+    """The pretrained keras.Model every session shares (loads TensorFlow the first time), or
+    None after saying why it cannot be loaded. Use it under ``model_lock``."""
+    try:
+        network = pretrained_network(name)
+    except ValueError as exc:
+        st.error(f"The pretrained network cannot be loaded: {exc}", icon=":material/error:")
+        return None
+    if network is None:
+        st.info(f"No pretrained network is shipped for {name}.", icon=":material/info:")
+        return None
+    return network[0]
 
 
 def handed_over(tm: TrainedModel, kind: str) -> tuple[Any, str, datasets.Dataset, str] | None:

@@ -180,7 +180,11 @@ _upload_keys: "weakref.WeakKeyDictionary[datasets.Dataset, str]" = weakref.WeakK
 def pretrained_predictions(name: str, data_key: str, _data: datasets.Dataset) -> evaluation.Predictions:
     """The pretrained network's predictions on ``_data``'s test set, computed once per process
     for each (network, test set) and shared: a class opening the page runs predict once, not
-    once per student. ``data_key`` is :func:`dataset_identity` of ``_data``."""
+    once per student. ``data_key`` is :func:`dataset_identity` of ``_data``. On the bundled
+    sample's test images the shipped answers are read from the package: no TensorFlow needed."""
+    shipped = pretrained.shipped_predictions(name, _data.x_test, _data.y_test)
+    if shipped is not None:
+        return shipped
     network = pretrained_network(name)
     if network is None:
         raise ValueError(f"No pretrained network is shipped for {name!r}.")

@@ -5,7 +5,10 @@ One tiny model (the tutorial's network, 1 epoch on 1,000 bundled images) is trai
 the module; the page then runs through the router in-process (AppTest).
 """
 
+import dataclasses
 import io
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -14,7 +17,7 @@ import pytest
 from PIL import Image
 
 from cnn_core import datasets, evaluation, pretrained
-from tests.app.conftest import open_app_page
+from tests.app.conftest import ROOT, open_app_page
 from ui import common
 from ui.common import DATASET_KEY, TRAINED_MODEL_KEY, TrainedModel
 
@@ -207,6 +210,18 @@ class TestThePretrainedNetwork:
         assert len(at.image) == 1 and "Showing 1–15 of 1,000" in text(at)
         assert not at.button  # nothing to train first
 
+    def test_the_grid_on_a_first_visit_needs_no_tensorflow_until_draw_or_look_inside(self):
+        code = (
+            "import sys; from tests.app.conftest import open_app_page;"
+            "at = open_app_page('app_pages/predictions.py'); assert not at.exception;"
+            "assert at.metric and len(at.image) == 1; before = 'tensorflow' in sys.modules;"
+            "at.session_state['pred_tab'] = 'Draw a digit'; at.run(); assert not at.exception;"
+            "print(before, 'tensorflow' in sys.modules)"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert out.stdout.strip().splitlines()[-1] == "False True"
+
     def test_fashion_gets_its_own_network_and_every_tab_works(self, open_page):
         at = open_page(PAGE, **{DATASET_KEY: "fashion_mnist"})
         assert_ok(at)
@@ -217,15 +232,17 @@ class TestThePretrainedNetwork:
         open_tab(at, "Look inside")
         assert "**block1_conv1**: 24 filters of 3×3×1" in text(at)
 
-    def test_a_class_opening_the_page_predicts_once_on_one_shared_model(self, open_page, monkeypatch):
+    def test_a_class_opening_the_page_predicts_once_on_one_shared_model(self, open_page, monkeypatch, mnist):
+        # Two students who uploaded the same file (test images the package has no answers for).
+        upload = dataclasses.replace(mnist, x_test=mnist.x_test[:500], y_test=mnist.y_test[:500], source="file")
         calls = []
         real = evaluation.predict
         monkeypatch.setattr(evaluation, "predict", lambda *a, **k: calls.append(1) or real(*a, **k))
         common.pretrained_predictions.clear()
-        for _ in range(2):  # two students
-            at = open_page(PAGE)
+        for _ in range(2):
+            at = open_page(PAGE, **{common.UPLOAD_KEY: dataclasses.replace(upload)})
             assert_ok(at)
-            assert at.metric[0].label == "Test accuracy"
+            assert "Showing 1–15 of 500" in text(at) and "your .npz file" in text(at)
         assert len(calls) == 1
         model, _ = common.pretrained_network("mnist")
         assert isinstance(common.model_lock(model), type(common.threading.RLock()))

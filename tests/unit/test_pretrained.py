@@ -75,6 +75,21 @@ def test_its_accuracy_on_the_bundled_test_images_meets_the_floor(name):
     assert preds.accuracy >= FLOORS[name], preds.accuracy
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_the_shipped_answers_are_the_networks_own_on_the_bundled_test_images(name):
+    data = datasets.load_dataset(name, "bundled")
+    shipped = pretrained.shipped_predictions(name, data.x_test, data.y_test)
+    live = evaluation.predict(pretrained.load_pretrained(name), data.x_test, data.y_test)
+    assert shipped is not None and shipped.probabilities.dtype == np.float32
+    np.testing.assert_allclose(shipped.probabilities, live.probabilities, atol=1e-4)
+    assert np.array_equal(shipped.predicted, live.predicted)
+    # Other images (one fewer, or one pixel changed) are never answered from the file.
+    assert pretrained.shipped_predictions(name, data.x_test[:-1], data.y_test[:-1]) is None
+    changed = data.x_test.copy()
+    changed[0, 0, 0] ^= 1
+    assert pretrained.shipped_predictions(name, changed, data.y_test) is None
+
+
 def test_the_sentence_names_the_command_the_data_and_the_accuracy():
     prov = pretrained.provenance("fashion_mnist")
     text = pretrained.describe(prov)
