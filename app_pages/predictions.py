@@ -206,7 +206,7 @@ def pretrained_model() -> tuple[None, str, datasets.Dataset, str] | None:
     except ValueError as exc:  # a damaged file in the package: say so, the other choices still work
         st.error(f"The pretrained network for {data.title} cannot be used: {exc}", icon=":material/error:")
         return None
-    st.caption(f":material/verified: {pretrained.describe(prov)}")
+    st.caption(f":material/verified: {pretrained.describe(prov)}", help=pretrained.details(prov))
     label = f"pretrained tutorial network · {prov.epochs} epochs on {prov.train_images:,} {prov.title} images"
     return None, f"{PRETRAINED_ID}{data.name}", data, label
 

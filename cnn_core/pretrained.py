@@ -102,10 +102,21 @@ def load_pretrained(name: str) -> Any:
 def describe(prov: Provenance) -> str:
     """One sentence for the page: which network, trained how, and how well on which images."""
     return (
-        f"The tutorial's network, trained by `{prov.command}` on {prov.train_images:,} "
-        f"{prov.title} images for {prov.epochs} epochs (batch {prov.batch_size}, Adam at "
-        f"η = {prov.learning_rate:g}, seed {prov.seed}); {prov.test_accuracy:.1%} on its "
+        f"The tutorial's network, trained by `python -m cnn_core train …` on {prov.train_images:,} "
+        f"{prov.title} images for {prov.epochs} epochs; {prov.test_accuracy:.1%} on its "
         f"{prov.test_images:,} test images."
+    )
+
+
+def details(prov: Provenance) -> str:
+    """Everything else a reader may want to check or repeat: the exact command, the data, versions."""
+    return (
+        f"Exact command: {prov.command}  \n"
+        f"Data: {prov.data_file} (sha256 {prov.data_sha256[:16]}…), {prov.train_images:,} training "
+        f"and {prov.test_images:,} test images; batch {prov.batch_size}, {prov.optimizer} at "
+        f"η = {prov.learning_rate:g}, seed {prov.seed}  \n"
+        f"Keras {prov.keras_version}, TensorFlow {prov.tensorflow_version}, {prov.date}; "
+        f"rebuilt by tools/make_pretrained.py"
     )
 
 

@@ -96,6 +96,8 @@ def test_the_sentence_names_the_command_the_data_and_the_accuracy():
     assert text.startswith("The tutorial's network, trained by `python -m cnn_core train")
     assert "60,000 Fashion-MNIST images for 10 epochs" in text
     assert f"{prov.test_accuracy:.1%} on its 10,000 test images" in text
+    more = pretrained.details(prov)
+    assert prov.command in more and prov.data_file in more and prov.keras_version in more
 
 
 def test_a_provenance_file_missing_a_field_is_refused(tmp_path, monkeypatch):
