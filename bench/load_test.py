@@ -495,9 +495,12 @@ def class_roles(sessions: int) -> list[tuple[str, str]]:
     return special + [("browse", CLASS_MIX[i % len(CLASS_MIX)]) for i in range(sessions - len(special))]
 
 
+QUICK_MODEL = re.compile(r"Tutorial network · \d+ epochs? on this page")  # the quick model's label on Predictions
+
+
 def train_finished(tab: Tab) -> bool:
     """Whether the Predictions page shows the model this student's quick run trained."""
-    return any(re.search(r"\bon this page\b|^Trained\b", text) for text in tab.texts())
+    return any(QUICK_MODEL.search(text) for text in tab.texts())
 
 
 async def class_student(port: int, role: str, path: str, files: dict[str, bytes], args: argparse.Namespace) -> ClassStudent:
