@@ -237,10 +237,12 @@ class TestModelChecks:
         with pytest.raises(ValueError, match="Keras could not read"):
             evaluation.load_model_file(buf.getvalue())
 
-    def test_a_truncated_model_file_is_refused(self):
+    def test_a_truncated_model_file_is_refused_without_naming_a_server_path(self):
         data = saved(small_model())
-        with pytest.raises(ValueError):
-            evaluation.load_model_file(data[: len(data) // 2])
+        for cut in (data[: len(data) // 2], b"PK\x03\x04 cut short"):
+            with pytest.raises(ValueError) as refused:
+                evaluation.load_model_file(cut)
+            assert "/" not in str(refused.value) and "tmp" not in str(refused.value), refused.value
 
 
 class TestQuickModel:
