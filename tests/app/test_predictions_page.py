@@ -186,6 +186,15 @@ class TestLookInside:
         assert_ok(page)
         assert "\\partial x_{ij}" in text(page)
 
+    def test_the_grad_cam_caption_says_what_the_map_can_and_cannot_tell(self, page):
+        open_tab(page, "Look inside")
+        body = text(page)
+        # The tutorial's last conv layer is 14×14: cells of 2×2 pixels, smoothed up to 28×28.
+        assert "averaged over its 14×14 positions" in body and "about 2×2 pixels" in body
+        assert "What it tells:" in body and "What it cannot:" in body
+        assert "belongs to this model" in body and "proves no shortcut" in body
+        assert "has learnt a shortcut" not in body  # no verdict from one image
+
     def test_it_studies_the_grids_current_filter(self, page, expected):
         page.selectbox(key="pred_filter").set_value("confident_mistakes").run()
         open_tab(page, "Look inside")
