@@ -566,7 +566,18 @@ def draw_tab(model: Any, data: datasets.Dataset) -> None:
         st.latex(rf"\text{{scale}} = \frac{{20}}{{\max(\text{{width}}, \text{{height}})}} = \frac{{20}}{{\max({w}, {h})}} = {20 / max(w, h):.3f}")
         st.latex(
             rf"\text{{centre of mass}} = \frac{{\sum_{{ij}} x_{{ij}}\,(i, j)}}{{\sum_{{ij}} x_{{ij}}}}"
-            rf" = ({cy:.1f},\ {cx:.1f}) \approx (13.5,\ 13.5)"
+            rf" = ({cy:.2f},\ {cx:.2f})"
+        )
+        # What the centring aims at, and how close it got: it moves the patch by whole pixels.
+        middle = (drawing.FIELD - 1) / 2
+        off = max(abs(cy - middle), abs(cx - middle))
+        st.caption(
+            f"The centring aims the centre of mass at the field's centre ({middle}, {middle}), "
+            "moving the patch by whole pixels so nothing is blurred: "
+            + (f"it lands within half a pixel of it, here {cy - middle:+.2f} rows and "
+               f"{cx - middle:+.2f} columns off." if off <= 0.5 + 1e-9 else
+               f"here the patch meets the field's edge first and stays {cy - middle:+.2f} rows and "
+               f"{cx - middle:+.2f} columns off.")
         )
         nk = int(np.argmax(naive_probs))
         if nk != k:

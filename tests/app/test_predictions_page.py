@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_core import datasets, evaluation
+from cnn_core import datasets, drawing, evaluation
 from tests.app.conftest import open_app_page
 from ui.common import DATASET_KEY, TRAINED_MODEL_KEY, TrainedModel
 
@@ -168,6 +168,21 @@ class TestDrawing:
         page.file_uploader(key="pred_photo").set_value(("notes.png", b"these are my notes", "image/png")).run()
         assert_ok(page)
         assert any("not an image" in e.value for e in page.error)
+
+
+    def test_the_centring_says_what_it_aims_at_and_how_close_it_got(self, page, mnist):
+        open_tab(page, "Draw a digit")
+        photo = 255 - np.kron(mnist.x_test[0], np.ones((6, 6), np.uint8))
+        page.file_uploader(key="pred_photo").upload("seven.png", png(photo), "image/png")
+        page.run()
+        assert_ok(page)
+        cy, cx = drawing.center_of_mass(page.session_state["predictions_drawing"])
+        assert f"= ({cy:.2f},\\ {cx:.2f})" in text(page)
+        assert "\\approx (13.5" not in text(page)  # no claim the numbers do not bear out
+        line = next(c.value for c in page.caption if c.value.startswith("The centring aims"))
+        assert "field's centre (13.5, 13.5)" in line
+        assert f"{cy - 13.5:+.2f} rows and {cx - 13.5:+.2f} columns off" in line
+        assert ("within half a pixel" in line) == (max(abs(cy - 13.5), abs(cx - 13.5)) <= 0.5)
 
 
 class TestLookInside:

@@ -346,6 +346,16 @@ class TestCharts:
         cell = next(r for r in rows if r["true"] == 2 and r["predicted"] == 1)
         assert cell["count"] == 1 and cell["chosen"] and cell["kind"] == "mistake"
 
+    def test_the_colour_legends_count_whole_images(self):
+        m = np.diag([5] * 10)
+        m[3, 5] = 2  # mistakes on a 0-2 scale: ticks must not read 0.5, 1.5
+        spec = plots.confusion_chart(m, datasets.CLASS_NAMES["mnist"]).to_dict()
+        legends = {layer["encoding"]["color"]["legend"]["title"]: layer["encoding"]["color"]["legend"]
+                   for layer in spec["layer"] if "field" in layer.get("encoding", {}).get("color", {})}
+        assert set(legends) == {"mistakes", "right"}
+        for legend in legends.values():
+            assert legend["tickMinStep"] == 1 and legend["format"] == "d"
+
     def test_the_per_class_chart_has_one_bar_per_class(self, preds):
         m = evaluation.confusion_matrix(preds.labels, preds.predicted)
         spec = plots.per_class_chart(evaluation.per_class_accuracy(m), datasets.CLASS_NAMES["mnist"], 0.625).to_dict()
