@@ -408,8 +408,8 @@ def draw_live(job_id: str, can_control: bool, polling: bool) -> None:
     if can_control and snap.active and snap.status != "evaluating":
         draw_controls(job, snap)
     if snap.last_checkpoint_epoch:  # the run and its epoch; never the server's folder
-        st.caption(f"Last checkpoint: epoch {snap.last_checkpoint_epoch} of {snap.epochs} · "
-                   f"{run_title(job, snap)}. A restart of the server can resume the run from it.")
+        st.caption(f"Last checkpoint: epoch {snap.last_checkpoint_epoch} of {snap.epochs} · {run_title(job, snap)}."
+                   + (" If the server restarts, the run can resume from it." if snap.active else ""))
     draw_curves(snap)
     if snap.batch_loss and snap.active:
         st.caption(
