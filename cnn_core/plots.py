@@ -403,8 +403,8 @@ def heatmap_figure(image: np.ndarray, heat: np.ndarray, title: str = "") -> Any:
 
 
 # A legend of image counts labels whole numbers only (no "1.5 mistakes" on a scale up to 2);
-# two gradients of 140 px, stacked, fit beside the 380-px matrix (200 each were cut off).
-WHOLE_COUNTS = {"tickMinStep": 1, "format": "d", "gradientLength": 140}
+# two gradients of 100 px, stacked, fit beside the 380-px matrix (200 each were cut off).
+WHOLE_COUNTS = {"tickMinStep": 1, "format": "d", "gradientLength": 100}
 
 
 def confusion_chart(
