@@ -522,6 +522,13 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
             run = training.TrainingConfig(epochs=1, batch_size=33, learning_rate=1e-3, loop=loop)
             snap = training.Trainer(data, config=run, accelerator=acc).start().wait()
             out[loop + "_33"] = [snap.status, snap.message, len(snap.batch_loss), snap.test_accuracy]
+        # Mixed precision on two replicas: the loss scaling's all-replica path.
+        run = training.TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, loop="custom",
+                                      validation_fraction=0, mixed_precision=True)
+        t = training.Trainer(data, config=run, accelerator=acc).start()
+        snap = t.wait()
+        out["mixed"] = [snap.status, snap.message, bool(np.isfinite(snap.batch_loss).all()),
+                        type(t.model.optimizer).__name__]
         print(json.dumps(out))
         """
     )
@@ -540,6 +547,8 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
     status, message, batches, _ = out["fit_33"]
     assert status == "failed" and batches == 0
     assert "cannot split a batch of 33 over 2 replicas" in message and "32 or 34" in message
+    status, message, finite, optimizer = out["mixed"]
+    assert status == "finished" and finite and optimizer == "LossScaleOptimizer", message
 
 
 # ----- mixed precision ------------------------------------------------------------------------
