@@ -280,9 +280,7 @@ def device_report(accelerator: Accelerator | None = None, nvidia: NvidiaInfo | N
     diagnosis) and describe it with the TensorFlow build and what the system says."""
     log: list[str] = []
     if accelerator is None:
-        with captured_native_stderr() as log:
-            import tensorflow as tf
-
+        with captured_native_stderr() as log:  # TensorFlow logs its search for GPUs as it loads
             accelerator = detect_accelerator()
     import tensorflow as tf
 
