@@ -1,12 +1,15 @@
 """Predictions and insight (tutorial § 1.3.6): what the trained network answers, and why.
 
 A thin script: read widgets -> call cnn_core (evaluation, plots, drawing, insight) -> draw.
-Predictions for the whole test set are computed once per model and dataset and kept in session
-state, so a filter or grid-size change only re-filters numpy arrays and redraws one figure.
+On a first visit the page shows the pretrained network shipped for the session's dataset
+(cnn_core.pretrained): loaded once per process, shared read-only by every session, used under its
+lock, and its predictions computed once per process for each test set (ui.common). A model of the
+session's own (trained or uploaded) has its predictions computed once and kept in session state.
+Either way a filter or grid-size change only re-filters numpy arrays and redraws one figure.
 Only the open tab runs (lazy tabs): the feature maps are not recomputed while the grid changes.
 
-Instructor links: SETTINGS travel in the URL (ui/url_state). A link cannot carry a model, so
-with no model yet its settings wait in session state and apply once one exists.
+Instructor links: SETTINGS travel in the URL (ui/url_state). They apply at once to the
+pretrained network; with no model (an upload not made yet) they wait in session state.
 """
 
 from __future__ import annotations
@@ -19,18 +22,23 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from cnn_core import datasets, drawing, evaluation, insight, plots, shapes
+from cnn_core import datasets, drawing, evaluation, insight, plots, pretrained, shapes
 from ui import url_state
 from ui.common import (
     TRAINED_MODEL_KEY,
     TrainedModel,
     current_dataset,
     current_dataset_name,
+    dataset_identity,
     keras_ready,
     load_shared_dataset,
+    model_lock,
+    pretrained_network,
+    pretrained_predictions,
 )
 
 QUICK_KEY = "predictions_quick_model"  # a TrainedModel trained on this page
+PRETRAINED_ID = "pretrained:"  # model ids of the shipped networks start with this, e.g. "pretrained:mnist"
 UPLOADED_KEY = "predictions_uploaded_model"  # (sha1 of the file, keras.Model) of the last good upload
 CACHE_KEY = "predictions_cache"  # {(model id, data id): (weakref to model, Predictions)}
 DRAWING_KEY = "predictions_drawing"  # the 28×28 uint8 the network last saw from the canvas/photo
@@ -93,7 +101,6 @@ def main() -> None:
         "inside to see what its layers respond to."
     )
     url_state.bind(SETTINGS)
-    keras_ready()  # before any model exists: keeps Streamlit's per-run Keras cleanup cheap
     chosen = choose_model()
     if chosen is None:
         waiting_settings()
@@ -104,16 +111,26 @@ def main() -> None:
 
 
 def explore(model: Any, model_id: str, data: datasets.Dataset, label: str) -> None:
-    """The summary and the four sections, for a model that exists."""
+    """The summary and the four sections, for a model that exists.
+
+    ``model`` is None for the pretrained network: the grid and the confusion matrix need only
+    its predictions, so TensorFlow is loaded when Draw or Look inside first needs the network.
+    """
     preds = predictions_for(model, model_id, data)
     if preds is None:
         return
     draw_summary(preds, data, label)
+
+    def with_model(section: Any) -> None:
+        network = model if model is not None else shared_network(model_id[len(PRETRAINED_ID):])
+        if network is not None:
+            section(network)
+
     sections = {
         TABS[0]: lambda: grid_tab(preds, data),
         TABS[1]: lambda: confusion_tab(preds, data),
-        TABS[2]: lambda: draw_tab(model, data),
-        TABS[3]: lambda: inside_tab(model, preds, data),
+        TABS[2]: lambda: with_model(lambda m: draw_tab(m, data)),
+        TABS[3]: lambda: with_model(lambda m: inside_tab(m, preds, data)),
     }
     if not url_state.shown("pred_tab"):  # a lesson link that hides the tabs shows only its own section
         name = st.session_state["pred_tab"]
@@ -144,24 +161,68 @@ def waiting_settings() -> None:
 
 
 def choose_model() -> tuple[Any, str, datasets.Dataset, str] | None:
-    """The model to look at, an id for caching, the dataset to test it on, and a label."""
+    """The model to look at, an id for caching, the dataset to test it on, and a label.
+
+    The pretrained network comes first, so the page works on a first visit with no training;
+    a model handed over by the Training page is chosen first when there is one (the learner
+    trained it to look at it here).
+    """
     trained: TrainedModel | None = st.session_state.get(TRAINED_MODEL_KEY)
     quick: TrainedModel | None = st.session_state.get(QUICK_KEY)
-    options = (["trained"] if trained is not None else []) + ["quick", "upload"]
+    options = ["pretrained"] + (["trained"] if trained is not None else []) + ["quick", "upload"]
     labels = {
+        "pretrained": "Pretrained: the tutorial's network",
         "trained": "The model from the Training page",
         "quick": "The tutorial's network, trained here",
         "upload": "Upload a .keras file",
     }
     source = st.radio(
         "Which model?", options, format_func=labels.get, key="pred_source", horizontal=True,
-        persist_state="session",
+        index=options.index("trained" if trained is not None else "pretrained"), persist_state="session",
     )
+    if source == "pretrained":
+        return pretrained_model()
+    keras_ready()  # before any other model exists: keeps Streamlit's per-run Keras cleanup cheap
     if source == "upload":
         return uploaded_model()
     if source == "trained":
         return handed_over(trained, "trained")
     return quick_model(quick)
+
+
+def pretrained_model() -> tuple[None, str, datasets.Dataset, str] | None:
+    """The network shipped for the session's dataset, with a caption that says which network it
+    is and how it was trained. The model itself is None here: see :func:`shared_network`."""
+    data = current_dataset()
+    if not pretrained.available(data.name):
+        st.info(
+            f"No pretrained network is shipped for {data.title}: train one on the **Training** page "
+            "or here, or upload a `.keras` file.",
+            icon=":material/info:",
+        )
+        return None
+    try:
+        prov = pretrained.provenance(data.name)
+    except ValueError as exc:  # a damaged file in the package: say so, the other choices still work
+        st.error(f"The pretrained network for {data.title} cannot be used: {exc}", icon=":material/error:")
+        return None
+    st.caption(f":material/verified: {pretrained.describe(prov)}", help=pretrained.details(prov))
+    label = f"pretrained tutorial network · {prov.epochs} epochs on {prov.train_images:,} {prov.title} images"
+    return None, f"{PRETRAINED_ID}{data.name}", data, label
+
+
+def shared_network(name: str) -> Any:
+    """The pretrained keras.Model every session shares (loads TensorFlow the first time), or
+    None after saying why it cannot be loaded. Use it under ``model_lock``."""
+    try:
+        network = pretrained_network(name)
+    except ValueError as exc:
+        st.error(f"The pretrained network cannot be loaded: {exc}", icon=":material/error:")
+        return None
+    if network is None:
+        st.info(f"No pretrained network is shipped for {name}.", icon=":material/info:")
+        return None
+    return network[0]
 
 
 def handed_over(tm: TrainedModel, kind: str) -> tuple[Any, str, datasets.Dataset, str] | None:
@@ -279,7 +340,14 @@ def dataset_named(name: str) -> datasets.Dataset:
 
 
 def predictions_for(model: Any, model_id: str, data: datasets.Dataset) -> evaluation.Predictions | None:
-    """The model's predictions on the whole test set, computed once and kept in session state."""
+    """The model's predictions on the whole test set, computed once: for a pretrained network
+    once per process (shared by every session), else once per session (kept in session state)."""
+    if model_id.startswith(PRETRAINED_ID):
+        try:
+            return pretrained_predictions(model_id[len(PRETRAINED_ID):], dataset_identity(data), data)
+        except Exception as exc:  # never a traceback on the page
+            st.error(f"The pretrained network failed on the test images ({type(exc).__name__}: {str(exc)[:300]}).")
+            return None
     key = (model_id, f"{data.name}:{data.source}:{len(data.y_test)}:{id(data.x_test)}")
     cache: dict = st.session_state.setdefault(CACHE_KEY, {})
     hit = cache.get(key)
@@ -287,10 +355,11 @@ def predictions_for(model: Any, model_id: str, data: datasets.Dataset) -> evalua
         return hit[1]
     bar = st.progress(0.0, text=f"Predicting all {len(data.y_test):,} test images (once per model)…")
     try:
-        preds = evaluation.predict(
-            model, data.x_test, data.y_test,
-            on_progress=lambda done: bar.progress(done, text=f"Predicting the test images… {done:.0%}"),
-        )
+        with model_lock(model):
+            preds = evaluation.predict(
+                model, data.x_test, data.y_test,
+                on_progress=lambda done: bar.progress(done, text=f"Predicting the test images… {done:.0%}"),
+            )
     except ValueError as exc:
         bar.empty()
         st.error(f"The model cannot predict these images: {exc}")
@@ -546,8 +615,9 @@ def draw_tab(model: Any, data: datasets.Dataset) -> None:
         try:
             prepared = drawing.prepare_digit(source)
             naive = drawing.naive_28(source)
-            probs = evaluation.predict_image(model, prepared.image)
-            naive_probs = evaluation.predict_image(model, naive)
+            with model_lock(model):  # the pretrained network is shared by every session
+                probs = evaluation.predict_image(model, prepared.image)
+                naive_probs = evaluation.predict_image(model, naive)
         except ValueError as exc:
             (st.info if "empty" in str(exc) else st.error)(str(exc), icon=":material/error:")
             return
@@ -646,10 +716,11 @@ def inside_tab(model: Any, preds: evaluation.Predictions, data: datasets.Dataset
         i = st.session_state["pred_inside_index"]
         image, true_label = data.x_test[i], int(preds.labels[i])
     try:
-        probs = evaluation.predict_image(model, image)
-        infos = insight.describe_conv_layers(model)
-        maps = insight.feature_maps(model, image)
-        kernels = insight.first_layer_filters(model)
+        with model_lock(model):  # the pretrained network is shared by every session
+            probs = evaluation.predict_image(model, image)
+            infos = insight.describe_conv_layers(model)
+            maps = insight.feature_maps(model, image)
+            kernels = insight.first_layer_filters(model)
     except ValueError as exc:
         st.warning(f"Cannot look inside this model: {exc}", icon=":material/visibility_off:")
         return
@@ -670,7 +741,8 @@ def inside_tab(model: Any, preds: evaluation.Predictions, data: datasets.Dataset
             format_func=lambda c: f"{c} · {names[c]}" + (" (the answer)" if c == k else ""),
         )
         try:
-            heat = (insight.grad_cam if method == "grad-cam" else insight.saliency)(model, image, target)
+            with model_lock(model):
+                heat = (insight.grad_cam if method == "grad-cam" else insight.saliency)(model, image, target)
         except ValueError as exc:
             st.warning(str(exc))
             return

@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="flip: mirror a random half of each training batch (default: the preset's)")
     t.add_argument("--validation-fraction", type=float,
                    help="share of the training images held out for validation (default 0.1; 0 for none)")
+    t.add_argument("--seed", type=int,
+                   help="seed for the weights' initial values, the hold-out and the shuffling (default 0)")
     t.add_argument("--checkpoint-dir", type=Path, help="run folder for checkpoints and the final model")
     t.add_argument("--checkpoint-every", type=int, help="epochs between checkpoints (default 10; 0: never)")
     t.add_argument("--resume", action="store_true",
@@ -143,6 +145,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if data.note:
         print(data.note, file=sys.stderr)
     training.limit_memory_growth()  # the same process settings as the app
+    if args.seed is not None:  # the initial weights too, not only the hold-out and the shuffling
+        import keras
+
+        keras.utils.set_random_seed(config.seed)
     accelerator = _accelerator(args.cpu_replicas)
     if args.resume:
         trainer = training.Trainer.from_checkpoint(run_dir, data, accelerator=accelerator,
@@ -180,6 +186,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "validation_images": snap.val_images,
             "test_images": int(len(data.y_test)),
             "preset": preset_name,
+            "seed": config.seed,
             "loop": snap.loop,
             "device": snap.device,
             "mixed_precision": trainer.config.mixed_precision,
@@ -235,7 +242,7 @@ def _training_config(args: argparse.Namespace) -> training.TrainingConfig:
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
         "optimizer": args.optimizer, "loop": args.loop, "schedule": args.schedule, "augment": args.augment,
         "validation_fraction": args.validation_fraction, "checkpoint_every": args.checkpoint_every,
-        "mixed_precision": args.mixed_precision or None,
+        "seed": args.seed, "mixed_precision": args.mixed_precision or None,
     }
     return replace(config, **{k: v for k, v in changes.items() if v is not None}).check()
 

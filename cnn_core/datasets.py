@@ -16,10 +16,13 @@ TensorFlow is imported only on the Keras path and in :func:`make_tf_dataset`.
 from __future__ import annotations
 
 import io
+import math
 import os
 import socket
+import struct
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
@@ -47,6 +50,16 @@ PROBE_SECONDS = 3.0
 OFFLINE_ENV = "CNN_EXPLORER_OFFLINE"
 
 NpzSource = Union[str, os.PathLike, bytes]
+
+# What a user's .npz may hold, checked from its array headers before anything is unpacked.
+# Sized for a class on one 1-3 GB container whose server runs in about 1 GB: the real
+# Fashion-MNIST (60,000 + 10,000 uint8 images, 53 MiB unpacked) fits with room to spare, and
+# the largest file accepted (two full uint8 splits, 150 MiB) costs at most about one sixth of
+# that budget while it is read.
+MAX_IMAGES_PER_SPLIT = 100_000
+MAX_UNPACKED_BYTES = 160 * 2**20  # the four arrays, as their headers say, before conversion to uint8
+MAX_NPZ_FILE_BYTES = MAX_UNPACKED_BYTES + 2**20  # an uncompressed .npz is its arrays plus small headers
+MAX_ZIP_DIRECTORY_BYTES = 64 * 2**10  # numpy.savez's four entries take about 400 bytes
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,39 +175,171 @@ def _bundled(name: str, note: str = "") -> Dataset:
 def read_npz(source: NpzSource) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Read and check a ``.npz`` in the Keras layout; return (x_train, y_train, x_test, y_test).
 
-    Nothing is ever unpickled. Every problem is a ``ValueError`` that says what to fix.
+    Every array's ``.npy`` header is checked against the upload caps (:func:`check_npz`)
+    before any array is allocated; nothing is ever unpickled. Every problem is a
+    ``ValueError`` that says what to fix.
     """
-    data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+    data = _npz_bytes(source)
+    check_npz(data)
+    arrays = {}
+    with _open_zip(data) as archive:
+        for key in KEYS:
+            try:
+                with archive.open(_member(archive, key)) as stream:
+                    arrays[key] = np.lib.format.read_array(stream, allow_pickle=False)
+            except _DAMAGED as exc:
+                raise _damaged(exc) from None
+            except ValueError as exc:  # the data ends before the header's shape is filled
+                if "EOF" in str(exc):
+                    raise _damaged(exc) from None
+                raise ValueError(f"This .npz file cannot be read ({_first_line(exc)}).") from None
+    return validate_arrays(arrays)
+
+
+def check_npz(source: NpzSource) -> int:
+    """Refuse a ``.npz`` that is not a Keras-layout file of bearable size; return its unpacked bytes.
+
+    Reads only the zip directory and each array's ``.npy`` header (a few hundred bytes), never
+    the zip directory's sizes alone: the header's shape and dtype say what reading the array
+    would allocate. Refused: more than ``MAX_IMAGES_PER_SPLIT`` images in a split, more than
+    ``MAX_UNPACKED_BYTES`` for the four arrays together, pickled objects, missing arrays.
+    """
+    data = _npz_bytes(source)
+    total = 0
+    with _open_zip(data) as archive:
+        present = sorted({n[:-4] if n.endswith(".npy") else n for n in archive.namelist()})
+        missing = [k for k in KEYS if _member(archive, k) is None]
+        if missing:
+            raise ValueError(
+                f"The file has no {', '.join(missing)}. A dataset file needs the four arrays "
+                f"{', '.join(KEYS)}, as keras.datasets.mnist.load_data() returns them "
+                f"(it has: {', '.join(present) or 'nothing'})."
+            )
+        for key in KEYS:
+            shape, dtype = _npy_header(archive, key)
+            if dtype.hasobject:
+                raise ValueError(
+                    "The file holds Python objects rather than plain number arrays; for safety they "
+                    "are never unpickled. Save plain uint8 image and integer label arrays with "
+                    "numpy.savez."
+                )
+            count = len(shape) and shape[0]
+            if count > MAX_IMAGES_PER_SPLIT:
+                what = "images" if key.startswith("x") else "labels"
+                raise ValueError(
+                    f"{key} holds {count:,} {what}; this server takes at most "
+                    f"{MAX_IMAGES_PER_SPLIT:,} per split (Fashion-MNIST has 60,000 + 10,000). "
+                    f"Save a part of your data, e.g. x_train[:{MAX_IMAGES_PER_SPLIT}]."
+                )
+            total += math.prod(shape) * dtype.itemsize
+    if total > MAX_UNPACKED_BYTES:
+        raise ValueError(
+            f"The four arrays would take {total / 2**20:,.0f} MiB once unpacked; this server takes "
+            f"at most {MAX_UNPACKED_BYTES / 2**20:,.0f} MiB (Fashion-MNIST's 70,000 uint8 images take "
+            f"53 MiB). Save images as uint8 (0-255) and fewer of them."
+        )
+    return total
+
+
+# Errors of a zip archive or a compressed stream that ends early, was damaged, is encrypted
+# (RuntimeError) or uses a compression numpy.savez never writes (NotImplementedError).
+_DAMAGED = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError, zlib.error, struct.error,
+    RuntimeError, NotImplementedError,
+)
+
+
+def _damaged(exc: BaseException) -> ValueError:
+    return ValueError(
+        "This is not a complete .npz file: it may be truncated or damaged "
+        f"({_first_line(exc)}). Save it again with numpy.savez."
+    )
+
+
+def _npz_bytes(source: NpzSource) -> bytes:
+    """The file's bytes, refusing a file larger than any acceptable one before reading it."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        size = len(data)
+    else:
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise ValueError(f"The file {path} cannot be read ({_first_line(exc)}).") from None
+        data = b""
+    if size > MAX_NPZ_FILE_BYTES:
+        raise ValueError(
+            f"The file is {size / 2**20:,.0f} MiB; this server takes .npz files up to "
+            f"{MAX_NPZ_FILE_BYTES / 2**20:,.0f} MiB (Fashion-MNIST's 70,000 images are 30 MiB compressed)."
+        )
+    if not data:
+        data = Path(source).read_bytes()
     if not data.startswith(b"PK"):
         raise ValueError(
             "This is not a .npz file (a zip archive of numpy arrays). Save your arrays with "
             "numpy.savez('data.npz', x_train=..., y_train=..., x_test=..., y_test=...)."
         )
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            present = list(npz.files)
-            arrays = {k: npz[k] for k in KEYS if k in present}
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise ValueError(
-                "The file holds Python objects rather than plain number arrays; for safety they "
-                "are never unpickled. Save plain uint8 image and integer label arrays with "
-                "numpy.savez."
-            ) from None
-        raise ValueError(f"This .npz file cannot be read ({_first_line(exc)}).") from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
+    return data
+
+
+def _open_zip(data: bytes) -> zipfile.ZipFile:
+    """The archive, once its central directory is known to be small (zipfile keeps an object
+    per entry, so millions of tiny entries would be a bomb of their own)."""
+    directory = _zip_directory_bytes(data)
+    if directory > MAX_ZIP_DIRECTORY_BYTES:
         raise ValueError(
-            "This is not a complete .npz file: it may be truncated or damaged "
-            f"({_first_line(exc)}). Save it again with numpy.savez."
-        ) from None
-    missing = [k for k in KEYS if k not in arrays]
-    if missing:
-        raise ValueError(
-            f"The file has no {', '.join(missing)}. A dataset file needs the four arrays "
-            f"{', '.join(KEYS)}, as keras.datasets.mnist.load_data() returns them "
-            f"(it has: {', '.join(present) or 'nothing'})."
+            f"This .npz file's table of contents is {directory:,} bytes long: a dataset file lists "
+            f"four arrays in a few hundred bytes. Save your arrays with numpy.savez."
         )
-    return validate_arrays(arrays)
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except _DAMAGED as exc:
+        raise _damaged(exc) from None
+
+
+def _zip_directory_bytes(data: bytes) -> int:
+    """The central directory's size as the end record (or its zip64 record) states it, as
+    ``zipfile`` will read it; 0 when there is no end record (``zipfile`` then refuses the file)."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65_535), len(data) - 18)
+    if end < 0:
+        return 0
+    size = struct.unpack_from("<I", data, end + 12)[0]
+    locator = end - 20
+    if locator >= 0 and data[locator:locator + 4] == b"PK\x06\x07":
+        # The zip64 record sits just before its locator (Python 3.11) or where the locator points.
+        stated = struct.unpack_from("<Q", data, locator + 8)[0]
+        for record in {locator - 56, stated}:
+            if 0 <= record <= len(data) - 56 and data[record:record + 4] == b"PK\x06\x06":
+                size = max(size, struct.unpack_from("<Q", data, record + 40)[0])
+    return size
+
+
+def _member(archive: zipfile.ZipFile, key: str) -> str | None:
+    """The archive member holding ``key`` (numpy.savez names it ``key.npy``), or None."""
+    names = set(archive.namelist())
+    return next((n for n in (f"{key}.npy", key) if n in names), None)
+
+
+def _npy_header(archive: zipfile.ZipFile, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype from the ``.npy`` header of ``key``'s member; reads a few hundred bytes."""
+    fmt = np.lib.format
+    try:
+        with archive.open(_member(archive, key)) as stream:
+            version = fmt.read_magic(stream)
+            if version == (1, 0):
+                shape, _, dtype = fmt.read_array_header_1_0(stream)
+            elif version == (2, 0):
+                shape, _, dtype = fmt.read_array_header_2_0(stream)
+            else:
+                raise ValueError(f"{key} is in .npy format {version[0]}.{version[1]}, which is not read here")
+    except _DAMAGED as exc:
+        raise _damaged(exc) from None
+    except ValueError as exc:  # not a .npy member, or a header numpy cannot parse
+        raise ValueError(
+            f"This .npz file cannot be read ({_first_line(exc)}). Save plain arrays with numpy.savez."
+        ) from None
+    return tuple(int(n) for n in shape), np.dtype(dtype)
 
 
 def validate_arrays(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:

@@ -16,6 +16,7 @@ Only numpy and Pillow; no TensorFlow.
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,10 +54,11 @@ def load_image(data: bytes) -> np.ndarray:
     """Decode an image file's bytes to a uint8 array (H, W), (H, W, 3) or (H, W, 4).
 
     Refuses, with ``ValueError``, a file that is not an image, one over ``MAX_FILE_BYTES`` and
-    one over ``MAX_PIXELS`` (checked from the header, before decoding). Phone photos are turned
+    one over ``MAX_PIXELS`` (checked from the header, before decoding); every error Pillow
+    raises (decompression bombs included) becomes such a sentence. Phone photos are turned
     upright from their EXIF orientation and reduced to ``WORK_SIDE`` pixels on the long side.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
     if len(data) == 0:
         raise ValueError("The file is empty.")
@@ -65,26 +67,42 @@ def load_image(data: bytes) -> np.ndarray:
             f"The image file is {len(data) / 1e6:.1f} MB; please use one under "
             f"{MAX_FILE_BYTES / 1e6:.0f} MB (a digit needs only a few hundred pixels)."
         )
-    try:
-        img = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, OSError, ValueError):
-        raise ValueError(
-            "This file is not an image that can be read. Upload a PNG, JPEG, GIF, BMP or WebP."
-        ) from None
-    width, height = img.size
-    if width * height > MAX_PIXELS:
-        raise ValueError(
-            f"The image is {width:,} × {height:,} pixels; please use one under "
-            f"{MAX_PIXELS / 1e6:.0f} megapixels."
-        )
-    try:
-        img = ImageOps.exif_transpose(img)
-        img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.LANCZOS)
-        if img.mode not in ("L", "RGB", "RGBA"):
-            img = img.convert("RGBA" if "A" in img.getbands() or "transparency" in img.info else "RGB")
-        return np.asarray(img, dtype=np.uint8).copy()
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"The image could not be decoded ({exc}).") from None
+    too_big = (
+        f"The image's header claims more than {MAX_PIXELS / 1e6:.0f} megapixels; it is refused "
+        f"before decoding (a digit needs only a few hundred pixels)."
+    )
+    with warnings.catch_warnings():
+        # Pillow warns, then raises, when a header claims more pixels than it deems safe.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(io.BytesIO(data))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValueError(too_big) from None
+        except Exception:  # UnidentifiedImageError, OSError, SyntaxError, struct.error, ...
+            raise ValueError(
+                "This file is not an image that can be read. Upload a PNG, JPEG, GIF, BMP or WebP."
+            ) from None
+        width, height = img.size
+        if width * height > MAX_PIXELS:
+            raise ValueError(
+                f"The image is {width:,} × {height:,} pixels; please use one under "
+                f"{MAX_PIXELS / 1e6:.0f} megapixels."
+            )
+        try:
+            img = ImageOps.exif_transpose(img)
+            img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.LANCZOS)
+            if img.mode not in ("L", "RGB", "RGBA"):
+                img = img.convert("RGBA" if "A" in img.getbands() or "transparency" in img.info else "RGB")
+            return np.asarray(img, dtype=np.uint8).copy()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValueError(too_big) from None
+        except Exception as exc:  # a damaged file fails while decoding, in many ways
+            raise ValueError(f"The image could not be decoded ({_first_line(exc)}).") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
 
 
 def to_ink_on_black(image: Any) -> tuple[np.ndarray, bool]:

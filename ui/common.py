@@ -6,20 +6,24 @@ of use. Nothing here imports TensorFlow unless a page asks for something that ne
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import hashlib
 import sys
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
-from cnn_core import accelerators, datasets
+from cnn_core import accelerators, datasets, evaluation, pretrained
+from cnn_core.upload_cache import UploadCache
 
 # Session-state keys the pages share (pages never import each other; they meet here).
 DATASET_KEY = "dataset_name"  # "mnist" or "fashion_mnist": the dataset this session works on
-UPLOAD_KEY = "uploaded_dataset"  # a validated upload (a datasets.Dataset), or absent
+UPLOAD_KEY = "uploaded_dataset"  # a validated upload (a datasets.Dataset from read_upload), or absent
 MODEL_CONFIG_KEY = "model_config"  # the models.ModelConfig chosen on the model page
 MODEL_PRESET_KEY = "model_preset"  # its preset's short name, or "custom"
 TRAINED_MODEL_KEY = "trained_model"  # a TrainedModel, set by the training page when a run ends
@@ -38,6 +42,19 @@ class TrainedModel:
 def load_shared_dataset(name: str, source: str = "auto") -> datasets.Dataset:
     """One copy per process of a built-in dataset; its uint8 arrays are shared by all sessions."""
     return datasets.load_dataset(name, source)
+
+
+@st.cache_resource
+def shared_uploads() -> UploadCache:
+    """The process-wide cache of uploaded datasets (weak references, keyed by content)."""
+    return UploadCache()
+
+
+def read_upload(data: bytes, name: str) -> datasets.Dataset:
+    """An uploaded .npz as a Dataset, parsed once per process and shared by every session
+    that sends the same bytes. The session keeps the result under ``UPLOAD_KEY``: that strong
+    reference is what keeps the shared copy alive. Raises ValueError with a sentence."""
+    return shared_uploads().get(data, name)
 
 
 def bundled_test_images(name: str) -> tuple[Any, Any]:
@@ -134,6 +151,73 @@ _collecting = threading.Lock()
 
 def _keep_keras_state(*args: Any, **kwargs: Any) -> None:
     """Stands in for keras.backend.clear_session in the app's process (see keras_ready)."""
+
+
+# --- The shipped, pretrained networks: one copy per process, shared by every session -------------
+
+# Locks of the models every session shares: Keras does not promise that one model may run
+# predict or a GradientTape in two threads at once, and each session's script is a thread.
+_model_locks: "weakref.WeakKeyDictionary[Any, threading.RLock]" = weakref.WeakKeyDictionary()
+_model_locks_guard = threading.Lock()
+
+
+def model_lock(model: Any) -> contextlib.AbstractContextManager:
+    """Hold this around every use of ``model`` (predict, feature maps, Grad-CAM): the shared
+    lock of a model every session uses (a pretrained one), a no-op for a session's own model."""
+    with _model_locks_guard:
+        try:
+            lock = _model_locks.get(model)
+        except TypeError:  # not weak-referenceable, so never registered as shared
+            lock = None
+    return lock if lock is not None else contextlib.nullcontext()
+
+
+@st.cache_resource(show_spinner="Loading the pretrained network…")
+def pretrained_network(name: str) -> tuple[Any, pretrained.Provenance] | None:
+    """The network shipped for dataset ``name`` and its provenance, loaded once per process in
+    Keras safe mode (read-only: no session trains or changes it); None when none is shipped.
+    Use it under :func:`model_lock`."""
+    if not pretrained.available(name):
+        return None
+    keras_ready()  # before the first model exists (see keras_ready)
+    model = pretrained.load_pretrained(name)
+    with _model_locks_guard:
+        _model_locks[model] = threading.RLock()
+    return model, pretrained.provenance(name)
+
+
+def dataset_identity(data: datasets.Dataset) -> str:
+    """A key that names a test set's content: the shared copies by name and source, an upload
+    by a hash of its test arrays (two sessions uploading the same file get the same key)."""
+    if data.source != "file":
+        return f"{data.name}:{data.source}:{len(data.y_test)}"
+    known = _upload_keys.get(data)
+    if known is None:  # hashed once per upload (~15 ms for 10,000 images), not on every rerun
+        digest = hashlib.sha1(data.x_test.tobytes())
+        digest.update(data.y_test.tobytes())
+        known = _upload_keys[data] = f"{data.name}:file:{len(data.y_test)}:{digest.hexdigest()}"
+    return known
+
+
+_upload_keys: "weakref.WeakKeyDictionary[datasets.Dataset, str]" = weakref.WeakKeyDictionary()
+
+
+@st.cache_resource(show_spinner="Predicting the test images with the pretrained network (once for all)…",
+                   max_entries=8)
+def pretrained_predictions(name: str, data_key: str, _data: datasets.Dataset) -> evaluation.Predictions:
+    """The pretrained network's predictions on ``_data``'s test set, computed once per process
+    for each (network, test set) and shared: a class opening the page runs predict once, not
+    once per student. ``data_key`` is :func:`dataset_identity` of ``_data``. On the bundled
+    sample's test images the shipped answers are read from the package: no TensorFlow needed."""
+    shipped = pretrained.shipped_predictions(name, _data.x_test, _data.y_test)
+    if shipped is not None:
+        return shipped
+    network = pretrained_network(name)
+    if network is None:
+        raise ValueError(f"No pretrained network is shipped for {name!r}.")
+    model = network[0]
+    with model_lock(model):
+        return evaluation.predict(model, _data.x_test, _data.y_test)
 
 
 def current_dataset_name() -> str:

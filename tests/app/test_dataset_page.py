@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnn_core import datasets
 from tests.app.conftest import open_app_page, url_param
+from tests.conftest import npz_claiming
 from ui.common import DATASET_KEY, UPLOAD_KEY
 
 PAGE = "app_pages/dataset.py"
@@ -103,6 +104,23 @@ class TestUploadingAFile:
         assert "The file has no y_test" in page.error[0].value
         assert len(page.session_state[UPLOAD_KEY].y_train) == 30  # the previous data stays in use
         assert "30 train / 10 test" in badge(page)
+
+    def test_a_bomb_is_refused_from_its_headers_and_the_previous_data_stays(self, page):
+        upload(page, "mine.npz", npz_bytes(30, 10))
+        upload(page, "bomb.npz", npz_claiming(2_000_000))
+        assert not page.exception
+        assert "bomb.npz cannot be used" in page.error[0].value
+        assert "x_train holds 2,000,000 images; this server takes at most 100,000" in page.error[0].value
+        assert any("has not changed" in c.value for c in page.caption)
+        assert len(page.session_state[UPLOAD_KEY].y_train) == 30 and "(mine.npz)" in badge(page)
+
+    def test_two_sessions_uploading_the_same_file_share_one_copy(self, page, open_page):
+        other = open_page(PAGE)
+        raw = npz_bytes(40, 10)
+        upload(page, "ours.npz", raw)
+        upload(other, "ours.npz", raw)
+        mine, theirs = page.session_state[UPLOAD_KEY], other.session_state[UPLOAD_KEY]
+        assert len(mine.y_train) == 40 and mine.x_train is theirs.x_train
 
     def test_uploaded_labels_follow_the_chosen_dataset_and_can_be_dropped(self, page):
         upload(page, "clothes.npz", npz_bytes(30, 10))

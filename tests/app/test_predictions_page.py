@@ -1,10 +1,14 @@
-"""The Predictions page, used as a learner would: with a trained model, an upload, or none.
+"""The Predictions page, used as a learner would: with the pretrained network, a trained model,
+an upload.
 
 One tiny model (the tutorial's network, 1 epoch on 1,000 bundled images) is trained once for
 the module; the page then runs through the router in-process (AppTest).
 """
 
+import dataclasses
 import io
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -12,8 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_core import datasets, evaluation
-from tests.app.conftest import open_app_page
+from cnn_core import datasets, evaluation, pretrained
+from tests.app.conftest import ROOT, open_app_page
+from ui import common
 from ui.common import DATASET_KEY, TRAINED_MODEL_KEY, TrainedModel
 
 PAGE = "app_pages/predictions.py"
@@ -169,6 +174,14 @@ class TestDrawing:
         assert_ok(page)
         assert any("not an image" in e.value for e in page.error)
 
+    def test_a_png_claiming_60000_by_60000_pixels_gets_a_sentence_not_a_traceback(self, page):
+        from tests.conftest import png_claiming
+
+        open_tab(page, "Draw a digit")
+        page.file_uploader(key="pred_photo").set_value(("huge.png", png_claiming(60_000, 60_000), "image/png")).run()
+        assert_ok(page)
+        assert any("header claims more than 40 megapixels" in e.value for e in page.error)
+
 
 class TestLookInside:
     def test_feature_maps_filters_grad_cam_and_saliency_for_a_test_image(self, page):
@@ -193,10 +206,72 @@ class TestLookInside:
         assert page.selectbox(key="pred_inside_index").value == first
 
 
-class TestOtherModels:
-    def test_with_no_model_a_button_trains_the_tutorials_network(self, open_page):
+class TestThePretrainedNetwork:
+    def test_a_first_visit_with_no_training_shows_the_grid_and_says_which_network(self, open_page):
         at = open_page(PAGE)
         assert_ok(at)
+        assert at.radio(key="pred_source").value == "pretrained"
+        prov = pretrained.provenance("mnist")
+        assert any(pretrained.describe(prov) in c.value for c in at.caption)
+        assert "8,000 MNIST images for 10 epochs" in text(at)
+        assert at.metric[0].label == "Test accuracy"
+        assert len(at.image) == 1 and "Showing 1–15 of 1,000" in text(at)
+        assert not at.button  # nothing to train first
+
+    def test_the_grid_on_a_first_visit_needs_no_tensorflow_until_draw_or_look_inside(self):
+        code = (
+            "import sys; from tests.app.conftest import open_app_page;"
+            "at = open_app_page('app_pages/predictions.py'); assert not at.exception;"
+            "assert at.metric and len(at.image) == 1; before = 'tensorflow' in sys.modules;"
+            "at.session_state['pred_tab'] = 'Draw a digit'; at.run(); assert not at.exception;"
+            "print(before, 'tensorflow' in sys.modules)"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert out.stdout.strip().splitlines()[-1] == "False True"
+
+    def test_fashion_gets_its_own_network_and_every_tab_works(self, open_page):
+        at = open_page(PAGE, **{DATASET_KEY: "fashion_mnist"})
+        assert_ok(at)
+        assert "60,000 Fashion-MNIST images for 10 epochs" in text(at)
+        assert "tested on** Fashion-MNIST" in text(at)
+        open_tab(at, "Confusion matrix")
+        assert "Cell M[" in text(at)
+        open_tab(at, "Look inside")
+        assert "**block1_conv1**: 24 filters of 3×3×1" in text(at)
+
+    def test_a_class_opening_the_page_predicts_once_on_one_shared_model(self, open_page, monkeypatch, mnist):
+        # Two students who uploaded the same file (test images the package has no answers for).
+        upload = dataclasses.replace(mnist, x_test=mnist.x_test[:500], y_test=mnist.y_test[:500], source="file")
+        calls = []
+        real = evaluation.predict
+        monkeypatch.setattr(evaluation, "predict", lambda *a, **k: calls.append(1) or real(*a, **k))
+        common.pretrained_predictions.clear()
+        for _ in range(2):
+            at = open_page(PAGE, **{common.UPLOAD_KEY: dataclasses.replace(upload)})
+            assert_ok(at)
+            assert "Showing 1–15 of 500" in text(at) and "your .npz file" in text(at)
+        assert len(calls) == 1
+        model, _ = common.pretrained_network("mnist")
+        assert isinstance(common.model_lock(model), type(common.threading.RLock()))
+        assert common.model_lock(object()).__class__.__name__ == "nullcontext"  # a session's own model
+
+    def test_a_link_applies_at_once_to_the_pretrained_network(self):
+        at = open_app_page(PAGE, query={"pred_filter": "mistakes", "pred_rows": "2"})
+        assert_ok(at)
+        assert "apply as soon as there is a model" not in text(at)
+        assert at.selectbox(key="pred_filter").value == "mistakes"
+        assert at.slider(key="pred_rows").value == 2
+        # With no model chosen (an upload not made yet) the link's settings wait for one.
+        at.radio(key="pred_source").set_value("upload").run()
+        assert "apply as soon as there is a model" in text(at)
+
+
+class TestOtherModels:
+    def test_the_quick_run_trains_the_tutorials_network_here(self, open_page):
+        at = open_page(PAGE)
+        assert_ok(at)
+        at.radio(key="pred_source").set_value("quick").run()
         assert not at.metric
         at.get("button_group")[0].set_value(1)  # one epoch, to keep the test short
         at.button(key="pred_quick_train").click().run()
@@ -342,8 +417,9 @@ class TestInstructorLinks:
         assert at.subheader[0].value == "Confusion matrix"
         assert "Cell M[" in text(at)
 
-    def test_with_no_model_the_links_settings_apply_after_the_quick_training(self):
+    def test_the_links_settings_carry_over_to_the_quick_training(self):
         at = self.open_link(pred_filter="mistakes", pred_rows="2", pred_quick_epochs="1")
+        at.radio(key="pred_source").set_value("quick").run()
         assert "apply as soon as there is a model" in text(at)
         assert at.get("button_group")[0].value == 1
         at.button(key="pred_quick_train").click().run()

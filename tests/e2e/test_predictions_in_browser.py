@@ -1,4 +1,5 @@
-"""A learner with no model yet trains one on the Predictions page, then draws a digit for it.
+"""A learner who has trained nothing opens Predictions: the pretrained network answers at once,
+and reads a digit the learner draws.
 
 Runs the real app in Chromium (see conftest.py): the canvas is a <canvas> in the page itself,
 drawn on with mouse moves as a hand would.
@@ -11,16 +12,12 @@ from tests.e2e.conftest import assert_no_exception, open_page, screenshot, wait_
 pytestmark = pytest.mark.e2e
 
 
-def test_train_then_draw_a_digit_and_see_what_the_network_saw(page, app_url):
-    open_page(page, app_url, "")  # through the router first, as a visitor arriving at the app
-    open_page(page, app_url, "predictions")
-    page.get_by_role("radio", name="1", exact=True).click()  # one epoch: enough to read a drawing
-    wait_for_run(page)
-    page.get_by_role("button", name="Train the tutorial's network").click()
-    page.wait_for_timeout(1000)
-    wait_for_run(page)
+def test_a_first_visit_shows_the_pretrained_networks_grid_then_reads_a_drawn_digit(page, app_url):
+    open_page(page, app_url, "predictions")  # a link straight to the page, nothing trained
     assert_no_exception(page)
     assert page.get_by_text("Test accuracy").is_visible()
+    assert page.get_by_text("The tutorial's network, trained by").is_visible()
+    assert page.locator('[data-testid="stImage"] img').first.is_visible()  # the prediction grid
 
     page.get_by_role("tab", name="Draw a digit").click()
     wait_for_run(page)

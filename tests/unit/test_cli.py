@@ -58,9 +58,17 @@ def test_train_ends_with_one_json_line_a_script_can_read(trained):
     assert 0 <= result["test_accuracy"] <= 1
     assert result["images_per_second"] > 0 and result["wall_seconds"] > 0
     assert result["source"] == "bundled" and result["dataset"] == "fashion_mnist"
-    assert result["preset"] == "tutorial" and result["loop"] == "fit"
+    assert result["preset"] == "tutorial" and result["loop"] == "fit" and result["seed"] == 0
     assert (result["train_images"], result["validation_images"], result["test_images"]) == (270, 30, 300)
     assert [r["epoch"] for r in result["history"]] == [1, 2]
+
+
+def test_the_seed_flag_reaches_the_training_settings():
+    from cnn_core.__main__ import _training_config, build_parser
+
+    args = build_parser().parse_args(["train", "--seed", "7"])
+    assert _training_config(args).seed == 7
+    assert _training_config(build_parser().parse_args(["train"])).seed == 0  # the default
 
 
 def test_train_reports_each_epoch_and_saves_what_it_was_asked_to(trained):
@@ -151,6 +159,17 @@ def test_the_progress_bar_shows_epoch_batch_speed_and_eta():
         "epoch 3/10 [############............] 120/240 · 6,912 img/s · loss 0.412 · ETA 1:20 · running"
     )
     assert training.format_seconds(3723) == "1:02:03" and training.format_seconds(None) == "—"
+
+
+def test_a_bomb_given_as_data_gets_the_sentence_not_a_traceback(tmp_path, capsys):
+    from tests.conftest import npz_claiming
+
+    bomb = tmp_path / "bomb.npz"
+    bomb.write_bytes(npz_claiming(2_000_000))
+    assert main(["train", "--data", str(bomb), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "x_train holds 2,000,000 images; this server takes at most 100,000" in err
+    assert "Traceback" not in err
 
 
 # ----- devices -------------------------------------------------------------------------------

@@ -2,12 +2,15 @@
 
 import io
 import time
+import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
 
 from cnn_core import datasets
-from cnn_core.datasets import load_dataset, preprocess, read_npz
+from cnn_core.datasets import check_npz, load_dataset, preprocess, read_npz
+from tests.conftest import npy_header, npz_claiming
 
 
 def npz_bytes(**arrays) -> bytes:
@@ -162,6 +165,103 @@ class TestUserFile:
     def test_a_file_that_is_not_an_npz_is_refused(self):
         with pytest.raises(ValueError, match="not a .npz file"):
             load_dataset("mnist", b"\x89PNG\r\n\x1a\n not numbers")
+
+
+def peak_traced_bytes(call) -> int:
+    """The most memory Python and numpy held at once while ``call()`` ran (it may raise)."""
+    tracemalloc.start()
+    try:
+        call()
+    except ValueError:
+        pass
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+class TestUploadCaps:
+    """A small file must not unpack into more than the server can hold: refused from its headers."""
+
+    def test_a_header_claiming_two_million_images_is_refused_before_anything_is_allocated(self):
+        bomb = npz_claiming(2_000_000)
+        assert len(bomb) < 2_000  # the file is tiny; its header claims 1.5 GB
+        with pytest.raises(ValueError, match=r"x_train holds 2,000,000 images; this server takes at most 100,000"):
+            read_npz(bomb)
+        # numpy.load would allocate the 1.5 GB the header claims before finding the data missing.
+        assert peak_traced_bytes(lambda: load_dataset("mnist", bomb)) < 4 * 2**20
+
+    def test_a_complete_compressed_file_over_the_image_cap_is_refused_from_its_header(self):
+        images = datasets.MAX_IMAGES_PER_SPLIT + 1
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            with archive.open("x_train.npy", "w", force_zip64=True) as member:
+                member.write(npy_header((images, 28, 28)))
+                zeros = bytes(784 * 1000)
+                for start in range(0, images, 1000):  # written in chunks: never one big array
+                    member.write(zeros[: 784 * min(1000, images - start)])
+            for key, shape in [("y_train", (images,)), ("x_test", (10, 28, 28)), ("y_test", (10,))]:
+                with archive.open(f"{key}.npy", "w") as member:
+                    member.write(npy_header(shape) + bytes(int(np.prod(shape))))
+        raw = buffer.getvalue()
+        assert len(raw) < 1_000_000
+        with pytest.raises(ValueError, match="100,001 images"):
+            read_npz(raw)
+        assert peak_traced_bytes(lambda: read_npz(raw)) < 4 * 2**20
+
+    def test_too_many_unpacked_bytes_are_refused_from_the_header(self):
+        bomb = npz_claiming(90_000, descr="<i4")  # fewer images than the cap, but 4 bytes a pixel
+        with pytest.raises(ValueError, match=r"would take 269 MiB once unpacked; this server takes at most 160 MiB"):
+            read_npz(bomb)
+        assert peak_traced_bytes(lambda: read_npz(bomb)) < 4 * 2**20
+
+    def test_the_real_fashion_mnist_fits_the_caps(self):
+        unpacked = check_npz(npz_claiming(60_000, test_images=10_000))
+        assert unpacked == 70_000 * 784 + 100 + 100
+        assert unpacked < datasets.MAX_UNPACKED_BYTES / 2
+
+    def test_labels_over_the_cap_are_refused_too(self):
+        arrays = {
+            "x_train.npy": npy_header((10, 28, 28)) + bytes(7840),
+            "y_train.npy": npy_header((3_000_000,), "<i8"),
+            "x_test.npy": npy_header((10, 28, 28)) + bytes(7840),
+            "y_test.npy": npy_header((10,)) + bytes(10),
+        }
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, body in arrays.items():
+                archive.writestr(name, body)
+        with pytest.raises(ValueError, match="y_train holds 3,000,000 labels"):
+            read_npz(buffer.getvalue())
+
+    def test_a_file_larger_than_any_acceptable_one_is_refused_before_it_is_read(self, tmp_path, monkeypatch):
+        monkeypatch.setattr(datasets, "MAX_NPZ_FILE_BYTES", 100)
+        path = tmp_path / "big.npz"
+        path.write_bytes(npz_bytes(**good_arrays()))
+        with pytest.raises(ValueError, match="this server takes .npz files up to"):
+            load_dataset("mnist", path)
+
+    def test_thousands_of_tiny_entries_are_refused_before_the_zip_is_listed(self):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for i in range(3000):
+                archive.writestr(f"{i}.npy", b"")
+        with pytest.raises(ValueError, match="table of contents"):
+            read_npz(buffer.getvalue())
+
+    def test_a_member_that_is_not_an_array_is_refused_without_reading_it(self):
+        arrays = good_arrays()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("x_train", bytes(50_000_000))  # no .npy suffix: numpy.load returns raw bytes
+            for key in ("y_train", "x_test", "y_test"):
+                member = io.BytesIO()
+                np.save(member, arrays[key])
+                archive.writestr(f"{key}.npy", member.getvalue())
+        raw = buffer.getvalue()
+        with pytest.raises(ValueError, match="cannot be read"):
+            read_npz(raw)
+        assert peak_traced_bytes(lambda: read_npz(raw)) < 4 * 2**20
 
 
 class TestPreprocessing:

@@ -5,12 +5,14 @@ and an empty canvas, a file that is not an image or a huge image is refused with
 """
 
 import io
+import struct
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from cnn_core import datasets, drawing
+from tests.conftest import png_claiming
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +147,56 @@ class TestRefusals:
         monkeypatch.setattr(drawing, "MAX_PIXELS", 100 * 100)
         with pytest.raises(ValueError, match="megapixels"):
             drawing.load_image(data)
+
+    def test_a_png_claiming_60000_by_60000_pixels_is_refused_with_a_sentence(self):
+        bomb = png_claiming(60_000, 60_000)
+        assert len(bomb) < 1_000
+        with pytest.raises(ValueError, match="header claims more than 40 megapixels"):
+            drawing.load_image(bomb)
+        with pytest.raises(ValueError, match="megapixels"):
+            drawing.prepare_digit(bomb)
+
+    def test_a_header_between_the_cap_and_pillows_limit_is_refused_by_the_named_cap(self):
+        with pytest.raises(ValueError, match=r"10,000 × 8,000 pixels; please use one under 40 megapixels"):
+            drawing.load_image(png_claiming(10_000, 8_000))
+
+    def test_pillows_warning_zone_is_an_error_too(self, monkeypatch):
+        # Between Pillow's MAX_IMAGE_PIXELS and twice that, Pillow only warns: still refused.
+        monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100 * 100)
+        with pytest.raises(ValueError, match="megapixels"):
+            drawing.load_image(png_bytes(np.zeros((150, 100), np.uint8)))
+
+    @pytest.mark.parametrize(
+        "damage",
+        [
+            lambda png: png[:40],  # cut inside the image data
+            lambda png: png[:16] + b"\xff" * 8 + png[24:],  # a header with a corrupted size and CRC
+            lambda png: b"GIF89a" + png[6:],  # a GIF signature on PNG bytes
+            lambda png: b"BM" + bytes(60),  # a BMP header with nonsense fields
+        ],
+        ids=["truncated", "bad-header", "wrong-signature", "bad-bmp"],
+    )
+    def test_every_pillow_error_becomes_a_sentence(self, damage):
+        png = png_bytes(np.tile(np.arange(64, dtype=np.uint8), (64, 1)))
+        with pytest.raises(ValueError) as error:
+            drawing.load_image(damage(png))
+        assert str(error.value).endswith((".", ")."))
+
+    @pytest.mark.parametrize(
+        "error", [SyntaxError("broken PNG file"), struct.error("unpack requires 4 bytes"), EOFError(),
+                  MemoryError(), Image.DecompressionBombError("Image size exceeds limit")],
+        ids=lambda e: type(e).__name__,
+    )
+    @pytest.mark.parametrize("where", ["open", "decode"])
+    def test_pillow_errors_of_any_class_become_a_sentence(self, monkeypatch, error, where):
+        from PIL import ImageOps
+
+        def fail(*args, **kwargs):
+            raise error
+
+        monkeypatch.setattr(Image, "open", fail) if where == "open" else monkeypatch.setattr(ImageOps, "exif_transpose", fail)
+        with pytest.raises(ValueError, match="megapixels|not an image|could not be decoded"):
+            drawing.load_image(png_bytes(np.zeros((30, 30), np.uint8)))
 
     def test_a_huge_file_is_refused(self, monkeypatch):
         monkeypatch.setattr(drawing, "MAX_FILE_BYTES", 1000)

@@ -257,18 +257,39 @@ def _tf_cases(count: int, seed: int = 3):
     return cases
 
 
+def _tf_conv_output_size(tf, size, kernel, stride, padding, dilation):
+    """TensorFlow's own answer from graph-mode shape inference, or None when it refuses.
+
+    Only the op's shape function runs (no kernel is executed), so the answer is the same on
+    every CPU: oneDNN's kernels on AMD return 1 where stock TensorFlow refuses.
+    """
+    tf_padding = (
+        padding.upper() if isinstance(padding, str) else [[0, 0], [padding, padding], [padding, padding], [0, 0]]
+    )
+    conv = tf.function(lambda x, w: tf.nn.conv2d(x, w, stride, tf_padding, dilations=dilation))
+    try:
+        graph = conv.get_concrete_function(
+            tf.TensorSpec((1, size, size, 1), tf.float32), tf.TensorSpec((kernel, kernel, 1, 1), tf.float32)
+        )
+    except ValueError as exc:  # the shape function refuses: the kernel does not fit
+        assert "Negative dimension size" in str(exc), exc
+        return None
+    return graph.structured_outputs.shape[1]
+
+
+def test_the_oracle_refuses_what_onednn_on_amd_accepts():
+    tf = pytest.importorskip("tensorflow")
+    # Size 1, kernel 3, stride 2, VALID: oneDNN's kernel on AMD returns 1; the shape function refuses.
+    assert _tf_conv_output_size(tf, 1, 3, 2, "valid", 1) is None
+    assert _tf_conv_output_size(tf, 1, 7, 2, 2, 1) is None
+    assert _tf_conv_output_size(tf, 28, 3, 2, "same", 1) == 14
+
+
 def test_conv_sizes_equal_tensorflows_own():
     tf = pytest.importorskip("tensorflow")
     accepted = refused = 0
     for size, kernel, stride, padding, dilation in _tf_cases(50):
-        tf_padding = (
-            padding.upper() if isinstance(padding, str) else [[0, 0], [padding, padding], [padding, padding], [0, 0]]
-        )
-        x, w = tf.zeros((1, size, size, 1)), tf.zeros((kernel, kernel, 1, 1))
-        try:
-            tf_out = tf.nn.conv2d(x, w, stride, tf_padding, dilations=dilation).shape[1]
-        except Exception:  # TF refuses: the kernel does not fit
-            tf_out = None
+        tf_out = _tf_conv_output_size(tf, size, kernel, stride, padding, dilation)
         if tf_out is None or tf_out == 0:
             with pytest.raises(ValueError):
                 conv_output_size(size, kernel, stride, padding, dilation)
