@@ -259,9 +259,12 @@ left.altair_chart(data_charts.class_count_chart(table), width="stretch")
 digits = all(name == str(i) for i, name in enumerate(data.class_names))
 right.dataframe(table.drop(columns="class") if digits else table, hide_index=True, width="stretch")
 shares = table["train %"]
+low, high = f"{shares.min():.1f}", f"{shares.max():.1f}"  # as the reader sees them
 st.markdown(
-    f"Share of a class = its images / all images of the split: here from **{shares.min():.1f}%** to "
-    f"**{shares.max():.1f}%** of {n_train:,} training images (10% each if perfectly balanced)."
+    "Share of a class = its images / all images of the split: "
+    + (f"here every class has **{low}%** of the {n_train:,} training images" if low == high else
+       f"here from **{low}%** to **{high}%** of {n_train:,} training images")
+    + f" ({100 / len(data.class_names):g}% each if perfectly balanced)."
 )
 if shares.max() - shares.min() <= 2:
     st.info("**Notice:** the classes are balanced, so plain accuracy is a fair score: a network "

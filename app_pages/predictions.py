@@ -636,7 +636,18 @@ def draw_tab(model: Any, data: datasets.Dataset) -> None:
         st.latex(rf"\text{{scale}} = \frac{{20}}{{\max(\text{{width}}, \text{{height}})}} = \frac{{20}}{{\max({w}, {h})}} = {20 / max(w, h):.3f}")
         st.latex(
             rf"\text{{centre of mass}} = \frac{{\sum_{{ij}} x_{{ij}}\,(i, j)}}{{\sum_{{ij}} x_{{ij}}}}"
-            rf" = ({cy:.1f},\ {cx:.1f}) \approx (13.5,\ 13.5)"
+            rf" = ({cy:.2f},\ {cx:.2f})"
+        )
+        # What the centring aims at, and how close it got: it moves the patch by whole pixels.
+        middle = (drawing.FIELD - 1) / 2
+        off = max(abs(cy - middle), abs(cx - middle))
+        st.caption(
+            f"The centring aims the centre of mass at the field's centre ({middle}, {middle}), "
+            "moving the patch by whole pixels so nothing is blurred: "
+            + (f"it lands within half a pixel of it, here {cy - middle:+.2f} rows and "
+               f"{cx - middle:+.2f} columns off." if off <= 0.5 + 1e-9 else
+               f"here the patch meets the field's edge first and stays {cy - middle:+.2f} rows and "
+               f"{cx - middle:+.2f} columns off.")
         )
         nk = int(np.argmax(naive_probs))
         if nk != k:
@@ -756,10 +767,18 @@ def inside_tab(model: Any, preds: evaluation.Predictions, data: datasets.Dataset
             rf"\qquad L = \mathrm{{ReLU}}\Big(\sum_{{k=1}}^{{{last.filters}}} \alpha_k A^k\Big)"
             rf"\ \ ({h}\times{w}\ \to\ 28\times 28)"
         )
+        n = datasets.IMAGE_SIZE
         st.markdown(
-            f"Each of **{heat.layer}**'s {last.filters} maps is weighted by how much it raises "
-            f"the score of **{names[target]}**; bright regions are the evidence for it. If the "
-            "heat sits off the object, the network has learnt a shortcut."
+            f"Each of **{heat.layer}**'s {last.filters} maps Aᵏ is weighted by αₖ: how much it "
+            f"raises the score of **{names[target]}** (the logit, before any softmax), averaged "
+            f"over its {h}×{w} positions; where the weighted sum is negative it is cut to 0. "
+            "**What it tells:** where in this image the maps that raise this score fire. "
+            f"**What it cannot:** it is coarse, one value per cell of about {n / h:.0f}×{n / w:.0f} "
+            f"pixels smoothed up to {n}×{n}, so a hot spot is a neighbourhood, not a stroke; αₖ "
+            "weighs a whole map, so a map lights every place it fires, whether or not the class "
+            "reads that place; and it belongs to this model: train again, or at another η, and it "
+            "moves. A hot spot off the object in one image proves no shortcut: look at many "
+            "images, and at the saliency map."
         )
     else:
         st.latex(r"S_{ij} = \left|\frac{\partial y_c}{\partial x_{ij}}\right|")

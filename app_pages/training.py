@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import streamlit as st
 
-from cnn_core import charts, datasets, models, training
+from cnn_core import charts, datasets, models, plots, training
 from cnn_core.training import TrainingConfig
 from ui import jobs, url_state
 from ui.common import (
@@ -259,7 +258,8 @@ def start_run(config: TrainingConfig, resume_from: str | None = None) -> None:
             label = training.describe_run(model_config, data, config)
             run_dir = training.new_run_dir(training.default_runs_dir(), label)
         except OSError as exc:  # a read-only disk: train anyway, without checkpoints
-            st.warning(f"Checkpoints are off: the runs folder cannot be written ({exc}).")
+            # The reason without the path: a student never sees the server's folders.
+            st.warning(f"Checkpoints are off: the runs folder cannot be written ({exc.strerror or type(exc).__name__}).")
     trainer = jobs.make_trainer(data, model_config, config, run_dir=run_dir, resume_from=resume_from)
     job = registry.start(owner, trainer, trainer.label, data.name, owner_session=jobs.runtime_session_id())
     st.session_state[jobs.JOB_KEY] = job.id
@@ -381,17 +381,25 @@ def draw_controls(job: jobs.Job, snap: training.Snapshot) -> None:
 def draw_curves(snap: training.Snapshot) -> None:
     if not snap.batch_loss:
         return
+    changes, per_epoch = snap.learning_rate_changes, snap.steps_per_epoch  # a rule where η changed
     left, right = st.columns(2)
     with left:
-        st.vega_lite_chart(charts.batch_curve_chart(snap.batch_loss, snap.steps_per_epoch, "loss", snap.epochs))
+        st.vega_lite_chart(charts.batch_curve_chart(snap.batch_loss, per_epoch, "loss", snap.epochs,
+                                                    learning_rate_changes=changes))
     with right:
-        st.vega_lite_chart(charts.batch_curve_chart(snap.batch_accuracy, snap.steps_per_epoch, "accuracy", snap.epochs))
+        st.vega_lite_chart(charts.batch_curve_chart(snap.batch_accuracy, per_epoch, "accuracy", snap.epochs,
+                                                    learning_rate_changes=changes))
     if snap.history:
         left, right = st.columns(2)
         with left:
-            st.vega_lite_chart(charts.epoch_curve_chart(snap.history, "loss", snap.epochs))
+            st.vega_lite_chart(charts.epoch_curve_chart(snap.history, "loss", snap.epochs, changes, per_epoch))
         with right:
-            st.vega_lite_chart(charts.epoch_curve_chart(snap.history, "accuracy", snap.epochs))
+            st.vega_lite_chart(charts.epoch_curve_chart(snap.history, "accuracy", snap.epochs, changes, per_epoch))
+
+
+def run_title(job: jobs.Job, snap: training.Snapshot) -> str:
+    """The run's name with the η it trains at now, and each live change of it."""
+    return training.learning_rate_title(job.title, snap.learning_rate_changes, snap.steps_per_epoch)
 
 
 def draw_live(job_id: str, can_control: bool, polling: bool) -> None:
@@ -404,7 +412,7 @@ def draw_live(job_id: str, can_control: bool, polling: bool) -> None:
         registry.touch(job.id, owner)
     if polling and not snap.active:
         st.rerun()  # the run ended: a full rerun stops the polling and draws the results
-    st.markdown(f"**{job.title}**" + (f" · on {snap.device}" if snap.device else "")
+    st.markdown(f"**{run_title(job, snap)}**" + (f" · on {snap.device}" if snap.device else "")
                 + ("" if can_control else " · watching another session's run"))
     st.progress(snap.progress, text=training.progress_text(snap))
     m1, m2, m3, m4 = st.columns(4)
@@ -419,8 +427,9 @@ def draw_live(job_id: str, can_control: bool, polling: bool) -> None:
         st.warning(job.stop_reason)
     if can_control and snap.active and snap.status != "evaluating":
         draw_controls(job, snap)
-    if snap.last_checkpoint:
-        st.caption(f"Last checkpoint: `{snap.last_checkpoint}`")
+    if snap.last_checkpoint_epoch:  # the run and its epoch; never the server's folder
+        st.caption(f"Last checkpoint: epoch {snap.last_checkpoint_epoch} of {snap.epochs} · {run_title(job, snap)}."
+                   + (" If the server restarts, the run can resume from it." if snap.active else ""))
     draw_curves(snap)
     if snap.batch_loss and snap.active:
         st.caption(
@@ -448,9 +457,10 @@ def draw_result(job: jobs.Job, mine: bool) -> None:
     st.caption("The tutorial's figure (cell [11]): accuracy (black) and loss (red) after each epoch, "
                "on two y axes; dashed: the validation images the network never trained on.")
     if snap.history:
+        # PNG bytes through st.image: st.pyplot takes no dpi without a deprecation notice on
+        # the page. 144 dpi is sharp on a high-density screen with half the pixels of 200.
         fig = charts.learning_curve_figure(snap.history)
-        st.pyplot(fig, dpi=144)  # sharp enough on a high-density screen, half the pixels of 200
-        plt.close(fig)
+        st.image(plots.figure_png(fig, dpi=144), width="stretch")
     else:
         st.caption("The run stopped before its first epoch ended: no epoch to plot.")
     n_test = len(data.y_test) if job.dataset_name == data.name else None
@@ -469,7 +479,7 @@ def draw_result(job: jobs.Job, mine: bool) -> None:
                        mime="application/zip", icon=":material/download:",
                        help="Exercise 5: the architecture, weights and optimizer state in one file; "
                             "load it with keras.models.load_model.")
-    label = f"{job.title} · test accuracy {acc:.3f}"
+    label = f"{run_title(job, snap)} · test accuracy {acc:.3f}"
     if mine and st.session_state.get(HANDED) != job.id:
         st.session_state[TRAINED_MODEL_KEY] = TrainedModel(job.trainer.model, job.dataset_name, label)
         st.session_state[HANDED] = job.id

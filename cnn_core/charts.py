@@ -72,9 +72,12 @@ def batch_curve_chart(
     metric: str = "loss",
     total_epochs: int | None = None,
     max_points: int = MAX_POINTS,
+    learning_rate_changes: Sequence[Any] = (),
 ) -> Spec:
     """Per-batch ``metric`` ("loss" or "accuracy") against epochs: each batch (faint) and its
-    moving average (solid). The x axis spans ``total_epochs`` so the curve grows across it."""
+    moving average (solid). The x axis spans ``total_epochs`` so the curve grows across it.
+    Each of ``learning_rate_changes`` (:class:`cnn_core.training.LearningRateChange`) is a
+    vertical rule labelled with its new η where it took effect."""
     _check_metric(metric)
     per_epoch = max(steps_per_epoch, 1)
     series = {
@@ -86,7 +89,7 @@ def batch_curve_chart(
         for name, (xs, ys) in series.items() for x, y in zip(xs, ys)
     ]
     end = axis_end(len(values) / per_epoch, total_epochs)
-    return {
+    return _with_rules(learning_rate_changes, per_epoch, {
         "$schema": SCHEMA,
         "title": f"{METRICS[metric]} per batch",
         "height": 320,
@@ -104,14 +107,21 @@ def batch_curve_chart(
                         {"field": "value", "type": "quantitative", "title": metric, "format": ".3f"},
                         {"field": "series", "type": "nominal"}],
         },
-    }
+    })
 
 
-def epoch_curve_chart(history: Sequence[Any], metric: str = "loss", total_epochs: int | None = None) -> Spec:
+def epoch_curve_chart(
+    history: Sequence[Any],
+    metric: str = "loss",
+    total_epochs: int | None = None,
+    learning_rate_changes: Sequence[Any] = (),
+    steps_per_epoch: int = 1,
+) -> Spec:
     """Per-epoch ``metric`` on the training images and on the held-out validation images.
 
     ``history`` holds :class:`cnn_core.training.EpochRecord`-like objects. A validation curve
-    that turns up while the training curve keeps falling is over-fitting.
+    that turns up while the training curve keeps falling is over-fitting. Live changes of η
+    are vertical rules as on :func:`batch_curve_chart` (``steps_per_epoch`` places them).
     """
     _check_metric(metric)
     rows = []
@@ -124,7 +134,7 @@ def epoch_curve_chart(history: Sequence[Any], metric: str = "loss", total_epochs
     splits = ["training", "validation"]
     x = _x(end)
     x["axis"] = {"tickMinStep": 1, "format": "d"}
-    return {
+    return _with_rules(learning_rate_changes, max(steps_per_epoch, 1), {
         "$schema": SCHEMA,
         "title": f"{METRICS[metric]} per epoch",
         "height": 320,
@@ -141,7 +151,7 @@ def epoch_curve_chart(history: Sequence[Any], metric: str = "loss", total_epochs
             "tooltip": [{"field": "epoch", "type": "quantitative"}, {"field": "split", "type": "nominal"},
                         {"field": "value", "type": "quantitative", "title": metric, "format": ".4f"}],
         },
-    }
+    })
 
 
 def learning_curve_figure(history: Sequence[Any]) -> Any:
@@ -177,6 +187,27 @@ def learning_curve_figure(history: Sequence[Any]) -> Any:
     ax.legend(lines, [line.get_label() for line in lines], loc="center right", frameon=False)
     fig.tight_layout()
     return fig
+
+
+def _with_rules(changes: Sequence[Any], steps_per_epoch: int, spec: Spec) -> Spec:
+    """``spec`` with a grey vertical rule and an "η = <new>" label at each change of η, at
+    ``change.step / steps_per_epoch`` epochs (where the first batch with the new η began).
+    Without changes, ``spec`` as it is: one plain chart, no layers."""
+    if not changes:
+        return spec
+    rules = [{"epoch": c.step / steps_per_epoch, "label": f"η = {c.learning_rate:g}",
+              "change": f"η {c.previous:g} → {c.learning_rate:g} from epoch {c.epoch}"} for c in changes]
+    x = {"field": "epoch", "type": "quantitative"}
+    line = {key: spec.pop(key) for key in ("data", "mark", "encoding")}
+    spec["layer"] = [
+        line,
+        {"data": {"values": rules}, "mark": {"type": "rule", "color": "#888888", "strokeDash": [4, 3]},
+         "encoding": {"x": x, "tooltip": [{"field": "change", "type": "nominal", "title": "learning rate"}]}},
+        {"data": {"values": rules},
+         "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 3, "dy": 2, "color": "#555555"},
+         "encoding": {"x": x, "y": {"value": 0}, "text": {"field": "label", "type": "nominal"}}},
+    ]
+    return spec
 
 
 def _x(end: float) -> dict[str, Any]:

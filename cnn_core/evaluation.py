@@ -238,16 +238,19 @@ def load_model_file(source: ModelSource) -> Any:
         try:
             model = keras.saving.load_model(path, compile=False, safe_mode=True)
         except Exception as exc:  # Keras raises ValueError, TypeError, KeyError, zip errors ...
-            raise ValueError(_explain_load_error(exc)) from None
+            raise ValueError(_explain_load_error(exc, path)) from None
     finally:
         os.unlink(path)
     check_model(model)
     return model
 
 
-def _explain_load_error(exc: BaseException) -> str:
-    text = str(exc)
+def _explain_load_error(exc: BaseException, path: str = "") -> str:
+    """A sentence for a learner; never the server's temporary ``path`` Keras may quote."""
+    text = str(exc).replace(path, "the uploaded file") if path else str(exc)
     lowered = text.lower()
+    if "file not found" in lowered or "not a zip" in lowered or "bad zip" in lowered:
+        return "This is not a complete .keras archive: the file may have been cut short. Save it again and upload that."
     if "lambda" in lowered or "safe_mode" in lowered or "unsafe" in lowered:
         return (
             "The model contains Python code (a Lambda layer or similar), which safe mode refuses "

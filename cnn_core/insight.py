@@ -7,8 +7,9 @@
   gradients taken with ``tf.GradientTape`` through the public Keras 3 API.
 
 Gradients are taken of the class *score* before the softmax (the logit) when the model ends with
-``Dense(..., activation="softmax")``, as Grad-CAM prescribes: the softmax probability of a
-confident answer is flat (≈ 1) and its gradient all but vanishes.
+``Dense(..., activation="softmax")`` or a softmax layer, as Grad-CAM prescribes: the softmax
+probability of a confident answer is flat (≈ 1) and its gradient all but vanishes. Other models
+are explained through their output as it is.
 Works on functional and Sequential models; TensorFlow/Keras imported inside the functions.
 """
 
@@ -124,7 +125,9 @@ def grad_cam(
     With A^k the k-th map of the conv layer (the last one unless ``layer_name`` is given) and
     y_c the score of class c (the predicted class unless ``class_index`` is given):
     α_k = mean over (i, j) of ∂y_c / ∂A^k_ij, and L = ReLU(Σ_k α_k A^k), scaled to [0, 1] and
-    resized to 28×28 (bilinear).
+    resized to 28×28 (bilinear). A^k is the layer's output (after its own activation), at the
+    layer's (h, w) resolution: the map is no finer than that grid. α_k weighs a whole map, so L
+    lights every place map k fires, whether or not the class reads that place.
     """
     import tensorflow as tf
 
@@ -225,11 +228,15 @@ def _probe(model: Any, kind: str, layer_name: str | None = None) -> Any:
 
 
 def _scores_tensor(model: Any) -> Any:
-    """The symbolic class scores: the logits before a final Dense softmax, else the output."""
+    """The symbolic class scores: the logits before a final softmax (a Dense layer's own, or a
+    Softmax / Activation("softmax") layer after it), else the model's output as it is."""
     import keras
 
     last = model.layers[-1]
-    if isinstance(last, keras.layers.Dense) and getattr(last.activation, "__name__", "") == "softmax":
+    softmax = getattr(getattr(last, "activation", None), "__name__", "") == "softmax"
+    if isinstance(last, keras.layers.Dense) and softmax:
         # Same weights, no softmax: a Dense layer's linear part applied to its own input.
         return keras.ops.matmul(last.input, last.kernel) + (last.bias if last.use_bias else 0.0)
+    if isinstance(last, keras.layers.Softmax) or (isinstance(last, keras.layers.Activation) and softmax):
+        return last.input
     return model.outputs[0]

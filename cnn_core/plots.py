@@ -300,7 +300,8 @@ def preparation_figure(prepared: Any) -> Any:
     axes[0].add_patch(
         Rectangle((left - 0.5, top - 0.5), right - left, bottom - top, fill=False, ec="#ffb000", lw=1.5)
     )
-    axes[0].set_title(f"1. ink on black, cropped\n{prepared.grey.shape[1]}×{prepared.grey.shape[0]} px", fontsize=9)
+    # The crop's own size (the box), not the whole picture's.
+    axes[0].set_title(f"1. ink on black, cropped\nto {right - left}×{bottom - top} px", fontsize=9)
     h, w = prepared.scaled.shape
     axes[1].imshow(prepared.scaled, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     axes[1].set_title(f"2. scaled to fit 20×20\n{w}×{h} px", fontsize=9)
@@ -401,6 +402,11 @@ def heatmap_figure(image: np.ndarray, heat: np.ndarray, title: str = "") -> Any:
 # Altair charts
 
 
+# A legend of image counts labels whole numbers only (no "1.5 mistakes" on a scale up to 2);
+# two gradients of 100 px, stacked, fit beside the 380-px matrix (200 each were cut off).
+WHOLE_COUNTS = {"tickMinStep": 1, "format": "d", "gradientLength": 100}
+
+
 def confusion_chart(
     matrix: np.ndarray, class_names: Sequence[str], selected: tuple[int, int] | None = None
 ) -> Any:
@@ -456,11 +462,11 @@ def confusion_chart(
     blank = base.mark_rect(color="white", **cells)
     wrong = base.transform_filter((alt.datum.kind == "mistake") & (alt.datum.count > 0)).mark_rect(**cells).encode(
         color=alt.Color("count:Q", scale=alt.Scale(scheme="reds", domain=[0, max_wrong]),
-                        legend=alt.Legend(title="mistakes", orient="right")),
+                        legend=alt.Legend(title="mistakes", orient="right", **WHOLE_COUNTS)),
     )
     right = base.transform_filter(alt.datum.kind == "right").mark_rect(**cells).encode(
         color=alt.Color("count:Q", scale=alt.Scale(scheme="blues", domainMin=0),
-                        legend=alt.Legend(title="right", orient="right")),
+                        legend=alt.Legend(title="right", orient="right", **WHOLE_COUNTS)),
     )
     # One invisible layer takes the clicks (so Streamlit sees exactly one "cell" parameter) and
     # outlines the chosen cell.

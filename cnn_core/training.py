@@ -35,7 +35,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
@@ -245,6 +245,22 @@ class EpochRecord:
 
 
 @dataclass(frozen=True)
+class LearningRateChange:
+    """A live change of η (:meth:`Trainer.set_learning_rate`), as the run applied it.
+
+    ``step`` batches of the run were done when it took effect: it applies from batch ``step`` + 1
+    on, and sits at ``step / steps_per_epoch`` epochs on a chart. ``epoch`` is the 1-based epoch
+    in progress then; ``learning_rate`` the new base η and ``previous`` the one before (a
+    schedule scales the base).
+    """
+
+    step: int
+    epoch: int
+    learning_rate: float
+    previous: float
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What a watcher sees: an immutable copy of a run's state (all times in seconds).
 
@@ -275,6 +291,8 @@ class Snapshot:
     last_checkpoint: str | None = None
     run_dir: str | None = None
     resumed_from_epoch: int = 0
+    learning_rate_changes: tuple[LearningRateChange, ...] = ()  # live changes of η, in order
+    last_checkpoint_epoch: int = 0  # the epoch the last checkpoint holds (0: none yet)
 
     @property
     def active(self) -> bool:
@@ -360,6 +378,8 @@ class Trainer:
         self._val_seconds = 0.0
         self._test: tuple[float, float] | None = None
         self._last_checkpoint: str | None = None
+        self._last_checkpoint_epoch = 0
+        self._lr_changes: list[LearningRateChange] = []
         # Per-epoch state used by the training thread only.
         self._epoch_t0 = 0.0
         self._epoch_paused0 = 0.0
@@ -389,7 +409,7 @@ class Trainer:
         info = read_run(run_dir)
         if info.checkpoint_epoch == 0 or info.checkpoint is None:
             raise ValueError(
-                f"The run in {run_dir} has no checkpoint to resume from: it stopped before its "
+                f"The run {Path(run_dir).name!r} has no checkpoint to resume from: it stopped before its "
                 f"first checkpoint (every {info.training.checkpoint_every} epochs)."
             )
         training = info.training
@@ -412,6 +432,8 @@ class Trainer:
         trainer._elapsed_before = float(saved.get("elapsed_seconds", 0.0))
         trainer._epoch = info.checkpoint_epoch + 1
         trainer._last_checkpoint = info.checkpoint
+        trainer._last_checkpoint_epoch = info.checkpoint_epoch
+        trainer._lr_changes = [LearningRateChange(**c) for c in saved.get("learning_rate_changes", [])]
         # The learning rate as it was (a class may have changed it live), not the initial one.
         trainer._base_lr = float(saved.get("base_learning_rate", training.learning_rate))
         trainer._lr_now = trainer._base_lr
@@ -512,6 +534,8 @@ class Trainer:
                 last_checkpoint=self._last_checkpoint,
                 run_dir=str(self.run_dir) if self.run_dir else None,
                 resumed_from_epoch=self._start_epoch,
+                learning_rate_changes=tuple(self._lr_changes),
+                last_checkpoint_epoch=self._last_checkpoint_epoch,
             )
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -651,6 +675,10 @@ class Trainer:
 
     def _apply_learning_rate(self, step_in_run: int, force: bool = False) -> None:
         pending, self._pending_lr = self._pending_lr, None
+        if pending is not None and pending != self._base_lr:
+            change = LearningRateChange(step_in_run, step_in_run // max(self._steps, 1) + 1, pending, self._base_lr)
+            with self._lock:
+                self._lr_changes.append(change)
         if pending is not None:
             self._base_lr = pending
         if pending is None and not force and self.config.schedule == "constant":
@@ -802,10 +830,11 @@ class Trainer:
             "batch_accuracy": list(snap.batch_accuracy),
             "elapsed_seconds": snap.elapsed_seconds,
             "base_learning_rate": self._base_lr,
+            "learning_rate_changes": [asdict(c) for c in snap.learning_rate_changes],
         }
         # The .json is written last: a checkpoint counts only once both files are complete.
         _write_json(path.with_suffix(".json"), history)
-        self._set(last_checkpoint=str(path))
+        self._set(last_checkpoint=str(path), last_checkpoint_epoch=epoch)
         for old in sorted(folder.glob("epoch-*.keras"))[:-KEEP_CHECKPOINTS]:
             old.with_suffix(".json").unlink(missing_ok=True)
             old.unlink(missing_ok=True)
@@ -1062,13 +1091,31 @@ def model_config_from_dict(data: dict) -> ModelConfig:
 
 
 def describe_run(model_config: ModelConfig, dataset: Dataset, config: TrainingConfig) -> str:
-    """One line naming a run, e.g. "Tutorial on Fashion-MNIST · 10 epochs · Adam η=0.01"."""
+    """One line naming a run, e.g. "Tutorial on Fashion-MNIST · 10 epochs · Adam η=0.01" (with
+    "· mixed precision" before the optimizer when on: η stays last, see learning_rate_title)."""
     preset = next((n for n, p in PRESETS.items() if p == model_config), "custom")
     title = PRESET_TITLES.get(preset, "Custom model")
     return (
         f"{title} on {dataset.title} · {config.epochs} epochs · "
-        f"{OPTIMIZER_TITLES[config.optimizer]} η={config.learning_rate:g}"
-    ) + (" · mixed precision" if config.mixed_precision else "")
+        + ("mixed precision · " if config.mixed_precision else "")
+        + f"{OPTIMIZER_TITLES[config.optimizer]} η={config.learning_rate:g}"
+    )
+
+
+def learning_rate_title(title: str, changes: Sequence[LearningRateChange], steps_per_epoch: int) -> str:
+    """A run's ``title`` (from :func:`describe_run`, ending "η=<initial>") with the η it trains
+    at now and each live change, e.g. "… Adam η=0.03 (changed live: 0.01 → 0.03 at epoch 2,
+    batch 5)". The title as it is when η never changed."""
+    if not changes:
+        return title
+    per_epoch = max(steps_per_epoch, 1)
+    story = f"{changes[0].previous:g}" + "".join(
+        f" → {c.learning_rate:g} at epoch {c.epoch}, batch {c.step - (c.epoch - 1) * per_epoch + 1}"
+        for c in changes
+    )
+    now = f"η={changes[-1].learning_rate:g} (changed live: {story})"
+    head, found, _ = title.rpartition("η=")
+    return f"{head}{now}" if found else f"{title} · {now}"
 
 
 def default_runs_dir() -> Path:
@@ -1121,7 +1168,9 @@ def read_run(run_dir: str | os.PathLike) -> RunInfo:
         training = TrainingConfig(**data["training"])
         model_config = model_config_from_dict(data["model_config"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{run_dir} is not a readable run folder ({exc}).") from None
+        # The folder's own name, not its path: the message may reach a page.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ValueError(f"{run_dir.name!r} is not a readable run folder ({reason}).") from None
     checkpoints = sorted(
         p for p in (run_dir / CHECKPOINT_DIR).glob("epoch-*.keras") if p.with_suffix(".json").exists()
     )

@@ -204,6 +204,7 @@ def share_box(
             default=[k for k in hideable if not shown(k)],
             format_func=lambda k: labels.get(k, k),
             key="_url_state_hide",
+            select_all=False,  # one click on "Select all" would hide every control of the lesson
         )
         st.code(link_for(params, hide), language=None, wrap_lines=True)
 

@@ -136,6 +136,22 @@ class TestUploadingAFile:
 NAME, CLASS, SEED, LOG, IMAGE = (f"dataset_page_{k}" for k in ("name", "class", "seed", "log", "image"))
 
 
+class TestClassShares:
+    @staticmethod
+    def share_line(at) -> str:
+        return next(m.value for m in at.markdown if m.value.startswith("Share of a class"))
+
+    def test_equal_shares_are_said_once_not_as_a_range_from_a_value_to_itself(self, page):
+        line = self.share_line(page)  # the bundled sample: 600 of each digit
+        assert "here every class has **10.0%** of the 6,000 training images" in line
+        assert " to " not in line
+
+    def test_unequal_shares_are_a_range(self, page):
+        labels = np.array([0] * 12 + [1] * 9 + [2] * 9, np.uint8)  # 40% and 30% of 30
+        upload(page, "lopsided.npz", npz_bytes(30, 10, y_train=labels))
+        assert "here from **0.0%** to **40.0%** of 30 training images" in self.share_line(page)
+
+
 def open_link(**query) -> AppTest:
     """Open the page with ``query`` in the URL, as a shared link does."""
     at = open_app_page(PAGE, query=query)

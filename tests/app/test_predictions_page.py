@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_core import datasets, evaluation, pretrained
+from cnn_core import datasets, drawing, evaluation, pretrained
 from tests.app.conftest import ROOT, open_app_page
 from ui import common
 from ui.common import DATASET_KEY, TRAINED_MODEL_KEY, TrainedModel
@@ -182,6 +182,20 @@ class TestDrawing:
         assert_ok(page)
         assert any("header claims more than 40 megapixels" in e.value for e in page.error)
 
+    def test_the_centring_says_what_it_aims_at_and_how_close_it_got(self, page, mnist):
+        open_tab(page, "Draw a digit")
+        photo = 255 - np.kron(mnist.x_test[0], np.ones((6, 6), np.uint8))
+        page.file_uploader(key="pred_photo").upload("seven.png", png(photo), "image/png")
+        page.run()
+        assert_ok(page)
+        cy, cx = drawing.center_of_mass(page.session_state["predictions_drawing"])
+        assert f"= ({cy:.2f},\\ {cx:.2f})" in text(page)
+        assert "\\approx (13.5" not in text(page)  # no claim the numbers do not bear out
+        line = next(c.value for c in page.caption if c.value.startswith("The centring aims"))
+        assert "field's centre (13.5, 13.5)" in line
+        assert f"{cy - 13.5:+.2f} rows and {cx - 13.5:+.2f} columns off" in line
+        assert ("within half a pixel" in line) == (max(abs(cy - 13.5), abs(cx - 13.5)) <= 0.5)
+
 
 class TestLookInside:
     def test_feature_maps_filters_grad_cam_and_saliency_for_a_test_image(self, page):
@@ -198,6 +212,15 @@ class TestLookInside:
         page.run()
         assert_ok(page)
         assert "\\partial x_{ij}" in text(page)
+
+    def test_the_grad_cam_caption_says_what_the_map_can_and_cannot_tell(self, page):
+        open_tab(page, "Look inside")
+        body = text(page)
+        # The tutorial's last conv layer is 14×14: cells of 2×2 pixels, smoothed up to 28×28.
+        assert "averaged over its 14×14 positions" in body and "about 2×2 pixels" in body
+        assert "What it tells:" in body and "What it cannot:" in body
+        assert "belongs to this model" in body and "proves no shortcut" in body
+        assert "has learnt a shortcut" not in body  # no verdict from one image
 
     def test_it_studies_the_grids_current_filter(self, page, expected):
         page.selectbox(key="pred_filter").set_value("confident_mistakes").run()

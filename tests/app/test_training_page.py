@@ -12,7 +12,7 @@ import json
 import pytest
 
 from cnn_core import models, training
-from cnn_core.training import EpochRecord, Snapshot
+from cnn_core.training import EpochRecord, LearningRateChange, Snapshot
 from tests.app.conftest import open_app_page, url_param
 from ui import jobs
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY, TRAINED_MODEL_KEY
@@ -35,6 +35,8 @@ class FakeTrainer:
         self.calls: list[str] = []
         self.test_accuracy = None
         self.model = object()
+        self.changes: list[LearningRateChange] = []
+        self.checkpoint: tuple[str, int] | None = None  # (path on the server, epoch)
 
     # the Trainer interface the page and the registry use
     def start(self):
@@ -56,7 +58,10 @@ class FakeTrainer:
         self.test_accuracy = 0.5
 
     def set_learning_rate(self, value):
-        self.learning_rate = training.check_learning_rate(value)
+        value = training.check_learning_rate(value)
+        done = len(self.losses)
+        self.changes.append(LearningRateChange(done, done // self.steps + 1, value, self.learning_rate))
+        self.learning_rate = value
         self.calls.append(f"lr={value:g}")
 
     @property
@@ -77,7 +82,10 @@ class FakeTrainer:
             images_per_second=6912.0 if done else 0.0, elapsed_seconds=1.5 * done,
             eta_seconds=42.0 if self.active and done else None, learning_rate=self.learning_rate,
             device="CPU · 2 threads", loop=self.config.loop, test_loss=0.3 if self.test_accuracy else None,
-            test_accuracy=self.test_accuracy,
+            test_accuracy=self.test_accuracy, learning_rate_changes=tuple(self.changes),
+            last_checkpoint=self.checkpoint[0] if self.checkpoint else None,
+            last_checkpoint_epoch=self.checkpoint[1] if self.checkpoint else 0,
+            run_dir=str(self.run_dir) if self.run_dir else None,
         )
 
     # what the tests use to move it along
@@ -225,6 +233,44 @@ def test_pause_resume_stop_and_a_live_learning_rate_reach_the_trainer(open_page,
     at.run()
     assert all(b.key != "train_stop" for b in at.button)
     assert not button(at, "Start training").disabled  # a new run may start
+
+
+def test_a_live_learning_rate_change_shows_in_the_runs_title_and_on_its_curves(open_page, trainers):
+    at = start(open_page)  # the tutorial's η = 0.01
+    (trainer,) = trainers
+    trainer.advance(7)  # epoch 2, batch 3 next
+    at.run()
+    assert "Adam η=0.01**" in texts(at)
+    next(s for s in at.select_slider if s.label == "Learning rate η, live").set_value(0.03).run()
+    trainer.advance(4)
+    at.run()
+    assert not at.exception
+    assert "Adam η=0.03 (changed live: 0.01 → 0.03 at epoch 2, batch 3)" in texts(at)
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert len(specs) == 4  # per batch and per epoch: each marks the change at 7/5 epochs
+    for spec in specs:
+        (rule,) = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"]
+        assert rule["data"]["values"][0]["epoch"] == pytest.approx(7 / 5)
+    trainer.finish()
+    at.run()
+    assert "0.01 → 0.03" in at.session_state[TRAINED_MODEL_KEY].label  # the model handed on says so
+
+
+def test_the_checkpoint_line_names_the_run_and_epoch_never_a_server_path(open_page, trainers, tmp_path):
+    at = start(open_page)
+    (trainer,) = trainers
+    trainer.advance(6)
+    folder = "/srv/app/runs/20261201-212000-tutorial-on-mnist"
+    trainer.checkpoint = (f"{folder}/checkpoints/epoch-0001.keras", 1)
+    at.run()
+    assert not at.exception
+    line = next(c.value for c in at.caption if c.value.startswith("Last checkpoint"))
+    assert line.startswith("Last checkpoint: epoch 1 of 10 · Tutorial on MNIST") and "η=0.01" in line
+    shown = texts(at) + " ".join(m.label + str(m.value) for m in at.metric)
+    assert "/srv" not in shown and "epoch-0001" not in shown and str(tmp_path) not in shown
+    trainer.finish()
+    at.run()
+    assert "/srv" not in texts(at) and str(tmp_path) not in texts(at)
 
 
 def test_a_finished_run_shows_the_learning_curve_test_accuracy_and_a_download(open_page, trainers):
@@ -429,7 +475,7 @@ def test_on_a_gpu_mixed_precision_is_offered_and_goes_into_the_run(open_page, tr
     assert not at.exception, [e.value for e in at.exception]
     (trainer,) = trainers
     assert trainer.config.mixed_precision is True
-    assert trainer.label.endswith(" · mixed precision")
+    assert " · mixed precision · Adam η=0.01" in trainer.label
     assert at.toggle(key="train_mixed_precision").disabled  # locked while the run goes
 
 

@@ -69,3 +69,11 @@ def test_a_link_can_hide_controls_and_still_set_them():
 def test_the_share_box_shows_the_link_with_the_current_settings():
     at = run(size="14")
     assert "size=14" in at.code[0].value
+
+
+def test_hiding_controls_offers_no_select_all_that_would_hide_the_whole_lesson_in_one_click():
+    at = run()
+    hide = at.multiselect(key="_url_state_hide")
+    assert hide.options == ["size", "padding", "rate", "show"] and hide.value == []
+    # The proto's select_all: 0 never shows Streamlit's "Select all" (default: up to 1000 options).
+    assert hide.proto.select_all == 0

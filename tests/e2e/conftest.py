@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -125,9 +126,17 @@ def open_page(page, app_url: str, url_path: str) -> None:
     wait_for_run(page)
 
 
+# Words of Streamlit's own notices (a deprecation is drawn as an alert) that no sentence of
+# this app uses.
+LIBRARY_NOTICE = re.compile(r"deprecat|will be removed|savefig|use_container_width", re.IGNORECASE)
+
+
 def assert_no_exception(page) -> None:
+    """No exception on the page, and no alert of the library's own (only the app's sentences)."""
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, errors.first.inner_text()
+    notices = [t for t in page.locator('[data-testid="stAlert"]').all_inner_texts() if LIBRARY_NOTICE.search(t)]
+    assert not notices, notices
 
 
 def screenshot(page, name: str) -> Path:

@@ -80,6 +80,29 @@ def test_the_live_charts_are_valid_vega_lite_that_altair_accepts():
             alt.Chart.from_dict(spec, validate=True)  # raises on anything the browser would reject
 
 
+def test_a_live_learning_rate_change_is_a_labelled_rule_where_it_took_effect_on_both_charts():
+    import altair as alt
+
+    from cnn_core.training import LearningRateChange
+
+    # 10 steps per epoch; η went 0.01 -> 0.03 before batch 6 of epoch 2 (15 batches done).
+    change = LearningRateChange(step=15, epoch=2, learning_rate=0.03, previous=0.01)
+    for spec in (charts.batch_curve_chart(list(np.linspace(2.3, 0.3, 30)), 10, "loss", 5,
+                                          learning_rate_changes=[change]),
+                 charts.epoch_curve_chart(records(3), "accuracy", 5, learning_rate_changes=[change],
+                                          steps_per_epoch=10)):
+        line, rule, label = spec["layer"]
+        assert line["mark"]["type"] == "line" and len(line["data"]["values"]) > 0
+        assert rule["mark"]["type"] == "rule" and label["mark"]["type"] == "text"
+        assert rule["data"]["values"][0]["epoch"] == pytest.approx(1.5)  # 15 of 10 per epoch
+        assert rule["encoding"]["x"]["field"] == "epoch" == line["encoding"]["x"]["field"]
+        assert label["data"]["values"][0]["label"] == "η = 0.03"
+        assert label["encoding"]["text"]["field"] == "label"
+        alt.LayerChart.from_dict(spec, validate=True)
+    plain = charts.batch_curve_chart([2.3, 2.0], 2, "loss", 5)
+    assert "layer" not in plain and plain["mark"]["type"] == "line"  # no change: no rule
+
+
 def test_the_learning_curve_is_the_tutorials_twin_axis_figure():
     fig = charts.learning_curve_figure(records(10))
     ax, twin = fig.axes

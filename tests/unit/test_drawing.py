@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_core import datasets, drawing
+from cnn_core import datasets, drawing, plots
 from tests.conftest import png_claiming
 
 
@@ -213,6 +213,16 @@ class TestRefusals:
     def test_arrays_that_are_not_pictures_are_refused(self, shape):
         with pytest.raises(ValueError):
             drawing.prepare_digit(np.ones(shape, np.uint8))
+
+
+class TestPreparationFigure:
+    def test_the_crop_panel_states_the_crops_own_size_not_the_canvas(self, mnist_digit):
+        prepared = drawing.prepare_digit(canvas_with(mnist_digit, top=40, left=60, factor=6))
+        top, left, bottom, right = prepared.box
+        assert prepared.grey.shape == (280, 280) and (right - left, bottom - top) != (280, 280)
+        fig = plots.preparation_figure(prepared)
+        title = fig.axes[0].get_title()
+        assert title == f"1. ink on black, cropped\nto {right - left}×{bottom - top} px"
 
 
 class TestWithoutPreparation:

@@ -237,10 +237,12 @@ class TestModelChecks:
         with pytest.raises(ValueError, match="Keras could not read"):
             evaluation.load_model_file(buf.getvalue())
 
-    def test_a_truncated_model_file_is_refused(self):
+    def test_a_truncated_model_file_is_refused_without_naming_a_server_path(self):
         data = saved(small_model())
-        with pytest.raises(ValueError):
-            evaluation.load_model_file(data[: len(data) // 2])
+        for cut in (data[: len(data) // 2], b"PK\x03\x04 cut short"):
+            with pytest.raises(ValueError) as refused:
+                evaluation.load_model_file(cut)
+            assert "/" not in str(refused.value) and "tmp" not in str(refused.value), refused.value
 
 
 class TestQuickModel:
@@ -343,6 +345,16 @@ class TestCharts:
         assert len(rows) == 100
         cell = next(r for r in rows if r["true"] == 2 and r["predicted"] == 1)
         assert cell["count"] == 1 and cell["chosen"] and cell["kind"] == "mistake"
+
+    def test_the_colour_legends_count_whole_images(self):
+        m = np.diag([5] * 10)
+        m[3, 5] = 2  # mistakes on a 0-2 scale: ticks must not read 0.5, 1.5
+        spec = plots.confusion_chart(m, datasets.CLASS_NAMES["mnist"]).to_dict()
+        legends = {layer["encoding"]["color"]["legend"]["title"]: layer["encoding"]["color"]["legend"]
+                   for layer in spec["layer"] if "field" in layer.get("encoding", {}).get("color", {})}
+        assert set(legends) == {"mistakes", "right"}
+        for legend in legends.values():
+            assert legend["tickMinStep"] == 1 and legend["format"] == "d"
 
     def test_the_per_class_chart_has_one_bar_per_class(self, preds):
         m = evaluation.confusion_matrix(preds.labels, preds.predicted)

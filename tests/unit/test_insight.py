@@ -50,6 +50,91 @@ def ink_vs_background():
     return model
 
 
+# The region a hand-built network reads: image rows 0-11 and columns 16-27 (top right), which
+# are the cells rows 0-2, columns 4-6 of its 7×7 last conv grid (4×4 pixels per cell).
+REGION_CELLS = (slice(0, 3), slice(4, 7))
+
+
+def region_reader(separate_softmax: bool = False):
+    """A network whose answer depends on ONE region, with weights set by hand.
+
+    "bright" = ReLU(x - 0.5) (ink only, not the faint noise) -> 4×4 max-pool to 7×7 -> "last"
+    conv, two 1×1 maps: ink (2·bright) and paper (ReLU(1 - 2·bright)) -> flatten -> Dense(2):
+    class 1 reads the ink map in the top-right cells only, class 0 the ink map everywhere else
+    (weights 10, all others 0). ``separate_softmax``: a linear Dense and a Softmax layer.
+    """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(28, 28, 1))
+    bright = layers.Conv2D(1, 1, activation="relu", name="bright")
+    last = layers.Conv2D(2, 1, activation="relu", name="last")
+    dense = layers.Dense(2, activation=None if separate_softmax else "softmax", name="predictions")
+    x = layers.Flatten()(last(layers.MaxPooling2D(4)(bright(inputs))))
+    outputs = layers.Softmax()(dense(x)) if separate_softmax else dense(x)
+    model = keras.Model(inputs, outputs)
+    bright.set_weights([np.ones((1, 1, 1, 1), np.float32), np.array([-0.5], np.float32)])
+    last.set_weights([np.array([2.0, -2.0], np.float32).reshape(1, 1, 1, 2), np.array([0.0, 1.0], np.float32)])
+    kernel = np.zeros((7, 7, 2, 2), np.float32)  # (row, column, map, class), flatten's order
+    kernel[:, :, 0, 0] = 10.0
+    kernel[REGION_CELLS[0], REGION_CELLS[1], 0, 0] = 0.0
+    kernel[REGION_CELLS[0], REGION_CELLS[1], 0, 1] = 10.0
+    dense.set_weights([kernel.reshape(98, 2), np.zeros(2, np.float32)])
+    return model
+
+
+def square_at(row: int, col: int) -> np.ndarray:
+    """Faint noise (0-39) with an 8×8 white square whose top-left pixel is (row, col)."""
+    image = np.random.default_rng(row * 28 + col).integers(0, 40, (28, 28)).astype(np.uint8)
+    image[row:row + 8, col:col + 8] = 255
+    return image
+
+
+def share_in(heat: np.ndarray, row: int, col: int, margin: int = 2) -> float:
+    """The fraction of the heat within the 8×8 square at (row, col), plus ``margin`` pixels."""
+    box = heat[max(row - margin, 0):row + 8 + margin, max(col - margin, 0):col + 8 + margin]
+    return float(box.sum() / heat.sum())
+
+
+class TestGradCamKnownAnswer:
+    """Where the answer is known: the class is read from one region, and the map must light it."""
+
+    def test_the_class_read_from_the_top_right_lights_the_square_there_and_nothing_else(self):
+        model, image = region_reader(), square_at(4, 16)
+        probs = np.asarray(model(datasets.preprocess(image[None]), training=False))[0]
+        assert probs.argmax() == 1 and probs.max() > 0.999  # saturated: only the logit has a gradient
+        heat = insight.grad_cam(model, image)
+        assert heat.layer == "last" and heat.class_index == 1 and heat.coarse.shape == (7, 7)
+        lit = np.argwhere(heat.coarse > 0)
+        assert {tuple(c) for c in lit} == {(1, 4), (1, 5), (2, 4), (2, 5)}  # the square's cells
+        assert share_in(heat.heat, 4, 16) > 0.95  # upsampled onto the square, not transposed
+        row, col = np.unravel_index(heat.heat.argmax(), heat.heat.shape)
+        assert 4 <= row < 12 and 16 <= col < 24
+        assert heat.heat[14:, :14].max() == 0.0  # the opposite corner stays dark
+
+    def test_a_square_elsewhere_is_read_by_the_other_class_and_lit_there(self):
+        model, image = region_reader(), square_at(16, 4)  # bottom left, on cell boundaries
+        heat = insight.grad_cam(model, image)
+        assert heat.class_index == 0
+        assert share_in(heat.heat, 16, 4) > 0.95 and heat.heat[:12, 16:].max() == 0.0
+
+    def test_a_softmax_layer_after_the_scores_is_looked_through_as_a_dense_softmax_is(self):
+        image = square_at(4, 16)
+        fused, separate = region_reader(), region_reader(separate_softmax=True)
+        np.testing.assert_allclose(
+            insight.grad_cam(separate, image).heat, insight.grad_cam(fused, image).heat, atol=1e-6
+        )
+        assert insight.grad_cam(separate, image).heat.max() == pytest.approx(1.0)
+
+    def test_what_the_map_cannot_tell_a_class_that_does_not_read_the_region_lights_it_too(self):
+        # α_k averages ∂y_c/∂A^k over the whole grid: class 0 reads the ink map everywhere but
+        # the top right, so its α for that map is positive, and the map lights wherever ink is,
+        # here only in the top right. A hot spot says where a useful map fired, not what the
+        # class read there: the page's caption says so.
+        heat = insight.grad_cam(region_reader(), square_at(4, 16), class_index=0)
+        assert share_in(heat.heat, 4, 16) > 0.95
+
+
 class TestFeatureMaps:
     def test_every_conv_layer_of_the_tutorial_network_gives_one_map_per_filter(self, tutorial, digit):
         maps = insight.feature_maps(tutorial, digit)

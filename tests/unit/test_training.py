@@ -165,6 +165,48 @@ def test_the_learning_rate_changes_while_training_without_a_restart(small, loop)
     assert snap.batch_loss[0] > 1.8  # its history still starts at the untrained network
 
 
+@pytest.mark.parametrize("loop", ["fit", "custom"])
+def test_a_live_learning_rate_change_is_recorded_where_it_took_effect_and_kept_by_a_checkpoint(
+    small, tmp_path, loop
+):
+    run = tmp_path / "run"
+    config = replace(FAST, loop=loop, epochs=30, learning_rate=1e-2, checkpoint_every=1)
+    trainer = Trainer(small, config=config, run_dir=run).start()
+    wait_until(lambda: batches_done(trainer) >= 12)  # into epoch 2 (9 steps per epoch)
+    trainer.pause()  # between two batches, so the batch that first uses the new η is known
+    wait_until(lambda: trainer.snapshot().status == "paused")
+    time.sleep(0.1)  # fit's last batch record may arrive from Keras's worker thread
+    before = batches_done(trainer)
+    trainer.set_learning_rate(3e-2)
+    trainer.resume()
+    wait_until(lambda: batches_done(trainer) > before)
+    trainer.set_learning_rate(3e-2)  # the same η again is no change
+    epoch = before // 9 + 1
+    wait_until(lambda: len(trainer.snapshot().history) >= epoch)  # a checkpoint after the change
+    trainer.stop()
+    snap = trainer.wait()
+    assert snap.learning_rate_changes == (
+        training.LearningRateChange(step=before, epoch=epoch, learning_rate=3e-2, previous=1e-2),
+    )
+    assert snap.last_checkpoint_epoch == len(snap.history) >= epoch
+    resumed = Trainer.from_checkpoint(run, small, epochs=31)
+    assert resumed.snapshot().learning_rate_changes == snap.learning_rate_changes
+    assert resumed.snapshot().last_checkpoint_epoch == snap.last_checkpoint_epoch
+
+
+def test_a_runs_title_shows_the_live_learning_rate_and_each_change():
+    title = "Tutorial on MNIST · 10 epochs · Adam η=0.01"
+    assert training.learning_rate_title(title, (), 9) == title
+    first = training.LearningRateChange(step=13, epoch=2, learning_rate=0.03, previous=0.01)
+    assert training.learning_rate_title(title, (first,), 9) == (
+        "Tutorial on MNIST · 10 epochs · Adam η=0.03 (changed live: 0.01 → 0.03 at epoch 2, batch 5)"
+    )
+    second = training.LearningRateChange(step=27, epoch=4, learning_rate=0.001, previous=0.03)
+    assert training.learning_rate_title(title, (first, second), 9).endswith(
+        "η=0.001 (changed live: 0.01 → 0.03 at epoch 2, batch 5 → 0.001 at epoch 4, batch 1)"
+    )
+
+
 def test_a_bad_learning_rate_is_refused_with_a_sentence(small):
     trainer = Trainer(small, config=FAST)
     for bad in (0, -1e-3, float("nan"), "fast"):
@@ -558,7 +600,12 @@ def test_mixed_precision_is_a_checked_setting_and_named_in_the_run_title(small):
     with pytest.raises(ValueError, match="Mixed precision must be True or False"):
         TrainingConfig(mixed_precision="yes").check()
     config = replace(FAST, mixed_precision=True)
-    assert training.describe_run(training.PRESETS["tutorial"], small, config).endswith(" · mixed precision")
+    title = training.describe_run(training.PRESETS["tutorial"], small, config)
+    assert title.endswith(" · 2 epochs · mixed precision · Adam η=0.001")
+    # η stays last, so a live change of it still reads in the title, beside the precision.
+    change = training.LearningRateChange(step=3, epoch=1, learning_rate=0.01, previous=0.001)
+    assert training.learning_rate_title(title, [change], 9).endswith(
+        "mixed precision · Adam η=0.01 (changed live: 0.001 → 0.01 at epoch 1, batch 4)")
     assert "mixed" not in training.describe_run(training.PRESETS["tutorial"], small, FAST)
 
 
