@@ -22,6 +22,7 @@ from ui.common import (
     TRAINED_MODEL_KEY,
     TrainedModel,
     current_dataset,
+    gpu_accelerator,
 )
 from ui.navigation import PAGES
 
@@ -40,6 +41,7 @@ W = {name: P + name for name in (
 )}
 DEFAULTS_FOR = P + "defaults_for"  # the preset whose defaults the widgets were last set to
 WATCH = P + "watch"
+MIXED = P + "mixed_precision"  # only offered on a GPU, so never in a shared link
 WATCHED = P + "watched"  # the other session's job last watched: its result stays on screen
 HANDED = P + "handed"  # the job whose model went to the predictions page
 LISTED = {p.path for p in PAGES}
@@ -204,6 +206,22 @@ optimizer, loop, learning_rate = state[W["optimizer"]], state[W["loop"]], state[
 schedule, batch_size, epochs = state[W["schedule"]], state[W["batch"]], state[W["epochs"]]
 validation, checkpoint_every, augment = state[W["validation"]], state[W["checkpoint"]], state[W["augment"]]
 
+# Mixed precision pays off on a GPU only: the switch is offered where this server trains on one.
+gpu = gpu_accelerator()
+if gpu is not None:
+    st.toggle(
+        f"Mixed precision (float16 on {gpu.description})", key=MIXED, disabled=own_active,
+        help="Layers compute in 16-bit floats, twice as fast on a GPU's tensor cores; the weights "
+             "and the last layer stay 32-bit, and the loss is scaled so small gradients survive.",
+    )
+    if gpu.replicas > 1:
+        share = -(-int(batch_size) // gpu.replicas)
+        st.caption(
+            f"Each of the {gpu.replicas} GPUs trains on {share} of every {int(batch_size)} images; "
+            "their gradients are added, so each step is the step one device would take on the whole batch."
+        )
+mixed_precision = gpu is not None and bool(state.get(MIXED, False))
+
 n_train, n_val = training.validation_split(len(data.y_train), validation / 100)
 steps = training.steps_per_epoch(n_train, int(batch_size))
 st.markdown("**One epoch is every training image once, in batches; each batch is one step:**")
@@ -228,6 +246,7 @@ def settings() -> TrainingConfig:
         epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
         optimizer=optimizer, loop=loop, checkpoint_every=int(checkpoint_every),
         validation_fraction=validation / 100, schedule=schedule, augment=augment,
+        mixed_precision=mixed_precision,
     )
 
 
@@ -393,7 +412,8 @@ def draw_live(job_id: str, can_control: bool, polling: bool) -> None:
         registry.touch(job.id, owner)
     if polling and not snap.active:
         st.rerun()  # the run ended: a full rerun stops the polling and draws the results
-    st.markdown(f"**{run_title(job, snap)}**" + ("" if can_control else " · watching another session's run"))
+    st.markdown(f"**{run_title(job, snap)}**" + (f" · on {snap.device}" if snap.device else "")
+                + ("" if can_control else " · watching another session's run"))
     st.progress(snap.progress, text=training.progress_text(snap))
     m1, m2, m3, m4 = st.columns(4)
     last_loss = f"{snap.batch_loss[-1]:.3f}" if snap.batch_loss else "—"

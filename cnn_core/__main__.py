@@ -5,6 +5,8 @@
     python -m cnn_core train --checkpoint-dir runs/lesson1 --checkpoint-every 2 --save model.keras
     python -m cnn_core train --checkpoint-dir runs/lesson1 --resume     # after a crash or Ctrl-C
     python -m cnn_core evaluate --model model.keras --dataset fashion_mnist
+    python -m cnn_core devices            # the GPU/TPU/CPU found, TensorFlow and CUDA versions
+    python -m cnn_core train --mixed-precision   # float16 on a GPU (the last layer stays float32)
 
 ``train`` uses the same :class:`cnn_core.training.Trainer` as the app, shows a progress bar on
 stderr, and with ``--json`` prints one JSON object as the last line of stdout (test_accuracy,
@@ -25,6 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+_USER_TF_LOG_LEVEL = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ banner is not for learners
 
 from . import datasets, training  # noqa: E402  (after the environment is set)
@@ -68,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--save", type=Path, help="save the trained model to this .keras file")
     t.add_argument("--cpu-replicas", type=int, default=1,
                    help="split the CPU into N devices under a MirroredStrategy (testing)")
+    t.add_argument("--mixed-precision", action="store_true",
+                   help="compute in float16 with float32 weights (mixed_float16): faster on a GPU")
     t.add_argument("--json", action="store_true", help="end with one line of JSON on stdout")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
@@ -77,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--model", type=Path, required=True, help="a .keras file (from train --save)")
     e.add_argument("--json", action="store_true", help="end with one line of JSON on stdout")
     e.set_defaults(func=cmd_evaluate)
+
+    d = sub.add_parser("devices", help="the accelerator found, TensorFlow and CUDA versions, GPU problems")
+    d.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    d.set_defaults(func=cmd_devices)
     return parser
 
 
@@ -147,6 +156,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"Resuming {trainer.label} after epoch {trainer.start_epoch}.", file=sys.stderr)
     else:
         trainer = training.Trainer(data, PRESETS[args.preset], config, accelerator=accelerator, run_dir=run_dir)
+    if trainer.config.mixed_precision and not accelerator.mixed_precision_useful:
+        print(f"Note: mixed precision on {accelerator.description} only emulates float16 "
+              "(slower than float32); it pays off on a GPU.", file=sys.stderr)
     t0 = time.monotonic()
     trainer.start()
     snap = _watch(trainer, quiet=args.quiet)
@@ -177,6 +189,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "seed": config.seed,
             "loop": snap.loop,
             "device": snap.device,
+            "mixed_precision": trainer.config.mixed_precision,
             "run_dir": snap.run_dir,
             "saved": saved,
             "message": snap.message,
@@ -208,6 +221,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_devices(args: argparse.Namespace) -> int:
+    from . import accelerators
+
+    if _USER_TF_LOG_LEVEL is None and "tensorflow" not in sys.modules:
+        # TensorFlow's warnings ("Cannot dlopen some GPU libraries"...) are the diagnosis here.
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "1"
+    report = accelerators.device_report()
+    if args.json:
+        print(json.dumps(report.to_dict()))
+    else:
+        print(accelerators.report_text(report))
+    return 0
+
+
 def _training_config(args: argparse.Namespace) -> training.TrainingConfig:
     """The preset's training defaults, with every flag given on the command line applied."""
     config = training.training_defaults(args.preset)
@@ -215,7 +242,7 @@ def _training_config(args: argparse.Namespace) -> training.TrainingConfig:
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
         "optimizer": args.optimizer, "loop": args.loop, "schedule": args.schedule, "augment": args.augment,
         "validation_fraction": args.validation_fraction, "checkpoint_every": args.checkpoint_every,
-        "seed": args.seed,
+        "seed": args.seed, "mixed_precision": args.mixed_precision or None,
     }
     return replace(config, **{k: v for k, v in changes.items() if v is not None}).check()
 

@@ -8,13 +8,15 @@ without TensorFlow, so the model page answers instantly; :func:`build_model` imp
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Iterator
 
 from . import shapes
 
 ACTIVATIONS = ("relu", "elu", "gelu", "tanh", "sigmoid")
+MIXED_POLICY = "mixed_float16"  # compute in float16, keep the weights in float32
 POOLS = ("max", "average", "none")
 PADDINGS = ("same", "valid")
 
@@ -209,13 +211,47 @@ def total_params(config: ModelConfig) -> int:
     return sum(row.params for row in summarize(config))
 
 
-def build_model(config: ModelConfig = ModelConfig()) -> Any:
+@contextlib.contextmanager
+def dtype_policy_scope(policy: str | None) -> Iterator[None]:
+    """Set Keras's dtype policy (e.g. ``MIXED_POLICY``) inside the block and put the previous
+    one back after it, also when the block raises; ``None`` changes nothing (and imports nothing).
+
+    Keras 3 keeps this "global" policy per thread, so the policy of a block running in one
+    training thread is not seen by another thread, another run or a page.
+    """
+    if policy is None:
+        yield
+        return
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def build_model(config: ModelConfig = ModelConfig(), dtype_policy: str | None = None) -> Any:
     """The Keras functional model for ``config`` (imports Keras). Layer names match
-    :func:`summarize`, and for the default config the tutorial's ``create_model()``."""
+    :func:`summarize`, and for the default config the tutorial's ``create_model()``.
+
+    ``dtype_policy`` (e.g. ``MIXED_POLICY``; default: Keras's current policy) sets the layers'
+    compute and weight types. Under a mixed policy the output layer stays float32: a float16
+    softmax rounds small probabilities to 0 and the cross-entropy of float16 is too coarse.
+    """
+    with dtype_policy_scope(dtype_policy):
+        return _build_model(config)
+
+
+def _build_model(config: ModelConfig) -> Any:
     import keras
     from keras import layers
 
     summarize(config)  # raise the readable shape error before Keras raises its own
+    policy = keras.config.dtype_policy()
+    # Only a mixed policy names the last layer's type: the default model's config is unchanged.
+    output_dtype = {"dtype": "float32"} if policy.compute_dtype != policy.variable_dtype else {}
     inputs = keras.Input(shape=(config.input_size, config.input_size, config.channels), name="input")
     x = inputs
     for b, block in enumerate(config.blocks, start=1):
@@ -238,7 +274,7 @@ def build_model(config: ModelConfig = ModelConfig()) -> Any:
     x = layers.Dense(config.dense_units, activation="relu", name="fc1")(x)
     if config.dropout > 0:
         x = layers.Dropout(rate=config.dropout, name="dropout")(x)
-    outputs = layers.Dense(config.num_classes, activation="softmax", name="predictions")(x)
+    outputs = layers.Dense(config.num_classes, activation="softmax", name="predictions", **output_dtype)(x)
     return keras.Model(inputs, outputs)
 
 

@@ -40,7 +40,16 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 from .datasets import Dataset, make_tf_dataset
-from .models import PRESET_TITLES, PRESETS, ConvBlock, ModelConfig, build_model, compile_model
+from .models import (
+    MIXED_POLICY,
+    PRESET_TITLES,
+    PRESETS,
+    ConvBlock,
+    ModelConfig,
+    build_model,
+    compile_model,
+    dtype_policy_scope,
+)
 
 LOOPS = ("fit", "custom")
 LOOP_TITLES = {"fit": "Keras fit", "custom": "custom GradientTape loop"}
@@ -78,6 +87,9 @@ class TrainingConfig:
     ``validation_fraction`` of the training images is held out to measure over-fitting (0: none);
     ``augment="flip"`` mirrors a random half of each training batch left-right (a new picture of
     the same class for free; never applied to validation or test images).
+    ``batch_size`` is the global batch: under a ``MirroredStrategy`` each of R replicas trains on
+    ``batch_size / R`` of every batch. ``mixed_precision`` computes in float16 with float32
+    weights (Keras's ``mixed_float16``; the output layer stays float32): faster on a GPU only.
     """
 
     epochs: int = 10
@@ -90,6 +102,7 @@ class TrainingConfig:
     schedule: str = "constant"
     augment: str = "none"
     seed: int = 0
+    mixed_precision: bool = False
 
     def check(self) -> "TrainingConfig":
         """Return self, or raise ``ValueError`` with a sentence saying what to change."""
@@ -109,6 +122,8 @@ class TrainingConfig:
             raise ValueError(f"The schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}.")
         if self.augment not in AUGMENTATIONS:
             raise ValueError(f"The augmentation must be one of {', '.join(AUGMENTATIONS)}, not {self.augment!r}.")
+        if not isinstance(self.mixed_precision, bool):
+            raise ValueError(f"Mixed precision must be True or False, not {self.mixed_precision!r}.")
         if not 0 <= self.validation_fraction < 0.5:
             raise ValueError(
                 f"The validation fraction must be at least 0 and below 0.5, not {self.validation_fraction!r}."
@@ -138,6 +153,23 @@ def check_learning_rate(value: Any) -> float:
     if value > 100:
         raise ValueError(f"A learning rate of {value:g} is far too large: use a value of at most 100.")
     return float(value)
+
+
+def check_replica_batch(batch_size: int, replicas: int, loop: str) -> None:
+    """``ValueError`` when Keras's ``fit`` cannot split ``batch_size`` over ``replicas``.
+
+    Under a ``MirroredStrategy`` each replica trains on an equal share of the global batch.
+    Keras 3's ``fit`` sums its first batch across the replicas before it starts, which fails
+    when the shares differ; the custom loop splits any batch (the last replica's share smaller).
+    """
+    if loop == "fit" and replicas > 1 and batch_size % replicas:
+        lower = batch_size // replicas * replicas
+        upper = lower + replicas
+        raise ValueError(
+            f"Keras fit cannot split a batch of {batch_size} over {replicas} replicas: each must get "
+            f"the same share. Choose a multiple of {replicas} ({lower or upper} or {upper}), or the "
+            "custom GradientTape loop, which splits any batch."
+        )
 
 
 def steps_per_epoch(images: int, batch_size: int) -> int:
@@ -534,7 +566,10 @@ class Trainer:
 
     def _run(self) -> None:
         try:
-            self._prepare_and_train()
+            # Keras keeps its dtype policy per thread: this run's policy never reaches another
+            # run or page, and the thread's previous policy is back even after a failure.
+            with dtype_policy_scope(MIXED_POLICY if self.config.mixed_precision else None):
+                self._prepare_and_train()
         except _Stop:
             pass
         except Exception as exc:  # a dying thread must leave a message, never die silently
@@ -559,14 +594,19 @@ class Trainer:
         self._set(device=acc.description)
         strategy = acc.strategy
         batch = self.config.batch_size
+        replicas = strategy.num_replicas_in_sync
+        check_replica_batch(batch, replicas, self.config.loop)
+        # Evaluation reports per-image means, whatever its batch: one that splits evenly over the
+        # replicas (Keras sums an evaluation's first batch across them before it starts).
+        eval_batch = -(-batch // replicas) * replicas
         train_idx, val_idx = split_indices(len(self.dataset.y_train), self._n_val, self.config.seed)
         images = tf.constant(self.dataset.x_train)  # one copy, shared by training and validation
         labels = tf.constant(self.dataset.y_train)
         train_ds = index_dataset(images, labels, train_idx, batch, shuffle=True, seed=self.config.seed)
-        val_ds = index_dataset(images, labels, val_idx, batch, shuffle=False) if len(val_idx) else None
+        val_ds = index_dataset(images, labels, val_idx, eval_batch, shuffle=False) if len(val_idx) else None
         if self.config.augment == "flip":
             train_ds = train_ds.map(_flip_half, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-        test_ds = make_tf_dataset(self.dataset.x_test, self.dataset.y_test, batch, shuffle=False)
+        test_ds = make_tf_dataset(self.dataset.x_test, self.dataset.y_test, eval_batch, shuffle=False)
         self._datasets = (train_ds, val_ds, test_ds)
         with strategy.scope():
             if self._resume_checkpoint is not None:
@@ -758,30 +798,7 @@ class Trainer:
         return self._n_train - self.config.batch_size * (self._steps - 1)
 
     def _custom_loop(self, model: Any, strategy: Any, tf: Any, train_ds: Any, val_ds: Any) -> None:
-        import keras
-
-        optimizer = model.optimizer
-        variables = model.trainable_variables
-
-        def replica_step(x: Any, y: Any) -> tuple[Any, Any, Any]:
-            with tf.GradientTape() as tape:
-                probs = model(x, training=True)
-                per_image = keras.losses.sparse_categorical_crossentropy(y, probs)
-                # Divide by the global batch so the replicas' summed gradients are a mean.
-                loss = tf.nn.compute_average_loss(per_image)
-                if model.losses:
-                    loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
-            grads = tape.gradient(loss, variables)
-            optimizer.apply_gradients(zip(grads, variables))
-            hits = tf.cast(tf.equal(tf.argmax(probs, axis=-1), tf.cast(y, tf.int64)), tf.float32)
-            return tf.reduce_sum(per_image), tf.reduce_sum(hits), tf.cast(tf.shape(y)[0], tf.float32)
-
-        @tf.function
-        def train_step(iterator: Any) -> list[Any]:
-            x, y = next(iterator)  # inside the graph, as Keras does: no Python per batch
-            per_replica = strategy.run(replica_step, args=(x, y))
-            return [strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for v in per_replica]
-
+        train_step = custom_train_step(model, strategy)
         dist_ds = strategy.experimental_distribute_dataset(train_ds)
         for epoch in range(self._start_epoch, self.config.epochs):
             self._epoch_begin(epoch)
@@ -790,7 +807,8 @@ class Trainer:
             for step in range(self._steps):
                 if not self._before_batch(epoch * self._steps + step):
                     return
-                loss, hits, n = (float(v) for v in train_step(iterator))
+                global_batch = tf.constant(self._batch_images(step), tf.int32)
+                loss, hits, n = (float(v) for v in train_step(iterator, global_batch))
                 loss_sum, hits_sum, seen = loss_sum + loss, hits_sum + hits, seen + n
                 self._record_batch(epoch, step, loss / n, hits / n, int(n))
                 if self._stop.is_set():
@@ -845,6 +863,50 @@ class Trainer:
         if self._test:
             data.update(test_loss=self._test[0], test_accuracy=self._test[1])
         _write_json(self.run_dir / RUN_FILE, data)
+
+
+def custom_train_step(model: Any, strategy: Any) -> Callable[[Any, Any], list[Any]]:
+    """The custom loop's step (the tutorial's exercise 3), compiled with ``tf.function``:
+    ``train_step(iterator, global_batch)`` takes the next batch of a distributed dataset, splits
+    it over the strategy's replicas, applies one optimizer step and returns the batch's summed
+    loss, correct answers and images (float32 scalars).
+
+    ``global_batch`` (an int32 scalar) is the number of images in the whole batch: every
+    replica divides its summed loss by it, so the replicas' summed gradients are the batch's
+    mean gradient, as on one device.
+    """
+    import keras
+    import tensorflow as tf
+
+    optimizer = model.optimizer
+    variables = model.trainable_variables
+
+    def replica_step(x: Any, y: Any, global_batch: Any) -> tuple[Any, Any, Any]:
+        with tf.GradientTape() as tape:
+            probs = model(x, training=True)
+            per_image = keras.losses.sparse_categorical_crossentropy(y, probs)
+            # Each replica sees its share of the batch: dividing its sum by the whole
+            # (global) batch makes the replicas' summed gradients the batch's mean, also
+            # for a last batch that does not split evenly.
+            loss = tf.nn.compute_average_loss(per_image, global_batch_size=global_batch)
+            if model.losses:
+                loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
+            # Mixed precision: a LossScaleOptimizer multiplies the loss so that float16
+            # gradients do not underflow, and divides them back in apply_gradients. Any
+            # other optimizer returns the loss as it is.
+            scaled = optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+        hits = tf.cast(tf.equal(tf.argmax(probs, axis=-1), tf.cast(y, tf.int64)), tf.float32)
+        return tf.reduce_sum(per_image), tf.reduce_sum(hits), tf.cast(tf.shape(y)[0], tf.float32)
+
+    @tf.function
+    def train_step(iterator: Any, global_batch: Any) -> list[Any]:
+        x, y = next(iterator)  # inside the graph, as Keras does: no Python per batch
+        per_replica = strategy.run(replica_step, args=(x, y, global_batch))
+        return [strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for v in per_replica]
+
+    return train_step
 
 
 def _flip_half(x: Any, y: Any) -> tuple[Any, Any]:
@@ -1029,12 +1091,14 @@ def model_config_from_dict(data: dict) -> ModelConfig:
 
 
 def describe_run(model_config: ModelConfig, dataset: Dataset, config: TrainingConfig) -> str:
-    """One line naming a run, e.g. "Tutorial on Fashion-MNIST · 10 epochs · Adam η=0.01"."""
+    """One line naming a run, e.g. "Tutorial on Fashion-MNIST · 10 epochs · Adam η=0.01" (with
+    "· mixed precision" before the optimizer when on: η stays last, see learning_rate_title)."""
     preset = next((n for n, p in PRESETS.items() if p == model_config), "custom")
     title = PRESET_TITLES.get(preset, "Custom model")
     return (
         f"{title} on {dataset.title} · {config.epochs} epochs · "
-        f"{OPTIMIZER_TITLES[config.optimizer]} η={config.learning_rate:g}"
+        + ("mixed precision · " if config.mixed_precision else "")
+        + f"{OPTIMIZER_TITLES[config.optimizer]} η={config.learning_rate:g}"
     )
 
 

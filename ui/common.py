@@ -18,7 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from cnn_core import datasets, evaluation, pretrained
+from cnn_core import accelerators, datasets, evaluation, pretrained
 from cnn_core.upload_cache import UploadCache
 
 # Session-state keys the pages share (pages never import each other; they meet here).
@@ -71,6 +71,19 @@ def shared_accelerator() -> Any:
     from cnn_core.accelerators import detect_accelerator
 
     return detect_accelerator()
+
+
+def gpu_accelerator() -> Any | None:
+    """The process's accelerator (:func:`shared_accelerator`) when it is a GPU, else None.
+
+    Asking loads TensorFlow, so a machine without an NVIDIA driver is answered None at once
+    (Community Cloud never pays 4 s for the question); once TensorFlow is loaded anyway, or where
+    a driver is found, the answer is the one training will use.
+    """
+    if "tensorflow" not in sys.modules and not accelerators.nvidia_gpu_present():
+        return None
+    acc = shared_accelerator()
+    return acc if acc.mixed_precision_useful else None
 
 
 @st.cache_resource(show_spinner="Loading TensorFlow (the first time takes a few seconds)…")
@@ -235,7 +248,11 @@ def draw_sidebar_status(container: Any) -> None:
         else:
             st.caption(f"**Data:** {datasets.DATASET_TITLES[name]} · not loaded yet")
         if "tensorflow" in sys.modules:
-            st.caption(f"**Device:** {shared_accelerator().description}")
+            acc = shared_accelerator()
+            unused = acc.kind == "CPU" and accelerators.nvidia_gpu_present()
+            st.caption(f"**Device:** {acc.description}" + (
+                " · an NVIDIA GPU is here but TensorFlow does not use it: run "
+                "`python -m cnn_core devices`" if unused else ""))
         else:
             st.caption("**Device:** TensorFlow not loaded on this page")
 

@@ -431,3 +431,58 @@ class TestInstructorLinks:
         assert not [s for s in at.selectbox if s.label == "Optimizer"]
         button(at, "Start training").click().run()
         assert trainers[-1].config.learning_rate == 0.1
+
+
+# ----- the device: mixed precision on a GPU only ------------------------------------------------
+
+
+def fake_accelerator(monkeypatch, kind, description, replicas=1, nvidia=False):
+    """Make the process's accelerator (ui.common.shared_accelerator) a given one. TensorFlow is
+    loaded, as it is once a page has asked for the accelerator: the sidebar then names it."""
+    import tensorflow  # noqa: F401
+
+    from cnn_core import accelerators
+    from ui import common
+
+    acc = accelerators.Accelerator(kind, None, description, replicas)
+    monkeypatch.setattr(common, "shared_accelerator", lambda: acc)
+    monkeypatch.setattr(accelerators, "nvidia_gpu_present", lambda: nvidia)
+    return acc
+
+
+def test_on_a_cpu_there_is_no_mixed_precision_switch_and_the_run_says_where_it_trains(
+        open_page, trainers, monkeypatch):
+    fake_accelerator(monkeypatch, "CPU", "CPU · 2 threads")
+    at = open_page(PAGE)
+    assert not at.exception
+    assert not [t for t in at.toggle if t.key == "train_mixed_precision"]
+    button(at, "Start training").click().run()
+    (trainer,) = trainers
+    assert trainer.config.mixed_precision is False
+    assert "Adam η=0.01** · on CPU · 2 threads" in texts(at)
+
+
+def test_on_a_gpu_mixed_precision_is_offered_and_goes_into_the_run(open_page, trainers, monkeypatch):
+    fake_accelerator(monkeypatch, "GPU", "2 GPUs: NVIDIA H100", replicas=2, nvidia=True)
+    at = open_page(PAGE)
+    assert not at.exception
+    switch = at.toggle(key="train_mixed_precision")
+    assert switch.label == "Mixed precision (float16 on 2 GPUs: NVIDIA H100)" and not switch.value
+    assert "Each of the 2 GPUs trains on 128 of every 256 images" in texts(at)
+    assert "**Device:** 2 GPUs: NVIDIA H100" in [c.value for c in at.sidebar.caption]
+    switch.set_value(True).run()
+    button(at, "Start training").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    (trainer,) = trainers
+    assert trainer.config.mixed_precision is True
+    assert " · mixed precision · Adam η=0.01" in trainer.label
+    assert at.toggle(key="train_mixed_precision").disabled  # locked while the run goes
+
+
+def test_a_gpu_tensorflow_does_not_use_is_pointed_out_in_the_sidebar(open_page, trainers, monkeypatch):
+    fake_accelerator(monkeypatch, "CPU", "CPU · 8 threads", nvidia=True)
+    at = open_page(PAGE)
+    assert not [t for t in at.toggle if t.key == "train_mixed_precision"]
+    device = next(c.value for c in at.sidebar.caption if c.value.startswith("**Device:**"))
+    assert "NVIDIA GPU is here but TensorFlow does not use it" in device
+    assert "python -m cnn_core devices" in device

@@ -170,3 +170,49 @@ def test_a_bomb_given_as_data_gets_the_sentence_not_a_traceback(tmp_path, capsys
     err = capsys.readouterr().err
     assert "x_train holds 2,000,000 images; this server takes at most 100,000" in err
     assert "Traceback" not in err
+
+
+# ----- devices -------------------------------------------------------------------------------
+
+
+def test_devices_says_what_this_cpu_only_machine_trains_on(capsys):
+    from cnn_core import accelerators
+
+    assert main(["devices"]) == 0
+    text = capsys.readouterr().out
+    assert f"Accelerator:     CPU · {accelerators.cpu_threads()} threads" in text
+    assert "Strategy:        DefaultDistributionStrategy · 1 replica" in text
+    assert "/device:CPU:0" in text
+    import tensorflow as tf
+
+    assert f"TensorFlow:      {tf.__version__} · CPU-only build (no CUDA)" in text
+    assert "GPUs TensorFlow sees: none" in text
+    if not accelerators.nvidia_gpu_present():
+        assert "NVIDIA GPUs on this machine: none" in text
+        assert text.strip().endswith("Training runs on the CPU: this machine has no NVIDIA GPU.")
+
+
+def test_devices_json_is_one_object_a_script_can_read(capsys):
+    import tensorflow as tf
+
+    assert main(["devices", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["kind"] == "CPU" and report["replicas"] == 1
+    assert report["strategy"] == "DefaultDistributionStrategy"
+    assert report["tensorflow"] == tf.__version__
+    assert report["cuda_build"] is tf.test.is_built_with_cuda() is False
+    assert report["cuda_version"] == report["cudnn_version"] == ""
+    assert report["tf_gpus"] == [] and report["mixed_precision"] is False
+    assert set(report["nvidia"]) == {"present", "names", "driver", "driver_cuda", "how_found"}
+    assert report["problem"] is None or "NVIDIA GPU" in report["problem"]
+
+
+def test_mixed_precision_on_the_command_line_trains_and_is_reported(capsys):
+    args = ["train", "--dataset", "fashion_mnist", "--source", "bundled", "--limit", "64",
+            "--batch-size", "32", "--epochs", "1", "--validation-fraction", "0",
+            "--mixed-precision", "--json", "--quiet"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    result = last_json(captured.out)
+    assert result["status"] == "finished" and result["mixed_precision"] is True
+    assert "mixed precision on CPU" in captured.err and "pays off on a GPU" in captured.err

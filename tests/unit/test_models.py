@@ -94,6 +94,30 @@ def test_compile_uses_keywords_so_one_training_step_runs():
     assert set(history.history) >= {"loss", "accuracy"}
 
 
+def test_under_mixed_precision_every_layer_computes_in_float16_but_the_output_in_float32():
+    import keras
+
+    model = models.build_model(ModelConfig(), dtype_policy=models.MIXED_POLICY)
+    assert keras.config.dtype_policy().name == "float32"  # set for the build only
+    policies = {layer.name: layer.dtype_policy.name for layer in model.layers[1:]}
+    assert policies.pop("predictions") == "float32"
+    assert set(policies.values()) == {"mixed_float16"}
+    out = model(np.zeros((2, 28, 28, 1), np.float32))
+    assert str(out.dtype) == "<dtype: 'float32'>" or "float32" in str(out.dtype)
+    assert np.allclose(np.asarray(out).sum(axis=1), 1.0, atol=1e-5)  # a float32 softmax
+    # A compiled mixed model scales its loss so that float16 gradients do not underflow.
+    assert type(models.compile_model(model).optimizer).__name__ == "LossScaleOptimizer"
+
+
+def test_the_default_model_names_no_dtype_so_its_config_is_unchanged():
+    import keras
+
+    plain = models.build_model(ModelConfig())
+    last = plain.get_layer("predictions")
+    assert last.dtype_policy.name == "float32" and keras.config.dtype_policy().name == "float32"
+    assert type(models.compile_model(plain).optimizer).__name__ == "Adam"
+
+
 class TestConfigurationAsText:
     """A model travels in an instructor's link as one line of text."""
 

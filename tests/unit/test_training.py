@@ -500,3 +500,184 @@ def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
         assert "2 replicas" in device
         assert batches == steps == math.ceil(216 / 32)
         assert finite and 0 <= test_accuracy <= 1
+
+
+def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch():
+    # The learner's batch is the global batch: split over two replicas (26 + 25 images), one
+    # step must move the weights exactly as one device does with all 51 (fit: 25 + 25 of 50).
+    code = textwrap.dedent(
+        """
+        import json
+        from dataclasses import replace
+        import numpy as np
+        import tensorflow as tf
+        from cnn_core import accelerators, models, training
+        acc = accelerators.detect_accelerator(cpu_replicas=2)
+        one = tf.distribute.OneDeviceStrategy("/cpu:0")
+        config = models.ModelConfig(dropout=0.0)  # nothing random in a step
+        rng = np.random.default_rng(0)
+        x = rng.random((51, 28, 28, 1), dtype=np.float32)
+        y = (np.arange(51) % 10).astype(np.int64)
+
+        def pair():
+            models_ = []
+            for strategy in (acc.strategy, one):
+                with strategy.scope():
+                    m = models.compile_model(models.build_model(config), 0.1, "sgd")
+                    m.optimizer.build(m.trainable_variables)
+                models_.append(m)
+            models_[1].set_weights(models_[0].get_weights())
+            return models_
+
+        def custom_step(model, strategy, global_batch):
+            ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(51)
+            step = training.custom_train_step(model, strategy)
+            step(iter(strategy.experimental_distribute_dataset(ds)), tf.constant(global_batch, tf.int32))
+
+        def gap(a, b):
+            return max(float(np.abs(u - v).max()) for u, v in zip(a.get_weights(), b.get_weights()))
+
+        def moved(a, before):
+            return max(float(np.abs(u - v).max()) for u, v in zip(a.get_weights(), before))
+
+        out = {"replicas": acc.strategy.num_replicas_in_sync}
+        two, single = pair()
+        start = two.get_weights()
+        custom_step(two, acc.strategy, 51)
+        custom_step(single, one, 51)
+        out["custom"] = [gap(two, single), moved(single, start)]
+        two, single = pair()
+        custom_step(two, acc.strategy, 26)  # a replica's share taken for the batch: wrong
+        custom_step(single, one, 51)
+        out["per_replica_mean"] = gap(two, single)
+        two, single = pair()
+        even = tf.data.Dataset.from_tensor_slices((x[:50], y[:50])).batch(50)  # 25 + 25
+        two.fit(even, epochs=1, verbose=0)
+        single.fit(even, epochs=1, verbose=0)
+        out["fit"] = gap(two, single)
+        # A whole run with a batch of 33 (17 + 16): the custom loop splits it, fit says why not.
+        from cnn_core.datasets import load_dataset
+        data = load_dataset("fashion_mnist", "bundled")
+        data = replace(data, x_train=data.x_train[:99], y_train=data.y_train[:99],
+                       x_test=data.x_test[:40], y_test=data.y_test[:40])
+        for loop in ("custom", "fit"):
+            run = training.TrainingConfig(epochs=1, batch_size=33, learning_rate=1e-3, loop=loop)
+            snap = training.Trainer(data, config=run, accelerator=acc).start().wait()
+            out[loop + "_33"] = [snap.status, snap.message, len(snap.batch_loss), snap.test_accuracy]
+        # Mixed precision on two replicas: the loss scaling's all-replica path.
+        run = training.TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, loop="custom",
+                                      validation_fraction=0, mixed_precision=True)
+        t = training.Trainer(data, config=run, accelerator=acc).start()
+        snap = t.wait()
+        out["mixed"] = [snap.status, snap.message, bool(np.isfinite(snap.batch_loss).all()),
+                        type(t.model.optimizer).__name__]
+        print(json.dumps(out))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["replicas"] == 2
+    gap, moved = out["custom"]
+    assert moved > 1e-3  # the step did move the weights...
+    assert gap < 1e-5 * max(moved, 1)  # ...and by the same amount on two replicas as on one
+    assert out["per_replica_mean"] > 100 * gap + 1e-4  # dividing by a replica's share would not
+    assert out["fit"] < 1e-5
+    status, message, batches, test_accuracy = out["custom_33"]
+    assert status == "finished" and batches == math.ceil(89 / 33), message  # 10 validation images
+    assert 0 <= test_accuracy <= 1
+    status, message, batches, _ = out["fit_33"]
+    assert status == "failed" and batches == 0
+    assert "cannot split a batch of 33 over 2 replicas" in message and "32 or 34" in message
+    status, message, finite, optimizer = out["mixed"]
+    assert status == "finished" and finite and optimizer == "LossScaleOptimizer", message
+
+
+# ----- mixed precision ------------------------------------------------------------------------
+
+
+def test_mixed_precision_is_a_checked_setting_and_named_in_the_run_title(small):
+    with pytest.raises(ValueError, match="Mixed precision must be True or False"):
+        TrainingConfig(mixed_precision="yes").check()
+    config = replace(FAST, mixed_precision=True)
+    title = training.describe_run(training.PRESETS["tutorial"], small, config)
+    assert title.endswith(" · 2 epochs · mixed precision · Adam η=0.001")
+    # η stays last, so a live change of it still reads in the title, beside the precision.
+    change = training.LearningRateChange(step=3, epoch=1, learning_rate=0.01, previous=0.001)
+    assert training.learning_rate_title(title, [change], 9).endswith(
+        "mixed precision · Adam η=0.01 (changed live: 0.001 → 0.01 at epoch 1, batch 4)")
+    assert "mixed" not in training.describe_run(training.PRESETS["tutorial"], small, FAST)
+
+
+@pytest.mark.parametrize("loop", ["fit", "custom"])
+def test_a_mixed_precision_run_computes_in_float16_with_a_float32_output_and_loss_scaling(small, loop):
+    import keras
+
+    tiny = replace(small, x_train=small.x_train[:64], y_train=small.y_train[:64],
+                   x_test=small.x_test[:32], y_test=small.y_test[:32])
+    config = TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, validation_fraction=0,
+                            loop=loop, mixed_precision=True)
+    before = keras.config.dtype_policy().name
+    trainer = Trainer(tiny, config=config).start()
+    snap = trainer.wait()
+    assert snap.status == "finished", snap.message
+    model = trainer.model
+    assert model.get_layer("fc1").dtype_policy.name == "mixed_float16"
+    assert model.get_layer("block1_conv1").compute_dtype == "float16"
+    assert model.get_layer("predictions").compute_dtype == "float32"
+    assert model.get_layer("fc1").kernel.dtype == "float32"  # the weights stay float32
+    assert type(model.optimizer).__name__ == "LossScaleOptimizer"
+    assert np.isfinite(snap.batch_loss).all() and 0 <= snap.test_accuracy <= 1
+    # The policy was the training thread's own: this thread's is untouched.
+    assert keras.config.dtype_policy().name == before == "float32"
+
+
+def test_the_dtype_policy_is_restored_after_the_block_even_when_it_fails():
+    import keras
+
+    from cnn_core import models
+
+    assert keras.config.dtype_policy().name == "float32"
+    with models.dtype_policy_scope(models.MIXED_POLICY):
+        assert keras.config.dtype_policy().name == "mixed_float16"
+    assert keras.config.dtype_policy().name == "float32"
+    with pytest.raises(RuntimeError):
+        with models.dtype_policy_scope(models.MIXED_POLICY):
+            raise RuntimeError("the run failed")
+    assert keras.config.dtype_policy().name == "float32"
+    with models.dtype_policy_scope(None):  # no mixed precision: nothing changes
+        assert keras.config.dtype_policy().name == "float32"
+
+
+def test_a_failing_mixed_precision_run_leaves_its_thread_with_the_previous_policy(small, monkeypatch):
+    import keras
+
+    seen = {}
+
+    def broken(self):
+        seen["during"] = keras.config.dtype_policy().name
+        raise RuntimeError("the GPU fell over")
+
+    original = Trainer._run
+
+    def run_then_look(self):
+        original(self)
+        seen["after"] = keras.config.dtype_policy().name  # the same thread, after the run
+
+    monkeypatch.setattr(Trainer, "_prepare_and_train", broken)
+    monkeypatch.setattr(Trainer, "_run", run_then_look)
+    snap = Trainer(small, config=replace(FAST, mixed_precision=True)).start().wait()
+    assert snap.status == "failed" and "the GPU fell over" in snap.message
+    assert seen == {"during": "mixed_float16", "after": "float32"}
+
+
+def test_two_runs_at_once_keep_their_own_precision(small):
+    tiny = replace(small, x_train=small.x_train[:64], y_train=small.y_train[:64],
+                   x_test=small.x_test[:32], y_test=small.y_test[:32])
+    config = TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, validation_fraction=0)
+    mixed = Trainer(tiny, config=replace(config, mixed_precision=True)).start()
+    plain = Trainer(tiny, config=config).start()
+    assert mixed.wait().status == plain.wait().status == "finished"
+    assert {layer.dtype_policy.name for layer in mixed.model.layers[1:-1]} == {"mixed_float16"}
+    assert {layer.dtype_policy.name for layer in plain.model.layers} == {"float32"}
+    assert type(plain.model.optimizer).__name__ == "Adam"
