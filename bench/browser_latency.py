@@ -18,6 +18,8 @@ Run from the repository root:
 
     python bench/browser_latency.py             # 40 presses per target
     python bench/browser_latency.py --presses 100
+    # before/after in one run: also serve the app from another checkout (its pages get "@before")
+    git worktree add /tmp/before <commit> && python bench/browser_latency.py --before /tmp/before
 """
 
 from __future__ import annotations
@@ -91,8 +93,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(script: str, log: Path) -> Iterator[str]:
-    """``streamlit run script`` from the repository root (so with its config.toml); yields the URL."""
+def server(script: str, log: Path, root: Path = ROOT) -> Iterator[str]:
+    """``streamlit run script`` from ``root`` (so with its .streamlit/config.toml); yields the URL."""
     port = free_port()
     env = {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     with open(log, "w") as out:
@@ -100,7 +102,7 @@ def server(script: str, log: Path) -> Iterator[str]:
             [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1",
              "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
         try:
             url = f"http://127.0.0.1:{port}"
@@ -161,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=40, help="arrow presses per target")
     parser.add_argument("--warmup", type=int, default=4, help="presses per target not counted")
+    parser.add_argument("--before", type=Path, help="another checkout of the app, measured alongside")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -168,15 +171,19 @@ def main() -> None:
     logs = Path(tempfile.mkdtemp(prefix="browser_latency_"))
     floor_script = logs / "floor_app.py"
     floor_script.write_text(FLOOR_APP)
-    with (
-        server(str(floor_script), logs / "floor.log") as floor_url,
-        server("streamlit_app.py", logs / "app.log") as app_url,
-        sync_playwright() as p,
-    ):
+    with contextlib.ExitStack() as stack:
+        floor_url = stack.enter_context(server(str(floor_script), logs / "floor.log"))
+        app_urls = {"": stack.enter_context(server("streamlit_app.py", logs / "app.log"))}
+        if args.before:
+            app_urls["@before"] = stack.enter_context(
+                server("streamlit_app.py", logs / "before.log", root=args.before.resolve())
+            )
+        p = stack.enter_context(sync_playwright())
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         targets = {"floor": open_target(browser, floor_url, "Value")}
-        for name, (path, label) in PAGE_TARGETS.items():
-            targets[name] = open_target(browser, f"{app_url}/{path}", label)
+        for suffix, app_url in app_urls.items():
+            for name, (path, label) in PAGE_TARGETS.items():
+                targets[name + suffix] = open_target(browser, f"{app_url}/{path}", label)
         done: dict[str, list[float]] = {name: [] for name in targets}
         paint: dict[str, list[float]] = {name: [] for name in targets}
         missed = dict.fromkeys(targets, 0)
@@ -195,11 +202,11 @@ def main() -> None:
 
     floor = statistics.median(done["floor"])
     summary: dict[str, object] = {"presses": args.presses}
-    print(f"{'target':<12} {'median ms':>9} {'p90 ms':>7} {'x floor':>7} {'paint ms':>8} {'missed':>6}")
+    print(f"{'target':<19} {'median ms':>9} {'p90 ms':>7} {'x floor':>7} {'paint ms':>8} {'missed':>6}")
     for name in targets:
         med, p90 = statistics.median(done[name]), percentile(done[name], 0.9)
         med_paint = statistics.median(paint[name])
-        print(f"{name:<12} {med:9.1f} {p90:7.1f} {med / floor:7.2f} {med_paint:8.1f} {missed[name]:6d}")
+        print(f"{name:<19} {med:9.1f} {p90:7.1f} {med / floor:7.2f} {med_paint:8.1f} {missed[name]:6d}")
         summary[name] = {"median_ms": round(med, 1), "p90_ms": round(p90, 1), "ratio": round(med / floor, 2),
                          "paint_median_ms": round(med_paint, 1), "missed": missed[name]}
     print(json.dumps(summary))

@@ -134,6 +134,7 @@ def conv_window_chart(
         "bounds": "flush",  # the two grids' tops line up, whatever titles and axes sit above them
         "resolve": {"scale": {"color": "shared"}},
         "usermeta": CANVAS,
+        "autosize": PAD,
         "config": _config(legend={"orient": "bottom", "columns": 4, "labelFontSize": 12, "symbolSize": 180}),
     }
 
@@ -250,6 +251,7 @@ def pool_grid_chart(
         "spacing": 36,
         "bounds": "flush",
         "usermeta": CANVAS,
+        "autosize": PAD,
         "config": _config(),
     }
 
@@ -313,6 +315,7 @@ def image_chart(
         "height": h * cell,
         "layer": [layer, frame_layer],
         "usermeta": CANVAS,
+        "autosize": PAD,
         "config": _config(),
     }
 
@@ -323,7 +326,7 @@ def images_side_by_side(*specs: Spec) -> Spec:
     views = []
     for spec in specs:
         datasets.update(spec["datasets"])
-        views.append({k: v for k, v in spec.items() if k not in ("$schema", "datasets", "config", "usermeta")})
+        views.append({k: v for k, v in spec.items() if k not in ("$schema", "datasets", "config", "usermeta", "autosize")})
     return {
         "$schema": SCHEMA,
         "datasets": datasets,
@@ -331,6 +334,7 @@ def images_side_by_side(*specs: Spec) -> Spec:
         "spacing": 40,
         "resolve": {"scale": {"color": "independent"}, "legend": {"color": "independent"}},
         "usermeta": CANVAS,
+        "autosize": PAD,
         "config": _config(),
     }
 
@@ -365,6 +369,7 @@ def kernel_chart(kernel: np.ndarray, title: str = "Kernel weights", frame: int |
         "datasets": datasets,
         **_view("" if frame else title, n, cell, layers),
         "usermeta": CANVAS,
+        "autosize": PAD,
         "config": _config(),
     }
 
@@ -400,6 +405,7 @@ def framed_map_chart(
         **_view("", n, cell, [_rect_layer(name, n, colour, ["row", "column", "value"], gap=0), edge,
                               _title_layer(f"{name}_title")]),
         "usermeta": CANVAS,
+        "autosize": PAD,
         "config": _config(),
     }
 
@@ -555,3 +561,6 @@ def _config(**extra: Any) -> dict[str, Any]:
 # 28×28 image beside its feature map), which the browser must style, lay out and paint on
 # every slider move. vega-embed reads its options from the spec's usermeta.
 CANVAS = {"embedOptions": {"renderer": "canvas"}}
+# Natural size: without it Streamlit asks a single view to "fit" its width and height, which
+# squeezes the title and legend into the grid's own height and squashes the cells.
+PAD = {"type": "pad", "contains": "content"}
