@@ -2,7 +2,7 @@
 
 Sliders -> cnn_core.shapes (the arithmetic), cnn_core.kernels (a real feature map in numpy),
 cnn_core.grids (the figures) -> drawn here. Every slider change must rerun in well under 0.1 s
-(bench/page_latency.py measures it).
+(bench/page_latency.py measures the server, bench/browser_latency.py the wait in Chromium).
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ url_state.bind(SETTINGS)
 
 @st.fragment
 def explorer() -> None:
+    """The controls, the formula, the sliding window and the feature map: all the settings drive."""
     with st.container(border=True):
         c1, c2, c3, c4, c4b, c5 = st.columns([1, 1, 1, 1.25, 1, 1])
         with c1:

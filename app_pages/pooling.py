@@ -80,6 +80,7 @@ url_state.bind(SETTINGS)
 
 @st.fragment
 def explorer() -> None:
+    """The controls, the size formula, the windows and the before/after image: all the settings drive."""
     with st.container(border=True):
         c1, c2, c3, c4 = st.columns([1, 1, 1.2, 1])
         with c1:
