@@ -14,6 +14,7 @@ Pure Python: this module never imports TensorFlow, so the pages that use it answ
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 from typing import Sequence, Union
@@ -244,6 +245,67 @@ def conv_arithmetic(
         pad_before=before, pad_after=after, k_eff=k_eff, padded=padded,
         numerator=numerator, output=output, remainder=numerator % stride,
     )
+
+
+def conv_layer_code(
+    size: int, kernel: int, stride: int = 1, padding: Padding = "valid", dilation: int = 1, filters: int = 24
+) -> str:
+    """The Keras code of one square Conv2D layer with these settings (``ZeroPadding2D`` first for
+    explicit padding). Where Keras would refuse them, the code is followed by the refusal as a
+    comment, so no one copies a line that fails."""
+    mode = _padding_mode(padding)
+    code = f'layers.Conv2D({filters}, ({kernel}, {kernel}), strides={stride}, padding="{"valid" if mode == "explicit" else mode}"'
+    code += f", dilation_rate={dilation})" if dilation > 1 else ")"
+    if mode == "explicit":
+        code = f"layers.ZeroPadding2D({padding})\n" + code
+    if stride > 1 and dilation > 1:  # Keras's own words (keras.layers.Conv2D's constructor)
+        return (
+            code + "\n# ✗ Keras refuses this line: ValueError: `strides > 1` not supported in "
+            f"conjunction with `dilation_rate > 1`. Received: strides=({stride}, {stride}) and "
+            f"dilation_rate=({dilation}, {dilation})"
+        )
+    try:
+        conv_output_size(size, kernel, stride, padding, dilation)
+    except ValueError:
+        return (
+            code + f"\n# ✗ On a {size}×{size} input Keras refuses this layer when the model is built: "
+            "ValueError: Computed output size would be zero or negative."
+        )
+    return code
+
+
+PLAY_MIN_TICK_S = 0.25  # the fastest Play redraws the page; above 4 windows/s it moves several per tick
+
+
+def play_schedule(windows_per_second: float, min_tick_s: float = PLAY_MIN_TICK_S) -> tuple[float, int]:
+    """(seconds between two redraws, window steps per redraw) for Play at ``windows_per_second``.
+
+    Slow speeds move one window per redraw; faster ones keep redraws ``min_tick_s`` apart and
+    move several windows each, so the browser never has to redraw more often than that.
+    """
+    if windows_per_second <= 0:
+        raise ValueError(f"Play speed must be above 0 windows per second, not {windows_per_second!r}.")
+    if windows_per_second * min_tick_s <= 1:
+        return 1 / windows_per_second, 1
+    steps = math.ceil(windows_per_second * min_tick_s)
+    return steps / windows_per_second, steps
+
+
+def play_step(step: int, positions: int, per_tick: int = 1) -> int:
+    """The window after one Play redraw: ``per_tick`` cells on in reading order, stopping on the
+    last cell (so it is always shown) before wrapping around to cell 0."""
+    if step >= positions - 1:
+        return 0
+    return min(step + per_tick, positions - 1)
+
+
+def end_of_row(step: int, output: int) -> int:
+    """The last window of ``step``'s row of an ``output``×``output`` grid; from a row's end,
+    the end of the next row (the last cell stays put)."""
+    end = (step // output) * output + output - 1
+    if step == end:
+        end = min(end + output, output * output - 1)
+    return end
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,21 @@ def metrics(at) -> dict[str, str]:
 
 
 def chart_titles(at) -> list[str]:
+    """Every title the charts show: the views' own, and those drawn from a "..._title" dataset."""
+    import pyarrow as pa
+
     titles = []
     for element in at.get("vega_lite_chart"):
         spec = json.loads(element.proto.spec)
         titles += [view.get("title") for view in spec.get("hconcat", [])] + [spec.get("title")]
+        for dataset in element.proto.datasets:
+            if dataset.name.endswith("_title"):
+                titles += list(pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()["title"])
     return [t for t in titles if t]
+
+
+def button(at, label: str):
+    return next(b for b in at.button if b.label == label)
 
 
 def text(at) -> str:
@@ -116,6 +126,16 @@ def test_stride_with_dilation_is_refused_like_keras_with_a_way_out(page):
     assert "Set the stride or the dilation back to 1" in text(page)
 
 
+def test_the_code_box_of_a_refused_setting_shows_the_refusal_not_a_line_to_copy(page):
+    assert page.code[0].value == 'layers.Conv2D(24, (3, 3), strides=1, padding="valid")'
+    set_sliders(page, conv_stride=2, conv_dilation=2)
+    line, refusal = page.code[0].value.split("\n")
+    assert "strides=2" in line and "dilation_rate=2" in line
+    assert refusal.startswith("# ✗ Keras refuses this line: ValueError")
+    set_sliders(page, conv_dilation=1)
+    assert "✗" not in page.code[0].value
+
+
 # --- The window, step by step ---------------------------------------------------------------------
 
 
@@ -136,6 +156,28 @@ def test_play_advances_the_window_and_wraps_around(page):
     page.toggle(key="conv_play").set_value(False).run()
     page.run()
     assert page.slider(key="conv_step").value == 1, "nothing moves when not playing"
+
+
+def test_a_faster_play_moves_several_windows_per_tick(page):
+    page.select_slider(key="conv_speed").set_value(25).run()  # 7 windows per redraw, 0.28 s apart
+    page.toggle(key="conv_play").set_value(True).run()
+    assert page.slider(key="conv_step").value == 7
+    page.run()  # one tick
+    assert page.slider(key="conv_step").value == 14
+    page.run()
+    page.run()
+    assert page.slider(key="conv_step").value == 24, "the last window of the 5×5 output is shown"
+    page.run()
+    assert page.slider(key="conv_step").value == 0, "then Play starts over"
+
+
+def test_jump_to_the_end_of_the_row(page):
+    set_sliders(page, conv_step=7)  # row 1 of the 5×5 output
+    button(page, "Jump to the end of the row").click().run()
+    assert page.slider(key="conv_step").value == 9
+    assert "(row 1, column 4)" in text(page)
+    button(page, "Jump to the end of the row").click().run()
+    assert page.slider(key="conv_step").value == 14, "pressed again: the end of the next row"
 
 
 def test_shrinking_the_output_keeps_the_step_inside_it(page):
@@ -166,9 +208,9 @@ def test_the_tutorials_shape_chain_ends_in_7x7x36(page):
 
 def test_the_tutorials_padding_slip_can_be_tried_and_fixed(page):
     assert "30 \\neq 28" in text(page)
-    page.button[0].click().run()  # "Show P = 2"
+    button(page, "Show P = 2").click().run()
     assert metrics(page)["Output"] == "30×30"
-    page.button[1].click().run()  # "Show P = 1"
+    button(page, "Show P = 1").click().run()
     assert metrics(page)["Output"] == "28×28"
 
 

@@ -27,8 +27,7 @@ def text(at) -> str:
 
 def pooled_numbers(at) -> list[str]:
     """The labels of the pooled grid, in reading order, as the chart draws them."""
-    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
-    assert spec["hconcat"][1]["title"].endswith("pooled " + metrics(at)["Output"])
+    assert _dataset(at, "pool_output_title")["title"][0].endswith("pooled " + metrics(at)["Output"])
     return [str(v) for v in _dataset(at, "pool_output")["label"]]
 
 
@@ -45,7 +44,8 @@ def _dataset(at, name: str):
 
 def test_the_page_opens_on_2x2_max_pooling_of_a_6x6_grid_with_no_weights(page):
     assert page.title[0].value.startswith("Pooling")
-    assert metrics(page) == {"Output": "3×3", "Parameters": "0", "Values": "36 → 9"}
+    assert metrics(page) == {"Output": "3×3", "Parameters": "0", "Values out": "9"}
+    assert "6×6 = 36 values in, 3×3 = 9 out: 4× fewer." in text(page)
     assert r"\left\lfloor \dfrac{6 - 2}{2} \right\rfloor + 1" in text(page)
     assert "layers.MaxPooling2D((2, 2))" == page.code[0].value
 
@@ -112,3 +112,40 @@ def test_the_grid_can_be_a_shrunken_digit(page):
     assert grid["value"].max() > 9, "pixel values 0-255, not 0-9"
     page.radio(key="pool_dataset").set_value("fashion_mnist").run()
     assert not page.exception
+
+
+# --- Words that fit what the student sees --------------------------------------------------------------
+
+
+def test_the_same_note_says_how_the_padding_splits_even_or_odd(page):
+    page.radio(key="pool_padding").set_value("same").run()
+    page.slider(key="pool_grid").set_value(5).run()  # 5×5, 2×2 pool, stride 2: 1 zero, after
+    assert "adds 0 before and 1 after: the total, 1, is odd, so the extra one goes after" in text(page)
+    page.checkbox(key="pool_keras_stride").uncheck().run()
+    page.slider(key="pool_stride").set_value(1).run()
+    page.slider(key="pool_size").set_value(3).run()  # 3×3 pool, stride 1: 2 zeros, 1 each side
+    described = text(page)
+    assert "adds 1 on each side (the total, 2, splits evenly)" in described
+    assert "odd one" not in described and "extra one" not in described
+
+
+def test_every_metric_value_is_short_enough_for_its_box(page):
+    for grid in (3, 7, 10):
+        page.slider(key="pool_grid").set_value(grid).run()
+        page.slider(key="pool_size").set_value(1).run()  # the largest output: grid×grid
+        assert all(len(value) <= 5 for value in metrics(page).values()), metrics(page)
+        assert f"{grid * grid} values in, {grid}×{grid} = {grid * grid} out" in text(page)
+
+
+def test_averages_of_a_digit_are_whole_numbers_that_fit_their_cells(page):
+    page.radio(key="pool_source").set_value("digit").run()
+    page.radio(key="pool_mode").set_value("average").run()
+    page.slider(key="pool_grid").set_value(10).run()
+    labels = pooled_numbers(page)
+    assert labels and all("." not in label for label in labels), labels
+    assert "rounded to whole numbers in the cells" in text(page)
+    spec = json.loads(page.get("vega_lite_chart")[0].proto.spec)
+    cell = spec["hconcat"][0]["width"] // len(set(_dataset(page, "pool_input")["x"]))
+    fonts = [layer["mark"]["fontSize"] for layer in spec["hconcat"][1]["layer"]
+             if layer["mark"]["type"] == "text" and layer["data"]["name"] == "pool_output"]
+    assert fonts and 0.6 * fonts[0] * max(map(len, labels)) <= cell - 4

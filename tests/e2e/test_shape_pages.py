@@ -2,6 +2,7 @@
 
 import pytest
 
+from cnn_core.shapes import end_of_row
 from tests.e2e.conftest import assert_no_exception, open_page, screenshot, wait_for_run
 
 pytestmark = pytest.mark.e2e
@@ -52,6 +53,29 @@ def test_a_student_changes_the_kernel_and_plays_the_window(page, app_url):
     assert step_value(page) == stopped_at, "the window stops when Play is off"
     assert_no_exception(page)
     screenshot(page, "convolution_after_play")
+
+
+def test_a_student_plays_a_28x28_input_fast_and_jumps_to_the_end_of_a_row(page, app_url):
+    go_to(page, app_url, "Convolution")
+    nudge(page, "Input size I", "End")  # 28×28 input, 3×3 kernel: 26×26 = 676 windows
+    nudge(page, "Play speed (windows per second)", "End")  # 50 windows per second
+    page.get_by_text("Play: slide the window").click()
+    page.wait_for_function(  # 13 windows per redraw: two redraws pass 26, the first row's end
+        f"""() => Number(document.querySelector('input[aria-label="{STEP_SLIDER}"]').value) >= 26""",
+        timeout=30_000,
+    )
+    page.get_by_text("Play: slide the window").click()
+    wait_for_run(page)
+    assert_no_exception(page)
+    screenshot(page, "convolution_fast_play")
+    before = step_value(page)
+    page.get_by_role("button", name="Jump to the end of the row").click()
+    page.wait_for_function(  # the rerun the click starts, whenever it lands
+        f"""() => Number(document.querySelector('input[aria-label="{STEP_SLIDER}"]').value) !== {before}""",
+        timeout=30_000,
+    )
+    wait_for_run(page)
+    assert step_value(page) == end_of_row(before, 26)
 
 
 def test_a_student_pools_with_a_larger_window(page, app_url):

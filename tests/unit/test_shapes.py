@@ -324,3 +324,43 @@ def test_keras_layers_agree_on_conv_pool_and_transposed_sizes():
             )
     with pytest.raises(ValueError):
         keras.layers.Conv2D(1, 3, strides=2, dilation_rate=2)
+
+
+# --- The Convolution page's code box and Play -------------------------------------------------------
+
+
+def test_the_code_of_a_refused_layer_carries_kerass_refusal():
+    code = shapes.conv_layer_code(7, 3, stride=2, padding="valid", dilation=2)
+    line, refusal = code.split("\n")
+    assert line == 'layers.Conv2D(24, (3, 3), strides=2, padding="valid", dilation_rate=2)'
+    assert refusal.startswith("# ✗ Keras refuses this line: ValueError: `strides > 1` not supported")
+    assert "strides=(2, 2) and dilation_rate=(2, 2)" in refusal
+    assert "✗" in shapes.conv_layer_code(5, 7)  # no output at all: refused when the model is built
+    assert shapes.conv_layer_code(7, 3, 1, 1) == 'layers.ZeroPadding2D(1)\nlayers.Conv2D(24, (3, 3), strides=1, padding="valid")'
+    assert "✗" not in shapes.conv_layer_code(7, 3, 1, "same", 2)
+
+
+def test_play_moves_several_windows_per_redraw_only_when_fast():
+    assert shapes.play_schedule(1) == (1.0, 1)
+    assert shapes.play_schedule(2) == (0.5, 1)
+    for speed in (5, 10, 25, 50):
+        tick, steps = shapes.play_schedule(speed)
+        assert tick >= shapes.PLAY_MIN_TICK_S and steps > 1
+        assert abs(steps / tick - speed) < 1e-9  # the speed asked for, on average
+    assert 784 / 50 < 20  # the point of it: a 28×28 output at the top speed takes seconds, not minutes
+    with pytest.raises(ValueError):
+        shapes.play_schedule(0)
+
+
+def test_play_steps_stop_on_the_last_window_before_wrapping():
+    assert shapes.play_step(0, 25, 7) == 7
+    assert shapes.play_step(20, 25, 7) == 24  # the last cell is shown ...
+    assert shapes.play_step(24, 25, 7) == 0  # ... then Play starts over
+    assert shapes.play_step(3, 4) == 0 and shapes.play_step(0, 4) == 1
+
+
+def test_jump_to_the_end_of_the_row_then_of_the_next():
+    assert shapes.end_of_row(0, 5) == 4
+    assert shapes.end_of_row(7, 5) == 9
+    assert shapes.end_of_row(4, 5) == 9  # already at a row's end: the next row's
+    assert shapes.end_of_row(24, 5) == 24  # the last cell stays put
