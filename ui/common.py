@@ -138,9 +138,14 @@ def current_dataset() -> datasets.Dataset:
     return data
 
 
+SIDEBAR_REFRESH_S = 2.0  # how often the sidebar's run line redraws while a run goes or waits
+
+
 def draw_sidebar_status(container: Any) -> None:
-    """The data source of this session and, once TensorFlow is loaded, the device."""
+    """The run this session owns or watches (while it goes or waits), the data source of this
+    session and, once TensorFlow is loaded, the device."""
     with container:
+        draw_run_line()
         name = current_dataset_name()
         upload = st.session_state.get(UPLOAD_KEY)
         if upload is not None:
@@ -154,6 +159,52 @@ def draw_sidebar_status(container: Any) -> None:
             st.caption(f"**Device:** {shared_accelerator().description}")
         else:
             st.caption("**Device:** TensorFlow not loaded on this page")
+
+
+def run_line_jobs() -> list[tuple[str, Any]]:
+    """(who, job) for each run this session owns or watches that is going or waiting: "Your
+    run", "Your quick run", "Watching". Reads session state and the registry only, never
+    TensorFlow; with nothing in session state it returns at once (it runs on every rerun)."""
+    from ui import jobs
+
+    keys = (("Your run", jobs.JOB_KEY), ("Your quick run", jobs.QUICK_JOB_KEY), ("Watching", jobs.WATCHED_KEY))
+    ids = [(who, st.session_state.get(key)) for who, key in keys]
+    if not any(job_id for _, job_id in ids):
+        return []
+    registry = jobs.get_registry()
+    owner = st.session_state.get(jobs.OWNER_KEY)
+    found = []
+    for who, job_id in ids:
+        job = registry.get(job_id)
+        mine = who != "Watching"
+        if job is None or not job.pending or (job.owner == owner) != mine:
+            continue
+        found.append((who, job))
+    return found
+
+
+def draw_run_line() -> None:
+    """A small line per run this session owns or watches, with its progress, linking to the
+    page that shows it; redrawn every ``SIDEBAR_REFRESH_S`` while one goes or waits."""
+    if run_line_jobs():
+        st.fragment(_draw_run_lines, run_every=SIDEBAR_REFRESH_S)()
+
+
+def _draw_run_lines() -> None:
+    from ui import jobs
+    from ui.navigation import PAGES
+
+    found = run_line_jobs()
+    if not found:
+        st.rerun()  # the runs ended: one full rerun shows their results and stops this polling
+    registry = jobs.get_registry()
+    listed = {p.path for p in PAGES}
+    for who, job in found:
+        words = f"{who}: {jobs.progress_words(job, registry)}"
+        if job.page in listed:
+            st.page_link(job.page, label=words, icon=":material/model_training:")
+        else:
+            st.caption(words)
 
 
 def _is_cached(name: str) -> bool:
