@@ -163,11 +163,11 @@ def draw_sidebar_status(container: Any) -> None:
 
 def run_line_jobs() -> list[tuple[str, Any]]:
     """(who, job) for each run this session owns or watches that is going or waiting: "Your
-    run", "Your quick run", "Watching". Reads session state and the registry only, never
+    run", "Quick run", "Watching". Reads session state and the registry only, never
     TensorFlow; with nothing in session state it returns at once (it runs on every rerun)."""
     from ui import jobs
 
-    keys = (("Your run", jobs.JOB_KEY), ("Your quick run", jobs.QUICK_JOB_KEY), ("Watching", jobs.WATCHED_KEY))
+    keys = (("Your run", jobs.JOB_KEY), ("Quick run", jobs.QUICK_JOB_KEY), ("Watching", jobs.WATCHED_KEY))
     ids = [(who, st.session_state.get(key)) for who, key in keys]
     if not any(job_id for _, job_id in ids):
         return []
@@ -202,7 +202,8 @@ def _draw_run_lines() -> None:
     for who, job in found:
         words = f"{who}: {jobs.progress_words(job, registry)}"
         if job.page in listed:
-            st.page_link(job.page, label=words, icon=":material/model_training:")
+            st.page_link(job.page, label=words, icon=":material/model_training:",
+                         help=jobs.start_words(job, registry) or job.title)
         else:
             st.caption(words)
 

@@ -411,21 +411,24 @@ class JobRegistry:
 
 
 def progress_words(job: Job, registry: JobRegistry) -> str:
-    """A short line for a run: "waiting, 2nd in line · starts in about 1:20", "epoch 3 of 10",
-    "preparing", "finished" (reads the registry and the trainer's snapshot only)."""
+    """A few words for a run, short enough for the sidebar: "waiting, 2nd in line",
+    "epoch 3 of 10", "preparing", "finished" (reads the registry and the trainer's snapshot only)."""
     if job.queued:
-        place = registry.place(job.id)
-        eta = registry.estimated_start_s(job.id)
-        when = f" · starts in about {wait_words(eta)}" if eta is not None else ""
-        return f"waiting, {ordinal(place or 1)} in line{when}"
+        return f"waiting, {ordinal(registry.place(job.id) or 1)} in line"
     snap = job.trainer.snapshot()
     if snap.status == "preparing":
         return "preparing"
     if snap.status == "evaluating":
-        return "measuring test accuracy"
+        return "testing"
     if snap.status in ("running", "paused"):
         return f"epoch {snap.epoch} of {snap.epochs}" + (", paused" if snap.status == "paused" else "")
     return str(snap.status)
+
+
+def start_words(job: Job, registry: JobRegistry) -> str | None:
+    """"Starts in about 2 min" for a waiting run; None for any other."""
+    eta = registry.estimated_start_s(job.id)
+    return None if eta is None else f"Starts in about {wait_words(eta)}"
 
 
 def ordinal(n: int) -> str:

@@ -416,7 +416,9 @@ def test_a_second_session_pressing_start_gets_a_place_in_line_and_its_run_starts
     assert progress_text(at).startswith("Epoch 2 of 10")
 
     at.switch_page("app_pages/convolution.py").run()  # the line survives page changes
-    assert any(line.startswith("Your run: waiting, 1st in line · starts in about") for line in sidebar_links(at))
+    assert "Your run: waiting, 1st in line" in sidebar_links(at)
+    (waiting,) = [p for p in at.get("page_link") if p.proto.label.startswith("Your run")]
+    assert waiting.proto.help.startswith("Starts in about")
     other.finish()
     jobs.get_registry().dispatch()  # what the registry's own thread does within a fraction of a second
     assert mine.calls == ["start"]

@@ -64,7 +64,8 @@ def test_a_second_sessions_run_waits_with_its_place_and_starts_by_itself_when_th
     assert first.active and first.state == "running"
     assert second.queued and second.state == "queued" and not second.trainer.started.is_set()
     assert reg.place(second.id) == 1 and reg.place(first.id) is None
-    assert jobs.progress_words(second, reg).startswith("waiting, 1st in line · starts in about")
+    assert jobs.progress_words(second, reg) == "waiting, 1st in line"
+    assert jobs.start_words(second, reg).startswith("Starts in about")
 
     first.trainer.finish()  # nobody calls the registry: its own thread must notice
     assert second.trainer.started.wait(5.0), "the waiting run did not start by itself"
@@ -186,6 +187,33 @@ def test_the_sidebar_words_say_where_a_run_is():
     waiting = submit(reg, "b")
     running.trainer.progress = 0.5
     assert jobs.progress_words(running, reg) == "epoch 2 of 3"
-    assert jobs.progress_words(waiting, reg).startswith("waiting, 1st in line")
+    assert jobs.progress_words(waiting, reg) == "waiting, 1st in line"
+    assert jobs.start_words(running, reg) is None
+    assert [jobs.wait_words(s) for s in (3, 44, 60, 61, 600)] == ["10 s", "40 s", "1 min", "2 min", "10 min"]
     running.trainer.finish()
     assert jobs.progress_words(running, reg) == "finished"
+
+
+def test_a_real_trainer_waiting_in_line_holds_no_model_and_no_tensorflow():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = """
+import sys
+from cnn_core import datasets, models, training
+from ui.jobs import JobRegistry
+
+data = datasets.load_dataset("mnist", "bundled")
+reg = JobRegistry(max_jobs=1, reap_every_s=None)
+class Busy:
+    active = True
+    def start(self): return self
+reg.submit("teacher", Busy(), "busy", "mnist", work_images=1)
+trainer = training.Trainer(data, models.PRESETS["tutorial"], training.TrainingConfig(epochs=1))
+job = reg.submit("student", trainer, trainer.label, "mnist", work_images=5400)
+print(job.queued, trainer.model is None, trainer.is_alive, "tensorflow" in sys.modules)
+"""
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.split() == ["True", "True", "False", "False"]
