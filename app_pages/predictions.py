@@ -22,15 +22,18 @@ import streamlit as st
 from cnn_core import datasets, drawing, evaluation, insight, models, plots, shapes, training
 from ui import jobs, url_state
 from ui.common import (
+    QUICK_MODEL_KEY,
+    QUICK_OUTCOME_KEY,
     TRAINED_MODEL_KEY,
     TrainedModel,
     current_dataset,
     current_dataset_name,
+    collect_quick_run,
     keras_ready,
     load_shared_dataset,
 )
 
-QUICK_KEY = "predictions_quick_model"  # a TrainedModel trained on this page
+QUICK_KEY = QUICK_MODEL_KEY  # a TrainedModel trained on this page (collected by ui.common)
 UPLOADED_KEY = "predictions_uploaded_model"  # (sha1 of the file, keras.Model) of the last good upload
 CACHE_KEY = "predictions_cache"  # {(model id, data id): (weakref to model, Predictions)}
 DRAWING_KEY = "predictions_drawing"  # the 28×28 uint8 the network last saw from the canvas/photo
@@ -192,6 +195,7 @@ def quick_model(quick: TrainedModel | None) -> tuple[Any, str, datasets.Dataset,
     """
     data = current_dataset()
     quick = collect_quick_run() or quick
+    say_quick_outcome()
     job = quick_job()
     if quick is not None and quick.dataset_name == data.name:
         if job is not None and job.pending:
@@ -218,24 +222,16 @@ def quick_job() -> jobs.Job | None:
     return job if job is not None and job.owner == jobs.owner_token() else None
 
 
-def collect_quick_run() -> TrainedModel | None:
-    """When this session's quick run has ended: its model as the session's quick model (and a
-    word that it is there), or the reason it failed. None while there is nothing new."""
-    job = quick_job()
-    if job is None or job.pending:
-        return None
-    st.session_state.pop(jobs.QUICK_JOB_KEY, None)
-    snap = job.trainer.snapshot()
-    if snap.status not in ("finished", "stopped") or job.trainer.model is None:
-        st.error(job.stop_reason or snap.message or "The training ended without a model.")
-        return None
-    epochs = len(snap.history) or snap.epochs
-    title = datasets.DATASET_TITLES.get(job.dataset_name, job.dataset_name)
-    quick = TrainedModel(job.trainer.model, job.dataset_name,
-                         f"Tutorial network · {epochs} epoch{'s' * (epochs > 1)} on this page · {title}")
-    st.session_state[QUICK_KEY] = quick
-    st.success("Trained. Its predictions on the test images are below.", icon=":material/check_circle:")
-    return quick
+def say_quick_outcome() -> None:
+    """Once, after the quick run ended (wherever the learner was): trained, or why not."""
+    outcome = st.session_state.pop(QUICK_OUTCOME_KEY, None)
+    if outcome is None:
+        return
+    kind, sentence = outcome
+    if kind == "trained":
+        st.success(sentence, icon=":material/check_circle:")
+    else:
+        st.error(sentence)
 
 
 def quick_progress_panel(job: jobs.Job) -> None:

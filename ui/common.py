@@ -23,6 +23,8 @@ UPLOAD_KEY = "uploaded_dataset"  # a validated upload (a datasets.Dataset), or a
 MODEL_CONFIG_KEY = "model_config"  # the models.ModelConfig chosen on the model page
 MODEL_PRESET_KEY = "model_preset"  # its preset's short name, or "custom"
 TRAINED_MODEL_KEY = "trained_model"  # a TrainedModel, set by the training page when a run ends
+QUICK_MODEL_KEY = "predictions_quick_model"  # a TrainedModel from this session's quick run
+QUICK_OUTCOME_KEY = "_quick_outcome"  # ("trained" | "failed", sentence) once, for the page to say
 
 
 @dataclass
@@ -145,6 +147,7 @@ def draw_sidebar_status(container: Any) -> None:
     """The run this session owns or watches (while it goes or waits), the data source of this
     session and, once TensorFlow is loaded, the device."""
     with container:
+        collect_quick_run()  # a quick run that ended while the learner was elsewhere
         draw_run_line()
         name = current_dataset_name()
         upload = st.session_state.get(UPLOAD_KEY)
@@ -159,6 +162,33 @@ def draw_sidebar_status(container: Any) -> None:
             st.caption(f"**Device:** {shared_accelerator().description}")
         else:
             st.caption("**Device:** TensorFlow not loaded on this page")
+
+
+def collect_quick_run() -> TrainedModel | None:
+    """Once this session's quick run (Predictions) has ended, on whatever page the learner is:
+    its model becomes the session's quick model, and the outcome waits in session state for the
+    Predictions page to say. None while there is nothing new (no TensorFlow, two dict reads)."""
+    from ui import jobs
+
+    job_id = st.session_state.get(jobs.QUICK_JOB_KEY)
+    if not job_id:
+        return None
+    job = jobs.get_registry().get(job_id)
+    if job is not None and (job.pending or job.owner != st.session_state.get(jobs.OWNER_KEY)):
+        return None
+    st.session_state.pop(jobs.QUICK_JOB_KEY, None)
+    snap = job.trainer.snapshot() if job is not None else None
+    if snap is None or snap.status not in ("finished", "stopped") or job.trainer.model is None:
+        reason = (job.stop_reason or snap.message) if job is not None else "That run is no longer on this server."
+        st.session_state[QUICK_OUTCOME_KEY] = ("failed", reason or "The training ended without a model.")
+        return None
+    epochs = len(snap.history) or snap.epochs
+    title = datasets.DATASET_TITLES.get(job.dataset_name, job.dataset_name)
+    quick = TrainedModel(job.trainer.model, job.dataset_name,
+                         f"Tutorial network · {epochs} epoch{'s' * (epochs > 1)} on this page · {title}")
+    st.session_state[QUICK_MODEL_KEY] = quick
+    st.session_state[QUICK_OUTCOME_KEY] = ("trained", "Trained. Its predictions on the test images are below.")
+    return quick
 
 
 def run_line_jobs() -> list[tuple[str, Any]]:

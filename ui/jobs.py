@@ -399,10 +399,10 @@ class JobRegistry:
             time.sleep(self._dispatch_every_s)
             if self._clock() >= next_reap:
                 self.reap()
-                next_reap = self._clock() + (self._reap_every_s or REAP_EVERY_S)
-            with self._lock:
                 for job in self.active_jobs():
                     self._rate_of(job)  # remember the speed, for the estimate after it ends
+                next_reap = self._clock() + (self._reap_every_s or REAP_EVERY_S)
+            with self._lock:
                 self.dispatch()
                 if not self._line and not self.active_jobs():
                     self._prune()

@@ -17,7 +17,7 @@ from cnn_core import datasets, evaluation, models, training
 from tests.app.conftest import open_app_page
 from tests.app.test_training_page import FakeTrainer
 from ui import jobs
-from ui.common import DATASET_KEY, TRAINED_MODEL_KEY, TrainedModel
+from ui.common import DATASET_KEY, QUICK_MODEL_KEY, TRAINED_MODEL_KEY, TrainedModel
 
 PAGE = "app_pages/predictions.py"
 
@@ -223,7 +223,7 @@ class TestLookInside:
 
 
 class TestOtherModels:
-    def test_with_no_model_a_button_trains_the_tutorials_network_as_a_registry_job(self, open_page, quick_runs):
+    def test_with_no_model_a_button_trains_the_tutorials_network_as_a_registry_job(self, open_page, quick_runs, tiny):
         at = open_page(PAGE)
         assert_ok(at)
         assert not at.metric
@@ -243,6 +243,8 @@ class TestOtherModels:
 
         at.switch_page("app_pages/home.py").run()  # it survives a page change
         trainer.finish()
+        at.run()  # the sidebar's line notices the end, on any page, and takes the model
+        assert at.session_state[QUICK_MODEL_KEY].model is tiny.model
         at.switch_page(PAGE).run()
         assert_ok(at)
         assert "Trained." in " ".join(s.value for s in at.success)
@@ -268,6 +270,15 @@ class TestOtherModels:
         at.run()
         assert mine.calls == ["start"]
         assert at.get("progress")[0].proto.text.startswith("Epoch 1 of 2")
+
+    def test_a_quick_run_that_failed_says_why_and_offers_the_button_again(self, open_page, quick_runs):
+        at = open_page(PAGE)
+        at.button(key="pred_quick_train").click().run()
+        quick_runs[0].fail("Training failed: ResourceExhaustedError: out of memory")
+        at.run()
+        assert_ok(at)
+        assert any("out of memory" in e.value for e in at.error)
+        assert at.button(key="pred_quick_train") and QUICK_MODEL_KEY not in at.session_state
 
     def test_a_quick_run_may_leave_the_line(self, open_page, quick_runs, mnist):
         registry = jobs.get_registry()
