@@ -21,5 +21,5 @@ try:
     page.run()
     draw_next_step(path)
 finally:
-    draw_sidebar_status(status)
+    draw_sidebar_status(status, path)
     tidy_up_after_run()  # the garbage collector, at most every few seconds (see its docstring)

@@ -143,12 +143,13 @@ def current_dataset() -> datasets.Dataset:
 SIDEBAR_REFRESH_S = 2.0  # how often the sidebar's run line redraws while a run goes or waits
 
 
-def draw_sidebar_status(container: Any) -> None:
-    """The run this session owns or watches (while it goes or waits), the data source of this
-    session and, once TensorFlow is loaded, the device."""
+def draw_sidebar_status(container: Any, page_path: str | None = None) -> None:
+    """The run this session owns or watches (while it goes or waits, unless ``page_path``, the
+    page being shown, shows it already), the data source of this session and, once TensorFlow
+    is loaded, the device."""
     with container:
         collect_quick_run()  # a quick run that ended while the learner was elsewhere
-        draw_run_line()
+        draw_run_line(page_path)
         name = current_dataset_name()
         upload = st.session_state.get(UPLOAD_KEY)
         if upload is not None:
@@ -191,10 +192,11 @@ def collect_quick_run() -> TrainedModel | None:
     return quick
 
 
-def run_line_jobs() -> list[tuple[str, Any]]:
+def run_line_jobs(page_path: str | None = None) -> list[tuple[str, Any]]:
     """(who, job) for each run this session owns or watches that is going or waiting: "Your
-    run", "Quick run", "Watching". Reads session state and the registry only, never
-    TensorFlow; with nothing in session state it returns at once (it runs on every rerun)."""
+    run", "Quick run", "Watching"; not those the page ``page_path`` shows itself. Reads session
+    state and the registry only, never TensorFlow; with nothing in session state it returns at
+    once (it runs on every rerun)."""
     from ui import jobs
 
     keys = (("Your run", jobs.JOB_KEY), ("Quick run", jobs.QUICK_JOB_KEY), ("Watching", jobs.WATCHED_KEY))
@@ -207,24 +209,26 @@ def run_line_jobs() -> list[tuple[str, Any]]:
     for who, job_id in ids:
         job = registry.get(job_id)
         mine = who != "Watching"
-        if job is None or not job.pending or (job.owner == owner) != mine:
+        if job is None or not job.pending or (job.owner == owner) != mine or job.page == page_path:
             continue
         found.append((who, job))
     return found
 
 
-def draw_run_line() -> None:
+def draw_run_line(page_path: str | None = None) -> None:
     """A small line per run this session owns or watches, with its progress, linking to the
-    page that shows it; redrawn every ``SIDEBAR_REFRESH_S`` while one goes or waits."""
-    if run_line_jobs():
-        st.fragment(_draw_run_lines, run_every=SIDEBAR_REFRESH_S)()
+    page that shows it; redrawn every ``SIDEBAR_REFRESH_S`` while one goes or waits. Not on the
+    page that shows the run: that page polls it already, and a second fragment ticking in the
+    same session can swallow a click on the first one's buttons."""
+    if run_line_jobs(page_path):
+        st.fragment(_draw_run_lines, run_every=SIDEBAR_REFRESH_S)(page_path)
 
 
-def _draw_run_lines() -> None:
+def _draw_run_lines(page_path: str | None) -> None:
     from ui import jobs
     from ui.navigation import PAGES
 
-    found = run_line_jobs()
+    found = run_line_jobs(page_path)
     if not found:
         st.rerun()  # the runs ended: one full rerun shows their results and stops this polling
     registry = jobs.get_registry()

@@ -474,6 +474,7 @@ def test_after_a_run_finished_the_page_no_longer_says_it_is_going(open_page, tra
 def test_the_sidebar_line_follows_a_run_for_its_owner_and_its_watchers(open_page, trainers):
     at = start(open_page)
     trainers[0].advance(6)
+    assert not [label for label in sidebar_links(at) if label.startswith("Your run")]  # this page shows it
     at.switch_page("app_pages/pooling.py").run()
     (link,) = [p for p in at.get("page_link") if p.proto.label.startswith("Your run")]
     assert link.proto.label == "Your run: epoch 2 of 10" and link.proto.page.endswith("training")
