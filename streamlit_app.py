@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui.common import draw_sidebar_status, tidy_up_after_run
+from ui.jobs import remember_instructor
 from ui.lesson import draw_lesson_header, draw_next_step
 from ui.navigation import PAGES
 
@@ -13,11 +14,12 @@ pages = {
 }
 page = st.navigation(list(pages.values()))
 path = next(path for path, p in pages.items() if p is page)
+remember_instructor()  # ?instructor=<token>: this session's runs go to the front of the line
 status = st.sidebar.container()  # filled after the page ran, so it can name the device it used
 draw_lesson_header(path)
 try:
     page.run()
     draw_next_step(path)
 finally:
-    draw_sidebar_status(status)
+    draw_sidebar_status(status, path)
     tidy_up_after_run()  # the garbage collector, at most every few seconds (see its docstring)

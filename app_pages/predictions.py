@@ -16,19 +16,22 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from cnn_core import datasets, drawing, evaluation, insight, plots, pretrained, shapes
-from ui import url_state
+from cnn_core import datasets, drawing, evaluation, insight, models, plots, pretrained, shapes, training
+from ui import jobs, url_state
 from ui.common import (
+    QUICK_MODEL_KEY,
+    QUICK_OUTCOME_KEY,
     TRAINED_MODEL_KEY,
     TrainedModel,
     current_dataset,
     current_dataset_name,
+    collect_quick_run,
     dataset_identity,
     keras_ready,
     load_shared_dataset,
@@ -37,18 +40,19 @@ from ui.common import (
     pretrained_predictions,
 )
 
-QUICK_KEY = "predictions_quick_model"  # a TrainedModel trained on this page
+QUICK_KEY = QUICK_MODEL_KEY  # a TrainedModel trained on this page (collected by ui.common)
 PRETRAINED_ID = "pretrained:"  # model ids of the shipped networks start with this, e.g. "pretrained:mnist"
 UPLOADED_KEY = "predictions_uploaded_model"  # (sha1 of the file, keras.Model) of the last good upload
 CACHE_KEY = "predictions_cache"  # {(model id, data id): (weakref to model, Predictions)}
 DRAWING_KEY = "predictions_drawing"  # the 28×28 uint8 the network last saw from the canvas/photo
-JUST_TRAINED_KEY = "predictions_just_trained"  # set for the rerun right after a quick training
 TABS = ["Prediction grid", "Confusion matrix", "Draw a digit", "Look inside"]
 GRID_FILTERS = ["all", "mistakes", "true_class", "confident_mistakes", "unsure_correct"]
 PHOTO_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 CONFIDENT = 0.9  # "confidently wrong" means at least this probability
 HEAT_METHODS = {"grad-cam": "Grad-CAM", "saliency": "Saliency (gradient)"}
 QUICK_EPOCHS = [1, 2, 3]
+QUICK_REFRESH_S = 1.0  # how often the quick run's place or progress redraws while it goes
+PAGE_PATH = "app_pages/predictions.py"  # where the sidebar's line for a quick run leads
 LINK_MAX = 999_999  # the largest grid page or test-image index a link may name (clamped to the data)
 
 
@@ -244,27 +248,87 @@ def handed_over(tm: TrainedModel, kind: str) -> tuple[Any, str, datasets.Dataset
 
 
 def quick_model(quick: TrainedModel | None) -> tuple[Any, str, datasets.Dataset, str] | None:
-    """The model trained on this page, or a button that trains one (with progress)."""
+    """The tutorial's network trained for this session, or a button that trains one.
+
+    The training is a job in the server's registry, like any run (it may wait in line): a
+    fragment shows its place or progress while it goes, and its model becomes this session's
+    quick model when it ends, even if the learner changed pages meanwhile.
+    """
     data = current_dataset()
-    if st.session_state.pop(JUST_TRAINED_KEY, False):
-        st.success("Trained. Its predictions on the test images are below.", icon=":material/check_circle:")
+    quick = collect_quick_run() or quick
+    say_quick_outcome()
+    job = quick_job()
     if quick is not None and quick.dataset_name == data.name:
-        with st.expander("Train it again", icon=":material/replay:"):
-            if quick_train_form(data, again=True):
-                quick = st.session_state[QUICK_KEY]
+        if job is not None and job.pending:
+            quick_progress_panel(job)
+        else:
+            with st.expander("Train it again", icon=":material/replay:"):
+                quick_train_form(data, again=True)
         return handed_over(quick, "quick")
     st.markdown(
         "There is no trained model in this session yet. Train one on the **Training** page, "
         "upload a `.keras` file, or train the tutorial's network right here for a minute: "
         f"a couple of epochs on {data.title}'s {len(data.y_train):,} training images."
     )
-    if quick_train_form(data, again=False):
-        return handed_over(st.session_state[QUICK_KEY], "quick")
+    if job is not None and job.pending:
+        quick_progress_panel(job)
+    else:
+        quick_train_form(data, again=False)
     return None
 
 
+def quick_job() -> jobs.Job | None:
+    """This session's quick run in the registry, or None."""
+    job = jobs.get_registry().get(st.session_state.get(jobs.QUICK_JOB_KEY))
+    return job if job is not None and job.owner == jobs.owner_token() else None
+
+
+def say_quick_outcome() -> None:
+    """Once, after the quick run ended (wherever the learner was): trained, or why not."""
+    outcome = st.session_state.pop(QUICK_OUTCOME_KEY, None)
+    if outcome is None:
+        return
+    kind, sentence = outcome
+    if kind == "trained":
+        st.success(sentence, icon=":material/check_circle:")
+    else:
+        st.error(sentence)
+
+
+def quick_progress_panel(job: jobs.Job) -> None:
+    """The quick run's place in line or progress, redrawn every second while it goes."""
+    st.fragment(draw_quick_progress, run_every=QUICK_REFRESH_S if job.pending else None)(job.id)
+
+
+def draw_quick_progress(job_id: str) -> None:
+    registry = jobs.get_registry()
+    job = registry.get(job_id)
+    if job is None or not job.pending:
+        st.rerun()  # it ended (or left the line): the full page takes its model
+    registry.touch(job_id, jobs.owner_token())
+    if job.queued:
+        place = registry.place(job_id) or 1
+        st.info(
+            f"Runs take turns on this server: yours is **{jobs.ordinal(place)} in line** and should "
+            f"start in about **{jobs.wait_words(registry.estimated_start_s(job_id) or 0.0)}**. "
+            "It starts by itself; you may change pages meanwhile.",
+            icon=":material/hourglass_top:",
+        )
+        st.button("Leave the line", icon=":material/logout:", key="pred_quick_leave",
+                  on_click=leave_quick_line, args=(job_id,))
+        return
+    snap = job.trainer.snapshot()
+    st.progress(snap.progress, text=training.progress_text(snap))
+    st.caption("It trains on the server: you may change pages, its model will be here when it ends.")
+
+
+def leave_quick_line(job_id: str) -> None:
+    if jobs.get_registry().leave(job_id, jobs.owner_token()):
+        st.session_state.pop(jobs.QUICK_JOB_KEY, None)
+
+
 def quick_train_form(data: datasets.Dataset, again: bool) -> bool:
-    """Epochs and a Train button; trains in this run with a progress bar. True when trained."""
+    """Epochs and a Train button that asks the registry for the run. True when asked."""
     if url_state.shown("pred_quick_epochs"):
         st.segmented_control(
             "Epochs", QUICK_EPOCHS, key="pred_quick_epochs", required=True, persist_state="session",
@@ -273,27 +337,23 @@ def quick_train_form(data: datasets.Dataset, again: bool) -> bool:
     epochs = st.session_state["pred_quick_epochs"] or 2
     span = f"{epochs} epoch{'s' * (epochs > 1)}"
     label = f"Train again ({span})" if again else f"Train the tutorial's network ({span})"
-    if not st.button(
-        label, type="primary", icon=":material/model_training:", key="pred_quick_train",
-        help="Stay on this page while it trains: a click elsewhere stops the training.",
-    ):
+    if not st.button(label, type="primary", icon=":material/model_training:", key="pred_quick_train",
+                     help="It trains on the server, like a run on the Training page."):
         return False
-    bar = st.progress(0.0, text="Building the tutorial's network…")
+    config = replace(training.training_defaults("tutorial"), epochs=epochs, checkpoint_every=0,
+                     validation_fraction=0.0)  # every training image trains; no files written
     try:
-        model = evaluation.train_quick_model(
-            data.x_train, data.y_train, epochs=epochs,
-            on_progress=lambda done, text: bar.progress(done, text=text),
-        )
+        trainer = jobs.make_trainer(data, models.PRESETS["tutorial"], config.check())
     except ValueError as exc:
-        bar.empty()
         st.error(str(exc))
         return False
-    bar.empty()
-    st.session_state[QUICK_KEY] = TrainedModel(
-        model, data.name, f"Tutorial network · {epochs} epoch{'s' * (epochs > 1)} on this page · {data.title}"
+    job = jobs.get_registry().submit(
+        jobs.owner_token(), trainer, trainer.label, data.name, owner_session=jobs.runtime_session_id(),
+        work_images=epochs * len(data.y_train), front=bool(st.session_state.get(jobs.INSTRUCTOR_KEY)),
+        page=PAGE_PATH,
     )
-    st.session_state[JUST_TRAINED_KEY] = True
-    st.rerun()  # redraw the page from the top with the new model in place of the button
+    st.session_state[jobs.QUICK_JOB_KEY] = job.id
+    st.rerun()  # redraw with the run's place or progress in place of the button
     return True
 
 

@@ -42,7 +42,7 @@ W = {name: P + name for name in (
 DEFAULTS_FOR = P + "defaults_for"  # the preset whose defaults the widgets were last set to
 WATCH = P + "watch"
 MIXED = P + "mixed_precision"  # only offered on a GPU, so never in a shared link
-WATCHED = P + "watched"  # the other session's job last watched: its result stays on screen
+WATCHED = jobs.WATCHED_KEY  # the other session's job last watched: its result stays on screen
 HANDED = P + "handed"  # the job whose model went to the predictions page
 LISTED = {p.path for p in PAGES}
 
@@ -151,7 +151,7 @@ LABELS = {
 url_state.bind(SETTINGS)
 
 
-own_active = own_job is not None and own_job.active
+own_active = own_job is not None and own_job.pending  # going, or waiting in line: settings locked
 st.subheader("Settings")
 st.caption(
     f"The defaults are the ones the {models.PRESET_TITLES.get(preset, 'tutorial')} preset is meant "
@@ -250,8 +250,9 @@ def settings() -> TrainingConfig:
     )
 
 
-def start_run(config: TrainingConfig, resume_from: str | None = None) -> None:
-    """Create the trainer and register it (raises ValueError with a sentence)."""
+def start_run(config: TrainingConfig, resume_from: str | None = None, done_epochs: int = 0) -> None:
+    """Create the trainer and ask the registry for it: it starts now, or waits in line and
+    starts by itself when the runs ahead end (raises ValueError with a sentence)."""
     run_dir = None
     if resume_from is None and config.checkpoint_every:
         try:
@@ -261,26 +262,39 @@ def start_run(config: TrainingConfig, resume_from: str | None = None) -> None:
             # The reason without the path: a student never sees the server's folders.
             st.warning(f"Checkpoints are off: the runs folder cannot be written ({exc.strerror or type(exc).__name__}).")
     trainer = jobs.make_trainer(data, model_config, config, run_dir=run_dir, resume_from=resume_from)
-    job = registry.start(owner, trainer, trainer.label, data.name, owner_session=jobs.runtime_session_id())
+    job = registry.submit(
+        owner, trainer, trainer.label, data.name, owner_session=jobs.runtime_session_id(),
+        work_images=max(config.epochs - done_epochs, 1) * n_train,
+        front=bool(st.session_state.get(jobs.INSTRUCTOR_KEY)),
+    )
     st.session_state[jobs.JOB_KEY] = job.id
 
 
-# ----- start, or watch someone else's run ---------------------------------------------------
+# ----- start, wait in line, or watch someone else's run ------------------------------------------
 
+own_running = own_job is not None and own_job.active
+own_waiting = own_job is not None and own_job.queued
 others = [j for j in registry.active_jobs() if j.owner != owner]
-can_start = registry.can_start() and not own_active
 start_col, info_col = st.columns([1, 3], vertical_alignment="center")
 with start_col:
     start = st.button("Start training", type="primary", icon=":material/play_arrow:",
-                      disabled=not can_start, width="stretch")
+                      disabled=own_active, width="stretch")
 with info_col:
-    if own_active:
+    # Always one line here, so the previous run's words never linger next to Start.
+    if own_running:
         st.caption("Your run is going: steer it below.")
-    elif not can_start:
+    elif own_waiting:
+        st.caption("Your run is in line: it starts by itself when the runs ahead of it end.")
+    elif not registry.can_start():
+        ahead = len(registry.line()) + len(registry.active_jobs())
         st.caption(
-            f"This server trains at most {registry.max_jobs} run{'s' if registry.max_jobs > 1 else ''} "
-            "at once (set CNN_EXPLORER_MAX_JOBS to change it); you can start yours when it ends."
+            f"Runs take turns on this server and {ahead} {'is' if ahead == 1 else 'are'} ahead of "
+            "you: press Start and yours waits in line, then starts by itself."
         )
+    elif own_job is not None:
+        st.caption("Your last run has ended: its result is below. Start another whenever you like.")
+    else:
+        st.caption("The run trains on the server: you may change pages and come back to it.")
 if start:
     try:
         start_run(settings().check())
@@ -289,8 +303,35 @@ if start:
     except ValueError as exc:
         st.error(str(exc))
 
+
+def leave_line(job_id: str) -> None:
+    if registry.leave(job_id, owner):
+        st.session_state.pop(jobs.JOB_KEY, None)
+
+
+def draw_place(job_id: str) -> None:
+    """Your place in line and when the run should start, redrawn while it waits."""
+    job = registry.get(job_id)
+    if job is None or not job.queued:
+        st.rerun()  # it started (or left the line): redraw the whole page
+    registry.touch(job_id, owner)
+    place, eta = registry.place(job_id) or 1, registry.estimated_start_s(job_id) or 0.0
+    st.info(
+        f"**Your run is {jobs.ordinal(place)} in line** and should start in about "
+        f"**{jobs.wait_words(eta)}** (the images still to train ahead of it ÷ "
+        f"{registry.images_per_second():,.0f} images/s, this server's speed). It starts by itself: "
+        "watch the running one meanwhile, or change pages and come back.",
+        icon=":material/hourglass_top:",
+    )
+    st.button("Leave the line", icon=":material/logout:", key=P + "leave", on_click=leave_line,
+              args=(job_id,), help="Your run will not start; your settings stay as they are.")
+
+
+if own_waiting:
+    st.fragment(draw_place, run_every=REFRESH_S)(own_job.id)
+
 watched = None
-if others and not own_active:
+if others and not own_running:
     other = others[0]
     snap = other.trainer.snapshot()
     st.info(
@@ -301,6 +342,8 @@ if others and not own_active:
     if st.toggle("Watch it live", key=WATCH, value=True):
         watched = other
         st.session_state[WATCHED] = other.id
+    else:
+        st.session_state.pop(WATCHED, None)  # not watched: no sidebar line for it either
     if not registry.owner_present(other) and st.button(
         "Take over this run", help="The session that started it has left: you may steer it."
     ):
@@ -310,13 +353,13 @@ if others and not own_active:
             st.rerun()
         except ValueError as exc:
             st.warning(str(exc))
-elif not own_active:
+elif not own_running:
     # The run watched here has ended: keep showing how it ended, and its model.
     watched = registry.get(st.session_state.get(WATCHED))
 
 runs_dir = training.default_runs_dir()
 resumable = [r for r in training.list_runs(runs_dir) if r.resumable and r.dataset_name == data.name]
-if resumable and can_start:
+if resumable and not own_active:
     with st.expander(f"Resume an interrupted run ({len(resumable)})", icon=":material/history:"):
         st.caption(
             "Runs that stopped (a restart of the server, or Stop) after a checkpoint. Resuming "
@@ -330,7 +373,7 @@ if resumable and can_start:
             try:
                 if chosen.dataset_source == "file" and data.source != "file":
                     raise ValueError("This run trained on an uploaded file: upload it again on the Dataset page first.")
-                start_run(chosen.training, resume_from=chosen.path)
+                start_run(chosen.training, resume_from=chosen.path, done_epochs=chosen.checkpoint_epoch)
                 st.rerun()
             except ValueError as exc:
                 st.error(str(exc))
@@ -338,10 +381,10 @@ if resumable and can_start:
 
 # ----- the live panel ---------------------------------------------------------------------
 
-if own_active or watched is None:
+if own_running or (watched is None and not own_waiting):
     shown = own_job  # your run (going, or how it ended)
 else:
-    shown = watched  # another session's run, or how it ended
+    shown = watched  # another session's run, or how it ended (None while yours waits unwatched)
 controls = shown is not None and shown is own_job
 
 

@@ -27,6 +27,8 @@ UPLOAD_KEY = "uploaded_dataset"  # a validated upload (a datasets.Dataset from r
 MODEL_CONFIG_KEY = "model_config"  # the models.ModelConfig chosen on the model page
 MODEL_PRESET_KEY = "model_preset"  # its preset's short name, or "custom"
 TRAINED_MODEL_KEY = "trained_model"  # a TrainedModel, set by the training page when a run ends
+QUICK_MODEL_KEY = "predictions_quick_model"  # a TrainedModel from this session's quick run
+QUICK_OUTCOME_KEY = "_quick_outcome"  # ("trained" | "failed", sentence) once, for the page to say
 
 
 @dataclass
@@ -235,9 +237,16 @@ def current_dataset() -> datasets.Dataset:
     return data
 
 
-def draw_sidebar_status(container: Any) -> None:
-    """The data source of this session and, once TensorFlow is loaded, the device."""
+SIDEBAR_REFRESH_S = 2.0  # how often the sidebar's run line redraws while a run goes or waits
+
+
+def draw_sidebar_status(container: Any, page_path: str | None = None) -> None:
+    """The run this session owns or watches (while it goes or waits, unless ``page_path``, the
+    page being shown, shows it already), the data source of this session and, once TensorFlow
+    is loaded, the device."""
     with container:
+        collect_quick_run()  # a quick run that ended while the learner was elsewhere
+        draw_run_line(page_path)
         name = current_dataset_name()
         upload = st.session_state.get(UPLOAD_KEY)
         if upload is not None:
@@ -255,6 +264,83 @@ def draw_sidebar_status(container: Any) -> None:
                 "`python -m cnn_core devices`" if unused else ""))
         else:
             st.caption("**Device:** TensorFlow not loaded on this page")
+
+
+def collect_quick_run() -> TrainedModel | None:
+    """Once this session's quick run (Predictions) has ended, on whatever page the learner is:
+    its model becomes the session's quick model, and the outcome waits in session state for the
+    Predictions page to say. None while there is nothing new (no TensorFlow, two dict reads)."""
+    from ui import jobs
+
+    job_id = st.session_state.get(jobs.QUICK_JOB_KEY)
+    if not job_id:
+        return None
+    job = jobs.get_registry().get(job_id)
+    if job is not None and (job.pending or job.owner != st.session_state.get(jobs.OWNER_KEY)):
+        return None
+    st.session_state.pop(jobs.QUICK_JOB_KEY, None)
+    snap = job.trainer.snapshot() if job is not None else None
+    if snap is None or snap.status not in ("finished", "stopped") or job.trainer.model is None:
+        reason = (job.stop_reason or snap.message) if job is not None else "That run is no longer on this server."
+        st.session_state[QUICK_OUTCOME_KEY] = ("failed", reason or "The training ended without a model.")
+        return None
+    epochs = len(snap.history) or snap.epochs
+    title = datasets.DATASET_TITLES.get(job.dataset_name, job.dataset_name)
+    quick = TrainedModel(job.trainer.model, job.dataset_name,
+                         f"Tutorial network · {epochs} epoch{'s' * (epochs > 1)} on this page · {title}")
+    st.session_state[QUICK_MODEL_KEY] = quick
+    st.session_state[QUICK_OUTCOME_KEY] = ("trained", "Trained. Its predictions on the test images are below.")
+    return quick
+
+
+def run_line_jobs(page_path: str | None = None) -> list[tuple[str, Any]]:
+    """(who, job) for each run this session owns or watches that is going or waiting: "Your
+    run", "Quick run", "Watching"; not those the page ``page_path`` shows itself. Reads session
+    state and the registry only, never TensorFlow; with nothing in session state it returns at
+    once (it runs on every rerun)."""
+    from ui import jobs
+
+    keys = (("Your run", jobs.JOB_KEY), ("Quick run", jobs.QUICK_JOB_KEY), ("Watching", jobs.WATCHED_KEY))
+    ids = [(who, st.session_state.get(key)) for who, key in keys]
+    if not any(job_id for _, job_id in ids):
+        return []
+    registry = jobs.get_registry()
+    owner = st.session_state.get(jobs.OWNER_KEY)
+    found = []
+    for who, job_id in ids:
+        job = registry.get(job_id)
+        mine = who != "Watching"
+        if job is None or not job.pending or (job.owner == owner) != mine or job.page == page_path:
+            continue
+        found.append((who, job))
+    return found
+
+
+def draw_run_line(page_path: str | None = None) -> None:
+    """A small line per run this session owns or watches, with its progress, linking to the
+    page that shows it; redrawn every ``SIDEBAR_REFRESH_S`` while one goes or waits. Not on the
+    page that shows the run: that page polls it already, and a second fragment ticking in the
+    same session can swallow a click on the first one's buttons."""
+    if run_line_jobs(page_path):
+        st.fragment(_draw_run_lines, run_every=SIDEBAR_REFRESH_S)(page_path)
+
+
+def _draw_run_lines(page_path: str | None) -> None:
+    from ui import jobs
+    from ui.navigation import PAGES
+
+    found = run_line_jobs(page_path)
+    if not found:
+        st.rerun()  # the runs ended: one full rerun shows their results and stops this polling
+    registry = jobs.get_registry()
+    listed = {p.path for p in PAGES}
+    for who, job in found:
+        words = f"{who}: {jobs.progress_words(job, registry)}"
+        if job.page in listed:
+            st.page_link(job.page, label=words, icon=":material/model_training:",
+                         help=jobs.start_words(job, registry) or job.title)
+        else:
+            st.caption(words)
 
 
 def _is_cached(name: str) -> bool:

@@ -13,7 +13,7 @@ import logging
 
 import pytest
 
-from cnn_core import datasets, evaluation
+from cnn_core import pretrained
 from tests.app.conftest import open_app_page
 from tests.app.test_training_page import FakeTrainer, button, trainers  # noqa: F401 (fixture)
 from ui.common import TRAINED_MODEL_KEY, TrainedModel
@@ -69,9 +69,8 @@ def test_a_finished_run_on_the_training_page_shows_no_library_notice(trainers, d
 
 @pytest.fixture(scope="module")
 def tiny() -> TrainedModel:
-    data = datasets.load_dataset("mnist", "bundled")
-    model = evaluation.train_quick_model(data.x_train[:500], data.y_train[:500], epochs=1, seed=1)
-    return TrainedModel(model, "mnist", "tiny test model · 1 epoch")
+    """A model handed over as the Training page does (the shipped network: no training needed)."""
+    return TrainedModel(pretrained.load_pretrained("mnist"), "mnist", "handed-over test model")
 
 
 @pytest.mark.parametrize("tab", ["Prediction grid", "Confusion matrix", "Draw a digit", "Look inside"])

@@ -2,7 +2,8 @@
 an upload.
 
 One tiny model (the tutorial's network, 1 epoch on 1,000 bundled images) is trained once for
-the module; the page then runs through the router in-process (AppTest).
+the module; the page then runs through the router in-process (AppTest). The page's own quick
+run is a job in the registry: a fake trainer (from the Training page's tests) stands in for it.
 """
 
 import dataclasses
@@ -16,10 +17,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_core import datasets, drawing, evaluation, pretrained
+from cnn_core import datasets, drawing, evaluation, models, pretrained, training
 from tests.app.conftest import ROOT, open_app_page
-from ui import common
-from ui.common import DATASET_KEY, TRAINED_MODEL_KEY, TrainedModel
+from tests.app.test_training_page import FakeTrainer
+from ui import common, jobs
+from ui.common import DATASET_KEY, QUICK_MODEL_KEY, TRAINED_MODEL_KEY, TrainedModel
 
 PAGE = "app_pages/predictions.py"
 
@@ -31,8 +33,34 @@ def mnist() -> datasets.Dataset:
 
 @pytest.fixture(scope="module")
 def tiny(mnist) -> TrainedModel:
-    model = evaluation.train_quick_model(mnist.x_train[:1000], mnist.y_train[:1000], epochs=1, seed=1)
+    import keras
+
+    keras.utils.set_random_seed(1)
+    model = models.compile_model(models.build_model(models.PRESETS["tutorial"]), 1e-2)
+    model.fit(datasets.make_tf_dataset(mnist.x_train[:1000], mnist.y_train[:1000], batch_size=256,
+                                       shuffle=True, seed=1), epochs=1, verbose=0, shuffle=False)
     return TrainedModel(model, "mnist", "tiny test model · 1 epoch")
+
+
+@pytest.fixture
+def quick_runs(monkeypatch, tiny):
+    """The quick runs the page asks for, as fake trainers whose model is the tiny one; a fresh
+    registry per test."""
+    made: list[FakeTrainer] = []
+
+    def make(dataset, model_config, config, run_dir=None, resume_from=None):
+        trainer = FakeTrainer(dataset, model_config, config, run_dir, resume_from)
+        trainer.model = tiny.model
+        made.append(trainer)
+        return trainer
+
+    monkeypatch.setattr(jobs, "make_trainer", make)
+    monkeypatch.delenv("CNN_EXPLORER_MAX_JOBS", raising=False)
+    jobs.get_registry.clear()
+    yield made
+    for job in jobs.get_registry().jobs():
+        job.trainer.stop()
+    jobs.get_registry.clear()
 
 
 @pytest.fixture(scope="module")
@@ -291,17 +319,74 @@ class TestThePretrainedNetwork:
 
 
 class TestOtherModels:
-    def test_the_quick_run_trains_the_tutorials_network_here(self, open_page):
+    def test_the_quick_run_trains_the_tutorials_network_here_as_a_registry_job(self, open_page, quick_runs, tiny):
         at = open_page(PAGE)
         assert_ok(at)
         at.radio(key="pred_source").set_value("quick").run()
         assert not at.metric
-        at.get("button_group")[0].set_value(1)  # one epoch, to keep the test short
+        at.get("button_group")[0].set_value(1)  # one epoch
         at.button(key="pred_quick_train").click().run()
+        assert_ok(at)
+        (trainer,) = quick_runs
+        job = jobs.get_registry().get(at.session_state[jobs.QUICK_JOB_KEY])
+        assert job.trainer is trainer and job.active and job.page == PAGE  # a job like any run
+        assert trainer.model_config == models.PRESETS["tutorial"]
+        assert (trainer.config.epochs, trainer.config.checkpoint_every, trainer.run_dir) == (1, 0, None)
+        assert trainer.config.learning_rate == training.training_defaults("tutorial").learning_rate
+        trainer.advance(2)
+        at.run()
+        assert at.get("progress")[0].proto.text.startswith("Epoch 1 of 1")
+        assert all(b.key != "pred_quick_train" for b in at.button)  # one run at a time
+
+        at.switch_page("app_pages/home.py").run()  # it survives a page change
+        trainer.finish()
+        at.run()  # the sidebar's line notices the end, on any page, and takes the model
+        assert at.session_state[QUICK_MODEL_KEY].model is tiny.model
+        at.switch_page(PAGE).run()
         assert_ok(at)
         assert "Trained." in " ".join(s.value for s in at.success)
         assert at.metric[0].label == "Test accuracy"
         assert "1 epoch on this page" in text(at)
+        assert jobs.QUICK_JOB_KEY not in at.session_state
+
+    def test_a_quick_run_asked_for_while_another_trains_waits_in_line_then_starts(self, open_page, quick_runs, mnist):
+        registry = jobs.get_registry()
+        other = FakeTrainer(mnist, models.PRESETS["tutorial"], training.TrainingConfig())
+        registry.submit("the-instructor", other, "Tutorial on MNIST", "mnist", work_images=54_000)
+        at = open_page(PAGE)
+        at.button(key="pred_quick_train").click().run()
+        assert_ok(at)
+        (mine,) = quick_runs
+        shown = " ".join(i.value for i in at.info)
+        assert "1st in line" in shown and "start in about" in shown
+        assert "start" not in mine.calls and not at.get("progress")
+        assert not at.error  # a place in line, not a refusal
+
+        other.finish()
+        registry.dispatch()  # what the registry's own thread does within a fraction of a second
+        at.run()
+        assert mine.calls == ["start"]
+        assert at.get("progress")[0].proto.text.startswith("Epoch 1 of 2")
+
+    def test_a_quick_run_that_failed_says_why_and_offers_the_button_again(self, open_page, quick_runs):
+        at = open_page(PAGE)
+        at.button(key="pred_quick_train").click().run()
+        quick_runs[0].fail("Training failed: ResourceExhaustedError: out of memory")
+        at.run()
+        assert_ok(at)
+        assert any("out of memory" in e.value for e in at.error)
+        assert at.button(key="pred_quick_train") and QUICK_MODEL_KEY not in at.session_state
+
+    def test_a_quick_run_may_leave_the_line(self, open_page, quick_runs, mnist):
+        registry = jobs.get_registry()
+        registry.submit("the-instructor", FakeTrainer(mnist, models.PRESETS["tutorial"], training.TrainingConfig()),
+                        "Tutorial on MNIST", "mnist", work_images=54_000)
+        at = open_page(PAGE)
+        at.button(key="pred_quick_train").click().run()
+        at.button(key="pred_quick_leave").click().run()
+        assert_ok(at)
+        assert registry.line() == [] and jobs.QUICK_JOB_KEY not in at.session_state
+        assert at.button(key="pred_quick_train")  # back to the button
 
     def test_an_uploaded_keras_model_is_checked_and_used(self, open_page, tiny, expected):
         with tempfile.TemporaryDirectory() as tmp:
@@ -440,12 +525,14 @@ class TestInstructorLinks:
         assert at.subheader[0].value == "Confusion matrix"
         assert "Cell M[" in text(at)
 
-    def test_the_links_settings_carry_over_to_the_quick_training(self):
+    def test_the_links_settings_carry_over_to_the_quick_training(self, quick_runs):
         at = self.open_link(pred_filter="mistakes", pred_rows="2", pred_quick_epochs="1")
         at.radio(key="pred_source").set_value("quick").run()
         assert "apply as soon as there is a model" in text(at)
         assert at.get("button_group")[0].value == 1
         at.button(key="pred_quick_train").click().run()
+        quick_runs[0].finish()
+        at.run()
         assert_ok(at)
         assert "1 epoch on this page" in text(at)
         assert at.selectbox(key="pred_filter").value == "mistakes"

@@ -309,15 +309,15 @@ def test_another_session_is_told_a_run_is_going_may_watch_it_but_not_steer_it(op
 
     data = load_dataset("mnist", "bundled")
     other = FakeTrainer(data, models.PRESETS["tutorial"], training.TrainingConfig())
-    jobs.get_registry().start("someone-else", other, "Tutorial on MNIST · 10 epochs", "mnist")
+    jobs.get_registry().submit("someone-else", other, "Tutorial on MNIST · 10 epochs", "mnist", work_images=54_000)
     other.advance(6)
 
     at = open_page(PAGE)
     assert not at.exception
     shown = texts(at)
     assert "A run is in progress in another session" in shown and "Tutorial on MNIST" in shown
-    assert button(at, "Start training").disabled
-    assert "at most 1 run at once" in shown
+    assert "1 is ahead of you: press Start and yours waits in line" in shown
+    assert "MAX_JOBS" not in shown and "at most 1 run" not in shown  # never a wall, nor an admin setting
     assert at.toggle(key="train_watch").value is True
     assert progress_text(at).startswith("Epoch 2 of 10")
     assert "watching another session's run" in texts(at)
@@ -326,6 +326,7 @@ def test_another_session_is_told_a_run_is_going_may_watch_it_but_not_steer_it(op
     other.finish()
     at.run()
     assert not button(at, "Start training").disabled
+    assert "Your run is going" not in texts(at)
     # The watcher still sees how the run ended, and may take its model to the predictions page.
     assert any(m.label == "Test accuracy" for m in at.metric)
     assert TRAINED_MODEL_KEY not in at.session_state  # not theirs until they ask
@@ -338,7 +339,7 @@ def test_a_run_whose_owner_left_can_be_taken_over(open_page, trainers):
 
     registry = jobs.get_registry()
     other = FakeTrainer(load_dataset("mnist", "bundled"), models.PRESETS["tutorial"], training.TrainingConfig())
-    job = registry.start("gone", other, "Tutorial on MNIST", "mnist", owner_session="closed-tab")
+    job = registry.submit("gone", other, "Tutorial on MNIST", "mnist", owner_session="closed-tab", work_images=54_000)
     registry._owner_alive = lambda session: False if session == "closed-tab" else None
     at = open_page(PAGE)
     button(at, "Take over this run").click().run()
@@ -486,3 +487,144 @@ def test_a_gpu_tensorflow_does_not_use_is_pointed_out_in_the_sidebar(open_page, 
     device = next(c.value for c in at.sidebar.caption if c.value.startswith("**Device:**"))
     assert "NVIDIA GPU is here but TensorFlow does not use it" in device
     assert "python -m cnn_core devices" in device
+
+
+# ----- the line: a run asked for while another trains waits, then starts by itself ---------------
+
+
+def someone_elses_run(owner="the-instructor", **kwargs):
+    """Another session's run, already training (submitted straight to the registry)."""
+    from cnn_core.datasets import load_dataset
+
+    trainer = FakeTrainer(load_dataset("mnist", "bundled"), models.PRESETS["tutorial"], training.TrainingConfig())
+    jobs.get_registry().submit(owner, trainer, "Tutorial on MNIST · 10 epochs", "mnist",
+                               work_images=54_000, **kwargs)
+    trainer.advance(6)
+    return trainer
+
+
+def test_a_second_session_pressing_start_gets_a_place_in_line_and_its_run_starts_by_itself(open_page, trainers):
+    other = someone_elses_run()
+    at = start(open_page)
+    (mine,) = trainers
+    shown = texts(at)
+    assert "Your run is 1st in line" in shown and "should start in about" in shown
+    assert "images/s, this server's speed" in shown
+    assert mine.calls == [] and not at.error  # waiting, not refused, and not started
+    assert button(at, "Start training").disabled  # one run per session, waiting or going
+    assert at.select_slider(key="train_lr").disabled
+    assert "watching another session's run" in texts(at)  # meanwhile, the running one live
+    assert progress_text(at).startswith("Epoch 2 of 10")
+
+    at.switch_page("app_pages/convolution.py").run()  # the line survives page changes
+    assert "Your run: waiting, 1st in line" in sidebar_links(at)
+    (waiting,) = [p for p in at.get("page_link") if p.proto.label.startswith("Your run")]
+    assert waiting.proto.help.startswith("Starts in about")
+    other.finish()
+    jobs.get_registry().dispatch()  # what the registry's own thread does within a fraction of a second
+    assert mine.calls == ["start"]
+    assert "Your run: epoch 1 of 10" in sidebar_links(at.run())
+    at.switch_page(PAGE).run()  # the owner comes back and finds it running
+    assert not at.exception
+    assert "Your run is going: steer it below." in texts(at)
+    assert at.button(key="train_stop") and "in line" not in texts(at)
+
+
+def test_a_run_in_line_may_leave_it(open_page, trainers):
+    someone_elses_run()
+    at = start(open_page)
+    at.button(key="train_leave").click().run()
+    assert not at.exception
+    assert jobs.get_registry().line() == [] and trainers[0].calls == []
+    assert not button(at, "Start training").disabled and "in line" not in texts(at).replace("waits in line", "")
+
+
+def test_an_instructors_link_puts_their_run_at_the_front_and_the_token_never_shows(trainers, monkeypatch):
+    monkeypatch.setenv(jobs.INSTRUCTOR_TOKEN_ENV, "class-of-2026-secret")
+    someone_elses_run(owner="first-student")
+    someone_elses_run(owner="second-student")
+    at = open_app_page(PAGE, query={"instructor": "class-of-2026-secret"})
+    assert url_param(at, "instructor") is None  # out of the address bar at once
+    button(at, "Start training").click().run()
+    assert not at.exception
+    assert "Your run is 1st in line" in texts(at)
+    assert [j.owner for j in jobs.get_registry().line()][1:] == ["second-student"]
+    page_text = texts(at) + " ".join(str(v) for v in at.query_params.values())
+    assert at.get("code")  # the share box's link is on the page...
+    assert "class-of-2026-secret" not in page_text and "class-of-2026-secret" not in share_link(at)  # ...without it
+
+
+def test_a_wrong_instructor_token_changes_nothing(trainers, monkeypatch):
+    monkeypatch.setenv(jobs.INSTRUCTOR_TOKEN_ENV, "class-of-2026-secret")
+    someone_elses_run(owner="first-student")
+    someone_elses_run(owner="second-student")
+    at = open_app_page(PAGE, query={"instructor": "guess"})
+    button(at, "Start training").click().run()
+    assert "Your run is 2nd in line" in texts(at)
+
+
+def test_after_a_run_finished_the_page_no_longer_says_it_is_going(open_page, trainers):
+    at = start(open_page)
+    assert "Your run is going: steer it below." in texts(at)
+    trainers[0].finish()
+    at.run()
+    assert "Your run is going" not in texts(at)
+    assert "Your last run has ended" in texts(at)
+
+
+def test_the_sidebar_line_follows_a_run_for_its_owner_and_its_watchers(open_page, trainers):
+    at = start(open_page)
+    trainers[0].advance(6)
+    assert not [label for label in sidebar_links(at) if label.startswith("Your run")]  # this page shows it
+    at.switch_page("app_pages/pooling.py").run()
+    (link,) = [p for p in at.get("page_link") if p.proto.label.startswith("Your run")]
+    assert link.proto.label == "Your run: epoch 2 of 10" and link.proto.page.endswith("training")
+
+    watcher = open_page(PAGE)  # another session, watching it live
+    watcher.switch_page("app_pages/home.py").run()
+    assert "Watching: epoch 2 of 10" in sidebar_links(watcher)
+    trainers[0].finish()
+    assert not [label for label in sidebar_links(at.run()) if label.startswith("Your run")]
+
+
+def sidebar_links(at) -> list[str]:
+    return [p.proto.label for p in at.get("page_link")]
+
+
+def share_link(at) -> str:
+    return " ".join(str(c.value) for c in at.get("code")) + " ".join(t.value for t in at.text_input)
+
+
+def test_the_sidebar_line_never_loads_tensorflow_on_a_light_page():
+    import subprocess
+    import sys
+
+    from tests.app.conftest import ROOT
+
+    code = f"""
+import sys
+from types import SimpleNamespace
+from streamlit.testing.v1 import AppTest
+from ui import jobs
+
+class Running:
+    active = True
+    def start(self): return self
+    def stop(self): pass
+    def snapshot(self):
+        return SimpleNamespace(status="running", epoch=2, epochs=10, progress=0.1, images_per_second=5000.0)
+
+job = jobs.get_registry().submit("me", Running(), "Tutorial", "mnist", work_images=54_000)
+at = AppTest.from_file({str(ROOT / 'streamlit_app.py')!r}, default_timeout=60)
+at.session_state[jobs.OWNER_KEY] = "me"
+at.session_state[jobs.JOB_KEY] = job.id
+at.run()
+at.switch_page("app_pages/convolution.py").run()
+assert not at.exception, at.exception
+print([p.proto.label for p in at.get("page_link")])
+print("tensorflow" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    links, tf_loaded = out.stdout.strip().splitlines()[-2:]
+    assert "Your run: epoch 2 of 10" in links
+    assert tf_loaded == "False"

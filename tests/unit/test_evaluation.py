@@ -245,25 +245,6 @@ class TestModelChecks:
             assert "/" not in str(refused.value) and "tmp" not in str(refused.value), refused.value
 
 
-class TestQuickModel:
-    def test_the_tutorial_network_trains_briefly_with_progress(self):
-        data = datasets.load_dataset("mnist", "bundled")
-        progress = []
-        model = evaluation.train_quick_model(
-            data.x_train[:512], data.y_train[:512], epochs=1, batch_size=128,
-            on_progress=lambda done, text: progress.append((done, text)),
-        )
-        evaluation.check_model(model)
-        assert [round(d, 2) for d, _ in progress] == [0.25, 0.5, 0.75, 1.0]
-        assert "Epoch 1/1 · batch 4/4 · loss" in progress[-1][1]
-        preds = evaluation.predict(model, data.x_test[:200], data.y_test[:200])
-        assert preds.accuracy > 0.3  # 4 steps already beat chance (0.1)
-
-    def test_zero_epochs_is_refused(self):
-        with pytest.raises(ValueError, match="epoch"):
-            evaluation.train_quick_model(np.zeros((4, 28, 28), np.uint8), np.zeros(4), epochs=0)
-
-
 # --- The tutorial's grid -------------------------------------------------------------------------
 
 

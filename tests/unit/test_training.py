@@ -382,23 +382,19 @@ class FakeTrainer:
         return type("S", (), {"status": self.status, "epoch": 1, "epochs": 10, "active": self.active})()
 
 
-def test_the_job_cap_refuses_a_second_run_until_the_first_ends():
-    from ui.jobs import JobCapReached, JobRegistry
+def test_the_job_cap_puts_a_second_run_in_line_until_the_first_ends():
+    from ui.jobs import JobRegistry
 
     registry = JobRegistry(max_jobs=1, reap_every_s=None)
-    first = registry.start("teacher", FakeTrainer(), "Tutorial on MNIST", "mnist")
-    assert first.trainer.started and not registry.can_start()
-    second = FakeTrainer()
-    with pytest.raises(JobCapReached, match="at most 1 run at once") as refused:
-        registry.start("student", second, "Strong on MNIST", "mnist")
-    assert "Tutorial on MNIST" in str(refused.value) and "Watch it live" in str(refused.value)
-    assert not second.started
+    first = registry.submit("teacher", FakeTrainer(), "Tutorial on MNIST", "mnist", work_images=60_000)
+    assert first.trainer.started and first.active and not registry.can_start()
+    second = registry.submit("student", FakeTrainer(), "Strong on MNIST", "mnist", work_images=60_000)
+    assert second.queued and not second.trainer.started and registry.place(second.id) == 1
     assert [j.title for j in registry.active_jobs()] == ["Tutorial on MNIST"]  # anyone may watch
 
     first.trainer.finish()
-    assert registry.can_start()
-    registry.start("student", second, "Strong on MNIST", "mnist")
-    assert second.started
+    assert registry.dispatch() == [second]
+    assert second.trainer.started and not second.queued
 
 
 def test_the_cap_comes_from_the_environment(monkeypatch):
@@ -406,8 +402,8 @@ def test_the_cap_comes_from_the_environment(monkeypatch):
 
     monkeypatch.setenv("CNN_EXPLORER_MAX_JOBS", "2")
     registry = JobRegistry(reap_every_s=None)
-    registry.start("a", FakeTrainer(), "one", "mnist")
-    registry.start("b", FakeTrainer(), "two", "mnist")
+    registry.submit("a", FakeTrainer(), "one", "mnist", work_images=1)
+    registry.submit("b", FakeTrainer(), "two", "mnist", work_images=1)
     assert not registry.can_start()
     monkeypatch.setenv("CNN_EXPLORER_MAX_JOBS", "many")
     assert max_jobs_from_env() == 1
@@ -422,7 +418,7 @@ def test_a_job_whose_owner_left_stops_after_the_timeout():
     connected = {"tab-1": True}
     registry = JobRegistry(max_jobs=1, owner_timeout_s=60, owner_alive=lambda s: connected.get(s),
                            clock=lambda: now[0], reap_every_s=None)
-    job = registry.start("teacher", FakeTrainer(), "Tutorial", "mnist", owner_session="tab-1")
+    job = registry.submit("teacher", FakeTrainer(), "Tutorial", "mnist", owner_session="tab-1", work_images=1)
     connected["tab-1"] = False  # the tab was closed
     now[0] = 30.0
     assert registry.reap() == [] and job.active  # a flaky connection gets its grace period
@@ -438,7 +434,7 @@ def test_without_a_runtime_the_owner_is_present_while_it_keeps_looking():
     now = [0.0]
     registry = JobRegistry(owner_timeout_s=60, owner_alive=lambda s: None, clock=lambda: now[0],
                            reap_every_s=None)
-    job = registry.start("teacher", FakeTrainer(), "Tutorial", "mnist")
+    job = registry.submit("teacher", FakeTrainer(), "Tutorial", "mnist", work_images=1)
     now[0] = 50.0
     registry.touch(job.id, "teacher")
     now[0] = 100.0
@@ -452,7 +448,7 @@ def test_a_session_may_take_over_a_run_only_once_its_owner_left():
 
     connected = {"tab-1": True}
     registry = JobRegistry(owner_alive=lambda s: connected.get(s), reap_every_s=None)
-    job = registry.start("teacher", FakeTrainer(), "Tutorial", "mnist", owner_session="tab-1")
+    job = registry.submit("teacher", FakeTrainer(), "Tutorial", "mnist", owner_session="tab-1", work_images=1)
     with pytest.raises(ValueError, match="still connected"):
         registry.take_over(job.id, "student", "tab-2")
     connected["tab-1"] = False
