@@ -679,6 +679,7 @@ def class_server_env(tmp: Path) -> dict[str, str]:
 
 
 async def class_main(args: argparse.Namespace) -> int:
+    """The class scenario (see the module's docstring); the exit status: 0 when every target is met."""
     with tempfile.TemporaryDirectory(prefix="cnn-class-") as tmp_name:
         tmp = Path(tmp_name)
         write_keras_cache(args.data, tmp / "keras")
