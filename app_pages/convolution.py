@@ -352,7 +352,7 @@ def explorer() -> None:
                 )
 
     url_state.sync(SETTINGS)  # a fragment run does not pass through bind() above
-    url_state.share_box(SETTINGS, LABELS)
+    url_state.share_box(SETTINGS, LABELS, lazy=True)  # built only while open: sliders rerun often
 
 
 explorer()

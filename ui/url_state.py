@@ -30,6 +30,7 @@ from cnn_core import models
 HIDE = "hide"  # the query parameter that lists controls to hide
 _WRITTEN = "_url_state_written"  # what we last wrote to the URL, to tell our writes from a link
 _KEPT = "_url_state_kept"  # last values of every bound key, restored when the user comes back
+SHARE_BOX = "_url_state_box"  # whether a lazy share box is open
 
 
 @dataclass(frozen=True)
@@ -186,14 +187,24 @@ def share_box(
     params: Mapping[str, Param],
     labels: Mapping[str, str] | None = None,
     hideable: Iterable[str] | None = None,
+    lazy: bool = False,
 ) -> None:
     """"Copy link to this view": the page's URL with its settings, and controls to hide.
 
-    ``hideable`` lists the keys offered for hiding (default: every key of ``params``).
+    ``hideable`` lists the keys offered for hiding (default: every key of ``params``). With
+    ``lazy``, the box's contents are built only while it is open (opening it reruns the page or
+    fragment): a page whose sliders rerun often then does not rebuild and redraw its caption,
+    multiselect and link on every move.
     """
     labels = labels or {}
     hideable = list(params) if hideable is None else list(hideable)
-    with st.expander("Copy a link to this view", icon=":material/link:"):
+    if lazy:
+        box = st.expander("Copy a link to this view", icon=":material/link:", key=SHARE_BOX, on_change="rerun")
+        if not box.open:
+            return
+    else:
+        box = st.expander("Copy a link to this view", icon=":material/link:")
+    with box:
         st.caption(
             "Instructors: share this link and the class opens the page with exactly these "
             "settings. Tick controls to hide them, so students see only what the lesson needs."

@@ -63,6 +63,13 @@ def quick_runs(monkeypatch, tiny):
     jobs.get_registry.clear()
 
 
+def open_quick_run(open_page):
+    """The page with "The tutorial's network, trained here" chosen (the pretrained one is the default)."""
+    at = open_page(PAGE)
+    at.radio(key="pred_source").set_value("quick").run()
+    return at
+
+
 @pytest.fixture(scope="module")
 def expected(tiny, mnist) -> evaluation.Predictions:
     """What the page should find, computed independently of it."""
@@ -353,7 +360,7 @@ class TestOtherModels:
         registry = jobs.get_registry()
         other = FakeTrainer(mnist, models.PRESETS["tutorial"], training.TrainingConfig())
         registry.submit("the-instructor", other, "Tutorial on MNIST", "mnist", work_images=54_000)
-        at = open_page(PAGE)
+        at = open_quick_run(open_page)
         at.button(key="pred_quick_train").click().run()
         assert_ok(at)
         (mine,) = quick_runs
@@ -369,7 +376,7 @@ class TestOtherModels:
         assert at.get("progress")[0].proto.text.startswith("Epoch 1 of 2")
 
     def test_a_quick_run_that_failed_says_why_and_offers_the_button_again(self, open_page, quick_runs):
-        at = open_page(PAGE)
+        at = open_quick_run(open_page)
         at.button(key="pred_quick_train").click().run()
         quick_runs[0].fail("Training failed: ResourceExhaustedError: out of memory")
         at.run()
@@ -381,7 +388,7 @@ class TestOtherModels:
         registry = jobs.get_registry()
         registry.submit("the-instructor", FakeTrainer(mnist, models.PRESETS["tutorial"], training.TrainingConfig()),
                         "Tutorial on MNIST", "mnist", work_images=54_000)
-        at = open_page(PAGE)
+        at = open_quick_run(open_page)
         at.button(key="pred_quick_train").click().run()
         at.button(key="pred_quick_leave").click().run()
         assert_ok(at)

@@ -77,3 +77,30 @@ def test_hiding_controls_offers_no_select_all_that_would_hide_the_whole_lesson_i
     assert hide.options == ["size", "padding", "rate", "show"] and hide.value == []
     # The proto's select_all: 0 never shows Streamlit's "Select all" (default: up to 1000 options).
     assert hide.proto.select_all == 0
+
+
+def lazy_page_script():
+    import streamlit as st
+
+    from ui import url_state
+
+    settings = {"size": url_state.Int(28, 3, 64)}
+    url_state.bind(settings)
+    st.slider("Input size", 3, 64, key="size")
+    url_state.share_box(settings, lazy=True)
+
+
+def test_a_lazy_share_box_builds_its_link_only_while_open():
+    at = AppTest.from_function(lazy_page_script, default_timeout=30).run()
+    assert len(at.expander) == 1 and not at.code and not at.multiselect  # closed: nothing to rebuild
+    at.slider[0].set_value(14).run()
+    assert not at.code
+    at.session_state[url_state_box_key()] = True  # the student opens it
+    at.run()
+    assert "size=14" in at.code[0].value and at.multiselect(key="_url_state_hide").options == ["size"]
+
+
+def url_state_box_key():
+    from ui import url_state
+
+    return url_state.SHARE_BOX
