@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from ui.common import draw_sidebar_status, tidy_up_after_run
+from ui.common import draw_sidebar_status, server_process_settings, tidy_up_after_run
 from ui.jobs import remember_instructor
 from ui.lesson import draw_lesson_header, draw_next_step
 from ui.navigation import PAGES
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/grid_on:", layout="wide")
+server_process_settings()  # malloc arenas bounded before a class's sessions allocate
 
 pages = {
     p.path: st.Page(p.path, title=p.title, icon=p.icon, default=(i == 0)) for i, p in enumerate(PAGES)

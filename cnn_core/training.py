@@ -967,7 +967,10 @@ def _write_json(path: Path, data: dict) -> None:
 # ----- memory ----------------------------------------------------------------------------------
 
 
-def limit_memory_growth() -> list[str]:
+MMAP_THRESHOLD_BYTES = 2**20
+
+
+def limit_memory_growth(tensorflow: bool = True) -> list[str]:
     """Process-wide settings that keep a training process small; returns what was applied.
 
     A Community Cloud container has 1-3 GB for everything, and TensorFlow alone takes ~650 MB.
@@ -983,8 +986,10 @@ def limit_memory_growth() -> list[str]:
       own, which keeps freed memory resident (~30-50 MB less).
 
     The first two must happen before TensorFlow allocates its first tensor (importing it is
-    fine) and do nothing when it is too late; the last only exists on glibc (Linux). A user's
-    own TF_CPU_ALLOCATOR_USE_BFC wins. Idempotent.
+    fine) and do nothing when it is too late; the last only exists on glibc (Linux) and only
+    bounds arenas made after it, so a server calls this at start with ``tensorflow=False``
+    (no import) and again before its first model. A user's own TF_CPU_ALLOCATOR_USE_BFC wins.
+    Idempotent.
     """
     applied = []
     if os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true") == "true":
@@ -996,8 +1001,15 @@ def limit_memory_growth() -> list[str]:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         if libc.mallopt(-8, 2) == 1:  # M_ARENA_MAX
             applied.append("malloc arenas <= 2")
+        # Buffers of 1 MiB and more (an upload's bytes, a batch of images) straight from the
+        # system and back on free: glibc would otherwise raise this threshold to the largest
+        # buffer freed so far (up to 32 MiB) and keep such buffers resident in its heap.
+        if libc.mallopt(-3, MMAP_THRESHOLD_BYTES) == 1:  # M_MMAP_THRESHOLD
+            applied.append(f"malloc mmap threshold {MMAP_THRESHOLD_BYTES // 2**20} MiB")
     except (OSError, AttributeError):  # not glibc
         pass
+    if not tensorflow:
+        return applied
     try:
         import tensorflow as tf
 

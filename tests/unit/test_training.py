@@ -677,3 +677,21 @@ def test_two_runs_at_once_keep_their_own_precision(small):
     assert {layer.dtype_policy.name for layer in mixed.model.layers[1:-1]} == {"mixed_float16"}
     assert {layer.dtype_policy.name for layer in plain.model.layers} == {"float32"}
     assert type(plain.model.optimizer).__name__ == "Adam"
+
+
+def test_a_servers_start_bounds_malloc_arenas_without_loading_tensorflow():
+    """The router calls limit_memory_growth(tensorflow=False) as the server starts: before a
+    class's script threads allocate, and without TensorFlow on the light pages."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from cnn_core import training;"
+        "print(training.limit_memory_growth(tensorflow=False), 'tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    applied, loaded = out.stdout.strip().rsplit(" ", 1)
+    assert loaded == "False"
+    assert "pooled CPU allocator" in applied and "1 inter-op thread" not in applied
+    if sys.platform == "linux":
+        assert "malloc arenas <= 2" in applied and "malloc mmap threshold 1 MiB" in applied
