@@ -572,6 +572,29 @@ def test_after_a_run_finished_the_page_no_longer_says_it_is_going(open_page, tra
     assert "Your last run has ended" in texts(at)
 
 
+def test_a_run_that_ends_while_the_page_script_runs_is_never_left_shown_as_going(open_page, trainers, monkeypatch):
+    """The run ends midway through a rerun of the page (its test evaluation finishing while the
+    script draws the settings): the page must not end up saying it is going above its result,
+    with nothing left polling to correct it."""
+    at = start(open_page)
+    assert "Your run is going: steer it below." in texts(at)
+    real_list_runs = training.list_runs
+
+    def list_runs_as_the_run_ends(*args, **kwargs):  # called between the top and the live panel
+        if trainers[0].active:
+            trainers[0].finish()
+        return real_list_runs(*args, **kwargs)
+
+    monkeypatch.setattr(training, "list_runs", list_runs_as_the_run_ends)
+    at.run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Test accuracy" in [m.label for m in at.metric]
+    assert "your run is going" not in shown.lower()  # neither next to Start nor over the settings
+    assert "Your last run has ended" in shown
+    assert not button(at, "Start training").disabled
+
+
 def test_the_sidebar_line_follows_a_run_for_its_owner_and_its_watchers(open_page, trainers):
     at = start(open_page)
     trainers[0].advance(6)
