@@ -344,7 +344,9 @@ if others and not own_running:
         f"{training.progress_text(snap)}. You may watch it live.",
         icon=":material/visibility:",
     )
-    if st.toggle("Watch it live", key=WATCH, value=True):
+    # A session whose own run has just ended sees its result first (the next run in line starts
+    # the moment it ends, and would otherwise take its place at once); it may switch to watching.
+    if st.toggle("Watch it live", key=WATCH, value=own_job is None):
         watched = other
         st.session_state[WATCHED] = other.id
     else:

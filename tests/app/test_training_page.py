@@ -530,6 +530,22 @@ def test_a_second_session_pressing_start_gets_a_place_in_line_and_its_run_starts
     assert at.button(key="train_stop") and "in line" not in texts(at)
 
 
+def test_a_run_that_ended_keeps_its_result_on_screen_when_the_next_in_line_starts(open_page, trainers):
+    at = start(open_page)
+    (mine,) = trainers
+    other = someone_elses_run(owner="next-student")  # waits in line behind mine
+    mine.stop()
+    jobs.get_registry().dispatch()  # the next run starts the moment mine ends
+    assert other.calls == ["start"]
+    at.run()
+    assert not at.exception
+    assert any(m.label == "Test accuracy" for m in at.metric)  # my result, not the next run
+    assert "watching another session's run" not in texts(at) and "Your run is going" not in texts(at)
+    assert at.toggle(key="train_watch").value is False  # offered, not imposed
+    at.toggle(key="train_watch").set_value(True).run()
+    assert "watching another session's run" in texts(at)
+
+
 def test_a_run_in_line_may_leave_it(open_page, trainers):
     someone_elses_run()
     at = start(open_page)
