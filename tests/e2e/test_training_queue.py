@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import RUN_TIMEOUT_MS, assert_no_exception, open_page, screenshot
+from tests.e2e.conftest import RUN_TIMEOUT_MS, assert_no_exception, open_page, running_app, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -21,6 +21,14 @@ pytestmark = pytest.mark.e2e
 LONG_RUN = "training?train_epochs=200&train_checkpoint=0"
 GOING = "Your run is going: steer it below."
 ENDED = "Your last run has ended"
+
+
+@pytest.fixture(scope="module")
+def queue_app_url():
+    """A server of its own: no run left by another test stands in the line, and a run this test
+    leaves behind (if it fails midway) holds no other test's slot."""
+    with running_app("streamlit_queue.log") as url:
+        yield url
 
 
 def new_session(browser):
@@ -39,7 +47,8 @@ def stop(page) -> None:
     assert "your run is going" not in page.locator('[data-testid="stMain"]').inner_text().lower()
 
 
-def test_a_second_students_run_waits_in_line_then_starts_by_itself(browser, app_url):
+def test_a_second_students_run_waits_in_line_then_starts_by_itself(browser, queue_app_url):
+    app_url = queue_app_url
     a_context, a = new_session(browser)
     b_context, b = new_session(browser)
     try:
