@@ -151,7 +151,14 @@ LABELS = {
 url_state.bind(SETTINGS)
 
 
-own_active = own_job is not None and own_job.pending  # going, or waiting in line: settings locked
+# The run's state is read ONCE per script run, here, and everything the page draws follows from
+# this one reading: the line next to Start, the locked settings, whether the live panel polls,
+# and whether the result is drawn. Read again further down, a run that ended in between (its test
+# evaluation finishing while this script ran) drew "Your run is going" above its own result and
+# a live panel that no longer polled: nothing reran the page, so the stale line stayed.
+own_waiting = own_job is not None and own_job.queued
+own_running = own_job is not None and not own_waiting and bool(own_job.trainer.active)
+own_active = own_waiting or own_running  # going, or waiting in line: settings locked
 st.subheader("Settings")
 st.caption(
     f"The defaults are the ones the {models.PRESET_TITLES.get(preset, 'tutorial')} preset is meant "
@@ -272,9 +279,7 @@ def start_run(config: TrainingConfig, resume_from: str | None = None, done_epoch
 
 # ----- start, wait in line, or watch someone else's run ------------------------------------------
 
-own_running = own_job is not None and own_job.active
-own_waiting = own_job is not None and own_job.queued
-others = [j for j in registry.active_jobs() if j.owner != owner]
+others = [j for j in registry.active_jobs() if j.owner != owner]  # running when read: watched live
 start_col, info_col = st.columns([1, 3], vertical_alignment="center")
 with start_col:
     start = st.button("Start training", type="primary", icon=":material/play_arrow:",
@@ -339,7 +344,9 @@ if others and not own_running:
         f"{training.progress_text(snap)}. You may watch it live.",
         icon=":material/visibility:",
     )
-    if st.toggle("Watch it live", key=WATCH, value=True):
+    # A session whose own run has just ended sees its result first (the next run in line starts
+    # the moment it ends, and would otherwise take its place at once); it may switch to watching.
+    if st.toggle("Watch it live", key=WATCH, value=own_job is None):
         watched = other
         st.session_state[WATCHED] = other.id
     else:
@@ -481,12 +488,14 @@ def draw_live(job_id: str, can_control: bool, polling: bool) -> None:
         )
 
 
+# Going when read above (never read again): then the panel polls, and the first poll that finds
+# the run ended (possibly at once, inline, if it ended while this script ran) reruns the page.
+shown_active = shown is not None and ((own_running and shown is own_job) or shown in others)
 if shown is not None:
     st.subheader("Your run" if controls else "Live")
-    active = shown.active
     # Poll only while the run is active; an idle page costs nothing.
-    live = st.fragment(draw_live, run_every=REFRESH_S if active else None)
-    live(shown.id, controls, active)
+    live = st.fragment(draw_live, run_every=REFRESH_S if shown_active else None)
+    live(shown.id, controls, shown_active)
 
 
 # ----- the result -------------------------------------------------------------------------
@@ -536,7 +545,7 @@ def draw_result(job: jobs.Job, mine: bool) -> None:
         st.page_link("app_pages/predictions.py", label="See its predictions", icon=":material/insights:")
 
 
-if shown is not None and not shown.active:
+if shown is not None and not shown_active:
     draw_result(shown, mine=controls)
 
 st.divider()

@@ -530,6 +530,22 @@ def test_a_second_session_pressing_start_gets_a_place_in_line_and_its_run_starts
     assert at.button(key="train_stop") and "in line" not in texts(at)
 
 
+def test_a_run_that_ended_keeps_its_result_on_screen_when_the_next_in_line_starts(open_page, trainers):
+    at = start(open_page)
+    (mine,) = trainers
+    other = someone_elses_run(owner="next-student")  # waits in line behind mine
+    mine.stop()
+    jobs.get_registry().dispatch()  # the next run starts the moment mine ends
+    assert other.calls == ["start"]
+    at.run()
+    assert not at.exception
+    assert any(m.label == "Test accuracy" for m in at.metric)  # my result, not the next run
+    assert "watching another session's run" not in texts(at) and "Your run is going" not in texts(at)
+    assert at.toggle(key="train_watch").value is False  # offered, not imposed
+    at.toggle(key="train_watch").set_value(True).run()
+    assert "watching another session's run" in texts(at)
+
+
 def test_a_run_in_line_may_leave_it(open_page, trainers):
     someone_elses_run()
     at = start(open_page)
@@ -570,6 +586,29 @@ def test_after_a_run_finished_the_page_no_longer_says_it_is_going(open_page, tra
     at.run()
     assert "Your run is going" not in texts(at)
     assert "Your last run has ended" in texts(at)
+
+
+def test_a_run_that_ends_while_the_page_script_runs_is_never_left_shown_as_going(open_page, trainers, monkeypatch):
+    """The run ends midway through a rerun of the page (its test evaluation finishing while the
+    script draws the settings): the page must not end up saying it is going above its result,
+    with nothing left polling to correct it."""
+    at = start(open_page)
+    assert "Your run is going: steer it below." in texts(at)
+    real_list_runs = training.list_runs
+
+    def list_runs_as_the_run_ends(*args, **kwargs):  # called between the top and the live panel
+        if trainers[0].active:
+            trainers[0].finish()
+        return real_list_runs(*args, **kwargs)
+
+    monkeypatch.setattr(training, "list_runs", list_runs_as_the_run_ends)
+    at.run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Test accuracy" in [m.label for m in at.metric]
+    assert "your run is going" not in shown.lower()  # neither next to Start nor over the settings
+    assert "Your last run has ended" in shown
+    assert not button(at, "Start training").disabled
 
 
 def test_the_sidebar_line_follows_a_run_for_its_owner_and_its_watchers(open_page, trainers):

@@ -63,3 +63,31 @@ def test_a_live_run_grows_its_curve_by_itself_and_stops_on_request(page, app_url
     assert page.get_by_role("button", name="Start training").is_enabled()
     assert_no_exception(page)
     screenshot(page, "training_stopped")
+
+
+MAIN = '[data-testid="stMain"]'
+
+
+def test_a_run_that_ended_is_never_shown_as_going(page, app_url):
+    """A short real run to its end, with full reruns of the page while it ends (the learner
+    coming back to the page): the page ends up saying the run has ended, and nowhere that it is
+    going. Every wait is on the page's state, never on time."""
+    open_page(page, app_url, "training?train_epochs=1&train_checkpoint=0")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Your run is going: steer it below.").wait_for()
+    result = page.get_by_text("Test accuracy")
+    nav = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Training")
+    for _ in range(1000):  # reruns of the whole page until one (ours, or the panel's) draws the result
+        if result.count():
+            break
+        nav.click()
+        wait_for_run(page)
+    # From here on nobody clicks: a page that drew the result must say the run ended, by itself.
+    page.get_by_text("Your last run has ended").wait_for(timeout=30_000)
+    result.first.wait_for()
+    wait_for_run(page)
+    text = page.locator(MAIN).inner_text()
+    assert "your run is going" not in text.lower(), text  # next to Start, or over the settings
+    assert page.get_by_role("button", name="Start training").is_enabled()
+    assert_no_exception(page)
+    screenshot(page, "training_run_ended")
