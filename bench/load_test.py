@@ -438,23 +438,29 @@ async def main(sessions: int, clients: str, quiet_s: float, stay_s: float, think
     report(students, clients, quiet, under_load, wall)
 
 
-def report(students: list[Student], clients: str, quiet: list[float], under_load: list[float], wall: float) -> None:
+def print_renders(students: list) -> None:
+    """Who rendered without an exception, the time to first render, and each page's reruns."""
     ok = [s for s in students if s.ok]
     firsts = sorted(s.first_render_s for s in ok)
-    print(f"{len(students)} {clients} students at once (+1 instructor in Chromium training on the bundled MNIST sample)")
     print(f"rendered without exception: {len(ok)} / {len(students)}")
     for s in students:
         if not s.ok:
-            print(f"  failed: /{s.path}: {s.error.splitlines()[0] if s.error else 'no render'}")
+            role = f"{s.role} " if getattr(s, "role", "") else ""
+            print(f"  failed: {role}/{s.path}: {s.error.splitlines()[0] if s.error else 'no render'}")
     if firsts:
         print(f"time to first render: median {statistics.median(firsts):.1f} s, "
-              f"p90 {firsts[int(0.9 * (len(firsts) - 1))]:.1f} s, max {firsts[-1]:.1f} s")
+              f"p90 {firsts[math.ceil(0.9 * len(firsts)) - 1]:.1f} s, max {firsts[-1]:.1f} s")
     for path in sorted({s.path for s in students}):
         mine = [s for s in students if s.path == path]
         reruns = [x for s in mine for x in s.reruns_s]
-        again = f", then {len(reruns)} reruns, median {statistics.median(reruns):.2f} s, max {max(reruns):.2f} s" if reruns else ""
+        again = f", {len(reruns)} reruns, median {statistics.median(reruns):.2f} s, max {max(reruns):.2f} s" if reruns else ""
         print(f"  /{path}: {len(mine)} sessions, first render median "
               f"{statistics.median(s.first_render_s for s in mine):.1f} s{again}")
+
+
+def report(students: list[Student], clients: str, quiet: list[float], under_load: list[float], wall: float) -> None:
+    print(f"{len(students)} {clients} students at once (+1 instructor in Chromium training on the bundled MNIST sample)")
+    print_renders(students)
     print(f"(the students stayed {wall:.0f} s in all)")
     if quiet and under_load:
         q, l = statistics.median(quiet), statistics.median(under_load)
@@ -741,18 +747,7 @@ def class_report(students: list[ClassStudent], quiet: dict, under_load: dict, pe
     ratio = class_speed / quiet_speed if quiet_speed else float("nan")
     print(f"A class: {len(students)} websocket students + 1 instructor in Chromium training the Tutorial "
           f"network on {args.data.name} (60,000 images from the Keras cache), {args.epochs} epoch(s)")
-    print(f"rendered without exception: {len(ok)} / {len(students)}")
-    for s in students:
-        if not s.ok:
-            print(f"  failed: {s.role} /{s.path}: {s.error.splitlines()[0] if s.error else 'no render'}")
-    if firsts:
-        print(f"time to first render: median {median(firsts):.1f} s, p90 {firsts[math.ceil(0.9 * len(firsts)) - 1]:.1f} s, "
-              f"max {firsts[-1]:.1f} s")
-    for path in sorted({s.path for s in students}):
-        mine = [s for s in students if s.path == path]
-        again = [x for s in mine for x in s.reruns_s]
-        more = f", {len(again)} reruns, median {median(again):.2f} s, max {max(again):.2f} s" if again else ""
-        print(f"  /{path}: {len(mine)} sessions, first render median {median([s.first_render_s for s in mine]):.1f} s{more}")
+    print_renders(students)
     print(f"page reruns: median {median(reruns):.2f} s over {len(reruns)}; live-fragment ticks: median "
           f"{median(ticks):.2f} s over {len(ticks)} (the students stayed {wall:.0f} s in all)")
     for s in trainers:

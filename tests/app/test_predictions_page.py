@@ -19,7 +19,7 @@ from PIL import Image
 
 from cnn_core import datasets, drawing, evaluation, models, pretrained, training
 from tests.app.conftest import ROOT, open_app_page
-from tests.app.test_training_page import FakeTrainer
+from tests.app.test_training_page import FakeTrainer, trainers  # noqa: F401 (fixture)
 from ui import common, jobs
 from ui.common import DATASET_KEY, QUICK_MODEL_KEY, TRAINED_MODEL_KEY, TrainedModel
 
@@ -43,24 +43,18 @@ def tiny(mnist) -> TrainedModel:
 
 
 @pytest.fixture
-def quick_runs(monkeypatch, tiny):
-    """The quick runs the page asks for, as fake trainers whose model is the tiny one; a fresh
-    registry per test."""
-    made: list[FakeTrainer] = []
+def quick_runs(trainers, monkeypatch, tiny):  # noqa: F811 (trainers: the Training page's fixture)
+    """The quick runs the page asks for: the Training page's fake trainers, whose model is the
+    tiny one; a fresh registry per test."""
+    made_by_training_fixture = jobs.make_trainer
 
-    def make(dataset, model_config, config, run_dir=None, resume_from=None):
-        trainer = FakeTrainer(dataset, model_config, config, run_dir, resume_from)
+    def make(*args, **kwargs):
+        trainer = made_by_training_fixture(*args, **kwargs)
         trainer.model = tiny.model
-        made.append(trainer)
         return trainer
 
     monkeypatch.setattr(jobs, "make_trainer", make)
-    monkeypatch.delenv("CNN_EXPLORER_MAX_JOBS", raising=False)
-    jobs.get_registry.clear()
-    yield made
-    for job in jobs.get_registry().jobs():
-        job.trainer.stop()
-    jobs.get_registry.clear()
+    return trainers
 
 
 def open_quick_run(open_page):

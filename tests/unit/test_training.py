@@ -356,30 +356,7 @@ def test_an_exception_in_the_thread_becomes_a_message_not_a_silent_death(small, 
 # ----- the job registry: a cap, watchers, owners who leave --------------------------------------
 
 
-class FakeTrainer:
-    """Enough of a Trainer for the registry: active until stopped or finished."""
-
-    def __init__(self):
-        self.status = "preparing"
-        self.started = False
-
-    def start(self):
-        self.started = True
-        self.status = "running"
-        return self
-
-    def stop(self):
-        self.status = "stopped"
-
-    def finish(self):
-        self.status = "finished"
-
-    @property
-    def active(self):
-        return self.status in training.ACTIVE_STATUSES
-
-    def snapshot(self):
-        return type("S", (), {"status": self.status, "epoch": 1, "epochs": 10, "active": self.active})()
+from tests.unit.test_job_queue import FakeTrainer  # noqa: E402  (the registry's fake, one for both files)
 
 
 def test_the_job_cap_puts_a_second_run_in_line_until_the_first_ends():
@@ -387,14 +364,14 @@ def test_the_job_cap_puts_a_second_run_in_line_until_the_first_ends():
 
     registry = JobRegistry(max_jobs=1, reap_every_s=None)
     first = registry.submit("teacher", FakeTrainer(), "Tutorial on MNIST", "mnist", work_images=60_000)
-    assert first.trainer.started and first.active and not registry.can_start()
+    assert first.trainer.started.is_set() and first.active and not registry.can_start()
     second = registry.submit("student", FakeTrainer(), "Strong on MNIST", "mnist", work_images=60_000)
-    assert second.queued and not second.trainer.started and registry.place(second.id) == 1
+    assert second.queued and not second.trainer.started.is_set() and registry.place(second.id) == 1
     assert [j.title for j in registry.active_jobs()] == ["Tutorial on MNIST"]  # anyone may watch
 
     first.trainer.finish()
     assert registry.dispatch() == [second]
-    assert second.trainer.started and not second.queued
+    assert second.trainer.started.is_set() and not second.queued
 
 
 def test_the_cap_comes_from_the_environment(monkeypatch):
