@@ -131,7 +131,7 @@ def explore(model: Any, model_id: str, data: datasets.Dataset, label: str) -> No
             section(network)
 
     sections = {
-        TABS[0]: lambda: grid_tab(preds, data),
+        TABS[0]: lambda: grid_tab(preds, data, model_id),
         TABS[1]: lambda: confusion_tab(preds, data),
         TABS[2]: lambda: with_model(lambda m: draw_tab(m, data)),
         TABS[3]: lambda: with_model(lambda m: inside_tab(m, preds, data)),
@@ -461,7 +461,7 @@ def draw_summary(preds: evaluation.Predictions, data: datasets.Dataset, label: s
 # --- The tutorial's grid -----------------------------------------------------------------------
 
 
-def grid_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None:
+def grid_tab(preds: evaluation.Predictions, data: datasets.Dataset, model_id: str) -> None:
     names = data.class_names
     st.markdown(
         "Each pair is one test image and the network's ten output probabilities. Under the "
@@ -510,8 +510,13 @@ def grid_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None:
         f"Showing {(page - 1) * per_page + 1:,}–{(page - 1) * per_page + len(shown):,} of "
         f"{len(indices):,} · the number above each image is its index in the test set"
     )
-    fig = plots.prediction_grid(data.x_test, preds.probabilities, preds.labels, shown, names, rows, cols)
-    st.image(plots.figure_png(fig), width="stretch" if cols >= 3 else "content")
+    if model_id.startswith(PRETRAINED_ID):  # the same picture for a whole class: drawn once
+        png = shared_grid_png(model_id, dataset_identity(data), tuple(int(i) for i in shown), rows, cols, data, preds)
+    else:
+        png = plots.figure_png(
+            plots.prediction_grid(data.x_test, preds.probabilities, preds.labels, shown, names, rows, cols)
+        )
+    st.image(png, width="stretch" if cols >= 3 else "content")
     first = int(shown[0])
     p = preds.probabilities[first]
     k = int(np.argmax(p))
@@ -520,6 +525,19 @@ def grid_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None:
         rf"p_{{{k}}} = {p[k]:.3f}\ \text{{is the largest of the ten, so the answer is}}\ "
         rf"\text{{{_tex_text(names[k])}}}\ ({100 * p[k]:.0f}\%)"
     )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def shared_grid_png(
+    model_id: str, data_id: str, shown: tuple[int, ...], rows: int, cols: int,
+    _data: datasets.Dataset, _preds: evaluation.Predictions,
+) -> bytes:
+    """The grid's PNG for a shipped network, kept per (network, test set, images, size): a class
+    opening Predictions asks for the same few pictures, and Matplotlib drawing each one again
+    took CPU the instructor's live training needs."""
+    return plots.figure_png(plots.prediction_grid(
+        _data.x_test, _preds.probabilities, _preds.labels, np.asarray(shown), _data.class_names, rows, cols,
+    ))
 
 
 def _first_page() -> None:

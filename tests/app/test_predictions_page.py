@@ -308,6 +308,21 @@ class TestThePretrainedNetwork:
         assert isinstance(common.model_lock(model), type(common.threading.RLock()))
         assert common.model_lock(object()).__class__.__name__ == "nullcontext"  # a session's own model
 
+    def test_a_class_opening_the_grid_draws_each_picture_once(self, open_page, monkeypatch):
+        from cnn_core import plots
+
+        drawn = []
+        real = plots.prediction_grid
+        monkeypatch.setattr(plots, "prediction_grid", lambda *a, **k: drawn.append(1) or real(*a, **k))
+        common.st.cache_data.clear()
+        for _ in range(3):  # three students on the same first page
+            assert_ok(open_page(PAGE))
+        assert len(drawn) == 1
+        at = open_page(PAGE)
+        at.slider(key="pred_rows").set_value(2).run()  # another picture: drawn for it
+        assert_ok(at)
+        assert len(drawn) == 2
+
     def test_a_link_applies_at_once_to_the_pretrained_network(self):
         at = open_app_page(PAGE, query={"pred_filter": "mistakes", "pred_rows": "2"})
         assert_ok(at)
