@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 import traceback
+import weakref
 from collections import deque
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -600,8 +601,8 @@ class Trainer:
         # replicas (Keras sums an evaluation's first batch across them before it starts).
         eval_batch = -(-batch // replicas) * replicas
         train_idx, val_idx = split_indices(len(self.dataset.y_train), self._n_val, self.config.seed)
-        images = tf.constant(self.dataset.x_train)  # one copy, shared by training and validation
-        labels = tf.constant(self.dataset.y_train)
+        # One copy, shared by training and validation, and by every run on the same dataset.
+        images, labels = shared_tensors(self.dataset.x_train, self.dataset.y_train)
         train_ds = index_dataset(images, labels, train_idx, batch, shuffle=True, seed=self.config.seed)
         val_ds = index_dataset(images, labels, val_idx, eval_batch, shuffle=False) if len(val_idx) else None
         if self.config.augment == "flip":
@@ -931,6 +932,33 @@ def split_indices(n: int, n_val: int, seed: int) -> tuple[np.ndarray, np.ndarray
     (random, because the files are sorted by class). int32 arrays, each sorted."""
     order = np.random.default_rng(seed).permutation(n).astype(np.int32)
     return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def shared_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[Any, Any]:
+    """TensorFlow copies of ``images`` and ``labels``, one per process while any run uses them.
+
+    A class's runs train on the same shared dataset, and the line starts the next run as the
+    last one ends: each run copying the 47 MB of Fashion-MNIST's images would grow TensorFlow's
+    memory pool by that much, and the pool never shrinks. Held weakly: the pipelines of the runs
+    keep the copies alive, and they go when the last run drops them.
+    """
+    import tensorflow as tf
+
+    with _tensor_lock:
+        for key in [k for k, v in _tensors.items() if v[0]() is None or v[1]() is None]:
+            del _tensors[key]
+        hit = _tensors.get((id(images), id(labels)))
+        if hit is not None and hit[0]() is images and hit[1]() is labels:
+            x, y = hit[2](), hit[3]()
+            if x is not None and y is not None:
+                return x, y
+        x, y = tf.constant(images), tf.constant(labels)
+        _tensors[(id(images), id(labels))] = (weakref.ref(images), weakref.ref(labels), weakref.ref(x), weakref.ref(y))
+        return x, y
+
+
+_tensors: dict[tuple[int, int], tuple[weakref.ref, ...]] = {}
+_tensor_lock = threading.Lock()
 
 
 def index_dataset(images: Any, labels: Any, indices: np.ndarray, batch_size: int,

@@ -672,3 +672,20 @@ def test_a_servers_start_bounds_malloc_arenas_without_loading_tensorflow():
     assert "pooled CPU allocator" in applied and "1 inter-op thread" not in applied
     if sys.platform == "linux":
         assert "malloc arenas <= 2" in applied and "malloc mmap threshold 1 MiB" in applied
+
+
+def test_runs_on_the_same_dataset_share_one_tensorflow_copy_of_its_images():
+    """The line starts a run as the last one ends: each copying the images would grow
+    TensorFlow's memory pool (which never shrinks) by a dataset a time."""
+    import gc
+
+    images, labels = np.zeros((50, 28, 28), np.uint8), np.zeros(50, np.uint8)
+    x, y = training.shared_tensors(images, labels)
+    again_x, again_y = training.shared_tensors(images, labels)
+    assert again_x is x and again_y is y
+    other_x, _ = training.shared_tensors(images.copy(), labels)
+    assert other_x is not x  # another dataset, another copy
+    del x, y, again_x, again_y, other_x
+    gc.collect()
+    fresh_x, _ = training.shared_tensors(images, labels)  # the last user let go: a new copy
+    assert fresh_x.shape == (50, 28, 28) and int(fresh_x.numpy().sum()) == 0
