@@ -280,8 +280,8 @@ class JobRegistry:
                 heapq.heappush(slots, free_at + START_OVERHEAD_S + job.work_images / rate)
             return slots[0]
 
-    def _rate_of(self, job: Job) -> float:
-        snap = job.trainer.snapshot()
+    def _rate_of(self, job: Job, snap: Any = None) -> float:
+        snap = job.trainer.snapshot() if snap is None else snap
         rate = float(getattr(snap, "images_per_second", 0.0) or 0.0)
         if rate > 0:
             self._measured_images_per_s = rate
@@ -289,7 +289,7 @@ class JobRegistry:
 
     def _remaining_s(self, job: Job, rate: float) -> float:
         snap = job.trainer.snapshot()
-        own = self._rate_of(job)
+        own = self._rate_of(job, snap)
         done = float(getattr(snap, "progress", 0.0) or 0.0)
         extra = START_OVERHEAD_S if snap.status == "preparing" else 0.0
         return extra + job.work_images * (1.0 - done) / (own if own > 0 else rate)
@@ -394,14 +394,14 @@ class JobRegistry:
             self._thread.start()
 
     def _loop(self) -> None:
-        next_reap = self._clock() + (self._reap_every_s or REAP_EVERY_S)
+        next_reap = self._clock() + self._reap_every_s
         while True:
             time.sleep(self._dispatch_every_s)
             if self._clock() >= next_reap:
                 self.reap()
                 for job in self.active_jobs():
                     self._rate_of(job)  # remember the speed, for the estimate after it ends
-                next_reap = self._clock() + (self._reap_every_s or REAP_EVERY_S)
+                next_reap = self._clock() + self._reap_every_s
             with self._lock:
                 self.dispatch()
                 if not self._line and not self.active_jobs():
@@ -508,11 +508,12 @@ def make_trainer(
     Tests replace this function to inject a fast fake. With ``resume_from`` (a run folder) the
     trainer continues that run from its last checkpoint.
     """
-    from cnn_core.training import Trainer, limit_memory_growth
+    from cnn_core.training import Trainer
     from ui.common import keras_ready, shared_accelerator
 
-    keras_ready()  # before any model exists: see its docstring (GC and Streamlit's Keras cleanup)
-    limit_memory_growth()  # the server shares a 1-3 GB container: see its docstring
+    # Before any model exists: the GC and Streamlit's Keras cleanup, and the process's memory
+    # settings (training.limit_memory_growth), once per process; see its docstring.
+    keras_ready()
     if resume_from is not None:
         return Trainer.from_checkpoint(resume_from, dataset, accelerator=shared_accelerator)
     return Trainer(dataset, model_config, config, accelerator=shared_accelerator, run_dir=run_dir)
