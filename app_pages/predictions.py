@@ -513,9 +513,7 @@ def grid_tab(preds: evaluation.Predictions, data: datasets.Dataset, model_id: st
     if model_id.startswith(PRETRAINED_ID):  # the same picture for a whole class: drawn once
         png = shared_grid_png(model_id, dataset_identity(data), tuple(int(i) for i in shown), rows, cols, data, preds)
     else:
-        png = plots.figure_png(
-            plots.prediction_grid(data.x_test, preds.probabilities, preds.labels, shown, names, rows, cols)
-        )
+        png = grid_png(data, preds, shown, rows, cols)
     st.image(png, width="stretch" if cols >= 3 else "content")
     first = int(shown[0])
     p = preds.probabilities[first]
@@ -535,8 +533,13 @@ def shared_grid_png(
     """The grid's PNG for a shipped network, kept per (network, test set, images, size): a class
     opening Predictions asks for the same few pictures, and Matplotlib drawing each one again
     took CPU the instructor's live training needs."""
+    return grid_png(_data, _preds, np.asarray(shown), rows, cols)
+
+
+def grid_png(data: datasets.Dataset, preds: evaluation.Predictions, shown: np.ndarray, rows: int, cols: int) -> bytes:
+    """The tutorial's prediction grid for the test images ``shown``, as PNG bytes."""
     return plots.figure_png(plots.prediction_grid(
-        _data.x_test, _preds.probabilities, _preds.labels, np.asarray(shown), _data.class_names, rows, cols,
+        data.x_test, preds.probabilities, preds.labels, shown, data.class_names, rows, cols,
     ))
 
 
