@@ -122,7 +122,7 @@ def load_dataset(name: str, source: str | NpzSource = "auto") -> Dataset:
         try:
             return load_dataset(name, "keras")
         except Exception as exc:  # any download or cache failure: fall back, and say why
-            reason = f"the Keras download failed ({_first_line(exc)})"
+            reason = f"the Keras download failed ({first_line(exc)})"
     return _bundled(name, note=f"Using the bundled offline sample: {reason}.")
 
 
@@ -144,7 +144,7 @@ def keras_unavailable_reason(name: str) -> str | None:
             socket.create_connection(DOWNLOAD_HOST, timeout=PROBE_SECONDS).close()
             result.append(None)
         except OSError as exc:
-            result.append(f"no internet connection ({_first_line(exc)})")
+            result.append(f"no internet connection ({first_line(exc)})")
 
     thread = threading.Thread(target=probe, daemon=True)
     thread.start()
@@ -192,7 +192,7 @@ def read_npz(source: NpzSource) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
             except ValueError as exc:  # the data ends before the header's shape is filled
                 if "EOF" in str(exc):
                     raise _damaged(exc) from None
-                raise ValueError(f"This .npz file cannot be read ({_first_line(exc)}).") from None
+                raise ValueError(f"This .npz file cannot be read ({first_line(exc)}).") from None
     return validate_arrays(arrays)
 
 
@@ -252,7 +252,7 @@ _DAMAGED = (
 def _damaged(exc: BaseException) -> ValueError:
     return ValueError(
         "This is not a complete .npz file: it may be truncated or damaged "
-        f"({_first_line(exc)}). Save it again with numpy.savez."
+        f"({first_line(exc)}). Save it again with numpy.savez."
     )
 
 
@@ -266,7 +266,7 @@ def _npz_bytes(source: NpzSource) -> bytes:
         try:
             size = path.stat().st_size
         except OSError as exc:
-            raise ValueError(f"The file {path} cannot be read ({_first_line(exc)}).") from None
+            raise ValueError(f"The file {path} cannot be read ({first_line(exc)}).") from None
         data = b""
     if size > MAX_NPZ_FILE_BYTES:
         raise ValueError(
@@ -337,7 +337,7 @@ def _npy_header(archive: zipfile.ZipFile, key: str) -> tuple[tuple[int, ...], np
         raise _damaged(exc) from None
     except ValueError as exc:  # not a .npy member, or a header numpy cannot parse
         raise ValueError(
-            f"This .npz file cannot be read ({_first_line(exc)}). Save plain arrays with numpy.savez."
+            f"This .npz file cannot be read ({first_line(exc)}). Save plain arrays with numpy.savez."
         ) from None
     return tuple(int(n) for n in shape), np.dtype(dtype)
 
@@ -423,6 +423,7 @@ def _scale_batch(x: Any, y: Any) -> tuple[Any, Any]:
     return x, tf.cast(y, tf.int64)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """An exception's first line (at most 200 characters), for a sentence on the page."""
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__

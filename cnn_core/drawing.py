@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .datasets import first_line
+
 FIELD = 28  # the MNIST image, pixels
 BOX = 20  # the digit is scaled to fit a BOX × BOX square inside the field
 MAX_FILE_BYTES = 15 * 1024 * 1024  # a phone photo is 2-8 MB
@@ -97,12 +99,7 @@ def load_image(data: bytes) -> np.ndarray:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ValueError(too_big) from None
         except Exception as exc:  # a damaged file fails while decoding, in many ways
-            raise ValueError(f"The image could not be decoded ({_first_line(exc)}).") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+            raise ValueError(f"The image could not be decoded ({first_line(exc)}).") from None
 
 
 def to_ink_on_black(image: Any) -> tuple[np.ndarray, bool]:
