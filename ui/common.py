@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import sys
 import threading
 import time
@@ -208,10 +207,9 @@ def dataset_identity(data: datasets.Dataset) -> str:
     if data.source != "file":
         return f"{data.name}:{data.source}:{len(data.y_test)}"
     known = _upload_keys.get(data)
-    if known is None:  # hashed once per upload (~15 ms for 10,000 images), not on every rerun
-        digest = hashlib.sha1(data.x_test.tobytes())
-        digest.update(data.y_test.tobytes())
-        known = _upload_keys[data] = f"{data.name}:file:{len(data.y_test)}:{digest.hexdigest()}"
+    if known is None:  # hashed once per upload (tens of ms for 10,000 images), not on every rerun
+        digest = pretrained.test_set_digest(data.x_test, data.y_test)
+        known = _upload_keys[data] = f"{data.name}:file:{len(data.y_test)}:{digest}"
     return known
 
 
