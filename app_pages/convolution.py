@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn_core import grids, kernels, shapes
+from cnn_core import kernels, shapes
+from cnn_core.figures import convolution as convolution_figures
+from cnn_core.figures import vega
 from cnn_core.datasets import CLASS_NAMES, DATASET_NAMES, DATASET_TITLES
 from ui import url_state
 from ui.common import UPLOAD_KEY, bundled_test_images, current_dataset_name
@@ -273,7 +275,7 @@ def explorer() -> None:
                 "and drops down by the stride at the end of a row."
             )
             st.vega_lite_chart(
-                grids.conv_window_chart(size, kernel, stride, padding, dilation, step), width="content"
+                convolution_figures.conv_window_chart(size, kernel, stride, padding, dilation, step), width="content"
             )
 
         window_view()
@@ -323,7 +325,7 @@ def explorer() -> None:
             k_col, img_col = st.columns([1, 3], gap="large")
             with k_col:
                 st.vega_lite_chart(
-                    grids.kernel_chart(weights, f"{filter_name}, {kernel}×{kernel}", frame=KERNEL_FRAME), width="content"
+                    convolution_figures.kernel_chart(weights, f"{filter_name}, {kernel}×{kernel}", frame=KERNEL_FRAME), width="content"
                 )
                 st.caption(kernels.KERNEL_NOTES[filter_name].capitalize() + ".")
                 if kernel == 1 and "edge" in filter_name:
@@ -335,11 +337,11 @@ def explorer() -> None:
                 # convolution's settings change.
                 with st.container(horizontal=True, gap="large"):
                     st.vega_lite_chart(
-                        grids.image_chart(image, f"Input (“{class_names[label]}”): 28×28×1", name="input"),
+                        vega.image_chart(image, f"Input (“{class_names[label]}”): 28×28×1", name="input"),
                         width="content",
                     )
                     st.vega_lite_chart(
-                        grids.framed_map_chart(feature_map, f"Feature map: {out}×{out}×1", frame=28, name="feature"),
+                        vega.framed_map_chart(feature_map, f"Feature map: {out}×{out}×1", frame=28, name="feature"),
                         width="content",
                     )
                 st.caption(

@@ -21,7 +21,8 @@ import streamlit as st
 from matplotlib.figure import Figure
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from cnn_core import data_charts, datasets
+from cnn_core import datasets
+from cnn_core.figures import dataset as dataset_figures
 from ui import url_state
 from ui.common import DATASET_KEY, UPLOAD_KEY, current_dataset, current_dataset_name, read_upload
 
@@ -118,12 +119,12 @@ def figure_png(kind: str, token: str, settings: str, _make: Callable[[], Figure]
 
 @st.cache_data(max_entries=8, show_spinner="Averaging the images of each class…")
 def cached_means(token: str, _images: np.ndarray, _labels: np.ndarray) -> np.ndarray:
-    return data_charts.class_means(_images, _labels)
+    return dataset_figures.class_means(_images, _labels)
 
 
 @st.cache_data(max_entries=8, show_spinner="Counting pixel values…")
 def cached_pixel_counts(token: str, _images: np.ndarray) -> np.ndarray:
-    return data_charts.pixel_counts(_images)
+    return dataset_figures.pixel_counts(_images)
 
 
 st.title("Dataset: what the network will see")
@@ -227,7 +228,7 @@ def sample_grid(data: datasets.Dataset) -> None:
         button_col.button("Shuffle", on_click=shuffle, icon=":material/shuffle:", width="stretch")
     # A Shuffle or a filter reruns this fragment alone, past the page's bind: the URL follows here.
     url_state.sync(SETTINGS)
-    indices = data_charts.grid_indices(
+    indices = dataset_figures.grid_indices(
         data.y_train, int(st.session_state[SEED_W]), label=None if label == ALL_CLASSES else label
     )
     if len(indices) == 0:
@@ -235,7 +236,7 @@ def sample_grid(data: datasets.Dataset) -> None:
         return
     grid_col.image(figure_png(
         "grid", data_token(data), f"{st.session_state[SEED_W]}/{label}",
-        lambda: data_charts.sample_grid_figure(data.x_train, data.y_train, indices, data.class_names),
+        lambda: dataset_figures.sample_grid_figure(data.x_train, data.y_train, indices, data.class_names),
     ))
     controls.markdown(
         f"Under each picture: its label, then its index in `train_images` (0 to {len(data.y_train) - 1:,}). "
@@ -253,9 +254,9 @@ sample_grid(data)
 
 # --- Classes ----------------------------------------------------------------------------------
 st.subheader("How many images of each class")
-table = data_charts.class_count_table(data.y_train, data.y_test, data.class_names)
+table = dataset_figures.class_count_table(data.y_train, data.y_test, data.class_names)
 left, right = st.columns([3, 2], gap="large")
-left.altair_chart(data_charts.class_count_chart(table), width="stretch")
+left.altair_chart(dataset_figures.class_count_chart(table), width="stretch")
 digits = all(name == str(i) for i, name in enumerate(data.class_names))
 right.dataframe(table.drop(columns="class") if digits else table, hide_index=True, width="stretch")
 shares = table["train %"]
@@ -278,7 +279,7 @@ st.subheader("The average image of each class")
 means = cached_means(data_token(data), data.x_train, data.y_train)
 means_col, text_col = st.columns([3, 2], gap="large")
 means_col.image(figure_png("means", data_token(data), ",".join(data.class_names),
-                           lambda: data_charts.mean_image_figure(means, data.class_names)))
+                           lambda: dataset_figures.mean_image_figure(means, data.class_names)))
 text_col.markdown(
     "Each panel is the pixel-by-pixel mean of every training image of one class:\n\n"
     "mean[r, c] = (x₁[r, c] + x₂[r, c] + … + xₙ[r, c]) / n\n\n"
@@ -294,12 +295,12 @@ text_col.info(
 # --- Pixel values -----------------------------------------------------------------------------
 st.subheader("Pixel values")
 counts = cached_pixel_counts(data_token(data), data.x_train)
-stats = data_charts.pixel_stats(counts)
+stats = dataset_figures.pixel_stats(counts)
 if url_state.shown(LOG_W):
     st.toggle(LABELS[LOG_W], key=LOG_W,
               help="The background bar is so tall that, on a linear axis, the others all but vanish.")
 log = st.session_state[LOG_W]
-st.altair_chart(data_charts.pixel_histogram_chart(counts, log_scale=log), width="stretch")
+st.altair_chart(dataset_figures.pixel_histogram_chart(counts, log_scale=log), width="stretch")
 st.markdown(
     f"Of all {int(counts.sum()):,} training pixels, **{stats.zero_pct:.1f}%** are exactly 0 "
     f"(background) and **{stats.ink_pct:.1f}%** are 128 or more (ink); the mean is "
@@ -325,8 +326,8 @@ if url_state.shown(IMAGE_W):
 index = st.session_state[IMAGE_W]
 image = data.x_train[int(index)]
 one = datasets.preprocess(image[np.newaxis])  # the one image, exactly as the tutorial scales it
-shape = data_charts.preprocessed_shape(data.x_train)
-top, left_col = data_charts.detail_window(image)
+shape = dataset_figures.preprocessed_shape(data.x_train)
+top, left_col = dataset_figures.detail_window(image)
 # A grey pixel of the window shows the division best (0 and 255 give 0 and 1).
 window = image[top : top + 8, left_col : left_col + 8].astype(int)
 r, c = np.unravel_index(int(np.argmin(np.abs(window - 128))), window.shape)
@@ -344,7 +345,7 @@ st.markdown(
     f"image #{int(index)} is labelled {class_text(data, label_number)}."
 )
 st.image(figure_png("preprocessing", data_token(data), str(int(index)),
-                   lambda: data_charts.preprocessing_figure(image, top, left_col, highlight=(r, c))))
+                   lambda: dataset_figures.preprocessing_figure(image, top, left_col, highlight=(r, c))))
 st.info(
     f"**Notice:** the picture is the same; only the numbers' scale changes. The float copy is 4× "
     f"larger ({shape.after_bytes / 1e6:,.1f} MB here, 188 MB for the full 60,000 images), so "

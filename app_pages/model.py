@@ -21,6 +21,7 @@ from typing import Any
 import streamlit as st
 
 from cnn_core import model_code, models
+from cnn_core.figures import model as model_figures
 from cnn_core.models import ConvBlock, ModelConfig
 from ui import url_state
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY
@@ -118,7 +119,7 @@ def sync_preset() -> None:
 def diagram_png(config_repr: str, _rows: list[models.LayerRow]) -> bytes:
     """The shape-flow diagram of the summary ``_rows`` as PNG, drawn once per configuration
     (the page reruns on every click, and drawing costs 0.1-0.3 s); ``config_repr`` is the key."""
-    fig = model_code.shape_flow_figure(_rows)
+    fig = model_figures.shape_flow_figure(_rows)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
     fig.clear()

@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn_core import grids, kernels, shapes
+from cnn_core import kernels, shapes
+from cnn_core.figures import pooling as pooling_figures
+from cnn_core.figures import vega
 from cnn_core.datasets import CLASS_NAMES, DATASET_NAMES, DATASET_TITLES
 from ui import url_state
 from ui.common import UPLOAD_KEY, bundled_test_images, current_dataset_name
@@ -199,7 +201,7 @@ def explorer() -> None:
                 f"Window {selected} covers rows {rows[0]}–{rows[-1]}, columns {cols[0]}–{cols[-1]}: {what}"
                 + (f" (only {len(members)} real numbers: the rest is padding)" if len(members) < pool * pool else "")
             )
-            spec = grids.pool_grid_chart(values, pool, stride, padding, pool_mode, selected, width=470)
+            spec = pooling_figures.pool_grid_chart(values, pool, stride, padding, pool_mode, selected, width=470)
             st.vega_lite_chart(spec, width="content")
             notes = []
             if pool_mode == "max":
@@ -239,11 +241,11 @@ def explorer() -> None:
             # Two charts, not one: "before" stays as it is (nothing to redraw) when only the pooling changes.
             with st.container(horizontal=True, gap="large"):
                 st.vega_lite_chart(
-                    grids.image_chart(image, f"Before (“{class_names[st.session_state['pool_class']]}”): 28×28×1", name="before", signed=False),
+                    vega.image_chart(image, f"Before (“{class_names[st.session_state['pool_class']]}”): 28×28×1", name="before", signed=False),
                     width="content",
                 )
                 st.vega_lite_chart(
-                    grids.framed_map_chart(after, f"After {pool_mode} pooling: {o}×{o}×1", frame=28, name="after", signed=False),
+                    vega.framed_map_chart(after, f"After {pool_mode} pooling: {o}×{o}×1", frame=28, name="after", signed=False),
                     width="content",
                 )
             shrink = (28 * 28) / (o * o)

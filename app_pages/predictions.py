@@ -22,7 +22,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from cnn_core import datasets, drawing, evaluation, insight, models, plots, pretrained, shapes, training
+from cnn_core import datasets, drawn_digit, evaluation, insight, models, pretrained, shapes, training
+from cnn_core.figures import insight as insight_figures
+from cnn_core.figures import mpl
+from cnn_core.figures import predictions as predictions_figures
 from ui import jobs, url_state
 from ui.common import (
     QUICK_MODEL_KEY,
@@ -78,8 +81,8 @@ SETTINGS: dict[str, url_state.Param] = {
     "pred_tab": Word(TABS[0], tuple(zip(["grid", "confusion", "draw", "inside"], TABS))),
     "pred_filter": url_state.Choice("all", GRID_FILTERS),
     "pred_class": url_state.Int(0, 0, datasets.NUM_CLASSES - 1),
-    "pred_rows": url_state.Int(5, 1, plots.MAX_GRID_ROWS),
-    "pred_cols": url_state.Int(3, 1, plots.MAX_GRID_COLS),
+    "pred_rows": url_state.Int(5, 1, predictions_figures.MAX_GRID_ROWS),
+    "pred_cols": url_state.Int(3, 1, predictions_figures.MAX_GRID_COLS),
     "pred_page": url_state.Int(1, 1, LINK_MAX),
     "pred_cell_true": url_state.Int(None, 0, datasets.NUM_CLASSES - 1),
     "pred_cell_pred": url_state.Int(None, 0, datasets.NUM_CLASSES - 1),
@@ -466,8 +469,8 @@ def grid_tab(preds: evaluation.Predictions, data: datasets.Dataset, model_id: st
     st.markdown(
         "Each pair is one test image and the network's ten output probabilities. Under the "
         "image: the **predicted class, its probability, and (the true class)**, in "
-        f"<span style='color:{plots.RIGHT}'>blue when right</span> and "
-        f"<span style='color:{plots.WRONG}'>red when wrong</span>. In the bars the answer is "
+        f"<span style='color:{predictions_figures.RIGHT}'>blue when right</span> and "
+        f"<span style='color:{predictions_figures.WRONG}'>red when wrong</span>. In the bars the answer is "
         "red and the truth blue, so a right answer is a single blue bar.",
         unsafe_allow_html=True,
     )
@@ -478,9 +481,9 @@ def grid_tab(preds: evaluation.Predictions, data: datasets.Dataset, model_id: st
             persist_state="session", on_change=_new_selection,
         )
     if url_state.shown("pred_rows"):
-        c2.slider("Rows", 1, plots.MAX_GRID_ROWS, key="pred_rows", persist_state="session", on_change=_first_page)
+        c2.slider("Rows", 1, predictions_figures.MAX_GRID_ROWS, key="pred_rows", persist_state="session", on_change=_first_page)
     if url_state.shown("pred_cols"):
-        c3.slider("Columns", 1, plots.MAX_GRID_COLS, key="pred_cols", persist_state="session", on_change=_first_page)
+        c3.slider("Columns", 1, predictions_figures.MAX_GRID_COLS, key="pred_cols", persist_state="session", on_change=_first_page)
     how = st.session_state["pred_filter"]
     rows, cols = st.session_state["pred_rows"], st.session_state["pred_cols"]
     true_class = None
@@ -538,7 +541,7 @@ def shared_grid_png(
 
 def grid_png(data: datasets.Dataset, preds: evaluation.Predictions, shown: np.ndarray, rows: int, cols: int) -> bytes:
     """The tutorial's prediction grid for the test images ``shown``, as PNG bytes."""
-    return plots.figure_png(plots.prediction_grid(
+    return mpl.figure_png(predictions_figures.prediction_grid(
         data.x_test, preds.probabilities, preds.labels, shown, data.class_names, rows, cols,
     ))
 
@@ -613,7 +616,7 @@ def confusion_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None
     t = int(st.session_state["pred_cell_true"])
     p = int(st.session_state["pred_cell_pred"])
     st.altair_chart(
-        plots.confusion_chart(matrix, names, selected=(t, p)),
+        predictions_figures.confusion_chart(matrix, names, selected=(t, p)),
         key="pred_cm_chart", on_select=_on_cell_click, selection_mode="cell",
     )
     if confused:
@@ -635,16 +638,16 @@ def confusion_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None
         f"answered {names[p]} ({kind})."
     )
     if len(indices):
-        fig = plots.prediction_grid(
+        fig = predictions_figures.prediction_grid(
             data.x_test, preds.probabilities, preds.labels, indices[:12], names, 3, 4
         )
-        st.image(plots.figure_png(fig), width="stretch" if len(indices) >= 3 else "content")
+        st.image(mpl.figure_png(fig), width="stretch" if len(indices) >= 3 else "content")
         if len(indices) > 12:
             st.caption(f"The first 12 of {len(indices):,}.")
 
     accuracy = evaluation.per_class_accuracy(matrix)
     worst = int(np.nanargmin(accuracy))
-    st.altair_chart(plots.per_class_chart(accuracy, names, preds.accuracy))
+    st.altair_chart(predictions_figures.per_class_chart(accuracy, names, preds.accuracy))
     st.latex(
         rf"\text{{accuracy of class }} c = \frac{{M_{{cc}}}}{{\sum_p M_{{cp}}}}:\quad "
         rf"\text{{{_tex_text(names[worst])}}} = \frac{{{int(matrix[worst, worst])}}}{{{int(matrix[worst].sum())}}}"
@@ -658,7 +661,7 @@ def confusion_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None
 
 def _on_cell_click() -> None:
     """A click on the confusion matrix selects that cell in the two selectboxes."""
-    cell = plots.clicked_cell(st.session_state.get("pred_cm_chart") or {})
+    cell = predictions_figures.clicked_cell(st.session_state.get("pred_cm_chart") or {})
     if cell is not None:
         st.session_state["pred_cell_true"], st.session_state["pred_cell_pred"] = cell
 
@@ -685,7 +688,7 @@ def draw_tab(model: Any, data: datasets.Dataset) -> None:
         drawn = canvas_image()
         photo = st.file_uploader(
             "…or upload a photo of one", type=PHOTO_TYPES, key="pred_photo",
-            max_upload_size=int(drawing.MAX_FILE_BYTES / 2**20),
+            max_upload_size=int(drawn_digit.MAX_FILE_BYTES / 2**20),
             help="Dark ink on light paper, or light on dark: both work. Crop it roughly to the digit.",
         )
     source, what_read = (photo.getvalue(), "your photo") if photo is not None else (drawn, "your drawing")
@@ -694,8 +697,8 @@ def draw_tab(model: Any, data: datasets.Dataset) -> None:
             st.info("Draw on the black square (the picture updates when you lift the mouse).", icon=":material/draw:")
             return
         try:
-            prepared = drawing.prepare_digit(source)
-            naive = drawing.naive_28(source)
+            prepared = drawn_digit.prepare_digit(source)
+            naive = drawn_digit.naive_28(source)
             with model_lock(model):  # the pretrained network is shared by every session
                 probs = evaluation.predict_image(model, prepared.image)
                 naive_probs = evaluation.predict_image(model, naive)
@@ -709,18 +712,18 @@ def draw_tab(model: Any, data: datasets.Dataset) -> None:
             f"The network reads {what_read} as **{names[k]}** (p = {probs[k]:.0%}); "
             f"runner-up {names[runner]} ({probs[runner]:.0%})."
         )
-        st.image(plots.figure_png(plots.digit_figure(prepared.image, probs, names)), width="content")
+        st.image(mpl.figure_png(insight_figures.digit_figure(prepared.image, probs, names)), width="content")
         top, left_, bottom, right_ = prepared.box
         h, w = bottom - top, right_ - left_
-        cy, cx = drawing.center_of_mass(prepared.image)
-        st.image(plots.figure_png(plots.preparation_figure(prepared)), width="stretch")
+        cy, cx = drawn_digit.center_of_mass(prepared.image)
+        st.image(mpl.figure_png(insight_figures.preparation_figure(prepared)), width="stretch")
         st.latex(rf"\text{{scale}} = \frac{{20}}{{\max(\text{{width}}, \text{{height}})}} = \frac{{20}}{{\max({w}, {h})}} = {20 / max(w, h):.3f}")
         st.latex(
             rf"\text{{centre of mass}} = \frac{{\sum_{{ij}} x_{{ij}}\,(i, j)}}{{\sum_{{ij}} x_{{ij}}}}"
             rf" = ({cy:.2f},\ {cx:.2f})"
         )
         # What the centring aims at, and how close it got: it moves the patch by whole pixels.
-        middle = (drawing.FIELD - 1) / 2
+        middle = (drawn_digit.FIELD - 1) / 2
         off = max(abs(cy - middle), abs(cx - middle))
         st.caption(
             f"The centring aims the centre of mass at the field's centre ({middle}, {middle}), "
@@ -817,7 +820,7 @@ def inside_tab(model: Any, preds: evaluation.Predictions, data: datasets.Dataset
         st.warning(f"Cannot look inside this model: {exc}", icon=":material/visibility_off:")
         return
     top_left, top_right = st.columns([1, 2])
-    top_left.image(plots.figure_png(plots.digit_figure(image, probs, names, true_label)), width="content")
+    top_left.image(mpl.figure_png(insight_figures.digit_figure(image, probs, names, true_label)), width="content")
 
     with top_right:
         st.markdown("#### Where the network looked")
@@ -839,7 +842,7 @@ def inside_tab(model: Any, preds: evaluation.Predictions, data: datasets.Dataset
             st.warning(str(exc))
             return
         title = f"Grad-CAM at {heat.layer}" if method == "grad-cam" else "saliency |∂y/∂x|"
-        st.image(plots.figure_png(plots.heatmap_figure(image, heat.heat, title)), width="stretch")
+        st.image(mpl.figure_png(insight_figures.heatmap_figure(image, heat.heat, title)), width="stretch")
     if method == "grad-cam":
         h, w = heat.coarse.shape
         last = next(info for info in infos if info.name == heat.layer)
@@ -871,7 +874,7 @@ def inside_tab(model: Any, preds: evaluation.Predictions, data: datasets.Dataset
     st.markdown("#### What each convolution layer sees")
     for info, (name, fmap) in zip(infos, maps):
         st.markdown(conv_lesson(info))
-        st.image(plots.figure_png(plots.feature_maps_figure(fmap, name)), width="stretch")
+        st.image(mpl.figure_png(insight_figures.feature_maps_figure(fmap, name)), width="stretch")
     if any(info.filters > 48 for info in infos):
         st.caption("Layers with more than 48 filters show their first 48 maps.")
 
@@ -884,7 +887,7 @@ def inside_tab(model: Any, preds: evaluation.Predictions, data: datasets.Dataset
         + (rf" + {first.filters}" if first.use_bias else "")
         + rf" = {first.params:,}".replace(",", "{,}")
     )
-    st.image(plots.figure_png(plots.filters_figure(kernels)), width="stretch")
+    st.image(mpl.figure_png(insight_figures.filters_figure(kernels)), width="stretch")
     st.markdown(
         f"Each {kh}×{kw} grid is one filter's weights: it responds where the image looks like "
         "red minus blue, e.g. a dark-to-bright edge in one direction. Its response over the "

@@ -12,7 +12,9 @@ import math
 
 import streamlit as st
 
-from cnn_core import charts, datasets, models, plots, training
+from cnn_core import datasets, models, training
+from cnn_core.figures import mpl
+from cnn_core.figures import training as training_figures
 from cnn_core.training import TrainingConfig
 from ui import jobs, url_state
 from ui.common import (
@@ -434,17 +436,17 @@ def draw_curves(snap: training.Snapshot) -> None:
     changes, per_epoch = snap.learning_rate_changes, snap.steps_per_epoch  # a rule where η changed
     left, right = st.columns(2)
     with left:
-        st.vega_lite_chart(charts.batch_curve_chart(snap.batch_loss, per_epoch, "loss", snap.epochs,
+        st.vega_lite_chart(training_figures.batch_curve_chart(snap.batch_loss, per_epoch, "loss", snap.epochs,
                                                     learning_rate_changes=changes))
     with right:
-        st.vega_lite_chart(charts.batch_curve_chart(snap.batch_accuracy, per_epoch, "accuracy", snap.epochs,
+        st.vega_lite_chart(training_figures.batch_curve_chart(snap.batch_accuracy, per_epoch, "accuracy", snap.epochs,
                                                     learning_rate_changes=changes))
     if snap.history:
         left, right = st.columns(2)
         with left:
-            st.vega_lite_chart(charts.epoch_curve_chart(snap.history, "loss", snap.epochs, changes, per_epoch))
+            st.vega_lite_chart(training_figures.epoch_curve_chart(snap.history, "loss", snap.epochs, changes, per_epoch))
         with right:
-            st.vega_lite_chart(charts.epoch_curve_chart(snap.history, "accuracy", snap.epochs, changes, per_epoch))
+            st.vega_lite_chart(training_figures.epoch_curve_chart(snap.history, "accuracy", snap.epochs, changes, per_epoch))
 
 
 def run_title(job: jobs.Job, snap: training.Snapshot) -> str:
@@ -511,8 +513,8 @@ def draw_result(job: jobs.Job, mine: bool) -> None:
     if snap.history:
         # PNG bytes through st.image: st.pyplot takes no dpi without a deprecation notice on
         # the page. 144 dpi is sharp on a high-density screen with half the pixels of 200.
-        fig = charts.learning_curve_figure(snap.history)
-        st.image(plots.figure_png(fig, dpi=144), width="stretch")
+        fig = training_figures.learning_curve_figure(snap.history)
+        st.image(mpl.figure_png(fig, dpi=144), width="stretch")
     else:
         st.caption("The run stopped before its first epoch ended: no epoch to plot.")
     n_test = len(data.y_test) if job.dataset_name == data.name else None

@@ -36,7 +36,9 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from streamlit.testing.v1 import app_test as _app_test  # noqa: E402
 from streamlit.testing.v1 import local_script_runner as _local_runner  # noqa: E402
 
-from cnn_core import datasets, evaluation, plots  # noqa: E402
+from cnn_core import datasets, evaluation  # noqa: E402
+from cnn_core.figures import mpl  # noqa: E402
+from cnn_core.figures import predictions as predictions_figures  # noqa: E402
 from ui.common import DATASET_KEY, dataset_identity, pretrained_predictions  # noqa: E402
 
 BUDGET_S = 0.3
@@ -130,10 +132,10 @@ def main() -> None:
         for k in range(args.rounds):
             start = time.perf_counter()
             shown = evaluation.select(first, FILTERS[k % len(FILTERS)], true_class=k % 10)
-            fig = plots.prediction_grid(
+            fig = predictions_figures.prediction_grid(
                 data.x_test, first.probabilities, first.labels, shown[: rows * cols], data.class_names, rows, cols
             )
-            plots.figure_png(fig)
+            mpl.figure_png(fig)
             times.append(time.perf_counter() - start)
         report(f"{rows} × {cols} grid", times)
 

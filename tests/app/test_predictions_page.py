@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_core import datasets, drawing, evaluation, models, pretrained, training
+from cnn_core import datasets, drawn_digit, evaluation, models, pretrained, training
 from tests.app.conftest import ROOT, open_app_page
 from tests.app.test_training_page import FakeTrainer, trainers  # noqa: F401 (fixture)
 from ui import common, jobs
@@ -217,7 +217,7 @@ class TestDrawing:
         page.file_uploader(key="pred_photo").upload("seven.png", png(photo), "image/png")
         page.run()
         assert_ok(page)
-        cy, cx = drawing.center_of_mass(page.session_state["predictions_drawing"])
+        cy, cx = drawn_digit.center_of_mass(page.session_state["predictions_drawing"])
         assert f"= ({cy:.2f},\\ {cx:.2f})" in text(page)
         assert "\\approx (13.5" not in text(page)  # no claim the numbers do not bear out
         line = next(c.value for c in page.caption if c.value.startswith("The centring aims"))
@@ -309,11 +309,11 @@ class TestThePretrainedNetwork:
         assert common.model_lock(object()).__class__.__name__ == "nullcontext"  # a session's own model
 
     def test_a_class_opening_the_grid_draws_each_picture_once(self, open_page, monkeypatch):
-        from cnn_core import plots
+        from cnn_core.figures import predictions as predictions_figures
 
         drawn = []
-        real = plots.prediction_grid
-        monkeypatch.setattr(plots, "prediction_grid", lambda *a, **k: drawn.append(1) or real(*a, **k))
+        real = predictions_figures.prediction_grid
+        monkeypatch.setattr(predictions_figures, "prediction_grid", lambda *a, **k: drawn.append(1) or real(*a, **k))
         common.st.cache_data.clear()
         for _ in range(3):  # three students on the same first page
             assert_ok(open_page(PAGE))

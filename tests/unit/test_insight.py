@@ -8,7 +8,7 @@ and feeds class 0 only, filter 1 fires on background and feeds class 1 only. Gra
 import numpy as np
 import pytest
 
-from cnn_core import datasets, evaluation, insight, models, plots
+from cnn_core import datasets, evaluation, insight, models
 from cnn_core.models import ConvBlock, ModelConfig
 
 # Two convolutions per block with batch normalisation (what the Strong preset used to be).
@@ -240,22 +240,3 @@ class TestWhereItLooked:
     def test_images_must_be_28_by_28(self, tutorial):
         with pytest.raises(ValueError, match="28×28"):
             insight.saliency(tutorial, np.zeros((32, 32), np.uint8))
-
-
-class TestFigures:
-    """Every picture the Look inside tab shows comes from a function a test can call."""
-
-    def test_the_figures_render(self, tutorial, digit):
-        maps = insight.feature_maps(tutorial, digit)
-        for fig in (
-            plots.feature_maps_figure(maps[1][1], "block2_conv1"),
-            plots.filters_figure(insight.first_layer_filters(tutorial)),
-            plots.heatmap_figure(digit, insight.grad_cam(tutorial, digit).heat, "Grad-CAM"),
-            plots.digit_figure(digit, evaluation.predict_image(tutorial, digit), [str(d) for d in range(10)], 7),
-        ):
-            assert plots.figure_png(fig).startswith(b"\x89PNG")
-
-    def test_feature_maps_are_capped_and_tiled(self):
-        fig = plots.feature_maps_figure(np.random.default_rng(0).random((14, 14, 64)), "x", max_maps=48, columns=12)
-        image = fig.axes[0].images[0].get_array()
-        assert image.shape[:2] == (4 * 14 + 3 * 2, 12 * 14 + 11 * 2)  # 48 maps: 4 rows of 12, 2 px gaps

@@ -1,5 +1,5 @@
 """"Show the Keras code" gives the exact code of the chosen model, and the page's other views
-of a configuration (totals, table rows, size formulas, the shape-flow diagram) tell the truth."""
+of a configuration (totals, table rows, size formulas) tell the truth."""
 
 from __future__ import annotations
 
@@ -132,20 +132,3 @@ class TestAddingABlock:
 
     def test_the_first_block_has_the_tutorials_24_filters(self):
         assert model_code.next_block(()) == ConvBlock(filters=24)
-
-
-class TestShapeFlowDiagram:
-    def texts(self, config: ModelConfig) -> list[str]:
-        fig = model_code.shape_flow_figure(summarize(config))
-        return [t.get_text() for t in fig.axes[0].texts]
-
-    def test_labels_every_shape_from_image_to_prediction(self):
-        texts = self.texts(ModelConfig())
-        for label in ("28×28×1", "28×28×24", "14×14×24", "14×14×36", "7×7×36", "1,764", "128", "10"):
-            assert label in texts
-        assert texts.count("max pool") == 2 and "softmax" in texts
-
-    def test_folds_batch_norm_and_dropout_into_their_layer(self):
-        texts = self.texts(TWO_CONV_BN)
-        assert texts.count("conv+BN") == 4 and "dense+drop" in texts
-        assert not any("Activation" in t or "Dropout" in t for t in texts)

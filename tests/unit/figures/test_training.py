@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnn_core import charts
+from cnn_core.figures import training as training_figures
 from cnn_core.training import EpochRecord
 
 
@@ -19,33 +19,33 @@ def records(n: int, validation: bool = True) -> list[EpochRecord]:
 
 def test_a_long_history_is_down_sampled_to_bucket_means_where_the_curve_lies():
     values = np.arange(1, 2351, dtype=float)  # 10 epochs of 235 batches
-    x, y = charts.downsample(values, 400)
+    x, y = training_figures.downsample(values, 400)
     assert len(x) == len(y) == 400
     assert np.allclose(x, y)  # each bucket's mean position carries its mean value
     assert x[0] < 4 and x[-1] > 2345
 
 
 def test_a_short_history_is_kept_as_is_and_nan_is_dropped():
-    x, y = charts.downsample([2.3, float("nan"), 1.9], 400)
+    x, y = training_figures.downsample([2.3, float("nan"), 1.9], 400)
     assert list(x) == [1.0, 3.0] and list(y) == [2.3, 1.9]
     with pytest.raises(ValueError):
-        charts.downsample([1.0], 0)
+        training_figures.downsample([1.0], 0)
 
 
 def test_the_moving_average_follows_the_trend_under_the_noise():
     noisy = 1.0 + np.random.default_rng(0).normal(0, 0.3, 500)
-    smoothed = charts.smooth(noisy, span=20)
+    smoothed = training_figures.smooth(noisy, span=20)
     assert smoothed[0] == noisy[0]
     assert np.std(smoothed[100:]) < np.std(noisy[100:]) / 3
 
 
 def test_the_epoch_axis_steps_out_as_the_run_goes_on_and_stops_at_its_end():
-    assert [charts.axis_end(done, 50) for done in (0, 0.3, 1.0, 2.5, 48, 50)] == [1, 1, 2, 4, 50, 50]
-    assert charts.axis_end(0.5, None) == 1
+    assert [training_figures.axis_end(done, 50) for done in (0, 0.3, 1.0, 2.5, 48, 50)] == [1, 1, 2, 4, 50, 50]
+    assert training_figures.axis_end(0.5, None) == 1
 
 
 def test_the_per_batch_chart_grows_across_its_axis():
-    spec = charts.batch_curve_chart([2.3, 2.0, 1.7, 1.5], steps_per_epoch=2, metric="loss", total_epochs=10)
+    spec = training_figures.batch_curve_chart([2.3, 2.0, 1.7, 1.5], steps_per_epoch=2, metric="loss", total_epochs=10)
     assert spec["encoding"]["x"]["scale"]["domain"] == [0, 3.0]  # 2 epochs done: the axis reaches 3
     assert spec["title"] == "Loss (cross-entropy) per batch"
     rows = spec["data"]["values"]
@@ -54,29 +54,29 @@ def test_the_per_batch_chart_grows_across_its_axis():
 
 
 def test_a_run_of_thousands_of_batches_sends_only_hundreds_of_points():
-    spec = charts.batch_curve_chart(list(np.linspace(2.3, 0.3, 5000)), 235, "accuracy", 22)
+    spec = training_figures.batch_curve_chart(list(np.linspace(2.3, 0.3, 5000)), 235, "accuracy", 22)
     rows = spec["data"]["values"]
-    assert len(rows) <= 2 * charts.MAX_POINTS
+    assert len(rows) <= 2 * training_figures.MAX_POINTS
     assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
 
 
 def test_the_epoch_chart_shows_training_and_validation():
-    spec = charts.epoch_curve_chart(records(3), "accuracy", total_epochs=10)
+    spec = training_figures.epoch_curve_chart(records(3), "accuracy", total_epochs=10)
     rows = spec["data"]["values"]
     assert [(r["epoch"], r["split"]) for r in rows][:2] == [(1, "training"), (1, "validation")]
     assert len(rows) == 6
-    no_val = charts.epoch_curve_chart(records(2, validation=False), "loss")["data"]["values"]
+    no_val = training_figures.epoch_curve_chart(records(2, validation=False), "loss")["data"]["values"]
     assert {r["split"] for r in no_val} == {"training"}
     with pytest.raises(ValueError, match="loss' or 'accuracy"):
-        charts.epoch_curve_chart(records(2), "f1")
+        training_figures.epoch_curve_chart(records(2), "f1")
 
 
 def test_the_live_charts_are_valid_vega_lite_that_altair_accepts():
     import altair as alt
 
-    for metric in charts.METRICS:
-        for spec in (charts.batch_curve_chart(list(np.linspace(2.3, 0.3, 50)), 10, metric, 5),
-                     charts.epoch_curve_chart(records(3), metric, 5)):
+    for metric in training_figures.METRICS:
+        for spec in (training_figures.batch_curve_chart(list(np.linspace(2.3, 0.3, 50)), 10, metric, 5),
+                     training_figures.epoch_curve_chart(records(3), metric, 5)):
             alt.Chart.from_dict(spec, validate=True)  # raises on anything the browser would reject
 
 
@@ -87,9 +87,9 @@ def test_a_live_learning_rate_change_is_a_labelled_rule_where_it_took_effect_on_
 
     # 10 steps per epoch; η went 0.01 -> 0.03 before batch 6 of epoch 2 (15 batches done).
     change = LearningRateChange(step=15, epoch=2, learning_rate=0.03, previous=0.01)
-    for spec in (charts.batch_curve_chart(list(np.linspace(2.3, 0.3, 30)), 10, "loss", 5,
+    for spec in (training_figures.batch_curve_chart(list(np.linspace(2.3, 0.3, 30)), 10, "loss", 5,
                                           learning_rate_changes=[change]),
-                 charts.epoch_curve_chart(records(3), "accuracy", 5, learning_rate_changes=[change],
+                 training_figures.epoch_curve_chart(records(3), "accuracy", 5, learning_rate_changes=[change],
                                           steps_per_epoch=10)):
         line, rule, label = spec["layer"]
         assert line["mark"]["type"] == "line" and len(line["data"]["values"]) > 0
@@ -99,12 +99,12 @@ def test_a_live_learning_rate_change_is_a_labelled_rule_where_it_took_effect_on_
         assert label["data"]["values"][0]["label"] == "η = 0.03"
         assert label["encoding"]["text"]["field"] == "label"
         alt.LayerChart.from_dict(spec, validate=True)
-    plain = charts.batch_curve_chart([2.3, 2.0], 2, "loss", 5)
+    plain = training_figures.batch_curve_chart([2.3, 2.0], 2, "loss", 5)
     assert "layer" not in plain and plain["mark"]["type"] == "line"  # no change: no rule
 
 
 def test_the_learning_curve_is_the_tutorials_twin_axis_figure():
-    fig = charts.learning_curve_figure(records(10))
+    fig = training_figures.learning_curve_figure(records(10))
     ax, twin = fig.axes
     assert ax.get_xlabel() == "Epochs [-]" and ax.get_ylabel() == "Accuracy [%]"
     assert twin.get_ylabel() == "Loss [-]"
@@ -112,4 +112,4 @@ def test_the_learning_curve_is_the_tutorials_twin_axis_figure():
     assert ax.lines[0].get_ydata()[-1] == pytest.approx(97.0)  # accuracy in per cent, as the tutorial
     assert tuple(fig.get_size_inches()) == (10, 4.5)
     with pytest.raises(ValueError, match="no finished epoch"):
-        charts.learning_curve_figure([])
+        training_figures.learning_curve_figure([])

@@ -1,4 +1,4 @@
-"""Turn a drawing or a photo of a digit into the 28×28 picture an MNIST network expects.
+"""A drawn or uploaded digit -> the 28×28 input an MNIST network expects (nothing is drawn here).
 
 MNIST's digits were prepared in a particular way, and a network trained on them only
 understands pictures prepared the same way:
@@ -22,10 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from .datasets import first_line
+from .datasets import IMAGE_SIZE, first_line
 
-FIELD = 28  # the MNIST image, pixels
+FIELD = IMAGE_SIZE  # the MNIST image, pixels
 BOX = 20  # the digit is scaled to fit a BOX × BOX square inside the field
+CENTER = (FIELD - 1) / 2  # the field's centre, in pixel indices: 13.5, between pixels 13 and 14
 MAX_FILE_BYTES = 15 * 1024 * 1024  # a phone photo is 2-8 MB
 MAX_PIXELS = 40_000_000  # ~ a 7,000 × 5,700 photo; refuse before decoding anything larger
 WORK_SIDE = 512  # photos are reduced to this longest side first: plenty for a 20×20 result
@@ -226,8 +227,8 @@ def center_of_mass(image: np.ndarray) -> tuple[float, float]:
 def center_by_mass(patch: np.ndarray, field: int = FIELD) -> tuple[np.ndarray, tuple[int, int]]:
     """Paste ``patch`` into a black field × field image so its centre of mass is at the centre.
 
-    The centre of a 28-pixel field is at index 13.5 (between pixels 13 and 14). The shift is
-    rounded to whole pixels (no extra blur) and clamped so the whole patch stays inside.
+    The centre of a ``field``-pixel field is at index (field − 1)/2 (``CENTER`` for 28). The
+    shift is rounded to whole pixels (no extra blur) and clamped so the whole patch stays inside.
     Returns the image (uint8) and the (top, left) where the patch was pasted.
     """
     h, w = patch.shape

@@ -1,12 +1,8 @@
-"""Charts of a training run: live curves and the tutorial's learning-curve figure.
+"""The Training page's figures: live learning curves (Vega-Lite dicts, cheap to rebuild every
+second for every watcher) and the tutorial's learning-curve figure (matplotlib).
 
-Functions here return chart objects (Vega-Lite specs as dicts, matplotlib Figures) and never show
-them, so tests can call them and any front end can draw them. The live curves are plain Vega-Lite
-dicts, not Altair charts: every watcher of a run redraws four of them each second, and building
-and validating an Altair chart costs ~35 ms, a dict ~1 ms (with 20 students watching, that was
-most of the server's work; bench/load_test.py). Per-batch histories grow to thousands of
-points (235 batches per epoch on 60,000 images at batch 256), and the browser pays for every
-point on every refresh: :func:`downsample` keeps at most a few hundred bucket means.
+Per-batch histories grow to thousands of points; :func:`downsample` keeps the browser's share
+to a few hundred bucket means per series.
 """
 
 from __future__ import annotations
@@ -16,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .grids import SCHEMA, Spec
+from .vega import SCHEMA, Spec
 
 MAX_POINTS = 400  # per series, after down-sampling
 METRICS = {"loss": "Loss (cross-entropy)", "accuracy": "Accuracy"}
@@ -71,18 +67,17 @@ def batch_curve_chart(
     steps_per_epoch: int,
     metric: str = "loss",
     total_epochs: int | None = None,
-    max_points: int = MAX_POINTS,
     learning_rate_changes: Sequence[Any] = (),
 ) -> Spec:
     """Per-batch ``metric`` ("loss" or "accuracy") against epochs: each batch (faint) and its
     moving average (solid). The x axis spans ``total_epochs`` so the curve grows across it.
-    Each of ``learning_rate_changes`` (:class:`cnn_core.training.LearningRateChange`) is a
+    Each of ``learning_rate_changes`` (:class:`cnn_core.training_config.LearningRateChange`) is a
     vertical rule labelled with its new η where it took effect."""
     _check_metric(metric)
     per_epoch = max(steps_per_epoch, 1)
     series = {
-        "each batch": downsample(values, max_points),
-        "moving average": downsample(smooth(values, span=max(steps_per_epoch // 4, 5)), max_points),
+        "each batch": downsample(values),
+        "moving average": downsample(smooth(values, span=max(steps_per_epoch // 4, 5))),
     }
     rows = [
         {"epoch": float(x) / per_epoch, "value": float(y), "series": name}
@@ -119,9 +114,9 @@ def epoch_curve_chart(
 ) -> Spec:
     """Per-epoch ``metric`` on the training images and on the held-out validation images.
 
-    ``history`` holds :class:`cnn_core.training.EpochRecord`-like objects. A validation curve
-    that turns up while the training curve keeps falling is over-fitting. Live changes of η
-    are vertical rules as on :func:`batch_curve_chart` (``steps_per_epoch`` places them).
+    ``history`` holds records with ``epoch``, ``loss``, ``accuracy``, ``val_loss`` and
+    ``val_accuracy``. A validation curve that turns up while the training curve keeps falling
+    is over-fitting. Live changes of η are vertical rules as on :func:`batch_curve_chart` (``steps_per_epoch`` places them).
     """
     _check_metric(metric)
     rows = []

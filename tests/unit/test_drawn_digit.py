@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_core import datasets, drawing, plots
+from cnn_core import datasets, drawn_digit
 from tests.conftest import png_claiming
 
 
@@ -39,15 +39,15 @@ def png_bytes(array: np.ndarray) -> bytes:
 def assert_mnist_like(image: np.ndarray) -> None:
     """28×28 uint8, ink fits a 20×20 box, centre of mass on the field's centre (±0.5 px)."""
     assert image.shape == (28, 28) and image.dtype == np.uint8
-    top, left, bottom, right = drawing.ink_box(image)
-    assert max(bottom - top, right - left) <= 20
-    cy, cx = drawing.center_of_mass(image)
-    assert abs(cy - 13.5) <= 0.5 and abs(cx - 13.5) <= 0.5
+    top, left, bottom, right = drawn_digit.ink_box(image)
+    assert max(bottom - top, right - left) <= drawn_digit.BOX
+    cy, cx = drawn_digit.center_of_mass(image)
+    assert abs(cy - drawn_digit.CENTER) <= 0.5 and abs(cx - drawn_digit.CENTER) <= 0.5
 
 
 class TestCentring:
     def test_a_centred_mnist_digit_stays_centred_and_unchanged_in_shape(self, mnist_digit):
-        prepared = drawing.prepare_digit(mnist_digit)
+        prepared = drawn_digit.prepare_digit(mnist_digit)
         assert_mnist_like(prepared.image)
         # Re-preparing an MNIST digit gives (almost) the same picture back.
         a = prepared.image.astype(float).ravel()
@@ -57,23 +57,23 @@ class TestCentring:
 
     def test_an_off_centre_digit_is_moved_to_the_centre(self, mnist_digit):
         canvas = canvas_with(mnist_digit, top=160, left=150, factor=4)  # bottom-right quadrant
-        cy, cx = drawing.center_of_mass(canvas)
+        cy, cx = drawn_digit.center_of_mass(canvas)
         assert cy > 200 and cx > 190  # far from the canvas centre (139.5)
-        prepared = drawing.prepare_digit(canvas)
+        prepared = drawn_digit.prepare_digit(canvas)
         assert_mnist_like(prepared.image)
         assert prepared.box[0] >= 160 and prepared.box[1] >= 150  # it found the ink where it was
 
     def test_a_small_digit_is_scaled_up_to_fill_20_pixels(self, mnist_digit):
-        top, left, bottom, right = drawing.ink_box(mnist_digit)
+        top, left, bottom, right = drawn_digit.ink_box(mnist_digit)
         canvas = canvas_with(mnist_digit, size=300, top=10, left=10, factor=1)  # tiny, in a corner
-        prepared = drawing.prepare_digit(canvas)
+        prepared = drawn_digit.prepare_digit(canvas)
         assert max(prepared.scaled.shape) == 20
         assert_mnist_like(prepared.image)
 
     def test_the_aspect_ratio_is_kept_so_a_one_stays_thin(self):
         canvas = np.zeros((280, 280), np.uint8)
         canvas[40:240, 130:150] = 255  # a vertical bar, 200 tall and 20 wide
-        prepared = drawing.prepare_digit(canvas)
+        prepared = drawn_digit.prepare_digit(canvas)
         h, w = prepared.scaled.shape
         assert (h, w) == (20, 2)
         assert_mnist_like(prepared.image)
@@ -81,8 +81,8 @@ class TestCentring:
 
 class TestInk:
     def test_dark_ink_on_white_paper_is_inverted_to_ink_on_black(self, mnist_digit):
-        on_black = drawing.prepare_digit(canvas_with(mnist_digit))
-        on_paper = drawing.prepare_digit(255 - canvas_with(mnist_digit))
+        on_black = drawn_digit.prepare_digit(canvas_with(mnist_digit))
+        on_paper = drawn_digit.prepare_digit(255 - canvas_with(mnist_digit))
         assert on_paper.inverted and not on_black.inverted
         assert np.abs(on_paper.image.astype(int) - on_black.image.astype(int)).max() <= 2
 
@@ -91,7 +91,7 @@ class TestInk:
         paper = 180 + rng.integers(-10, 10, (280, 280))  # grey paper with texture
         photo = np.clip(paper - canvas_with(mnist_digit).astype(int) // 2, 0, 255).astype(np.uint8)
         rgb = np.stack([photo, photo, (photo * 0.9).astype(np.uint8)], axis=-1)  # a warm tint
-        prepared = drawing.prepare_digit(rgb)
+        prepared = drawn_digit.prepare_digit(rgb)
         assert prepared.inverted
         assert prepared.grey[:20, :20].max() == 0  # paper and its texture are gone
         assert prepared.image.max() >= 240  # the ink is stretched to full strength (less a little blur)
@@ -100,18 +100,18 @@ class TestInk:
     def test_a_transparent_canvas_with_black_strokes_reads_as_ink(self, mnist_digit):
         rgba = np.zeros((280, 280, 4), np.uint8)  # black strokes, alpha = the stroke
         rgba[..., 3] = canvas_with(mnist_digit)
-        prepared = drawing.prepare_digit(rgba)
+        prepared = drawn_digit.prepare_digit(rgba)
         assert_mnist_like(prepared.image)
         assert not prepared.inverted
 
     def test_a_png_file_goes_through_the_same_preparation_as_the_array(self, mnist_digit):
         canvas = 255 - canvas_with(mnist_digit)
-        from_file = drawing.prepare_digit(png_bytes(canvas))
-        from_array = drawing.prepare_digit(canvas)
+        from_file = drawn_digit.prepare_digit(png_bytes(canvas))
+        from_array = drawn_digit.prepare_digit(canvas)
         np.testing.assert_array_equal(from_file.image, from_array.image)
 
     def test_float_images_in_0_1_are_understood(self, mnist_digit):
-        prepared = drawing.prepare_digit(canvas_with(mnist_digit) / 255.0)
+        prepared = drawn_digit.prepare_digit(canvas_with(mnist_digit) / 255.0)
         assert_mnist_like(prepared.image)
 
 
@@ -128,43 +128,43 @@ class TestRefusals:
     )
     def test_an_empty_picture_is_refused_with_a_sentence(self, blank):
         with pytest.raises(ValueError, match="empty"):
-            drawing.prepare_digit(blank)
+            drawn_digit.prepare_digit(blank)
 
     def test_faint_noise_is_not_ink(self):
         rng = np.random.default_rng(1)
-        noise = rng.integers(0, drawing.MIN_CONTRAST // 2, (280, 280)).astype(np.uint8)
+        noise = rng.integers(0, drawn_digit.MIN_CONTRAST // 2, (280, 280)).astype(np.uint8)
         with pytest.raises(ValueError, match="empty"):
-            drawing.prepare_digit(noise)
+            drawn_digit.prepare_digit(noise)
 
     def test_a_file_that_is_not_an_image_is_refused(self):
         with pytest.raises(ValueError, match="not an image"):
-            drawing.prepare_digit(b"%PDF-1.4 this is a pdf, not a picture")
+            drawn_digit.prepare_digit(b"%PDF-1.4 this is a pdf, not a picture")
         with pytest.raises(ValueError, match="empty"):
-            drawing.load_image(b"")
+            drawn_digit.load_image(b"")
 
     def test_a_huge_image_is_refused_before_it_is_decoded(self, monkeypatch):
         data = png_bytes(np.zeros((120, 100), np.uint8))
-        monkeypatch.setattr(drawing, "MAX_PIXELS", 100 * 100)
+        monkeypatch.setattr(drawn_digit, "MAX_PIXELS", 100 * 100)
         with pytest.raises(ValueError, match="megapixels"):
-            drawing.load_image(data)
+            drawn_digit.load_image(data)
 
     def test_a_png_claiming_60000_by_60000_pixels_is_refused_with_a_sentence(self):
         bomb = png_claiming(60_000, 60_000)
         assert len(bomb) < 1_000
         with pytest.raises(ValueError, match="header claims more than 40 megapixels"):
-            drawing.load_image(bomb)
+            drawn_digit.load_image(bomb)
         with pytest.raises(ValueError, match="megapixels"):
-            drawing.prepare_digit(bomb)
+            drawn_digit.prepare_digit(bomb)
 
     def test_a_header_between_the_cap_and_pillows_limit_is_refused_by_the_named_cap(self):
         with pytest.raises(ValueError, match=r"10,000 × 8,000 pixels; please use one under 40 megapixels"):
-            drawing.load_image(png_claiming(10_000, 8_000))
+            drawn_digit.load_image(png_claiming(10_000, 8_000))
 
     def test_pillows_warning_zone_is_an_error_too(self, monkeypatch):
         # Between Pillow's MAX_IMAGE_PIXELS and twice that, Pillow only warns: still refused.
         monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100 * 100)
         with pytest.raises(ValueError, match="megapixels"):
-            drawing.load_image(png_bytes(np.zeros((150, 100), np.uint8)))
+            drawn_digit.load_image(png_bytes(np.zeros((150, 100), np.uint8)))
 
     @pytest.mark.parametrize(
         "damage",
@@ -179,7 +179,7 @@ class TestRefusals:
     def test_every_pillow_error_becomes_a_sentence(self, damage):
         png = png_bytes(np.tile(np.arange(64, dtype=np.uint8), (64, 1)))
         with pytest.raises(ValueError) as error:
-            drawing.load_image(damage(png))
+            drawn_digit.load_image(damage(png))
         assert str(error.value).endswith((".", ")."))
 
     @pytest.mark.parametrize(
@@ -196,37 +196,27 @@ class TestRefusals:
 
         monkeypatch.setattr(Image, "open", fail) if where == "open" else monkeypatch.setattr(ImageOps, "exif_transpose", fail)
         with pytest.raises(ValueError, match="megapixels|not an image|could not be decoded"):
-            drawing.load_image(png_bytes(np.zeros((30, 30), np.uint8)))
+            drawn_digit.load_image(png_bytes(np.zeros((30, 30), np.uint8)))
 
     def test_a_huge_file_is_refused(self, monkeypatch):
-        monkeypatch.setattr(drawing, "MAX_FILE_BYTES", 1000)
+        monkeypatch.setattr(drawn_digit, "MAX_FILE_BYTES", 1000)
         with pytest.raises(ValueError, match="MB"):
-            drawing.load_image(b"\x89PNG" + b"\0" * 2000)
+            drawn_digit.load_image(b"\x89PNG" + b"\0" * 2000)
 
     def test_a_real_photo_is_reduced_before_processing(self):
         big = np.zeros((2000, 1500), np.uint8)
         big[500:1500, 600:900] = 255
-        image = drawing.load_image(png_bytes(big))
-        assert max(image.shape[:2]) == drawing.WORK_SIDE
+        image = drawn_digit.load_image(png_bytes(big))
+        assert max(image.shape[:2]) == drawn_digit.WORK_SIDE
 
     @pytest.mark.parametrize("shape", [(5,), (10, 10, 2), (1, 50)])
     def test_arrays_that_are_not_pictures_are_refused(self, shape):
         with pytest.raises(ValueError):
-            drawing.prepare_digit(np.ones(shape, np.uint8))
-
-
-class TestPreparationFigure:
-    def test_the_crop_panel_states_the_crops_own_size_not_the_canvas(self, mnist_digit):
-        prepared = drawing.prepare_digit(canvas_with(mnist_digit, top=40, left=60, factor=6))
-        top, left, bottom, right = prepared.box
-        assert prepared.grey.shape == (280, 280) and (right - left, bottom - top) != (280, 280)
-        fig = plots.preparation_figure(prepared)
-        title = fig.axes[0].get_title()
-        assert title == f"1. ink on black, cropped\nto {right - left}×{bottom - top} px"
+            drawn_digit.prepare_digit(np.ones(shape, np.uint8))
 
 
 class TestWithoutPreparation:
     def test_squeezing_the_whole_canvas_leaves_a_small_off_centre_digit(self, mnist_digit):
-        naive = drawing.naive_28(canvas_with(mnist_digit, top=0, left=0, factor=4))
-        top, left, bottom, right = drawing.ink_box(naive)
+        naive = drawn_digit.naive_28(canvas_with(mnist_digit, top=0, left=0, factor=4))
+        top, left, bottom, right = drawn_digit.ink_box(naive)
         assert bottom <= 16 and right <= 16  # stuck in the top-left corner, and small

@@ -1,4 +1,4 @@
-"""Figures and numbers of the dataset page: what the network will see.
+"""The Dataset page's figures, and the numbers they show: what the network will see.
 
 Every function takes the uint8 arrays as :class:`cnn_core.datasets.Dataset` holds them
 (images (N, 28, 28) with values 0-255, labels (N,) in 0-9) and never makes a float copy of a
@@ -21,18 +21,16 @@ GRID_SIDE = 6  # the tutorial plots a 6×6 grid of random training images
 CHUNK = 1024  # images per chunk when counting pixels (bounds the int64 temporary to ~6 MB)
 
 
-def grid_indices(
-    labels: np.ndarray, seed: int, count: int = GRID_SIDE * GRID_SIDE, label: int | None = None
-) -> np.ndarray:
-    """``count`` distinct random image indices (fewer if the pool is smaller), reproducible by
-    ``seed``; only images of class ``label`` when it is given. Returns int64 (k,), k <= count.
+def grid_indices(labels: np.ndarray, seed: int, label: int | None = None) -> np.ndarray:
+    """GRID_SIDE² distinct random image indices (fewer if the pool is smaller), reproducible by
+    ``seed``; only images of class ``label`` when it is given. Returns int64 (k,), k <= 36.
 
     The tutorial draws with ``np.random.choice(60000, 36)``, with replacement; here an image
     never appears twice in one grid.
     """
     pool = np.arange(len(labels)) if label is None else np.flatnonzero(labels == label)
     rng = np.random.default_rng(seed)
-    return rng.choice(pool, size=min(count, len(pool)), replace=False)
+    return rng.choice(pool, size=min(GRID_SIDE * GRID_SIDE, len(pool)), replace=False)
 
 
 def sample_grid_figure(
@@ -42,9 +40,8 @@ def sample_grid_figure(
     below it (the class name, e.g. "Ankle boot", for Fashion-MNIST; the digit for MNIST) and
     its index in the split.
 
-    ``indices`` (at most 36) pick the images; empty cells stay blank. The 36 images are drawn
-    as one mosaic in one Axes (36 separate Axes, as the tutorial's ``plt.subplot`` loop makes,
-    take about 5 times longer to draw and the page redraws on every click).
+    ``indices`` (at most 36) pick the images; empty cells stay blank. The images are drawn as
+    one mosaic in one Axes (not the tutorial's 36 subplots), so a redraw per click stays quick.
     """
     side = images.shape[1]
     gap_x, gap_y = 6, 17  # white gutters (pixels) between cells; the lower one holds the label

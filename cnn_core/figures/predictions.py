@@ -1,8 +1,5 @@
-"""Figures for the predictions page: the tutorial's grid done well, and views inside the network.
-
-Matplotlib figures are built on ``matplotlib.figure.Figure`` directly (no pyplot state
-machine), so they are thread-safe under Streamlit and never leak into a global figure list;
-Altair charts are returned as chart objects. Nothing here shows anything.
+"""The Predictions page's figures of the test set: the tutorial's grid of answers (matplotlib),
+the clickable confusion matrix and the accuracy per class (Altair). Nothing here shows anything.
 
 The tutorial's ``plot_image`` and ``plot_value_array`` are kept, with its colours: the image's
 caption "Predicted 97% (True)" is blue when right and red when wrong; in the bar chart of the
@@ -17,20 +14,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .mpl import new_figure
+
 RIGHT = "#1f5fbf"  # the tutorial's 'blue', a shade that reads well on white
 WRONG = "#d62728"  # the tutorial's 'red'
 OTHER = "#777777"  # the tutorial's grey for the other bars
-GRID_CELL_INCHES = 2.0  # each panel (image or bars) is 2 × 2 inches, as in the tutorial
 MAX_GRID_ROWS = 8
 MAX_GRID_COLS = 5
 # Streamlit re-encodes (resizes) any image wider than this before sending it; stay under it.
 MAX_WIDTH_PX = 1460
-
-
-def _figure(width: float, height: float) -> Any:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=100)
 
 
 def _short_names(class_names: Sequence[str]) -> bool:
@@ -96,6 +88,7 @@ _CELL_W, _CELL_H = 400, 200
 _IMG = 140  # the image square
 _IMG_X, _IMG_Y = 30, 20  # its top-left corner in the cell
 _BARS_X, _BAR_W = 215, 17  # the bar chart's left edge and each bar's slot width
+_LEGEND_H = 28  # the strip under the grid that names the classes
 
 
 def prediction_grid(
@@ -106,7 +99,6 @@ def prediction_grid(
     class_names: Sequence[str],
     num_rows: int = 5,
     num_cols: int = 3,
-    scale: float | None = None,
 ) -> Any:
     """The tutorial's In [13]: ``num_rows`` × ``num_cols`` cells of (image, probabilities).
 
@@ -114,15 +106,12 @@ def prediction_grid(
     test set; ``indices`` picks which to show, in order (the first rows × cols of them; a short
     list leaves the rest of the grid out). Each image is titled with its test-set index (#i).
     Returns a matplotlib Figure of 4·cols × 2·rows inches (plus a strip naming the classes when
-    their names are long) at ``100 · scale`` dpi; save it at that dpi (:func:`figure_png` does).
-    ``scale`` None fits the picture in ``MAX_WIDTH_PX`` pixels (at most 1).
+    their names are long), its dpi chosen so that it is at most ``MAX_WIDTH_PX`` pixels wide;
+    save it at that dpi (:func:`cnn_core.figures.mpl.figure_png` does).
 
-    The look is the tutorial's (:func:`caption`, :func:`bar_colors`); the drawing is built for
-    speed, because a page redraws it on every filter change: one Axes in pixel coordinates holds
-    every image and one collection every bar, and the labels are rendered with Pillow in
-    matplotlib's own DejaVu Sans into one transparent strip per row of cells. A subplot per
-    panel and a matplotlib Text per label (rendered glyph by glyph, ~3 ms each on 2 busy cores)
-    took about a second for 5 × 3; this takes well under 0.1 s.
+    The look is the tutorial's (:func:`caption`, :func:`bar_colors`); for a redraw on every
+    filter change, one Axes in pixel coordinates holds every image, one collection every bar,
+    and the labels are Pillow-rendered strips (in matplotlib's DejaVu Sans), not Text objects.
     """
     from matplotlib.collections import LineCollection, PolyCollection
 
@@ -137,11 +126,11 @@ def prediction_grid(
     rows = -(-len(shown) // num_cols)
     cols = num_cols if rows > 1 else len(shown)
     legend = not _short_names(class_names)
-    s = float(scale) if scale is not None else min(1.0, MAX_WIDTH_PX / (_CELL_W * cols))
+    s = min(1.0, MAX_WIDTH_PX / (_CELL_W * cols))  # the scale of every length below
     width = int(_CELL_W * cols * s)
     cell_h = _CELL_H * s
-    height = int(round(cell_h * rows + (28 * s if legend else 0)))
-    fig = _figure(width / (100 * s), height / (100 * s))
+    height = int(round(cell_h * rows + (_LEGEND_H * s if legend else 0)))
+    fig = new_figure(width / (100 * s), height / (100 * s))
     fig.set_dpi(100 * s)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
@@ -186,15 +175,6 @@ def prediction_grid(
         strip = _fitted_text(names, "#333333", round(13 * s), width - 8)
         _stamp(fig, height, strip, width / 2, height - 6 * s, "bottom")
     return fig
-
-
-def figure_png(fig: Any, dpi: float | None = None) -> bytes:
-    """PNG bytes of ``fig`` at its own dpi (or ``dpi``), fast zlib level: what a page shows."""
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor="white", pil_kwargs={"compress_level": 1})
-    return buf.getvalue()
 
 
 @lru_cache(maxsize=1)
@@ -267,137 +247,6 @@ def _stamp(fig: Any, fig_height: float, rgba: np.ndarray, x: float, y: float, an
     fig.figimage(rgba, xo=int(round(left)), yo=int(round(fig_height - top - h)), origin="upper", zorder=3)
 
 
-def digit_figure(
-    image: np.ndarray,
-    probabilities: np.ndarray,
-    class_names: Sequence[str],
-    true_label: int | None = None,
-) -> Any:
-    """One cell of the tutorial's grid, drawn with its own ``plot_image`` and
-    ``plot_value_array``: the 28×28 image (sharp pixels) and its ten probabilities. For a
-    drawing there is no true label: the caption is black and only the predicted bar is red."""
-    fig = _figure(2 * GRID_CELL_INCHES, GRID_CELL_INCHES + 0.3)
-    fig.subplots_adjust(left=0.03, right=0.97, top=0.97, bottom=0.2, wspace=0.15)
-    ax_img, ax_bar = fig.subplots(1, 2)
-    plot_image(ax_img, probabilities, true_label, image, class_names)
-    plot_value_array(ax_bar, probabilities, true_label)
-    return fig
-
-
-def preparation_figure(prepared: Any) -> Any:
-    """The MNIST preparation of a drawing, step by step (a ``drawing.PreparedDigit``):
-    ink on black with the crop box, the crop scaled to fit 20×20, and the 28×28 result with its
-    centre of mass (+) on the field's centre (dotted lines)."""
-    from matplotlib.patches import Rectangle
-
-    from .drawing import center_of_mass
-
-    fig = _figure(7.5, 2.9)
-    fig.subplots_adjust(left=0.02, right=0.98, top=0.86, bottom=0.05, wspace=0.25)
-    axes = fig.subplots(1, 3)
-    top, left, bottom, right = prepared.box
-    axes[0].imshow(prepared.grey, cmap="gray", vmin=0, vmax=255)
-    axes[0].add_patch(
-        Rectangle((left - 0.5, top - 0.5), right - left, bottom - top, fill=False, ec="#ffb000", lw=1.5)
-    )
-    # The crop's own size (the box), not the whole picture's.
-    axes[0].set_title(f"1. ink on black, cropped\nto {right - left}×{bottom - top} px", fontsize=9)
-    h, w = prepared.scaled.shape
-    axes[1].imshow(prepared.scaled, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-    axes[1].set_title(f"2. scaled to fit 20×20\n{w}×{h} px", fontsize=9)
-    axes[2].imshow(prepared.image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-    cy, cx = center_of_mass(prepared.image)
-    axes[2].axhline(13.5, color="#4da3ff", lw=0.8, ls=":")
-    axes[2].axvline(13.5, color="#4da3ff", lw=0.8, ls=":")
-    axes[2].plot([cx], [cy], marker="+", color="#ffb000", markersize=12, mew=2)
-    axes[2].set_title("3. centred by mass in 28×28\n(what the network sees)", fontsize=9)
-    for ax in axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    return fig
-
-
-def feature_maps_figure(maps: np.ndarray, layer_name: str = "", max_maps: int = 48, columns: int = 12) -> Any:
-    """The first ``max_maps`` channels of a float (H, W, C) feature map as one tiled picture,
-    numbered left to right, top to bottom from 0.
-
-    Each map is scaled on its own (viridis: yellow = its strongest response; a ReLU map that is
-    all dark found nothing). One image for all maps keeps this fast enough to redraw per click.
-    """
-    maps = np.asarray(maps, dtype=np.float32)
-    if maps.ndim != 3:
-        raise ValueError(f"Feature maps must be (H, W, C), not {maps.shape}.")
-    maps = maps[:, :, :max_maps]
-    lo = maps.min(axis=(0, 1), keepdims=True)
-    span = maps.max(axis=(0, 1), keepdims=True) - lo
-    scaled = np.where(span > 0, (maps - lo) / np.where(span > 0, span, 1), 0.0)
-    return _tiled_figure(scaled, columns, "viridis", 0.0, 1.0, layer_name, cell_inches=0.8)
-
-
-def filters_figure(kernels: np.ndarray, columns: int = 12) -> Any:
-    """The first layer's kernels, float (K, K, C), tiled: one K×K picture per filter on a shared
-    symmetric scale (red = positive weight, blue = negative, white = 0), numbered from 0."""
-    kernels = np.asarray(kernels, dtype=np.float32)
-    if kernels.ndim != 3:
-        raise ValueError(f"Kernels must be (K, K, C), not {kernels.shape}.")
-    limit = float(np.abs(kernels).max()) or 1.0
-    return _tiled_figure(kernels, columns, "RdBu_r", -limit, limit, "", cell_inches=0.6, colorbar=True)
-
-
-def _tiled_figure(
-    stack: np.ndarray, columns: int, cmap: str, vmin: float, vmax: float, title: str,
-    cell_inches: float, colorbar: bool = False,
-) -> Any:
-    """Tile (H, W, C) into a grid of C pictures separated by white gaps, drawn as one image."""
-    from matplotlib import colormaps
-    from matplotlib.colors import Normalize
-
-    h, w, n = stack.shape
-    cols = max(1, min(columns, n))
-    rows = -(-n // cols)
-    gap = max(1, h // 7)
-    tiled = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, 4), 1.0, np.float32)
-    colored = colormaps[cmap](Normalize(vmin, vmax)(stack.transpose(2, 0, 1)))  # (C, H, W, 4)
-    for k in range(n):
-        r, c = divmod(k, cols)
-        tiled[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = colored[k]
-    extra = 0.8 if colorbar else 0.0
-    fig = _figure(cell_inches * cols + extra, cell_inches * rows * h / w + (0.3 if title else 0.05))
-    ax = fig.add_axes((0.0, 0.0, 1 - extra / (cell_inches * cols + extra), 1 - (0.3 / fig.get_figheight() if title else 0)))
-    ax.imshow(tiled, interpolation="nearest")
-    ax.set_axis_off()
-    if title:
-        ax.set_title(title, fontsize=10, loc="left")
-    if colorbar:
-        from matplotlib.cm import ScalarMappable
-
-        cax = fig.add_axes((1 - 0.7 * extra / fig.get_figwidth(), 0.1, 0.12 / fig.get_figwidth(), 0.8))
-        fig.colorbar(ScalarMappable(Normalize(vmin, vmax), cmap), cax=cax)
-        cax.tick_params(labelsize=7)
-    return fig
-
-
-def heatmap_figure(image: np.ndarray, heat: np.ndarray, title: str = "") -> Any:
-    """The 28×28 image, the heat map (0-1) alone, and the heat map laid over the image."""
-    fig = _figure(6.6, 2.5)
-    fig.subplots_adjust(left=0.01, right=0.92, top=0.86, bottom=0.02, wspace=0.08)
-    axes = fig.subplots(1, 3)
-    axes[0].imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-    axes[0].set_title("image", fontsize=9)
-    shown = axes[1].imshow(heat, cmap="inferno", vmin=0, vmax=1, interpolation="bilinear")
-    axes[1].set_title(title or "heat map", fontsize=9)
-    axes[2].imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-    axes[2].imshow(heat, cmap="inferno", vmin=0, vmax=1, alpha=0.55, interpolation="bilinear")
-    axes[2].set_title("over the image", fontsize=9)
-    for ax in axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    cax = fig.add_axes((0.935, 0.1, 0.015, 0.72))
-    fig.colorbar(shown, cax=cax)
-    cax.tick_params(labelsize=7)
-    return fig
-
-
 # ---------------------------------------------------------------------------------------------
 # Altair charts
 
@@ -455,13 +304,12 @@ def confusion_chart(
         alt.Tooltip("count:Q", title="images"),
         alt.Tooltip("share:Q", title="share of the class", format=".1%"),
     ]
-    max_wrong = max_mistake
     base = alt.Chart(data).encode(x=x, y=y, tooltip=tooltip)
     cells = dict(stroke="#e6e6e6", strokeWidth=1)
     # Empty cells stay white: a zero is not a small confusion.
     blank = base.mark_rect(color="white", **cells)
     wrong = base.transform_filter((alt.datum.kind == "mistake") & (alt.datum.count > 0)).mark_rect(**cells).encode(
-        color=alt.Color("count:Q", scale=alt.Scale(scheme="reds", domain=[0, max_wrong]),
+        color=alt.Color("count:Q", scale=alt.Scale(scheme="reds", domain=[0, max_mistake]),
                         legend=alt.Legend(title="mistakes", orient="right", **WHOLE_COUNTS)),
     )
     right = base.transform_filter(alt.datum.kind == "right").mark_rect(**cells).encode(
@@ -515,22 +363,3 @@ def per_class_chart(accuracy: np.ndarray, class_names: Sequence[str], overall: f
         x="overall:Q", tooltip=[alt.Tooltip("overall:Q", title="overall", format=".1%")]
     )
     return (bars + text + rule).properties(height=300, title="Accuracy per true class (dashed: overall)")
-
-
-def probability_chart(probabilities: np.ndarray, class_names: Sequence[str]) -> Any:
-    """Ten probabilities (0-1) as labelled bars (Altair), the predicted class in red."""
-    import altair as alt
-    import pandas as pd
-
-    predicted = int(np.argmax(probabilities))
-    names = [f"{k} {n}" if not _short_names(class_names) else n for k, n in enumerate(class_names)]
-    data = pd.DataFrame(
-        {"class": names, "probability": np.asarray(probabilities, dtype=float),
-         "predicted": [k == predicted for k in range(len(names))]}
-    )
-    return alt.Chart(data).mark_bar().encode(
-        x=alt.X("class:N", sort=names, title=None, axis=alt.Axis(labelAngle=0 if _short_names(class_names) else -40)),
-        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-        color=alt.condition(alt.datum.predicted, alt.value(WRONG), alt.value(OTHER)),
-        tooltip=[alt.Tooltip("class:N"), alt.Tooltip("probability:Q", format=".2%")],
-    ).properties(height=220)

@@ -1,0 +1,1 @@
+"""Figures, one module per page; each figure is a pure function a test can call."""

@@ -1,0 +1,119 @@
+"""cnn_core.figures.predictions: the tutorial's grid of answers with its colours, the clickable
+confusion matrix and the accuracy per class."""
+
+import numpy as np
+import pytest
+
+from cnn_core import datasets, evaluation
+from cnn_core.figures import mpl
+from cnn_core.figures import predictions as predictions_figures
+
+
+@pytest.fixture
+def matrix() -> np.ndarray:
+    """M[true, predicted] of eight answers to classes 0-3, three of them wrong (0→1, 1→0, 2→1)."""
+    labels = np.array([0, 0, 1, 1, 2, 2, 2, 3])
+    predicted = np.array([0, 1, 1, 0, 2, 1, 2, 3])
+    return evaluation.confusion_matrix(labels, predicted)
+
+
+class TestTutorialGrid:
+    """plot_image / plot_value_array's rules, and the grid of them the page shows."""
+
+    names = datasets.CLASS_NAMES["fashion_mnist"]
+
+    def test_a_right_answer_is_captioned_in_blue_with_the_true_class(self):
+        p = np.full(10, 0.01, np.float32)
+        p[4] = 0.91
+        assert predictions_figures.caption(p, 4, self.names) == ("Coat 91% (Coat)", predictions_figures.RIGHT)
+
+    def test_a_wrong_answer_is_captioned_in_red(self):
+        p = np.full(10, 0.01, np.float32)
+        p[4] = 0.91
+        assert predictions_figures.caption(p, 6, self.names) == ("Coat 91% (Shirt)", predictions_figures.WRONG)
+        assert predictions_figures.caption(p, None, self.names) == ("Coat 91%", "black")  # a drawing: no truth
+
+    def test_the_predicted_bar_is_red_and_the_true_bar_blue(self):
+        p = np.linspace(0, 1, 10)  # predicts 9
+        colors = predictions_figures.bar_colors(p, 2)
+        assert colors[9] == predictions_figures.WRONG and colors[2] == predictions_figures.RIGHT
+        assert colors.count(predictions_figures.OTHER) == 8
+        assert predictions_figures.bar_colors(p, 9).count(predictions_figures.RIGHT) == 1  # right: one blue bar, no red
+
+    def test_the_tutorial_functions_draw_on_an_axes(self):
+        from matplotlib.figure import Figure
+
+        p = np.linspace(0, 1, 10) / np.linspace(0, 1, 10).sum()
+        ax_img, ax_bar = Figure().subplots(1, 2)
+        predictions_figures.plot_image(ax_img, p, 3, np.zeros((28, 28), np.uint8), self.names)
+        predictions_figures.plot_value_array(ax_bar, p, 3)
+        assert ax_img.get_xlabel() == "Ankle boot 20% (Dress)"
+        assert ax_img.xaxis.label.get_color() == predictions_figures.WRONG
+        assert [b.get_facecolor() for b in ax_bar.patches][3] == pytest.approx((0.1216, 0.3725, 0.749, 1.0), abs=1e-3)
+        assert ax_bar.get_ylim() == (0, 1)
+
+    def test_the_grid_has_the_tutorials_size_and_one_bar_per_class_per_image(self):
+        data = datasets.load_dataset("fashion_mnist", "bundled")
+        probs = np.random.default_rng(0).dirichlet(np.ones(10), size=30).astype(np.float32)
+        fig = predictions_figures.prediction_grid(data.x_test, probs, data.y_test, range(30), data.class_names, 5, 3)
+        width, height = fig.get_size_inches()
+        assert width == pytest.approx(4 * 3) and height == pytest.approx(2 * 5 + 0.28)  # + names
+        ax = fig.axes[0]
+        assert len(ax.images) == 15
+        bars = ax.collections[0]
+        assert len(bars.get_paths()) == 15 * 10
+        expected = [c for i in range(15) for c in predictions_figures.bar_colors(probs[i], data.y_test[i])]
+        from matplotlib.colors import to_rgba
+
+        np.testing.assert_allclose(bars.get_facecolors(), [to_rgba(c) for c in expected])
+        assert mpl.figure_png(fig).startswith(b"\x89PNG")
+
+    def test_a_short_list_draws_a_smaller_grid(self):
+        data = datasets.load_dataset("mnist", "bundled")
+        probs = np.full((5, 10), 0.1, np.float32)
+        fig = predictions_figures.prediction_grid(data.x_test, probs, data.y_test, [0, 1], data.class_names, 5, 3)
+        assert tuple(fig.get_size_inches()) == pytest.approx((8, 2))  # 1 row of 2, no name strip
+
+    def test_impossible_grids_are_refused(self):
+        data = datasets.load_dataset("mnist", "bundled")
+        probs = np.full((5, 10), 0.1, np.float32)
+        with pytest.raises(ValueError, match="No test image"):
+            predictions_figures.prediction_grid(data.x_test, probs, data.y_test, [], data.class_names)
+        with pytest.raises(ValueError, match="rows"):
+            predictions_figures.prediction_grid(data.x_test, probs, data.y_test, [0], data.class_names, 9, 3)
+
+
+class TestCharts:
+    def test_the_confusion_chart_is_clickable_by_cell_and_carries_the_counts(self, matrix):
+        m = matrix
+        spec = predictions_figures.confusion_chart(m, datasets.CLASS_NAMES["mnist"], selected=(2, 1)).to_dict()
+        params = spec["params"]  # Altair lifts a layer's selection to the top of the spec
+        assert [p["name"] for p in params] == ["cell"]  # exactly one selection, for Streamlit
+        assert len(params[0]["views"]) == 1  # bound to one layer (the click layer)
+        assert params[0]["select"]["fields"] == ["true", "predicted"]
+        rows = next(iter(spec["datasets"].values()))
+        assert len(rows) == 100
+        cell = next(r for r in rows if r["true"] == 2 and r["predicted"] == 1)
+        assert cell["count"] == 1 and cell["chosen"] and cell["kind"] == "mistake"
+
+    def test_the_colour_legends_count_whole_images(self):
+        m = np.diag([5] * 10)
+        m[3, 5] = 2  # mistakes on a 0-2 scale: ticks must not read 0.5, 1.5
+        spec = predictions_figures.confusion_chart(m, datasets.CLASS_NAMES["mnist"]).to_dict()
+        legends = {layer["encoding"]["color"]["legend"]["title"]: layer["encoding"]["color"]["legend"]
+                   for layer in spec["layer"] if "field" in layer.get("encoding", {}).get("color", {})}
+        assert set(legends) == {"mistakes", "right"}
+        for legend in legends.values():
+            assert legend["tickMinStep"] == 1 and legend["format"] == "d"
+
+    def test_the_per_class_chart_has_one_bar_per_class(self, matrix):
+        m = matrix
+        spec = predictions_figures.per_class_chart(evaluation.per_class_accuracy(m), datasets.CLASS_NAMES["mnist"], 0.625).to_dict()
+        values = [v for d in spec["datasets"].values() for v in d if "class" in v]
+        assert [v["class"] for v in values] == [str(d) for d in range(10)]
+        assert values[2]["accuracy"] == pytest.approx(2 / 3)
+
+    def test_a_click_on_a_cell_is_read_back_from_streamlits_selection_state(self):
+        assert predictions_figures.clicked_cell({"selection": {"cell": [{"true": 7, "predicted": 9}]}}) == (7, 9)
+        assert predictions_figures.clicked_cell({"selection": {"cell": []}}) is None  # double-click cleared it
+        assert predictions_figures.clicked_cell({}) is None
