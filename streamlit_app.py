@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from ui.common import draw_sidebar_status, server_process_settings, tidy_up_after_run
+from ui.common import draw_sidebar_status
 from ui.jobs import remember_instructor
 from ui.lesson import draw_lesson_header, draw_next_step
 from ui.navigation import PAGES
+from ui.server import server_process_settings, tidy_up_after_run
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/grid_on:", layout="wide")
 server_process_settings()  # malloc arenas bounded before a class's sessions allocate

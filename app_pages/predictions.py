@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from cnn_core import datasets, drawn_digit, evaluation, insight, models, pretrained, shapes, training
+from cnn_core import datasets, drawn_digit, evaluation, insight, models, pretrained, shapes, training_config
 from cnn_core.figures import insight as insight_figures
 from cnn_core.figures import mpl
 from cnn_core.figures import predictions as predictions_figures
+from cnn_core.jobs import Job, ordinal, wait_words
 from ui import jobs, url_state
 from ui.common import (
     QUICK_MODEL_KEY,
@@ -36,12 +37,12 @@ from ui.common import (
     current_dataset_name,
     collect_quick_run,
     dataset_identity,
-    keras_ready,
     load_shared_dataset,
     model_lock,
     pretrained_network,
     pretrained_predictions,
 )
+from ui.server import keras_ready
 
 QUICK_KEY = QUICK_MODEL_KEY  # a TrainedModel trained on this page (collected by ui.common)
 PRETRAINED_ID = "pretrained:"  # model ids of the shipped networks start with this, e.g. "pretrained:mnist"
@@ -280,7 +281,7 @@ def quick_model(quick: TrainedModel | None) -> tuple[Any, str, datasets.Dataset,
     return None
 
 
-def quick_job() -> jobs.Job | None:
+def quick_job() -> Job | None:
     """This session's quick run in the registry, or None."""
     job = jobs.get_registry().get(st.session_state.get(jobs.QUICK_JOB_KEY))
     return job if job is not None and job.owner == jobs.owner_token() else None
@@ -298,7 +299,7 @@ def say_quick_outcome() -> None:
         st.error(sentence)
 
 
-def quick_progress_panel(job: jobs.Job) -> None:
+def quick_progress_panel(job: Job) -> None:
     """The quick run's place in line or progress, redrawn every second while it goes."""
     st.fragment(draw_quick_progress, run_every=QUICK_REFRESH_S if job.pending else None)(job.id)
 
@@ -312,8 +313,8 @@ def draw_quick_progress(job_id: str) -> None:
     if job.queued:
         place = registry.place(job_id) or 1
         st.info(
-            f"Runs take turns on this server: yours is **{jobs.ordinal(place)} in line** and should "
-            f"start in about **{jobs.wait_words(registry.estimated_start_s(job_id) or 0.0)}**. "
+            f"Runs take turns on this server: yours is **{ordinal(place)} in line** and should "
+            f"start in about **{wait_words(registry.estimated_start_s(job_id) or 0.0)}**. "
             "It starts by itself; you may change pages meanwhile.",
             icon=":material/hourglass_top:",
         )
@@ -321,7 +322,7 @@ def draw_quick_progress(job_id: str) -> None:
                   on_click=leave_quick_line, args=(job_id,))
         return
     snap = job.trainer.snapshot()
-    st.progress(snap.progress, text=training.progress_text(snap))
+    st.progress(snap.progress, text=training_config.progress_text(snap))
     st.caption("It trains on the server: you may change pages, its model will be here when it ends.")
 
 
@@ -343,7 +344,7 @@ def quick_train_form(data: datasets.Dataset, again: bool) -> bool:
     if not st.button(label, type="primary", icon=":material/model_training:", key="pred_quick_train",
                      help="It trains on the server, like a run on the Training page."):
         return False
-    config = replace(training.training_defaults("tutorial"), epochs=epochs, checkpoint_every=0,
+    config = replace(training_config.training_defaults("tutorial"), epochs=epochs, checkpoint_every=0,
                      validation_fraction=0.0)  # every training image trains; no files written
     try:
         trainer = jobs.make_trainer(data, models.PRESETS["tutorial"], config.check())

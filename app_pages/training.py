@@ -1,6 +1,6 @@
 """Training: train the network live, watch it learn batch by batch (tutorial § 1.3.5).
 
-The training itself runs in a :class:`cnn_core.training.Trainer` thread registered in the
+The training itself runs in a :class:`cnn_core.trainer.Trainer` thread registered in the
 process-wide job registry (``ui.jobs``), never in this script: a click reruns the script, and
 the run goes on. A fragment redraws the progress and curves about once a second while a run is
 active, and not at all when idle. TensorFlow is loaded only when a run starts.
@@ -12,10 +12,12 @@ import math
 
 import streamlit as st
 
-from cnn_core import datasets, models, training
+from cnn_core import datasets, models, run_storage, training_config
 from cnn_core.figures import mpl
 from cnn_core.figures import training as training_figures
-from cnn_core.training import TrainingConfig
+from cnn_core.jobs import Job, ordinal, wait_words
+from cnn_core.trainer import Snapshot
+from cnn_core.training_config import TrainingConfig
 from ui import jobs, url_state
 from ui.common import (
     DATASET_KEY,
@@ -32,7 +34,7 @@ REFRESH_S = 1.0  # how often the live panel redraws while a run is active
 # A log scale, plus every preset's own rate (the Strong preset trains at 0.004).
 LEARNING_RATES = tuple(sorted(
     {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0}
-    | {c.learning_rate for c in training.TRAINING_PRESETS.values()}
+    | {c.learning_rate for c in training_config.TRAINING_PRESETS.values()}
 ))
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 
@@ -107,7 +109,7 @@ with st.container(border=True):
             st.page_link("app_pages/dataset.py", label="Change the data", icon=":material/photo_library:")
     with right:
         title = models.PRESET_TITLES.get(preset, "Custom")
-        st.markdown(f"**Model:** {title} · {params:,} parameters  \n`{training.architecture_text(model_config)}`")
+        st.markdown(f"**Model:** {title} · {params:,} parameters  \n`{training_config.architecture_text(model_config)}`")
         if "app_pages/model.py" in LISTED:
             st.page_link("app_pages/model.py", label="Change the model", icon=":material/account_tree:")
 
@@ -129,20 +131,20 @@ def seed_widgets(defaults: TrainingConfig) -> None:
 
 
 if st.session_state.get(DEFAULTS_FOR) != preset or W["lr"] not in st.session_state:
-    seed_widgets(training.training_defaults(preset))
+    seed_widgets(training_config.training_defaults(preset))
 
 # Then the training settings; a link only carries what differs from this preset's defaults.
-_d = training.training_defaults(preset)
+_d = training_config.training_defaults(preset)
 SETTINGS = {
-    W["optimizer"]: url_state.Choice(_d.optimizer, training.OPTIMIZERS),
+    W["optimizer"]: url_state.Choice(_d.optimizer, training_config.OPTIMIZERS),
     W["lr"]: url_state.Choice(_d.learning_rate, LEARNING_RATES),
     W["batch"]: url_state.Choice(_d.batch_size, BATCH_SIZES),
     W["epochs"]: url_state.Int(_d.epochs, 1, 200),
-    W["loop"]: url_state.Choice(_d.loop, training.LOOPS),
+    W["loop"]: url_state.Choice(_d.loop, training_config.LOOPS),
     W["checkpoint"]: url_state.Int(_d.checkpoint_every, 0, 200),
-    W["schedule"]: url_state.Choice(_d.schedule, training.SCHEDULES),
+    W["schedule"]: url_state.Choice(_d.schedule, training_config.SCHEDULES),
     W["validation"]: url_state.Choice(int(round(_d.validation_fraction * 100)), list(range(0, 31, 5))),
-    W["augment"]: url_state.Choice(_d.augment, training.AUGMENTATIONS),
+    W["augment"]: url_state.Choice(_d.augment, training_config.AUGMENTATIONS),
 }
 LABELS = {
     W["optimizer"]: "Optimizer", W["lr"]: "Learning rate η", W["batch"]: "Batch size B",
@@ -170,11 +172,11 @@ st.caption(
 c1, c2, c3, c4 = st.columns(4)
 with c1:
     if url_state.shown(W["optimizer"]):
-        st.selectbox("Optimizer", training.OPTIMIZERS, key=W["optimizer"],
-                     format_func=training.OPTIMIZER_TITLES.get, disabled=own_active,
+        st.selectbox("Optimizer", training_config.OPTIMIZERS, key=W["optimizer"],
+                     format_func=training_config.OPTIMIZER_TITLES.get, disabled=own_active,
                      persist_state="session")
     if url_state.shown(W["loop"]):
-        st.radio("Training loop", training.LOOPS, key=W["loop"], disabled=own_active,
+        st.radio("Training loop", training_config.LOOPS, key=W["loop"], disabled=own_active,
                  format_func=lambda v: {"fit": "Keras fit", "custom": "GradientTape (exercise 3)"}[v],
                  help="Both report the same metrics; the custom loop is the tutorial's exercise 3.",
                  persist_state="session")
@@ -184,7 +186,7 @@ with c2:
                          format_func=lambda v: f"{v:g}", persist_state="session",
                          help="You can also change it while the run goes.")
     if url_state.shown(W["schedule"]):
-        st.selectbox("Learning-rate schedule", training.SCHEDULES, key=W["schedule"],
+        st.selectbox("Learning-rate schedule", training_config.SCHEDULES, key=W["schedule"],
                      disabled=own_active, persist_state="session",
                      format_func={"constant": "constant η", "cosine": "cosine decay to 0"}.get)
 with c3:
@@ -195,7 +197,7 @@ with c3:
         st.number_input("Epochs E", min_value=1, max_value=200, step=1, key=W["epochs"],
                         disabled=own_active, persist_state="session")
     if url_state.shown(W["augment"]):
-        st.selectbox("Augmentation", training.AUGMENTATIONS, key=W["augment"], disabled=own_active,
+        st.selectbox("Augmentation", training_config.AUGMENTATIONS, key=W["augment"], disabled=own_active,
                      persist_state="session",
                      format_func={"none": "none", "flip": "mirror half of each batch"}.get,
                      help="A mirrored coat is still a coat: more pictures for free. Training images only.")
@@ -231,8 +233,8 @@ if gpu is not None:
         )
 mixed_precision = gpu is not None and bool(state.get(MIXED, False))
 
-n_train, n_val = training.validation_split(len(data.y_train), validation / 100)
-steps = training.steps_per_epoch(n_train, int(batch_size))
+n_train, n_val = training_config.validation_split(len(data.y_train), validation / 100)
+steps = training_config.steps_per_epoch(n_train, int(batch_size))
 st.markdown("**One epoch is every training image once, in batches; each batch is one step:**")
 st.latex(
     rf"\text{{steps per epoch}} = \left\lceil \frac{{N_\text{{train}}}}{{B}} \right\rceil"
@@ -244,7 +246,7 @@ st.caption(
     f"Notice: with B = {int(batch_size)} the weights move {steps:,} times per epoch. Halve B and they "
     "move twice as often on noisier gradients; raise η tenfold and each step is ten times longer: "
     "faster at first, until the steps overshoot and the loss explodes (try η = 3 — the run stops "
-    f"itself and says why). {training.OPTIMIZER_TITLES[optimizer]} scales ĝ per weight"
+    f"itself and says why). {training_config.OPTIMIZER_TITLES[optimizer]} scales ĝ per weight"
     + (" by its recent size, so η is close to the largest step a weight takes." if optimizer != "sgd" else
        " not at all: plain SGD steps by η times the gradient.")
 )
@@ -265,8 +267,8 @@ def start_run(config: TrainingConfig, resume_from: str | None = None, done_epoch
     run_dir = None
     if resume_from is None and config.checkpoint_every:
         try:
-            label = training.describe_run(model_config, data, config)
-            run_dir = training.new_run_dir(training.default_runs_dir(), label)
+            label = training_config.describe_run(model_config, data, config)
+            run_dir = run_storage.new_run_dir(run_storage.default_runs_dir(), label)
         except OSError as exc:  # a read-only disk: train anyway, without checkpoints
             # The reason without the path: a student never sees the server's folders.
             st.warning(f"Checkpoints are off: the runs folder cannot be written ({exc.strerror or type(exc).__name__}).")
@@ -324,8 +326,8 @@ def draw_place(job_id: str) -> None:
     registry.touch(job_id, owner)
     place, eta = registry.place(job_id) or 1, registry.estimated_start_s(job_id) or 0.0
     st.info(
-        f"**Your run is {jobs.ordinal(place)} in line** and should start in about "
-        f"**{jobs.wait_words(eta)}** (the images still to train ahead of it ÷ "
+        f"**Your run is {ordinal(place)} in line** and should start in about "
+        f"**{wait_words(eta)}** (the images still to train ahead of it ÷ "
         f"{registry.images_per_second():,.0f} images/s, this server's speed). It starts by itself: "
         "watch the running one meanwhile, or change pages and come back.",
         icon=":material/hourglass_top:",
@@ -343,7 +345,7 @@ if others and not own_running:
     snap = other.trainer.snapshot()
     st.info(
         f"A run is in progress in another session: **{other.title}** — "
-        f"{training.progress_text(snap)}. You may watch it live.",
+        f"{training_config.progress_text(snap)}. You may watch it live.",
         icon=":material/visibility:",
     )
     # A session whose own run has just ended sees its result first (the next run in line starts
@@ -366,8 +368,8 @@ elif not own_running:
     # The run watched here has ended: keep showing how it ended, and its model.
     watched = registry.get(st.session_state.get(WATCHED))
 
-runs_dir = training.default_runs_dir()
-resumable = [r for r in training.list_runs(runs_dir) if r.resumable and r.dataset_name == data.name]
+runs_dir = run_storage.default_runs_dir()
+resumable = [r for r in run_storage.list_runs(runs_dir) if r.resumable and r.dataset_name == data.name]
 if resumable and not own_active:
     with st.expander(f"Resume an interrupted run ({len(resumable)})", icon=":material/history:"):
         st.caption(
@@ -397,7 +399,7 @@ else:
 controls = shown is not None and shown is own_job
 
 
-def draw_controls(job: jobs.Job, snap: training.Snapshot) -> None:
+def draw_controls(job: Job, snap: Snapshot) -> None:
     """Pause/Resume, Stop and the live learning rate (owner only)."""
     # Callbacks run before the rerun, so the redraw already shows their effect.
     b1, b2, b3 = st.columns([1, 1, 3], vertical_alignment="bottom")
@@ -430,7 +432,7 @@ def draw_controls(job: jobs.Job, snap: training.Snapshot) -> None:
         st.error(error)
 
 
-def draw_curves(snap: training.Snapshot) -> None:
+def draw_curves(snap: Snapshot) -> None:
     if not snap.batch_loss:
         return
     changes, per_epoch = snap.learning_rate_changes, snap.steps_per_epoch  # a rule where η changed
@@ -449,9 +451,9 @@ def draw_curves(snap: training.Snapshot) -> None:
             st.vega_lite_chart(training_figures.epoch_curve_chart(snap.history, "accuracy", snap.epochs, changes, per_epoch))
 
 
-def run_title(job: jobs.Job, snap: training.Snapshot) -> str:
+def run_title(job: Job, snap: Snapshot) -> str:
     """The run's name with the η it trains at now, and each live change of it."""
-    return training.learning_rate_title(job.title, snap.learning_rate_changes, snap.steps_per_epoch)
+    return training_config.learning_rate_title(job.title, snap.learning_rate_changes, snap.steps_per_epoch)
 
 
 def draw_live(job_id: str, can_control: bool, polling: bool) -> None:
@@ -466,13 +468,13 @@ def draw_live(job_id: str, can_control: bool, polling: bool) -> None:
         st.rerun()  # the run ended: a full rerun stops the polling and draws the results
     st.markdown(f"**{run_title(job, snap)}**" + (f" · on {snap.device}" if snap.device else "")
                 + ("" if can_control else " · watching another session's run"))
-    st.progress(snap.progress, text=training.progress_text(snap))
+    st.progress(snap.progress, text=training_config.progress_text(snap))
     m1, m2, m3, m4 = st.columns(4)
     last_loss = f"{snap.batch_loss[-1]:.3f}" if snap.batch_loss else "—"
     m1.metric("Last batch loss", last_loss)
     m2.metric("Images per second", f"{snap.images_per_second:,.0f}" if snap.active else f"{snap.mean_images_per_second:,.0f}")
     m3.metric("Learning rate η", f"{snap.learning_rate:g}")
-    m4.metric("Elapsed", training.format_seconds(snap.elapsed_seconds))
+    m4.metric("Elapsed", training_config.format_seconds(snap.elapsed_seconds))
     if snap.status == "failed":
         st.error(snap.message, icon=":material/error:")
     elif job.stop_reason:
@@ -503,7 +505,7 @@ if shown is not None:
 # ----- the result -------------------------------------------------------------------------
 
 
-def draw_result(job: jobs.Job, mine: bool) -> None:
+def draw_result(job: Job, mine: bool) -> None:
     snap = job.trainer.snapshot()
     if snap.status not in ("finished", "stopped") or snap.test_accuracy is None:
         return

@@ -34,7 +34,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cnn_core import accelerators, datasets, models, training  # noqa: E402
+from cnn_core import accelerators, datasets, models, training_config  # noqa: E402
+from cnn_core.trainer import Trainer, limit_memory_growth  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "datasets"
 MAX_MIXED_DROP = 0.005  # test accuracy mixed precision may lose against float32 (fraction)
@@ -70,12 +71,12 @@ def train(data: datasets.Dataset, acc: accelerators.Accelerator, epochs: int, ba
     """One run of the Tutorial preset on every training image (no validation, no checkpoints)."""
     import keras
 
-    config = training.TrainingConfig(epochs=epochs, batch_size=batch, validation_fraction=0.0,
-                                     checkpoint_every=0, mixed_precision=mixed, seed=SEED)
+    config = training_config.TrainingConfig(epochs=epochs, batch_size=batch, validation_fraction=0.0,
+                                            checkpoint_every=0, mixed_precision=mixed, seed=SEED)
     keras.utils.set_random_seed(SEED)  # Python's random too: every arm gets the same initial weights
     random.seed(SEED)
     t0 = time.perf_counter()
-    snap = training.Trainer(data, models.PRESETS["tutorial"], config, accelerator=acc).start().wait()
+    snap = Trainer(data, models.PRESETS["tutorial"], config, accelerator=acc).start().wait()
     wall = time.perf_counter() - t0
     name = f"{acc.description} · {'mixed float16' if mixed else 'float32'}"
     if snap.status != "finished":
@@ -128,7 +129,7 @@ def main() -> int:
     if not args.data.exists():
         raise SystemExit(f"There is no file {args.data}: pass --data PATH.npz (Fashion-MNIST, Keras layout).")
     data = datasets.load_dataset("fashion_mnist", args.data)
-    applied = training.limit_memory_growth()  # the app's process settings
+    applied = limit_memory_growth()  # the app's process settings
     report = accelerators.device_report()
     best = accelerators.detect_accelerator()
     print(f"Device check · {data.title}: {len(data.y_train):,} training / {len(data.y_test):,} test images · "

@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cnn_core import datasets, models, training  # noqa: E402
+from cnn_core import datasets, models, training_config  # noqa: E402
+from cnn_core.trainer import Trainer, limit_memory_growth  # noqa: E402
 
 
 def peak_rss_mib() -> int:
@@ -27,10 +28,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="an .npz in the Keras layout")
     args = parser.parse_args()
-    training.limit_memory_growth()  # the app's process settings
+    limit_memory_growth()  # the app's process settings
     data = datasets.load_dataset("fashion_mnist", args.data)
-    config = training.TrainingConfig(epochs=1, checkpoint_every=0, validation_fraction=0.0)
-    runs = [training.Trainer(data, models.PRESETS["tutorial"], config).start() for _ in range(2)]
+    config = training_config.TrainingConfig(epochs=1, checkpoint_every=0, validation_fraction=0.0)
+    runs = [Trainer(data, models.PRESETS["tutorial"], config).start() for _ in range(2)]
     statuses = [run.wait().status for run in runs]
     print(f"two overlapping runs on {len(data.y_train):,} images: peak RSS {peak_rss_mib():,} MiB ({', '.join(statuses)})")
 

@@ -5,7 +5,7 @@ trains in a background thread, every rerun of every session (a watcher's fragmen
 second) clears TensorFlow's kernel cache and runs a full garbage collection under it. This trains
 the tutorial's model with plain ``fit`` on the bundled MNIST sample, alone and with a thread
 calling ``clear_session()`` ten times a second, arms interleaved, and prints images per second
-and their ratio. ``ui.common.keras_ready`` turns that cleanup off in the app's process.
+and their ratio. ``ui.server.keras_ready`` turns that cleanup off in the app's process.
 
     python bench/streamlit_keras_cleanup.py --rounds 3
 """

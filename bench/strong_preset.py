@@ -5,7 +5,7 @@ On the real Fashion-MNIST file (60,000 training / 10,000 test images), with the 
 * ``tutorial``: the tutorial's network, Adam η = 0.01, batch 256, 10 epochs, trained on all
   60,000 images as the tutorial does: expect about 0.91 test accuracy (the reference is 0.910);
 * ``strong``: ``PRESETS["strong"]`` with its own training settings
-  (``training.TRAINING_PRESETS["strong"]``): must reach >= 0.925 test accuracy in no more wall
+  (``training_config.TRAINING_PRESETS["strong"]``): must reach >= 0.925 test accuracy in no more wall
   time than the tutorial's 10 epochs, measured in the same run.
 
 Wall time is a run's whole life as the app sees it (model built, every epoch, test evaluated).
@@ -29,19 +29,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cnn_core import datasets, models, training  # noqa: E402
+from cnn_core import datasets, models, training_config  # noqa: E402
+from cnn_core.trainer import Snapshot, Trainer, limit_memory_growth  # noqa: E402
 from cnn_core.accelerators import detect_accelerator  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "datasets"
 STRONG_TARGET = 0.925
 
 
-def run(data, preset: str, acc) -> tuple[float, float, training.Snapshot]:
+def run(data, preset: str, acc) -> tuple[float, float, Snapshot]:
     """(test accuracy, wall seconds, snapshot) of one run of ``preset`` with its own settings,
     on every training image (no validation hold-out, as the tutorial) and no checkpoints."""
-    config = replace(training.training_defaults(preset), validation_fraction=0.0, checkpoint_every=0)
+    config = replace(training_config.training_defaults(preset), validation_fraction=0.0, checkpoint_every=0)
     t0 = time.perf_counter()
-    snap = training.Trainer(data, models.PRESETS[preset], config, accelerator=acc).start().wait()
+    snap = Trainer(data, models.PRESETS[preset], config, accelerator=acc).start().wait()
     wall = time.perf_counter() - t0
     if snap.status != "finished":
         raise SystemExit(f"{preset}: {snap.status}: {snap.message}")
@@ -49,9 +50,9 @@ def run(data, preset: str, acc) -> tuple[float, float, training.Snapshot]:
 
 
 def describe(preset: str) -> str:
-    c = training.training_defaults(preset)
-    return (f"{models.PRESET_TITLES[preset]}: {training.architecture_text(models.PRESETS[preset])} · "
-            f"{models.total_params(models.PRESETS[preset]):,} params · {training.OPTIMIZER_TITLES[c.optimizer]} "
+    c = training_config.training_defaults(preset)
+    return (f"{models.PRESET_TITLES[preset]}: {training_config.architecture_text(models.PRESETS[preset])} · "
+            f"{models.total_params(models.PRESETS[preset]):,} params · {training_config.OPTIMIZER_TITLES[c.optimizer]} "
             f"η={c.learning_rate:g} {c.schedule} · batch {c.batch_size} · {c.epochs} epochs")
 
 
@@ -64,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data = datasets.load_dataset("fashion_mnist", args.data)
-    training.limit_memory_growth()  # as the app does before it trains
+    limit_memory_growth()  # as the app does before it trains
     acc = detect_accelerator()
     print(f"Fashion-MNIST from {args.data.name}: {len(data.y_train):,} train / {len(data.y_test):,} test · "
           f"{acc.description} · load {os.getloadavg()[0]:.1f}")

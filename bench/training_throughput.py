@@ -35,9 +35,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
 
-from cnn_core import datasets, models, training  # noqa: E402
+from cnn_core import datasets, models, training_config  # noqa: E402
+from cnn_core.trainer import Trainer, limit_memory_growth  # noqa: E402
 from cnn_core.accelerators import detect_accelerator  # noqa: E402
 
 TARGETS = {"trainer-fit": 0.95, "trainer-custom": 0.90}
@@ -60,20 +60,16 @@ def plain_fit(data, batch: int, epochs: int, acc) -> list[float]:
     with acc.strategy.scope():
         model = models.compile_model(models.build_model(models.PRESETS["tutorial"]), 1e-2)
     # The Trainer's own input pipeline, so the two differ only in what the Trainer adds.
-    import tensorflow as tf
-
-    indices = np.arange(len(data.y_train), dtype=np.int32)
-    ds = training.index_dataset(tf.constant(data.x_train), tf.constant(data.y_train), indices, batch,
-                                shuffle=True, seed=0)
+    ds = datasets.make_tf_dataset(data.x_train, data.y_train, batch, shuffle=True, seed=0)
     model.fit(ds, epochs=epochs, verbose=0, callbacks=[Clock()], shuffle=False)
     return [len(data.y_train) / t for t in times]
 
 
 def trainer_run(data, batch: int, epochs: int, acc, loop: str) -> list[float]:
     """Images per second of each epoch of the app's Trainer, watched twice a second."""
-    config = training.TrainingConfig(epochs=epochs, batch_size=batch, learning_rate=1e-2, loop=loop,
-                                     validation_fraction=0, checkpoint_every=0)
-    trainer = training.Trainer(data, models.PRESETS["tutorial"], config, accelerator=acc).start()
+    config = training_config.TrainingConfig(epochs=epochs, batch_size=batch, learning_rate=1e-2, loop=loop,
+                                            validation_fraction=0, checkpoint_every=0)
+    trainer = Trainer(data, models.PRESETS["tutorial"], config, accelerator=acc).start()
     done = threading.Event()
     polls = [0]
 
@@ -103,7 +99,7 @@ def main() -> None:
 
     data = (datasets.load_dataset("fashion_mnist", args.data) if args.data
             else datasets.load_dataset("fashion_mnist", "bundled"))
-    applied = training.limit_memory_growth()  # as the app does before it trains
+    applied = limit_memory_growth()  # as the app does before it trains
     acc = detect_accelerator()
     print(f"{len(data.y_train):,} training images · batch {args.batch_size} · {args.epochs} epochs per arm "
           f"(first not counted) · {args.rounds} rounds · {acc.description} · {', '.join(applied)} · "

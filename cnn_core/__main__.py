@@ -8,7 +8,7 @@
     python -m cnn_core devices            # the GPU/TPU/CPU found, TensorFlow and CUDA versions
     python -m cnn_core train --mixed-precision   # float16 on a GPU (the last layer stays float32)
 
-``train`` uses the same :class:`cnn_core.training.Trainer` as the app, shows a progress bar on
+``train`` uses the same :class:`cnn_core.trainer.Trainer` as the app, shows a progress bar on
 stderr, and with ``--json`` prints one JSON object as the last line of stdout (test_accuracy,
 images_per_second, wall_seconds, epochs, source, ...). Ctrl-C stops the run after the current
 batch and still evaluates and saves the model; a second Ctrl-C quits at once.
@@ -30,8 +30,9 @@ import numpy as np
 _USER_TF_LOG_LEVEL = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ banner is not for learners
 
-from . import datasets, training  # noqa: E402  (after the environment is set)
-from .models import PRESETS  # noqa: E402
+from . import datasets, run_storage, training_config  # noqa: E402  (after the environment is set)
+from .models import PRESETS, preset_name  # noqa: E402
+from .trainer import EpochRecord, Snapshot, Trainer, limit_memory_growth  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,10 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, help="epochs to train (default: the preset's, 10 for tutorial)")
     t.add_argument("--batch-size", type=int, help="images per batch (default 256)")
     t.add_argument("--lr", type=float, help="learning rate η (default: the preset's, 0.01 for tutorial)")
-    t.add_argument("--optimizer", choices=training.OPTIMIZERS, help="default adam")
-    t.add_argument("--loop", choices=training.LOOPS, help="fit (Keras) or custom (GradientTape); default fit")
-    t.add_argument("--schedule", choices=training.SCHEDULES, help="learning-rate schedule (default: the preset's)")
-    t.add_argument("--augment", choices=training.AUGMENTATIONS,
+    t.add_argument("--optimizer", choices=training_config.OPTIMIZERS, help="default adam")
+    t.add_argument("--loop", choices=training_config.LOOPS, help="fit (Keras) or custom (GradientTape); default fit")
+    t.add_argument("--schedule", choices=training_config.SCHEDULES, help="learning-rate schedule (default: the preset's)")
+    t.add_argument("--augment", choices=training_config.AUGMENTATIONS,
                    help="flip: mirror a random half of each training batch (default: the preset's)")
     t.add_argument("--validation-fraction", type=float,
                    help="share of the training images held out for validation (default 0.1; 0 for none)")
@@ -128,34 +129,34 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         if run_dir is None:
             raise ValueError("--resume needs --checkpoint-dir: the run folder to continue.")
-        info = training.read_run(run_dir)
+        info = run_storage.read_run(run_dir)
         if not info.resumable and (args.epochs is None or args.epochs <= info.checkpoint_epoch):
             raise ValueError(
                 f"The run in {run_dir} has nothing to resume (status {info.status}, last checkpoint "
                 f"at epoch {info.checkpoint_epoch} of {info.training.epochs}); pass --epochs N to train it further."
             )
-        preset_name = next((n for n, p in PRESETS.items() if p == info.model_config), "custom")
+        preset = preset_name(info.model_config)
     else:
-        preset_name = args.preset
-        if run_dir is not None and (run_dir / training.RUN_FILE).exists():
+        preset = args.preset
+        if run_dir is not None and (run_dir / run_storage.RUN_FILE).exists():
             raise ValueError(
                 f"{run_dir} already holds a run: add --resume to continue it, or choose another folder."
             )
     data = load_data(args)
     if data.note:
         print(data.note, file=sys.stderr)
-    training.limit_memory_growth()  # the same process settings as the app
+    limit_memory_growth()  # the same process settings as the app
     if args.seed is not None:  # the initial weights too, not only the hold-out and the shuffling
         import keras
 
         keras.utils.set_random_seed(config.seed)
     accelerator = _accelerator(args.cpu_replicas)
     if args.resume:
-        trainer = training.Trainer.from_checkpoint(run_dir, data, accelerator=accelerator,
-                                                   epochs=args.epochs, loop=args.loop)
+        trainer = Trainer.from_checkpoint(run_dir, data, accelerator=accelerator,
+                                          epochs=args.epochs, loop=args.loop)
         print(f"Resuming {trainer.label} after epoch {trainer.start_epoch}.", file=sys.stderr)
     else:
-        trainer = training.Trainer(data, PRESETS[args.preset], config, accelerator=accelerator, run_dir=run_dir)
+        trainer = Trainer(data, PRESETS[args.preset], config, accelerator=accelerator, run_dir=run_dir)
     if trainer.config.mixed_precision and not accelerator.mixed_precision_useful:
         print(f"Note: mixed precision on {accelerator.description} only emulates float16 "
               "(slower than float32); it pays off on a GPU.", file=sys.stderr)
@@ -185,7 +186,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "train_images": snap.train_images,
             "validation_images": snap.val_images,
             "test_images": int(len(data.y_test)),
-            "preset": preset_name,
+            "preset": preset,
             "seed": config.seed,
             "loop": snap.loop,
             "device": snap.device,
@@ -235,9 +236,9 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
-def _training_config(args: argparse.Namespace) -> training.TrainingConfig:
+def _training_config(args: argparse.Namespace) -> training_config.TrainingConfig:
     """The preset's training defaults, with every flag given on the command line applied."""
-    config = training.training_defaults(args.preset)
+    config = training_config.training_defaults(args.preset)
     changes = {
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
         "optimizer": args.optimizer, "loop": args.loop, "schedule": args.schedule, "augment": args.augment,
@@ -255,7 +256,7 @@ def _accelerator(cpu_replicas: int) -> Any:
     return detect_accelerator(cpu_replicas=cpu_replicas)
 
 
-def _watch(trainer: training.Trainer, quiet: bool = False) -> training.Snapshot:
+def _watch(trainer: Trainer, quiet: bool = False) -> Snapshot:
     """Poll the trainer until it ends, drawing a progress bar on stderr; Ctrl-C stops it."""
     tty = sys.stderr.isatty()
     epochs_shown = 0
@@ -281,19 +282,19 @@ def _watch(trainer: training.Trainer, quiet: bool = False) -> training.Snapshot:
             trainer.stop()
 
 
-def progress_line(snap: training.Snapshot, width: int = 24) -> str:
+def progress_line(snap: Snapshot, width: int = 24) -> str:
     """e.g. "epoch 3/10 [#####.......] 120/211 · 6,912 img/s · loss 0.412 · ETA 1:20"."""
     if snap.status == "preparing":
         return "preparing (loading TensorFlow, building the model)…"
     done = int(width * snap.batch / max(snap.steps_per_epoch, 1))
     bar = "#" * done + "." * (width - done)
     loss = f" · loss {snap.batch_loss[-1]:.3f}" if snap.batch_loss else ""
-    eta = f" · ETA {training.format_seconds(snap.eta_seconds)}" if snap.eta_seconds is not None else ""
+    eta = f" · ETA {training_config.format_seconds(snap.eta_seconds)}" if snap.eta_seconds is not None else ""
     return (f"epoch {snap.epoch}/{snap.epochs} [{bar}] {snap.batch}/{snap.steps_per_epoch} · "
             f"{snap.images_per_second:,.0f} img/s{loss}{eta} · {snap.status}")
 
 
-def epoch_line(r: training.EpochRecord, epochs: int) -> str:
+def epoch_line(r: EpochRecord, epochs: int) -> str:
     val = (f" · val loss {r.val_loss:.4f} · val acc {r.val_accuracy:.4f}" if r.val_loss is not None else "")
     return (f"epoch {r.epoch}/{epochs}: loss {r.loss:.4f} · acc {r.accuracy:.4f}{val} · "
             f"{r.seconds:.1f} s · {r.images_per_second:,.0f} img/s")

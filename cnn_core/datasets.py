@@ -10,7 +10,8 @@ Sources, tried in this order by ``source="auto"``:
 2. the bundled sample in ``cnn_core/sample_data`` (offline, and in tests);
 
 and, when asked for by passing a path or the file's bytes, a user's ``.npz`` in the Keras layout.
-TensorFlow is imported only on the Keras path and in :func:`make_tf_dataset`.
+TensorFlow is imported only on the Keras path and by the ``tf.data`` pipeline
+(:func:`make_tf_dataset`, :func:`shared_tensors`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import os
 import socket
 import struct
 import threading
+import weakref
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -397,30 +399,56 @@ def make_tf_dataset(
     batch_size: int = 256,
     shuffle: bool = True,
     seed: int | None = None,
-    repeat: bool = False,
+    indices: np.ndarray | None = None,
 ) -> Any:
-    """A ``tf.data`` pipeline (the tutorial's exercise 1): shuffle, batch, scale, prefetch.
+    """A ``tf.data`` pipeline (the tutorial's exercise 1) over ``images[indices]`` (all when None):
+    shuffle, batch, scale, prefetch.
 
     Takes the uint8 (N, 28, 28) arrays as they are held and yields ``(float32 (B, 28, 28, 1)
-    in [0, 1], int64 (B,))`` batches; scaling per batch keeps just one uint8 copy in memory.
+    in [0, 1], int64 (B,))`` batches. It shuffles indices, not images, and gathers each batch
+    from the one TensorFlow copy :func:`shared_tensors` keeps, so every pipeline over the same
+    arrays (training, validation, other runs) shares that copy and scaling adds none.
     """
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    x, y = shared_tensors(images, labels)
+    if indices is None:
+        indices = np.arange(len(labels), dtype=np.int32)
+    ds = tf.data.Dataset.from_tensor_slices(indices)
     if shuffle:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
+        ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
-    ds = ds.map(_scale_batch, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+
+    def gather(idx: Any) -> tuple[Any, Any]:
+        batch = tf.cast(tf.expand_dims(tf.gather(x, idx), -1), tf.float32) / 255.0
+        return batch, tf.cast(tf.gather(y, idx), tf.int64)
+
+    return ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def _scale_batch(x: Any, y: Any) -> tuple[Any, Any]:
+def shared_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[Any, Any]:
+    """TensorFlow copies of ``images`` and ``labels``, one per process while a pipeline uses them.
+
+    TensorFlow's memory pool never shrinks, so runs of a class on one dataset must not each copy
+    it. Held weakly: the pipelines keep the copies alive, and they go with the last pipeline.
+    """
     import tensorflow as tf
 
-    x = tf.cast(tf.expand_dims(x, -1), tf.float32) / 255.0
-    return x, tf.cast(y, tf.int64)
+    with _tensor_lock:
+        for key in [k for k, v in _tensors.items() if v[0]() is None or v[1]() is None]:
+            del _tensors[key]
+        hit = _tensors.get((id(images), id(labels)))
+        if hit is not None and hit[0]() is images and hit[1]() is labels:
+            x, y = hit[2](), hit[3]()
+            if x is not None and y is not None:
+                return x, y
+        x, y = tf.constant(images), tf.constant(labels)
+        _tensors[(id(images), id(labels))] = (weakref.ref(images), weakref.ref(labels), weakref.ref(x), weakref.ref(y))
+        return x, y
+
+
+_tensors: dict[tuple[int, int], tuple[weakref.ref, ...]] = {}
+_tensor_lock = threading.Lock()
 
 
 def first_line(exc: BaseException) -> str:

@@ -55,7 +55,7 @@ PRESETS: dict[str, ModelConfig] = {
     ),
     # More accuracy per second of CPU (bench/strong_preset.py): few filters where the image is
     # big (16 at 28×28), many where it is small (64 at 14×14), a wider dense layer, and the
-    # training settings in cnn_core.training.TRAINING_PRESETS (batch 128, η = 0.004 decaying
+    # training settings in cnn_core.training_config.TRAINING_PRESETS (batch 128, η = 0.004 decaying
     # to 0 over 7 epochs). About 0.930 on Fashion-MNIST in ~3/4 of the tutorial's 10-epoch
     # time. Batch normalisation was measured too: on a CPU it costs 1.5-2.2× per epoch.
     "strong": ModelConfig(

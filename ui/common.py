@@ -7,18 +7,17 @@ of use. Nothing here imports TensorFlow unless a page asks for something that ne
 from __future__ import annotations
 
 import contextlib
-import gc
 import sys
 import threading
-import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
-from cnn_core import accelerators, datasets, evaluation, pretrained, training
+from cnn_core import accelerators, datasets, evaluation, pretrained
 from cnn_core.upload_cache import UploadCache
+from ui.server import keras_ready
 
 # Session-state keys the pages share (pages never import each other; they meet here).
 DATASET_KEY = "dataset_name"  # "mnist" or "fashion_mnist": the dataset this session works on
@@ -87,87 +86,6 @@ def gpu_accelerator() -> Any | None:
     return acc if acc.mixed_precision_useful else None
 
 
-@st.cache_resource(show_spinner="Loading TensorFlow (the first time takes a few seconds)…")
-def keras_ready() -> Any:
-    """Import Keras once per process, then exempt everything loaded so far from the cyclic GC.
-
-    Once Keras is imported, Streamlit calls ``keras.backend.clear_session()`` after every script
-    run, of every page and session, and that runs ``gc.collect()`` over TensorFlow's ~400,000
-    objects: 0.1-0.2 s added to each rerun, a slider drag's included. ``gc.freeze()`` moves
-    those long-lived objects out of the collector's reach, so the collect costs ~nothing. Call
-    it before building or loading a model (a model alive at freeze time stays in memory for
-    good if it is in a reference cycle); it runs once per process. Returns the keras module.
-    """
-    # Before TensorFlow's first tensor, whichever page loads it first (Predictions may, with
-    # no training yet): the pooled allocator and one inter-op thread only apply then.
-    training.limit_memory_growth()
-    import keras
-
-    gc.collect()
-    gc.freeze()
-    # Streamlit also calls keras.backend.clear_session() after every script run, to tidy up
-    # after scripts that build models. Here models live on in training threads, and each call
-    # clears TensorFlow's kernel cache under them: with 10 reruns a second (watchers' fragments)
-    # a training ran at about half its speed (bench/streamlit_keras_cleanup.py).
-    # Our pages never rely on that cleanup, so the server keeps Keras's state.
-    keras.backend.clear_session = _keep_keras_state
-    return keras
-
-
-COLLECT_EVERY_S = 5.0  # at most one full garbage collection this often, for all sessions together
-
-
-def tidy_up_after_run(now: float | None = None) -> bool:
-    """Keep the garbage collector off the path of each rerun; True when this call collected.
-
-    Streamlit would run ``gc.collect(2)`` after every script run of every session: ~90 ms over
-    the ~160,000 objects of Streamlit, pandas, Altair and Matplotlib (more than a slider rerun of
-    the convolution page itself), and more once a model trains in the process. With a class of
-    20, reruns queued behind it (bench/load_test.py). ``.streamlit/config.toml`` switches that off
-    (``runner.postScriptGC = false``) and the router calls this after each run instead:
-
-    * libraries loaded so far are frozen (exempt from collection) once, when new modules
-      arrived, until Keras is in: from then on :func:`keras_ready` freezes, before any model
-      exists, because a model frozen while alive is never collected;
-    * a full collection still runs, at most every ``COLLECT_EVERY_S`` seconds, so cyclic garbage
-      such as a page's Matplotlib figures is freed within seconds, as before.
-    """
-    global _frozen_modules, _last_collect
-    if len(sys.modules) != _frozen_modules and "keras" not in sys.modules:
-        _frozen_modules = len(sys.modules)
-        gc.collect()
-        gc.freeze()
-    now = time.monotonic() if now is None else now
-    if now - _last_collect < COLLECT_EVERY_S or not _collecting.acquire(blocking=False):
-        return False
-    try:
-        _last_collect = now
-        gc.collect()
-        # Hand what the sessions freed back to the system: a class's reruns, uploads and
-        # predictions free tens of MB a minute that malloc would otherwise keep resident.
-        training.release_free_memory()
-    finally:
-        _collecting.release()
-    return True
-
-
-@st.cache_resource
-def server_process_settings() -> list[str]:
-    """Bound glibc's malloc arenas once, as the server starts: each Streamlit script thread
-    would otherwise get an arena of its own that keeps freed memory resident (16 on 2 cores).
-    TensorFlow's settings follow in :func:`keras_ready`, before any tensor exists."""
-    return training.limit_memory_growth(tensorflow=False)
-
-
-_frozen_modules = 0
-_last_collect = float("-inf")
-_collecting = threading.Lock()
-
-
-def _keep_keras_state(*args: Any, **kwargs: Any) -> None:
-    """Stands in for keras.backend.clear_session in the app's process (see keras_ready)."""
-
-
 # --- The shipped, pretrained networks: one copy per process, shared by every session -------------
 
 # Locks of the models every session shares: Keras does not promise that one model may run
@@ -194,7 +112,7 @@ def pretrained_network(name: str) -> tuple[Any, pretrained.Provenance] | None:
     Use it under :func:`model_lock`."""
     if not pretrained.available(name):
         return None
-    keras_ready()  # before the first model exists (see keras_ready)
+    keras_ready()  # before the first model exists (see ui.server.keras_ready)
     model = pretrained.load_pretrained(name)
     with _model_locks_guard:
         _model_locks[model] = threading.RLock()
@@ -338,6 +256,7 @@ def draw_run_line(page_path: str | None = None) -> None:
 
 
 def _draw_run_lines(page_path: str | None) -> None:
+    from cnn_core.jobs import progress_words, start_words
     from ui import jobs
     from ui.navigation import PAGES
 
@@ -347,10 +266,10 @@ def _draw_run_lines(page_path: str | None) -> None:
     registry = jobs.get_registry()
     listed = {p.path for p in PAGES}
     for who, job in found:
-        words = f"{who}: {jobs.progress_words(job, registry)}"
+        words = f"{who}: {progress_words(job, registry)}"
         if job.page in listed:
             st.page_link(job.page, label=words, icon=":material/model_training:",
-                         help=jobs.start_words(job, registry) or job.title)
+                         help=start_words(job, registry) or job.title)
         else:
             st.caption(words)
 

@@ -1,47 +1,20 @@
-"""The process-wide registry of training jobs: who runs what, who waits, and who watches.
+"""The app's side of the job registry (:mod:`cnn_core.jobs`): one registry per server process,
+who owns a run (a token per browser session), whether that session is still connected, the
+instructor's token, and the trainers the app builds.
 
-A Streamlit server is one process shared by every browser session. Training is expensive (a
-Community Cloud container has 1-3 GB), so at most ``$CNN_EXPLORER_MAX_JOBS`` (default 1) runs at
-once. Every run, wherever it is asked for, is :meth:`JobRegistry.submit`-ted: it starts at once
-when a slot is free, else it waits in a fair line (first come, first served; an instructor's run
-may go to the front) and the registry's own daemon thread starts it when a slot frees. A waiting
-run holds no model and no TensorFlow memory: a Trainer builds its model in its thread, on start.
-
-Each job belongs to the session that asked for it (its *owner*); a job whose owner has left (the
-browser tab closed) for ``$CNN_EXPLORER_OWNER_TIMEOUT_S`` seconds (default 600) is stopped, or
-dropped from the line, so a forgotten run does not hold the server. A session may take over a
-running job whose owner has left (the instructor reloaded the page, say).
-
-:class:`JobRegistry` is plain Python (testable without Streamlit); :func:`get_registry` holds the
-one instance per process in ``st.cache_resource``.
+The trainer factory runs in the page's script thread: it loads Keras and resolves the shared
+accelerator there, so a Trainer thread only ever receives a plain accelerator and never calls
+Streamlit (cached functions included).
 """
 
 from __future__ import annotations
 
-import heapq
-import hmac
-import logging
-import os
-import threading
-import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import streamlit as st
 
-MAX_JOBS_ENV = "CNN_EXPLORER_MAX_JOBS"
-OWNER_TIMEOUT_ENV = "CNN_EXPLORER_OWNER_TIMEOUT_S"
-INSTRUCTOR_TOKEN_ENV = "CNN_EXPLORER_INSTRUCTOR_TOKEN"
-DEFAULT_MAX_JOBS = 1
-DEFAULT_OWNER_TIMEOUT_S = 600.0
-KEEP_DONE = 4  # finished jobs kept (with their models) for watchers and returning owners
-REAP_EVERY_S = 5.0  # how often the registry's thread looks for owners who left
-DISPATCH_EVERY_S = 0.25  # how often it looks for a finished run, to start the next in line
-# Training speed assumed for the line's estimate until a run on this server has been measured:
-# the tutorial's network trains 6,000-7,700 images/s on 2 CPU cores (DESIGN.md); a little less.
-DEFAULT_IMAGES_PER_S = 5000.0
-START_OVERHEAD_S = 5.0  # a run's own preparation and test evaluation, added per run ahead
+from cnn_core.jobs import JobRegistry, build_trainer, is_instructor_token
 
 OWNER_KEY = "_training_owner"  # session state: this session's owner token
 JOB_KEY = "_training_job"  # session state: the id of the job this session started on Training
@@ -49,74 +22,6 @@ QUICK_JOB_KEY = "_quick_job"  # session state: the id of this session's quick ru
 WATCHED_KEY = "train_watched"  # session state: the other session's job last watched on Training
 INSTRUCTOR_KEY = "_instructor"  # session state: True once a link carried the instructor token
 TRAINING_PAGE = "app_pages/training.py"
-
-
-@dataclass
-class Job:
-    """One training run in the registry. ``trainer`` is a :class:`cnn_core.training.Trainer`
-    (or anything with the same start/stop/snapshot methods); it is started by the registry.
-
-    ``work_images`` is the run's whole work in training images (epochs × images per epoch), for
-    the line's estimate; ``page`` the app page that shows the run (the sidebar links to it).
-    """
-
-    id: str
-    owner: str  # the owner's token (one per browser session)
-    owner_session: str | None  # Streamlit's session id, to ask the runtime whether it is connected
-    trainer: Any
-    title: str
-    dataset_name: str
-    work_images: int = 0
-    front: bool = False  # an instructor's run: ahead of every student's in the line
-    page: str = TRAINING_PAGE
-    queued: bool = False  # waiting in line: the trainer is not started yet
-    started_at: float = field(default_factory=time.time)  # wall clock, for display (asked, then started)
-    last_seen: float = field(default_factory=time.monotonic)  # the owner's last visit
-    owner_gone_since: float | None = None
-    stop_reason: str = ""  # set when the registry (not the owner) stopped the job
-
-    @property
-    def active(self) -> bool:
-        """Started and still working (a waiting run is not active: it holds no slot)."""
-        return not self.queued and bool(self.trainer.active)
-
-    @property
-    def pending(self) -> bool:
-        """Waiting in line or working: a page showing it should keep polling."""
-        return self.queued or self.active
-
-    @property
-    def state(self) -> str:
-        """"queued", or the trainer's status ("preparing", "running", ..., "finished")."""
-        return "queued" if self.queued else str(self.trainer.snapshot().status)
-
-
-def max_jobs_from_env() -> int:
-    """The cap on concurrent jobs from ``$CNN_EXPLORER_MAX_JOBS`` (default 1, at least 1)."""
-    try:
-        return max(int(os.environ.get(MAX_JOBS_ENV, DEFAULT_MAX_JOBS)), 1)
-    except ValueError:
-        return DEFAULT_MAX_JOBS
-
-
-def owner_timeout_from_env() -> float:
-    """Seconds a job survives its owner's absence, from ``$CNN_EXPLORER_OWNER_TIMEOUT_S``."""
-    try:
-        return max(float(os.environ.get(OWNER_TIMEOUT_ENV, DEFAULT_OWNER_TIMEOUT_S)), 1.0)
-    except ValueError:
-        return DEFAULT_OWNER_TIMEOUT_S
-
-
-def is_instructor_token(given: str | None, expected: str | None = None) -> bool:
-    """Whether ``given`` is the server's instructor token (``$CNN_EXPLORER_INSTRUCTOR_TOKEN``).
-
-    False when the server sets no token. Compared in constant time, so response timing does
-    not tell a student how much of a guess was right.
-    """
-    expected = os.environ.get(INSTRUCTOR_TOKEN_ENV, "") if expected is None else expected
-    if not expected or not given:
-        return False
-    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def runtime_session_alive(session_id: str | None) -> bool | None:
@@ -134,320 +39,29 @@ def runtime_session_alive(session_id: str | None) -> bool | None:
         return None
 
 
-class JobRegistry:
-    """Jobs of one process: at most ``max_jobs`` running, the others in a fair line. Thread-safe.
+def app_trainer(dataset: Any, model_config: Any, config: Any, run_dir: Any = None,
+                resume_from: str | None = None) -> Any:
+    """The app's trainer factory: a :class:`cnn_core.trainer.Trainer` on the process's shared
+    accelerator, both resolved here in the script thread (Keras loaded and frozen out of the
+    garbage collector first, see :func:`ui.server.keras_ready`)."""
+    from ui.common import shared_accelerator
+    from ui.server import keras_ready
 
-    ``owner_alive(session_id)`` answers True/False, or None when it cannot tell; ``clock`` is
-    injectable so tests need not wait for the timeout. With ``reap_every_s`` None no thread is
-    started: the caller (a test) calls :meth:`dispatch` and :meth:`reap` itself.
-    """
-
-    def __init__(
-        self,
-        max_jobs: int | None = None,
-        owner_timeout_s: float | None = None,
-        owner_alive: Callable[[str | None], bool | None] = runtime_session_alive,
-        clock: Callable[[], float] = time.monotonic,
-        reap_every_s: float | None = REAP_EVERY_S,
-        dispatch_every_s: float = DISPATCH_EVERY_S,
-        default_images_per_s: float = DEFAULT_IMAGES_PER_S,
-    ) -> None:
-        self.max_jobs = max_jobs if max_jobs is not None else max_jobs_from_env()
-        self.owner_timeout_s = owner_timeout_s if owner_timeout_s is not None else owner_timeout_from_env()
-        self._owner_alive = owner_alive
-        self._clock = clock
-        self._reap_every_s = reap_every_s
-        self._dispatch_every_s = dispatch_every_s
-        self.default_images_per_s = default_images_per_s
-        self._measured_images_per_s: float | None = None  # the last rate a run measured here
-        self._jobs: dict[str, Job] = {}
-        self._line: list[Job] = []  # waiting jobs, in the order they will start
-        self._lock = threading.RLock()
-        self._thread: threading.Thread | None = None
-
-    # ----- asking for a run -------------------------------------------------------------------
-
-    def submit(
-        self,
-        owner: str,
-        trainer: Any,
-        title: str,
-        dataset_name: str,
-        owner_session: str | None = None,
-        *,
-        work_images: int,
-        front: bool = False,
-        page: str = TRAINING_PAGE,
-    ) -> Job:
-        """Start ``trainer`` as a job of ``owner`` now if a slot is free, else put it in line.
-
-        ``work_images``: epochs × training images per epoch (the line's estimate uses it).
-        ``front``: an instructor's run, placed after other instructors' runs and before every
-        student's. The registry's thread starts a waiting run as soon as a slot frees.
-        """
-        with self._lock:
-            self.reap()
-            job = Job(uuid.uuid4().hex[:12], owner, owner_session, trainer, title, dataset_name,
-                      work_images=max(int(work_images), 0), front=front, page=page, queued=True,
-                      last_seen=self._clock())
-            self._jobs[job.id] = job
-            if front:
-                fronts = sum(1 for j in self._line if j.front)
-                self._line.insert(fronts, job)
-            else:
-                self._line.append(job)
-            self.dispatch()
-            self._prune()
-        self._ensure_thread()
-        return job
-
-    def dispatch(self) -> list[Job]:
-        """Start waiting runs, first in line first, while slots are free; return those started."""
-        started = []
-        with self._lock:
-            running = len(self.active_jobs())
-            while self._line and running < self.max_jobs:
-                job = self._line.pop(0)
-                job.queued = False
-                job.started_at = time.time()
-                try:
-                    job.trainer.start()
-                except Exception as exc:  # never leave a broken run holding the line
-                    job.stop_reason = f"The run could not start: {exc}"
-                    self._jobs.pop(job.id, None)
-                    continue
-                started.append(job)
-                running += 1
-        return started
-
-    def can_start(self) -> bool:
-        """Whether a new run would start at once (a free slot and nobody waiting)."""
-        with self._lock:
-            return not self._line and len(self.active_jobs()) < self.max_jobs
-
-    def leave(self, job_id: str, owner: str) -> bool:
-        """Take ``owner``'s waiting run out of the line (and out of the registry). False when
-        there is no such waiting run (it started meanwhile, or belongs to someone else)."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None or not job.queued or job.owner != owner:
-                return False
-            self._line.remove(job)
-            del self._jobs[job_id]
-            return True
-
-    # ----- the line ---------------------------------------------------------------------------
-
-    def line(self) -> list[Job]:
-        """The waiting jobs, first to start first."""
-        with self._lock:
-            return list(self._line)
-
-    def place(self, job_id: str | None) -> int | None:
-        """1 for the next run to start, 2 for the one after...; None when not waiting."""
-        with self._lock:
-            for i, job in enumerate(self._line):
-                if job.id == job_id:
-                    return i + 1
-            return None
-
-    def images_per_second(self) -> float:
-        """The training speed the estimate assumes: the running runs' own measured speed, else
-        the last speed measured on this server, else :data:`DEFAULT_IMAGES_PER_S`."""
-        with self._lock:
-            rates = [r for r in (self._rate_of(j) for j in self.active_jobs()) if r > 0]
-            if rates:
-                return sum(rates) / len(rates)
-            return self._measured_images_per_s or self.default_images_per_s
-
-    def estimated_start_s(self, job_id: str | None) -> float | None:
-        """Seconds from now until the waiting run ``job_id`` should start; None when not waiting.
-
-        The runs ahead of it (running ones: their remaining images; waiting ones: all their
-        images) are shared out over the ``max_jobs`` slots, each finishing after images ÷
-        measured images/s, plus ``START_OVERHEAD_S`` per run ahead for building and testing it.
-        """
-        with self._lock:
-            place = self.place(job_id)
-            if place is None:
-                return None
-            rate = self.images_per_second()
-            slots = [self._remaining_s(j, rate) for j in self.active_jobs()]
-            slots += [0.0] * max(self.max_jobs - len(slots), 0)
-            heapq.heapify(slots)
-            for job in self._line[: place - 1]:
-                free_at = heapq.heappop(slots)
-                heapq.heappush(slots, free_at + START_OVERHEAD_S + job.work_images / rate)
-            return slots[0]
-
-    def _rate_of(self, job: Job, snap: Any = None) -> float:
-        snap = job.trainer.snapshot() if snap is None else snap
-        rate = float(getattr(snap, "images_per_second", 0.0) or 0.0)
-        if rate > 0:
-            self._measured_images_per_s = rate
-        return rate
-
-    def _remaining_s(self, job: Job, rate: float) -> float:
-        snap = job.trainer.snapshot()
-        own = self._rate_of(job, snap)
-        done = float(getattr(snap, "progress", 0.0) or 0.0)
-        extra = START_OVERHEAD_S if snap.status == "preparing" else 0.0
-        return extra + job.work_images * (1.0 - done) / (own if own > 0 else rate)
-
-    # ----- reading --------------------------------------------------------------------------
-
-    def get(self, job_id: str | None) -> Job | None:
-        with self._lock:
-            return self._jobs.get(job_id) if job_id else None
-
-    def jobs(self) -> list[Job]:
-        """All kept jobs, newest first."""
-        with self._lock:
-            return sorted(self._jobs.values(), key=lambda j: j.started_at, reverse=True)
-
-    def active_jobs(self) -> list[Job]:
-        """The running jobs (each holds a slot)."""
-        return [j for j in self.jobs() if j.active]
-
-    # ----- owners ---------------------------------------------------------------------------
-
-    def touch(self, job_id: str, owner: str) -> None:
-        """The owner looked at its job: it is still here."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is not None and job.owner == owner:
-                job.last_seen = self._clock()
-                job.owner_gone_since = None
-
-    def owner_present(self, job: Job) -> bool:
-        """Whether the job's owner is still connected (or, when the runtime cannot tell, was
-        seen within the timeout)."""
-        alive = self._owner_alive(job.owner_session)
-        if alive is None:
-            return self._clock() - job.last_seen < self.owner_timeout_s
-        return alive
-
-    def take_over(self, job_id: str, owner: str, owner_session: str | None = None) -> Job:
-        """Make ``owner`` the owner of a job whose owner has left; ``ValueError`` otherwise."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None:
-                raise ValueError("That run is no longer on this server.")
-            if job.owner != owner and self.owner_present(job):
-                raise ValueError("The session that started this run is still connected: only it can steer the run.")
-            job.owner, job.owner_session = owner, owner_session
-            job.last_seen, job.owner_gone_since = self._clock(), None
-            return job
-
-    def reap(self) -> list[Job]:
-        """Stop running jobs, and drop waiting ones, whose owner has been gone for the timeout;
-        return them."""
-        gone = []
-        now = self._clock()
-        with self._lock:
-            for job in list(self._jobs.values()):
-                if not job.pending:
-                    continue
-                alive = self._owner_alive(job.owner_session)
-                if alive is None:
-                    gone_for = now - job.last_seen
-                elif alive:
-                    job.owner_gone_since = None
-                    continue
-                else:
-                    if job.owner_gone_since is None:
-                        job.owner_gone_since = now
-                    gone_for = now - job.owner_gone_since
-                if gone_for < self.owner_timeout_s:
-                    continue
-                if job.queued:  # nobody will come back for it: give its place to the next
-                    self._line.remove(job)
-                    del self._jobs[job.id]
-                else:
-                    job.stop_reason = (
-                        "Stopped by the server: the session that started it left more than "
-                        f"{self.owner_timeout_s:.0f} s ago."
-                    )
-                    job.trainer.stop()
-                gone.append(job)
-        return gone
-
-    # ----- housekeeping ----------------------------------------------------------------------
-
-    def _prune(self) -> None:
-        """Forget the oldest finished jobs beyond KEEP_DONE (each holds a model in memory)."""
-        with self._lock:
-            done = [j for j in self.jobs() if not j.pending]
-            for job in done[KEEP_DONE:]:
-                del self._jobs[job.id]
-
-    def _ensure_thread(self) -> None:
-        """A daemon thread that, while jobs run or wait, starts the next in line as soon as a
-        slot frees and reaps jobs whose owner left (even when no session opens a page again).
-        It never calls Streamlit."""
-        if self._reap_every_s is None:
-            return
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._thread = threading.Thread(target=self._loop, name="training-job-line", daemon=True)
-            self._thread.start()
-
-    def _loop(self) -> None:
-        next_reap = self._clock() + self._reap_every_s
-        while True:
-            time.sleep(self._dispatch_every_s)
-            if self._clock() >= next_reap:
-                self.reap()
-                for job in self.active_jobs():
-                    self._rate_of(job)  # remember the speed, for the estimate after it ends
-                next_reap = self._clock() + self._reap_every_s
-            with self._lock:
-                self.dispatch()
-                if not self._line and not self.active_jobs():
-                    self._prune()
-                    self._thread = None
-                    return
-
-
-def progress_words(job: Job, registry: JobRegistry) -> str:
-    """A few words for a run, short enough for the sidebar: "waiting, 2nd in line",
-    "epoch 3 of 10", "preparing", "finished" (reads the registry and the trainer's snapshot only)."""
-    if job.queued:
-        return f"waiting, {ordinal(registry.place(job.id) or 1)} in line"
-    snap = job.trainer.snapshot()
-    if snap.status == "preparing":
-        return "preparing"
-    if snap.status == "evaluating":
-        return "testing"
-    if snap.status in ("running", "paused"):
-        return f"epoch {snap.epoch} of {snap.epochs}" + (", paused" if snap.status == "paused" else "")
-    return str(snap.status)
-
-
-def start_words(job: Job, registry: JobRegistry) -> str | None:
-    """"Starts in about 2 min" for a waiting run; None for any other."""
-    eta = registry.estimated_start_s(job.id)
-    return None if eta is None else f"Starts in about {wait_words(eta)}"
-
-
-def ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st..."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def wait_words(seconds: float) -> str:
-    """"20 s" under a minute (to 10 s), else "3 min" (rounded up): an estimate, not a countdown."""
-    if seconds < 60:
-        return f"{max(int(round(seconds / 10.0)) * 10, 10)} s"
-    return f"{int(-(-seconds // 60))} min"
+    keras_ready()
+    return build_trainer(dataset, model_config, config, run_dir, resume_from, accelerator=shared_accelerator())
 
 
 @st.cache_resource(show_spinner=False)
 def get_registry() -> JobRegistry:
     """The one registry of this server process (shared by every session)."""
-    return JobRegistry()
+    return JobRegistry(owner_alive=runtime_session_alive, trainer_factory=app_trainer, default_page=TRAINING_PAGE)
+
+
+def make_trainer(dataset: Any, model_config: Any, config: Any, run_dir: Any = None,
+                 resume_from: str | None = None) -> Any:
+    """A trainer for a run this session asks for, from the registry's factory (tests replace
+    this function with a fast fake). With ``resume_from`` (a run folder) it continues that run."""
+    return get_registry().make_trainer(dataset, model_config, config, run_dir=run_dir, resume_from=resume_from)
 
 
 def owner_token() -> str:
@@ -482,38 +96,3 @@ def runtime_session_id() -> str | None:
     except Exception:
         return None
 
-
-class _QuietTrainerThreads(logging.Filter):
-    """Streamlit warns "missing ScriptRunContext" when a cached function (the shared
-    accelerator) is called from a thread it did not start. The trainer thread calls it on
-    purpose, to load TensorFlow off the page's thread, and never calls st.* itself."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.threadName or "").startswith(TRAINER_THREAD_PREFIX) or "ScriptRunContext" not in record.getMessage()
-
-
-TRAINER_THREAD_PREFIX = "trainer:"
-logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_QuietTrainerThreads())
-
-
-def make_trainer(
-    dataset: Any,
-    model_config: Any,
-    config: Any,
-    run_dir: Any = None,
-    resume_from: str | None = None,
-) -> Any:
-    """The app's trainer: a :class:`cnn_core.training.Trainer` on the process's accelerator.
-
-    Tests replace this function to inject a fast fake. With ``resume_from`` (a run folder) the
-    trainer continues that run from its last checkpoint.
-    """
-    from cnn_core.training import Trainer
-    from ui.common import keras_ready, shared_accelerator
-
-    # Before any model exists: the GC and Streamlit's Keras cleanup, and the process's memory
-    # settings (training.limit_memory_growth), once per process; see its docstring.
-    keras_ready()
-    if resume_from is not None:
-        return Trainer.from_checkpoint(resume_from, dataset, accelerator=shared_accelerator)
-    return Trainer(dataset, model_config, config, accelerator=shared_accelerator, run_dir=run_dir)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_core import datasets, drawn_digit, evaluation, models, pretrained, training
+from cnn_core import datasets, drawn_digit, evaluation, models, pretrained, training_config
 from tests.app.conftest import ROOT, open_app_page
 from tests.app.test_training_page import FakeTrainer, trainers  # noqa: F401 (fixture)
 from ui import common, jobs
@@ -348,7 +348,7 @@ class TestOtherModels:
         assert job.trainer is trainer and job.active and job.page == PAGE  # a job like any run
         assert trainer.model_config == models.PRESETS["tutorial"]
         assert (trainer.config.epochs, trainer.config.checkpoint_every, trainer.run_dir) == (1, 0, None)
-        assert trainer.config.learning_rate == training.training_defaults("tutorial").learning_rate
+        assert trainer.config.learning_rate == training_config.training_defaults("tutorial").learning_rate
         trainer.advance(2)
         at.run()
         assert at.get("progress")[0].proto.text.startswith("Epoch 1 of 1")
@@ -367,7 +367,7 @@ class TestOtherModels:
 
     def test_a_quick_run_asked_for_while_another_trains_waits_in_line_then_starts(self, open_page, quick_runs, mnist):
         registry = jobs.get_registry()
-        other = FakeTrainer(mnist, models.PRESETS["tutorial"], training.TrainingConfig())
+        other = FakeTrainer(mnist, models.PRESETS["tutorial"], training_config.TrainingConfig())
         registry.submit("the-instructor", other, "Tutorial on MNIST", "mnist", work_images=54_000)
         at = open_quick_run(open_page)
         at.button(key="pred_quick_train").click().run()
@@ -395,7 +395,7 @@ class TestOtherModels:
 
     def test_a_quick_run_may_leave_the_line(self, open_page, quick_runs, mnist):
         registry = jobs.get_registry()
-        registry.submit("the-instructor", FakeTrainer(mnist, models.PRESETS["tutorial"], training.TrainingConfig()),
+        registry.submit("the-instructor", FakeTrainer(mnist, models.PRESETS["tutorial"], training_config.TrainingConfig()),
                         "Tutorial on MNIST", "mnist", work_images=54_000)
         at = open_quick_run(open_page)
         at.button(key="pred_quick_train").click().run()

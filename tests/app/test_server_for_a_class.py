@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ui import common
+from ui import server
 
 CONFIG = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
 
@@ -28,7 +28,7 @@ def test_the_server_neither_watches_sources_nor_collects_garbage_after_every_run
 
 @pytest.fixture
 def fresh_collector(monkeypatch):
-    monkeypatch.setattr(common, "_last_collect", float("-inf"))
+    monkeypatch.setattr(server, "_last_collect", float("-inf"))
     collections = []
     monkeypatch.setattr(gc, "collect", lambda *a: collections.append(a) or 0)
     monkeypatch.setattr(gc, "freeze", lambda: None)
@@ -38,20 +38,20 @@ def fresh_collector(monkeypatch):
 def test_garbage_is_collected_at_most_every_few_seconds_however_many_runs(fresh_collector):
     t0 = 1000.0
     runs = [t0 + 0.1 * i for i in range(120)]  # 12 s of reruns, ten a second
-    collected = [t for t in runs if common.tidy_up_after_run(now=t)]
+    collected = [t for t in runs if server.tidy_up_after_run(now=t)]
     assert collected[0] == t0  # the first run after start collects
     gaps = [b - a for a, b in zip(collected, collected[1:])]
-    assert len(collected) == 3 and all(g >= common.COLLECT_EVERY_S - 1e-9 for g in gaps)
+    assert len(collected) == 3 and all(g >= server.COLLECT_EVERY_S - 1e-9 for g in gaps)
 
 
 def test_new_libraries_are_frozen_out_of_the_collector_until_keras_arrives(monkeypatch, fresh_collector):
     frozen = []
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
-    monkeypatch.setattr(common, "_frozen_modules", 0)
+    monkeypatch.setattr(server, "_frozen_modules", 0)
     monkeypatch.setitem(sys.modules, "keras", None)  # Keras loaded: keras_ready's job
-    common.tidy_up_after_run(now=0.0)
+    server.tidy_up_after_run(now=0.0)
     assert frozen == []
     monkeypatch.delitem(sys.modules, "keras")
-    common.tidy_up_after_run(now=0.0)
-    common.tidy_up_after_run(now=0.1)  # no new modules since: nothing more to freeze
+    server.tidy_up_after_run(now=0.0)
+    server.tidy_up_after_run(now=0.1)  # no new modules since: nothing more to freeze
     assert frozen == [True]

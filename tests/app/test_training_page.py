@@ -1,6 +1,6 @@
 """The Training page, driven as a learner or an instructor would, with a fast fake trainer.
 
-The fake stands in for cnn_core.training.Trainer (tested on its own in tests/unit): it advances
+The fake stands in for cnn_core.trainer.Trainer (tested on its own in tests/unit): it advances
 only when a test says so, so every assertion here is about what the page shows and what it asks
 of the trainer. A run_every fragment does not tick under AppTest: each at.run() runs it once.
 """
@@ -11,8 +11,10 @@ import json
 
 import pytest
 
-from cnn_core import models, training
-from cnn_core.training import EpochRecord, LearningRateChange, Snapshot
+from cnn_core import models, run_storage, training_config
+from cnn_core.jobs import INSTRUCTOR_TOKEN_ENV
+from cnn_core.trainer import ACTIVE_STATUSES, EpochRecord, Snapshot, divergence_message
+from cnn_core.training_config import LearningRateChange
 from tests.app.conftest import open_app_page, url_param
 from ui import jobs
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY, TRAINED_MODEL_KEY
@@ -26,7 +28,7 @@ class FakeTrainer:
     def __init__(self, dataset, model_config, config, run_dir=None, resume_from=None, steps=5):
         self.dataset, self.model_config, self.config = dataset, model_config, config
         self.run_dir, self.resume_from = run_dir, resume_from
-        self.label = training.describe_run(model_config, dataset, config)
+        self.label = training_config.describe_run(model_config, dataset, config)
         self.status, self.message = "preparing", ""
         self.steps = steps
         self.losses: list[float] = []
@@ -58,7 +60,7 @@ class FakeTrainer:
         self.test_accuracy = 0.5
 
     def set_learning_rate(self, value):
-        value = training.check_learning_rate(value)
+        value = training_config.check_learning_rate(value)
         done = len(self.losses)
         self.changes.append(LearningRateChange(done, done // self.steps + 1, value, self.learning_rate))
         self.learning_rate = value
@@ -66,7 +68,7 @@ class FakeTrainer:
 
     @property
     def active(self):
-        return self.status in training.ACTIVE_STATUSES
+        return self.status in ACTIVE_STATUSES
 
     def model_bytes(self):
         return b"PK fake keras file"
@@ -171,7 +173,7 @@ def test_the_page_names_the_data_and_model_and_starts_from_the_tutorials_setting
 def test_the_model_pages_choice_is_trained_with_its_presets_settings(open_page, trainers):
     at = open_page(PAGE, **{MODEL_CONFIG_KEY: models.PRESETS["strong"], MODEL_PRESET_KEY: "strong"})
     assert "Strong ·" in texts(at)
-    strong = training.training_defaults("strong")
+    strong = training_config.training_defaults("strong")
     assert at.number_input(key="train_epochs").value == strong.epochs
     assert at.select_slider(key="train_lr").value == strong.learning_rate
     assert at.selectbox(key="train_schedule").value == strong.schedule
@@ -308,7 +310,7 @@ def test_another_session_is_told_a_run_is_going_may_watch_it_but_not_steer_it(op
     from cnn_core.datasets import load_dataset
 
     data = load_dataset("mnist", "bundled")
-    other = FakeTrainer(data, models.PRESETS["tutorial"], training.TrainingConfig())
+    other = FakeTrainer(data, models.PRESETS["tutorial"], training_config.TrainingConfig())
     jobs.get_registry().submit("someone-else", other, "Tutorial on MNIST · 10 epochs", "mnist", work_images=54_000)
     other.advance(6)
 
@@ -338,7 +340,7 @@ def test_a_run_whose_owner_left_can_be_taken_over(open_page, trainers):
     from cnn_core.datasets import load_dataset
 
     registry = jobs.get_registry()
-    other = FakeTrainer(load_dataset("mnist", "bundled"), models.PRESETS["tutorial"], training.TrainingConfig())
+    other = FakeTrainer(load_dataset("mnist", "bundled"), models.PRESETS["tutorial"], training_config.TrainingConfig())
     job = registry.submit("gone", other, "Tutorial on MNIST", "mnist", owner_session="closed-tab", work_images=54_000)
     registry._owner_alive = lambda session: False if session == "closed-tab" else None
     at = open_page(PAGE)
@@ -350,7 +352,7 @@ def test_a_run_whose_owner_left_can_be_taken_over(open_page, trainers):
 
 def test_a_run_that_diverged_says_what_happened_and_what_to_try(open_page, trainers):
     at = start(open_page)
-    message = training.divergence_message(float("nan"), [2.3], 3.0, "epoch 1, batch 4")
+    message = divergence_message(float("nan"), [2.3], 3.0, "epoch 1, batch 4")
     trainers[0].advance(4)
     trainers[0].fail(message)
     at.run()
@@ -376,7 +378,7 @@ def test_an_interrupted_run_can_be_resumed_from_its_checkpoint(open_page, traine
     (run / "run.json").write_text(json.dumps({
         "label": "Tutorial on MNIST · 10 epochs · Adam η=0.01", "status": "running", "created": "2026-01-01T12:00:00",
         "dataset": {"name": "mnist", "source": "bundled"},
-        "model_config": training.model_config_to_dict(models.PRESETS["tutorial"]),
+        "model_config": run_storage.model_config_to_dict(models.PRESETS["tutorial"]),
         "training": {"epochs": 10, "checkpoint_every": 2},
     }))
     at = open_page(PAGE)
@@ -496,7 +498,7 @@ def someone_elses_run(owner="the-instructor", **kwargs):
     """Another session's run, already training (submitted straight to the registry)."""
     from cnn_core.datasets import load_dataset
 
-    trainer = FakeTrainer(load_dataset("mnist", "bundled"), models.PRESETS["tutorial"], training.TrainingConfig())
+    trainer = FakeTrainer(load_dataset("mnist", "bundled"), models.PRESETS["tutorial"], training_config.TrainingConfig())
     jobs.get_registry().submit(owner, trainer, "Tutorial on MNIST · 10 epochs", "mnist",
                                work_images=54_000, **kwargs)
     trainer.advance(6)
@@ -556,7 +558,7 @@ def test_a_run_in_line_may_leave_it(open_page, trainers):
 
 
 def test_an_instructors_link_puts_their_run_at_the_front_and_the_token_never_shows(trainers, monkeypatch):
-    monkeypatch.setenv(jobs.INSTRUCTOR_TOKEN_ENV, "class-of-2026-secret")
+    monkeypatch.setenv(INSTRUCTOR_TOKEN_ENV, "class-of-2026-secret")
     someone_elses_run(owner="first-student")
     someone_elses_run(owner="second-student")
     at = open_app_page(PAGE, query={"instructor": "class-of-2026-secret"})
@@ -571,7 +573,7 @@ def test_an_instructors_link_puts_their_run_at_the_front_and_the_token_never_sho
 
 
 def test_a_wrong_instructor_token_changes_nothing(trainers, monkeypatch):
-    monkeypatch.setenv(jobs.INSTRUCTOR_TOKEN_ENV, "class-of-2026-secret")
+    monkeypatch.setenv(INSTRUCTOR_TOKEN_ENV, "class-of-2026-secret")
     someone_elses_run(owner="first-student")
     someone_elses_run(owner="second-student")
     at = open_app_page(PAGE, query={"instructor": "guess"})
@@ -594,14 +596,14 @@ def test_a_run_that_ends_while_the_page_script_runs_is_never_left_shown_as_going
     with nothing left polling to correct it."""
     at = start(open_page)
     assert "Your run is going: steer it below." in texts(at)
-    real_list_runs = training.list_runs
+    real_list_runs = run_storage.list_runs
 
     def list_runs_as_the_run_ends(*args, **kwargs):  # called between the top and the live panel
         if trainers[0].active:
             trainers[0].finish()
         return real_list_runs(*args, **kwargs)
 
-    monkeypatch.setattr(training, "list_runs", list_runs_as_the_run_ends)
+    monkeypatch.setattr(run_storage, "list_runs", list_runs_as_the_run_ends)
     at.run()
     assert not at.exception
     shown = texts(at)

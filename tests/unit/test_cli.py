@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from cnn_core import training
+import cnn_core.__main__ as cli
+from cnn_core import run_storage, training_config
 from cnn_core.__main__ import main, progress_line
+from cnn_core.trainer import Snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ["--dataset", "fashion_mnist", "--source", "bundled", "--limit", "300", "--batch-size", "64"]
@@ -29,9 +31,9 @@ def last_json(text: str) -> dict:
 
 @pytest.fixture(scope="module", autouse=True)
 def keep_process_settings():
-    """main() applies process-wide memory settings (tested in test_training); not in pytest's."""
+    """main() applies process-wide memory settings (tested in test_trainer); not in pytest's."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(training, "limit_memory_growth", lambda: [])
+        mp.setattr(cli, "limit_memory_growth", lambda: [])
         yield
 
 
@@ -77,7 +79,7 @@ def test_train_reports_each_epoch_and_saves_what_it_was_asked_to(trained):
     assert "Test accuracy" in out and "Saved the model to" in out
     assert (folder / "model.keras").stat().st_size > 100_000
     assert (folder / "run" / "checkpoints" / "epoch-0002.keras").exists()
-    assert training.read_run(folder / "run").status == "finished"
+    assert run_storage.read_run(folder / "run").status == "finished"
 
 
 def test_evaluate_scores_a_saved_model_on_the_same_test_images(trained, capsys):
@@ -106,7 +108,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, capsys):
     finally:
         proc.send_signal(signal.SIGKILL)  # no chance to clean up, as in a crash
         proc.wait()
-    info = training.read_run(run)
+    info = run_storage.read_run(run)
     assert info.status == "running" and info.resumable  # the crash left it "running"
     saved = json.loads(Path(info.checkpoint).with_suffix(".json").read_text())
 
@@ -149,7 +151,7 @@ def test_a_folder_that_holds_a_run_is_not_overwritten(trained, capsys):
 
 
 def test_the_progress_bar_shows_epoch_batch_speed_and_eta():
-    snap = training.Snapshot(
+    snap = Snapshot(
         status="running", message="", epoch=3, epochs=10, batch=120, steps_per_epoch=240,
         train_images=54000, val_images=6000, batch_loss=(0.5, 0.412), batch_accuracy=(0.8, 0.85),
         history=(), images_per_second=6912.4, elapsed_seconds=30, eta_seconds=80, learning_rate=0.01,
@@ -158,7 +160,7 @@ def test_the_progress_bar_shows_epoch_batch_speed_and_eta():
     assert progress_line(snap) == (
         "epoch 3/10 [############............] 120/240 · 6,912 img/s · loss 0.412 · ETA 1:20 · running"
     )
-    assert training.format_seconds(3723) == "1:02:03" and training.format_seconds(None) == "—"
+    assert training_config.format_seconds(3723) == "1:02:03" and training_config.format_seconds(None) == "—"
 
 
 def test_a_bomb_given_as_data_gets_the_sentence_not_a_traceback(tmp_path, capsys):

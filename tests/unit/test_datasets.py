@@ -285,3 +285,33 @@ class TestPreprocessing:
         ds = datasets.make_tf_dataset(data.x_test[:100], data.y_test[:100], batch_size=32, seed=3)
         labels = np.concatenate([y for _, y in ds.as_numpy_iterator()])
         assert sorted(labels.tolist()) == sorted(data.y_test[:100].tolist())
+
+    def test_the_pipeline_over_indices_yields_those_images_in_order_when_not_shuffled(self):
+        """A run's training and validation pipelines are index sets into one copy of the images."""
+        data = load_dataset("mnist", "bundled")
+        indices = np.array([7, 0, 42, 3, 99], dtype=np.int32)
+        ds = datasets.make_tf_dataset(data.x_test, data.y_test, batch_size=2, shuffle=False, indices=indices)
+        batches = list(ds.as_numpy_iterator())
+        assert [len(y) for _, y in batches] == [2, 2, 1]
+        x = np.concatenate([b[0] for b in batches])
+        y = np.concatenate([b[1] for b in batches])
+        np.testing.assert_allclose(x[..., 0], data.x_test[indices] / 255.0, atol=1e-6)
+        assert y.tolist() == data.y_test[indices].tolist()
+        shuffled = datasets.make_tf_dataset(data.x_test, data.y_test, batch_size=5, seed=0, indices=indices)
+        assert sorted(next(shuffled.as_numpy_iterator())[1].tolist()) == sorted(y.tolist())
+
+    def test_runs_on_the_same_dataset_share_one_tensorflow_copy_of_its_images(self):
+        """The line starts a run as the last one ends: each copying the images would grow
+        TensorFlow's memory pool (which never shrinks) by a dataset a time."""
+        import gc
+
+        images, labels = np.zeros((50, 28, 28), np.uint8), np.zeros(50, np.uint8)
+        x, y = datasets.shared_tensors(images, labels)
+        again_x, again_y = datasets.shared_tensors(images, labels)
+        assert again_x is x and again_y is y
+        other_x, _ = datasets.shared_tensors(images.copy(), labels)
+        assert other_x is not x  # another dataset, another copy
+        del x, y, again_x, again_y, other_x
+        gc.collect()
+        fresh_x, _ = datasets.shared_tensors(images, labels)  # the last user let go: a new copy
+        assert fresh_x.shape == (50, 28, 28) and int(fresh_x.numpy().sum()) == 0

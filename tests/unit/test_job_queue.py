@@ -1,5 +1,6 @@
-"""The job registry's fair line: a run asked for while the cap is reached waits, and starts by
-itself when a slot frees (ui/jobs.py, plain Python, with fake trainers)."""
+"""The job registry (cnn_core/jobs.py, plain Python, with fake trainers): a cap on runs at once, a
+fair line that starts a waiting run by itself when a slot frees, owners who leave; and no Streamlit
+in it."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from cnn_core import training
-from ui import jobs
-from ui.jobs import JobRegistry
+from cnn_core import jobs
+from cnn_core.jobs import JobRegistry
+from cnn_core.trainer import ACTIVE_STATUSES
 
 
 class FakeTrainer:
@@ -38,7 +39,7 @@ class FakeTrainer:
 
     @property
     def active(self):
-        return self.status in training.ACTIVE_STATUSES
+        return self.status in ACTIVE_STATUSES
 
     def snapshot(self):
         return SimpleNamespace(status=self.status, epoch=1 + int(self.progress * self.epochs),
@@ -201,8 +202,10 @@ def test_a_real_trainer_waiting_in_line_holds_no_model_and_no_tensorflow():
 
     code = """
 import sys
-from cnn_core import datasets, models, training
-from ui.jobs import JobRegistry
+from cnn_core import datasets, models
+from cnn_core.jobs import JobRegistry
+from cnn_core.trainer import Trainer
+from cnn_core.training_config import TrainingConfig
 
 data = datasets.load_dataset("mnist", "bundled")
 reg = JobRegistry(max_jobs=1, reap_every_s=None)
@@ -210,10 +213,92 @@ class Busy:
     active = True
     def start(self): return self
 reg.submit("teacher", Busy(), "busy", "mnist", work_images=1)
-trainer = training.Trainer(data, models.PRESETS["tutorial"], training.TrainingConfig(epochs=1))
+trainer = reg.make_trainer(data, models.PRESETS["tutorial"], TrainingConfig(epochs=1))  # the default factory
+assert isinstance(trainer, Trainer)
 job = reg.submit("student", trainer, trainer.label, "mnist", work_images=5400)
-print(job.queued, trainer.model is None, trainer.is_alive, "tensorflow" in sys.modules)
+print(job.queued, trainer.model is None, trainer.is_alive, "tensorflow" in sys.modules, "streamlit" in sys.modules)
 """
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
-    assert out.stdout.split() == ["True", "True", "False", "False"]
+    assert out.stdout.split() == ["True", "True", "False", "False", "False"]  # no Streamlit either
+
+
+# ----- the cap, and owners who leave --------------------------------------------------------------
+
+
+def test_the_job_cap_puts_a_second_run_in_line_until_the_first_ends():
+    registry = JobRegistry(max_jobs=1, reap_every_s=None)
+    first = registry.submit("teacher", FakeTrainer(), "Tutorial on MNIST", "mnist", work_images=60_000)
+    assert first.trainer.started.is_set() and first.active and not registry.can_start()
+    second = registry.submit("student", FakeTrainer(), "Strong on MNIST", "mnist", work_images=60_000)
+    assert second.queued and not second.trainer.started.is_set() and registry.place(second.id) == 1
+    assert [j.title for j in registry.active_jobs()] == ["Tutorial on MNIST"]  # anyone may watch
+
+    first.trainer.finish()
+    assert registry.dispatch() == [second]
+    assert second.trainer.started.is_set() and not second.queued
+
+
+def test_the_cap_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CNN_EXPLORER_MAX_JOBS", "2")
+    registry = JobRegistry(reap_every_s=None)
+    registry.submit("a", FakeTrainer(), "one", "mnist", work_images=1)
+    registry.submit("b", FakeTrainer(), "two", "mnist", work_images=1)
+    assert not registry.can_start()
+    monkeypatch.setenv("CNN_EXPLORER_MAX_JOBS", "many")
+    assert jobs.max_jobs_from_env() == 1
+    monkeypatch.delenv("CNN_EXPLORER_MAX_JOBS")
+    assert jobs.max_jobs_from_env() == 1
+
+
+def test_a_job_whose_owner_left_stops_after_the_timeout():
+    now = [0.0]
+    connected = {"tab-1": True}
+    registry = JobRegistry(max_jobs=1, owner_timeout_s=60, owner_alive=lambda s: connected.get(s),
+                           clock=lambda: now[0], reap_every_s=None)
+    job = registry.submit("teacher", FakeTrainer(), "Tutorial", "mnist", owner_session="tab-1", work_images=1)
+    connected["tab-1"] = False  # the tab was closed
+    now[0] = 30.0
+    assert registry.reap() == [] and job.active  # a flaky connection gets its grace period
+    assert not registry.owner_present(job)
+    now[0] = 91.0
+    assert registry.reap() == [job] and not job.active
+    assert "left more than 60 s ago" in job.stop_reason
+
+
+def test_without_a_runtime_the_owner_is_present_while_it_keeps_looking():
+    now = [0.0]
+    registry = JobRegistry(owner_timeout_s=60, owner_alive=lambda s: None, clock=lambda: now[0],
+                           reap_every_s=None)
+    job = registry.submit("teacher", FakeTrainer(), "Tutorial", "mnist", work_images=1)
+    now[0] = 50.0
+    registry.touch(job.id, "teacher")
+    now[0] = 100.0
+    assert registry.reap() == [] and job.active
+    now[0] = 111.0
+    assert registry.reap() == [job]
+
+
+def test_a_session_may_take_over_a_run_only_once_its_owner_left():
+    connected = {"tab-1": True}
+    registry = JobRegistry(owner_alive=lambda s: connected.get(s), reap_every_s=None)
+    job = registry.submit("teacher", FakeTrainer(), "Tutorial", "mnist", owner_session="tab-1", work_images=1)
+    with pytest.raises(ValueError, match="still connected"):
+        registry.take_over(job.id, "student", "tab-2")
+    connected["tab-1"] = False
+    assert registry.take_over(job.id, "teacher-again", "tab-3").owner == "teacher-again"
+
+
+def test_the_registry_builds_trainers_with_its_factory_and_gives_jobs_its_default_page():
+    made = []
+
+    def factory(dataset, model_config, config, run_dir=None, resume_from=None):
+        made.append((dataset, model_config, config, run_dir, resume_from))
+        return FakeTrainer()
+
+    reg = registry(trainer_factory=factory, default_page="app_pages/training.py")
+    trainer = reg.make_trainer("data", "model", "config", run_dir="runs/x")
+    assert made == [("data", "model", "config", "runs/x", None)]
+    job = reg.submit("a", trainer, "a's run", "mnist", work_images=1)
+    quick = reg.submit("b", FakeTrainer(), "b's run", "mnist", work_images=1, page="app_pages/predictions.py")
+    assert job.page == "app_pages/training.py" and quick.page == "app_pages/predictions.py"

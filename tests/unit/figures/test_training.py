@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cnn_core.figures import training as training_figures
-from cnn_core.training import EpochRecord
+from cnn_core.trainer import EpochRecord
 
 
 def records(n: int, validation: bool = True) -> list[EpochRecord]:
@@ -83,7 +83,7 @@ def test_the_live_charts_are_valid_vega_lite_that_altair_accepts():
 def test_a_live_learning_rate_change_is_a_labelled_rule_where_it_took_effect_on_both_charts():
     import altair as alt
 
-    from cnn_core.training import LearningRateChange
+    from cnn_core.training_config import LearningRateChange
 
     # 10 steps per epoch; η went 0.01 -> 0.03 before batch 6 of epoch 2 (15 batches done).
     change = LearningRateChange(step=15, epoch=2, learning_rate=0.03, previous=0.01)

@@ -2,7 +2,7 @@
 
 Every run here trains the tutorial's network on a few hundred bundled images, so each takes a
 second or two; what is checked is behaviour (what a watcher sees, what pause/stop/learning-rate
-changes do, what a checkpoint restores), never speed.
+changes do), never speed. What a run leaves in its folder is in test_run_storage.
 """
 
 from __future__ import annotations
@@ -18,37 +18,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from cnn_core import training
-from cnn_core.datasets import load_dataset
-from cnn_core.training import Trainer, TrainingConfig
-
-BATCH = 32
-FAST = TrainingConfig(epochs=2, batch_size=BATCH, learning_rate=1e-3, validation_fraction=0.1)
-
-
-@pytest.fixture(scope="module")
-def small():
-    """300 training and 100 test images of Fashion-MNIST, all classes (a seeded sample)."""
-    data = load_dataset("fashion_mnist", "bundled")
-    rng = np.random.default_rng(1)
-    train = np.sort(rng.permutation(len(data.y_train))[:300])
-    test = np.sort(rng.permutation(len(data.y_test))[:100])
-    return replace(data, x_train=data.x_train[train], y_train=data.y_train[train],
-                   x_test=data.x_test[test], y_test=data.y_test[test])
-
-
-def wait_until(condition, timeout=60.0, every=0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    raise AssertionError("condition not reached in time")
-
-
-def batches_done(trainer):
-    return len(trainer.snapshot().batch_loss)
-
+import cnn_core.trainer as trainer_module
+from cnn_core.trainer import Trainer, _flip_half, divergence_message
+from cnn_core.training_config import LearningRateChange, TrainingConfig
+from tests.unit.conftest import BATCH, FAST, batches_done, wait_until
 
 # ----- a run from start to finish, with either loop --------------------------------------------
 
@@ -186,7 +159,7 @@ def test_a_live_learning_rate_change_is_recorded_where_it_took_effect_and_kept_b
     trainer.stop()
     snap = trainer.wait()
     assert snap.learning_rate_changes == (
-        training.LearningRateChange(step=before, epoch=epoch, learning_rate=3e-2, previous=1e-2),
+        LearningRateChange(step=before, epoch=epoch, learning_rate=3e-2, previous=1e-2),
     )
     assert snap.last_checkpoint_epoch == len(snap.history) >= epoch
     resumed = Trainer.from_checkpoint(run, small, epochs=31)
@@ -194,31 +167,11 @@ def test_a_live_learning_rate_change_is_recorded_where_it_took_effect_and_kept_b
     assert resumed.snapshot().last_checkpoint_epoch == snap.last_checkpoint_epoch
 
 
-def test_a_runs_title_shows_the_live_learning_rate_and_each_change():
-    title = "Tutorial on MNIST · 10 epochs · Adam η=0.01"
-    assert training.learning_rate_title(title, (), 9) == title
-    first = training.LearningRateChange(step=13, epoch=2, learning_rate=0.03, previous=0.01)
-    assert training.learning_rate_title(title, (first,), 9) == (
-        "Tutorial on MNIST · 10 epochs · Adam η=0.03 (changed live: 0.01 → 0.03 at epoch 2, batch 5)"
-    )
-    second = training.LearningRateChange(step=27, epoch=4, learning_rate=0.001, previous=0.03)
-    assert training.learning_rate_title(title, (first, second), 9).endswith(
-        "η=0.001 (changed live: 0.01 → 0.03 at epoch 2, batch 5 → 0.001 at epoch 4, batch 1)"
-    )
-
-
 def test_a_bad_learning_rate_is_refused_with_a_sentence(small):
     trainer = Trainer(small, config=FAST)
     for bad in (0, -1e-3, float("nan"), "fast"):
         with pytest.raises(ValueError, match="learning rate"):
             trainer.set_learning_rate(bad)
-
-
-def test_cosine_schedule_decays_from_the_learning_rate_towards_zero():
-    assert training.schedule_factor("cosine", 0, 100) == 1.0
-    assert training.schedule_factor("cosine", 50, 100) == pytest.approx(0.5)
-    assert training.schedule_factor("cosine", 99, 100) < 0.01
-    assert training.schedule_factor("constant", 99, 100) == 1.0
 
 
 def test_settings_are_checked_before_anything_starts(small):
@@ -241,7 +194,7 @@ def test_flip_augmentation_mirrors_about_half_of_each_batch_and_keeps_the_labels
     x = np.zeros((1000, 28, 28, 1), np.float32)
     x[:, :, 0, :] = 1.0  # a bar on the left edge: mirrored, it is on the right
     y = np.arange(1000) % 10
-    fx, fy = training._flip_half(tf.constant(x), tf.constant(y))
+    fx, fy = _flip_half(tf.constant(x), tf.constant(y))
     mirrored = fx.numpy()[:, :, -1, 0].max(axis=1) == 1.0
     assert 400 < mirrored.sum() < 600
     assert np.array_equal(fx.numpy()[~mirrored], x[~mirrored])
@@ -251,74 +204,6 @@ def test_flip_augmentation_mirrors_about_half_of_each_batch_and_keeps_the_labels
 def test_a_run_with_flip_augmentation_trains(small):
     snap = Trainer(small, config=replace(FAST, epochs=1, augment="flip")).start().wait()
     assert snap.status == "finished" and len(snap.batch_loss) == 9
-
-
-# ----- checkpoints, saving and resuming --------------------------------------------------------
-
-
-def test_checkpoints_every_n_epochs_and_a_saved_model(small, tmp_path):
-    run = tmp_path / "run"
-    trainer = Trainer(small, config=replace(FAST, epochs=4, checkpoint_every=2), run_dir=run).start()
-    snap = trainer.wait()
-    assert snap.status == "finished"
-    names = sorted(p.name for p in (run / "checkpoints").iterdir())
-    assert names == ["epoch-0002.json", "epoch-0002.keras", "epoch-0004.json", "epoch-0004.keras"]
-    assert (run / "model.keras").exists()
-    info = training.read_run(run)
-    assert info.status == "finished" and not info.resumable and info.checkpoint_epoch == 4
-    assert info.test_accuracy == pytest.approx(snap.test_accuracy)
-    saved = trainer.save(tmp_path / "mine.keras")
-    assert saved.stat().st_size > 100_000  # weights of 235,262 parameters
-    assert trainer.model_bytes()[:2] == b"PK"  # a .keras file is a zip
-    with pytest.raises(ValueError, match=".keras"):
-        trainer.save(tmp_path / "model.h5")
-
-
-@pytest.mark.parametrize("loop", ["fit", "custom"])
-def test_a_run_resumes_from_its_last_checkpoint_with_nothing_before_it_lost(small, tmp_path, loop):
-    import keras
-
-    run = tmp_path / "run"
-    first = Trainer(small, config=replace(FAST, epochs=2, checkpoint_every=1), run_dir=run).start().wait()
-    checkpoint = keras.models.load_model(run / "checkpoints" / "epoch-0002.keras")
-    # The server was killed after the checkpoint: whatever run.json says, the files remain.
-    assert training.read_run(run).checkpoint_epoch == 2
-
-    resumed = Trainer.from_checkpoint(run, small, epochs=3, loop=loop)
-    assert resumed.snapshot().history == first.history  # visible before it even starts
-    resumed.start()
-    snap = resumed.wait()
-    assert snap.status == "finished", snap.message
-    assert [r.epoch for r in snap.history] == [1, 2, 3]
-    assert snap.history[:2] == first.history
-    assert snap.batch_loss[:18] == first.batch_loss and len(snap.batch_loss) == 27
-    assert snap.resumed_from_epoch == 2
-    # It continued from the checkpoint's weights and optimizer state, not from scratch.
-    assert int(resumed.model.optimizer.iterations) == int(checkpoint.optimizer.iterations) + 9
-    assert snap.batch_loss[18] < 1.8
-
-
-def test_resuming_needs_a_checkpoint(small, tmp_path):
-    run = tmp_path / "run"
-    Trainer(small, config=replace(FAST, epochs=1, checkpoint_every=5), run_dir=run).start().wait()
-    with pytest.raises(ValueError, match="no checkpoint"):
-        Trainer.from_checkpoint(run, small)
-    with pytest.raises(ValueError, match="not a readable run folder"):
-        Trainer.from_checkpoint(tmp_path / "nowhere", small)
-
-
-def test_run_folders_are_listed_newest_first(tmp_path):
-    a = training.new_run_dir(tmp_path, "Tutorial on MNIST")
-    b = training.new_run_dir(tmp_path, "Tutorial on MNIST")
-    assert a != b and a.name.endswith("tutorial-on-mnist")
-    (b / training.RUN_FILE).write_text(json.dumps({
-        "label": "x", "status": "running", "dataset": {"name": "mnist", "source": "bundled"},
-        "model_config": training.model_config_to_dict(training.ModelConfig()),
-        "training": {"epochs": 3},
-    }))
-    runs = training.list_runs(tmp_path)
-    assert [r.path for r in runs] == [str(b)]  # a has no run.json
-    assert not runs[0].resumable  # no checkpoint yet
 
 
 # ----- when things go wrong ---------------------------------------------------------------------
@@ -335,101 +220,22 @@ def test_a_diverging_run_stops_itself_and_says_to_lower_the_learning_rate(small)
 
 def test_divergence_is_a_nan_an_infinity_or_a_loss_far_above_guessing():
     where = "epoch 1, batch 5"
-    assert "NaN" in training.divergence_message(float("nan"), [2.3], 0.5, where)
-    assert "infinite" in training.divergence_message(float("inf"), [2.3], 0.5, where)
-    assert "exploded" in training.divergence_message(14.0, [14.0] * 10, 5.0, where)
-    assert "0.5" in training.divergence_message(14.0, [14.0] * 10, 5.0, where)  # 10× lower
-    assert training.divergence_message(2.4, [2.4] * 10, 0.01, where) is None
-    assert training.divergence_message(9.0, [9.0] * 3, 0.01, where) is None  # a few bad batches
+    assert "NaN" in divergence_message(float("nan"), [2.3], 0.5, where)
+    assert "infinite" in divergence_message(float("inf"), [2.3], 0.5, where)
+    assert "exploded" in divergence_message(14.0, [14.0] * 10, 5.0, where)
+    assert "0.5" in divergence_message(14.0, [14.0] * 10, 5.0, where)  # 10× lower
+    assert divergence_message(2.4, [2.4] * 10, 0.01, where) is None
+    assert divergence_message(9.0, [9.0] * 3, 0.01, where) is None  # a few bad batches
 
 
 def test_an_exception_in_the_thread_becomes_a_message_not_a_silent_death(small, monkeypatch):
     def broken(config):
         raise RuntimeError("the model could not be built")
 
-    monkeypatch.setattr(training, "build_model", broken)
+    monkeypatch.setattr(trainer_module, "build_model", broken)
     snap = Trainer(small, config=FAST).start().wait(60)
     assert snap.status == "failed" and not snap.active
     assert "RuntimeError" in snap.message and "could not be built" in snap.message
-
-
-# ----- the job registry: a cap, watchers, owners who leave --------------------------------------
-
-
-from tests.unit.test_job_queue import FakeTrainer  # noqa: E402  (the registry's fake, one for both files)
-
-
-def test_the_job_cap_puts_a_second_run_in_line_until_the_first_ends():
-    from ui.jobs import JobRegistry
-
-    registry = JobRegistry(max_jobs=1, reap_every_s=None)
-    first = registry.submit("teacher", FakeTrainer(), "Tutorial on MNIST", "mnist", work_images=60_000)
-    assert first.trainer.started.is_set() and first.active and not registry.can_start()
-    second = registry.submit("student", FakeTrainer(), "Strong on MNIST", "mnist", work_images=60_000)
-    assert second.queued and not second.trainer.started.is_set() and registry.place(second.id) == 1
-    assert [j.title for j in registry.active_jobs()] == ["Tutorial on MNIST"]  # anyone may watch
-
-    first.trainer.finish()
-    assert registry.dispatch() == [second]
-    assert second.trainer.started.is_set() and not second.queued
-
-
-def test_the_cap_comes_from_the_environment(monkeypatch):
-    from ui.jobs import JobRegistry, max_jobs_from_env
-
-    monkeypatch.setenv("CNN_EXPLORER_MAX_JOBS", "2")
-    registry = JobRegistry(reap_every_s=None)
-    registry.submit("a", FakeTrainer(), "one", "mnist", work_images=1)
-    registry.submit("b", FakeTrainer(), "two", "mnist", work_images=1)
-    assert not registry.can_start()
-    monkeypatch.setenv("CNN_EXPLORER_MAX_JOBS", "many")
-    assert max_jobs_from_env() == 1
-    monkeypatch.delenv("CNN_EXPLORER_MAX_JOBS")
-    assert max_jobs_from_env() == 1
-
-
-def test_a_job_whose_owner_left_stops_after_the_timeout():
-    from ui.jobs import JobRegistry
-
-    now = [0.0]
-    connected = {"tab-1": True}
-    registry = JobRegistry(max_jobs=1, owner_timeout_s=60, owner_alive=lambda s: connected.get(s),
-                           clock=lambda: now[0], reap_every_s=None)
-    job = registry.submit("teacher", FakeTrainer(), "Tutorial", "mnist", owner_session="tab-1", work_images=1)
-    connected["tab-1"] = False  # the tab was closed
-    now[0] = 30.0
-    assert registry.reap() == [] and job.active  # a flaky connection gets its grace period
-    assert not registry.owner_present(job)
-    now[0] = 91.0
-    assert registry.reap() == [job] and not job.active
-    assert "left more than 60 s ago" in job.stop_reason
-
-
-def test_without_a_runtime_the_owner_is_present_while_it_keeps_looking():
-    from ui.jobs import JobRegistry
-
-    now = [0.0]
-    registry = JobRegistry(owner_timeout_s=60, owner_alive=lambda s: None, clock=lambda: now[0],
-                           reap_every_s=None)
-    job = registry.submit("teacher", FakeTrainer(), "Tutorial", "mnist", work_images=1)
-    now[0] = 50.0
-    registry.touch(job.id, "teacher")
-    now[0] = 100.0
-    assert registry.reap() == [] and job.active
-    now[0] = 111.0
-    assert registry.reap() == [job]
-
-
-def test_a_session_may_take_over_a_run_only_once_its_owner_left():
-    from ui.jobs import JobRegistry
-
-    connected = {"tab-1": True}
-    registry = JobRegistry(owner_alive=lambda s: connected.get(s), reap_every_s=None)
-    job = registry.submit("teacher", FakeTrainer(), "Tutorial", "mnist", owner_session="tab-1", work_images=1)
-    with pytest.raises(ValueError, match="still connected"):
-        registry.take_over(job.id, "student", "tab-2")
-    connected["tab-1"] = False
-    assert registry.take_over(job.id, "teacher-again", "tab-3").owner == "teacher-again"
 
 
 # ----- two replicas: MirroredStrategy over two logical CPUs --------------------------------------
@@ -443,18 +249,20 @@ def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
         import json
         from dataclasses import replace
         import numpy as np
-        from cnn_core import accelerators, models, training
+        from cnn_core import accelerators, models
         from cnn_core.datasets import load_dataset
-        applied = training.limit_memory_growth()
+        from cnn_core.trainer import Trainer, limit_memory_growth
+        from cnn_core.training_config import TrainingConfig
+        applied = limit_memory_growth()
         acc = accelerators.detect_accelerator(cpu_replicas=2)
         data = load_dataset("fashion_mnist", "bundled")
         data = replace(data, x_train=data.x_train[::25], y_train=data.y_train[::25],
                        x_test=data.x_test[::10], y_test=data.y_test[::10])
         out = {"applied": applied}
         for loop in ("fit", "custom"):
-            config = training.TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, loop=loop)
+            config = TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, loop=loop)
             # The strong preset: batch normalisation must sync its statistics across replicas.
-            t = training.Trainer(data, models.PRESETS["strong"], config, accelerator=acc).start()
+            t = Trainer(data, models.PRESETS["strong"], config, accelerator=acc).start()
             s = t.wait()
             out[loop] = [s.status, s.message, s.device, len(s.batch_loss), s.steps_per_epoch,
                          bool(np.isfinite(s.batch_loss).all()), s.test_accuracy]
@@ -484,7 +292,9 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
         from dataclasses import replace
         import numpy as np
         import tensorflow as tf
-        from cnn_core import accelerators, models, training
+        from cnn_core import accelerators, models
+        from cnn_core.trainer import Trainer, custom_train_step
+        from cnn_core.training_config import TrainingConfig
         acc = accelerators.detect_accelerator(cpu_replicas=2)
         one = tf.distribute.OneDeviceStrategy("/cpu:0")
         config = models.ModelConfig(dropout=0.0)  # nothing random in a step
@@ -504,7 +314,7 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
 
         def custom_step(model, strategy, global_batch):
             ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(51)
-            step = training.custom_train_step(model, strategy)
+            step = custom_train_step(model, strategy)
             step(iter(strategy.experimental_distribute_dataset(ds)), tf.constant(global_batch, tf.int32))
 
         def gap(a, b):
@@ -534,13 +344,13 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
         data = replace(data, x_train=data.x_train[:99], y_train=data.y_train[:99],
                        x_test=data.x_test[:40], y_test=data.y_test[:40])
         for loop in ("custom", "fit"):
-            run = training.TrainingConfig(epochs=1, batch_size=33, learning_rate=1e-3, loop=loop)
-            snap = training.Trainer(data, config=run, accelerator=acc).start().wait()
+            run = TrainingConfig(epochs=1, batch_size=33, learning_rate=1e-3, loop=loop)
+            snap = Trainer(data, config=run, accelerator=acc).start().wait()
             out[loop + "_33"] = [snap.status, snap.message, len(snap.batch_loss), snap.test_accuracy]
         # Mixed precision on two replicas: the loss scaling's all-replica path.
-        run = training.TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, loop="custom",
-                                      validation_fraction=0, mixed_precision=True)
-        t = training.Trainer(data, config=run, accelerator=acc).start()
+        run = TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, loop="custom",
+                             validation_fraction=0, mixed_precision=True)
+        t = Trainer(data, config=run, accelerator=acc).start()
         snap = t.wait()
         out["mixed"] = [snap.status, snap.message, bool(np.isfinite(snap.batch_loss).all()),
                         type(t.model.optimizer).__name__]
@@ -567,19 +377,6 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
 
 
 # ----- mixed precision ------------------------------------------------------------------------
-
-
-def test_mixed_precision_is_a_checked_setting_and_named_in_the_run_title(small):
-    with pytest.raises(ValueError, match="Mixed precision must be True or False"):
-        TrainingConfig(mixed_precision="yes").check()
-    config = replace(FAST, mixed_precision=True)
-    title = training.describe_run(training.PRESETS["tutorial"], small, config)
-    assert title.endswith(" · 2 epochs · mixed precision · Adam η=0.001")
-    # η stays last, so a live change of it still reads in the title, beside the precision.
-    change = training.LearningRateChange(step=3, epoch=1, learning_rate=0.01, previous=0.001)
-    assert training.learning_rate_title(title, [change], 9).endswith(
-        "mixed precision · Adam η=0.01 (changed live: 0.001 → 0.01 at epoch 1, batch 4)")
-    assert "mixed" not in training.describe_run(training.PRESETS["tutorial"], small, FAST)
 
 
 @pytest.mark.parametrize("loop", ["fit", "custom"])
@@ -656,36 +453,39 @@ def test_two_runs_at_once_keep_their_own_precision(small):
     assert type(plain.model.optimizer).__name__ == "Adam"
 
 
-def test_a_servers_start_bounds_malloc_arenas_without_loading_tensorflow():
-    """The router calls limit_memory_growth(tensorflow=False) as the server starts: before a
-    class's script threads allocate, and without TensorFlow on the light pages."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys; from cnn_core import training;"
-        "print(training.limit_memory_growth(tensorflow=False), 'tensorflow' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    applied, loaded = out.stdout.strip().rsplit(" ", 1)
-    assert loaded == "False"
-    assert "pooled CPU allocator" in applied and "1 inter-op thread" not in applied
-    if sys.platform == "linux":
-        assert "malloc arenas <= 2" in applied and "malloc mmap threshold 1 MiB" in applied
+# ----- the app's trainers: Streamlit stays in the script thread ---------------------------------
 
 
-def test_runs_on_the_same_dataset_share_one_tensorflow_copy_of_its_images():
-    """The line starts a run as the last one ends: each copying the images would grow
-    TensorFlow's memory pool (which never shrinks) by a dataset a time."""
-    import gc
+def test_a_run_the_app_submits_never_runs_streamlit_code_in_its_trainer_thread(small):
+    """The app's trainer factory (ui.jobs) resolves Keras and the shared accelerator, both
+    Streamlit-cached, in the calling (script) thread: the Trainer thread gets a plain accelerator
+    and runs no Streamlit code at all (traced call by call)."""
+    import threading
 
-    images, labels = np.zeros((50, 28, 28), np.uint8), np.zeros(50, np.uint8)
-    x, y = training.shared_tensors(images, labels)
-    again_x, again_y = training.shared_tensors(images, labels)
-    assert again_x is x and again_y is y
-    other_x, _ = training.shared_tensors(images.copy(), labels)
-    assert other_x is not x  # another dataset, another copy
-    del x, y, again_x, again_y, other_x
-    gc.collect()
-    fresh_x, _ = training.shared_tensors(images, labels)  # the last user let go: a new copy
-    assert fresh_x.shape == (50, 28, 28) and int(fresh_x.numpy().sum()) == 0
+    from ui import jobs
+
+    streamlit_in_trainer: set[str] = set()
+
+    def tracer(frame, event, arg):
+        name = threading.current_thread().name
+        if name.startswith("trainer:") and frame.f_globals.get("__name__", "").startswith("streamlit"):
+            streamlit_in_trainer.add(f"{frame.f_globals['__name__']}.{frame.f_code.co_name}")
+        return None
+
+    tiny = replace(small, x_train=small.x_train[:64], y_train=small.y_train[:64],
+                   x_test=small.x_test[:32], y_test=small.y_test[:32])
+    config = TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, validation_fraction=0)
+    jobs.get_registry.clear()
+    try:
+        trainer = jobs.make_trainer(tiny, trainer_module.ModelConfig(), config)
+        assert trainer._accelerator_source is not None and not callable(trainer._accelerator_source)
+        threading.settrace(tracer)  # every thread started from here on
+        try:
+            job = jobs.get_registry().submit("me", trainer, trainer.label, tiny.name, work_images=64)
+            snap = job.trainer.wait(120)
+        finally:
+            threading.settrace(None)
+    finally:
+        jobs.get_registry.clear()
+    assert snap.status == "finished", snap.message
+    assert streamlit_in_trainer == set()

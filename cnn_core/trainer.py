@@ -1,63 +1,41 @@
-"""Train a network in a background thread while a page (or a terminal) watches it.
+"""Train a network in a background thread while a page (or a terminal) watches and steers it.
 
-Streamlit reruns a page script on every click, so a training loop inside the script would die on
-the first click. A :class:`Trainer` therefore runs in a plain thread that never calls Streamlit;
-the page reads its progress through :meth:`Trainer.snapshot`, an immutable copy taken under a
-lock, and steers it with :meth:`~Trainer.pause`, :meth:`~Trainer.resume`, :meth:`~Trainer.stop`
-and :meth:`~Trainer.set_learning_rate`, which only set flags the thread reads between batches.
-
-Two loops report the same metrics (sample-weighted means of sparse categorical cross-entropy
-and accuracy, per batch and per epoch, validation and test through ``model.evaluate``):
-
-* ``"fit"``: Keras ``model.fit`` with a callback (the tutorial's way);
-* ``"custom"``: a ``tf.GradientTape`` step compiled with ``tf.function`` and run under the
-  ``tf.distribute`` strategy (the tutorial's exercise 3).
-
-A run with a folder checkpoints every N epochs (exercise 4) as a ``.keras`` file holding the
-weights and the optimizer's state, beside the history up to that epoch, so that after the server
-is killed :meth:`Trainer.from_checkpoint` resumes with nothing before the checkpoint lost; the
-finished model is saved as ``model.keras`` (exercise 5).
-
-TensorFlow and Keras are imported inside the thread, never when this module is imported.
+A :class:`Trainer` runs in a plain thread that never calls Streamlit (a page script dies on the
+next click); watchers read :meth:`Trainer.snapshot`, an immutable copy taken under a lock, and
+steer it with pause, resume, stop and set_learning_rate, flags the thread reads between batches.
+Two loops report the same metrics: Keras ``model.fit`` with a callback (the tutorial's way) and a
+``tf.GradientTape`` step under the ``tf.distribute`` strategy (its exercise 3). TensorFlow is
+imported inside the thread, never when this module is imported.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import re
 import tempfile
 import threading
 import time
 import traceback
-import weakref
 from collections import deque
-from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence, Union
+from typing import Any, Callable, Union
 
 import numpy as np
 
+from . import run_storage
 from .datasets import Dataset, make_tf_dataset
-from .models import (
-    MIXED_POLICY,
-    PRESET_TITLES,
-    PRESETS,
-    ConvBlock,
-    ModelConfig,
-    build_model,
-    compile_model,
-    dtype_policy_scope,
+from .models import MIXED_POLICY, ModelConfig, build_model, compile_model, dtype_policy_scope
+from .training_config import (
+    LearningRateChange,
+    TrainingConfig,
+    check_learning_rate,
+    check_replica_batch,
+    describe_run,
+    schedule_factor,
+    steps_per_epoch,
+    validation_split,
 )
-
-LOOPS = ("fit", "custom")
-LOOP_TITLES = {"fit": "Keras fit", "custom": "custom GradientTape loop"}
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
-OPTIMIZER_TITLES = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
-SCHEDULES = ("constant", "cosine")
-AUGMENTATIONS = ("none", "flip")
 
 # Statuses a run goes through. "preparing" covers importing TensorFlow and building the model;
 # "evaluating" the final pass over the test set after the last (or a stopped) epoch.
@@ -70,130 +48,8 @@ DONE_STATUSES = ("finished", "stopped", "failed")
 EXPLODED_FACTOR = 3.0
 EXPLODED_WINDOW = 10
 
-RUN_FILE = "run.json"
-FINAL_MODEL = "model.keras"
-CHECKPOINT_DIR = "checkpoints"
-KEEP_CHECKPOINTS = 3  # older checkpoints are deleted: resuming needs only the last one
-RUNS_DIR_ENV = "CNN_EXPLORER_RUNS_DIR"
 
 AcceleratorSource = Union[Any, Callable[[], Any], None]
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """How to train: the tutorial's values are the defaults.
-
-    ``learning_rate`` is the optimizer's step size η (for ``schedule="cosine"`` its value at the
-    start, decaying to 0 over the run); ``checkpoint_every`` is in epochs (0: never);
-    ``validation_fraction`` of the training images is held out to measure over-fitting (0: none);
-    ``augment="flip"`` mirrors a random half of each training batch left-right (a new picture of
-    the same class for free; never applied to validation or test images).
-    ``batch_size`` is the global batch: under a ``MirroredStrategy`` each of R replicas trains on
-    ``batch_size / R`` of every batch. ``mixed_precision`` computes in float16 with float32
-    weights (Keras's ``mixed_float16``; the output layer stays float32): faster on a GPU only.
-    """
-
-    epochs: int = 10
-    batch_size: int = 256
-    learning_rate: float = 1e-2
-    optimizer: str = "adam"
-    loop: str = "fit"
-    checkpoint_every: int = 10
-    validation_fraction: float = 0.1
-    schedule: str = "constant"
-    augment: str = "none"
-    seed: int = 0
-    mixed_precision: bool = False
-
-    def check(self) -> "TrainingConfig":
-        """Return self, or raise ``ValueError`` with a sentence saying what to change."""
-        def whole(value: Any, name: str, low: int) -> None:
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"The {name} must be a whole number of at least {low}, not {value!r}.")
-
-        whole(self.epochs, "number of epochs", 1)
-        whole(self.batch_size, "batch size", 1)
-        whole(self.checkpoint_every, "checkpoint interval (in epochs, 0 for never)", 0)
-        check_learning_rate(self.learning_rate)
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"The optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}.")
-        if self.loop not in LOOPS:
-            raise ValueError(f"The training loop must be 'fit' or 'custom', not {self.loop!r}.")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"The schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}.")
-        if self.augment not in AUGMENTATIONS:
-            raise ValueError(f"The augmentation must be one of {', '.join(AUGMENTATIONS)}, not {self.augment!r}.")
-        if not isinstance(self.mixed_precision, bool):
-            raise ValueError(f"Mixed precision must be True or False, not {self.mixed_precision!r}.")
-        if not 0 <= self.validation_fraction < 0.5:
-            raise ValueError(
-                f"The validation fraction must be at least 0 and below 0.5, not {self.validation_fraction!r}."
-            )
-        return self
-
-
-# The training settings each model preset is meant to be trained with (the page's defaults).
-TRAINING_PRESETS: dict[str, TrainingConfig] = {
-    "tutorial": TrainingConfig(),  # batch 256, 10 epochs, Adam at 1e-2: the tutorial's cell [10]
-    "exercise2": TrainingConfig(),
-    # Twice the steps per epoch of batch 256 and a cosine decay that settles the weights at the
-    # end: 0.930 on Fashion-MNIST in 7 epochs (tuned on 2 CPU cores, see bench/strong_preset.py).
-    "strong": TrainingConfig(epochs=7, batch_size=128, learning_rate=4e-3, schedule="cosine"),
-}
-
-
-def training_defaults(preset: str) -> TrainingConfig:
-    """The training settings of a model preset; the tutorial's for "custom" or unknown names."""
-    return TRAINING_PRESETS.get(preset, TRAINING_PRESETS["tutorial"])
-
-
-def check_learning_rate(value: Any) -> float:
-    """``value`` as a float if it is a usable learning rate, else ``ValueError``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"The learning rate must be a number above 0, such as 0.01, not {value!r}.")
-    if value > 100:
-        raise ValueError(f"A learning rate of {value:g} is far too large: use a value of at most 100.")
-    return float(value)
-
-
-def check_replica_batch(batch_size: int, replicas: int, loop: str) -> None:
-    """``ValueError`` when Keras's ``fit`` cannot split ``batch_size`` over ``replicas``.
-
-    Under a ``MirroredStrategy`` each replica trains on an equal share of the global batch.
-    Keras 3's ``fit`` sums its first batch across the replicas before it starts, which fails
-    when the shares differ; the custom loop splits any batch (the last replica's share smaller).
-    """
-    if loop == "fit" and replicas > 1 and batch_size % replicas:
-        lower = batch_size // replicas * replicas
-        upper = lower + replicas
-        raise ValueError(
-            f"Keras fit cannot split a batch of {batch_size} over {replicas} replicas: each must get "
-            f"the same share. Choose a multiple of {replicas} ({lower or upper} or {upper}), or the "
-            "custom GradientTape loop, which splits any batch."
-        )
-
-
-def steps_per_epoch(images: int, batch_size: int) -> int:
-    """Batches in one epoch: ⌈images / batch_size⌉ (the last batch may be smaller)."""
-    return -(-images // batch_size)
-
-
-def validation_split(n: int, fraction: float) -> tuple[int, int]:
-    """(training images, validation images) when ``fraction`` of ``n`` is held out."""
-    n_val = int(round(n * fraction)) if fraction > 0 else 0
-    n_val = min(n_val, n - 1)
-    return n - n_val, n_val
-
-
-def schedule_factor(schedule: str, step: int, total_steps: int) -> float:
-    """Multiplier of the base learning rate at ``step`` (0-based) of ``total_steps``.
-
-    "constant": 1. "cosine": ½(1 + cos(π t)), t = step / total_steps, from 1 down towards 0.
-    """
-    if schedule == "cosine" and total_steps > 0:
-        t = min(max(step / total_steps, 0.0), 1.0)
-        return 0.5 * (1.0 + math.cos(math.pi * t))
-    return 1.0
 
 
 def divergence_message(loss: float, recent: list[float], learning_rate: float, where: str, num_classes: int = 10) -> str | None:
@@ -243,22 +99,6 @@ class EpochRecord:
     seconds: float
     images_per_second: float
     learning_rate: float  # at the end of the epoch
-
-
-@dataclass(frozen=True)
-class LearningRateChange:
-    """A live change of η (:meth:`Trainer.set_learning_rate`), as the run applied it.
-
-    ``step`` batches of the run were done when it took effect: it applies from batch ``step`` + 1
-    on, and sits at ``step / steps_per_epoch`` epochs on a chart. ``epoch`` is the 1-based epoch
-    in progress then; ``learning_rate`` the new base η and ``previous`` the one before (a
-    schedule scales the base).
-    """
-
-    step: int
-    epoch: int
-    learning_rate: float
-    previous: float
 
 
 @dataclass(frozen=True)
@@ -325,8 +165,8 @@ class _Stop(Exception):
 class Trainer:
     """Train ``model_config`` on ``dataset`` in a background thread. Never calls Streamlit.
 
-    ``accelerator`` is a :class:`cnn_core.accelerators.Accelerator`, a function returning one
-    (called in the thread, so TensorFlow loads there), or None to detect it. ``run_dir`` is the
+    ``accelerator`` is a :class:`cnn_core.accelerators.Accelerator`, a plain function returning
+    one (called in the thread; never a Streamlit-cached one), or None to detect it. ``run_dir`` is the
     folder for checkpoints and the final model (None: no files, except what :meth:`save` writes).
     Raises ``ValueError`` at once for bad settings; everything that fails later becomes the
     snapshot's ``status == "failed"`` with a ``message``.
@@ -407,7 +247,7 @@ class Trainer:
         ``loop`` switch between "fit" and "custom" (both read the same checkpoint). Raises
         ``ValueError`` when the folder holds no usable checkpoint.
         """
-        info = read_run(run_dir)
+        info = run_storage.read_run(run_dir)
         if info.checkpoint_epoch == 0 or info.checkpoint is None:
             raise ValueError(
                 f"The run {Path(run_dir).name!r} has no checkpoint to resume from: it stopped before its "
@@ -424,7 +264,7 @@ class Trainer:
                 f"{training.epochs}: ask for more epochs to continue it."
             )
         trainer = cls(dataset, info.model_config, training, accelerator=accelerator, run_dir=run_dir)
-        saved = json.loads(Path(info.checkpoint).with_suffix(".json").read_text())
+        saved = run_storage.read_checkpoint_state(info.checkpoint)
         trainer._start_epoch = info.checkpoint_epoch
         trainer._resume_checkpoint = Path(info.checkpoint)
         trainer._history = [EpochRecord(**r) for r in saved["history"]]
@@ -552,7 +392,7 @@ class Trainer:
 
     def model_bytes(self) -> bytes:
         """The trained model as the bytes of a ``.keras`` file (for a download button)."""
-        final = self.run_dir / FINAL_MODEL if self.run_dir else None
+        final = self.run_dir / run_storage.FINAL_MODEL if self.run_dir else None
         if final is not None and final.exists() and self.snapshot().done:
             return final.read_bytes()
         with tempfile.TemporaryDirectory() as tmp:
@@ -601,10 +441,10 @@ class Trainer:
         # replicas (Keras sums an evaluation's first batch across them before it starts).
         eval_batch = -(-batch // replicas) * replicas
         train_idx, val_idx = split_indices(len(self.dataset.y_train), self._n_val, self.config.seed)
-        # One copy, shared by training and validation, and by every run on the same dataset.
-        images, labels = shared_tensors(self.dataset.x_train, self.dataset.y_train)
-        train_ds = index_dataset(images, labels, train_idx, batch, shuffle=True, seed=self.config.seed)
-        val_ds = index_dataset(images, labels, val_idx, eval_batch, shuffle=False) if len(val_idx) else None
+        # One copy of the images, shared by training and validation, and by every run on them.
+        x, y = self.dataset.x_train, self.dataset.y_train
+        train_ds = make_tf_dataset(x, y, batch, shuffle=True, seed=self.config.seed, indices=train_idx)
+        val_ds = make_tf_dataset(x, y, eval_batch, shuffle=False, indices=val_idx) if len(val_idx) else None
         if self.config.augment == "flip":
             train_ds = train_ds.map(_flip_half, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
         test_ds = make_tf_dataset(self.dataset.x_test, self.dataset.y_test, eval_batch, shuffle=False)
@@ -634,7 +474,7 @@ class Trainer:
         test = model.evaluate(test_ds, verbose=0, return_dict=True)
         self._test = (float(test["loss"]), float(test["accuracy"]))
         if self.run_dir is not None:
-            model.save(self.run_dir / FINAL_MODEL)
+            model.save(self.run_dir / run_storage.FINAL_MODEL)
         status = "stopped" if stopped else "finished"
         done = len(self._history)
         message = (
@@ -819,51 +659,29 @@ class Trainer:
     # ----- files ------------------------------------------------------------------------
 
     def _checkpoint(self, model: Any, epoch: int) -> None:
-        folder = self.run_dir / CHECKPOINT_DIR
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"epoch-{epoch:04d}.keras"
+        path = run_storage.checkpoint_path(self.run_dir, epoch)
+        path.parent.mkdir(parents=True, exist_ok=True)
         snap = self.snapshot()
         model.save(path)
-        history = {
-            "epoch": epoch,
-            "history": [asdict(r) for r in snap.history],
-            "batch_loss": list(snap.batch_loss),
-            "batch_accuracy": list(snap.batch_accuracy),
-            "elapsed_seconds": snap.elapsed_seconds,
-            "base_learning_rate": self._base_lr,
-            "learning_rate_changes": [asdict(c) for c in snap.learning_rate_changes],
-        }
-        # The .json is written last: a checkpoint counts only once both files are complete.
-        _write_json(path.with_suffix(".json"), history)
+        run_storage.write_checkpoint_state(
+            path, epoch=epoch, history=snap.history, batch_loss=snap.batch_loss,
+            batch_accuracy=snap.batch_accuracy, elapsed_seconds=snap.elapsed_seconds,
+            base_learning_rate=self._base_lr, learning_rate_changes=snap.learning_rate_changes,
+        )
         self._set(last_checkpoint=str(path), last_checkpoint_epoch=epoch)
-        for old in sorted(folder.glob("epoch-*.keras"))[:-KEEP_CHECKPOINTS]:
-            old.with_suffix(".json").unlink(missing_ok=True)
-            old.unlink(missing_ok=True)
         self._write_run_status("running")
 
     def _write_run_file(self, status: str) -> None:
-        if self.run_dir is None:
-            return
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        _write_json(self.run_dir / RUN_FILE, {
-            "version": 1,
-            "label": self.label,
-            "status": status,
-            "detail": "",
-            "created": datetime.now().isoformat(timespec="seconds"),
-            "dataset": {"name": self.dataset.name, "source": self.dataset.source},
-            "model_config": model_config_to_dict(self.model_config),
-            "training": asdict(self.config),
-        })
+        if self.run_dir is not None:
+            run_storage.write_run_file(
+                self.run_dir, label=self.label, status=status, dataset_name=self.dataset.name,
+                dataset_source=self.dataset.source, model_config=self.model_config, config=self.config,
+            )
 
     def _write_run_status(self, status: str, detail: str = "") -> None:
-        if self.run_dir is None or not (self.run_dir / RUN_FILE).exists():
-            return
-        data = json.loads((self.run_dir / RUN_FILE).read_text())
-        data.update(status=status, detail=detail, epochs_done=len(self._history))
-        if self._test:
-            data.update(test_loss=self._test[0], test_accuracy=self._test[1])
-        _write_json(self.run_dir / RUN_FILE, data)
+        if self.run_dir is not None:
+            run_storage.update_run_status(self.run_dir, status, detail=detail,
+                                          epochs_done=len(self._history), test=self._test)
 
 
 def custom_train_step(model: Any, strategy: Any) -> Callable[[Any, Any], list[Any]]:
@@ -934,90 +752,20 @@ def split_indices(n: int, n_val: int, seed: int) -> tuple[np.ndarray, np.ndarray
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def shared_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[Any, Any]:
-    """TensorFlow copies of ``images`` and ``labels``, one per process while any run uses them.
-
-    A class's runs train on the same shared dataset, and the line starts the next run as the
-    last one ends: each run copying the 47 MB of Fashion-MNIST's images would grow TensorFlow's
-    memory pool by that much, and the pool never shrinks. Held weakly: the pipelines of the runs
-    keep the copies alive, and they go when the last run drops them.
-    """
-    import tensorflow as tf
-
-    with _tensor_lock:
-        for key in [k for k, v in _tensors.items() if v[0]() is None or v[1]() is None]:
-            del _tensors[key]
-        hit = _tensors.get((id(images), id(labels)))
-        if hit is not None and hit[0]() is images and hit[1]() is labels:
-            x, y = hit[2](), hit[3]()
-            if x is not None and y is not None:
-                return x, y
-        x, y = tf.constant(images), tf.constant(labels)
-        _tensors[(id(images), id(labels))] = (weakref.ref(images), weakref.ref(labels), weakref.ref(x), weakref.ref(y))
-        return x, y
-
-
-_tensors: dict[tuple[int, int], tuple[weakref.ref, ...]] = {}
-_tensor_lock = threading.Lock()
-
-
-def index_dataset(images: Any, labels: Any, indices: np.ndarray, batch_size: int,
-                  shuffle: bool, seed: int | None = None) -> Any:
-    """A tf.data pipeline over ``indices`` into uint8 ``images`` (N, 28, 28) and ``labels``,
-    yielding what :func:`cnn_core.datasets.make_tf_dataset` yields: (float32 (B, 28, 28, 1) in
-    [0, 1], int64 (B,)) batches.
-
-    Shuffling indices (4 bytes each) rather than images keeps the shuffle buffer ~100× smaller,
-    and training and validation share one copy of the images: on 60,000 images this is the
-    difference between the app fitting in 1 GB or not. Each batch is gathered in one op.
-    """
-    import tensorflow as tf
-
-    ds = tf.data.Dataset.from_tensor_slices(indices)
-    if shuffle:
-        ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-
-    def gather(idx: Any) -> tuple[Any, Any]:
-        x = tf.cast(tf.expand_dims(tf.gather(images, idx), -1), tf.float32) / 255.0
-        return x, tf.cast(tf.gather(labels, idx), tf.int64)
-
-    return ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-
-
-def _write_json(path: Path, data: dict) -> None:
-    """Write atomically: a server killed mid-write leaves the old file, never half a file."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
-
-
-# ----- memory ----------------------------------------------------------------------------------
+# ----- process settings for a training process (the CLI's and the server's) --------------------
 
 
 MMAP_THRESHOLD_BYTES = 2**20
 
 
 def limit_memory_growth(tensorflow: bool = True) -> list[str]:
-    """Process-wide settings that keep a training process small; returns what was applied.
+    """Process-wide settings that keep a training process small (a Cloud container has 1-3 GB);
+    returns what was applied. Idempotent; a user's own ``TF_CPU_ALLOCATOR_USE_BFC`` wins.
 
-    A Community Cloud container has 1-3 GB for everything, and TensorFlow alone takes ~650 MB.
-    Measured while training on 60,000 images (bench/training_memory.py):
-
-    * TensorFlow's pooling (BFC) allocator for CPU tensors: a step's activations (19 MB for one
-      layer of the tutorial's network at batch 256) are reused from one pool, where malloc
-      leaves them scattered and resident after each step (~60 MB less, no slower);
-    * one inter-op thread instead of one per core: the layers of these networks run one after
-      another anyway, and each extra TensorFlow thread holds its own buffers (~50 MB less, and
-      no slower);
-    * at most 2 glibc malloc arenas: every thread that allocates otherwise gets an arena of its
-      own, which keeps freed memory resident (~30-50 MB less).
-
-    The first two must happen before TensorFlow allocates its first tensor (importing it is
-    fine) and do nothing when it is too late; the last only exists on glibc (Linux) and only
-    bounds arenas made after it, so a server calls this at start with ``tensorflow=False``
-    (no import) and again before its first model. A user's own TF_CPU_ALLOCATOR_USE_BFC wins.
-    Idempotent.
+    TensorFlow's pooled (BFC) CPU allocator and one inter-op thread (these networks run layer
+    after layer) only apply before TensorFlow's first tensor; at most 2 glibc malloc arenas and a
+    1 MiB mmap threshold keep freed buffers from staying resident, for threads made after the
+    call. ``tensorflow=False`` applies what needs no TensorFlow import (a server's start).
     """
     applied = []
     if os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true") == "true":
@@ -1051,8 +799,7 @@ def limit_memory_growth(tensorflow: bool = True) -> list[str]:
 
 def release_free_memory() -> None:
     """Hand memory that Python and TensorFlow have freed back to the system (glibc's
-    malloc_trim). A training frees ~100 MB of short-lived buffers per epoch that malloc would
-    otherwise keep resident; a few milliseconds, so it runs at each epoch's end."""
+    malloc_trim; nothing elsewhere). A few milliseconds: a run calls it at each epoch's end."""
     global _malloc_trim
     if _malloc_trim is None:
         try:
@@ -1067,181 +814,3 @@ def release_free_memory() -> None:
 
 
 _malloc_trim: Any = None
-
-
-# ----- words for people ----------------------------------------------------------------------
-
-
-def format_seconds(seconds: float | None) -> str:
-    """"1:05" for 65 s, "1:02:03" past an hour, "—" when unknown."""
-    if seconds is None or not math.isfinite(seconds):
-        return "—"
-    s = int(round(max(seconds, 0)))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def progress_text(snap: Snapshot) -> str:
-    """One line for a progress bar, e.g.
-    "Epoch 3 of 10 · batch 120 of 211 · 6,912 images/s · ETA 1:20 · CPU · 2 threads"."""
-    device = f" · {snap.device}" if snap.device else ""
-    if snap.status == "preparing":
-        return "Preparing: loading TensorFlow and building the model…"
-    if snap.status == "evaluating":
-        return f"Measuring test accuracy after {len(snap.history)} epochs…{device}"
-    parts = [f"Epoch {snap.epoch} of {snap.epochs}", f"batch {snap.batch} of {snap.steps_per_epoch}"]
-    if snap.status in ("running", "paused"):
-        parts.append(f"{snap.images_per_second:,.0f} images/s")
-        parts.append(f"ETA {format_seconds(snap.eta_seconds)}")
-    else:
-        parts.append(f"{format_seconds(snap.elapsed_seconds)} elapsed")
-    label = {"paused": "paused", "finished": "finished", "stopped": "stopped", "failed": "failed"}
-    prefix = f"{label[snap.status].capitalize()} · " if snap.status in label else ""
-    return prefix + " · ".join(parts) + device
-
-
-def architecture_text(config: ModelConfig) -> str:
-    """The layers in one line, e.g. "Conv 24 → pool → Conv 36 → pool → Dense 128 → Dropout 0.5
-    → Dense 10" (3×3 kernels unless said)."""
-    parts = []
-    for block in config.blocks:
-        k = "" if block.kernel_size == 3 else f" {block.kernel_size}×{block.kernel_size}"
-        conv = f"Conv {block.filters}{k}" + (" + BN" if block.batch_norm else "")
-        parts.append(f"{block.convs}× ({conv})" if block.convs > 1 else conv)
-        if block.pool != "none":
-            parts.append("pool" if block.pool == "max" else "avg pool")
-    parts.append(f"Dense {config.dense_units}")
-    if config.dropout > 0:
-        parts.append(f"Dropout {config.dropout:g}")
-    parts.append(f"Dense {config.num_classes}")
-    return " → ".join(parts)
-
-
-# ----- run folders ------------------------------------------------------------------------
-
-
-def model_config_to_dict(config: ModelConfig) -> dict:
-    return asdict(config)
-
-
-def model_config_from_dict(data: dict) -> ModelConfig:
-    blocks = tuple(ConvBlock(**b) for b in data.get("blocks", ()))
-    return ModelConfig(**{**data, "blocks": blocks})
-
-
-def describe_run(model_config: ModelConfig, dataset: Dataset, config: TrainingConfig) -> str:
-    """One line naming a run, e.g. "Tutorial on Fashion-MNIST · 10 epochs · Adam η=0.01" (with
-    "· mixed precision" before the optimizer when on: η stays last, see learning_rate_title)."""
-    preset = next((n for n, p in PRESETS.items() if p == model_config), "custom")
-    title = PRESET_TITLES.get(preset, "Custom model")
-    return (
-        f"{title} on {dataset.title} · {config.epochs} epochs · "
-        + ("mixed precision · " if config.mixed_precision else "")
-        + f"{OPTIMIZER_TITLES[config.optimizer]} η={config.learning_rate:g}"
-    )
-
-
-def learning_rate_title(title: str, changes: Sequence[LearningRateChange], steps_per_epoch: int) -> str:
-    """A run's ``title`` (from :func:`describe_run`, ending "η=<initial>") with the η it trains
-    at now and each live change, e.g. "… Adam η=0.03 (changed live: 0.01 → 0.03 at epoch 2,
-    batch 5)". The title as it is when η never changed."""
-    if not changes:
-        return title
-    per_epoch = max(steps_per_epoch, 1)
-    story = f"{changes[0].previous:g}" + "".join(
-        f" → {c.learning_rate:g} at epoch {c.epoch}, batch {c.step - (c.epoch - 1) * per_epoch + 1}"
-        for c in changes
-    )
-    now = f"η={changes[-1].learning_rate:g} (changed live: {story})"
-    head, found, _ = title.rpartition("η=")
-    return f"{head}{now}" if found else f"{title} · {now}"
-
-
-def default_runs_dir() -> Path:
-    """Where the app keeps run folders: ``$CNN_EXPLORER_RUNS_DIR``, else ``./runs``."""
-    return Path(os.environ.get(RUNS_DIR_ENV) or "runs")
-
-
-def new_run_dir(runs_dir: str | os.PathLike, name: str) -> Path:
-    """A fresh, unique folder under ``runs_dir`` named by the time and ``name``."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "run"
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(runs_dir)
-    for i in range(1000):
-        path = base / (f"{stamp}-{slug}" + (f"-{i}" if i else ""))
-        try:
-            path.mkdir(parents=True)
-            return path
-        except FileExistsError:
-            continue
-    raise ValueError(f"Could not create a run folder in {base}.")
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """What a run folder says about itself (read without TensorFlow)."""
-
-    path: str
-    label: str
-    status: str
-    dataset_name: str
-    dataset_source: str
-    model_config: ModelConfig
-    training: TrainingConfig
-    checkpoint_epoch: int  # 0: none
-    checkpoint: str | None
-    created: str = ""
-    test_accuracy: float | None = None
-
-    @property
-    def resumable(self) -> bool:
-        """Has a checkpoint and did not finish all its epochs."""
-        return self.checkpoint is not None and self.checkpoint_epoch < self.training.epochs and self.status != "finished"
-
-
-def read_run(run_dir: str | os.PathLike) -> RunInfo:
-    """Read a run folder; ``ValueError`` if it is not one."""
-    run_dir = Path(run_dir)
-    try:
-        data = json.loads((run_dir / RUN_FILE).read_text())
-        training = TrainingConfig(**data["training"])
-        model_config = model_config_from_dict(data["model_config"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        # The folder's own name, not its path: the message may reach a page.
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise ValueError(f"{run_dir.name!r} is not a readable run folder ({reason}).") from None
-    checkpoints = sorted(
-        p for p in (run_dir / CHECKPOINT_DIR).glob("epoch-*.keras") if p.with_suffix(".json").exists()
-    )
-    last = checkpoints[-1] if checkpoints else None
-    return RunInfo(
-        path=str(run_dir),
-        label=data.get("label", run_dir.name),
-        status=data.get("status", "unknown"),
-        dataset_name=data["dataset"]["name"],
-        dataset_source=data["dataset"].get("source", "auto"),
-        model_config=model_config,
-        training=training,
-        checkpoint_epoch=int(last.stem.split("-")[1]) if last else 0,
-        checkpoint=str(last) if last else None,
-        created=data.get("created", ""),
-        test_accuracy=data.get("test_accuracy"),
-    )
-
-
-def list_runs(runs_dir: str | os.PathLike) -> list[RunInfo]:
-    """Every readable run under ``runs_dir``, newest first."""
-    base = Path(runs_dir)
-    try:
-        paths = sorted(base.iterdir(), reverse=True) if base.is_dir() else []
-    except OSError:  # unreadable: there is nothing to resume, which is not an error
-        return []
-    runs = []
-    for path in paths:
-        if (path / RUN_FILE).exists():
-            try:
-                runs.append(read_run(path))
-            except ValueError:
-                continue
-    return runs

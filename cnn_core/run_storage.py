@@ -1,0 +1,192 @@
+"""A run's folder under ``runs/``: ``run.json``, its checkpoints and the final model.
+
+A run with a folder checkpoints every N epochs (the tutorial's exercise 4) as a ``.keras`` file
+holding the weights and the optimizer's state, beside a ``.json`` with the history up to that
+epoch, so that a run whose server was killed resumes with nothing before the checkpoint lost.
+Everything here reads and writes files only; a model is saved by ``model.save`` of whoever holds it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Sequence
+
+from .models import ConvBlock, ModelConfig
+from .training_config import TrainingConfig
+
+RUN_FILE = "run.json"
+FINAL_MODEL = "model.keras"
+CHECKPOINT_DIR = "checkpoints"
+KEEP_CHECKPOINTS = 3  # older checkpoints are deleted: resuming needs only the last one
+RUNS_DIR_ENV = "CNN_EXPLORER_RUNS_DIR"
+
+
+def model_config_to_dict(config: ModelConfig) -> dict:
+    return asdict(config)
+
+
+def model_config_from_dict(data: dict) -> ModelConfig:
+    blocks = tuple(ConvBlock(**b) for b in data.get("blocks", ()))
+    return ModelConfig(**{**data, "blocks": blocks})
+
+
+def default_runs_dir() -> Path:
+    """Where the app keeps run folders: ``$CNN_EXPLORER_RUNS_DIR``, else ``./runs``."""
+    return Path(os.environ.get(RUNS_DIR_ENV) or "runs")
+
+
+def new_run_dir(runs_dir: str | os.PathLike, name: str) -> Path:
+    """A fresh, unique folder under ``runs_dir`` named by the time and ``name``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "run"
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(runs_dir)
+    for i in range(1000):
+        path = base / (f"{stamp}-{slug}" + (f"-{i}" if i else ""))
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+    raise ValueError(f"Could not create a run folder in {base}.")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a run folder says about itself (read without TensorFlow)."""
+
+    path: str
+    label: str
+    status: str
+    dataset_name: str
+    dataset_source: str
+    model_config: ModelConfig
+    training: TrainingConfig
+    checkpoint_epoch: int  # 0: none
+    checkpoint: str | None
+    created: str = ""
+    test_accuracy: float | None = None
+
+    @property
+    def resumable(self) -> bool:
+        """Has a checkpoint and did not finish all its epochs."""
+        return self.checkpoint is not None and self.checkpoint_epoch < self.training.epochs and self.status != "finished"
+
+
+def read_run(run_dir: str | os.PathLike) -> RunInfo:
+    """Read a run folder; ``ValueError`` if it is not one."""
+    run_dir = Path(run_dir)
+    try:
+        data = json.loads((run_dir / RUN_FILE).read_text())
+        training = TrainingConfig(**data["training"])
+        model_config = model_config_from_dict(data["model_config"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        # The folder's own name, not its path: the message may reach a page.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ValueError(f"{run_dir.name!r} is not a readable run folder ({reason}).") from None
+    checkpoints = sorted(
+        p for p in (run_dir / CHECKPOINT_DIR).glob("epoch-*.keras") if p.with_suffix(".json").exists()
+    )
+    last = checkpoints[-1] if checkpoints else None
+    return RunInfo(
+        path=str(run_dir),
+        label=data.get("label", run_dir.name),
+        status=data.get("status", "unknown"),
+        dataset_name=data["dataset"]["name"],
+        dataset_source=data["dataset"].get("source", "auto"),
+        model_config=model_config,
+        training=training,
+        checkpoint_epoch=int(last.stem.split("-")[1]) if last else 0,
+        checkpoint=str(last) if last else None,
+        created=data.get("created", ""),
+        test_accuracy=data.get("test_accuracy"),
+    )
+
+
+def list_runs(runs_dir: str | os.PathLike) -> list[RunInfo]:
+    """Every readable run under ``runs_dir``, newest first."""
+    base = Path(runs_dir)
+    try:
+        paths = sorted(base.iterdir(), reverse=True) if base.is_dir() else []
+    except OSError:  # unreadable: there is nothing to resume, which is not an error
+        return []
+    runs = []
+    for path in paths:
+        if (path / RUN_FILE).exists():
+            try:
+                runs.append(read_run(path))
+            except ValueError:
+                continue
+    return runs
+
+
+def write_run_file(run_dir: Path, *, label: str, status: str, dataset_name: str, dataset_source: str,
+                   model_config: ModelConfig, config: TrainingConfig) -> None:
+    """Start ``run_dir/run.json``: what the run trains, on what, and its status."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _write_json(run_dir / RUN_FILE, {
+        "version": 1,
+        "label": label,
+        "status": status,
+        "detail": "",
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "dataset": {"name": dataset_name, "source": dataset_source},
+        "model_config": model_config_to_dict(model_config),
+        "training": asdict(config),
+    })
+
+
+def update_run_status(run_dir: Path, status: str, *, detail: str = "", epochs_done: int,
+                      test: tuple[float, float] | None = None) -> None:
+    """Record a run's status (and its test loss and accuracy once known) in its ``run.json``;
+    nothing when the run has written none yet."""
+    if not (run_dir / RUN_FILE).exists():
+        return
+    data = json.loads((run_dir / RUN_FILE).read_text())
+    data.update(status=status, detail=detail, epochs_done=epochs_done)
+    if test:
+        data.update(test_loss=test[0], test_accuracy=test[1])
+    _write_json(run_dir / RUN_FILE, data)
+
+
+def checkpoint_path(run_dir: Path, epoch: int) -> Path:
+    """Where the checkpoint after ``epoch`` (1-based) goes: ``checkpoints/epoch-0004.keras``."""
+    return run_dir / CHECKPOINT_DIR / f"epoch-{epoch:04d}.keras"
+
+
+def write_checkpoint_state(path: Path, *, epoch: int, history: Sequence[Any], batch_loss: Sequence[float],
+                           batch_accuracy: Sequence[float], elapsed_seconds: float,
+                           base_learning_rate: float, learning_rate_changes: Sequence[Any]) -> None:
+    """Write the history beside the checkpoint ``path`` (already saved), then drop the oldest
+    checkpoints beyond ``KEEP_CHECKPOINTS``. ``history`` and ``learning_rate_changes`` are
+    dataclasses (EpochRecord, LearningRateChange). The ``.json`` is written last: a checkpoint
+    counts only once both files are complete."""
+    _write_json(path.with_suffix(".json"), {
+        "epoch": epoch,
+        "history": [asdict(r) for r in history],
+        "batch_loss": list(batch_loss),
+        "batch_accuracy": list(batch_accuracy),
+        "elapsed_seconds": elapsed_seconds,
+        "base_learning_rate": base_learning_rate,
+        "learning_rate_changes": [asdict(c) for c in learning_rate_changes],
+    })
+    for old in sorted(path.parent.glob("epoch-*.keras"))[:-KEEP_CHECKPOINTS]:
+        old.with_suffix(".json").unlink(missing_ok=True)
+        old.unlink(missing_ok=True)
+
+
+def read_checkpoint_state(checkpoint: str | os.PathLike) -> dict:
+    """What :func:`write_checkpoint_state` wrote beside ``checkpoint`` (a ``.keras`` path)."""
+    return json.loads(Path(checkpoint).with_suffix(".json").read_text())
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Write atomically: a server killed mid-write leaves the old file, never half a file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+

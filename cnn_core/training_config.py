@@ -1,0 +1,235 @@
+"""How to train a network, and the words that name a run: everything about a run that is settled
+before its first batch, read without TensorFlow.
+
+:class:`TrainingConfig` holds the tutorial's settings as defaults and checks them with a sentence
+saying what to change; :class:`LearningRateChange` records a live change of η; the helpers below
+name a run ("Tutorial on MNIST · 10 epochs · Adam η=0.01") and its progress for people.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+from .datasets import Dataset
+from .models import PRESET_TITLES, ModelConfig, preset_name
+
+if TYPE_CHECKING:
+    from .trainer import Snapshot
+
+LOOPS = ("fit", "custom")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+OPTIMIZER_TITLES = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
+SCHEDULES = ("constant", "cosine")
+AUGMENTATIONS = ("none", "flip")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How to train: the tutorial's values are the defaults.
+
+    ``learning_rate`` is the optimizer's step size η (for ``schedule="cosine"`` its value at the
+    start, decaying to 0 over the run); ``checkpoint_every`` is in epochs (0: never);
+    ``validation_fraction`` of the training images is held out to measure over-fitting (0: none);
+    ``augment="flip"`` mirrors a random half of each training batch left-right (a new picture of
+    the same class for free; never applied to validation or test images).
+    ``batch_size`` is the global batch: under a ``MirroredStrategy`` each of R replicas trains on
+    ``batch_size / R`` of every batch. ``mixed_precision`` computes in float16 with float32
+    weights (Keras's ``mixed_float16``; the output layer stays float32): faster on a GPU only.
+    """
+
+    epochs: int = 10
+    batch_size: int = 256
+    learning_rate: float = 1e-2
+    optimizer: str = "adam"
+    loop: str = "fit"
+    checkpoint_every: int = 10
+    validation_fraction: float = 0.1
+    schedule: str = "constant"
+    augment: str = "none"
+    seed: int = 0
+    mixed_precision: bool = False
+
+    def check(self) -> "TrainingConfig":
+        """Return self, or raise ``ValueError`` with a sentence saying what to change."""
+        def whole(value: Any, name: str, low: int) -> None:
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"The {name} must be a whole number of at least {low}, not {value!r}.")
+
+        whole(self.epochs, "number of epochs", 1)
+        whole(self.batch_size, "batch size", 1)
+        whole(self.checkpoint_every, "checkpoint interval (in epochs, 0 for never)", 0)
+        check_learning_rate(self.learning_rate)
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"The optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}.")
+        if self.loop not in LOOPS:
+            raise ValueError(f"The training loop must be 'fit' or 'custom', not {self.loop!r}.")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"The schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}.")
+        if self.augment not in AUGMENTATIONS:
+            raise ValueError(f"The augmentation must be one of {', '.join(AUGMENTATIONS)}, not {self.augment!r}.")
+        if not isinstance(self.mixed_precision, bool):
+            raise ValueError(f"Mixed precision must be True or False, not {self.mixed_precision!r}.")
+        if not 0 <= self.validation_fraction < 0.5:
+            raise ValueError(
+                f"The validation fraction must be at least 0 and below 0.5, not {self.validation_fraction!r}."
+            )
+        return self
+
+
+# The training settings each model preset is meant to be trained with (the page's defaults).
+TRAINING_PRESETS: dict[str, TrainingConfig] = {
+    "tutorial": TrainingConfig(),  # batch 256, 10 epochs, Adam at 1e-2: the tutorial's cell [10]
+    "exercise2": TrainingConfig(),
+    # Twice the steps per epoch of batch 256 and a cosine decay that settles the weights at the
+    # end: 0.930 on Fashion-MNIST in 7 epochs (tuned on 2 CPU cores, see bench/strong_preset.py).
+    "strong": TrainingConfig(epochs=7, batch_size=128, learning_rate=4e-3, schedule="cosine"),
+}
+
+
+def training_defaults(preset: str) -> TrainingConfig:
+    """The training settings of a model preset; the tutorial's for "custom" or unknown names."""
+    return TRAINING_PRESETS.get(preset, TRAINING_PRESETS["tutorial"])
+
+
+def check_learning_rate(value: Any) -> float:
+    """``value`` as a float if it is a usable learning rate, else ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"The learning rate must be a number above 0, such as 0.01, not {value!r}.")
+    if value > 100:
+        raise ValueError(f"A learning rate of {value:g} is far too large: use a value of at most 100.")
+    return float(value)
+
+
+def check_replica_batch(batch_size: int, replicas: int, loop: str) -> None:
+    """``ValueError`` when Keras's ``fit`` cannot split ``batch_size`` over ``replicas``.
+
+    Under a ``MirroredStrategy`` each replica trains on an equal share of the global batch.
+    Keras 3's ``fit`` sums its first batch across the replicas before it starts, which fails
+    when the shares differ; the custom loop splits any batch (the last replica's share smaller).
+    """
+    if loop == "fit" and replicas > 1 and batch_size % replicas:
+        lower = batch_size // replicas * replicas
+        upper = lower + replicas
+        raise ValueError(
+            f"Keras fit cannot split a batch of {batch_size} over {replicas} replicas: each must get "
+            f"the same share. Choose a multiple of {replicas} ({lower or upper} or {upper}), or the "
+            "custom GradientTape loop, which splits any batch."
+        )
+
+
+def steps_per_epoch(images: int, batch_size: int) -> int:
+    """Batches in one epoch: ⌈images / batch_size⌉ (the last batch may be smaller)."""
+    return -(-images // batch_size)
+
+
+def validation_split(n: int, fraction: float) -> tuple[int, int]:
+    """(training images, validation images) when ``fraction`` of ``n`` is held out."""
+    n_val = int(round(n * fraction)) if fraction > 0 else 0
+    n_val = min(n_val, n - 1)
+    return n - n_val, n_val
+
+
+def schedule_factor(schedule: str, step: int, total_steps: int) -> float:
+    """Multiplier of the base learning rate at ``step`` (0-based) of ``total_steps``.
+
+    "constant": 1. "cosine": ½(1 + cos(π t)), t = step / total_steps, from 1 down towards 0.
+    """
+    if schedule == "cosine" and total_steps > 0:
+        t = min(max(step / total_steps, 0.0), 1.0)
+        return 0.5 * (1.0 + math.cos(math.pi * t))
+    return 1.0
+
+
+@dataclass(frozen=True)
+class LearningRateChange:
+    """A live change of η (:meth:`cnn_core.trainer.Trainer.set_learning_rate`), as the run applied it.
+
+    ``step`` batches of the run were done when it took effect: it applies from batch ``step`` + 1
+    on, and sits at ``step / steps_per_epoch`` epochs on a chart. ``epoch`` is the 1-based epoch
+    in progress then; ``learning_rate`` the new base η and ``previous`` the one before (a
+    schedule scales the base).
+    """
+
+    step: int
+    epoch: int
+    learning_rate: float
+    previous: float
+
+
+# ----- words for people ----------------------------------------------------------------------
+
+
+def format_seconds(seconds: float | None) -> str:
+    """"1:05" for 65 s, "1:02:03" past an hour, "—" when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    s = int(round(max(seconds, 0)))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def progress_text(snap: Snapshot) -> str:
+    """One line for a progress bar, e.g.
+    "Epoch 3 of 10 · batch 120 of 211 · 6,912 images/s · ETA 1:20 · CPU · 2 threads"."""
+    device = f" · {snap.device}" if snap.device else ""
+    if snap.status == "preparing":
+        return "Preparing: loading TensorFlow and building the model…"
+    if snap.status == "evaluating":
+        return f"Measuring test accuracy after {len(snap.history)} epochs…{device}"
+    parts = [f"Epoch {snap.epoch} of {snap.epochs}", f"batch {snap.batch} of {snap.steps_per_epoch}"]
+    if snap.status in ("running", "paused"):
+        parts.append(f"{snap.images_per_second:,.0f} images/s")
+        parts.append(f"ETA {format_seconds(snap.eta_seconds)}")
+    else:
+        parts.append(f"{format_seconds(snap.elapsed_seconds)} elapsed")
+    label = {"paused": "paused", "finished": "finished", "stopped": "stopped", "failed": "failed"}
+    prefix = f"{label[snap.status].capitalize()} · " if snap.status in label else ""
+    return prefix + " · ".join(parts) + device
+
+
+def architecture_text(config: ModelConfig) -> str:
+    """The layers in one line, e.g. "Conv 24 → pool → Conv 36 → pool → Dense 128 → Dropout 0.5
+    → Dense 10" (3×3 kernels unless said)."""
+    parts = []
+    for block in config.blocks:
+        k = "" if block.kernel_size == 3 else f" {block.kernel_size}×{block.kernel_size}"
+        conv = f"Conv {block.filters}{k}" + (" + BN" if block.batch_norm else "")
+        parts.append(f"{block.convs}× ({conv})" if block.convs > 1 else conv)
+        if block.pool != "none":
+            parts.append("pool" if block.pool == "max" else "avg pool")
+    parts.append(f"Dense {config.dense_units}")
+    if config.dropout > 0:
+        parts.append(f"Dropout {config.dropout:g}")
+    parts.append(f"Dense {config.num_classes}")
+    return " → ".join(parts)
+
+
+def describe_run(model_config: ModelConfig, dataset: Dataset, config: TrainingConfig) -> str:
+    """One line naming a run, e.g. "Tutorial on Fashion-MNIST · 10 epochs · Adam η=0.01" (with
+    "· mixed precision" before the optimizer when on: η stays last, see learning_rate_title)."""
+    title = PRESET_TITLES.get(preset_name(model_config), "Custom model")
+    return (
+        f"{title} on {dataset.title} · {config.epochs} epochs · "
+        + ("mixed precision · " if config.mixed_precision else "")
+        + f"{OPTIMIZER_TITLES[config.optimizer]} η={config.learning_rate:g}"
+    )
+
+
+def learning_rate_title(title: str, changes: Sequence[LearningRateChange], steps_per_epoch: int) -> str:
+    """A run's ``title`` (from :func:`describe_run`, ending "η=<initial>") with the η it trains
+    at now and each live change, e.g. "… Adam η=0.03 (changed live: 0.01 → 0.03 at epoch 2,
+    batch 5)". The title as it is when η never changed."""
+    if not changes:
+        return title
+    per_epoch = max(steps_per_epoch, 1)
+    story = f"{changes[0].previous:g}" + "".join(
+        f" → {c.learning_rate:g} at epoch {c.epoch}, batch {c.step - (c.epoch - 1) * per_epoch + 1}"
+        for c in changes
+    )
+    now = f"η={changes[-1].learning_rate:g} (changed live: {story})"
+    head, found, _ = title.rpartition("η=")
+    return f"{head}{now}" if found else f"{title} · {now}"
+

@@ -1,0 +1,39 @@
+"""What the unit tests of training share: a small seeded dataset and quick settings."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from cnn_core.datasets import load_dataset
+from cnn_core.training_config import TrainingConfig
+
+BATCH = 32
+FAST = TrainingConfig(epochs=2, batch_size=BATCH, learning_rate=1e-3, validation_fraction=0.1)
+
+
+@pytest.fixture(scope="module")
+def small():
+    """300 training and 100 test images of Fashion-MNIST, all classes (a seeded sample)."""
+    data = load_dataset("fashion_mnist", "bundled")
+    rng = np.random.default_rng(1)
+    train = np.sort(rng.permutation(len(data.y_train))[:300])
+    test = np.sort(rng.permutation(len(data.y_test))[:100])
+    return replace(data, x_train=data.x_train[train], y_train=data.y_train[train],
+                   x_test=data.x_test[test], y_test=data.y_test[test])
+
+
+def wait_until(condition, timeout=60.0, every=0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    raise AssertionError("condition not reached in time")
+
+
+def batches_done(trainer):
+    return len(trainer.snapshot().batch_loss)
