@@ -7,8 +7,7 @@ Streamlit deletes a widget's key when its page is left; a link carries it as MOD
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 import streamlit as st
 
@@ -31,15 +30,6 @@ POOL_SIZES = (2, 3)
 PRESET_OPTIONS = (*models.PRESETS, "custom")
 MAX_DROPOUT = 0.9  # the dropout slider's end
 DROPOUT_STEP = 0.05
-
-
-@dataclass(frozen=True)
-class HideOnly(url_state.Param):
-    """A control the share box offers to hide, whose value never travels (the network does).
-    Its default is the control's current value, so the link never carries it."""
-
-    def parse(self, text: str) -> Any:
-        raise ValueError("this control does not travel in the URL")
 
 
 SETTINGS: dict[str, url_state.Param] = {
@@ -109,7 +99,7 @@ def sync_preset() -> None:
 @st.cache_data(max_entries=64, show_spinner=False)
 def diagram_png(config_repr: str, _rows: list[models.LayerRow]) -> bytes:
     """The shape-flow diagram of the summary ``_rows`` as PNG, drawn once per configuration
-    (the page reruns on every click, and drawing costs 0.1-0.3 s); ``config_repr`` is the key."""
+    (``config_repr``, the cache key): a click that leaves the network as it is redraws nothing."""
     fig = model_code.shape_flow_figure(_rows)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
@@ -139,11 +129,7 @@ def render() -> None:
     summary_table(rows, sizes, totals)
     shape_diagram(config, rows)
     keras_code(config)
-    st.success(
-        f"The training page trains this network: **{models.PRESET_TITLES.get(st.session_state[MODEL_PRESET_KEY], 'Custom')}**, "
-        f"{totals.params:,} parameters.",
-        icon=":material/check_circle:",
-    )
+    handed_to_training(totals)
     share_box()
 
 
@@ -303,11 +289,20 @@ def keras_code(config: ModelConfig) -> None:
         st.download_button("Download create_model.py", code, file_name="create_model.py", mime="text/x-python")
 
 
+def handed_to_training(totals: model_code.Totals) -> None:
+    """What the Training page will train: this network (the router's footer links to it)."""
+    st.success(
+        f"The training page trains this network: **{models.PRESET_TITLES.get(st.session_state[MODEL_PRESET_KEY], 'Custom')}**, "
+        f"{totals.params:,} parameters.",
+        icon=":material/check_circle:",
+    )
+
+
 def share_box() -> None:
     """The share box also offers to hide the preset chooser and the block editor; their values
     never travel on their own (MODEL_CONFIG_KEY carries the whole network)."""
     shared = {MODEL_CONFIG_KEY: SETTINGS[MODEL_CONFIG_KEY]}
-    shared.update({key: HideOnly(st.session_state.get(key)) for key in (PRESET_W, BLOCKS_W)})
+    shared.update({key: url_state.HideOnly(st.session_state.get(key)) for key in (PRESET_W, BLOCKS_W)})
     shared[SHOW_CODE_W] = SETTINGS[SHOW_CODE_W]
     url_state.share_box(shared, LABELS)
     url_state.sync(SETTINGS)  # the network was assembled from the widgets after bind: the URL follows

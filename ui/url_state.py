@@ -116,6 +116,15 @@ class Network(Param):
         return models.config_to_text(value)
 
 
+@dataclass(frozen=True)
+class HideOnly(Param):
+    """A control the share box offers to hide whose value never travels (another parameter
+    carries it). Give it the control's current value as default, so a link never holds it."""
+
+    def parse(self, text: str) -> Any:
+        raise ValueError("this control does not travel in the URL")
+
+
 def bind(params: Mapping[str, Param]) -> None:
     """Restore ``params`` from the URL (once per new link) and keep the URL in step afterwards.
 
