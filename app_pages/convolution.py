@@ -9,8 +9,8 @@ import streamlit as st
 
 from cnn_core import formulas, grids, kernels, shapes
 from cnn_core.datasets import CLASS_NAMES, DATASET_NAMES, DATASET_TITLES, IMAGE_SIZE
-from ui import url_state
-from ui.common import UPLOAD_KEY, bundled_test_images, current_dataset_name
+from ui import dataset_upload, url_state
+from ui.common import current_dataset_name
 
 PADDING_LABELS = {"valid": "valid (no zeros)", "same": "same", "explicit": "explicit P"}
 PLAY_SPEEDS = (1, 2, 5, 10, 25, 50)  # windows per second offered to Play (50: a 28×28 input in 16 s)
@@ -228,13 +228,8 @@ def feature_map(conv: Conv) -> None:
     with pick1:
         if url_state.shown("conv_dataset"):
             st.radio(LABELS["conv_dataset"], list(DATASET_NAMES), key="conv_dataset", format_func=DATASET_TITLES.get)
-    dataset_name = st.session_state["conv_dataset"]
-    upload = st.session_state.get(UPLOAD_KEY)
-    if upload is not None and upload.name == dataset_name:
-        x_test, y_test = upload.x_test, upload.y_test  # the session's own file: no loading at all
-    else:
-        x_test, y_test = bundled_test_images(dataset_name)
-    class_names = CLASS_NAMES[dataset_name]
+    x_test, y_test = dataset_upload.test_images(st.session_state["conv_dataset"])
+    class_names = CLASS_NAMES[st.session_state["conv_dataset"]]
     with pick2:
         if url_state.shown("conv_class"):
             st.selectbox(LABELS["conv_class"], range(10), key="conv_class", format_func=lambda c: class_names[c])

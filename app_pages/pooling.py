@@ -10,8 +10,8 @@ import streamlit as st
 
 from cnn_core import formulas, grids, kernels, shapes
 from cnn_core.datasets import CLASS_NAMES, DATASET_NAMES, DATASET_TITLES, IMAGE_SIZE
-from ui import url_state
-from ui.common import UPLOAD_KEY, bundled_test_images, current_dataset_name
+from ui import dataset_upload, url_state
+from ui.common import current_dataset_name
 
 SOURCES = {"random": "random numbers 0–9", "digit": "a shrunken image (0–255)"}
 PADDINGS = ["valid", "same"]
@@ -127,13 +127,8 @@ def controls() -> Pool:
 
 def picked_image() -> Picked:
     """The test image of the chosen dataset, class and example (the session's upload if it is that dataset)."""
-    dataset_name = st.session_state["pool_dataset"]
-    upload = st.session_state.get(UPLOAD_KEY)
-    if upload is not None and upload.name == dataset_name:
-        x_test, y_test = upload.x_test, upload.y_test
-    else:
-        x_test, y_test = bundled_test_images(dataset_name)
-    class_names = CLASS_NAMES[dataset_name]
+    x_test, y_test = dataset_upload.test_images(st.session_state["pool_dataset"])
+    class_names = CLASS_NAMES[st.session_state["pool_dataset"]]
     label = st.session_state["pool_class"]
     candidates = np.flatnonzero(y_test == label)
     image = x_test[candidates[st.session_state["pool_example"] % len(candidates)]] if len(candidates) else None

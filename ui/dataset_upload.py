@@ -1,16 +1,18 @@
-"""The Dataset page's upload box: a learner's own .npz in the Keras layout, checked once, kept in
-the session under ``ui.common.UPLOAD_KEY`` and read as the chosen dataset's classes."""
+"""A learner's own .npz in the Keras layout: the Dataset page's upload box (checked once, kept in
+the session under ``ui.common.UPLOAD_KEY``, read as the chosen dataset's classes), and the test
+images the Convolution and Pooling pages pick from."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from cnn_core import datasets
 from cnn_core.datasets import IMAGE_SIZE
-from ui.common import UPLOAD_KEY, read_upload
+from ui.common import UPLOAD_KEY, bundled_test_images, read_upload
 
 P = "dataset_page_"  # the Dataset page's prefix: these keys keep their names
 UPLOADER_W = P + "upload"
@@ -40,6 +42,15 @@ def upload_box(name: str) -> None:
         if st.session_state.get(UPLOAD_KEY) is not None:
             st.button(f"Back to the built-in {datasets.DATASET_TITLES[name]}", on_click=back_to_builtin,
                       icon=":material/undo:")
+
+
+def test_images(name: str) -> tuple[Any, Any]:
+    """Test images (uint8, N×28×28) and labels (N,) to pick an example from: the session's
+    upload when it is read as ``name`` (no loading at all), else the bundled sample's."""
+    upload = st.session_state.get(UPLOAD_KEY)
+    if upload is not None and upload.name == name:
+        return upload.x_test, upload.y_test
+    return bundled_test_images(name)
 
 
 def relabel(name: str) -> None:
