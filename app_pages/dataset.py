@@ -1,42 +1,27 @@
-"""Dataset: what the network will see (tutorial § 1.3.2).
-
-The learner picks MNIST or Fashion-MNIST (or uploads an .npz in the Keras layout), looks at the
-tutorial's 6×6 grid, the classes, the mean images and the pixel values, and follows the
-tutorial's preprocessing on one real image. The data stays uint8 as loaded; only the one
-image shown is scaled. Statistics are cached per dataset, and the grid is a fragment, so a
-Shuffle click redraws the grid alone.
-
-Instructor links (ui.url_state): the dataset, the grid's class filter and seed, the log axis and
-the image followed through the preprocessing travel in the URL, and each can be hidden.
-"""
+"""Dataset: what the network will see (tutorial § 1.3.2). The data stays uint8 as loaded; only
+the one image followed through the preprocessing is scaled."""
 
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from typing import Callable
 
 import numpy as np
 import streamlit as st
 from matplotlib.figure import Figure
-from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from cnn_core import datasets
 from cnn_core.figures import dataset as dataset_figures
-from ui import url_state
-from ui.common import DATASET_KEY, UPLOAD_KEY, current_dataset, current_dataset_name, read_upload
+from ui import dataset_upload, url_state
+from ui.common import DATASET_KEY, current_dataset, current_dataset_name
 
-# Widget keys (deleted by Streamlit when the learner leaves the page) and plain keys (kept).
+# Widget keys (Streamlit deletes them when the learner leaves the page); the upload's are in ui.dataset_upload.
 P = "dataset_page_"
 NAME_W = P + "name"
-UPLOADER_W = P + "upload"
 SEED_W = P + "seed"
 CLASS_W = P + "class"
 LOG_W = P + "log"
 IMAGE_W = P + "image"
-SEEN_UPLOAD = P + "seen_upload"  # file_id of the last upload checked, so it is read once
-UPLOAD_ERROR = P + "upload_error"  # (file_id, message) of a rejected upload
-UPLOAD_FILE_NAME = P + "upload_file_name"  # name of the accepted upload, for the badge
 ALL_CLASSES = -1
 MAX_IMAGE_INDEX = 59_999  # the largest training set offered (Keras' 60,000); the page checks its own
 
@@ -59,34 +44,11 @@ def on_name_change() -> None:
     takes that dataset's class names (the upload's labels follow the chosen name)."""
     name = st.session_state[NAME_W]
     st.session_state[DATASET_KEY] = name
-    upload = st.session_state.get(UPLOAD_KEY)
-    if upload is not None:
-        st.session_state[UPLOAD_KEY] = replace(upload, name=name, class_names=datasets.CLASS_NAMES[name])
-
-
-def back_to_builtin() -> None:
-    st.session_state.pop(UPLOAD_KEY, None)
-    st.session_state.pop(UPLOAD_FILE_NAME, None)
+    dataset_upload.relabel(name)
 
 
 def shuffle() -> None:
-    st.session_state[SEED_W] = int(np.random.default_rng().integers(0, 10_000))
-
-
-def check_upload(file: UploadedFile | None, name: str) -> None:
-    """Validate a newly uploaded file once; keep it if good, remember the message if not."""
-    if file is None or file.file_id == st.session_state.get(SEEN_UPLOAD):
-        return
-    st.session_state[SEEN_UPLOAD] = file.file_id
-    try:
-        with st.spinner(f"Checking {file.name}…"):
-            data = read_upload(file.getvalue(), name)
-    except ValueError as exc:
-        st.session_state[UPLOAD_ERROR] = (file.file_id, str(exc))
-        return
-    st.session_state[UPLOAD_KEY] = data
-    st.session_state[UPLOAD_FILE_NAME] = file.name
-    st.session_state.pop(UPLOAD_ERROR, None)
+    st.session_state[SEED_W] = int(np.random.default_rng().integers(0, SETTINGS[SEED_W].hi + 1))
 
 
 def class_text(data: datasets.Dataset, label: int) -> str:
@@ -105,11 +67,8 @@ def data_token(data: datasets.Dataset) -> str:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def figure_png(kind: str, token: str, settings: str, _make: Callable[[], Figure]) -> bytes:
-    """The PNG of the figure ``_make()`` builds, once per (kind, dataset, settings).
-
-    Rendering a figure costs 0.2-0.5 s and the page reruns on every click; cached, a click
-    that changes one figure redraws only that one. 150 dpi is sharp at the size shown.
-    """
+    """The PNG of the figure ``_make()`` builds, once per (kind, dataset, settings): a click
+    redraws only the figure it changes. 150 dpi is sharp at the size shown."""
     fig = _make()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
@@ -127,85 +86,92 @@ def cached_pixel_counts(token: str, _images: np.ndarray) -> np.ndarray:
     return dataset_figures.pixel_counts(_images)
 
 
-st.title("Dataset: what the network will see")
-st.markdown(
-    "Look at the **28×28 grey images** the network learns from, how many there are of each "
-    "class, and the **numbers** each picture really is, before and after the tutorial's "
-    "preprocessing."
-)
+def render() -> None:
+    intro()
+    name = dataset_choice()
+    dataset_upload.upload_box(name)
+    data = loaded_data()
+    source_badge(data)
+    sizes(data)
+    sample_grid(data)
+    class_counts(data)
+    mean_images(data)
+    pixel_values(data)
+    preprocessing(data)
+    url_state.share_box(SETTINGS, LABELS)
+    url_state.sync(SETTINGS)  # the image index may have been brought back into range
 
-# --- Choose the data ------------------------------------------------------------------------
-# The radio starts on the session's dataset (chosen here or on another page) unless a link says
-# otherwise; a linked dataset becomes the session's, as a click on the radio would.
-if NAME_W not in st.session_state:
-    st.session_state[NAME_W] = current_dataset_name()
-url_state.bind(SETTINGS)
-if st.session_state[NAME_W] != current_dataset_name():
-    on_name_change()
-if url_state.shown(NAME_W):
-    st.radio(
-        LABELS[NAME_W],
-        datasets.DATASET_NAMES,
-        key=NAME_W,
-        horizontal=True,
-        format_func=datasets.DATASET_TITLES.get,
-        on_change=on_name_change,
-        help="MNIST: handwritten digits. Fashion-MNIST: photos of clothes, the tutorial's exercise.",
-    )
-name = st.session_state[NAME_W]
-st.session_state[DATASET_KEY] = name
 
-has_upload = st.session_state.get(UPLOAD_KEY) is not None
-with st.expander("Use your own .npz file", expanded=has_upload, icon=":material/upload_file:"):
+def intro() -> None:
+    st.title("Dataset: what the network will see")
     st.markdown(
-        "A `.npz` in the Keras layout: `x_train`, `y_train`, `x_test`, `y_test`, images uint8 of "
-        "shape (N, 28, 28), labels 0–9. Make one with "
-        "`numpy.savez('data.npz', x_train=..., y_train=..., x_test=..., y_test=...)`. "
-        f"Its labels are read as **{datasets.DATASET_TITLES[name]}** classes. This server takes up to "
-        f"{datasets.MAX_IMAGES_PER_SPLIT:,} images per split and "
-        f"{datasets.MAX_UNPACKED_BYTES // 2**20} MiB of arrays (Fashion-MNIST's 70,000 images: 53 MiB)."
+        "Look at the **28×28 grey images** the network learns from, how many there are of each "
+        "class, and the **numbers** each picture really is, before and after the tutorial's "
+        "preprocessing."
     )
-    file = st.file_uploader("Upload a .npz file", type=["npz"], key=UPLOADER_W)
-    check_upload(file, name)
-    error = st.session_state.get(UPLOAD_ERROR)
-    if file is not None and error is not None and error[0] == file.file_id:
-        st.error(f"**{file.name} cannot be used.** {error[1]}", icon=":material/error:")
-        st.caption("The data in use has not changed.")
-    if st.session_state.get(UPLOAD_KEY) is not None:
-        st.button(f"Back to the built-in {datasets.DATASET_TITLES[name]}", on_click=back_to_builtin,
-                  icon=":material/undo:")
-
-try:
-    data = current_dataset()
-except ValueError as exc:  # a built-in dataset that cannot be loaded at all
-    st.error(f"The dataset cannot be loaded: {exc}")
-    st.stop()
-
-badge_icon, badge_colour = {
-    "keras": (":material/cloud_done:", "green"),
-    "bundled": (":material/inventory_2:", "blue"),
-    "file": (":material/upload_file:", "violet"),
-}[data.source]
-origin = f" ({st.session_state.get(UPLOAD_FILE_NAME)})" if data.source == "file" else ""
-st.badge(f"{data.title}{origin} · {data.source_label}", icon=badge_icon, color=badge_colour)
-if data.note:
-    st.caption(data.note)
-
-n_train, n_test = len(data.y_train), len(data.y_test)
-cols = st.columns(4)
-cols[0].metric("Training images", f"{n_train:,}")
-cols[1].metric("Test images", f"{n_test:,}")
-cols[2].metric("Split", f"{100 * n_train / (n_train + n_test):.0f}% / {100 * n_test / (n_train + n_test):.0f}%")
-cols[3].metric("Each image", f"{data.x_train.shape[1]}×{data.x_train.shape[2]}×1",
-               help="Height × width × channels: one grey channel.")
-st.code(
-    f'print(f"Train Images:{{train_images.shape}}")   # Train Images:{data.x_train.shape}\n'
-    f'print(f"Test Images:{{test_images.shape}}")     # Test Images:{data.x_test.shape}',
-    language="python",
-)
 
 
-# --- The tutorial's 6×6 grid ------------------------------------------------------------------
+def dataset_choice() -> str:
+    """The dataset radio, and the name it chose. It starts on the session's dataset (chosen here
+    or on another page) unless a link says otherwise; a linked dataset becomes the session's."""
+    if NAME_W not in st.session_state:
+        st.session_state[NAME_W] = current_dataset_name()
+    url_state.bind(SETTINGS)
+    if st.session_state[NAME_W] != current_dataset_name():
+        on_name_change()
+    if url_state.shown(NAME_W):
+        st.radio(
+            LABELS[NAME_W],
+            datasets.DATASET_NAMES,
+            key=NAME_W,
+            horizontal=True,
+            format_func=datasets.DATASET_TITLES.get,
+            on_change=on_name_change,
+            help="MNIST: handwritten digits. Fashion-MNIST: photos of clothes, the tutorial's exercise.",
+        )
+    name = st.session_state[NAME_W]
+    st.session_state[DATASET_KEY] = name
+    return name
+
+
+def loaded_data() -> datasets.Dataset:
+    """The session's dataset (its upload, or a built-in one); the page stops if it cannot load."""
+    try:
+        return current_dataset()
+    except ValueError as exc:  # a built-in dataset that cannot be loaded at all
+        st.error(f"The dataset cannot be loaded: {exc}")
+        st.stop()
+
+
+def source_badge(data: datasets.Dataset) -> None:
+    """Where the images come from: Keras's download, the bundled sample, or the learner's file."""
+    badge_icon, badge_colour = {
+        "keras": (":material/cloud_done:", "green"),
+        "bundled": (":material/inventory_2:", "blue"),
+        "file": (":material/upload_file:", "violet"),
+    }[data.source]
+    origin = f" ({dataset_upload.file_name()})" if data.source == "file" else ""
+    st.badge(f"{data.title}{origin} · {data.source_label}", icon=badge_icon, color=badge_colour)
+    if data.note:
+        st.caption(data.note)
+
+
+def sizes(data: datasets.Dataset) -> None:
+    """How many images, how they split, and each one's shape, as the tutorial prints them."""
+    n_train, n_test = len(data.y_train), len(data.y_test)
+    cols = st.columns(4)
+    cols[0].metric("Training images", f"{n_train:,}")
+    cols[1].metric("Test images", f"{n_test:,}")
+    cols[2].metric("Split", f"{100 * n_train / (n_train + n_test):.0f}% / {100 * n_test / (n_train + n_test):.0f}%")
+    cols[3].metric("Each image", f"{data.x_train.shape[1]}×{data.x_train.shape[2]}×1",
+                   help="Height × width × channels: one grey channel.")
+    st.code(
+        f'print(f"Train Images:{{train_images.shape}}")   # Train Images:{data.x_train.shape}\n'
+        f'print(f"Test Images:{{test_images.shape}}")     # Test Images:{data.x_test.shape}',
+        language="python",
+    )
+
+
 @st.fragment
 def sample_grid(data: datasets.Dataset) -> None:
     """The grid and its controls; a fragment, so Shuffle redraws this part alone."""
@@ -224,7 +190,8 @@ def sample_grid(data: datasets.Dataset) -> None:
     label = st.session_state[CLASS_W]
     if url_state.shown(SEED_W):
         seed_col, button_col = controls.columns(2, vertical_alignment="bottom")
-        seed_col.number_input("Seed", 0, 9_999, step=1, key=SEED_W, help="The same seed gives the same images.")
+        with seed_col:
+            url_state.number_input("Seed", SEED_W, SETTINGS, step=1, help="The same seed gives the same images.")
         button_col.button("Shuffle", on_click=shuffle, icon=":material/shuffle:", width="stretch")
     # A Shuffle or a filter reruns this fragment alone, past the page's bind: the URL follows here.
     url_state.sync(SETTINGS)
@@ -250,109 +217,116 @@ def sample_grid(data: datasets.Dataset) -> None:
                       "alike; compare them with this class's mean image below.", icon=":material/lightbulb:")
 
 
-sample_grid(data)
+def class_counts(data: datasets.Dataset) -> None:
+    """Images per class in each split, and whether plain accuracy is a fair score."""
+    st.subheader("How many images of each class")
+    table = dataset_figures.class_count_table(data.y_train, data.y_test, data.class_names)
+    left, right = st.columns([3, 2], gap="large")
+    left.altair_chart(dataset_figures.class_count_chart(table), width="stretch")
+    digits = all(name == str(i) for i, name in enumerate(data.class_names))
+    right.dataframe(table.drop(columns="class") if digits else table, hide_index=True, width="stretch")
+    shares = table["train %"]
+    low, high = f"{shares.min():.1f}", f"{shares.max():.1f}"  # as the reader sees them
+    st.markdown(
+        "Share of a class = its images / all images of the split: "
+        + (f"here every class has **{low}%** of the {len(data.y_train):,} training images" if low == high else
+           f"here from **{low}%** to **{high}%** of {len(data.y_train):,} training images")
+        + f" ({100 / len(data.class_names):g}% each if perfectly balanced)."
+    )
+    if shares.max() - shares.min() <= 2:
+        st.info("**Notice:** the classes are balanced, so plain accuracy is a fair score: a network "
+                "that always guessed one class would be right only about 10% of the time.",
+                icon=":material/lightbulb:")
+    else:
+        st.warning(f"**Notice:** the classes are unbalanced ({shares.min():.1f}% to {shares.max():.1f}%): "
+                   f"always guessing the largest class would already score {shares.max():.1f}%.")
 
-# --- Classes ----------------------------------------------------------------------------------
-st.subheader("How many images of each class")
-table = dataset_figures.class_count_table(data.y_train, data.y_test, data.class_names)
-left, right = st.columns([3, 2], gap="large")
-left.altair_chart(dataset_figures.class_count_chart(table), width="stretch")
-digits = all(name == str(i) for i, name in enumerate(data.class_names))
-right.dataframe(table.drop(columns="class") if digits else table, hide_index=True, width="stretch")
-shares = table["train %"]
-low, high = f"{shares.min():.1f}", f"{shares.max():.1f}"  # as the reader sees them
-st.markdown(
-    "Share of a class = its images / all images of the split: "
-    + (f"here every class has **{low}%** of the {n_train:,} training images" if low == high else
-       f"here from **{low}%** to **{high}%** of {n_train:,} training images")
-    + f" ({100 / len(data.class_names):g}% each if perfectly balanced)."
-)
-if shares.max() - shares.min() <= 2:
-    st.info("**Notice:** the classes are balanced, so plain accuracy is a fair score: a network "
-            "that always guessed one class would be right only about 10% of the time.",
-            icon=":material/lightbulb:")
-else:
-    st.warning(f"**Notice:** the classes are unbalanced ({shares.min():.1f}% to {shares.max():.1f}%): "
-               f"always guessing the largest class would already score {shares.max():.1f}%.")
 
-st.subheader("The average image of each class")
-means = cached_means(data_token(data), data.x_train, data.y_train)
-means_col, text_col = st.columns([3, 2], gap="large")
-means_col.image(figure_png("means", data_token(data), ",".join(data.class_names),
-                           lambda: dataset_figures.mean_image_figure(means, data.class_names)))
-text_col.markdown(
-    "Each panel is the pixel-by-pixel mean of every training image of one class:\n\n"
-    "mean[r, c] = (x₁[r, c] + x₂[r, c] + … + xₙ[r, c]) / n\n\n"
-    f"with n = {int(table['train'].iloc[0]):,} images for class {class_text(data, 0)}."
-)
-text_col.info(
-    "**Notice:** a sharp silhouette means the class is drawn in much the same place and shape; "
-    "a blur means it varies. A convolution looks for the same small pattern everywhere in the "
-    "picture, so it copes with that variety better than a fixed template would.",
-    icon=":material/lightbulb:",
-)
+def mean_images(data: datasets.Dataset) -> None:
+    """The pixel-by-pixel mean of each class: a sharp silhouette, or a blur where it varies."""
+    st.subheader("The average image of each class")
+    means = cached_means(data_token(data), data.x_train, data.y_train)
+    means_col, text_col = st.columns([3, 2], gap="large")
+    means_col.image(figure_png("means", data_token(data), ",".join(data.class_names),
+                               lambda: dataset_figures.mean_image_figure(means, data.class_names)))
+    text_col.markdown(
+        "Each panel is the pixel-by-pixel mean of every training image of one class:\n\n"
+        "mean[r, c] = (x₁[r, c] + x₂[r, c] + … + xₙ[r, c]) / n\n\n"
+        f"with n = {int(np.count_nonzero(data.y_train == 0)):,} images for class {class_text(data, 0)}."
+    )
+    text_col.info(
+        "**Notice:** a sharp silhouette means the class is drawn in much the same place and shape; "
+        "a blur means it varies. A convolution looks for the same small pattern everywhere in the "
+        "picture, so it copes with that variety better than a fixed template would.",
+        icon=":material/lightbulb:",
+    )
 
-# --- Pixel values -----------------------------------------------------------------------------
-st.subheader("Pixel values")
-counts = cached_pixel_counts(data_token(data), data.x_train)
-stats = dataset_figures.pixel_stats(counts)
-if url_state.shown(LOG_W):
-    st.toggle(LABELS[LOG_W], key=LOG_W,
-              help="The background bar is so tall that, on a linear axis, the others all but vanish.")
-log = st.session_state[LOG_W]
-st.altair_chart(dataset_figures.pixel_histogram_chart(counts, log_scale=log), width="stretch")
-st.markdown(
-    f"Of all {int(counts.sum()):,} training pixels, **{stats.zero_pct:.1f}%** are exactly 0 "
-    f"(background) and **{stats.ink_pct:.1f}%** are 128 or more (ink); the mean is "
-    f"{stats.mean:.1f} of 255, which is {stats.mean / 255:.3f} after dividing by 255."
-)
 
-# --- Preprocessing ----------------------------------------------------------------------------
-st.subheader("Preprocessing, step by step")
-st.markdown("The tutorial's cell, which adds a channel axis and scales to [0, 1]:")
-st.code(
-    "train_images = (np.expand_dims(train_images, axis=-1)/255.).astype(np.float32)\n"
-    "train_labels = (train_labels).astype(np.int64)",
-    language="python",
-)
-if st.session_state[IMAGE_W] > n_train - 1:  # a link (or an earlier, larger upload) past the end
-    st.warning(f"This dataset has {n_train:,} training images, so there is no image "
-               f"#{st.session_state[IMAGE_W]:,}; showing image #0 instead.", icon=":material/link_off:")
-    st.session_state[IMAGE_W] = 0
-if url_state.shown(IMAGE_W):
-    st.columns(3)[0].number_input(
-        f"Training image to follow (0–{n_train - 1:,})", 0, n_train - 1, step=1, key=IMAGE_W,
-        help="The index printed under each picture of the grid.")
-index = st.session_state[IMAGE_W]
-image = data.x_train[int(index)]
-one = datasets.preprocess(image[np.newaxis])  # the one image, exactly as the tutorial scales it
-shape = dataset_figures.preprocessed_shape(data.x_train)
-top, left_col = dataset_figures.detail_window(image)
-# A grey pixel of the window shows the division best (0 and 255 give 0 and 1).
-window = image[top : top + 8, left_col : left_col + 8].astype(int)
-r, c = np.unravel_index(int(np.argmin(np.abs(window - 128))), window.shape)
-r, c = int(r) + top, int(c) + left_col
-label_number = int(data.y_train[int(index)])
-st.markdown(
-    f"1. **Before:** `train_images` is {shape.before_shape} **uint8**, values 0–255 "
-    f"({shape.before_bytes / 1e6:,.1f} MB).\n"
-    f"2. `np.expand_dims(…, axis=-1)` adds the channel axis: {shape.after_shape}. {data.title} is one "
-    "grey channel, not RGB as the tutorial says, so that axis has length 1.\n"
-    f"3. `/ 255.` then `.astype(np.float32)` scales every pixel into [0, 1]: pixel (row {r}, column {c}) "
-    f"of image #{int(index)} is **{int(image[r, c])} → {int(image[r, c])} / 255 = {float(one[0, r, c, 0]):.3f}**.\n"
-    f"4. **After:** {shape.after_shape} **float32**, values {float(one.min()):.1f}–{float(one.max()):.1f} "
-    f"({shape.after_bytes / 1e6:,.1f} MB, 4 bytes per pixel instead of 1). The labels become int64: "
-    f"image #{int(index)} is labelled {class_text(data, label_number)}."
-)
-st.image(figure_png("preprocessing", data_token(data), str(int(index)),
-                   lambda: dataset_figures.preprocessing_figure(image, top, left_col, highlight=(r, c))))
-st.info(
-    f"**Notice:** the picture is the same; only the numbers' scale changes. The float copy is 4× "
-    f"larger ({shape.after_bytes / 1e6:,.1f} MB here, 188 MB for the full 60,000 images), so "
-    "this app keeps the uint8 images and scales each batch as it trains (the tutorial's exercise 1, "
-    "a tf.data pipeline).",
-    icon=":material/lightbulb:",
-)
+def pixel_values(data: datasets.Dataset) -> None:
+    """The histogram of every training pixel: mostly background 0, a little ink."""
+    st.subheader("Pixel values")
+    counts = cached_pixel_counts(data_token(data), data.x_train)
+    stats = dataset_figures.pixel_stats(counts)
+    if url_state.shown(LOG_W):
+        st.toggle(LABELS[LOG_W], key=LOG_W,
+                  help="The background bar is so tall that, on a linear axis, the others all but vanish.")
+    log = st.session_state[LOG_W]
+    st.altair_chart(dataset_figures.pixel_histogram_chart(counts, log_scale=log), width="stretch")
+    st.markdown(
+        f"Of all {int(counts.sum()):,} training pixels, **{stats.zero_pct:.1f}%** are exactly 0 "
+        f"(background) and **{stats.ink_pct:.1f}%** are 128 or more (ink); the mean is "
+        f"{stats.mean:.1f} of 255, which is {stats.mean / 255:.3f} after dividing by 255."
+    )
 
-url_state.share_box(SETTINGS, LABELS)
-url_state.sync(SETTINGS)  # the image index may have been brought back into range above
+
+def preprocessing(data: datasets.Dataset) -> None:
+    """The tutorial's preprocessing cell followed on one training image, one step at a time."""
+    n_train = len(data.y_train)
+    st.subheader("Preprocessing, step by step")
+    st.markdown("The tutorial's cell, which adds a channel axis and scales to [0, 1]:")
+    st.code(
+        "train_images = (np.expand_dims(train_images, axis=-1)/255.).astype(np.float32)\n"
+        "train_labels = (train_labels).astype(np.int64)",
+        language="python",
+    )
+    if st.session_state[IMAGE_W] > n_train - 1:  # a link (or an earlier, larger upload) past the end
+        st.warning(f"This dataset has {n_train:,} training images, so there is no image "
+                   f"#{st.session_state[IMAGE_W]:,}; showing image #0 instead.", icon=":material/link_off:")
+        st.session_state[IMAGE_W] = 0
+    if url_state.shown(IMAGE_W):
+        with st.columns(3)[0]:
+            url_state.number_input(f"Training image to follow (0–{n_train - 1:,})", IMAGE_W, SETTINGS,
+                                   max_value=n_train - 1, step=1, help="The index printed under each picture of the grid.")
+    index = st.session_state[IMAGE_W]
+    image = data.x_train[int(index)]
+    one = datasets.preprocess(image[np.newaxis])  # the one image, exactly as the tutorial scales it
+    shape = dataset_figures.preprocessed_shape(data.x_train)
+    top, left_col = dataset_figures.detail_window(image)
+    # A grey pixel of the window shows the division best (0 and 255 give 0 and 1).
+    window = image[top : top + 8, left_col : left_col + 8].astype(int)
+    r, c = np.unravel_index(int(np.argmin(np.abs(window - 128))), window.shape)
+    r, c = int(r) + top, int(c) + left_col
+    label_number = int(data.y_train[int(index)])
+    st.markdown(
+        f"1. **Before:** `train_images` is {shape.before_shape} **uint8**, values 0–255 "
+        f"({shape.before_bytes / 1e6:,.1f} MB).\n"
+        f"2. `np.expand_dims(…, axis=-1)` adds the channel axis: {shape.after_shape}. {data.title} is one "
+        "grey channel, not RGB as the tutorial says, so that axis has length 1.\n"
+        f"3. `/ 255.` then `.astype(np.float32)` scales every pixel into [0, 1]: pixel (row {r}, column {c}) "
+        f"of image #{int(index)} is **{int(image[r, c])} → {int(image[r, c])} / 255 = {float(one[0, r, c, 0]):.3f}**.\n"
+        f"4. **After:** {shape.after_shape} **float32**, values {float(one.min()):.1f}–{float(one.max()):.1f} "
+        f"({shape.after_bytes / 1e6:,.1f} MB, 4 bytes per pixel instead of 1). The labels become int64: "
+        f"image #{int(index)} is labelled {class_text(data, label_number)}."
+    )
+    st.image(figure_png("preprocessing", data_token(data), str(int(index)),
+                       lambda: dataset_figures.preprocessing_figure(image, top, left_col, highlight=(r, c))))
+    st.info(
+        f"**Notice:** the picture is the same; only the numbers' scale changes. The float copy is 4× "
+        f"larger ({shape.after_bytes / 1e6:,.1f} MB here, 188 MB for the full 60,000 images), so "
+        "this app keeps the uint8 images and scales each batch as it trains (the tutorial's exercise 1, "
+        "a tf.data pipeline).",
+        icon=":material/lightbulb:",
+    )
+
+
+render()

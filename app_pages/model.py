@@ -1,31 +1,21 @@
-"""Model: build the network, see its shapes and parameters (tutorial § 1.3.3).
+"""Model: build the network, see its shapes and parameters (tutorial § 1.3.3). Never loads TensorFlow.
 
-Everything here is arithmetic from ``cnn_core.models.summarize``: the page never imports
-TensorFlow, so it answers every click at once. The chosen configuration is kept in plain
-session-state keys (MODEL_CONFIG_KEY, MODEL_PRESET_KEY) for the training page, because
-Streamlit deletes the widgets' own keys when the learner leaves this page; on the way back
-the widgets are seeded again from those plain keys.
-
-Instructor links (ui.url_state): the whole network travels as ONE parameter, MODEL_CONFIG_KEY,
-holding ``models.config_to_text`` (a preset's short name or the layers spelled out); a link
-rewrites the widgets, and the URL follows them. The preset chooser and the block editor can be
-hidden, so a class sees a fixed network.
+The network is kept in plain keys (MODEL_CONFIG_KEY, MODEL_PRESET_KEY) for the Training page, as
+Streamlit deletes a widget's key when its page is left; a link carries it as MODEL_CONFIG_KEY.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 import streamlit as st
 
-from cnn_core import model_code, models
+from cnn_core import formulas, model_code, models
 from cnn_core.figures import model as model_figures
 from cnn_core.models import ConvBlock, ModelConfig
 from ui import url_state
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY
-from ui.navigation import PAGES
 
 # Widget keys: all start with this prefix so they never collide with other pages' keys.
 P = "model_page_"
@@ -35,20 +25,12 @@ DENSE_W = P + "dense_units"
 DROPOUT_W = P + "dropout"
 SHOW_CODE_W = P + "show_code"
 BLOCK_FIELDS = ("filters", "kernel_size", "padding", "activation", "pool", "pool_size", "convs", "batch_norm")
-MAX_BLOCKS = 6  # enough to shrink 28×28 to nothing and see the error
+LIMITS = models.TEXT_LIMITS  # the widgets' tops: what a link may ask for (6 blocks shrink 28×28 to nothing)
 KERNELS = (1, 3, 5, 7)
 POOL_SIZES = (2, 3)
 PRESET_OPTIONS = (*models.PRESETS, "custom")
 MAX_DROPOUT = 0.9  # the dropout slider's end
-
-
-@dataclass(frozen=True)
-class HideOnly(url_state.Param):
-    """A control the share box offers to hide, whose value never travels (the network does).
-    Its default is the control's current value, so the link never carries it."""
-
-    def parse(self, text: str) -> Any:
-        raise ValueError("this control does not travel in the URL")
+DROPOUT_STEP = 0.05
 
 
 SETTINGS: dict[str, url_state.Param] = {
@@ -118,7 +100,7 @@ def sync_preset() -> None:
 @st.cache_data(max_entries=64, show_spinner=False)
 def diagram_png(config_repr: str, _rows: list[models.LayerRow]) -> bytes:
     """The shape-flow diagram of the summary ``_rows`` as PNG, drawn once per configuration
-    (the page reruns on every click, and drawing costs 0.1-0.3 s); ``config_repr`` is the key."""
+    (``config_repr``, the cache key): a click that leaves the network as it is redraws nothing."""
     fig = model_figures.shape_flow_figure(_rows)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
@@ -131,54 +113,79 @@ def options_with(options: tuple, value: object) -> list:
     return list(options) if value in options else sorted({*options, value}, key=str)
 
 
-st.title("Model: build it, see its shapes and parameters")
-st.markdown(
-    "Choose the layers of the network and look at **what each layer does to the shape of the "
-    "image** and **how many numbers it learns**. A 28×28 image goes in; each pooling halves its "
-    "side; the last layer gives 10 probabilities, one per class."
-)
+def render() -> None:
+    intro()
+    network_shown = linked_network()
+    if network_shown:
+        preset_chooser()
+    if network_shown and url_state.shown(BLOCKS_W):
+        block_editor()
+    else:
+        st.caption("This lesson's link sets the network; its layers are below.")
+    config, rows = checked_network()
+    totals = model_code.totals(rows)
+    metrics(totals)
+    sizes = model_code.size_formulas(config, rows)  # how each layer's output side arises
+    where_numbers_come_from(config, rows, sizes)
+    summary_table(rows, sizes, totals)
+    shape_diagram(config, rows)
+    keras_code(config)
+    handed_to_training(totals)
+    share_box()
 
-# A link's network replaces the stored one (url_state.bind puts it in MODEL_CONFIG_KEY, a new
-# object); then every widget is rewritten from it. A tampered link falls back to the tutorial's.
-linked_before = st.session_state.get(MODEL_CONFIG_KEY)
-url_state.bind(SETTINGS)
-if st.session_state[MODEL_CONFIG_KEY] is not linked_before:
-    write_widgets(stored_config(), overwrite=True)
-    st.session_state[PRESET_W] = models.preset_name(stored_config())
 
-# Seed the widgets from the stored configuration (first visit, or back from another page).
-write_widgets(config_from_widgets(), overwrite=False)
-if PRESET_W not in st.session_state:
-    st.session_state[PRESET_W] = models.preset_name(config_from_widgets())
-
-network_shown = url_state.shown(MODEL_CONFIG_KEY)  # hides both the preset and the editor
-if network_shown and url_state.shown(PRESET_W):
-    st.radio(
-        "Start from a preset",
-        PRESET_OPTIONS,
-        key=PRESET_W,
-        horizontal=True,
-        format_func=lambda n: models.PRESET_TITLES.get(n, "Custom"),
-        on_change=apply_preset,
-        help="Tutorial: the tutorial's create_model(). Tutorial + exercise 2: a third block of 48 "
-        "3×3 kernels. Strong: two convolutions with batch normalisation per block, for Fashion-MNIST.",
+def intro() -> None:
+    st.title("Model: build it, see its shapes and parameters")
+    st.markdown(
+        "Choose the layers of the network and look at **what each layer does to the shape of the "
+        "image** and **how many numbers it learns**. A 28×28 image goes in; each pooling halves its "
+        "side; the last layer gives 10 probabilities, one per class."
     )
 
-editor_shown = network_shown and url_state.shown(BLOCKS_W)
-if editor_shown:
+
+def linked_network() -> bool:
+    """Seed the widgets from the link's network (it replaces the stored one: a new object) or the
+    stored one; a tampered link falls back to the tutorial's. Whether the network's controls show."""
+    linked_before = st.session_state.get(MODEL_CONFIG_KEY)
+    url_state.bind(SETTINGS)
+    if st.session_state[MODEL_CONFIG_KEY] is not linked_before:
+        write_widgets(stored_config(), overwrite=True)
+        st.session_state[PRESET_W] = models.preset_name(stored_config())
+    # First visit, or back from another page: the widgets take the stored configuration.
+    write_widgets(config_from_widgets(), overwrite=False)
+    if PRESET_W not in st.session_state:
+        st.session_state[PRESET_W] = models.preset_name(config_from_widgets())
+    return url_state.shown(MODEL_CONFIG_KEY)  # hides both the preset and the editor
+
+
+def preset_chooser() -> None:
+    if url_state.shown(PRESET_W):
+        st.radio(
+            "Start from a preset",
+            PRESET_OPTIONS,
+            key=PRESET_W,
+            horizontal=True,
+            format_func=lambda n: models.PRESET_TITLES.get(n, "Custom"),
+            on_change=apply_preset,
+            help="Tutorial: the tutorial's create_model(). Tutorial + exercise 2: a third block of 48 "
+            "3×3 kernels. Strong: two convolutions with batch normalisation per block, for Fashion-MNIST.",
+        )
+
+
+def block_editor() -> None:
+    """Blocks, dense units and dropout, then one row of controls per convolution block."""
     with st.container(border=True):
         top = st.columns(3)
-        top[0].number_input("Convolution blocks", 1, MAX_BLOCKS, step=1, key=BLOCKS_W, on_change=sync_preset,
+        top[0].number_input("Convolution blocks", 1, LIMITS["blocks"], step=1, key=BLOCKS_W, on_change=sync_preset,
                             help="A block is one or more convolutions followed by a pooling.")
-        top[1].number_input("Dense units (fc1)", 1, 4096, step=1, key=DENSE_W, on_change=sync_preset,
+        top[1].number_input("Dense units (fc1)", 1, LIMITS["dense_units"], step=1, key=DENSE_W, on_change=sync_preset,
                             help="Neurons of the fully connected layer after the flatten.")
-        top[2].slider("Dropout rate", 0.0, 0.9, step=0.05, key=DROPOUT_W, on_change=sync_preset,
+        top[2].slider("Dropout rate", 0.0, MAX_DROPOUT, step=DROPOUT_STEP, key=DROPOUT_W, on_change=sync_preset,
                       help="Share of fc1's outputs set to zero at random during training; 0 removes the layer.")
         for i in range(int(st.session_state[BLOCKS_W])):
             cols = st.columns([1.1, 0.8, 0.9, 1, 1, 0.8, 0.7, 1])
-            label = f"Block {i + 1}: filters"
-            cols[0].number_input(label, 1, 512, step=1, key=block_key(i, "filters"), on_change=sync_preset,
-                                 help="Number of kernels, i.e. output channels of each convolution.")
+            cols[0].number_input(f"Block {i + 1}: filters", 1, LIMITS["filters"], step=1, key=block_key(i, "filters"),
+                                 on_change=sync_preset, help="Number of kernels, i.e. output channels of each convolution.")
             widgets = (
                 (cols[1], "Kernel", "kernel_size", KERNELS, lambda k: f"{k}×{k}"),
                 (cols[2], "Padding", "padding", models.PADDINGS, str),
@@ -190,133 +197,116 @@ if editor_shown:
                 key = block_key(i, field)
                 col.selectbox(text, options_with(options, st.session_state[key]), key=key,
                               format_func=fmt, on_change=sync_preset)
-            cols[6].number_input("Convs", 1, 3, step=1, key=block_key(i, "convs"), on_change=sync_preset,
+            cols[6].number_input("Convs", 1, LIMITS["convs"], step=1, key=block_key(i, "convs"), on_change=sync_preset,
                                  help="Convolutions in a row before the pooling.")
             # No help icon here: the column is narrow and the label says enough.
             cols[7].checkbox("Batch norm", key=block_key(i, "batch_norm"), on_change=sync_preset)
-else:
-    st.caption("This lesson's link sets the network; its layers are below.")
 
-config = config_from_widgets()
-try:
-    rows = models.summarize(config)
-except models.ModelShapeError as exc:
-    kept = stored_config()
-    st.error(f"**This network cannot be built: the image shrinks to nothing at `{exc.layer}`.**\n\n{exc}",
-             icon=":material/error:")
-    st.info(
-        f"The training page keeps the last network that fits "
-        f"({models.PRESET_TITLES.get(models.preset_name(kept), 'custom')}, "
-        f"{models.total_params(kept):,} parameters) until you fix this one."
+
+def checked_network() -> tuple[ModelConfig, list[models.LayerRow]]:
+    """The widgets' network and its summary rows, kept for the Training page; a network that
+    cannot be built is explained and stops the page (Training keeps the last one that fits)."""
+    config = config_from_widgets()
+    try:
+        rows = models.summarize(config)
+    except models.ModelShapeError as exc:
+        kept = stored_config()
+        st.error(f"**This network cannot be built: the image shrinks to nothing at `{exc.layer}`.**\n\n{exc}",
+                 icon=":material/error:")
+        st.info(
+            f"The training page keeps the last network that fits "
+            f"({models.PRESET_TITLES.get(models.preset_name(kept), 'custom')}, "
+            f"{models.total_params(kept):,} parameters) until you fix this one."
+        )
+        st.stop()
+    except ValueError as exc:
+        st.error(f"This configuration is not valid: {exc}")
+        st.stop()
+    st.session_state[MODEL_CONFIG_KEY] = config
+    st.session_state[MODEL_PRESET_KEY] = models.preset_name(config)
+    return config, rows
+
+
+def metrics(totals: model_code.Totals) -> None:
+    cols = st.columns(5)
+    cols[0].metric("Total parameters", f"{totals.params:,}")
+    cols[1].metric("Trainable", f"{totals.trainable:,}")
+    cols[2].metric("Non-trainable", f"{totals.non_trainable:,}", help="BatchNormalization's moving mean and variance.")
+    cols[3].metric("Multiply-adds per image", f"{totals.macs / 1e6:,.2f} M")
+    cols[4].metric("Weights in memory", f"{totals.weight_bytes / 1e6:,.2f} MB", help="Parameters × 4 bytes (float32).")
+
+
+def where_numbers_come_from(config: ModelConfig, rows: list[models.LayerRow], sizes: dict[str, str]) -> None:
+    """The size and parameter formulas with this network's first layers, and where the parameters sit."""
+    st.subheader("Where the numbers come from")
+    st.markdown(formulas.network_formulas(rows, sizes))
+    st.info(formulas.parameter_notice(model_code.largest_layer(rows), rows, sizes, config.dense_units), icon=":material/lightbulb:")
+    warning = formulas.flat_map_warning(rows)
+    if warning:
+        st.warning(warning)
+
+
+def summary_table(rows: list[models.LayerRow], sizes: dict[str, str], totals: model_code.Totals) -> None:
+    """What ``model.summary()`` prints, with how each size and parameter count arises."""
+    st.subheader("Summary, layer by layer")
+    st.caption("What `model.summary()` prints, plus how each number arises. None in a shape is the "
+               "batch axis (any number of images); MACs are multiply-accumulates per image.")
+    st.dataframe(
+        model_code.summary_records(rows, sizes),
+        hide_index=True,
+        width="stretch",
+        height=35 * (len(rows) + 1) + 3,  # every layer visible: the table is the summary, not a sample
+        column_config={
+            "Layer": st.column_config.TextColumn(width=95),
+            "Type": st.column_config.TextColumn(width=118),
+            "Output shape": st.column_config.TextColumn(width=118),
+            "How the size arises": st.column_config.TextColumn(width=165),
+            "Parameters": st.column_config.NumberColumn(format="localized", width=72),
+            "How the parameters arise": st.column_config.TextColumn(width=170),
+            "Share of parameters (%)": st.column_config.ProgressColumn(
+                "Share", min_value=0, max_value=100, format="%.1f%%", width=70),
+            "MACs per image": st.column_config.NumberColumn("MACs / image", format="localized", width=80),
+        },
     )
-    st.stop()
-except ValueError as exc:
-    st.error(f"This configuration is not valid: {exc}")
-    st.stop()
+    st.markdown(f"**Total params: {totals.params:,}** (trainable {totals.trainable:,}, non-trainable "
+                f"{totals.non_trainable:,})")
 
-# A valid configuration: this is what the training page trains.
-st.session_state[MODEL_CONFIG_KEY] = config
-st.session_state[MODEL_PRESET_KEY] = models.preset_name(config)
 
-totals = model_code.totals(rows)
-cols = st.columns(5)
-cols[0].metric("Total parameters", f"{totals.params:,}")
-cols[1].metric("Trainable", f"{totals.trainable:,}")
-cols[2].metric("Non-trainable", f"{totals.non_trainable:,}", help="BatchNormalization's moving mean and variance.")
-cols[3].metric("Multiply-adds per image", f"{totals.macs / 1e6:,.2f} M")
-cols[4].metric("Weights in memory", f"{totals.weight_bytes / 1e6:,.2f} MB", help="Parameters × 4 bytes (float32).")
+def shape_diagram(config: ModelConfig, rows: list[models.LayerRow]) -> None:
+    st.subheader("The shape, from image to prediction")
+    st.caption("Height and depth of each slab: the image's side in pixels; thickness: its channels. "
+               "Bars: vectors, taller for longer ones.")
+    st.image(diagram_png(repr(config), rows))
 
-st.subheader("Where the numbers come from")
-sizes = model_code.size_formulas(config, rows)
-first_conv = next(r for r in rows if r.type == "Conv2D")
-first_pool = next((r for r in rows if r.type in ("MaxPooling2D", "AveragePooling2D")), None)
-fc1 = next(r for r in rows if r.name == "fc1")
-flatten = next(r for r in rows if r.type == "Flatten")
-lines = [
-    f"- **Output side** of a convolution, O = ⌊(I + P_before + P_after − K)/S⌋ + 1: "
-    f"`{first_conv.name}` gives {sizes[first_conv.name]}.",
-]
-if first_pool is not None:
-    lines.append(f"- A **pooling** window of W with stride W, O = ⌊(I − W)/W⌋ + 1: `{first_pool.name}` gives "
-                 f"{sizes[first_pool.name]}.")
-lines += [
-    f"- A **convolution** learns K×K×C_in×C_out weights + C_out biases: `{first_conv.name}` has "
-    f"{first_conv.params_formula}.",
-    f"- A **dense** layer learns N_in×N_out weights + N_out biases: `fc1` has {fc1.params_formula}.",
-]
-st.markdown("\n".join(lines))
-big = model_code.largest_layer(rows)
-share = 100 * big.params / totals.params
-if big.name == "fc1":
-    st.info(
-        f"**Notice:** `fc1` holds {share:.1f}% of all {totals.params:,} parameters, because every one of "
-        f"the {sizes['flatten']} flattened values connects to each of its {config.dense_units} units. "
-        "Another pooling block shrinks the flatten, and with it most of the model; more filters in "
-        "the convolutions cost little.",
-        icon=":material/lightbulb:",
-    )
-else:
-    st.info(
-        f"**Notice:** `{big.name}` holds the most parameters here ({share:.1f}% of {totals.params:,}); "
-        f"the flatten passes only {flatten.output_shape[0]:,} values to fc1.",
-        icon=":material/lightbulb:",
-    )
-last_map = rows[rows.index(flatten) - 1]  # the feature map the flatten unrolls
-if last_map.output_shape[0] == 1:
-    st.warning(
-        f"The image is down to 1×1 before the flatten (`{last_map.name}`): the network no longer "
-        "knows where in the picture a feature was. Fewer poolings keep that information."
+
+def keras_code(config: ModelConfig) -> None:
+    """The exact Keras code of this network, behind a toggle, with a download."""
+    code = model_code.keras_code(config)
+    if url_state.shown(SHOW_CODE_W):
+        st.toggle(LABELS[SHOW_CODE_W], key=SHOW_CODE_W,
+                  help="The exact code of this model, ready to paste into a notebook.")
+    if st.session_state[SHOW_CODE_W]:
+        st.code(code, language="python")
+        st.download_button("Download create_model.py", code, file_name="create_model.py", mime="text/x-python")
+
+
+def handed_to_training(totals: model_code.Totals) -> None:
+    """What the Training page will train: this network (the router's footer links to it)."""
+    st.success(
+        f"The training page trains this network: **{models.PRESET_TITLES.get(st.session_state[MODEL_PRESET_KEY], 'Custom')}**, "
+        f"{totals.params:,} parameters.",
+        icon=":material/check_circle:",
     )
 
-st.subheader("Summary, layer by layer")
-st.caption("What `model.summary()` prints, plus how each number arises. None in a shape is the "
-           "batch axis (any number of images); MACs are multiply-accumulates per image.")
-st.dataframe(
-    model_code.summary_records(rows, sizes),
-    hide_index=True,
-    width="stretch",
-    height=35 * (len(rows) + 1) + 3,  # every layer visible: the table is the summary, not a sample
-    column_config={
-        "Layer": st.column_config.TextColumn(width=95),
-        "Type": st.column_config.TextColumn(width=118),
-        "Output shape": st.column_config.TextColumn(width=118),
-        "How the size arises": st.column_config.TextColumn(width=165),
-        "Parameters": st.column_config.NumberColumn(format="localized", width=72),
-        "How the parameters arise": st.column_config.TextColumn(width=170),
-        "Share of parameters (%)": st.column_config.ProgressColumn(
-            "Share", min_value=0, max_value=100, format="%.1f%%", width=70),
-        "MACs per image": st.column_config.NumberColumn("MACs / image", format="localized", width=80),
-    },
-)
-st.markdown(f"**Total params: {totals.params:,}** (trainable {totals.trainable:,}, non-trainable "
-            f"{totals.non_trainable:,})")
 
-st.subheader("The shape, from image to prediction")
-st.caption("Height and depth of each slab: the image's side in pixels; thickness: its channels. "
-           "Bars: vectors, taller for longer ones.")
-st.image(diagram_png(repr(config), rows))
+def share_box() -> None:
+    """The share box also offers to hide the preset chooser and the block editor; their values
+    never travel on their own (MODEL_CONFIG_KEY carries the whole network)."""
+    shared = {MODEL_CONFIG_KEY: SETTINGS[MODEL_CONFIG_KEY]}
+    shared.update({key: url_state.HideOnly(st.session_state.get(key)) for key in (PRESET_W, BLOCKS_W)})
+    shared[SHOW_CODE_W] = SETTINGS[SHOW_CODE_W]
+    url_state.share_box(shared, LABELS)
+    url_state.sync(SETTINGS)  # the network was assembled from the widgets after bind: the URL follows
 
-code = model_code.keras_code(config)
-if url_state.shown(SHOW_CODE_W):
-    st.toggle(LABELS[SHOW_CODE_W], key=SHOW_CODE_W,
-              help="The exact code of this model, ready to paste into a notebook.")
-if st.session_state[SHOW_CODE_W]:
-    st.code(code, language="python")
-    st.download_button("Download create_model.py", code, file_name="create_model.py", mime="text/x-python")
 
-training = next((p for p in PAGES if p.path == "app_pages/training.py"), None)
-st.success(
-    f"The training page trains this network: **{models.PRESET_TITLES.get(st.session_state[MODEL_PRESET_KEY], 'Custom')}**, "
-    f"{totals.params:,} parameters.",
-    icon=":material/check_circle:",
-)
-if training is not None:
-    st.page_link(training.path, label=f"Go to {training.title}", icon=training.icon)
-
-# The share box offers to hide the preset chooser and the block editor too; their values never
-# travel on their own (MODEL_CONFIG_KEY carries the whole network).
-shared = {MODEL_CONFIG_KEY: SETTINGS[MODEL_CONFIG_KEY]}
-shared.update({key: HideOnly(st.session_state.get(key)) for key in (PRESET_W, BLOCKS_W)})
-shared[SHOW_CODE_W] = SETTINGS[SHOW_CODE_W]
-url_state.share_box(shared, LABELS)
-url_state.sync(SETTINGS)  # the network was assembled from the widgets after bind: the URL follows
+render()

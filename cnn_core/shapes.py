@@ -274,6 +274,17 @@ def conv_layer_code(
     return code
 
 
+def pool_layer_code(pool: int, stride: int, padding: str = "valid", mode: str = "max") -> str:
+    """The Keras code of one square pooling layer (``mode`` "max" or "average"), with only the
+    arguments that differ from Keras's defaults (strides = pool size, padding 'valid')."""
+    code = f"layers.{'MaxPooling2D' if mode == 'max' else 'AveragePooling2D'}(({pool}, {pool})"
+    if stride != pool:
+        code += f", strides=({stride}, {stride})"
+    if padding == "same":
+        code += ', padding="same"'
+    return code + ")"
+
+
 PLAY_MIN_TICK_S = 0.25  # the fastest Play redraws the page; above 4 windows/s it moves several per tick
 
 

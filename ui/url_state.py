@@ -7,7 +7,8 @@ A page declares its settings once, as :class:`Param` objects keyed by the widget
         "conv_padding": url_state.Choice("valid", ["valid", "same", "explicit"]),
     }
     url_state.bind(settings)
-    ... widgets created with key="conv_size" etc. and no value= ...
+    url_state.slider("Input size I", "conv_size", settings)  # bounds from the Int: stated once
+    ... other widgets created with key="conv_padding" etc. and no value= ...
     url_state.share_box(settings)
 
 :func:`bind` copies valid values from the URL into session state (before the widgets exist, so
@@ -115,6 +116,15 @@ class Network(Param):
         return models.config_to_text(value)
 
 
+@dataclass(frozen=True)
+class HideOnly(Param):
+    """A control the share box offers to hide whose value never travels (another parameter
+    carries it). Give it the control's current value as default, so a link never holds it."""
+
+    def parse(self, text: str) -> Any:
+        raise ValueError("this control does not travel in the URL")
+
+
 def bind(params: Mapping[str, Param]) -> None:
     """Restore ``params`` from the URL (once per new link) and keep the URL in step afterwards.
 
@@ -171,6 +181,30 @@ def sync(params: Mapping[str, Param]) -> None:
     """Write the settings to the URL again: call at the end of a page that changes a bound key
     after its widgets ran (e.g. a configuration assembled from several widgets)."""
     _write(params)
+
+
+def slider(label: str, key: str, params: Mapping[str, Param], max_value: int | None = None, **kwargs: Any) -> None:
+    """A slider for the bound setting ``params[key]`` (an :class:`Int`), unless the link hides it.
+
+    Its bounds are the parameter's, stated once; ``max_value`` lowers the top where other
+    settings limit it. Its value comes from session state, where :func:`bind` put it.
+    """
+    if shown(key):
+        param = params[key]
+        st.slider(label, param.lo, _top(param, max_value), key=key, **kwargs)
+
+
+def number_input(label: str, key: str, params: Mapping[str, Param], max_value: int | None = None, **kwargs: Any) -> None:
+    """A number input for the bound setting ``params[key]``, bounded and hidden like :func:`slider`."""
+    if shown(key):
+        param = params[key]
+        st.number_input(label, param.lo, _top(param, max_value), key=key, **kwargs)
+
+
+def _top(param: Param, max_value: int | None) -> int:
+    if not isinstance(param, Int):
+        raise TypeError(f"a bounded control needs an Int parameter, not {type(param).__name__}")
+    return param.hi if max_value is None else min(param.hi, max_value)
 
 
 def shown(key: str) -> bool:
