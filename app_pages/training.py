@@ -136,11 +136,13 @@ def bind_settings(preset: str) -> dict[str, url_state.Param]:
 
 def settings_section(preset: str, settings: dict[str, url_state.Param], runs: Runs) -> TrainingConfig:
     """The widgets (locked while this session's run goes), read into the configuration to train."""
-    locked = runs.active
+    locked, t = runs.active, training.training_defaults("tutorial")
+    tutorials = (f" (the tutorial's: {training.OPTIMIZER_TITLES[t.optimizer]}, η = {t.learning_rate:g}, "
+                 f"batch {t.batch_size}, {t.epochs} epochs).")
     st.subheader("Settings")
     st.caption(
         f"The defaults are the ones the {models.PRESET_TITLES.get(preset, 'tutorial')} preset is meant "
-        "to be trained with" + (" (the tutorial's: Adam, η = 0.01, batch 256, 10 epochs)." if preset in ("tutorial", "exercise2", "custom") else ".")
+        "to be trained with" + (tutorials if preset in ("tutorial", "exercise2", "custom") else ".")
         + (" They are locked while your run is going." if locked else "")
     )
     c1, c2, c3, c4 = st.columns(4)
