@@ -1,0 +1,129 @@
+"""The Predictions page's quick run: the tutorial's network trained for this session in a
+minute. It is a job in the server's registry like any run (it may wait in line); its model
+becomes the session's quick model when it ends (ui.common.collect_quick_run), wherever the
+learner is then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from cnn_core import datasets, models, training_config
+from cnn_core.jobs import Job, ordinal, wait_words
+from ui import jobs, url_state
+from ui.common import QUICK_OUTCOME_KEY, TrainedModel, collect_quick_run, current_dataset
+
+QUICK_EPOCHS = url_state.Choice(2, [1, 2, 3])  # the quick run's epochs, as its URL parameter
+QUICK_REFRESH_S = 1.0  # how often the quick run's place or progress redraws while it goes
+PAGE_PATH = "app_pages/predictions.py"  # where the sidebar's line for a quick run leads
+
+
+def quick_model(quick: TrainedModel | None) -> TrainedModel | None:
+    """The tutorial's network trained for this session, or a button that trains one (None).
+
+    The training is a job in the server's registry, like any run (it may wait in line): a
+    fragment shows its place or progress while it goes, and its model becomes this session's
+    quick model when it ends, even if the learner changed pages meanwhile.
+    """
+    data = current_dataset()
+    quick = collect_quick_run() or quick
+    say_quick_outcome()
+    job = quick_job()
+    if quick is not None and quick.dataset_name == data.name:
+        if job is not None and job.pending:
+            quick_progress_panel(job)
+        else:
+            with st.expander("Train it again", icon=":material/replay:"):
+                quick_train_form(data, again=True)
+        return quick
+    st.markdown(
+        "There is no trained model in this session yet. Train one on the **Training** page, "
+        "upload a `.keras` file, or train the tutorial's network right here for a minute: "
+        f"a couple of epochs on {data.title}'s {len(data.y_train):,} training images."
+    )
+    if job is not None and job.pending:
+        quick_progress_panel(job)
+    else:
+        quick_train_form(data, again=False)
+    return None
+
+
+def quick_job() -> Job | None:
+    """This session's quick run in the registry, or None."""
+    job = jobs.get_registry().get(st.session_state.get(jobs.QUICK_JOB_KEY))
+    return job if job is not None and job.owner == jobs.owner_token() else None
+
+
+def say_quick_outcome() -> None:
+    """Once, after the quick run ended (wherever the learner was): trained, or why not."""
+    outcome = st.session_state.pop(QUICK_OUTCOME_KEY, None)
+    if outcome is None:
+        return
+    kind, sentence = outcome
+    if kind == "trained":
+        st.success(sentence, icon=":material/check_circle:")
+    else:
+        st.error(sentence)
+
+
+def quick_progress_panel(job: Job) -> None:
+    """The quick run's place in line or progress, redrawn every second while it goes."""
+    st.fragment(draw_quick_progress, run_every=QUICK_REFRESH_S)(job.id)
+
+
+def draw_quick_progress(job_id: str) -> None:
+    registry = jobs.get_registry()
+    job = registry.get(job_id)
+    if job is None or not job.pending:
+        st.rerun()  # it ended (or left the line): the full page takes its model
+    registry.touch(job_id, jobs.owner_token())
+    if job.queued:
+        place = registry.place(job_id) or 1
+        st.info(
+            f"Runs take turns on this server: yours is **{ordinal(place)} in line** and should "
+            f"start in about **{wait_words(registry.estimated_start_s(job_id) or 0.0)}**. "
+            "It starts by itself; you may change pages meanwhile.",
+            icon=":material/hourglass_top:",
+        )
+        st.button("Leave the line", icon=":material/logout:", key="pred_quick_leave",
+                  on_click=leave_quick_line, args=(job_id,))
+        return
+    snap = job.trainer.snapshot()
+    st.progress(snap.progress, text=training_config.progress_text(snap))
+    st.caption("It trains on the server: you may change pages, its model will be here when it ends.")
+
+
+def leave_quick_line(job_id: str) -> None:
+    if jobs.get_registry().leave(job_id, jobs.owner_token()):
+        st.session_state.pop(jobs.QUICK_JOB_KEY, None)
+
+
+def quick_train_form(data: datasets.Dataset, again: bool) -> None:
+    """Epochs and a Train button that asks the registry for the run."""
+    if url_state.shown("pred_quick_epochs"):
+        st.segmented_control(
+            "Epochs", QUICK_EPOCHS.options, key="pred_quick_epochs", required=True, persist_state="session",
+            help="One epoch shows the network every training image once.",
+        )
+    epochs = st.session_state["pred_quick_epochs"] or QUICK_EPOCHS.default
+    span = f"{epochs} epoch{'s' * (epochs > 1)}"
+    label = f"Train again ({span})" if again else f"Train the tutorial's network ({span})"
+    if not st.button(label, type="primary", icon=":material/model_training:", key="pred_quick_train",
+                     help="It trains on the server, like a run on the Training page."):
+        return
+    config = replace(training_config.training_defaults("tutorial"), epochs=epochs, checkpoint_every=0,
+                     validation_fraction=0.0)  # every training image trains; no files written
+    try:
+        trainer = jobs.make_trainer(data, models.PRESETS["tutorial"], config.check())
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    job = jobs.get_registry().submit(
+        jobs.owner_token(), trainer, trainer.label, data.name, owner_session=jobs.runtime_session_id(),
+        work_images=epochs * len(data.y_train), front=bool(st.session_state.get(jobs.INSTRUCTOR_KEY)),
+        page=PAGE_PATH,
+    )
+    st.session_state[jobs.QUICK_JOB_KEY] = job.id
+    st.rerun()  # redraw with the run's place or progress in place of the button

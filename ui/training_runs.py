@@ -1,0 +1,215 @@
+"""The Training page's runs on a shared server: what a run trains, Start, the place in line,
+another session's run to watch or take over, and an interrupted run to resume. Each talks to
+the process-wide job registry (``ui.jobs``); the run itself goes on in its Trainer thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from cnn_core import datasets, models, run_storage, training_config
+from cnn_core.training_config import TrainingConfig
+from cnn_core.jobs import Job, JobRegistry, ordinal, wait_words
+from ui import jobs
+from ui.training_live import P, REFRESH_S
+
+WATCH = P + "watch"
+WATCHED = jobs.WATCHED_KEY  # the other session's job last watched: its result stays on screen
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What will be trained: the session's data and the Model page's network."""
+
+    data: datasets.Dataset
+    preset: str  # the network's preset short name, or "custom"
+    model_config: models.ModelConfig
+
+
+@dataclass(frozen=True)
+class Runs:
+    """The registry, this session's token, and its own run's state, read once per script run so
+    that everything the page draws agrees, even when the run ends while the script runs."""
+
+    registry: JobRegistry
+    owner: str
+    own_job: Job | None
+    waiting: bool  # in line
+    running: bool
+
+    @property
+    def active(self) -> bool:
+        """Going, or waiting in line: the settings are locked."""
+        return self.waiting or self.running
+
+
+@dataclass(frozen=True)
+class Watching:
+    """Another session's run watched here (or the one last watched, ended), and the other
+    sessions' runs going when read."""
+
+    job: Job | None
+    others: list[Job]
+
+
+def read_runs() -> Runs:
+    """Reap runs whose owners left, then read this session's own run (None once taken over)."""
+    registry = jobs.get_registry()
+    registry.reap()
+    owner = jobs.owner_token()
+    own_job = registry.get(st.session_state.get(jobs.JOB_KEY))
+    if own_job is not None and own_job.owner != owner:
+        own_job = None  # another session took it over
+    waiting = own_job is not None and own_job.queued
+    running = own_job is not None and not waiting and bool(own_job.trainer.active)
+    return Runs(registry, owner, own_job, waiting, running)
+
+
+# ----- start, wait in line, or watch someone else's run ----------------------------------------
+
+
+def start_run(subject: Subject, config: TrainingConfig, runs: Runs, resume_from: str | None = None,
+              done_epochs: int = 0) -> None:
+    """Create the trainer and ask the registry for it: it starts now, or waits in line and
+    starts by itself when the runs ahead end (raises ValueError with a sentence)."""
+    data, run_dir = subject.data, None
+    if resume_from is None and config.checkpoint_every:
+        try:
+            label = training_config.describe_run(subject.model_config, data, config)
+            run_dir = run_storage.new_run_dir(run_storage.default_runs_dir(), label)
+        except OSError as exc:  # a read-only disk: train anyway, without checkpoints
+            # The reason without the path: a student never sees the server's folders.
+            st.warning(f"Checkpoints are off: the runs folder cannot be written ({exc.strerror or type(exc).__name__}).")
+    trainer = jobs.make_trainer(data, subject.model_config, config, run_dir=run_dir, resume_from=resume_from)
+    n_train, _ = training_config.validation_split(len(data.y_train), config.validation_fraction)
+    job = runs.registry.submit(
+        runs.owner, trainer, trainer.label, data.name, owner_session=jobs.runtime_session_id(),
+        work_images=max(config.epochs - done_epochs, 1) * n_train,
+        front=bool(st.session_state.get(jobs.INSTRUCTOR_KEY)),
+    )
+    st.session_state[jobs.JOB_KEY] = job.id
+
+
+def start_section(subject: Subject, config: TrainingConfig, runs: Runs) -> None:
+    """Start, with always one line beside it saying what happens now."""
+    registry = runs.registry
+    start_col, info_col = st.columns([1, 3], vertical_alignment="center")
+    with start_col:
+        start = st.button("Start training", type="primary", icon=":material/play_arrow:",
+                          disabled=runs.active, width="stretch")
+    with info_col:
+        if runs.running:
+            st.caption("Your run is going: steer it below.")
+        elif runs.waiting:
+            st.caption("Your run is in line: it starts by itself when the runs ahead of it end.")
+        elif not registry.can_start():
+            ahead = len(registry.line()) + len(registry.active_jobs())
+            st.caption(
+                f"Runs take turns on this server and {ahead} {'is' if ahead == 1 else 'are'} ahead of "
+                "you: press Start and yours waits in line, then starts by itself."
+            )
+        elif runs.own_job is not None:
+            st.caption("Your last run has ended: its result is below. Start another whenever you like.")
+        else:
+            st.caption("The run trains on the server: you may change pages and come back to it.")
+    if start:
+        try:
+            start_run(subject, config.check(), runs)
+            st.session_state.pop(WATCHED, None)
+            st.rerun()
+        except ValueError as exc:
+            st.error(str(exc))
+    if runs.waiting:
+        place_in_line(registry, runs.owner, runs.own_job.id)
+
+
+def others_section(runs: Runs) -> Watching:
+    """Another session's run, to watch live, or to take over when its owner has left."""
+    registry = runs.registry
+    others = [j for j in registry.active_jobs() if j.owner != runs.owner]  # running when read
+    if not others or runs.running:
+        # The run watched here has ended: keep showing how it ended, and its model.
+        return Watching(None if runs.running else registry.get(st.session_state.get(WATCHED)), others)
+    other = others[0]
+    st.info(
+        f"A run is in progress in another session: **{other.title}** — "
+        f"{training_config.progress_text(other.trainer.snapshot())}. You may watch it live.",
+        icon=":material/visibility:",
+    )
+    # A session whose own run has just ended sees its result first (the next run in line starts
+    # the moment it ends, and would otherwise take its place at once); it may switch to watching.
+    watched = None
+    if st.toggle("Watch it live", key=WATCH, value=runs.own_job is None):
+        watched = other
+        st.session_state[WATCHED] = other.id
+    else:
+        st.session_state.pop(WATCHED, None)  # not watched: no sidebar line for it either
+    if not registry.owner_present(other) and st.button(
+        "Take over this run", help="The session that started it has left: you may steer it."
+    ):
+        try:
+            registry.take_over(other.id, runs.owner, jobs.runtime_session_id())
+            st.session_state[jobs.JOB_KEY] = other.id
+            st.rerun()
+        except ValueError as exc:
+            st.warning(str(exc))
+    return Watching(watched, others)
+
+
+def resume_section(subject: Subject, runs: Runs) -> None:
+    """Runs on this dataset that stopped after a checkpoint, offered to resume."""
+    data = subject.data
+    resumable = [r for r in run_storage.list_runs(run_storage.default_runs_dir())
+                 if r.resumable and r.dataset_name == data.name]
+    if not resumable or runs.active:
+        return
+    with st.expander(f"Resume an interrupted run ({len(resumable)})", icon=":material/history:"):
+        st.caption(
+            "Runs that stopped (a restart of the server, or Stop) after a checkpoint. Resuming "
+            "loads the checkpoint's weights and optimizer state and keeps the history before it."
+        )
+        chosen = st.selectbox(
+            "Run", resumable, format_func=lambda r: f"{r.label} · checkpoint at epoch {r.checkpoint_epoch} "
+            f"of {r.training.epochs} · {r.created.replace('T', ' ')}",
+        )
+        if st.button("Resume this run", icon=":material/restart_alt:"):
+            try:
+                if chosen.dataset_source == "file" and data.source != "file":
+                    raise ValueError("This run trained on an uploaded file: upload it again on the Dataset page first.")
+                start_run(subject, chosen.training, runs, resume_from=chosen.path,
+                          done_epochs=chosen.checkpoint_epoch)
+                st.rerun()
+            except ValueError as exc:
+                st.error(str(exc))
+
+
+# ----- waiting in line ------------------------------------------------------------------------
+
+
+def place_in_line(registry: JobRegistry, owner: str, job_id: str) -> None:
+    """Your place in line and when the run should start, redrawn while it waits."""
+    st.fragment(_draw_place, run_every=REFRESH_S)(registry, owner, job_id)
+
+
+def _draw_place(registry: JobRegistry, owner: str, job_id: str) -> None:
+    job = registry.get(job_id)
+    if job is None or not job.queued:
+        st.rerun()  # it started (or left the line): redraw the whole page
+    registry.touch(job_id, owner)
+    place, eta = registry.place(job_id) or 1, registry.estimated_start_s(job_id) or 0.0
+    st.info(
+        f"**Your run is {ordinal(place)} in line** and should start in about "
+        f"**{wait_words(eta)}** (the images still to train ahead of it ÷ "
+        f"{registry.images_per_second():,.0f} images/s, this server's speed). It starts by itself: "
+        "watch the running one meanwhile, or change pages and come back.",
+        icon=":material/hourglass_top:",
+    )
+    st.button("Leave the line", icon=":material/logout:", key=P + "leave", on_click=_leave_line,
+              args=(registry, owner, job_id), help="Your run will not start; your settings stay as they are.")
+
+
+def _leave_line(registry: JobRegistry, owner: str, job_id: str) -> None:
+    if registry.leave(job_id, owner):
+        st.session_state.pop(jobs.JOB_KEY, None)
