@@ -41,7 +41,8 @@ def theme_css() -> str:
 /* Focus: a solid ring in the text colour on every control the keyboard reaches. */
 a:focus-visible, button:focus-visible, [role="slider"]:focus-visible, [role="tab"]:focus-visible,
 input:focus-visible, textarea:focus-visible, [tabindex]:focus-visible,
-[data-testid="stSidebarNav"] a:focus-visible {{
+[data-testid="stSidebarNav"] a:focus-visible,
+[data-focus-visible="true"] {{  /* a slider thumb: its focused input element is visually hidden */
   outline: {FOCUS_RING_PX}px solid currentColor !important;
   outline-offset: 2px !important;
 }}

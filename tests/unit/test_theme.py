@@ -83,10 +83,13 @@ def test_every_code_token_colour_reaches_aa_on_both_code_backgrounds():
 def test_the_css_is_one_style_element_with_a_focus_ring_and_every_token_class():
     css = theme.theme_css()
     assert css.startswith("<style>") and css.endswith("</style>") and css.count("<style>") == 1
-    assert re.search(r":focus-visible[^{]*\{\s*outline: [2-9]px solid currentColor", css)
+    assert re.search(r":focus-visible[^{]*\{[^}]*outline: [2-9]px solid currentColor", css)
+    assert '[data-focus-visible="true"]' in css, "slider thumbs show focus on the thumb, not a hidden input"
     for classes in theme.TOKEN_HUES:
         assert f".token.{classes} " in css
     assert css.count("{") == css.count("}")
+    body = css.removeprefix("<style>").removesuffix("</style>")
+    assert "<" not in body, "the browser's HTML sanitizer drops a <style> whose text looks like a tag"
 
 
 def test_apply_theme_sends_the_css_without_taking_space_on_the_page():
