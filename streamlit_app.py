@@ -7,8 +7,10 @@ from ui.jobs import remember_instructor
 from ui.lesson import draw_lesson_header, draw_next_step
 from ui.navigation import PAGES
 from ui.server import server_process_settings, tidy_up_after_run
+from ui.theme import apply_theme
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/grid_on:", layout="wide")
+apply_theme()  # focus rings and code colours the theme config cannot set (ui/theme.py)
 server_process_settings()  # malloc arenas bounded before a class's sessions allocate
 
 pages = {

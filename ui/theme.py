@@ -1,0 +1,59 @@
+"""CSS the theme settings in .streamlit/config.toml cannot express: visible focus, readable code.
+
+Streamlit 1.67 colours code tokens from a fixed palette (numbers 2.5:1, strings 2.8:1 on the light
+code background) and draws faint focus rings; neither is a theme option. Every rule below derives
+its colour from the element's own text colour (`currentColor`, via `color-mix`), so the same CSS
+reaches >= 4.5:1 in the light and the dark theme alike, whichever the viewer's setting picks.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+# Share of the hue in a code token's colour; the rest is the code block's text colour, which
+# pulls the hue towards contrast on either theme's code background (>= 4.5:1 at 50 %).
+TOKEN_HUE_SHARE = 50
+TOKEN_HUES = {  # Prism token classes Streamlit emits -> a hue (Okabe-Ito where it fits)
+    "keyword, .token.tag, .token.function, .token.class-name, .token.selector": "#0072b2",
+    "string, .token.char, .token.attr-value, .token.inserted": "#009e73",
+    "number, .token.regex, .token.boolean, .token.constant, .token.symbol": "#cc79a7",
+    "operator, .token.entity, .token.decorator, .token.atrule": "#d55e00",
+    "attr-name, .token.property, .token.variable, .token.url": "#56b4e9",
+    "important, .token.deleted": "#d55e00",
+}
+FOCUS_RING_PX = 3  # WCAG 2.4.13 asks for a ring at least 2 px thick; 3 px reads at a glance
+
+
+def theme_css() -> str:
+    """The app's extra CSS as one <style> element: code token colours, focus rings, disabled labels."""
+    tokens = "\n".join(
+        f'[data-testid="stCode"] .token.{classes} '
+        f"{{ color: color-mix(in srgb, {hue} {TOKEN_HUE_SHARE}%, currentColor) !important; }}"
+        for classes, hue in TOKEN_HUES.items()
+    )
+    return f"""<style>
+/* Code: comments and punctuation in the block's own text colour, comments kept italic. */
+[data-testid="stCode"] .token.comment, [data-testid="stCode"] .token.prolog,
+[data-testid="stCode"] .token.punctuation, [data-testid="stCode"] .token.unchanged {{
+  color: inherit !important;
+}}
+{tokens}
+/* Focus: a solid ring in the text colour on every control the keyboard reaches. */
+a:focus-visible, button:focus-visible, [role="slider"]:focus-visible, [role="tab"]:focus-visible,
+input:focus-visible, textarea:focus-visible, [tabindex]:focus-visible,
+[data-testid="stSidebarNav"] a:focus-visible,
+[data-focus-visible="true"] {{  /* a slider thumb: its focused input element is visually hidden */
+  outline: {FOCUS_RING_PX}px solid currentColor !important;
+  outline-offset: 2px !important;
+}}
+/* A disabled widget's label stays readable (the control itself shows that it is disabled). */
+label[data-testid="stWidgetLabel"][disabled] {{
+  color: color-mix(in srgb, currentColor 80%, transparent) !important;
+}}
+label[data-testid="stWidgetLabel"][disabled] * {{ color: inherit !important; }}
+</style>"""
+
+
+def apply_theme() -> None:
+    """Add the CSS to the page; call once per run from the router (style-only HTML takes no space)."""
+    st.html(theme_css())
