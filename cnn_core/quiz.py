@@ -642,11 +642,15 @@ def explain(question: Question) -> list[str]:
     if question.kind == "pool_value":
         values = _window_values(p)
         listed = ", ".join(str(v) for v in values)
+        edge = []
+        if len(values) < p["pool"] ** 2:  # 'same' padding: TensorFlow pools the real pixels only
+            edge = [rf"\text{{over the edge: {len(values)} of the {p['pool']}$\times${p['pool']} cells are real "
+                    rf"pixels; padding is not {'a candidate' if p['mode'] == 'max' else 'counted'}}}"]
         if p["mode"] == "max":
-            return [rf"\max({listed}) = {truth}"]
+            return edge + [rf"\max({listed}) = {truth}"]
         total = " + ".join(f"({v})" if v < 0 else str(v) for v in values)
         shown = f"{truth:.4g}" if isinstance(truth, float) else str(truth)
-        return [rf"\frac{{{total}}}{{{len(values)}}} = {shown}"]
+        return edge + [rf"\frac{{{total}}}{{{len(values)}}} = {shown}"]
     if question.kind == "params":
         row = _param_row(p)
         general = (r"\text{params} = K \times K \times C_{in} \times F + F" if p["layer"] == "conv"
@@ -691,9 +695,9 @@ def _explain_conv(p: dict[str, Any], truth: Answer) -> list[str]:
 
 def _latex_text(text: str) -> str:
     """cnn_core's plain formula text ("3×3×1×32 + 32 = 320", "⌊(28 − 3 + 1 + 1) / 1⌋ + 1") in LaTeX."""
-    out = text.replace(",", "{,}").replace("×", r" \times ").replace("−", "-").replace("·", r"\cdot")
+    out = text.replace(" · no weights", " no weights").replace(",", "{,}").replace("×", r" \times ").replace("−", "-").replace("·", r"\cdot")
     out = out.replace("⌊", r"\lfloor ").replace("⌋", r"\rfloor ").replace("⌈", r"\lceil ").replace("⌉", r"\rceil ")
-    return out.replace(" no weights", r"\ \text{(no weights)}")
+    return out.replace(" no weights", r",\ \text{no weights}")
 
 
 def _latex_escape(text: str) -> str:
