@@ -612,14 +612,15 @@ def likely_slip(question: Question, given: Answer) -> str:
 
 
 def _window_values(p: dict[str, Any]) -> list[int]:
-    rows = shapes.pool_window_positions(len(p["grid"]), p["pool"], p["stride"], p["padding"])[p["cell"][0]]
-    cols = shapes.pool_window_positions(len(p["grid"]), p["pool"], p["stride"], p["padding"])[p["cell"][1]]
-    return [p["grid"][r][c] for r in rows for c in cols]
+    return [p["grid"][r][c] for r, c in _cells(p)]
 
 
 def window_cells(question: Question) -> list[tuple[int, int]]:
     """The (row, column) input cells of a pool_value question's window (real pixels only)."""
-    p = question.params
+    return _cells(question.params)
+
+
+def _cells(p: dict[str, Any]) -> list[tuple[int, int]]:
     positions = shapes.pool_window_positions(len(p["grid"]), p["pool"], p["stride"], p["padding"])
     return [(r, c) for r in positions[p["cell"][0]] for c in positions[p["cell"][1]]]
 
@@ -633,7 +634,7 @@ def explain(question: Question) -> list[str]:
     if question.kind == "pool_size":
         size, pool, stride = p["size"], p["pool"], p["stride"]
         if truth is None:
-            return [rf"F = {pool} > I = {size}:\ \text{{the window does not fit ('valid' adds no padding)}}"]
+            return [rf"F = {pool} > I = {size}", r"\text{the window does not fit ('valid' pads nothing)}"]
         if p["padding"] == "same":
             return [r"O = \left\lceil \frac{I}{S} \right\rceil",
                     rf"O = \left\lceil \frac{{{size}}}{{{stride}}} \right\rceil = {truth}"]
@@ -644,13 +645,21 @@ def explain(question: Question) -> list[str]:
         listed = ", ".join(str(v) for v in values)
         edge = []
         if len(values) < p["pool"] ** 2:  # 'same' padding: TensorFlow pools the real pixels only
-            edge = [rf"\text{{over the edge: {len(values)} of the {p['pool']}$\times${p['pool']} cells are real "
-                    rf"pixels; padding is not {'a candidate' if p['mode'] == 'max' else 'counted'}}}"]
+            edge = [rf"\text{{over the edge: {len(values)} of {p['pool']}$\times${p['pool']} cells are real; "
+                    rf"padding is not {'a candidate' if p['mode'] == 'max' else 'counted'}}}"]
         if p["mode"] == "max":
             return edge + [rf"\max({listed}) = {truth}"]
-        total = " + ".join(f"({v})" if v < 0 else str(v) for v in values)
+        terms = str(values[0]) + "".join(f" - {-v}" if v < 0 else f" + {v}" for v in values[1:])  # 2×2
         shown = f"{truth:.4g}" if isinstance(truth, float) else str(truth)
-        return edge + [rf"\frac{{{total}}}{{{len(values)}}} = {shown}"]
+        if len(values) <= 4:
+            return edge + [rf"\frac{{{terms}}}{{{len(values)}}} = {shown}"]
+        total = round(float(truth) * len(values))  # the window's sum, read back from pool2d's mean
+        width = len({c for _, c in _cells(p)})  # one line per window row, to fit a phone's width
+        rows = [values[i:i + width] for i in range(0, len(values), width)]
+        lines = [" ".join((f"- {-v}" if v < 0 else f"+ {v}") if i or r else str(v) for i, v in enumerate(row))
+                 for r, row in enumerate(rows)]
+        summed = r"\begin{aligned}\text{sum} &= " + r" \\ &\quad ".join(lines) + rf" = {total}\end{{aligned}}"
+        return edge + [summed, rf"\frac{{{total}}}{{{len(values)}}} = {shown}"]
     if question.kind == "params":
         row = _param_row(p)
         general = (r"\text{params} = K \times K \times C_{in} \times F + F" if p["layer"] == "conv"
@@ -660,8 +669,9 @@ def explain(question: Question) -> list[str]:
         return [general, r"\text{params} = " + _latex_text(row.params_formula)]
     if question.kind == "shape":
         steps = shapes.shape_chain(p["layers"], p["size"], p["channels"])
-        return [rf"\text{{{_latex_escape(step.operation)}}}:\ {_latex_text(step.how)}"
-                rf"\ \Rightarrow\ {_shape_latex(step.shape)}" for step in steps[1:]]
+        # Numbered like the code's layer lines; short enough for a phone's width.
+        return [rf"{number}.\ {_latex_text(step.how)} \Rightarrow {_shape_latex(step.shape)}"
+                for number, step in enumerate(steps[1:], start=1)]
     raise ValueError(f"Unknown question kind {question.kind!r}.")
 
 
@@ -683,7 +693,7 @@ def _explain_conv(p: dict[str, Any], truth: Answer) -> list[str]:
     general_pad = "" if not pad else (" + P_{before} + P_{after}" if padding == "same" else " + 2P")
     if truth is None:
         padded = f"I{general_pad} = {size}{pad} = {size + before + after}" if pad else f"I = {size}"
-        return lines + [rf"{k_text} = {k_eff} > {padded}:\ \text{{the kernel does not fit}}"]
+        return lines + [rf"{k_text} = {k_eff} > {padded}", r"\text{the kernel does not fit}"]
     arithmetic = shapes.conv_arithmetic(size, kernel, stride, padding, dilation)
     frac = rf"\frac{{{size}{pad} - {k_eff}}}{{{stride}}}"
     floor_step = "" if arithmetic.exact else (
@@ -697,11 +707,7 @@ def _latex_text(text: str) -> str:
     """cnn_core's plain formula text ("3×3×1×32 + 32 = 320", "⌊(28 − 3 + 1 + 1) / 1⌋ + 1") in LaTeX."""
     out = text.replace(" · no weights", " no weights").replace(",", "{,}").replace("×", r" \times ").replace("−", "-").replace("·", r"\cdot")
     out = out.replace("⌊", r"\lfloor ").replace("⌋", r"\rfloor ").replace("⌈", r"\lceil ").replace("⌉", r"\rceil ")
-    return out.replace(" no weights", r",\ \text{no weights}")
-
-
-def _latex_escape(text: str) -> str:
-    return text.replace("×", r"$\times$").replace("_", r"\_").replace("'", "’")
+    return out.replace(" no weights", "")
 
 
 def _shape_latex(shape: tuple[int, ...]) -> str:
