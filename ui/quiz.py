@@ -1,0 +1,134 @@
+"""Quiz me on a page: the question, an answer box, Check, the reveal, Next question, the score.
+
+A page that has its own "Quiz me" toggle calls, in one line,
+
+    if st.toggle("Quiz me", value=quiz.requested("convolution")):
+        question, verdict = quiz.quiz_section("convolution")
+
+and may draw its picture for ``question.params`` once ``verdict`` is not None (the reveal).
+The link carries the quiz: ``?quiz=<kind>&quiz_seed=<n>&quiz_level=<1-5>`` gives every student
+the same questions from that level on; the section writes those parameters as it goes, so the
+address bar is always a link to the current quiz. All checking is ``cnn_core.quiz``'s.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import streamlit as st
+
+from cnn_core import quiz
+
+MODE_PARAM, SEED_PARAM, LEVEL_PARAM = "quiz", "quiz_seed", "quiz_level"
+MAX_SEED = 999_999  # seeds drawn for a new quiz are at most six digits, easy to read out to a class
+
+
+def requested(kind: str) -> bool:
+    """Whether the link asks for this page's quiz (``?quiz=<kind>``): the page's toggle default."""
+    return st.query_params.get(MODE_PARAM) == kind
+
+
+def leave() -> None:
+    """Take the quiz out of the URL (call when the page's toggle is switched off)."""
+    for param in (MODE_PARAM, SEED_PARAM, LEVEL_PARAM):
+        if param in st.query_params:
+            del st.query_params[param]
+
+
+def quiz_section(kind: str, key: str = "quiz") -> tuple[quiz.Question, quiz.Verdict | None]:
+    """Draw the quiz for ``kind`` (a kind of ``cnn_core.quiz.KINDS`` or a page name of
+    ``PAGE_KINDS``); returns the question on screen and its verdict (None until checked)."""
+    state = _state(kind, key)
+    question = quiz.make_question(kind, state["seed"], state["level"], state["number"])
+    _write_url(kind, state)
+
+    st.markdown(f"**Question {state['number'] + 1}** · {quiz.KIND_TITLES[question.kind]} · "
+                f"level {question.difficulty} of {quiz.MAX_LEVEL}")
+    st.markdown(question.prompt)
+    if question.kind == "pool_value":
+        st.markdown(_grid_table(question))
+    if question.code:
+        st.code(question.code, language="python")
+
+    verdict: quiz.Verdict | None = state["verdict"]
+    with st.form(f"{key}_form_{state['number']}", border=False):
+        st.text_input("Your answer", key=f"{key}_answer_{state['number']}", disabled=verdict is not None,
+                      placeholder=_placeholder(question.form))
+        st.form_submit_button("Check", on_click=_check, args=(key, question), disabled=verdict is not None)
+    if state["unreadable"]:
+        st.warning(state["unreadable"], icon=":material/help:")
+    if verdict is not None:
+        if verdict.correct:
+            st.success(f"✓ {verdict.sentence}")
+        else:
+            st.error(f"✗ {verdict.sentence}")
+        for line in verdict.formula:
+            st.latex(line)
+        st.button("Next question", key=f"{key}_next", on_click=_next, args=(key,), type="primary")
+    score: quiz.Score = state["score"]
+    st.markdown(f"Score: {score.text}" if score.asked else f"Level {score.level} of {quiz.MAX_LEVEL}: "
+                "answer before anything is shown; two right in a row move you up a level.")
+    return question, verdict
+
+
+def _state(kind: str, key: str) -> dict[str, Any]:
+    """This session's quiz, started from the link (seed, level) or a fresh random seed."""
+    state = st.session_state.get(key)
+    if state is None or state["kind"] != kind:
+        seed = _url_int(SEED_PARAM, 0, MAX_SEED) if requested(kind) else None
+        level = _url_int(LEVEL_PARAM, quiz.MIN_LEVEL, quiz.MAX_LEVEL) if requested(kind) else None
+        seed = random.randint(0, MAX_SEED) if seed is None else seed
+        level = quiz.MIN_LEVEL if level is None else level
+        state = dict(kind=kind, seed=seed, number=0, level=level, score=quiz.Score(level=level),
+                     verdict=None, unreadable="")
+        st.session_state[key] = state
+    return state
+
+
+def _url_int(param: str, low: int, high: int) -> int | None:
+    """An integer from the URL within [low, high], or None (a bad value is ignored)."""
+    try:
+        value = int(st.query_params.get(param, ""))
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+def _write_url(kind: str, state: dict[str, Any]) -> None:
+    for param, value in ((MODE_PARAM, kind), (SEED_PARAM, str(state["seed"])),
+                         (LEVEL_PARAM, str(state["score"].level))):
+        if st.query_params.get(param) != value:
+            st.query_params[param] = value
+
+
+def _check(key: str, question: quiz.Question) -> None:
+    state = st.session_state[key]
+    verdict = quiz.check(question, st.session_state.get(f"{key}_answer_{state['number']}", ""))
+    if verdict.correct is None:
+        state["unreadable"] = verdict.sentence
+        return
+    state.update(verdict=verdict, unreadable="", score=state["score"].record(verdict.correct))
+
+
+def _next(key: str) -> None:
+    state = st.session_state[key]
+    state.update(number=state["number"] + 1, level=state["score"].level, verdict=None, unreadable="")
+
+
+def _placeholder(form: str) -> str:
+    return {"size": "e.g. 14, or does not fit", "value": "e.g. 7 or 4.5", "count": "e.g. 320",
+            "shape": "e.g. 14×14×32"}[form]
+
+
+def _grid_table(question: quiz.Question) -> str:
+    """The pooling grid as a markdown table, the asked window's cells in bold with brackets
+    (so they are marked by more than weight alone)."""
+    grid = question.params["grid"]
+    window = set(quiz.window_cells(question))
+    header = "| row \\ col | " + " | ".join(str(c) for c in range(len(grid))) + " |"
+    rule = "|---|" + "---|" * len(grid)
+    rows = [f"| **{r}** | " + " | ".join(f"**[{v}]**" if (r, c) in window else str(v)
+                                          for c, v in enumerate(row)) + " |"
+            for r, row in enumerate(grid)]
+    return "\n".join([header, rule, *rows])
