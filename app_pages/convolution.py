@@ -251,8 +251,6 @@ def explorer() -> None:
             disabled=a_out == 1, help="The last window of this row; pressed again, of the next row.",
         )
 
-        # Reruns on a timer only while playing; when off, run_every is None and nothing ticks.
-        @st.fragment(run_every=tick_s if playing else None)
         def window_view() -> None:
             a = arithmetic
             if playing:
@@ -276,7 +274,18 @@ def explorer() -> None:
                 grids.conv_window_chart(size, kernel, stride, padding, dilation, step), width="content"
             )
 
-        window_view()
+        # Reruns on a timer only while playing. Streamlit stops a fragment's timer only when the
+        # fragment is no longer drawn (drawn again with run_every=None it keeps ticking), so with
+        # Play off the view is a fragment of another name.
+        @st.fragment(run_every=tick_s)
+        def ticking_window() -> None:
+            window_view()
+
+        @st.fragment
+        def still_window() -> None:
+            window_view()
+
+        (ticking_window if playing else still_window)()
 
     # --- A real feature map --------------------------------------------------------------------------
 
