@@ -201,8 +201,6 @@ def sliding_window(conv: Conv, a: shapes.ConvArithmetic) -> None:
         disabled=a.output == 1, help="The last window of this row; pressed again, of the next row.",
     )
 
-    # Reruns on a timer only while playing; when off, run_every is None and nothing ticks.
-    @st.fragment(run_every=tick_s if playing else None)
     def window_view() -> None:
         if playing:
             st.session_state["conv_step"] = shapes.play_step(st.session_state["conv_step"], positions, per_tick)
@@ -215,7 +213,18 @@ def sliding_window(conv: Conv, a: shapes.ConvArithmetic) -> None:
         st.markdown(formulas.window_sentence(a, row, col, windows[row], windows[col]))
         st.vega_lite_chart(convolution_figures.conv_window_chart(*conv.args, step), width="content")
 
-    window_view()
+    # Reruns on a timer only while playing. Streamlit stops a fragment's timer only when the
+    # fragment is no longer drawn (drawn again with run_every=None it keeps ticking), so with
+    # Play off the view is a fragment of another name.
+    @st.fragment(run_every=tick_s)
+    def ticking_window() -> None:
+        window_view()
+
+    @st.fragment
+    def still_window() -> None:
+        window_view()
+
+    (ticking_window if playing else still_window)()
 
 
 def feature_map(conv: Conv) -> None:

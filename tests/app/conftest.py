@@ -40,3 +40,23 @@ def url_param(at: AppTest, key: str) -> str | None:
 @pytest.fixture
 def open_page():
     return open_app_page
+
+
+@pytest.fixture
+def page_state() -> dict:
+    """Session state set before the ``page`` fixture's first run; a test module overrides this
+    fixture to hand the page something (e.g. a trained model)."""
+    return {}
+
+
+@pytest.fixture
+def page(request, page_state) -> AppTest:
+    """The test module's ``PAGE`` opened through the router, with ``page_state``, after a run
+    that raised nothing.
+
+    Another page: ``@pytest.mark.parametrize("page", ["app_pages/x.py"], indirect=True)``.
+    """
+    path = getattr(request, "param", None) or request.module.PAGE
+    at = open_app_page(path, **page_state)
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -6,18 +6,9 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from tests.app.conftest import ROOT
 
 PAGE = "app_pages/convolution.py"
-
-
-@pytest.fixture
-def page(open_page):
-    at = open_page(PAGE)
-    assert not at.exception
-    return at
 
 
 def set_sliders(at, **values):

@@ -44,13 +44,6 @@ def upload(at, name: str, content: bytes):
     return at.run()
 
 
-@pytest.fixture
-def page(open_page):
-    at = open_page(PAGE)
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 class TestWhereTheDataComesFrom:
     def test_badge_says_bundled_offline_sample_and_how_many_images(self, page):
         assert page.title[0].value.startswith("Dataset")

@@ -27,13 +27,6 @@ def all_text(at) -> str:
     return " ".join(e.value for e in (*at.markdown, *at.caption, *at.info, *at.warning, *at.success))
 
 
-@pytest.fixture
-def page(open_page):
-    at = open_page(PAGE)
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 class TestOpeningThePage:
     def test_shows_the_tutorial_model_with_235262_parameters(self, page):
         assert page.title[0].value.startswith("Model")

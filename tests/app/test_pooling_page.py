@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 PAGE = "app_pages/pooling.py"
-
-
-@pytest.fixture
-def page(open_page):
-    at = open_page(PAGE)
-    assert not at.exception
-    return at
 
 
 def metrics(at) -> dict[str, str]:

@@ -71,11 +71,9 @@ def expected(tiny, mnist) -> evaluation.Predictions:
 
 
 @pytest.fixture
-def page(open_page, tiny):
-    """The page opened with the tiny model handed over from the training page."""
-    at = open_page(PAGE, **{TRAINED_MODEL_KEY: tiny})
-    assert_ok(at)
-    return at
+def page_state(tiny) -> dict:
+    """The ``page`` fixture opens the page with the tiny model handed over from the training page."""
+    return {TRAINED_MODEL_KEY: tiny}
 
 
 def assert_ok(at) -> None:

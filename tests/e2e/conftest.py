@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_S = 60
+VIEWPORT = {"width": 1400, "height": 1000}
 RUN_TIMEOUT_MS = 120_000  # a page that imports TensorFlow on a busy 2-core machine
 
 
@@ -105,20 +106,77 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(RUN_TIMEOUT_MS)
+    follow_runs(page)
     yield page
     context.close()
+    _SOCKETS.pop(page, None)
+    _ENDED.pop(page, None)
 
 
 def wait_for_run(page) -> None:
-    """Wait until Streamlit has finished running the script for what the page shows."""
+    """Wait until the app is connected and runs no script, and its widgets have loaded.
+
+    After an action that reruns the script, use ``rerun`` instead: right after the action the
+    script state may still say the previous run's "notRunning" (and a short run may never show
+    in it: the browser can draw the page once for both "running" and "notRunning").
+    """
     page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]')
-    page.wait_for_timeout(300)  # let a rerun triggered by the last action begin
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
     # Widgets and charts load their code lazily and show grey skeletons until then.
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')")
+
+
+def _run_ended(payload: bytes | str) -> bool:
+    """Whether a message from the server says a run of the script (or of a fragment) ended."""
+    from google.protobuf.message import DecodeError
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    if isinstance(payload, str):
+        return False
+    try:
+        msg = ForwardMsg.FromString(payload)
+    except DecodeError:
+        return False
+    return msg.WhichOneof("type") == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+
+
+def follow_runs(page) -> None:
+    """From now on, keep the app's websocket of ``page`` and count the runs it reports ended."""
+    def opened(ws) -> None:
+        if ws.url.endswith("/_stcore/stream"):
+            _SOCKETS[page] = ws
+            ws.on("framereceived", lambda payload: _ENDED.__setitem__(page, runs_ended(page) + _run_ended(payload)))
+
+    page.on("websocket", opened)
+
+
+_SOCKETS: dict = {}
+_ENDED: dict = {}
+
+
+def runs_ended(page) -> int:
+    """How many runs (of the script or of a fragment) the server has reported ended to ``page``."""
+    return _ENDED.get(page, 0)
+
+
+@contextlib.contextmanager
+def rerun(page):
+    """Around an action that makes the app run its script (a click, a key, a link): on leaving,
+    the server has reported a run ended after the action, and the page is idle."""
+    wait_for_run(page)
+    with _SOCKETS[page].expect_event("framereceived", predicate=_run_ended, timeout=RUN_TIMEOUT_MS):
+        yield
+    wait_for_run(page)
+
+
+def wait_for_next_run(page) -> None:
+    """Wait for the next run the server reports ended (a fragment that reruns on a timer), then
+    for the page to be idle."""
+    with rerun(page):
+        pass
 
 
 def open_page(page, app_url: str, url_path: str) -> None:
@@ -149,7 +207,24 @@ def screenshot(page, name: str) -> Path:
         "[data-testid=\"stMainBlockContainer\"]')].map(e => e.scrollHeight), 0)"
     )
     page.set_viewport_size({"width": size["width"], "height": min(max(height + 80, size["height"]), 8000)})
-    page.wait_for_timeout(300)  # charts re-lay out to the new size
+    # Charts re-lay out to the new size: the browser has drawn two frames at it, nothing is loading.
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    wait_for_run(page)
+    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
     return path
+
+
+def assert_shows_a_page(path: Path, width: int = VIEWPORT["width"], height: int = VIEWPORT["height"]) -> None:
+    """The screenshot at ``path`` is a PNG of the whole window (at least) with something drawn on
+    it: text and figures give many grey levels, a blank or one-colour page a few."""
+    from PIL import Image, ImageStat
+
+    with Image.open(path) as image:
+        assert image.format == "PNG", image.format
+        assert image.width == width and image.height >= height, image.size
+        grey = image.convert("L")
+        levels = len(grey.getcolors(256))
+        spread = ImageStat.Stat(grey).stddev[0]
+    assert levels > 64 and spread > 10, f"{path.name} looks blank: {levels} grey levels, spread {spread:.1f}"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, open_page, screenshot
+from tests.e2e.conftest import assert_no_exception, assert_shows_a_page, open_page, screenshot
 from ui.navigation import PAGES
 
 pytestmark = pytest.mark.e2e
@@ -20,4 +20,4 @@ def test_page_renders_without_exception(page, app_url, info):
     open_page(page, app_url, url_path(info))
     assert_no_exception(page)
     assert page.locator("h1").first.is_visible()
-    assert screenshot(page, Path(info.path).stem).stat().st_size > 0
+    assert_shows_a_page(screenshot(page, Path(info.path).stem))

@@ -3,7 +3,7 @@
 import pytest
 
 from cnn_core.shapes import end_of_row
-from tests.e2e.conftest import assert_no_exception, open_page, screenshot, wait_for_run
+from tests.e2e.conftest import assert_no_exception, open_page, rerun, runs_ended, screenshot, wait_for_run
 
 pytestmark = pytest.mark.e2e
 
@@ -13,8 +13,8 @@ STEP_SLIDER = "Window position (output cell number, in reading order)"
 def go_to(page, app_url, title):
     """Open the app and click the page in the sidebar, as a student would."""
     open_page(page, app_url, "")
-    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-    wait_for_run(page)
+    with rerun(page):
+        page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
     assert page.locator("h1").first.inner_text().startswith(title)
 
 
@@ -26,8 +26,8 @@ def metric(page, label: str) -> str:
 def nudge(page, label: str, key: str = "ArrowRight") -> None:
     """Move a slider one step with the keyboard and wait for the rerun."""
     page.get_by_role("slider", name=label).focus()
-    page.keyboard.press(key)
-    wait_for_run(page)
+    with rerun(page):
+        page.keyboard.press(key)
 
 
 def step_value(page) -> int:
@@ -35,6 +35,7 @@ def step_value(page) -> int:
 
 
 def test_a_student_changes_the_kernel_and_plays_the_window(page, app_url):
+    page.clock.install()  # the page's timers run as usual, until the test moves its clock below
     go_to(page, app_url, "Convolution")
     assert metric(page, "Output") == "5×5"
     nudge(page, "Kernel size K")  # K = 4 on a 7×7 input
@@ -46,11 +47,15 @@ def test_a_student_changes_the_kernel_and_plays_the_window(page, app_url):
         f"""() => Number(document.querySelector('input[aria-label="{STEP_SLIDER}"]').value) >= 2""",
         timeout=30_000,
     )
-    page.get_by_text("Play: slide the window").click()
-    wait_for_run(page)
-    stopped_at = step_value(page)
-    page.wait_for_timeout(1_200)  # longer than one tick of the animation
+    with rerun(page):
+        page.get_by_text("Play: slide the window").click()
+    # One more full run, sent after the toggle's: from its end on the page is certainly stopped.
+    nudge(page, "Play speed (windows per second)", "ArrowLeft")  # 1 window per second
+    stopped_at, runs = step_value(page), runs_ended(page)
+    page.clock.run_for(3_000)  # fires every timer due in 3 s: a live Play timer would tick here
+    nudge(page, "Play speed (windows per second)", "ArrowRight")  # a run after any the timers asked for
     assert step_value(page) == stopped_at, "the window stops when Play is off"
+    assert runs_ended(page) == runs + 1, "only the nudge ran the script: nothing reruns while Play is off"
     assert_no_exception(page)
     screenshot(page, "convolution_after_play")
 
@@ -64,8 +69,8 @@ def test_a_student_plays_a_28x28_input_fast_and_jumps_to_the_end_of_a_row(page, 
         f"""() => Number(document.querySelector('input[aria-label="{STEP_SLIDER}"]').value) >= 26""",
         timeout=30_000,
     )
-    page.get_by_text("Play: slide the window").click()
-    wait_for_run(page)
+    with rerun(page):
+        page.get_by_text("Play: slide the window").click()
     assert_no_exception(page)
     screenshot(page, "convolution_fast_play")
     before = step_value(page)

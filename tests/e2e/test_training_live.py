@@ -10,12 +10,20 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, open_page, screenshot, wait_for_run
+from tests.e2e.conftest import assert_no_exception, open_page, rerun, screenshot, wait_for_next_run, wait_for_run
 
 pytestmark = pytest.mark.e2e
 
 PROGRESS = '[data-testid="stProgress"]'
 CHART = '[data-testid="stVegaLiteChart"]'
+# Batches done so far, as the progress bar says them, read in the page (null before it shows).
+BATCHES_DONE = r"""() => {
+    const found = document.querySelector('[data-testid="stProgress"]')?.innerText
+        ?.match(/Epoch (\d+) of \d+ · batch (\d+) of (\d+)/);
+    return found ? (found[1] - 1) * found[3] + Number(found[2]) : null;
+}"""
+# What the chart shows: its markup and the pixels of any canvas Vega draws on.
+CHART_DRAWING = """chart => chart.innerHTML + [...chart.querySelectorAll('canvas')].map(c => c.toDataURL()).join()"""
 
 
 def progress(page) -> tuple[int, int, str]:
@@ -31,22 +39,30 @@ def test_a_live_run_grows_its_curve_by_itself_and_stops_on_request(page, app_url
     open_page(page, app_url, "training")
     epochs = page.get_by_role("spinbutton", name="Epochs E")
     epochs.fill("50")  # long enough that only Stop ends it
-    epochs.press("Enter")
+    with rerun(page):
+        epochs.press("Enter")
     checkpoints = page.get_by_role("spinbutton", name="Checkpoint every N epochs")
     checkpoints.fill("0")  # no files from a test run
-    checkpoints.press("Enter")
-    wait_for_run(page)
+    with rerun(page):
+        checkpoints.press("Enter")
     page.get_by_role("button", name="Start training").click()
 
     # TensorFlow loads in the trainer's thread; then batches arrive, with no click from us.
     page.locator(PROGRESS).filter(has_text=re.compile(r"Epoch \d+ of 50 · batch [1-9]")).first.wait_for(timeout=90_000)
     page.locator(CHART).first.wait_for()
-    page.wait_for_timeout(1500)  # let the chart draw its first points
+    page.wait_for_function(f"() => ({BATCHES_DONE})() >= 2")  # a curve has two points to join
+    wait_for_next_run(page)  # ...and the fragment that draws it has run since
     done_before, steps, _ = progress(page)
+    drawn_before = page.locator(CHART).first.evaluate(CHART_DRAWING)
     first = page.locator(CHART).first.screenshot()
     screenshot(page, "training_live_1")
 
-    page.wait_for_timeout(3500)  # three or four refreshes of the fragment
+    # The fragment redraws by itself: wait for more batches, and for the chart to draw them.
+    page.wait_for_function(f"before => ({BATCHES_DONE})() > before", arg=done_before)
+    page.wait_for_function(
+        f"before => ({CHART_DRAWING})(document.querySelector('{CHART}')) !== before",
+        arg=drawn_before, polling=250,  # each look encodes the chart's pixels: not on every frame
+    )
     done_after, _, text = progress(page)
     second = page.locator(CHART).first.screenshot()
     screenshot(page, "training_live_2")
@@ -80,8 +96,8 @@ def test_a_run_that_ended_is_never_shown_as_going(page, app_url):
     for _ in range(1000):  # reruns of the whole page until one (ours, or the panel's) draws the result
         if result.count():
             break
-        nav.click()
-        wait_for_run(page)
+        with rerun(page):
+            nav.click()
     # From here on nobody clicks: a page that drew the result must say the run ended, by itself.
     page.get_by_text("Your last run has ended").wait_for(timeout=30_000)
     result.first.wait_for()

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import RUN_TIMEOUT_MS, assert_no_exception, open_page, running_app, screenshot
+from tests.e2e.conftest import RUN_TIMEOUT_MS, VIEWPORT, assert_no_exception, open_page, running_app, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,7 @@ def queue_app_url():
 
 
 def new_session(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(RUN_TIMEOUT_MS)
     return context, page

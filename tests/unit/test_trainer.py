@@ -29,13 +29,17 @@ from tests.unit.conftest import BATCH, FAST, batches_done, wait_until
 @pytest.mark.parametrize("loop", ["fit", "custom"])
 def test_a_run_reports_batches_epochs_validation_and_test_accuracy(small, loop):
     trainer = Trainer(small, config=replace(FAST, loop=loop)).start()
-    seen = {trainer.snapshot().status}
+    seen = [trainer.snapshot().status]  # each status as it changes (a short one may be missed)
     while trainer.is_alive:
-        seen.add(trainer.wait(0.05).status)
+        status = trainer.wait(0.05).status
+        if status != seen[-1]:
+            seen.append(status)
     snap = trainer.snapshot()
 
     assert snap.status == "finished", snap.message
-    assert {"preparing", "running"} <= seen | {"preparing"}
+    lifecycle = ["preparing", "running", "evaluating", "finished"]
+    assert "running" in seen and set(seen) <= set(lifecycle), seen
+    assert seen == sorted(seen, key=lifecycle.index), seen  # never a step back
     assert (snap.train_images, snap.val_images) == (270, 30)
     assert snap.steps_per_epoch == math.ceil(270 / BATCH) == 9
     assert len(snap.batch_loss) == len(snap.batch_accuracy) == 2 * 9
