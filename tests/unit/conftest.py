@@ -1,4 +1,5 @@
-"""What the unit tests of training share: a small seeded dataset and quick settings."""
+"""What the unit tests share: a small seeded dataset and quick training settings; the
+tutorial's (untrained) network and one test digit for the tests that look inside a network."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from cnn_core import models
 from cnn_core.datasets import load_dataset
 from cnn_core.training_config import TrainingConfig
 
@@ -37,3 +39,15 @@ def wait_until(condition, timeout=60.0, every=0.01):
 
 def batches_done(trainer):
     return len(trainer.snapshot().batch_loss)
+
+
+@pytest.fixture(scope="module")
+def tutorial():
+    """The tutorial's network, untrained (built once per test module)."""
+    return models.build_model()
+
+
+@pytest.fixture(scope="module")
+def digit() -> np.ndarray:
+    """The bundled MNIST sample's first test digit, uint8 (28, 28)."""
+    return load_dataset("mnist", "bundled").x_test[0]

@@ -19,17 +19,6 @@ TWO_CONV_BN = ModelConfig(
 )
 
 
-
-@pytest.fixture(scope="module")
-def tutorial():
-    return models.build_model()
-
-
-@pytest.fixture(scope="module")
-def digit() -> np.ndarray:
-    return datasets.load_dataset("mnist", "bundled").x_test[0]
-
-
 @pytest.fixture(scope="module")
 def ink_vs_background():
     """Conv(2, 1×1): relu(x) and relu(1 - x) -> global average -> Dense(10, softmax) where class

@@ -2,21 +2,10 @@
 a drawing's preparation, feature maps, filters, heat maps) render from functions a test calls."""
 
 import numpy as np
-import pytest
 
-from cnn_core import datasets, drawn_digit, evaluation, insight, models
+from cnn_core import drawn_digit, evaluation, insight
 from cnn_core.figures import insight as insight_figures
 from cnn_core.figures import mpl
-
-
-@pytest.fixture(scope="module")
-def tutorial():
-    return models.build_model()
-
-
-@pytest.fixture(scope="module")
-def digit() -> np.ndarray:
-    return datasets.load_dataset("mnist", "bundled").x_test[0]
 
 
 class TestFigures:
