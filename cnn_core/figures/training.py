@@ -243,7 +243,7 @@ def compare_chart(runs: Sequence[Any], metric: str = "loss", names: Sequence[str
     names = list(names) if names is not None else [f"run {i + 1}" for i in range(len(runs))]
     colour = {"field": "run", "type": "nominal", "title": None,
               "scale": {"domain": names, "range": list(RUN_COLOURS[: len(names)])},
-              "legend": {"orient": "bottom", "columns": 2, "labelLimit": 400}}
+              "legend": {"orient": "bottom", "columns": 1, "labelLimit": 400}}  # one a line: fits a phone
     dash = {"field": "split", "type": "nominal", "title": None,
             "scale": {"domain": list(SPLIT_DASHES), "range": list(SPLIT_DASHES.values())},
             "legend": None}  # said in the subtitle: a dash legend draws no visible symbol here
@@ -279,7 +279,8 @@ def compare_chart(runs: Sequence[Any], metric: str = "loss", names: Sequence[str
         layer["encoding"]["y"] = y
     return {
         "$schema": SCHEMA,
-        "title": {"text": f"{METRICS[metric]} per epoch", "subtitle": "solid: training · dashed: validation"},
+        # Two lines of title (a subtitle keeps Vega's dark default colour on a dark page).
+        "title": {"text": [f"{METRICS[metric]} per epoch", "solid: training · dashed: validation"]},
         "height": 260,
         # The plot keeps its height; the legends and titles come on top of it, not out of it.
         "autosize": {"type": "fit-x", "contains": "padding"},

@@ -54,8 +54,8 @@ def test_finished_runs_are_listed_and_ticking_two_draws_the_overlay_and_the_tabl
     ticks.set_value([str(runs_dir() / "20261201-100000-tutorial"), str(runs_dir() / "20261201-100100-slow")]).run()
     assert not at.exception, [e.value for e in at.exception]
     loss, accuracy = comparison_charts(at)
-    assert loss["title"]["text"].startswith("Loss") and accuracy["title"]["text"] == "Accuracy per epoch"
-    assert accuracy["title"]["subtitle"] == "solid: training · dashed: validation"
+    assert loss["title"]["text"][0].startswith("Loss")
+    assert accuracy["title"]["text"] == ["Accuracy per epoch", "solid: training · dashed: validation"]
     assert len(loss["layer"]) == 4  # two runs × training and validation
     assert [layer["encoding"]["strokeDash"]["scale"]["range"] for layer in loss["layer"]][0] == [[1, 0], [6, 4]]
     table = at.dataframe[0].value
