@@ -10,7 +10,7 @@ import streamlit as st
 
 from cnn_core import datasets, models, training_config
 from cnn_core.training_config import TrainingConfig
-from ui import training_live, url_state
+from ui import compare_runs, training_live, url_state
 from ui.common import DATASET_KEY, MODEL_CONFIG_KEY, MODEL_PRESET_KEY, current_dataset, gpu_accelerator
 from ui.training_live import LEARNING_RATES, P
 from ui.training_runs import Runs, Subject, Watching, others_section, read_runs, resume_section, start_section
@@ -47,6 +47,7 @@ def render() -> None:
     watching = others_section(runs)
     resume_section(subject, runs)
     run_section(subject.data, runs, watching)
+    compare_runs.compare_section(subject, runs)
     st.divider()
     url_state.share_box({**LINK_WHAT, **settings}, LABELS, hideable=settings)
 

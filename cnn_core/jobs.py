@@ -57,6 +57,9 @@ class Job:
     last_seen: float = field(default_factory=time.monotonic)  # the owner's last visit
     owner_gone_since: float | None = None
     stop_reason: str = ""  # set when the registry (not the owner) stopped the job
+    # The experiment set the run belongs to: such a run is the class's, started ahead of time,
+    # so it goes on (or keeps its place in line) after its owner's page is closed.
+    group: str = ""
 
     @property
     def active(self) -> bool:
@@ -183,19 +186,21 @@ class JobRegistry:
         work_images: int,
         front: bool = False,
         page: str | None = None,
+        group: str = "",
     ) -> Job:
         """Start ``trainer`` as a job of ``owner`` now if a slot is free, else put it in line.
 
         ``work_images``: epochs × training images per epoch (the line's estimate uses it).
         ``front``: an instructor's run, placed after other instructors' runs and before every
         student's. The registry's thread starts a waiting run as soon as a slot frees.
+        ``group``: the experiment set of the run; never reaped when its owner leaves.
         """
         with self._lock:
             self.reap()
             job = Job(uuid.uuid4().hex[:12], owner, owner_session, trainer, title, dataset_name,
                       work_images=max(int(work_images), 0), front=front,
                       page=self.default_page if page is None else page, queued=True,
-                      last_seen=self._clock())
+                      last_seen=self._clock(), group=group)
             self._jobs[job.id] = job
             if front:
                 fronts = sum(1 for j in self._line if j.front)
@@ -346,13 +351,13 @@ class JobRegistry:
             return job
 
     def reap(self) -> list[Job]:
-        """Stop running jobs, and drop waiting ones, whose owner has been gone for the timeout;
-        return them."""
+        """Stop running jobs, and drop waiting ones, whose owner has been gone for the timeout
+        (an experiment set's runs excepted); return them."""
         gone = []
         now = self._clock()
         with self._lock:
             for job in list(self._jobs.values()):
-                if not job.pending:
+                if not job.pending or job.group:
                     continue
                 alive = self._owner_alive(job.owner_session)
                 if alive is None:

@@ -70,6 +70,12 @@ class RunInfo:
     checkpoint: str | None
     created: str = ""
     test_accuracy: float | None = None
+    # Added later: a run.json written before them has none (history then comes from the last
+    # checkpoint, see :func:`cnn_core.compare.finished_runs`).
+    history: tuple[dict, ...] = ()  # one EpochRecord as a dict per finished epoch
+    experiment: str = ""  # the experiment set the run belongs to ("": none)
+    experiment_step: int = 0  # its place in that set, 1-based (0: none)
+    epochs_done: int | None = None
 
     @property
     def resumable(self) -> bool:
@@ -104,6 +110,10 @@ def read_run(run_dir: str | os.PathLike) -> RunInfo:
         checkpoint=str(last) if last else None,
         created=data.get("created", ""),
         test_accuracy=data.get("test_accuracy"),
+        history=tuple(r for r in data.get("history", ()) if isinstance(r, dict)),
+        experiment=str(data.get("experiment") or ""),
+        experiment_step=int(data.get("experiment_step") or 0),
+        epochs_done=data.get("epochs_done"),
     )
 
 
@@ -125,11 +135,24 @@ def list_runs(runs_dir: str | os.PathLike) -> list[RunInfo]:
 
 
 def write_run_file(run_dir: Path, *, label: str, status: str, dataset_name: str, dataset_source: str,
-                   model_config: ModelConfig, config: TrainingConfig) -> None:
-    """Start ``run_dir/run.json``: what the run trains, on what, and its status."""
+                   model_config: ModelConfig, config: TrainingConfig, experiment: str | None = None,
+                   experiment_step: int = 0) -> None:
+    """Start ``run_dir/run.json``: what the run trains, on what, and its status.
+
+    ``experiment`` names the set the run belongs to and ``experiment_step`` its place in it
+    (1-based); None keeps what an earlier write gave (a run of a set is written "queued" with
+    them before its trainer writes the file again)."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    if experiment is None:
+        try:
+            before = json.loads((run_dir / RUN_FILE).read_text())
+            experiment, experiment_step = before.get("experiment") or "", int(before.get("experiment_step") or 0)
+        except (OSError, ValueError, AttributeError, TypeError):
+            experiment, experiment_step = "", 0
     _write_json(run_dir / RUN_FILE, {
         "version": 1,
+        "experiment": experiment,
+        "experiment_step": experiment_step,
         "label": label,
         "status": status,
         "detail": "",
@@ -141,13 +164,16 @@ def write_run_file(run_dir: Path, *, label: str, status: str, dataset_name: str,
 
 
 def update_run_status(run_dir: Path, status: str, *, detail: str = "", epochs_done: int,
-                      test: tuple[float, float] | None = None) -> None:
-    """Record a run's status (and its test loss and accuracy once known) in its ``run.json``;
-    nothing when the run has written none yet."""
+                      test: tuple[float, float] | None = None, history: Sequence[Any] | None = None) -> None:
+    """Record a run's status (and its test loss and accuracy once known, and its per-epoch
+    ``history`` of EpochRecord dataclasses when given) in its ``run.json``; nothing when the run
+    has written none yet."""
     if not (run_dir / RUN_FILE).exists():
         return
     data = json.loads((run_dir / RUN_FILE).read_text())
     data.update(status=status, detail=detail, epochs_done=epochs_done)
+    if history is not None:
+        data["history"] = [asdict(r) for r in history]
     if test:
         data.update(test_loss=test[0], test_accuracy=test[1])
     _write_json(run_dir / RUN_FILE, data)

@@ -680,8 +680,10 @@ class Trainer:
 
     def _write_run_status(self, status: str, detail: str = "") -> None:
         if self.run_dir is not None:
+            with self._lock:
+                history = list(self._history)
             run_storage.update_run_status(self.run_dir, status, detail=detail,
-                                          epochs_done=len(self._history), test=self._test)
+                                          epochs_done=len(history), test=self._test, history=history)
 
 
 def custom_train_step(model: Any, strategy: Any) -> Callable[[Any, Any], list[Any]]:

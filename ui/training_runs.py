@@ -17,6 +17,7 @@ from ui.training_live import P, REFRESH_S
 
 WATCH = P + "watch"
 WATCHED = jobs.WATCHED_KEY  # the other session's job last watched: its result stays on screen
+OWN_RUNS = P + "own_run_dirs"  # session state: the run folders this session started
 
 
 @dataclass(frozen=True)
@@ -74,22 +75,40 @@ def start_run(subject: Subject, config: TrainingConfig, runs: Runs, resume_from:
               done_epochs: int = 0) -> None:
     """Create the trainer and ask the registry for it: it starts now, or waits in line and
     starts by itself when the runs ahead end (raises ValueError with a sentence)."""
+    job = submit_run(subject, config, runs, resume_from, done_epochs)
+    st.session_state[jobs.JOB_KEY] = job.id
+
+
+def submit_run(subject: Subject, config: TrainingConfig, runs: Runs, resume_from: str | None = None,
+               done_epochs: int = 0, experiment: str = "", experiment_step: int = 0) -> Job:
+    """Start's way to the registry, for this session's run or the ``experiment_step``-th run of an
+    experiment set: a run folder (so the run is kept for comparing; the set's name and step go in
+    its run.json), the trainer, then the registry's fair line and cap. Raises ValueError with a
+    sentence."""
     data, run_dir = subject.data, None
-    if resume_from is None and config.checkpoint_every:
+    if resume_from is None:
         try:
             label = training_config.describe_run(subject.model_config, data, config)
             run_dir = run_storage.new_run_dir(run_storage.default_runs_dir(), label)
+            if experiment:
+                run_storage.write_run_file(
+                    run_dir, label=label, status="queued", dataset_name=data.name, dataset_source=data.source,
+                    model_config=subject.model_config, config=config, experiment=experiment,
+                    experiment_step=experiment_step)
         except OSError as exc:  # a read-only disk: train anyway, without checkpoints
             # The reason without the path: a student never sees the server's folders.
-            st.warning(f"Checkpoints are off: the runs folder cannot be written ({exc.strerror or type(exc).__name__}).")
+            st.warning("Checkpoints are off and the run will not be kept for comparing: the runs folder "
+                       f"cannot be written ({exc.strerror or type(exc).__name__}).")
     trainer = jobs.make_trainer(data, subject.model_config, config, run_dir=run_dir, resume_from=resume_from)
     n_train, _ = training_config.validation_split(len(data.y_train), config.validation_fraction)
     job = runs.registry.submit(
         runs.owner, trainer, trainer.label, data.name, owner_session=jobs.runtime_session_id(),
         work_images=max(config.epochs - done_epochs, 1) * n_train,
-        front=bool(st.session_state.get(jobs.INSTRUCTOR_KEY)),
+        front=bool(st.session_state.get(jobs.INSTRUCTOR_KEY)), group=experiment,
     )
-    st.session_state[jobs.JOB_KEY] = job.id
+    if run_dir is not None:
+        st.session_state.setdefault(OWN_RUNS, set()).add(str(run_dir))
+    return job
 
 
 def start_section(subject: Subject, config: TrainingConfig, runs: Runs) -> None:

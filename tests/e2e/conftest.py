@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -54,7 +55,10 @@ def free_port() -> int:
 def running_app(log_name: str = "streamlit.log"):
     """A fresh `streamlit run` of the app, offline, on a free port; yields its base URL."""
     port = free_port()
-    env = {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    # Every run keeps a folder (for comparing runs): a test's go in a temporary one, not runs/.
+    runs_dir = tempfile.mkdtemp(prefix="cnn-e2e-runs-")
+    env = {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "CNN_EXPLORER_RUNS_DIR": runs_dir}
     log = open(ROOT / "tests" / "e2e" / log_name, "w")
     proc = subprocess.Popen(
         [
@@ -80,6 +84,7 @@ def running_app(log_name: str = "streamlit.log"):
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+        shutil.rmtree(runs_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

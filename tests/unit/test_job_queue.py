@@ -128,6 +128,20 @@ def test_a_waiting_run_whose_owner_left_is_dropped_from_the_line():
     assert not b.trainer.started.is_set()
 
 
+def test_an_experiment_sets_runs_go_on_after_their_owner_left():
+    now = [0.0]
+    reg = registry(owner_timeout_s=60, owner_alive=lambda s: False, clock=lambda: now[0])
+    running = reg.submit("teacher", FakeTrainer(), "set 1", "mnist", "tab", work_images=1, group="comparisons")
+    waiting = reg.submit("teacher", FakeTrainer(), "set 2", "mnist", "tab", work_images=1, group="comparisons")
+    own = reg.submit("teacher", FakeTrainer(), "own", "mnist", "tab", work_images=1)
+    reg.reap()
+    now[0] = 1000.0  # the page was closed long ago
+    assert reg.reap() == [own]  # the class's set keeps going and keeps its place
+    assert running.trainer.status == "running" and reg.place(waiting.id) == 1
+    running.trainer.finish()
+    assert reg.dispatch() == [waiting]
+
+
 def test_the_estimate_is_the_work_ahead_over_the_measured_speed():
     reg = registry(default_images_per_s=1000.0)
     running = submit(reg, "a", work_images=30_000)

@@ -113,3 +113,47 @@ def test_the_learning_curve_is_the_tutorials_twin_axis_figure():
     assert tuple(fig.get_size_inches()) == (10, 4.5)
     with pytest.raises(ValueError, match="no finished epoch"):
         training_figures.learning_curve_figure([])
+
+
+# ----- comparing stored runs -------------------------------------------------------------------
+
+
+class StoredRun:
+    def __init__(self, history):
+        self.history = history
+
+
+def test_the_comparison_has_one_layer_per_run_and_split_validation_dashed():
+    import altair as alt
+
+    runs = [StoredRun(records(3)), StoredRun(records(5)), StoredRun(records(4, validation=False))]
+    names = ["1 · Tutorial", "2 · Strong", "3 · no validation"]
+    for metric in training_figures.METRICS:
+        spec = training_figures.compare_chart(runs, metric, names)
+        layers = spec["layer"]
+        drawn = [(layer["data"]["values"][0]["run"], layer["data"]["values"][0]["split"]) for layer in layers]
+        assert drawn == [("1 · Tutorial", "training"), ("1 · Tutorial", "validation"), ("2 · Strong", "training"),
+                         ("2 · Strong", "validation"), ("3 · no validation", "training")]
+        assert [len(layer["data"]["values"]) for layer in layers] == [3, 3, 5, 5, 4]
+        colour, dash = layers[0]["encoding"]["color"], layers[0]["encoding"]["strokeDash"]
+        assert colour["scale"]["domain"] == names
+        assert colour["scale"]["range"] == ["#e69f00", "#56b4e9", "#009e73"]  # Okabe–Ito
+        assert dict(zip(dash["scale"]["domain"], dash["scale"]["range"])) == {"training": [1, 0],
+                                                                              "validation": [6, 4]}
+        assert layers[1]["data"]["values"][-1]["value"] == getattr(records(3)[-1], f"val_{metric}")
+        assert layers[0]["encoding"]["x"]["scale"]["domain"] == [1, 5]
+        alt.Chart.from_dict(spec, validate=True)
+
+
+def test_the_comparison_takes_at_most_six_runs_and_says_what_it_shows():
+    import altair as alt
+
+    six = [StoredRun(records(2)) for _ in range(6)]
+    assert len(training_figures.compare_chart(six, "loss")["layer"]) == 12
+    with pytest.raises(ValueError, match="At most 6 runs"):
+        training_figures.compare_chart(six + [StoredRun(records(2))], "loss")
+    line = training_figures.compare_description([StoredRun(records(3)), StoredRun(())], "accuracy", ["A", "B"])
+    assert line.startswith("Accuracy per epoch of 2 runs (solid: training, dashed: validation): A ends at ")
+    assert "validation after 3 epochs" in line and "B has no stored per-epoch history" in line
+    empty = training_figures.compare_chart([StoredRun(())], "loss")
+    alt.Chart.from_dict(empty, validate=True)  # nothing to draw, still a valid chart
