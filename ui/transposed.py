@@ -26,7 +26,9 @@ SETTINGS: dict[str, url_state.Param] = {
     "tconv_pixel": url_state.Int(0, 0, MAX_SIZE * MAX_SIZE - 1),
 }
 LABELS = {
-    "tconv_size": "Input size I", "tconv_kernel": "Kernel size K", "tconv_stride": "Stride S",
+    # Names of their own: the browser names a slider by its label twice over, and a search for the
+    # convolution's "Input size I", "Kernel size K" or "Stride S" must find those sliders alone.
+    "tconv_size": "Input width I", "tconv_kernel": "Kernel width K", "tconv_stride": "Stamp spacing S (stride)",
     "tconv_padding": "Padding", "tconv_output_padding": "Output padding",
     "tconv_pixel": "Input pixel (number, in reading order)",
 }

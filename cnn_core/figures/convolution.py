@@ -159,7 +159,7 @@ def _role_colour(shown: list[str] | None = None) -> dict[str, Any]:
 
 
 
-STAMP_COLOUR = "#334155"  # the next input pixel's stamp, dashed: where the two overlap they add up
+STAMP_COLOUR = "#cc79a7"  # the next input pixel's stamp, dashed (Okabe–Ito purple: seen on white and dark blue)
 COVER_RANGE = ["#ffffff", "#08306b"]  # stamps per output pixel, white (0) to dark blue (sequential)
 
 

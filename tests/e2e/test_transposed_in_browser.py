@@ -23,7 +23,7 @@ def test_the_section_upsamples_with_its_stride_and_fits_390_px(page, app_url):
     section = page.locator(SECTION)
     section.scroll_into_view_if_needed()
     assert "7 → 14" in section.inner_text()
-    section.get_by_role("slider", name="Stride S").focus()
+    page.get_by_role("slider", name="Stamp spacing S (stride)").focus()  # a name of its own on the page
     page.keyboard.press("ArrowRight")  # stride 3: 7 → 21
     page.wait_for_function(f"() => document.querySelector('{METRIC}')?.innerText === '21×21'")
     page.wait_for_function(f"() => document.querySelector('{SECTION}').innerText.includes('7 → 21')")
