@@ -13,6 +13,7 @@ from cnn_core.figures import convolution as convolution_figures
 from cnn_core.figures import vega
 from ui import dataset_upload, url_state
 from ui.common import current_dataset_name
+from ui.transposed import transposed_section
 
 PADDING_LABELS = {"valid": "valid (no zeros)", "same": "same", "explicit": "explicit P"}
 PLAY_SPEEDS = (1, 2, 5, 10, 25, 50)  # windows per second offered to Play (50: a 28×28 input in 16 s)
@@ -66,6 +67,7 @@ def render() -> None:
         tutorial_network()
     with slip_col:
         tutorial_slip()
+    transposed_section()
 
 
 def intro() -> None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from .models import LayerRow
-from .shapes import ConvArithmetic, Padding, ShapeStep, effective_kernel_size, padding_amounts, pool_output_size
+from .shapes import (
+    ConvArithmetic, Padding, ShapeStep, conv_output_size, conv_transpose_output_size, effective_kernel_size,
+    padding_amounts, pool_output_size,
+)
 
 
 def ordinal(n: int) -> str:
@@ -168,6 +171,103 @@ def shape_chain_caption(chain: list[ShapeStep]) -> str:
         "reach the dense layers."
     )
 
+
+
+# --- Transposed convolution -------------------------------------------------------------------
+
+
+def transposed_formula(size: int, kernel: int, stride: int, padding: str, output_padding: int | None) -> tuple[str, str]:
+    """Keras's Conv2DTranspose size in LaTeX, in the four forms :func:`shapes.conv_transpose_output_size`
+    uses ('valid'/'same', with or without output_padding): the general form, then the learner's
+    numbers worked out to O. Raises its ``ValueError`` where Keras refuses the settings."""
+    out = conv_transpose_output_size(size, kernel, stride, padding, output_padding=output_padding)
+    grow = rf"({size} - 1) \cdot {stride}"
+    if output_padding is None and padding == "same":
+        return r"O = I \cdot S", rf"= {size} \cdot {stride} = \mathbf{{{out}}}"
+    if output_padding is None:
+        return (
+            r"O = (I - 1)\,S + \max(K, S)",
+            rf"= {grow} + \max({kernel}, {stride}) = {(size - 1) * stride} + {max(kernel, stride)} = \mathbf{{{out}}}",
+        )
+    op = r"\mathit{output\_padding}"
+    if padding == "valid":
+        return (
+            rf"O = (I - 1)\,S + K + {op}",
+            rf"= {grow} + {kernel} + {output_padding} = \mathbf{{{out}}}",
+        )
+    return (
+        rf"O = (I - 1)\,S + K - 2P + {op}, \quad P = \lfloor K/2 \rfloor",
+        rf"= {grow} + {kernel} - 2 \cdot {kernel // 2} + {output_padding} = \mathbf{{{out}}}",
+    )
+
+
+def transposed_consequence(size: int, kernel: int, stride: int, padding: str, output_padding: int | None) -> str:
+    """What the transposed layer does to the size, in a sentence, and the Conv2D that undoes it."""
+    out = conv_transpose_output_size(size, kernel, stride, padding, output_padding=output_padding)
+    if stride > 1 and out == size * stride:
+        what = (f"Stride {stride} multiplies the size by {stride}: **{size} → {out}**. "
+                "That is the decoder's way back up")
+        what += " (two of these take the tutorial's 7×7 back to 28×28)." if stride == 2 else "."
+    elif stride > 1:
+        what = (f"Stride {stride} takes **{size} → {out}**: {stride} × {size} = {size * stride}, "
+                f"{'plus' if out > size * stride else 'minus'} {abs(out - size * stride)} at the border.")
+    elif out == size:
+        what = f"At stride 1 'same' keeps the size (**{size} → {out}**): no upsampling, just a convolution."
+    else:
+        what = (f"At stride 1 'valid' grows the size by K − 1 = {kernel - 1} (**{size} → {out}**): the "
+                "exact undoing of a 'valid' convolution's shrink.")
+    if _conv_size_or_0(out, kernel, stride, padding) == size:
+        what += f" A `Conv2D` with the same K, S and padding takes {out}×{out} back to {size}×{size}."
+        sizes = [o for o in range(max(1, out - stride), out + stride + 1)
+                 if _conv_size_or_0(o, kernel, stride, padding) == size]
+        if output_padding is not None and len(sizes) > 1:
+            listed = ", ".join(map(str, sizes[:-1])) + f" and {sizes[-1]}"
+            what += f" It takes {listed} to {size} alike: the output padding says which of them you get back."
+    return what
+
+
+def _conv_size_or_0(size: int, kernel: int, stride: int, padding: str) -> int:
+    """The forward Conv2D's output size, or 0 where the kernel does not fit."""
+    try:
+        return conv_output_size(size, kernel, stride, padding)
+    except ValueError:
+        return 0
+
+
+def transposed_overlap_note(kernel: int, stride: int, coverage: list[list[int]]) -> str:
+    """Why the stamp counts in the output differ (or not): gaps when K < S, a checkerboard when S
+    does not divide K, an even interior when it does."""
+    counts = sorted({c for row in coverage for c in row})
+    listed = ", ".join(str(c) for c in counts[:-1]) + f" or {counts[-1]}" if len(counts) > 1 else str(counts[0])
+    if kernel < stride:
+        return (f"K = {kernel} is smaller than S = {stride}: the stamps do not touch, and the pixels "
+                "marked 0 get nothing from any input pixel (only the bias).")
+    zeros = (" The 0s are the output padding's extra row and column: no stamp reaches them."
+             if counts[0] == 0 else "")
+    if kernel % stride:
+        return (f"K = {kernel} is not a multiple of S = {stride}: neighbouring output pixels get "
+                f"{listed} stamps (the numbers in the cells). Even with equal weights the output is "
+                "uneven, a **checkerboard**: the well-known artefact of transposed convolutions. "
+                f"A kernel that is a multiple of the stride (K = {stride * (kernel // stride + 1)}) "
+                "covers the inside evenly." + zeros)
+    if stride == 1:
+        return (f"At stride 1 every pixel inside is covered by all K² = {kernel * kernel} stamps around it; "
+                "only the border gets fewer. No checkerboard from the overlap." + zeros)
+    return (f"K = {kernel} is a multiple of S = {stride}: every pixel inside gets the same number of "
+            f"stamps ({counts[-1]}); only the border gets fewer. No checkerboard from the overlap." + zeros)
+
+
+def transposed_pixel_sentence(row: int, col: int, rows: list[int], cols: list[int], kernel: int, stride: int) -> str:
+    """Where input pixel (``row``, ``col``) stamps its kernel: output ``rows`` × ``cols`` (cropped
+    at the border), and where the next one's stamp starts."""
+    cropped = len(rows) < kernel or len(cols) < kernel
+    return (
+        f"Input pixel **(row {row}, column {col})** multiplies the {kernel}×{kernel} kernel by its value "
+        f"and adds it to output rows {rows[0]}…{rows[-1]} and columns {cols[0]}…{cols[-1]}"
+        + (" (cropped: the rest of its stamp falls outside the output)" if cropped else "")
+        + f". The next pixel's stamp lands {stride} {plural(stride, 'pixel')} further on (dashed): "
+        "where stamps overlap, they add up."
+    )
 
 # --- Pooling ----------------------------------------------------------------------------------
 

@@ -144,6 +144,71 @@ def conv_transpose_output_size(
     return (size - 1) * stride + k_eff - 2 * (k_eff // 2) + output_padding
 
 
+
+def transposed_patches(
+    size: int, kernel: int, stride: int = 1, padding: str = "valid", output_padding: int | None = None
+) -> list[list[int]]:
+    """For each input index of a Conv2DTranspose, the output indices its K taps are added to.
+
+    Input pixel i stamps the kernel onto output pixels i·S − P_before … i·S − P_before + K − 1
+    (only those inside the O-pixel output are kept: 'same' crops the stamps at the border). It
+    is the forward convolution read backwards: the stamp of input i is exactly the window of a
+    Conv2D with the same K, S and padding that makes output i from an O-pixel input, which is
+    how TensorFlow defines the layer. Raises ``ValueError`` like
+    :func:`conv_transpose_output_size`, and where that Conv2D would not give back I pixels
+    (an even K, 'same' and output_padding 0): Keras computes a size, but TensorFlow refuses to
+    run the layer.
+    """
+    out = conv_transpose_output_size(size, kernel, stride, padding, output_padding=output_padding)
+    mode = padding.lower()
+    try:
+        back = conv_output_size(out, kernel, stride, mode)
+    except ValueError:
+        back = 0
+    if back != size:
+        raise ValueError(
+            f"Keras computes a {out}×{out} output here, but TensorFlow refuses to run the layer: "
+            f"a '{mode}' convolution with stride {stride} takes {out}×{out} to {back}×{back}, "
+            f"not back to {size}×{size}. Choose another output padding (or none)."
+        )
+    return [[o for o in window if 0 <= o < out] for window in window_positions(out, kernel, stride, mode)]
+
+
+def transposed_coverage(
+    size: int, kernel: int, stride: int = 1, padding: str = "valid", output_padding: int | None = None
+) -> list[list[int]]:
+    """How many input pixels' K×K stamps cover each output pixel: an O×O grid of counts.
+
+    Where K is not a multiple of S the counts alternate (1, 2, 4, ... in the interior): the
+    uneven sum behind the checkerboard artefacts of transposed convolutions. A 0 is an output
+    pixel no stamp reaches (a stride larger than the kernel, or output padding). Raises like
+    :func:`transposed_patches`.
+    """
+    patches = transposed_patches(size, kernel, stride, padding, output_padding)
+    out = conv_transpose_output_size(size, kernel, stride, padding, output_padding=output_padding)
+    line = [0] * out
+    for patch in patches:
+        for o in patch:
+            line[o] += 1
+    return [[r * c for c in line] for r in line]  # the stamps are K×K: rows times columns
+
+
+def transposed_layer_code(
+    kernel: int, stride: int = 1, padding: str = "valid", output_padding: int | None = None, filters: int = 24
+) -> str:
+    """The Keras code of one square Conv2DTranspose layer; a refused output padding is followed
+    by Keras's refusal as a comment, so no one copies a line that fails."""
+    code = f'layers.Conv2DTranspose({filters}, ({kernel}, {kernel}), strides={stride}, padding="{padding}"'
+    if output_padding is not None:
+        code += f", output_padding={output_padding}"
+    code += ")"
+    if output_padding is not None and not 0 <= output_padding < stride:
+        code += (
+            f"\n# ✗ Keras refuses this layer: the output padding ({output_padding}) must be smaller "
+            f"than the stride ({stride})."
+        )
+    return code
+
 def uncovered_pixels(
     size: int, kernel: int, stride: int = 1, padding: Padding = "valid", dilation: int = 1
 ) -> int:

@@ -157,3 +157,83 @@ def _role_colour(shown: list[str] | None = None) -> dict[str, Any]:
         "scale": {"domain": list(ROLE_COLOURS), "range": list(ROLE_COLOURS.values())},
     }
 
+
+
+STAMP_COLOUR = "#cc79a7"  # the next input pixel's stamp, dashed (Okabe–Ito purple: seen on white and dark blue)
+COVER_RANGE = ["#ffffff", "#08306b"]  # stamps per output pixel, white (0) to dark blue (sequential)
+
+
+def transposed_scatter_chart(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: str = "valid",
+    selected: int = 0,
+    output_padding: int | None = None,
+    width: int = 320,
+) -> Spec:
+    """How a Conv2DTranspose maps ONE input pixel to a K×K patch ("stamp") of its output.
+
+    Top: the I×I input, input pixel number ``selected`` (reading order) filled orange. Below:
+    the O×O output at the same cell size (so the growth shows), each cell shaded and labelled
+    with how many stamps cover it (:func:`shapes.transposed_coverage`), the selected pixel's
+    stamp outlined orange and the next pixel's (to the right, else below) dashed. ``width``
+    is about the most pixels the figure takes across: the two views are stacked, not side by
+    side, so it fits a phone. Raises ``ValueError`` like :func:`shapes.transposed_patches`, or
+    for a pixel outside the input.
+    """
+    patches = shapes.transposed_patches(size, kernel, stride, padding, output_padding)
+    coverage = np.array(shapes.transposed_coverage(size, kernel, stride, padding, output_padding))
+    out = coverage.shape[0]
+    if not 0 <= selected < size * size:
+        raise ValueError(f"Pixel {selected} is outside the {size}×{size} input (0 to {size * size - 1}).")
+    row, col = divmod(selected, size)
+    cell = vega.cell_size(out, target=width, lo=6, hi=28)
+
+    def stamp(r: int, c: int) -> dict[str, int]:
+        rows, cols = patches[r], patches[c]
+        return vega.box(rows[0], cols[0], len(rows), len(cols))
+
+    neighbour = (row, col + 1) if col + 1 < size else (row + 1, col) if row + 1 < size else None
+    roles = np.full(size * size, "input pixel", dtype=object)
+    roles[selected] = "this input pixel"
+    colour_in = {
+        "field": "role", "type": "nominal", "legend": None,
+        "scale": {"domain": ["input pixel", "this input pixel"], "range": [ROLE_COLOURS["image pixel"], vega.WINDOW_COLOUR]},
+    }
+    input_view = vega.view(
+        f"Input {size}×{size}: pixel (row {row}, column {col})", size, cell,
+        [vega.rect_layer("t_input", size, colour_in, ["row", "column"], gap=1)],
+    )
+    top = int(coverage.max()) or 1
+    colour_out = {
+        "field": "value", "type": "quantitative", "scale": {"domain": [0, top], "range": COVER_RANGE},
+        "legend": {"title": "stamps", "orient": "bottom", "direction": "horizontal", "format": "d",
+                   "values": sorted({int(v) for v in coverage.ravel()}), "gradientLength": min(160, out * cell)},
+    }
+    layers = [vega.rect_layer("t_output", out, colour_out, ["row", "column", "value"], gap=1)]
+    if cell >= 14:
+        layers.append(vega.text_layer("t_output", out, dark_above=0.55 * top, size=min(12, cell - 4)))
+    if neighbour is not None:
+        layers.append(vega.outline_layer([stamp(*neighbour)], out, STAMP_COLOUR, 2, dash=[4, 3]))
+    layers.append(vega.outline_layer([stamp(row, col)], out, vega.WINDOW_COLOUR, 3))
+    output_view = vega.view(f"Output {out}×{out}: stamps covering each pixel", out, cell, layers)
+    counts = sorted({int(v) for v in coverage.ravel()})
+    return {
+        "$schema": vega.SCHEMA,
+        "description": (
+            f"Transposed convolution, {size}×{size} input to {out}×{out} output, kernel {kernel}, stride {stride}, "
+            f"padding {padding}. Input pixel (row {row}, column {col}) adds its kernel to output rows "
+            f"{patches[row][0]} to {patches[row][-1]}, columns {patches[col][0]} to {patches[col][-1]}. "
+            f"Output pixels are covered by {', '.join(map(str, counts))} stamps."
+        ),
+        "datasets": {
+            "t_input": vega.cell_frame(size, role=roles),
+            "t_output": vega.cell_frame(out, value=coverage.ravel(), label=[str(int(v)) for v in coverage.ravel()]),
+        },
+        "vconcat": [input_view, output_view],
+        "spacing": 28,
+        "usermeta": vega.CANVAS,
+        "autosize": vega.PAD,
+        "config": vega.base_config(legend={"labelFontSize": 12, "titleFontSize": 12}),
+    }
