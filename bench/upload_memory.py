@@ -124,7 +124,8 @@ def main() -> None:
     parser.add_argument("--baseline-ref", default="", help="commit to compare with (default: the one before this benchmark came in)")
     args = parser.parse_args()
     data = args.data.read_bytes()
-    ref = args.baseline_ref or before_this_change()
+    ref = subprocess.run(["git", "rev-parse", args.baseline_ref or before_this_change()], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout.strip()
     print(f"{args.sessions} sessions each upload {args.data.name} ({len(data) / 2**20:.1f} MiB); "
           f"load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="upload-memory-") as tmp:
