@@ -10,7 +10,8 @@ import io
 import numpy as np
 import pytest
 
-from streamlit.testing.v1 import AppTest
+from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+from streamlit.testing.v1 import AppTest, local_script_runner
 
 from cnn_core import datasets
 from tests.app.conftest import open_app_page, url_param
@@ -40,7 +41,8 @@ def badge(at) -> str:
 
 
 def upload(at, name: str, content: bytes):
-    at.file_uploader(key="dataset_page_upload").set_value((name, content, "application/octet-stream"))
+    """Drop a file on the page's uploader (a fresh, empty one after each accepted file)."""
+    at.file_uploader[0].set_value((name, content, "application/octet-stream"))
     return at.run()
 
 
@@ -114,6 +116,42 @@ class TestUploadingAFile:
         upload(other, "ours.npz", raw)
         mine, theirs = page.session_state[UPLOAD_KEY], other.session_state[UPLOAD_KEY]
         assert len(mine.y_train) == 40 and mine.x_train is theirs.x_train
+
+    def test_an_accepted_file_empties_the_uploader_and_the_page_names_the_file_in_use(self, page):
+        upload(page, "fashion.npz", npz_bytes(30, 10))
+        assert not page.exception
+        uploader = page.file_uploader[0]
+        assert uploader.key != "dataset_page_upload" and uploader.value is None  # a fresh, empty box
+        line = next(m.value for m in page.markdown if "Using your upload" in m.value)
+        assert "**fashion.npz** (40 images: 30 to train, 10 to test), read as MNIST classes" in line
+        assert "(fashion.npz)" in badge(page) and not page.error
+        upload(page, "second.npz", npz_bytes(50, 10))  # the fresh box takes the next file
+        assert "**second.npz** (60 images" in next(m.value for m in page.markdown if "Using your upload" in m.value)
+        assert page.file_uploader[0].value is None and len(page.session_state[UPLOAD_KEY].y_train) == 50
+
+    def test_streamlit_no_longer_holds_an_accepted_file_but_keeps_a_refused_one(self, page, monkeypatch):
+        """Streamlit keeps an upload's bytes in its UploadedFileManager until the browser deletes
+        the file or the session ends; an accepted file is taken out of it at once."""
+        managers, added = [], []
+
+        class Recorded(MemoryUploadedFileManager):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                managers.append(self)
+
+            def add_file(self, session_id, file):
+                added.append(file.name)
+                super().add_file(session_id, file)
+
+        monkeypatch.setattr(local_script_runner, "MemoryUploadedFileManager", Recorded)
+        upload(page, "mine.npz", npz_bytes(30, 10))
+        assert added == ["mine.npz"] and len(page.session_state[UPLOAD_KEY].y_train) == 30
+        assert not managers[-1].file_storage.get("test session id")  # gone from the manager
+        page.run()  # and a later rerun does not bring it back
+        assert not managers[-1].file_storage.get("test session id") and added == ["mine.npz"]
+        upload(page, "broken.npz", npz_bytes(y_test=None))  # refused: stays in its box beside the sentence
+        assert [f.name for f in managers[-1].file_storage["test session id"].values()] == ["broken.npz"]
+        assert "broken.npz cannot be used" in page.error[0].value
 
     def test_uploaded_labels_follow_the_chosen_dataset_and_can_be_dropped(self, page):
         upload(page, "clothes.npz", npz_bytes(30, 10))

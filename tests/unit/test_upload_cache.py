@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import io
 import threading
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -107,3 +108,23 @@ def test_a_bad_file_is_refused_by_its_headers_and_nothing_is_held():
     with pytest.raises(ValueError, match="not a .npz file"):
         cache.get(b"hello", "mnist")
     assert cache.parses == 0 and cache.held() == (0, 0)
+
+
+def test_reading_an_uploaded_file_copies_none_of_its_bytes():
+    """Streamlit's UploadedFile shares the uploaded bytes (a BytesIO made from them): the upload
+    box hands them to the cache with getvalue(), which returns that very object, and parsing
+    allocates the arrays plus small read buffers, never a second copy of the file."""
+    from streamlit.proto.Common_pb2 import FileURLs
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+
+    raw = npz_file(3_000, 500)  # 2.7 MB, incompressible: a copy of it would double the peak
+    file = UploadedFile(UploadedFileRec("id", "mine.npz", "application/octet-stream", raw), FileURLs())
+    tracemalloc.start()
+    try:
+        data = UploadCache().get(file.getvalue(), "mnist")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    arrays = data.x_train.nbytes + data.y_train.nbytes + data.x_test.nbytes + data.y_test.nbytes
+    assert file.getvalue() is raw
+    assert arrays <= peak < arrays + 2**20 < arrays + len(raw)
