@@ -11,9 +11,8 @@ from cnn_core import formulas, kernels, shapes
 from cnn_core.datasets import CLASS_NAMES, DATASET_NAMES, DATASET_TITLES, IMAGE_SIZE
 from cnn_core.figures import convolution as convolution_figures
 from cnn_core.figures import vega
-from ui import dataset_upload, url_state
+from ui import dataset_upload, transposed, url_state
 from ui.common import current_dataset_name
-from ui.transposed import transposed_section
 
 PADDING_LABELS = {"valid": "valid (no zeros)", "same": "same", "explicit": "explicit P"}
 PLAY_SPEEDS = (1, 2, 5, 10, 25, 50)  # windows per second offered to Play (50: a 28×28 input in 16 s)
@@ -67,7 +66,7 @@ def render() -> None:
         tutorial_network()
     with slip_col:
         tutorial_slip()
-    transposed_section()
+    transposed.transposed_section()
 
 
 def intro() -> None:
@@ -104,7 +103,8 @@ def explorer() -> None:
         sliding_window(conv, arithmetic)
     feature_map(conv)
     url_state.sync(SETTINGS)  # a fragment run does not pass through bind()
-    url_state.share_box(SETTINGS, LABELS, lazy=True)  # built only while open: sliders rerun often
+    # Built only while open (sliders rerun often); the link carries the transposed section's settings too.
+    url_state.share_box({**SETTINGS, **transposed.SETTINGS}, {**LABELS, **transposed.LABELS}, lazy=True)
 
 
 def controls() -> Conv:

@@ -93,6 +93,11 @@ def owner_timeout_from_env() -> float:
         return DEFAULT_OWNER_TIMEOUT_S
 
 
+def instructor_token_set() -> bool:
+    """Whether this server has an instructor (``$CNN_EXPLORER_INSTRUCTOR_TOKEN`` is set)."""
+    return bool(os.environ.get(INSTRUCTOR_TOKEN_ENV, ""))
+
+
 def is_instructor_token(given: str | None, expected: str | None = None) -> bool:
     """Whether ``given`` is the server's instructor token (``$CNN_EXPLORER_INSTRUCTOR_TOKEN``).
 

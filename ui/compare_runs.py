@@ -13,7 +13,8 @@ import streamlit as st
 
 from cnn_core import compare, models, run_storage, training_config
 from cnn_core.figures import training as training_figures
-from cnn_core.jobs import START_OVERHEAD_S, Job, JobRegistry, progress_words, wait_words
+from cnn_core.jobs import START_OVERHEAD_S, Job, JobRegistry, instructor_token_set, progress_words, wait_words
+from ui import jobs
 from ui.training_live import P, REFRESH_S
 from ui.training_runs import OWN_RUNS, Runs, Subject, submit_run
 
@@ -141,10 +142,15 @@ def experiment_set(subject: Subject, runs: Runs) -> None:
             "this server's speed), after the runs already queued. They take turns with everyone's "
             "runs and go on when this page is closed: start them before class."
         )
+        # On a class's server (one with an instructor token) the set is the instructor's to start:
+        # it holds the training slot for minutes.
+        reserved = instructor_token_set() and not st.session_state.get(jobs.INSTRUCTOR_KEY)
         clicked = st.button("Run the tutorial's comparisons", icon=":material/playlist_play:",
-                            disabled=going is not None, key=P + "experiment_start")
+                            disabled=going is not None or reserved, key=P + "experiment_start")
         if going is not None:
             st.caption("The comparisons are already training on this server: their progress is below.")
+        elif reserved:
+            st.caption("On this server the instructor starts the comparisons (from the instructor's link).")
         if clicked and going is None:
             name = f"{compare.EXPERIMENT_TITLE} · {datetime.now():%Y-%m-%d %H:%M}"
             try:

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from cnn_core import compare, run_storage
+from cnn_core.jobs import INSTRUCTOR_TOKEN_ENV
 from tests.app.test_training_page import PAGE, button, texts, trainers  # noqa: F401 (fixture)
 from tests.unit.test_compare import epochs, stored_run
 from ui import jobs
@@ -133,3 +134,17 @@ def test_finished_runs_are_still_listed_after_a_restart(open_page, trainers):
     assert len(again.multiselect(key=TICKED).options) == 2
     assert not again.multiselect(key=TICKED).value
     assert "Tick the set “set A” (2 runs)" in [b.label for b in again.button]
+
+
+def test_on_a_class_server_only_the_instructors_link_starts_the_experiment_set(open_page, trainers, monkeypatch):
+    monkeypatch.setenv(INSTRUCTOR_TOKEN_ENV, "s3cret")
+    student = open_page(PAGE)
+    assert button(student, "Run the tutorial's comparisons").disabled
+    assert "On this server the instructor starts the comparisons" in texts(student)
+    assert not trainers
+
+    instructor = open_page(PAGE)
+    instructor.session_state[jobs.INSTRUCTOR_KEY] = True  # what ?instructor=s3cret leaves behind
+    instructor.run()
+    button(instructor, "Run the tutorial's comparisons").click().run()
+    assert len(trainers) == len(compare.tutorial_comparisons())

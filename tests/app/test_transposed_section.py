@@ -7,18 +7,10 @@ import json
 import subprocess
 import sys
 
-import pytest
 
 from tests.app.conftest import ROOT, url_param
 
 PAGE = "app_pages/convolution.py"
-
-
-@pytest.fixture
-def page(open_page):
-    at = open_page(PAGE)
-    assert not at.exception
-    return at
 
 
 def latex(at) -> list[str]:
@@ -102,3 +94,13 @@ def test_moving_the_sections_controls_never_imports_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_the_pages_share_link_carries_the_sections_settings(page):
+    from ui import url_state
+
+    page.slider(key="tconv_stride").set_value(3).run()
+    page.session_state[url_state.SHARE_BOX] = True  # the student opens "Copy a link to this view"
+    page.run()
+    link = next(c.value for c in page.code if "?" in c.value)
+    assert "tconv_stride=3" in link
