@@ -37,3 +37,8 @@ def test_a_student_answers_an_instructors_quiz_link(page, app_url):
     assert page.get_by_text("1 of 1 right").is_visible()
     assert f"quiz_seed={SEED}" in page.url and "quiz=convolution" in page.url
     screenshot(page, "quiz-convolution-answered")
+
+    page.set_viewport_size({"width": 390, "height": 900})  # a phone: the picture shrinks to the column
+    page.wait_for_function(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]'); return m.scrollWidth <= m.clientWidth; }",
+        timeout=10_000)
