@@ -32,12 +32,20 @@ class RevealPicture:
     png: bytes | None = None
 
 
-def reveal_picture(question: quiz.Question) -> RevealPicture:
-    """The picture of ``question``'s setting, with the true answer in it."""
+def window_count(question: quiz.Question) -> int:
+    """How many window positions a size question's picture can show (0: one fixed picture)."""
+    out = quiz.true_answer(question) if question.kind in ("conv_size", "pool_size") else None
+    return 0 if out is None else int(out) ** 2  # type: ignore[arg-type]  (a size is an int)
+
+
+def reveal_picture(question: quiz.Question, window: int | None = None) -> RevealPicture:
+    """The picture of ``question``'s setting, with the true answer in it. For a size question,
+    ``window`` (reading order, from 0) is the window position drawn; None draws the last one,
+    where the floor or the ceiling shows."""
     if question.kind == "conv_size":
-        return _conv_picture(question)
+        return _conv_picture(question, window)
     if question.kind == "pool_size":
-        return _pool_size_picture(question)
+        return _pool_size_picture(question, window)
     if question.kind == "pool_value":
         return _pool_value_picture(question)
     if question.kind in ("params", "shape"):
@@ -55,7 +63,7 @@ def reveal_picture(question: quiz.Question) -> RevealPicture:
     raise ValueError(f"Unknown question kind {question.kind!r}.")
 
 
-def _conv_picture(question: quiz.Question) -> RevealPicture:
+def _conv_picture(question: quiz.Question, window: int | None) -> RevealPicture:
     p = question.params
     args = (p["size"], p["kernel"], p["stride"], p["padding"], p["dilation"])
     before, after = shapes.padding_amounts(*args)
@@ -66,15 +74,17 @@ def _conv_picture(question: quiz.Question) -> RevealPicture:
             f"Nothing to draw: the kernel spans {k_eff}×{k_eff} pixels and the padded input is only "
             f"{padded}×{padded}, so there is no place for even one window.")
     a = shapes.conv_arithmetic(*args)
-    last = a.output * a.output - 1
+    count = a.output * a.output
+    step = count - 1 if window is None else min(max(window, 0), count - 1)
     ends = (f"the last {_rows_and_columns(a.remainder, 'padded ')} never reached: that is the floor"
-            if a.remainder else "it ends exactly on the last padded row and column: no floor needed")
-    caption = (f"The last of the {a.output}×{a.output} = {a.output ** 2} window positions: a {k_eff}×{k_eff} "
-               f"span on the {padded}×{padded} padded input, moving {_count(p['stride'], 'pixel')} per step; {ends}.")
-    return RevealPicture(caption, spec=convolution.conv_window_chart(*args, step=last, width=CONV_WIDTH_PX))
+            if a.remainder else "the last window ends exactly on the last padded row and column: no floor")
+    caption = (f"Window {step + 1} of the {a.output}×{a.output} = {count} positions: a {k_eff}×{k_eff} span on "
+               f"the {padded}×{padded} padded input, moving {_count(p['stride'], 'pixel')} per step; {ends}.")
+    spec = convolution.conv_window_chart(*args, step=step, width=CONV_WIDTH_PX)
+    return RevealPicture(caption, spec=spec)
 
 
-def _pool_size_picture(question: quiz.Question) -> RevealPicture:
+def _pool_size_picture(question: quiz.Question, window: int | None) -> RevealPicture:
     p = question.params
     size, pool, stride, padding = p["size"], p["pool"], p["stride"], p["padding"]
     if quiz.true_answer(question) is None:
@@ -84,6 +94,8 @@ def _pool_size_picture(question: quiz.Question) -> RevealPicture:
     values = np.random.default_rng([question.seed, question.number, size]).integers(0, 10, (size, size))
     positions = shapes.pool_window_positions(size, pool, stride, padding)
     out, last = len(positions), positions[-1]
+    count = out * out
+    selected = count - 1 if window is None else min(max(window, 0), count - 1)
     if padding == "valid":
         left = size - 1 - last[-1]
         ends = (f"the last {_rows_and_columns(left)} in no window: the floor" if left
@@ -91,9 +103,9 @@ def _pool_size_picture(question: quiz.Question) -> RevealPicture:
     else:
         ends = (f"the last window covers {len(last)} real row{'' if len(last) == 1 else 's'} of {pool}: 'same' keeps it (the ceiling)"
                 if len(last) < pool else "the last window ends exactly on the last row and column")
-    caption = (f"All {out}×{out} windows ({pool}×{pool}, stride {stride}, '{padding}') on the {size}×{size} "
-               f"input, the last one thick; {ends}.")
-    spec = pooling.pool_grid_chart(values, pool, stride, padding, p.get("mode", "max"), out * out - 1,
+    caption = (f"All {out}×{out} = {count} windows ({pool}×{pool}, stride {stride}, '{padding}') on the "
+               f"{size}×{size} input, window {selected + 1} thick; {ends}.")
+    spec = pooling.pool_grid_chart(values, pool, stride, padding, p.get("mode", "max"), selected,
                                    width=POOL_WIDTH_PX, min_cell=POOL_MIN_CELL_PX)
     return RevealPicture(caption, spec=spec)
 

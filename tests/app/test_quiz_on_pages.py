@@ -113,6 +113,23 @@ def test_a_wrong_answer_shows_the_cross_and_the_true_answer(page):
     assert any("0 of 1 right" in m.value for m in at.markdown)
 
 
+@pytest.mark.parametrize("page", ["convolution", "pooling"])
+def test_the_reveal_slides_the_window_over_the_questions_grid(page):
+    seed = 2  # both pages ask a size at level 1 with this seed
+    at = open_quiz(page, seed=seed, level=1)
+    question = quiz.make_question(page, seed, 1, 0)
+    p = question.params
+    assert question.kind in ("conv_size", "pool_size")
+    out = expected_answer(question)
+    answer(at, str(out))
+    window = at.slider[0]
+    assert (window.min, window.max, window.value) == (1, out * out, out * out)  # starts on the last window
+    window.set_value(1).run()
+    assert not at.exception and pictures(at, page) == 1
+    assert quiz_figures.reveal_picture(question, window=0).caption in [c.value for c in at.caption]
+    assert p["size"] >= 4  # a grid worth sliding over
+
+
 def test_next_question_moves_on_and_two_right_answers_raise_the_level():
     at = open_quiz("convolution")
     for number in (0, 1):

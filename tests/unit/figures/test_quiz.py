@@ -25,13 +25,17 @@ def test_a_convolution_picture_is_the_last_window_on_the_questions_padded_grid()
             out = shapes.conv_output_size(p["size"], p["kernel"], p["stride"], p["padding"], p["dilation"])
         except ValueError:
             assert picture.spec is None and picture.caption.startswith("Nothing to draw")
+            assert quiz_figures.window_count(question) == 0
             continue
         assert_json_apart_from_its_data_frames(picture.spec)
         assert list(picture.spec["datasets"]["output_title"]["title"]) == [f"Output {out}×{out}"]
         assert roles(picture.spec, "output")[(out - 1, out - 1)] == "this output"
         taps = [rc for rc, role in roles(picture.spec).items() if role == "read by the kernel"]
         assert len(taps) == p["kernel"] ** 2
-        assert f"{out}×{out} = {out * out} window positions" in picture.caption
+        assert f"Window {out * out} of the {out}×{out} = {out * out} positions" in picture.caption
+        assert quiz_figures.window_count(question) == out * out
+        first = quiz_figures.reveal_picture(question, window=0)
+        assert roles(first.spec, "output")[(0, 0)] == "this output" and first.caption.startswith("Window 1 of")
 
 
 def test_a_pooling_size_picture_outlines_every_window_of_the_question():
@@ -45,7 +49,11 @@ def test_a_pooling_size_picture_outlines_every_window_of_the_question():
             continue
         assert len(picture.spec["datasets"]["pool_windows"]) == out * out
         assert picture.spec["hconcat"][0]["title"].startswith(f"Input {p['size']}×{p['size']}")
-        assert f"All {out}×{out} windows" in picture.caption
+        assert f"All {out}×{out} = {out * out} windows" in picture.caption
+        assert quiz_figures.window_count(question) == out * out
+        first = quiz_figures.reveal_picture(question, window=0).spec
+        assert len(first["datasets"]["pool_selected"]) == 1
+        assert first["datasets"]["pool_selected"].iloc[0].to_dict() == first["datasets"]["pool_windows"].iloc[0].to_dict()
         assert p["mode"] in ("max", "average")
 
 
