@@ -11,7 +11,7 @@ from cnn_core import formulas, kernels, shapes
 from cnn_core.datasets import CLASS_NAMES, DATASET_NAMES, DATASET_TITLES, IMAGE_SIZE
 from cnn_core.figures import convolution as convolution_figures
 from cnn_core.figures import vega
-from ui import dataset_upload, transposed, url_state
+from ui import dataset_upload, quiz, transposed, url_state
 from ui.common import current_dataset_name
 
 PADDING_LABELS = {"valid": "valid (no zeros)", "same": "same", "explicit": "explicit P"}
@@ -59,6 +59,8 @@ class Conv:
 
 def render() -> None:
     intro()
+    if quiz.page_quiz("convolution"):
+        return  # the quiz hides the explorer: nothing is worked out before the answer
     url_state.bind(SETTINGS)
     explorer()
     chain_col, slip_col = st.columns([1.3, 1], gap="large")

@@ -14,7 +14,7 @@ import streamlit as st
 from cnn_core import formulas, model_code, models
 from cnn_core.figures import model as model_figures
 from cnn_core.models import ConvBlock, ModelConfig
-from ui import url_state
+from ui import quiz, url_state
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY
 
 # Widget keys: all start with this prefix so they never collide with other pages' keys.
@@ -115,6 +115,8 @@ def options_with(options: tuple, value: object) -> list:
 
 def render() -> None:
     intro()
+    if quiz.page_quiz("model"):
+        return  # the quiz hides the network: nothing is worked out before the answer
     network_shown = linked_network()
     if network_shown:
         preset_chooser()

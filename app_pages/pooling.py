@@ -12,7 +12,7 @@ from cnn_core import formulas, kernels, shapes
 from cnn_core.datasets import CLASS_NAMES, DATASET_NAMES, DATASET_TITLES, IMAGE_SIZE
 from cnn_core.figures import pooling as pooling_figures
 from cnn_core.figures import vega
-from ui import dataset_upload, url_state
+from ui import dataset_upload, quiz, url_state
 from ui.common import current_dataset_name
 
 SOURCES = {"random": "random numbers 0–9", "digit": "a shrunken image (0–255)"}
@@ -63,6 +63,8 @@ class Picked:
 
 def render() -> None:
     intro()
+    if quiz.page_quiz("pooling"):
+        return  # the quiz hides the explorer: nothing is worked out before the answer
     url_state.bind(SETTINGS)
     explorer()
 

@@ -54,9 +54,10 @@ class Question:
     """One question. ``params`` holds its setting (what a page needs to draw the picture):
 
     conv_size: size, kernel, stride, padding ("valid", "same" or P), dilation;
-    pool_size: size, pool, stride, padding ("valid"/"same");
+    pool_size: size, pool, stride, padding ("valid"/"same"), mode ("max"/"average");
     pool_value: grid (rows of ints), pool, stride, padding, mode ("max"/"average"), cell (r, c);
-    params: layer ("conv"/"dense"), the Keras code lines, and the ModelConfig fields it is cut from;
+    params: layer ("conv"/"dense"), the summary row asked about, the ModelConfig fields it is cut
+    from, and for a conv the code's stride and padding;
     shape: size, channels and layers (tuple of ``shapes.LayerSpec``).
     """
 
@@ -251,7 +252,8 @@ def _pool_size(rng: random.Random, level: int) -> tuple[str, dict[str, Any], str
                       f"{stride_text}, padding '{padding}', on a {size}×{size} input. What is the output "
                       f"size? (Type *{NO_FIT_TEXT}* if the window does not fit.)")
             code = f'layers.{layer}(({pool}, {pool}), strides={stride}, padding="{padding}")'
-            return prompt, dict(size=size, pool=pool, stride=stride, padding=padding), code
+            mode = "max" if layer == "MaxPooling2D" else "average"
+            return prompt, dict(size=size, pool=pool, stride=stride, padding=padding, mode=mode), code
     raise RuntimeError("no pooling question found")  # pragma: no cover
 
 
@@ -316,7 +318,8 @@ def _params(rng: random.Random, level: int) -> tuple[str, dict[str, Any], str]:
         prompt = (f"How many parameters (weights and biases) does this Conv2D layer have, on a "
                   f"{size}×{size}×{channels} input?"
                   + (" It has no bias (a BatchNormalization follows it)." if not bias else ""))
-        return prompt, dict(layer="conv", row="block1_conv1", config=config), code
+        # The code's stride and padding do not change the count; the reveal's picture uses them.
+        return prompt, dict(layer="conv", row="block1_conv1", config=config, stride=stride, padding=padding), code
     units = rng.choice((10, 32, 64, 128, 256))
     if level == MAX_LEVEL:  # Dense after a conv block and pooling: find the flatten size first
         size, channels = rng.choice((28, 28, 32)), 1
@@ -437,6 +440,30 @@ def _param_config(c: dict[str, Any]) -> models.ModelConfig:
 def _param_row(p: dict[str, Any]) -> models.LayerRow:
     rows = models.summarize(_param_config(p["config"]))
     return next(row for row in rows if row.name == p["row"])
+
+
+_SPEC_TYPES = {"conv": "Conv2D", "pool": "MaxPooling2D", "flatten": "Flatten", "dense": "Dense"}
+
+
+def question_rows(question: Question) -> list[models.LayerRow]:
+    """The layers a params or shape question is about, from its input to the layer asked, as
+    summary rows (shapes without the batch axis) for ``figures.model.shape_flow_figure``."""
+    p = question.params
+    if question.kind == "shape":
+        steps = shapes.shape_chain(p["layers"], p["size"], p["channels"])
+        return [models.LayerRow("input", "InputLayer", steps[0].shape, 0)] + [
+            models.LayerRow(step.name, _SPEC_TYPES[layer.kind], step.shape, 0)
+            for layer, step in zip(p["layers"], steps[1:])]
+    if question.kind == "params":
+        rows = models.summarize(_param_config(p["config"]))
+        rows = rows[: next(i for i, row in enumerate(rows) if row.name == p["row"]) + 1]
+        if p["layer"] == "conv":  # the code's stride and padding (the count does not depend on them)
+            cfg, conv = p["config"], rows[-1]
+            side = shapes.conv_output_size(cfg["input_size"], cfg["kernel_size"], p.get("stride", 1),
+                                           p.get("padding", cfg["padding"]))
+            rows[-1] = replace(conv, output_shape=(side, side, conv.output_shape[2]))
+        return rows
+    raise ValueError(f"A {question.kind} question has no layers to draw.")
 
 
 # ---------------------------------------------------------------------------------------------

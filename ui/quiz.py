@@ -1,11 +1,12 @@
 """Quiz me on a page: the question, an answer box, Check, the reveal, Next question, the score.
 
-A page that has its own "Quiz me" toggle calls, in one line,
+A page calls, in one line, before its explorer,
 
-    if st.toggle("Quiz me", value=quiz.requested("convolution")):
-        question, verdict = quiz.quiz_section("convolution")
+    if quiz.page_quiz("convolution"):
+        return  # the quiz is on: the explorer waits, so nothing is worked out before the answer
 
-and may draw its picture for ``question.params`` once ``verdict`` is not None (the reveal).
+which draws the "Quiz me" toggle (on when the link asks for this page's quiz) and, when on, the
+quiz with the reveal's picture (:func:`reveal_picture`, from ``cnn_core.figures.quiz``).
 The link carries the quiz: ``?quiz=<kind>&quiz_seed=<n>&quiz_level=<1-5>`` gives every student
 the same questions from that level on; the section writes those parameters as it goes, so the
 address bar is always a link to the current quiz. All checking is ``cnn_core.quiz``'s.
@@ -14,11 +15,12 @@ address bar is always a link to the current quiz. All checking is ``cnn_core.qui
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, Callable
 
 import streamlit as st
 
 from cnn_core import quiz
+from cnn_core.figures import quiz as quiz_figures
 
 MODE_PARAM, SEED_PARAM, LEVEL_PARAM = "quiz", "quiz_seed", "quiz_level"
 MAX_SEED = 999_999  # seeds drawn for a new quiz are at most six digits, easy to read out to a class
@@ -36,9 +38,53 @@ def leave() -> None:
             del st.query_params[param]
 
 
-def quiz_section(kind: str, key: str = "quiz") -> tuple[quiz.Question, quiz.Verdict | None]:
+def page_quiz(page: str) -> bool:
+    """The page's "Quiz me" toggle and, when it is on, the quiz of ``page`` (a name of
+    ``PAGE_KINDS``) with its pictures; whether the quiz is on. Off takes the quiz out of the URL."""
+    on = st.toggle("Quiz me", value=requested(page), key=f"{page}_quiz_on",
+                   help="Answer first, then see the formula and the picture. The address bar is a "
+                   "link to this quiz: the same questions for everyone who opens it.")
+    if not on:
+        leave()
+        return False
+    st.caption("Predict, then check: the explorer is hidden until you switch Quiz me off, so nothing "
+               "is worked out before you answer.")
+    quiz_section(page, key=f"{page}_quiz", reveal=reveal_picture)
+    return True
+
+
+PICTURE_KEY = "quiz_picture"
+SLIDER_WIDTH_PX = 480  # about the picture's input grid; a phone's column is narrower and wins
+# The grids are drawn at a fixed cell size; on a phone the picture shrinks to the column (its
+# canvas keeps its proportions) instead of making the page scroll sideways.
+PICTURE_CSS = (f"<style>.st-key-{PICTURE_KEY} [data-testid='stVegaLiteChart'] {{ max-width: 100%; }}"
+               f".st-key-{PICTURE_KEY} [data-testid='stVegaLiteChart'] canvas "
+               "{ max-width: 100% !important; height: auto !important; }</style>")
+
+
+def reveal_picture(question: quiz.Question) -> None:
+    """The question's setting drawn by the page's own figures, with a sentence that says what it shows."""
+    count = quiz_figures.window_count(question)
+    with st.container(key=PICTURE_KEY):
+        window = None
+        if count > 1:  # slide the window over the question's grid; it starts on the last position
+            window = st.slider("Slide the window (position, in reading order)", 1, count, value=count,
+                               key=f"quiz_window_{question.kind}_{question.seed}_{question.difficulty}_{question.number}",
+                               width=SLIDER_WIDTH_PX) - 1
+        picture = quiz_figures.reveal_picture(question, window)
+        if picture.spec is not None:
+            st.html(PICTURE_CSS)
+            st.vega_lite_chart(picture.spec, width="content", alt=picture.caption)
+        elif picture.png is not None:
+            st.image(picture.png, alt=picture.caption)
+        st.caption(picture.caption)
+
+
+def quiz_section(kind: str, key: str = "quiz", reveal: Callable[[quiz.Question], None] | None = None,
+                 ) -> tuple[quiz.Question, quiz.Verdict | None]:
     """Draw the quiz for ``kind`` (a kind of ``cnn_core.quiz.KINDS`` or a page name of
-    ``PAGE_KINDS``); returns the question on screen and its verdict (None until checked)."""
+    ``PAGE_KINDS``); returns the question on screen and its verdict (None until checked).
+    ``reveal(question)`` draws the picture under the formula once the answer is checked."""
     state = _state(kind, key)
     question = quiz.make_question(kind, state["seed"], state["level"], state["number"])
     _write_url(kind, state)
@@ -53,8 +99,11 @@ def quiz_section(kind: str, key: str = "quiz") -> tuple[quiz.Question, quiz.Verd
 
     verdict: quiz.Verdict | None = state["verdict"]
     with st.form(f"{key}_form_{state['number']}", border=False):
-        st.text_input("Your answer", key=f"{key}_answer_{state['number']}", disabled=verdict is not None,
-                      placeholder=_placeholder(question.form))
+        if verdict is None:
+            st.text_input("Your answer", key=f"{key}_answer_{state['number']}", placeholder=_placeholder(question.form))
+        else:  # Streamlit empties a text box it disables: show what was typed in a read-only copy
+            st.text_input("Your answer", value=state.get("typed", ""), key=f"{key}_answered_{state['number']}",
+                          disabled=True)
         st.form_submit_button("Check", on_click=_check, args=(key, question), disabled=verdict is not None)
     if state["unreadable"]:
         st.warning(state["unreadable"], icon=":material/help:")
@@ -65,6 +114,8 @@ def quiz_section(kind: str, key: str = "quiz") -> tuple[quiz.Question, quiz.Verd
             st.error(f"✗ {verdict.sentence}")
         for line in verdict.formula:
             st.latex(line)
+        if reveal is not None:
+            reveal(question)
         st.button("Next question", key=f"{key}_next", on_click=_next, args=(key,), type="primary")
     score: quiz.Score = state["score"]
     st.markdown(f"Score: {score.text}" if score.asked else f"Level {score.level} of {quiz.MAX_LEVEL}: "
@@ -108,7 +159,8 @@ def _check(key: str, question: quiz.Question) -> None:
     if verdict.correct is None:
         state["unreadable"] = verdict.sentence
         return
-    state.update(verdict=verdict, unreadable="", score=state["score"].record(verdict.correct))
+    state.update(verdict=verdict, unreadable="", score=state["score"].record(verdict.correct),
+                 typed=st.session_state.get(f"{key}_answer_{state['number']}", ""))
 
 
 def _next(key: str) -> None:

@@ -22,6 +22,7 @@ def pool_grid_chart(
     mode: str = "max",
     selected: int = 0,
     width: int = 520,
+    min_cell: int = 22,
 ) -> Spec:
     """A grid of numbers with every pooling window outlined, beside the pooled grid.
 
@@ -31,7 +32,8 @@ def pool_grid_chart(
     max pooling every window's winning cell is ringed (the selected one's in orange). Padding
     cells of "same" are drawn empty and labelled "pad": they never win and never count. Raises
     ``ValueError`` like :func:`shapes.pool_output_size`, or for a window outside the output.
-    ``width`` is about how many pixels both grids may take together.
+    ``width`` is about how many pixels both grids may take together; cells are at least
+    ``min_cell`` px (numbers are left out of cells too small for them).
     """
     values = np.asarray(values, dtype=float)
     size = values.shape[0]
@@ -45,7 +47,7 @@ def pool_grid_chart(
     # As in conv_window_chart, the output view is as big as the input's and everything that moves
     # (windows, winners, titles, shades) is data: a new pool size, stride or window changes only
     # the data, which the browser redraws in place.
-    cell = vega.cell_size(2 * padded + 3, target=width, lo=22, hi=48)  # + 3: spacing and axes
+    cell = vega.cell_size(2 * padded + 3, target=width, lo=min_cell, hi=48)  # + 3: spacing and axes
     vmax = max(float(np.max(values)), 1e-9)
 
     shown = np.full((padded, padded), np.nan)
