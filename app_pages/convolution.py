@@ -186,11 +186,12 @@ def sliding_window(conv: Conv, a: shapes.ConvArithmetic) -> None:
         "reruns while it is off.",
     )
     playing = playing and positions > 1
-    speed = speed_col.select_slider(
-        "Play speed (windows per second)", PLAY_SPEEDS, key="conv_speed", value=2,
-        help=f"At {PLAY_SPEEDS[-1]} windows per second the {a.output}×{a.output} output takes "
-        f"{positions / PLAY_SPEEDS[-1]:.0f} s; faster speeds move several windows per redraw.",
-    )
+    with speed_col:
+        speed = url_state.select_slider(
+            "Play speed (windows per second)", PLAY_SPEEDS, "conv_speed", value=2,
+            help=f"At {PLAY_SPEEDS[-1]} windows per second the {a.output}×{a.output} output takes "
+            f"{positions / PLAY_SPEEDS[-1]:.0f} s; faster speeds move several windows per redraw.",
+        )
     tick_s, per_tick = shapes.play_schedule(speed)
 
     def jump_to_row_end() -> None:

@@ -157,7 +157,8 @@ def grid_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     for column, key, label in ((c2, "pred_rows", "Rows"), (c3, "pred_cols", "Columns")):
         if url_state.shown(key):
             bounds = SETTINGS[key]
-            column.slider(label, bounds.lo, bounds.hi, key=key, persist_state="session", on_change=_first_page)
+            with column:
+                url_state.bounded_slider(label, bounds.lo, bounds.hi, key, persist_state="session", on_change=_first_page)
     how = st.session_state["pred_filter"]
     rows, cols = st.session_state["pred_rows"], st.session_state["pred_cols"]
     true_class = None

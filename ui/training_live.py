@@ -13,6 +13,7 @@ from cnn_core import datasets, trainer, training_config
 from cnn_core.figures import mpl
 from cnn_core.figures import training as training_figures
 from cnn_core.jobs import Job, JobRegistry
+from ui import url_state
 from ui.common import TRAINED_MODEL_KEY, TrainedModel
 
 P = "train_"  # every session-state key of the Training page starts with this
@@ -95,7 +96,7 @@ def _draw_controls(job: Job, snap: trainer.Snapshot) -> None:
         options = sorted(set(LEARNING_RATES) | {snap.learning_rate if snap.learning_rate > 0 else 1e-2})
         if live_key not in st.session_state:
             st.session_state[live_key] = min(options, key=lambda v: abs(math.log(v / max(snap.learning_rate, 1e-12))))
-        st.select_slider("Learning rate η, live", options, key=live_key, on_change=change_lr,
+        url_state.select_slider("Learning rate η, live", options, live_key, on_change=change_lr,
                          format_func=lambda v: f"{v:g}", help="Takes effect from the next batch.")
     error = st.session_state.pop(P + "lr_error", None)
     if error:
