@@ -214,7 +214,8 @@ def sliding_window(conv: Conv, a: shapes.ConvArithmetic) -> None:
         row, col = divmod(step, a.output)
         windows = shapes.window_positions(*conv.args)
         st.markdown(formulas.window_sentence(a, row, col, windows[row], windows[col]))
-        st.vega_lite_chart(convolution_figures.conv_window_chart(*conv.args, step), width="content")
+        st.vega_lite_chart(convolution_figures.conv_window_chart(*conv.args, step), width="content",
+                           alt=convolution_figures.conv_window_description(*conv.args, step))
 
     window_view()
 
@@ -258,7 +259,8 @@ def feature_map(conv: Conv) -> None:
     k_col, img_col = st.columns([1, 3], gap="large")
     with k_col:
         st.vega_lite_chart(
-            convolution_figures.kernel_chart(weights, f"{filter_name}, {conv.kernel}×{conv.kernel}", frame=KERNEL_FRAME), width="content"
+            convolution_figures.kernel_chart(weights, f"{filter_name}, {conv.kernel}×{conv.kernel}", frame=KERNEL_FRAME), width="content",
+            alt=convolution_figures.kernel_description(weights, f"{filter_name} kernel, {conv.kernel}×{conv.kernel}"),
         )
         st.caption(kernels.KERNEL_NOTES[filter_name].capitalize() + ".")
         if conv.kernel == 1 and "edge" in filter_name:
@@ -270,11 +272,11 @@ def feature_map(conv: Conv) -> None:
         with st.container(horizontal=True, gap="large"):
             st.vega_lite_chart(
                 vega.image_chart(image, f"Input (“{class_names[label]}”): {IMAGE_SIZE}×{IMAGE_SIZE}×1", name="input"),
-                width="content",
+                width="content", alt=vega.map_description(image, f"Input image of a {class_names[label]}"),
             )
             st.vega_lite_chart(
                 vega.framed_map_chart(feature, f"Feature map: {out}×{out}×1", frame=IMAGE_SIZE, name="feature"),
-                width="content",
+                width="content", alt=vega.map_description(feature, f"Feature map of the {filter_name} kernel"),
             )
         st.caption(formulas.feature_map_caption(IMAGE_SIZE, feature))
 

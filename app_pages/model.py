@@ -277,7 +277,7 @@ def shape_diagram(config: ModelConfig, rows: list[models.LayerRow]) -> None:
     st.subheader("The shape, from image to prediction")
     st.caption("Height and depth of each slab: the image's side in pixels; thickness: its channels. "
                "Bars: vectors, taller for longer ones.")
-    st.image(diagram_png(repr(config), rows))
+    st.image(diagram_png(repr(config), rows), alt=model_figures.shape_flow_description(rows))
 
 
 def keras_code(config: ModelConfig) -> None:

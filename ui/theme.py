@@ -55,6 +55,12 @@ label[data-testid="stWidgetLabel"][disabled] * {{ color: inherit !important; }}
    column like an image, keeping its aspect ratio, instead of pushing the page sideways. */
 .stVegaLiteChart.vega-embed {{ max-width: 100%; }}
 .stVegaLiteChart canvas.marks {{ max-width: 100% !important; height: auto !important; }}
+/* On a phone every code block wraps its long lines rather than scroll sideways. */
+@media (max-width: 640px) {{
+  [data-testid="stCode"] pre, [data-testid="stCode"] code {{
+    white-space: pre-wrap !important; overflow-wrap: anywhere;
+  }}
+}}
 /* A displayed formula wider than its column breaks after a relation or an operator, as inline
    KaTeX does, instead of scrolling in a region the keyboard cannot reach. */
 .katex-display > .katex {{ white-space: normal !important; }}
