@@ -62,7 +62,9 @@ label[data-testid="stWidgetLabel"][disabled] * {{ color: inherit !important; }}
   }}
 }}
 /* A displayed formula wider than its column breaks after a relation or an operator, as inline
-   KaTeX does, instead of scrolling in a region the keyboard cannot reach. */
+   KaTeX does, instead of scrolling in a region the keyboard cannot reach (the pixel or two a
+   wrapped line may still stick out is shown, not made a scroll region). */
+.katex-display {{ overflow: visible !important; }}
 .katex-display > .katex {{ white-space: normal !important; }}
 .katex-display > .katex > .katex-html > .base {{ margin: 0.2em 0; }}
 /* Matplotlib figures keep their white paper: their labels are dark text drawn for white, and no

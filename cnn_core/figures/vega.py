@@ -21,6 +21,10 @@ WINDOW_COLOUR = "#D55E00"  # Okabe–Ito vermillion (palette.VERMILLION): the ou
 FRAME_COLOUR = "#94a3b8"  # thin outlines: an image's edge, the pooling windows
 TEXT_DARK = "#1f2937"
 TEXT_WHITE = "#ffffff"
+# A text mark outside the grid, in the page's text colour: dark on a light background, light on
+# a dark one. Streamlit colours axes, legends and titles by the theme but not text marks; the
+# chart's background (the theme's, which Streamlit sets) is Vega's "background" signal.
+THEME_TEXT = {"expr": "luminance(background) > 0.5 ? '#111111' : '#edebe8'"}
 # Drawn on a <canvas>: vega's SVG renderer makes one DOM node per cell and text, which the
 # browser must lay out and paint on every slider move. vega-embed reads its options from usermeta.
 IMAGE_CELL_PX = 9  # an image's pixel on screen: a 28×28 digit is 252 px wide
@@ -137,7 +141,7 @@ def title_layer(data: str) -> Spec:
     return {
         "data": {"name": data},
         "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": 14, "fontWeight": "bold",
-                 "dy": -6},
+                 "dy": -6, "color": THEME_TEXT},
         "encoding": {"x": {"value": 0}, "y": {"value": 0}, "text": {"field": "title", "type": "nominal"}},
     }
 
