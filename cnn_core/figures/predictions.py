@@ -164,9 +164,8 @@ def prediction_grid(
     for r in range(rows):
         y0 = round(r * cell_h)
         iy = y0 + top_h
-        above = np.zeros((top_h, width, 4), np.uint8)  # the "#i" titles of this row
+        above = np.zeros((top_h, width, 4), np.uint8)  # the "#i" titles of this row, ✓/✗ over the bars
         below = np.zeros((bottom_h, width, 4), np.uint8)  # its captions and bar ticks
-        marks = np.zeros((img, width, 4), np.uint8)  # ✓ or ✗ above each predicted bar
         for c, i in enumerate(shown[r * cols : (r + 1) * cols]):
             x0 = c * _CELL_W * s
             ix = round(x0 + _IMG_X * s)
@@ -188,14 +187,12 @@ def prediction_grid(
             k = int(np.argmax(probabilities[i]))
             glyph = _text_image(mark, palette.RIGHT_TEXT if mark == palette.RIGHT_MARK else palette.WRONG_TEXT,
                                 round(13 * s))
-            # Just above the predicted bar; at the top of the bars' square when the bar fills it.
-            gy = max(0.0, img - float(probabilities[i][k]) * img - glyph.shape[0] - 1)
-            _put(marks, glyph, bx + (k + 0.5) * bar_w - glyph.shape[1] / 2, gy)
+            # Above the bars' square (where a bar of 100 % ends), over the predicted bar.
+            _put(above, glyph, bx + (k + 0.5) * bar_w - glyph.shape[1] / 2, top_h - glyph.shape[0])
             frames.append([(bx, base), (bx + n_classes * bar_w, base)])
             _put(below, tick_strip, bx, 3 * s)
         _stamp(fig, height, above, 0, y0, "top", center=False)
         _stamp(fig, height, below, 0, iy + img, "top", center=False)
-        _stamp(fig, height, marks, 0, iy, "top", center=False)
     ax.add_collection(PolyCollection(bars, facecolors=colors, edgecolors="none"))
     ax.add_collection(LineCollection(frames, colors="#222222", linewidths=0.8))
     if legend:
