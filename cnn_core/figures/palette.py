@@ -21,7 +21,6 @@ WRONG = VERMILLION  # a wrong answer: the predicted bar of a mistake, the overal
 RIGHT_TEXT = BLUE  # caption text on white paper (5.2:1)
 WRONG_TEXT = "#B84A00"  # vermillion darkened for text on white paper (5.2:1; #D55E00 is 3.9:1)
 RIGHT_MARK, WRONG_MARK = "✓", "✗"
-SEQUENTIAL = "viridis"  # Vega's scheme name for a one-sided scale of counts
 
 PAPER = "#ffffff"  # a matplotlib figure's background
 # Streamlit 1.67's app backgrounds, where a Vega chart is drawn (light, dark).
