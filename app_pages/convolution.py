@@ -190,11 +190,12 @@ def sliding_window(conv: Conv, a: shapes.ConvArithmetic) -> None:
         "reruns while it is off.",
     )
     playing = playing and positions > 1
-    speed = speed_col.select_slider(
-        "Play speed (windows per second)", PLAY_SPEEDS, key="conv_speed", value=2,
-        help=f"At {PLAY_SPEEDS[-1]} windows per second the {a.output}×{a.output} output takes "
-        f"{positions / PLAY_SPEEDS[-1]:.0f} s; faster speeds move several windows per redraw.",
-    )
+    with speed_col:
+        speed = url_state.select_slider(
+            "Play speed (windows per second)", PLAY_SPEEDS, "conv_speed", value=2,
+            help=f"At {PLAY_SPEEDS[-1]} windows per second the {a.output}×{a.output} output takes "
+            f"{positions / PLAY_SPEEDS[-1]:.0f} s; faster speeds move several windows per redraw.",
+        )
     tick_s, per_tick = shapes.play_schedule(speed)
 
     def jump_to_row_end() -> None:
@@ -215,7 +216,8 @@ def sliding_window(conv: Conv, a: shapes.ConvArithmetic) -> None:
         row, col = divmod(step, a.output)
         windows = shapes.window_positions(*conv.args)
         st.markdown(formulas.window_sentence(a, row, col, windows[row], windows[col]))
-        st.vega_lite_chart(convolution_figures.conv_window_chart(*conv.args, step), width="content")
+        st.vega_lite_chart(convolution_figures.conv_window_chart(*conv.args, step), width="content",
+                           alt=convolution_figures.conv_window_description(*conv.args, step))
 
     # Reruns on a timer only while playing. Streamlit stops a fragment's timer only when the
     # fragment is no longer drawn (drawn again with run_every=None it keeps ticking), so with
@@ -270,7 +272,8 @@ def feature_map(conv: Conv) -> None:
     k_col, img_col = st.columns([1, 3], gap="large")
     with k_col:
         st.vega_lite_chart(
-            convolution_figures.kernel_chart(weights, f"{filter_name}, {conv.kernel}×{conv.kernel}", frame=KERNEL_FRAME), width="content"
+            convolution_figures.kernel_chart(weights, f"{filter_name}, {conv.kernel}×{conv.kernel}", frame=KERNEL_FRAME), width="content",
+            alt=convolution_figures.kernel_description(weights, f"{filter_name} kernel, {conv.kernel}×{conv.kernel}"),
         )
         st.caption(kernels.KERNEL_NOTES[filter_name].capitalize() + ".")
         if conv.kernel == 1 and "edge" in filter_name:
@@ -282,11 +285,11 @@ def feature_map(conv: Conv) -> None:
         with st.container(horizontal=True, gap="large"):
             st.vega_lite_chart(
                 vega.image_chart(image, f"Input (“{class_names[label]}”): {IMAGE_SIZE}×{IMAGE_SIZE}×1", name="input"),
-                width="content",
+                width="content", alt=vega.map_description(image, f"Input image of a {class_names[label]}"),
             )
             st.vega_lite_chart(
                 vega.framed_map_chart(feature, f"Feature map: {out}×{out}×1", frame=IMAGE_SIZE, name="feature"),
-                width="content",
+                width="content", alt=vega.map_description(feature, f"Feature map of the {filter_name} kernel"),
             )
         st.caption(formulas.feature_map_caption(IMAGE_SIZE, feature))
 

@@ -168,7 +168,7 @@ def sizes(data: datasets.Dataset) -> None:
     st.code(
         f'print(f"Train Images:{{train_images.shape}}")   # Train Images:{data.x_train.shape}\n'
         f'print(f"Test Images:{{test_images.shape}}")     # Test Images:{data.x_test.shape}',
-        language="python",
+        language="python", wrap_lines=True,
     )
 
 
@@ -204,7 +204,7 @@ def sample_grid(data: datasets.Dataset) -> None:
     grid_col.image(figure_png(
         "grid", data_token(data), f"{st.session_state[SEED_W]}/{label}",
         lambda: dataset_figures.sample_grid_figure(data.x_train, data.y_train, indices, data.class_names),
-    ))
+    ), alt=dataset_figures.sample_grid_description(data.y_train, indices, data.class_names))
     controls.markdown(
         f"Under each picture: its label, then its index in `train_images` (0 to {len(data.y_train) - 1:,}). "
         "Type an index below, in *Preprocessing*, to see that image's numbers."
@@ -222,7 +222,8 @@ def class_counts(data: datasets.Dataset) -> None:
     st.subheader("How many images of each class")
     table = dataset_figures.class_count_table(data.y_train, data.y_test, data.class_names)
     left, right = st.columns([3, 2], gap="large")
-    left.altair_chart(dataset_figures.class_count_chart(table), width="stretch")
+    left.altair_chart(dataset_figures.class_count_chart(table), width="stretch",
+                      alt=dataset_figures.class_count_description(table))
     digits = all(name == str(i) for i, name in enumerate(data.class_names))
     right.dataframe(table.drop(columns="class") if digits else table, hide_index=True, width="stretch")
     shares = table["train %"]
@@ -248,7 +249,8 @@ def mean_images(data: datasets.Dataset) -> None:
     means = cached_means(data_token(data), data.x_train, data.y_train)
     means_col, text_col = st.columns([3, 2], gap="large")
     means_col.image(figure_png("means", data_token(data), ",".join(data.class_names),
-                               lambda: dataset_figures.mean_image_figure(means, data.class_names)))
+                               lambda: dataset_figures.mean_image_figure(means, data.class_names)),
+                    alt=dataset_figures.mean_image_description(data.class_names))
     text_col.markdown(
         "Each panel is the pixel-by-pixel mean of every training image of one class:\n\n"
         "mean[r, c] = (x₁[r, c] + x₂[r, c] + … + xₙ[r, c]) / n\n\n"
@@ -271,7 +273,8 @@ def pixel_values(data: datasets.Dataset) -> None:
         st.toggle(LABELS[LOG_W], key=LOG_W,
                   help="The background bar is so tall that, on a linear axis, the others all but vanish.")
     log = st.session_state[LOG_W]
-    st.altair_chart(dataset_figures.pixel_histogram_chart(counts, log_scale=log), width="stretch")
+    st.altair_chart(dataset_figures.pixel_histogram_chart(counts, log_scale=log), width="stretch",
+                    alt=dataset_figures.pixel_histogram_description(counts))
     st.markdown(
         f"Of all {int(counts.sum()):,} training pixels, **{stats.zero_pct:.1f}%** are exactly 0 "
         f"(background) and **{stats.ink_pct:.1f}%** are 128 or more (ink); the mean is "
@@ -287,7 +290,7 @@ def preprocessing(data: datasets.Dataset) -> None:
     st.code(
         "train_images = (np.expand_dims(train_images, axis=-1)/255.).astype(np.float32)\n"
         "train_labels = (train_labels).astype(np.int64)",
-        language="python",
+        language="python", wrap_lines=True,
     )
     if st.session_state[IMAGE_W] > n_train - 1:  # a link (or an earlier, larger upload) past the end
         st.warning(f"This dataset has {n_train:,} training images, so there is no image "
@@ -319,7 +322,8 @@ def preprocessing(data: datasets.Dataset) -> None:
         f"image #{int(index)} is labelled {class_text(data, label_number)}."
     )
     st.image(figure_png("preprocessing", data_token(data), str(int(index)),
-                       lambda: dataset_figures.preprocessing_figure(image, top, left_col, highlight=(r, c))))
+                       lambda: dataset_figures.preprocessing_figure(image, top, left_col, highlight=(r, c))),
+             alt=dataset_figures.preprocessing_description(image, top, left_col))
     st.info(
         f"**Notice:** the picture is the same; only the numbers' scale changes. The float copy is 4× "
         f"larger ({shape.after_bytes / 1e6:,.1f} MB here, 188 MB for the full 60,000 images), so "

@@ -182,8 +182,9 @@ def block_editor() -> None:
                             help="A block is one or more convolutions followed by a pooling.")
         top[1].number_input("Dense units (fc1)", 1, LIMITS["dense_units"], step=1, key=DENSE_W, on_change=sync_preset,
                             help="Neurons of the fully connected layer after the flatten.")
-        top[2].slider("Dropout rate", 0.0, MAX_DROPOUT, step=DROPOUT_STEP, key=DROPOUT_W, on_change=sync_preset,
-                      help="Share of fc1's outputs set to zero at random during training; 0 removes the layer.")
+        with top[2]:
+            url_state.bounded_slider("Dropout rate", 0.0, MAX_DROPOUT, DROPOUT_W, step=DROPOUT_STEP, on_change=sync_preset,
+                                     help="Share of fc1's outputs set to zero at random during training; 0 removes the layer.")
         for i in range(int(st.session_state[BLOCKS_W])):
             cols = st.columns([1.1, 0.8, 0.9, 1, 1, 0.8, 0.7, 1])
             cols[0].number_input(f"Block {i + 1}: filters", 1, LIMITS["filters"], step=1, key=block_key(i, "filters"),
@@ -278,7 +279,7 @@ def shape_diagram(config: ModelConfig, rows: list[models.LayerRow]) -> None:
     st.subheader("The shape, from image to prediction")
     st.caption("Height and depth of each slab: the image's side in pixels; thickness: its channels. "
                "Bars: vectors, taller for longer ones.")
-    st.image(diagram_png(repr(config), rows))
+    st.image(diagram_png(repr(config), rows), alt=model_figures.shape_flow_description(rows))
 
 
 def keras_code(config: ModelConfig) -> None:

@@ -196,7 +196,8 @@ def windows(p: Pool, values: np.ndarray, out: int, problem: str) -> None:
         members = values[np.ix_(rows, cols)].ravel()
         st.markdown(formulas.pool_window_sentence(p.mode, selected, rows, cols, members, pooled[row, col], p.pool))
         spec = pooling_figures.pool_grid_chart(values, p.pool, p.stride, p.padding, p.mode, selected, width=470)
-        st.vega_lite_chart(spec, width="content")
+        st.vega_lite_chart(spec, width="content", alt=pooling_figures.pool_grid_description(
+            values, p.pool, p.stride, p.padding, p.mode, selected))
         notes = []
         if p.mode == "max":
             notes.append("Rings mark each window's winner (orange: the selected window's). Grey outlines are the other windows.")
@@ -236,11 +237,11 @@ def before_and_after(p: Pool, picked: Picked) -> None:
         st.vega_lite_chart(
             vega.image_chart(picked.image, f"Before (“{picked.class_name}”): {IMAGE_SIZE}×{IMAGE_SIZE}×1",
                               name="before", signed=False),
-            width="content",
+            width="content", alt=vega.map_description(picked.image, f"Before pooling, a {picked.class_name}"),
         )
         st.vega_lite_chart(
             vega.framed_map_chart(after, f"After {p.mode} pooling: {o}×{o}×1", frame=IMAGE_SIZE, name="after", signed=False),
-            width="content",
+            width="content", alt=vega.map_description(after, f"After {p.mode} pooling"),
         )
     st.markdown(formulas.pool_shrink_sentence(IMAGE_SIZE, o, p.mode))
 

@@ -142,10 +142,10 @@ def grid_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     names = chosen.data.class_names
     st.markdown(
         "Each pair is one test image and the network's ten output probabilities. Under the "
-        "image: the **predicted class, its probability, and (the true class)**, in "
-        f"<span style='color:{predictions_figures.RIGHT}'>blue when right</span> and "
-        f"<span style='color:{predictions_figures.WRONG}'>red when wrong</span>. In the bars the answer is "
-        "red and the truth blue, so a right answer is a single blue bar.",
+        "image: the **predicted class, its probability, and (the true class)**, marked "
+        f"{_swatch(predictions_figures.RIGHT)}**✓ right** (blue) or {_swatch(predictions_figures.WRONG)}"
+        "**✗ wrong** (vermillion). In the bars the answer is vermillion and the truth blue, so a right "
+        "answer is a single blue bar; ✓ or ✗ stands above the answer's bar.",
         unsafe_allow_html=True,
     )
     c1, c2, c3 = st.columns([2, 1, 1])
@@ -157,7 +157,8 @@ def grid_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     for column, key, label in ((c2, "pred_rows", "Rows"), (c3, "pred_cols", "Columns")):
         if url_state.shown(key):
             bounds = SETTINGS[key]
-            column.slider(label, bounds.lo, bounds.hi, key=key, persist_state="session", on_change=_first_page)
+            with column:
+                url_state.bounded_slider(label, bounds.lo, bounds.hi, key, persist_state="session", on_change=_first_page)
     how = st.session_state["pred_filter"]
     rows, cols = st.session_state["pred_rows"], st.session_state["pred_cols"]
     true_class = None
@@ -188,7 +189,10 @@ def grid_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
         f"{len(indices):,} · the number above each image is its index in the test set"
     )
     png = predictions_model.grid_png_for(chosen, preds, shown, rows, cols)
-    st.image(png, width="stretch" if cols >= STRETCH_COLS else "content")
+    summary = predictions_figures.grid_description(preds.probabilities, preds.labels, shown, names)
+    st.image(png, width="stretch" if cols >= STRETCH_COLS else "content",
+             alt=f"The tutorial's grid of {len(shown)} test images with their ten probabilities: {summary}")
+    st.caption(summary)
     first = int(shown[0])
     p = preds.probabilities[first]
     k = int(np.argmax(p))
@@ -224,7 +228,7 @@ def confusion_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None
             st.session_state[key] = int(first)
     st.markdown(
         "Row **M[t, p]** counts the test images of true class t that the network answered p. "
-        "The diagonal (blue) holds the right answers; every red cell is a confusion. "
+        "The diagonal (blue) holds the right answers; every orange cell off it is a confusion. "
         "**Click a cell** (or pick it below) to see its images."
     )
     st.latex(
@@ -236,6 +240,7 @@ def confusion_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None
     st.altair_chart(
         predictions_figures.confusion_chart(matrix, names, selected=(t, p)),
         key="pred_cm_chart", on_select=_on_cell_click, selection_mode="cell",
+        alt=predictions_figures.confusion_description(matrix, names),
     )
     if confused:
         st.markdown(
@@ -260,13 +265,16 @@ def confusion_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None
         fig = predictions_figures.prediction_grid(
             data.x_test, preds.probabilities, preds.labels, indices[:shown], names, CELL_ROWS, CELL_COLS
         )
-        st.image(mpl.figure_png(fig), width="stretch" if len(indices) >= STRETCH_COLS else "content")
+        summary = predictions_figures.grid_description(preds.probabilities, preds.labels, indices[:shown], names)
+        st.image(mpl.figure_png(fig), width="stretch" if len(indices) >= STRETCH_COLS else "content",
+                 alt=f"Test images of cell M[{t}, {p}] with their probabilities: {summary}")
         if len(indices) > shown:
             st.caption(f"The first {shown} of {len(indices):,}.")
 
     accuracy = evaluation.per_class_accuracy(matrix)
     worst = int(np.nanargmin(accuracy))
-    st.altair_chart(predictions_figures.per_class_chart(accuracy, names, preds.accuracy))
+    st.altair_chart(predictions_figures.per_class_chart(accuracy, names, preds.accuracy),
+                    alt=predictions_figures.per_class_description(accuracy, names, preds.accuracy))
     st.latex(
         rf"\text{{accuracy of class }} c = \frac{{M_{{cc}}}}{{\sum_p M_{{cp}}}}:\quad "
         rf"\text{{{_tex_text(names[worst])}}} = \frac{{{int(matrix[worst, worst])}}}{{{int(matrix[worst].sum())}}}"
@@ -283,6 +291,12 @@ def _on_cell_click() -> None:
     cell = predictions_figures.clicked_cell(st.session_state.get("pred_cm_chart") or {})
     if cell is not None:
         st.session_state["pred_cell_true"], st.session_state["pred_cell_pred"] = cell
+
+
+def _swatch(colour: str) -> str:
+    """A small square of ``colour`` before a legend's words (decorative: the words carry it)."""
+    return (f"<span aria-hidden='true' style='display:inline-block;width:0.75em;height:0.75em;"
+            f"background:{colour};border-radius:2px;margin-right:0.25em'></span>")
 
 
 def _tex_text(text: str) -> str:

@@ -159,7 +159,7 @@ def settings_section(preset: str, settings: dict[str, url_state.Param], runs: Ru
                      persist_state="session")
     with c2:
         if url_state.shown(W["lr"]):
-            st.select_slider("Learning rate η", LEARNING_RATES, key=W["lr"], disabled=locked,
+            url_state.select_slider("Learning rate η", LEARNING_RATES, W["lr"], disabled=locked,
                              format_func=lambda v: f"{v:g}", persist_state="session",
                              help="You can also change it while the run goes.")
         if url_state.shown(W["schedule"]):
@@ -168,7 +168,7 @@ def settings_section(preset: str, settings: dict[str, url_state.Param], runs: Ru
                          format_func={"constant": "constant η", "cosine": "cosine decay to 0"}.get)
     with c3:
         if url_state.shown(W["batch"]):
-            st.select_slider("Batch size B", BATCH_SIZES, key=W["batch"], disabled=locked,
+            url_state.select_slider("Batch size B", BATCH_SIZES, W["batch"], disabled=locked,
                              persist_state="session")
         if url_state.shown(W["epochs"]):
             epochs = settings[W["epochs"]]
@@ -182,8 +182,8 @@ def settings_section(preset: str, settings: dict[str, url_state.Param], runs: Ru
     with c4:
         if url_state.shown(W["validation"]):
             percents = settings[W["validation"]].options
-            st.slider("Validation images (%)", percents[0], percents[-1], step=percents[1] - percents[0],
-                      key=W["validation"], disabled=locked, persist_state="session",
+            url_state.bounded_slider("Validation images (%)", percents[0], percents[-1], W["validation"],
+                                     step=percents[1] - percents[0], disabled=locked, persist_state="session",
                       help="Held out from the training images to show over-fitting; 0 for none.")
         if url_state.shown(W["checkpoint"]):
             every = settings[W["checkpoint"]]

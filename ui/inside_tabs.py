@@ -120,7 +120,8 @@ def the_answer(read: Reading, what_read: str, names: tuple) -> None:
         f"The network reads {what_read} as **{names[k]}** (p = {probs[k]:.0%}); "
         f"runner-up {names[runner]} ({probs[runner]:.0%})."
     )
-    st.image(mpl.figure_png(insight_figures.digit_figure(read.prepared.image, probs, names)), width="content")
+    st.image(mpl.figure_png(insight_figures.digit_figure(read.prepared.image, probs, names)), width="content",
+             alt=insight_figures.digit_description(probs, names))
 
 
 def preparation_lesson(prepared: drawn_digit.PreparedDigit) -> None:
@@ -129,7 +130,8 @@ def preparation_lesson(prepared: drawn_digit.PreparedDigit) -> None:
     h, w = bottom - top, right - left
     cy, cx = drawn_digit.center_of_mass(prepared.image)
     box = drawn_digit.BOX
-    st.image(mpl.figure_png(insight_figures.preparation_figure(prepared)), width="stretch")
+    st.image(mpl.figure_png(insight_figures.preparation_figure(prepared)), width="stretch",
+             alt=insight_figures.preparation_description(prepared))
     st.latex(rf"\text{{scale}} = \frac{{{box}}}{{\max(\text{{width}}, \text{{height}})}} = \frac{{{box}}}{{\max({w}, {h})}} = {box / max(w, h):.3f}")
     st.latex(
         rf"\text{{centre of mass}} = \frac{{\sum_{{ij}} x_{{ij}}\,(i, j)}}{{\sum_{{ij}} x_{{ij}}}}"
@@ -273,7 +275,8 @@ def where_it_looked(model: Any, image: np.ndarray, probs: np.ndarray, names: tup
         st.warning(str(exc))
         return None
     title = f"Grad-CAM at {heat.layer}" if method == "grad-cam" else "saliency |∂y/∂x|"
-    st.image(mpl.figure_png(insight_figures.heatmap_figure(image, heat.heat, title)), width="stretch")
+    st.image(mpl.figure_png(insight_figures.heatmap_figure(image, heat.heat, title)), width="stretch",
+             alt=insight_figures.heatmap_description(heat.heat, title))
     return method, heat, target
 
 
@@ -312,7 +315,8 @@ def layer_maps(inside: Inside) -> None:
     st.markdown("#### What each convolution layer sees")
     for info, (name, fmap) in zip(inside.infos, inside.maps):
         st.markdown(conv_lesson(info))
-        st.image(mpl.figure_png(insight_figures.feature_maps_figure(fmap, name, max_maps=MAPS_SHOWN)), width="stretch")
+        st.image(mpl.figure_png(insight_figures.feature_maps_figure(fmap, name, max_maps=MAPS_SHOWN)), width="stretch",
+                 alt=insight_figures.feature_maps_description(fmap, name, max_maps=MAPS_SHOWN))
     if any(info.filters > MAPS_SHOWN for info in inside.infos):
         st.caption(f"Layers with more than {MAPS_SHOWN} filters show their first {MAPS_SHOWN} maps.")
 
@@ -341,7 +345,8 @@ def first_layer_filters(inside: Inside) -> None:
         + (rf" + {first.filters}" if first.use_bias else "")
         + rf" = {first.params:,}".replace(",", "{,}")
     )
-    st.image(mpl.figure_png(insight_figures.filters_figure(inside.kernels)), width="stretch")
+    st.image(mpl.figure_png(insight_figures.filters_figure(inside.kernels)), width="stretch",
+             alt=insight_figures.filters_description(inside.kernels))
     st.markdown(
         f"Each {kh}×{kw} grid is one filter's weights: it responds where the image looks like "
         "red minus blue, e.g. a dark-to-bright edge in one direction. Its response over the "

@@ -260,8 +260,8 @@ def filter_lesson(preds: evaluation.Predictions, how: str, true_class: int | Non
     n, wrong = len(preds), len(preds) - preds.n_correct
     if how == "all":
         return (
-            f"All {n:,} test images in test-set order. Count the red captions: about "
-            f"{100 * (1 - preds.accuracy):.0f} in every 100 should be red."
+            f"All {n:,} test images in test-set order. Count the ✗ captions: about "
+            f"{100 * (1 - preds.accuracy):.0f} in every 100 should be wrong."
         )
     if how == "mistakes":
         return (

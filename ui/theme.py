@@ -51,6 +51,28 @@ label[data-testid="stWidgetLabel"][disabled] {{
   color: color-mix(in srgb, currentColor 80%, transparent) !important;
 }}
 label[data-testid="stWidgetLabel"][disabled] * {{ color: inherit !important; }}
+/* Reflow at 390 px (WCAG 1.4.10): a chart drawn on a canvas at a fixed pixel size shrinks to its
+   column like an image, keeping its aspect ratio, instead of pushing the page sideways. */
+.stVegaLiteChart.vega-embed {{ max-width: 100%; }}
+.stVegaLiteChart canvas.marks {{ max-width: 100% !important; height: auto !important; }}
+/* On a phone every code block wraps its long lines rather than scroll sideways. */
+@media (max-width: 640px) {{
+  [data-testid="stCode"] pre, [data-testid="stCode"] code {{
+    white-space: pre-wrap !important; overflow-wrap: anywhere;
+  }}
+}}
+/* A displayed formula wider than its column breaks after a relation or an operator, as inline
+   KaTeX does, instead of scrolling in a region the keyboard cannot reach (the pixel or two a
+   wrapped line may still stick out is shown, not made a scroll region). */
+.katex-display {{ overflow: visible !important; }}
+.katex-display > .katex {{ white-space: normal !important; }}
+.katex-display > .katex > .katex-html > .base {{ margin: 0.2em 0; }}
+/* Matplotlib figures keep their white paper: their labels are dark text drawn for white, and no
+   one text colour reaches 4.5:1 on both themes' backgrounds. A hairline edge in the text colour
+   sets the sheet off the dark background instead. */
+[data-testid="stImage"] img {{
+  border: 1px solid color-mix(in srgb, currentColor 35%, transparent); border-radius: 4px;
+}}
 </style>"""
 
 

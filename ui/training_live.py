@@ -13,6 +13,7 @@ from cnn_core import datasets, trainer, training_config
 from cnn_core.figures import mpl
 from cnn_core.figures import training as training_figures
 from cnn_core.jobs import Job, JobRegistry
+from ui import url_state
 from ui.common import TRAINED_MODEL_KEY, TrainedModel
 
 P = "train_"  # every session-state key of the Training page starts with this
@@ -95,7 +96,7 @@ def _draw_controls(job: Job, snap: trainer.Snapshot) -> None:
         options = sorted(set(LEARNING_RATES) | {snap.learning_rate if snap.learning_rate > 0 else 1e-2})
         if live_key not in st.session_state:
             st.session_state[live_key] = min(options, key=lambda v: abs(math.log(v / max(snap.learning_rate, 1e-12))))
-        st.select_slider("Learning rate η, live", options, key=live_key, on_change=change_lr,
+        url_state.select_slider("Learning rate η, live", options, live_key, on_change=change_lr,
                          format_func=lambda v: f"{v:g}", help="Takes effect from the next batch.")
     error = st.session_state.pop(P + "lr_error", None)
     if error:
@@ -110,16 +111,20 @@ def _draw_curves(snap: trainer.Snapshot) -> None:
     left, right = st.columns(2)
     with left:
         st.vega_lite_chart(training_figures.batch_curve_chart(snap.batch_loss, per_epoch, "loss", snap.epochs,
-                                                    learning_rate_changes=changes))
+                                                    learning_rate_changes=changes),
+                           alt=training_figures.curve_description(snap.batch_loss, "loss", "batch"))
     with right:
         st.vega_lite_chart(training_figures.batch_curve_chart(snap.batch_accuracy, per_epoch, "accuracy", snap.epochs,
-                                                    learning_rate_changes=changes))
+                                                    learning_rate_changes=changes),
+                           alt=training_figures.curve_description(snap.batch_accuracy, "accuracy", "batch"))
     if snap.history:
         left, right = st.columns(2)
         with left:
-            st.vega_lite_chart(training_figures.epoch_curve_chart(snap.history, "loss", snap.epochs, changes, per_epoch))
+            st.vega_lite_chart(training_figures.epoch_curve_chart(snap.history, "loss", snap.epochs, changes, per_epoch),
+                               alt=training_figures.epoch_curve_description(snap.history, "loss"))
         with right:
-            st.vega_lite_chart(training_figures.epoch_curve_chart(snap.history, "accuracy", snap.epochs, changes, per_epoch))
+            st.vega_lite_chart(training_figures.epoch_curve_chart(snap.history, "accuracy", snap.epochs, changes, per_epoch),
+                               alt=training_figures.epoch_curve_description(snap.history, "accuracy"))
 
 
 def run_title(job: Job, snap: trainer.Snapshot) -> str:
@@ -137,12 +142,13 @@ def result(job: Job, mine: bool, data: datasets.Dataset) -> None:
     if snap.status not in ("finished", "stopped") or snap.test_accuracy is None:
         return
     st.subheader("Learning curve")
-    st.caption("The tutorial's figure (cell [11]): accuracy (black) and loss (red) after each epoch, "
+    st.caption("The tutorial's figure (cell [11]): accuracy (black, circles) and loss (vermillion, squares) after each epoch, "
                "on two y axes; dashed: the validation images the network never trained on.")
     if snap.history:
         # PNG bytes through st.image: st.pyplot takes no dpi without a deprecation notice.
         fig = training_figures.learning_curve_figure(snap.history)
-        st.image(mpl.figure_png(fig, dpi=144), width="stretch")
+        st.image(mpl.figure_png(fig, dpi=144), width="stretch",
+                 alt=training_figures.learning_curve_description(snap.history))
     else:
         st.caption("The run stopped before its first epoch ended: no epoch to plot.")
     n_test = len(data.y_test) if job.dataset_name == data.name else None

@@ -118,9 +118,7 @@ def picture(size: int, kernel: int, stride: int, padding: str, output_padding: i
                          help="Which input pixel's stamp to outline on the output.")
     row, col = divmod(st.session_state["tconv_pixel"], size)
     st.markdown(formulas.transposed_pixel_sentence(row, col, patches[row], patches[col], kernel, stride))
-    st.vega_lite_chart(
-        convolution_figures.transposed_scatter_chart(size, kernel, stride, padding, row * size + col, output_padding),
-        width="content",
-    )
+    spec = convolution_figures.transposed_scatter_chart(size, kernel, stride, padding, row * size + col, output_padding)
+    st.vega_lite_chart(spec, width="content", alt=spec["description"])  # the figure's one-line summary
     coverage = shapes.transposed_coverage(size, kernel, stride, padding, output_padding)
     st.caption(formulas.transposed_overlap_note(kernel, stride, coverage))

@@ -187,11 +187,60 @@ def slider(label: str, key: str, params: Mapping[str, Param], max_value: int | N
     """A slider for the bound setting ``params[key]`` (an :class:`Int`), unless the link hides it.
 
     Its bounds are the parameter's, stated once; ``max_value`` lowers the top where other
-    settings limit it. Its value comes from session state, where :func:`bind` put it.
+    settings limit it. Its value comes from session state, where :func:`bind` put it. With
+    :func:`exact_entry` on it is a number input with the same key and bounds instead.
     """
     if shown(key):
         param = params[key]
-        st.slider(label, param.lo, _top(param, max_value), key=key, **kwargs)
+        bounded_slider(label, param.lo, _top(param, max_value), key, **kwargs)
+
+
+def bounded_slider(label: str, lo: float, hi: float, key: str, **kwargs: Any) -> Any:
+    """``st.slider(label, lo, hi, key=key, **kwargs)``, or with :func:`exact_entry` on, a number
+    input with the same key, bounds, step and help, where the value is typed (WCAG 2.5.7)."""
+    _carry_over(key)
+    if exact_entry():
+        kwargs.pop("format", None)  # a slider's display format (e.g. "%d %%") is not an input's
+        return st.number_input(label, lo, hi, key=key, **kwargs)
+    return st.slider(label, lo, hi, key=key, **kwargs)
+
+
+def select_slider(label: str, options: Sequence[Any], key: str, **kwargs: Any) -> Any:
+    """``st.select_slider``, or with :func:`exact_entry` on, a select box of the same options."""
+    _carry_over(key)
+    if exact_entry():
+        value = kwargs.pop("value", None)
+        if value is not None and key not in st.session_state:
+            kwargs["index"] = list(options).index(value)
+        return st.selectbox(label, options, key=key, **kwargs)
+    return st.select_slider(label, options, key=key, **kwargs)
+
+
+def _carry_over(key: str) -> None:
+    """Hand the control's current value to whichever widget draws it in this run: a number input
+    that replaces a slider is a new widget to Streamlit, which would otherwise start it afresh."""
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]
+
+
+EXACT = "exact"  # the sidebar toggle's key, and the URL parameter that turns it on (?exact=1)
+
+
+def exact_entry() -> bool:
+    """Whether the viewer asked to type exact values rather than drag sliders."""
+    return bool(st.session_state.get(EXACT, False))
+
+
+def exact_entry_toggle() -> None:
+    """The sidebar switch "Type exact values": every slider of the lesson becomes a bounded
+    number input (or a select box), for those who cannot drag (WCAG 2.5.7). ``?exact=1`` in a
+    link turns it on; the choice then holds for the session, on every page."""
+    if EXACT not in st.session_state and st.query_params.get(EXACT) in ("1", "true"):
+        st.session_state[EXACT] = True
+    st.sidebar.toggle(
+        "Type exact values", key=EXACT,
+        help="Turns every slider into a box where you type the number (or pick it from a list).",
+    )
 
 
 def number_input(label: str, key: str, params: Mapping[str, Param], max_value: int | None = None, **kwargs: Any) -> None:

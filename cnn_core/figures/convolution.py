@@ -237,3 +237,25 @@ def transposed_scatter_chart(
         "autosize": vega.PAD,
         "config": vega.base_config(legend={"labelFontSize": 12, "titleFontSize": 12}),
     }
+
+
+def conv_window_description(
+    size: int, kernel: int, stride: int = 1, padding: shapes.Padding = "valid", dilation: int = 1, step: int = 0
+) -> str:
+    """One line for :func:`conv_window_chart`'s ``alt`` text: the padded input, where this
+    step's window reads, and the output cell it writes."""
+    a = shapes.conv_arithmetic(size, kernel, stride, padding, dilation)
+    row, col = divmod(step, a.output)
+    top, left = row * stride - a.pad_before, col * stride - a.pad_before
+    span = dilation * (kernel - 1) + 1
+    return (f"The {a.padded}×{a.padded} padded input ({size}×{size} image, {a.pad_before} padding before) with the "
+            f"{kernel}×{kernel} window{f' (dilation {dilation}, spanning {span})' if dilation > 1 else ''} at rows "
+            f"{top} to {top + span - 1}, columns {left} to {left + span - 1}, beside the {a.output}×{a.output} "
+            f"output with cell (row {row}, column {col}) marked: window {step + 1} of {a.output * a.output}.")
+
+
+def kernel_description(kernel: np.ndarray, title: str) -> str:
+    """One line for :func:`kernel_chart`'s ``alt`` text: the weights, row by row."""
+    kernel = np.asarray(kernel, dtype=float)
+    rows = "; ".join(" ".join(f"{v:g}" for v in row) for row in np.round(kernel, 2))
+    return f"{title}: weights row by row: {rows}."

@@ -17,6 +17,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from . import palette
+
 GRID_SIDE = 6  # the tutorial plots a 6×6 grid of random training images
 CHUNK = 1024  # images per chunk when counting pixels (bounds the int64 temporary to ~6 MB)
 
@@ -100,7 +102,7 @@ def class_count_chart(table: pd.DataFrame) -> alt.Chart:
             xOffset=alt.XOffset("split:N", sort=["train", "test"]),
             y=alt.Y("share:Q", title="share of the split (%)"),
             color=alt.Color("split:N", sort=["train", "test"], title="split",
-                            scale=alt.Scale(range=["#4c78a8", "#f58518"])),
+                            scale=alt.Scale(range=[palette.BLUE, palette.VERMILLION])),
             tooltip=[
                 alt.Tooltip("class:N"), alt.Tooltip("label:Q"), alt.Tooltip("split:N"),
                 alt.Tooltip("images:Q", format=","), alt.Tooltip("share:Q", title="share (%)"),
@@ -197,7 +199,7 @@ def pixel_histogram_chart(counts: np.ndarray, bin_width: int = 8, log_scale: boo
         df = df[df["pixels"] > 0]  # log(0) has no bar; an empty bin is shown by its absence
     return (
         alt.Chart(df, title="Pixel values (all training images)")
-        .mark_bar(color="#4c78a8")
+        .mark_bar(color=palette.BLUE)
         .encode(
             x=alt.X("from:Q", bin="binned", title="grey level (0 = background, 255 = full ink)",
                     scale=alt.Scale(domain=[0, 256])),
@@ -245,7 +247,7 @@ def preprocessing_figure(
     fig = Figure(figsize=(13, 4.4))
     ax_img, ax_raw, ax_scaled = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1.25, 1.25]})
     ax_img.imshow(image, cmap="binary", vmin=0, vmax=255)
-    ax_img.add_patch(Rectangle((left - 0.5, top - 0.5), size, size, fill=False, edgecolor="#e45756", lw=2))
+    ax_img.add_patch(Rectangle((left - 0.5, top - 0.5), size, size, fill=False, edgecolor=palette.VERMILLION, lw=2))
     ax_img.set_title(f"the image, window rows {top}-{top + size - 1}, cols {left}-{left + size - 1}",
                      fontsize=10)
     ax_img.set_xticks([])
@@ -263,7 +265,7 @@ def preprocessing_figure(
         if highlight is not None:
             hr, hc = highlight[0] - top, highlight[1] - left
             if 0 <= hr < size and 0 <= hc < size:
-                ax.add_patch(Rectangle((hc - 0.5, hr - 0.5), 1, 1, fill=False, edgecolor="#e45756", lw=2.5))
+                ax.add_patch(Rectangle((hc - 0.5, hr - 0.5), 1, 1, fill=False, edgecolor=palette.VERMILLION, lw=2.5))
         ax.set_title(title, fontsize=10)
         ax.set_xticks(range(size), [str(left + i) for i in range(size)], fontsize=7)
         ax.set_yticks(range(size), [str(top + i) for i in range(size)], fontsize=7)
@@ -286,3 +288,46 @@ def preprocessed_shape(images: np.ndarray) -> PreprocessedShape:
     computed from the shape alone (the app never makes that float copy: 4 bytes per pixel)."""
     after = (*images.shape, 1)
     return PreprocessedShape(tuple(images.shape), after, images.size * images.itemsize, images.size * 4)
+
+
+# --- One-line descriptions, for each figure's ``alt`` text ------------------------------------
+
+
+def sample_grid_description(labels: np.ndarray, indices: np.ndarray, class_names: tuple[str, ...]) -> str:
+    """The grid of :func:`sample_grid_figure` in one line: how many images and of which classes,
+    e.g. "36 training images, ink black on white, each captioned with its class and index: 5 Coat, …"."""
+    shown = [int(i) for i in indices[: GRID_SIDE * GRID_SIDE]]
+    counts = np.bincount(labels[shown], minlength=len(class_names)) if shown else np.zeros(len(class_names), int)
+    parts = [f"{int(n)} {class_names[c]}" for c, n in sorted(enumerate(counts), key=lambda cn: (-cn[1], cn[0])) if n]
+    return (f"{len(shown)} training images in a {GRID_SIDE}×{GRID_SIDE} grid, ink black on white, each captioned "
+            f"with its class and its index: " + ", ".join(parts) + ".")
+
+
+def mean_image_description(class_names: tuple[str, ...]) -> str:
+    """The panels of :func:`mean_image_figure` in one line."""
+    return (f"{len(class_names)} blurred silhouettes, one per class ({class_names[0]} to {class_names[-1]}): "
+            "each the pixel-by-pixel mean of that class's training images, ink black on white.")
+
+
+def class_count_description(table: pd.DataFrame) -> str:
+    """The bars of :func:`class_count_chart` in one line: the range of each split's shares."""
+    train, test = table["train %"], table["test %"]
+    return (f"Bars of each class's share of the training images ({train.min():.1f}% to {train.max():.1f}%) "
+            f"and of the test images ({test.min():.1f}% to {test.max():.1f}%), for {len(table)} classes.")
+
+
+def pixel_histogram_description(counts: np.ndarray) -> str:
+    """The histogram of :func:`pixel_histogram_chart` in one line, from :func:`pixel_stats`."""
+    stats = pixel_stats(counts)
+    return (f"Histogram of {int(counts.sum()):,} pixel values 0 to 255: {stats.zero_pct:.1f}% are 0 (background), "
+            f"{stats.ink_pct:.1f}% are 128 or more (ink), mean {stats.mean:.1f}.")
+
+
+def preprocessing_description(image: np.ndarray, top: int, left: int, size: int = 8) -> str:
+    """The three panels of :func:`preprocessing_figure` in one line: the window and its values
+    before (0–255) and after dividing by 255."""
+    window = image[top : top + size, left : left + size]
+    lo, hi = int(window.min()), int(window.max())
+    return (f"The image with a {size}×{size} window at rows {top}–{top + size - 1}, columns {left}–{left + size - 1}; "
+            f"its values as uint8 from {lo} to {hi}; and the same values divided by 255, "
+            f"from {lo / 255:.2f} to {hi / 255:.2f}.")

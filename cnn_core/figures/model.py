@@ -9,15 +9,16 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Polygon, Rectangle
 
 from ..models import LayerRow
+from . import palette
 
-# Colours of the diagram, one per kind of layer.
+# Colours of the diagram, one per kind of layer (Okabe–Ito; each slab is also titled).
 _COLOURS = {
-    "InputLayer": "#9e9e9e",
-    "Conv2D": "#4c78a8",
-    "MaxPooling2D": "#f58518",
-    "AveragePooling2D": "#f58518",
-    "Flatten": "#bab0ac",
-    "Dense": "#54a24b",
+    "InputLayer": palette.GREY,
+    "Conv2D": palette.BLUE,
+    "MaxPooling2D": palette.ORANGE,
+    "AveragePooling2D": palette.ORANGE,
+    "Flatten": "#cccccc",
+    "Dense": palette.GREEN,
 }
 
 
@@ -39,7 +40,7 @@ def shape_flow_figure(rows: list[LayerRow]) -> Figure:
     x = 0.0
     prev_right = None
     for node in nodes:
-        colour = _COLOURS.get(node.type, "#72b7b2")
+        colour = _COLOURS.get(node.type, palette.SKY_BLUE)
         if len(node.shape) == 3:
             side, _, chans = node.shape
             # Height and the slanted depth show the image's side; thickness shows channels.
@@ -73,6 +74,16 @@ def shape_flow_figure(rows: list[LayerRow]) -> Figure:
     ax.set_xlim(-0.2, x - 0.4)
     ax.set_ylim(-0.25, 3.45)
     return fig
+
+
+def shape_flow_description(rows: list[LayerRow]) -> str:
+    """The diagram in one line, for its ``alt`` text: each step's title and shape, e.g.
+    "Shape flow: input 28×28×1 → conv 26×26×32 → max pool 13×13×32 → … → softmax 10"."""
+    steps = [
+        f"{n.title} {'×'.join(str(d) for d in n.shape) if len(n.shape) == 3 else f'{n.shape[0]:,}'}"
+        for n in _diagram_nodes(rows)
+    ]
+    return "Shape flow of the network, from image to prediction: " + " → ".join(steps) + "."
 
 
 @dataclass(frozen=True)

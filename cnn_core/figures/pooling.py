@@ -150,3 +150,19 @@ def cell_font(labels: list[str], cell: int) -> int | None:
     size = min(CELL_FONT_PX, int((cell - 4) / (0.6 * chars)))
     return size if size >= CELL_FONT_MIN_PX else None
 
+
+
+def pool_grid_description(
+    values: np.ndarray, pool: int, stride: int | None = None, padding: str = "valid", mode: str = "max",
+    selected: int = 0,
+) -> str:
+    """One line for :func:`pool_grid_chart`'s ``alt`` text: the grid, the windows, and what the
+    selected window keeps."""
+    values = np.asarray(values, dtype=float)
+    stride = pool if stride is None else stride
+    pooled = kernels.pool2d(values, pool, stride, padding, mode)
+    out = pooled.shape[0]
+    row, col = divmod(selected, out)
+    return (f"A {values.shape[0]}×{values.shape[0]} grid of numbers with {out * out} {pool}×{pool} windows "
+            f"(stride {stride}, padding {padding}) outlined, beside the {out}×{out} {mode}-pooled grid; "
+            f"window {selected + 1} (row {row}, column {col}) keeps {pool_labels(pooled[row:row + 1, col:col + 1], mode)[0]}.")

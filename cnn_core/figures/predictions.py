@@ -1,10 +1,13 @@
 """The Predictions page's figures of the test set: the tutorial's grid of answers (matplotlib),
 the clickable confusion matrix and the accuracy per class (Altair). Nothing here shows anything.
 
-The tutorial's ``plot_image`` and ``plot_value_array`` are kept, with its colours: the image's
-caption "Predicted 97% (True)" is blue when right and red when wrong; in the bar chart of the
-ten probabilities the predicted bar is red and the true bar blue (so a right answer is one blue
-bar). They draw on an ``Axes`` passed in rather than on pyplot's current one.
+The tutorial's ``plot_image`` and ``plot_value_array`` are kept, with its colours made
+colour-blind safe (Okabe–Ito blue and vermillion) and a mark that says it in words too: the
+image's caption "✓ Predicted 97% (True)" is blue when right and "✗ …" vermillion when wrong; in
+the bar chart of the ten probabilities the predicted bar is vermillion and the true bar blue (so a
+right answer is one blue bar), with ✓ or ✗ above the predicted bar. They draw on an ``Axes``
+passed in rather than on pyplot's current one. The ``*_description`` functions say in one line
+what each figure shows, for its ``alt`` text.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import palette
 from .mpl import new_figure
 
-RIGHT = "#1f5fbf"  # the tutorial's 'blue', a shade that reads well on white
-WRONG = "#d62728"  # the tutorial's 'red'
+RIGHT = palette.RIGHT  # the tutorial's 'blue': the true class's bar
+WRONG = palette.WRONG  # the tutorial's 'red': the predicted bar of a mistake
 OTHER = "#777777"  # the tutorial's grey for the other bars
 MAX_GRID_ROWS = 8
 MAX_GRID_COLS = 5
@@ -30,19 +34,29 @@ def _short_names(class_names: Sequence[str]) -> bool:
 
 
 def caption(probabilities: np.ndarray, true_label: int | None, class_names: Sequence[str]) -> tuple[str, str]:
-    """The tutorial's label under an image and its colour: ("Coat 97% (Shirt)", red) when wrong,
-    blue when right; just "Coat 97%" in black when the true class is unknown (a drawing)."""
+    """The tutorial's label under an image and its colour: ("✗ Coat 97% (Shirt)", vermillion)
+    when wrong, ("✓ …", blue) when right; just "Coat 97%" in black when the true class is unknown
+    (a drawing). The mark says right or wrong without the colour."""
     predicted = int(np.argmax(probabilities))
     percent = 100 * float(np.max(probabilities))
     if true_label is None:
         return f"{class_names[predicted]} {percent:2.0f}%", "black"
-    text = f"{class_names[predicted]} {percent:2.0f}% ({class_names[int(true_label)]})"
-    return text, RIGHT if predicted == int(true_label) else WRONG
+    right = predicted == int(true_label)
+    text = f"{palette.RIGHT_MARK if right else palette.WRONG_MARK} {class_names[predicted]} {percent:2.0f}% ({class_names[int(true_label)]})"
+    return text, palette.RIGHT_TEXT if right else palette.WRONG_TEXT
+
+
+def verdict_mark(probabilities: np.ndarray, true_label: int | None) -> str:
+    """"✓" when the predicted class is the true one, "✗" when not, "" when the truth is unknown:
+    what the grid writes above the predicted bar."""
+    if true_label is None:
+        return ""
+    return palette.RIGHT_MARK if int(np.argmax(probabilities)) == int(true_label) else palette.WRONG_MARK
 
 
 def bar_colors(probabilities: np.ndarray, true_label: int | None) -> list[str]:
-    """The tutorial's bar colours: grey, the predicted bar red, then the true bar blue (so a
-    right answer shows a single blue bar)."""
+    """The tutorial's bar colours: grey, the predicted bar vermillion, then the true bar blue (so
+    a right answer shows a single blue bar)."""
     colors = [OTHER] * len(probabilities)
     colors[int(np.argmax(probabilities))] = WRONG
     if true_label is not None:
@@ -76,6 +90,11 @@ def plot_value_array(ax: Any, probabilities: np.ndarray, true_label: int | None)
     ax.tick_params(axis="x", labelsize=7, length=0, pad=2)
     ax.set_yticks([])
     ax.bar(range(n), probabilities, color=bar_colors(probabilities, true_label), width=0.8)
+    mark = verdict_mark(probabilities, true_label)
+    if mark:
+        k = int(np.argmax(probabilities))
+        ax.text(k, min(float(probabilities[k]), 0.88) + 0.02, mark, ha="center", va="bottom", fontsize=9,
+                color=palette.RIGHT_TEXT if mark == palette.RIGHT_MARK else palette.WRONG_TEXT)
     ax.set_ylim(0, 1)
     ax.set_xlim(-0.6, n - 0.4)
     for side in ("top", "right", "left"):
@@ -145,7 +164,7 @@ def prediction_grid(
     for r in range(rows):
         y0 = round(r * cell_h)
         iy = y0 + top_h
-        above = np.zeros((top_h, width, 4), np.uint8)  # the "#i" titles of this row
+        above = np.zeros((top_h, width, 4), np.uint8)  # the "#i" titles of this row, ✓/✗ over the bars
         below = np.zeros((bottom_h, width, 4), np.uint8)  # its captions and bar ticks
         for c, i in enumerate(shown[r * cols : (r + 1) * cols]):
             x0 = c * _CELL_W * s
@@ -164,6 +183,12 @@ def prediction_grid(
                 left, top = bx + (j + 0.1) * bar_w, base - float(p) * img
                 bars.append([(left, base), (left + 0.8 * bar_w, base), (left + 0.8 * bar_w, top), (left, top)])
                 colors.append(col)
+            mark = verdict_mark(probabilities[i], labels[i])
+            k = int(np.argmax(probabilities[i]))
+            glyph = _text_image(mark, palette.RIGHT_TEXT if mark == palette.RIGHT_MARK else palette.WRONG_TEXT,
+                                round(13 * s))
+            # Above the bars' square (where a bar of 100 % ends), over the predicted bar.
+            _put(above, glyph, bx + (k + 0.5) * bar_w - glyph.shape[1] / 2, top_h - glyph.shape[0])
             frames.append([(bx, base), (bx + n_classes * bar_w, base)])
             _put(below, tick_strip, bx, 3 * s)
         _stamp(fig, height, above, 0, y0, "top", center=False)
@@ -175,6 +200,52 @@ def prediction_grid(
         strip = _fitted_text(names, "#333333", round(13 * s), width - 8)
         _stamp(fig, height, strip, width / 2, height - 6 * s, "bottom")
     return fig
+
+
+MAX_LISTED = 10  # mistakes a description names one by one before it says "and n more"
+
+
+def grid_description(
+    probabilities: np.ndarray, labels: np.ndarray, indices: Sequence[int], class_names: Sequence[str]
+) -> str:
+    """One line for the grid's ``alt`` text and caption: how many of the shown test images are
+    right, and each mistake, e.g. "12 of 15 right (✓); wrong (✗): test #8 (5 read as 6), …".
+    ``probabilities`` (N, 10) and ``labels`` (N,) are the whole test set, ``indices`` the shown ones."""
+    shown = [int(i) for i in indices]
+    wrong = [i for i in shown if int(np.argmax(probabilities[i])) != int(labels[i])]
+    text = f"{len(shown) - len(wrong)} of {len(shown)} right ({palette.RIGHT_MARK})"
+    if not wrong:
+        return text + ", no mistakes."
+    listed = [f"test #{i} ({class_names[int(labels[i])]} read as {class_names[int(np.argmax(probabilities[i]))]})"
+              for i in wrong[:MAX_LISTED]]
+    more = f", and {len(wrong) - MAX_LISTED} more" if len(wrong) > MAX_LISTED else ""
+    return f"{text}; wrong ({palette.WRONG_MARK}): " + ", ".join(listed) + more + "."
+
+
+def confusion_description(matrix: np.ndarray, class_names: Sequence[str], top: int = 3) -> str:
+    """One line for the confusion matrix's ``alt`` text: right answers on the diagonal, and the
+    ``top`` most frequent confusions (true read as predicted, with counts)."""
+    right, total = int(np.trace(matrix)), int(matrix.sum())
+    off = [(int(matrix[t, p]), t, p) for t in range(matrix.shape[0]) for p in range(matrix.shape[1])
+           if t != p and matrix[t, p] > 0]
+    off.sort(key=lambda c: (-c[0], c[1], c[2]))
+    text = (f"Confusion matrix of {total:,} test images, rows the true class, columns the answer: "
+            f"{right:,} right on the diagonal, {total - right:,} mistakes off it")
+    if not off:
+        return text + "."
+    return text + "; most often " + ", ".join(
+        f"{class_names[t]} read as {class_names[p]} ({n}×)" for n, t, p in off[:top]) + "."
+
+
+def per_class_description(accuracy: np.ndarray, class_names: Sequence[str], overall: float) -> str:
+    """One line for the per-class accuracy chart's ``alt`` text: the overall accuracy, the best
+    and the worst class (``accuracy`` (C,) in 0–1, NaN for a class with no test image: left out)."""
+    acc = np.asarray(accuracy, dtype=float)
+    if np.isnan(acc).all():
+        return f"Accuracy per true class, overall {100 * overall:.1f}%: no class has a test image."
+    best, worst = int(np.nanargmax(acc)), int(np.nanargmin(acc))
+    return (f"Accuracy per true class, overall {100 * overall:.1f}%: best {class_names[best]} "
+            f"{100 * acc[best]:.0f}%, worst {class_names[worst]} {100 * acc[worst]:.0f}%.")
 
 
 @lru_cache(maxsize=1)
@@ -262,8 +333,8 @@ def confusion_chart(
     """A 10×10 heat map of counts M[true, predicted] (Altair), clickable: the point selection
     ``cell`` carries the fields ``true`` and ``predicted`` (class indices) of the clicked cell.
 
-    The diagonal (right answers) is blue and scaled on its own; mistakes are shaded red on their
-    own scale, so a few confusions are not washed out by the ~100 right answers per class.
+    The diagonal (right answers) is blue and scaled on its own; mistakes are shaded orange (towards
+    vermillion) on their own scale, so a few confusions are not washed out by the ~100 right answers per class.
     ``selected`` outlines one cell.
     """
     import altair as alt
@@ -309,7 +380,7 @@ def confusion_chart(
     # Empty cells stay white: a zero is not a small confusion.
     blank = base.mark_rect(color="white", **cells)
     wrong = base.transform_filter((alt.datum.kind == "mistake") & (alt.datum.count > 0)).mark_rect(**cells).encode(
-        color=alt.Color("count:Q", scale=alt.Scale(scheme="reds", domain=[0, max_mistake]),
+        color=alt.Color("count:Q", scale=alt.Scale(scheme="oranges", domain=[0, max_mistake]),
                         legend=alt.Legend(title="mistakes", orient="right", **WHOLE_COUNTS)),
     )
     right = base.transform_filter(alt.datum.kind == "right").mark_rect(**cells).encode(

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import palette
 from .vega import SCHEMA, Spec
 
 MAX_POINTS = 400  # per series, after down-sampling
@@ -97,7 +98,7 @@ def batch_curve_chart(
             "opacity": {"field": "series", "type": "nominal",
                         "scale": {"domain": list(series), "range": [0.3, 1.0]},
                         "legend": {"title": None, "orient": "top"}},
-            "color": {"value": "#1f77b4" if metric == "loss" else "#2ca02c"},
+            "color": {"value": palette.BLUE if metric == "loss" else palette.GREEN},
             "tooltip": [{"field": "epoch", "type": "quantitative", "format": ".2f"},
                         {"field": "value", "type": "quantitative", "title": metric, "format": ".3f"},
                         {"field": "series", "type": "nominal"}],
@@ -139,7 +140,7 @@ def epoch_curve_chart(
             "x": x,
             "y": _y(metric),
             "color": {"field": "split", "type": "nominal", "title": None,
-                      "scale": {"domain": splits, "range": ["#333333", "#d62728"]},
+                      "scale": {"domain": splits, "range": [palette.BLUE, palette.VERMILLION]},
                       "legend": {"orient": "top"}},
             "strokeDash": {"field": "split", "type": "nominal", "legend": None,
                            "scale": {"domain": splits, "range": [[1, 0], [5, 3]]}},
@@ -150,8 +151,9 @@ def epoch_curve_chart(
 
 
 def learning_curve_figure(history: Sequence[Any]) -> Any:
-    """The tutorial's learning curve (cell [11]): accuracy [%] (black) and loss (red) per epoch
-    on twin y axes, with the validation curves dashed when there are any.
+    """The tutorial's learning curve (cell [11]): accuracy [%] (black, circles) and loss
+    (vermillion, squares) per epoch on twin y axes, with the validation curves dashed when there
+    are any: each curve told by its marker and dash as well as its colour.
 
     Returns a matplotlib Figure of 10 × 4.5 inches; the caller closes it after drawing.
     """
@@ -167,21 +169,56 @@ def learning_curve_figure(history: Sequence[Any]) -> Any:
     ax = fig.add_subplot(111)  # the tutorial's add_subplot('111') needs an int in matplotlib 3
     ax_twin = ax.twinx()
     lines = ax.plot(epochs, accuracy * 100, color="k", marker="o", label="training accuracy")
-    lines += ax_twin.plot(epochs, loss, color="r", marker="o", label="training loss")
+    lines += ax_twin.plot(epochs, loss, color=palette.VERMILLION, marker="s", label="training loss")
     if all(r.val_accuracy is not None for r in history):
         lines += ax.plot(epochs, np.array([r.val_accuracy for r in history]) * 100, color="k",
-                         linestyle="--", label="validation accuracy")
-        lines += ax_twin.plot(epochs, np.array([r.val_loss for r in history]), color="r",
-                              linestyle="--", label="validation loss")
+                         marker="o", linestyle="--", label="validation accuracy")
+        lines += ax_twin.plot(epochs, np.array([r.val_loss for r in history]), color=palette.VERMILLION,
+                              marker="s", linestyle="--", label="validation loss")
     ax.set_xlabel("Epochs [-]")
     ax.set_ylabel("Accuracy [%]")
-    ax_twin.set_ylabel("Loss [-]", color="r")
-    ax_twin.tick_params(axis="y", colors="r")
+    ax_twin.set_ylabel("Loss [-]", color=palette.WRONG_TEXT)
+    ax_twin.tick_params(axis="y", colors=palette.WRONG_TEXT)
     ax.set_xticks(epochs if len(epochs) <= 20 else np.linspace(epochs[0], epochs[-1], 11).round())
     ax.grid(alpha=0.3)
     ax.legend(lines, [line.get_label() for line in lines], loc="center right", frameon=False)
     fig.tight_layout()
     return fig
+
+
+def curve_description(values: Sequence[float], metric: str, unit: str) -> str:
+    """One line for a curve's ``alt`` text: where ``metric`` starts, ends and how low or high it
+    got, e.g. "Loss per batch over 938 batches: 2.31 at first, 0.42 at the end, lowest 0.35."."""
+    _check_metric(metric)
+    vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    n = len(values)
+    if not vals:
+        return f"{METRICS[metric]} per {unit}: nothing measured yet."
+    best, word = (min(vals), "lowest") if metric == "loss" else (max(vals), "highest")
+    fmt = lambda v: _metric_text(v, metric)  # noqa: E731
+    return (f"{METRICS[metric]} per {unit} over {n:,} {unit}{'es' if unit == 'batch' else 's'}: {fmt(vals[0])} at first, "
+            f"{fmt(vals[-1])} at the end, {word} {fmt(best)}.")
+
+
+def _metric_text(value: float, metric: str) -> str:
+    return f"{value:.2f}" if metric == "loss" else f"{100 * value:.1f}%"
+
+
+def epoch_curve_description(history: Sequence[Any], metric: str) -> str:
+    """:func:`curve_description` of the per-epoch training curve, plus the last validation value."""
+    text = curve_description([getattr(r, metric) for r in history], metric, "epoch")
+    vals = [getattr(r, f"val_{metric}") for r in history]
+    if history and vals[-1] is not None:
+        text = text[:-1] + f"; validation at the end {_metric_text(vals[-1], metric)}."
+    return text
+
+
+def learning_curve_description(history: Sequence[Any]) -> str:
+    """One line for the tutorial's learning curve: accuracy and loss from the first to the last epoch."""
+    first, last = history[0], history[-1]
+    return (f"Learning curve over {len(history)} epochs: training accuracy {100 * first.accuracy:.1f}% → "
+            f"{100 * last.accuracy:.1f}%, training loss {first.loss:.2f} → {last.loss:.2f}"
+            + (f"; validation accuracy at the end {100 * last.val_accuracy:.1f}%." if last.val_accuracy is not None else "."))
 
 
 def _with_rules(changes: Sequence[Any], steps_per_epoch: int, spec: Spec) -> Spec:

@@ -17,10 +17,14 @@ import pandas as pd
 Spec = dict[str, Any]
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
-WINDOW_COLOUR = "#ea580c"  # the outline of the current window / receptive field / winner
+WINDOW_COLOUR = "#D55E00"  # Okabe–Ito vermillion (palette.VERMILLION): the outline of the current window / receptive field / winner
 FRAME_COLOUR = "#94a3b8"  # thin outlines: an image's edge, the pooling windows
 TEXT_DARK = "#1f2937"
 TEXT_WHITE = "#ffffff"
+# A text mark outside the grid, in the page's text colour: dark on a light background, light on
+# a dark one. Streamlit colours axes, legends and titles by the theme but not text marks; the
+# chart's background (the theme's, which Streamlit sets) is Vega's "background" signal.
+THEME_TEXT = {"expr": "luminance(background) > 0.5 ? '#111111' : '#edebe8'"}
 # Drawn on a <canvas>: vega's SVG renderer makes one DOM node per cell and text, which the
 # browser must lay out and paint on every slider move. vega-embed reads its options from usermeta.
 IMAGE_CELL_PX = 9  # an image's pixel on screen: a 28×28 digit is 252 px wide
@@ -137,7 +141,7 @@ def title_layer(data: str) -> Spec:
     return {
         "data": {"name": data},
         "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": 14, "fontWeight": "bold",
-                 "dy": -6},
+                 "dy": -6, "color": THEME_TEXT},
         "encoding": {"x": {"value": 0}, "y": {"value": 0}, "text": {"field": "title", "type": "nominal"}},
     }
 
@@ -255,3 +259,13 @@ def base_config(**extra: Any) -> dict[str, Any]:
     """The look every figure shares (no view border, left-aligned titles), plus ``extra``."""
     return {"view": {"stroke": None}, "title": {"fontSize": 14, "anchor": "start"}, **extra}
 
+
+
+def map_description(image: np.ndarray, title: str) -> str:
+    """One line for the ``alt`` text of :func:`image_chart` or :func:`framed_map_chart`: the
+    title, how the colours read, and the range of values."""
+    image = np.asarray(image, dtype=float)
+    lo, hi = float(image.min()), float(image.max())
+    shades = ("blue below zero, white at zero, red above" if lo < -1e-9
+              else "white at 0, darker for larger values")
+    return f"{title}: a {image.shape[0]}×{image.shape[1]} heat map, {shades}; values from {lo:.3g} to {hi:.3g}."

@@ -246,7 +246,7 @@ class TestInstructorLinks:
     def test_hidden_controls_are_absent_but_their_linked_values_are_used(self):
         at = open_link(**{NAME: "fashion_mnist", CLASS: "3", SEED: "42", LOG: "0", IMAGE: "17",
                           "hide": f"{NAME},{CLASS},{SEED},{LOG},{IMAGE}"})
-        assert not at.radio and not at.selectbox and not at.toggle and not at.number_input
+        assert not at.radio and not at.selectbox and not at.main.toggle and not at.number_input
         assert not [b for b in at.button if b.label == "Shuffle"]  # Shuffle would change a hidden seed
         assert "Fashion-MNIST · bundled offline sample" in badge(at)
         assert at.session_state[DATASET_KEY] == "fashion_mnist"

@@ -240,7 +240,7 @@ class TestInstructorLinks:
 
     def test_a_hidden_code_toggle_still_shows_the_linked_code(self):
         at = open_link(**{MODEL_CONFIG_KEY: "strong", SHOW_CODE: "1", "hide": SHOW_CODE})
-        assert [toggle.key for toggle in at.toggle] == ["model_quiz_on"]  # only Quiz me, not the code's
+        assert [toggle.key for toggle in at.main.toggle] == ["model_quiz_on"]  # only Quiz me, not the code's
         assert at.code[0].value == model_code.keras_code(models.PRESETS["strong"]).rstrip("\n")
 
     def test_the_share_box_offers_to_hide_the_preset_chooser_and_the_editor(self, page):

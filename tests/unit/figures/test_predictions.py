@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from cnn_core import datasets, evaluation
-from cnn_core.figures import mpl
+from cnn_core.figures import mpl, palette
 from cnn_core.figures import predictions as predictions_figures
 
 
@@ -22,16 +22,19 @@ class TestTutorialGrid:
 
     names = datasets.CLASS_NAMES["fashion_mnist"]
 
-    def test_a_right_answer_is_captioned_in_blue_with_the_true_class(self):
+    def test_a_right_answer_is_captioned_with_a_tick_in_blue_with_the_true_class(self):
         p = np.full(10, 0.01, np.float32)
         p[4] = 0.91
-        assert predictions_figures.caption(p, 4, self.names) == ("Coat 91% (Coat)", predictions_figures.RIGHT)
+        assert predictions_figures.caption(p, 4, self.names) == ("✓ Coat 91% (Coat)", palette.RIGHT_TEXT)
+        assert predictions_figures.verdict_mark(p, 4) == "✓"
 
-    def test_a_wrong_answer_is_captioned_in_red(self):
+    def test_a_wrong_answer_is_captioned_with_a_cross_in_vermillion(self):
         p = np.full(10, 0.01, np.float32)
         p[4] = 0.91
-        assert predictions_figures.caption(p, 6, self.names) == ("Coat 91% (Shirt)", predictions_figures.WRONG)
+        assert predictions_figures.caption(p, 6, self.names) == ("✗ Coat 91% (Shirt)", palette.WRONG_TEXT)
+        assert predictions_figures.verdict_mark(p, 6) == "✗"
         assert predictions_figures.caption(p, None, self.names) == ("Coat 91%", "black")  # a drawing: no truth
+        assert predictions_figures.verdict_mark(p, None) == ""
 
     def test_the_predicted_bar_is_red_and_the_true_bar_blue(self):
         p = np.linspace(0, 1, 10)  # predicts 9
@@ -47,9 +50,10 @@ class TestTutorialGrid:
         ax_img, ax_bar = Figure().subplots(1, 2)
         predictions_figures.plot_image(ax_img, p, 3, np.zeros((28, 28), np.uint8), self.names)
         predictions_figures.plot_value_array(ax_bar, p, 3)
-        assert ax_img.get_xlabel() == "Ankle boot 20% (Dress)"
-        assert ax_img.xaxis.label.get_color() == predictions_figures.WRONG
-        assert [b.get_facecolor() for b in ax_bar.patches][3] == pytest.approx((0.1216, 0.3725, 0.749, 1.0), abs=1e-3)
+        assert ax_img.get_xlabel() == "✗ Ankle boot 20% (Dress)"
+        assert [t.get_text() for t in ax_bar.texts] == ["✗"]  # above the predicted bar
+        assert ax_img.xaxis.label.get_color() == palette.WRONG_TEXT
+        assert [b.get_facecolor() for b in ax_bar.patches][3] == pytest.approx((0, 0x72 / 255, 0xB2 / 255, 1.0), abs=1e-3)
         assert ax_bar.get_ylim() == (0, 1)
 
     def test_the_grid_has_the_tutorials_size_and_one_bar_per_class_per_image(self):
@@ -117,3 +121,52 @@ class TestCharts:
         assert predictions_figures.clicked_cell({"selection": {"cell": [{"true": 7, "predicted": 9}]}}) == (7, 9)
         assert predictions_figures.clicked_cell({"selection": {"cell": []}}) is None  # double-click cleared it
         assert predictions_figures.clicked_cell({}) is None
+
+
+class TestDescriptions:
+    """The one-line text alternatives: how many are right, and each mistake by name."""
+
+    names = tuple(str(d) for d in range(10))
+
+    def probs(self, answers):
+        p = np.full((len(answers), 10), 0.01, np.float32)
+        p[np.arange(len(answers)), answers] = 0.91
+        return p
+
+    def test_the_grid_says_how_many_are_right_and_lists_the_mistakes(self):
+        labels = np.array([7, 2, 1, 0, 4, 1, 4, 9, 5, 9])
+        answers = labels.copy()
+        answers[8], answers[3] = 6, 8
+        text = predictions_figures.grid_description(self.probs(answers), labels, range(10), self.names)
+        assert text == "8 of 10 right (✓); wrong (✗): test #3 (0 read as 8), test #8 (5 read as 6)."
+        only = predictions_figures.grid_description(self.probs(answers), labels, [0, 1], self.names)
+        assert only == "2 of 2 right (✓), no mistakes."
+
+    def test_a_long_list_of_mistakes_is_cut_with_a_count(self):
+        labels = np.zeros(15, int)
+        text = predictions_figures.grid_description(self.probs(np.ones(15, int)), labels, range(15), self.names)
+        assert text.startswith("0 of 15 right") and text.endswith(", and 5 more.")
+        assert text.count("read as") == predictions_figures.MAX_LISTED
+
+    def test_the_confusion_matrix_and_the_per_class_chart_are_summed_up(self, matrix):
+        names = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+        text = predictions_figures.confusion_description(matrix, names)
+        assert "8 test images" in text and "5 right on the diagonal, 3 mistakes" in text
+        assert "zero read as one (1×), one read as zero (1×), two read as one (1×)" in text
+        acc = evaluation.per_class_accuracy(matrix)
+        assert predictions_figures.per_class_description(acc, names, 5 / 8) == (
+            "Accuracy per true class, overall 62.5%: best three 100%, worst zero 50%.")
+
+    def test_the_grid_marks_each_verdict_above_the_answer_bar(self):
+        """The ✗ of a mistake is drawn in the grid: vermillion-text pixels appear in the bars' area."""
+        data = datasets.load_dataset("fashion_mnist", "bundled")
+        labels = data.y_test[:1]
+        p = self.probs([(int(labels[0]) + 1) % 10])
+        png = mpl.figure_png(predictions_figures.prediction_grid(data.x_test, p, labels, [0], data.class_names, 1, 1))
+        from io import BytesIO
+
+        from PIL import Image
+
+        pixels = np.asarray(Image.open(BytesIO(png)).convert("RGB")).reshape(-1, 3).astype(int)
+        wrong = np.array([int(palette.WRONG_TEXT[i:i + 2], 16) for i in (1, 3, 5)])
+        assert (np.abs(pixels - wrong).sum(axis=1) < 30).sum() > 20  # the caption and the ✗
