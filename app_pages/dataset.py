@@ -3,17 +3,14 @@ the one image followed through the preprocessing is scaled."""
 
 from __future__ import annotations
 
-import io
-from typing import Callable
 
 import numpy as np
 import streamlit as st
-from matplotlib.figure import Figure
 
 from cnn_core import datasets
 from cnn_core.figures import dataset as dataset_figures
 from ui import dataset_upload, url_state
-from ui.common import DATASET_KEY, current_dataset, current_dataset_name
+from ui.common import DATASET_KEY, cached_png, current_dataset, current_dataset_name
 
 # Widget keys (Streamlit deletes them when the learner leaves the page); the upload's are in ui.dataset_upload.
 P = "dataset_page_"
@@ -63,17 +60,6 @@ def data_token(data: datasets.Dataset) -> str:
     if data.source == "file":
         return f"file:{id(data.x_train)}:{len(data.y_train)}:{len(data.y_test)}"
     return f"{data.name}:{data.source}:{len(data.y_train)}:{len(data.y_test)}"
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def figure_png(kind: str, token: str, settings: str, _make: Callable[[], Figure]) -> bytes:
-    """The PNG of the figure ``_make()`` builds, once per (kind, dataset, settings): a click
-    redraws only the figure it changes. 150 dpi is sharp at the size shown."""
-    fig = _make()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
-    fig.clear()  # a plain matplotlib Figure (not pyplot): nothing else holds it
-    return buffer.getvalue()
 
 
 @st.cache_data(max_entries=8, show_spinner="Averaging the images of each class…")
@@ -201,8 +187,8 @@ def sample_grid(data: datasets.Dataset) -> None:
     if len(indices) == 0:
         grid_col.warning(f"The training images hold no {class_text(data, label)}.")
         return
-    grid_col.image(figure_png(
-        "grid", data_token(data), f"{st.session_state[SEED_W]}/{label}",
+    grid_col.image(cached_png(
+        "grid", f"{data_token(data)}|{st.session_state[SEED_W]}/{label}",
         lambda: dataset_figures.sample_grid_figure(data.x_train, data.y_train, indices, data.class_names),
     ), alt=dataset_figures.sample_grid_description(data.y_train, indices, data.class_names))
     controls.markdown(
@@ -248,7 +234,7 @@ def mean_images(data: datasets.Dataset) -> None:
     st.subheader("The average image of each class")
     means = cached_means(data_token(data), data.x_train, data.y_train)
     means_col, text_col = st.columns([3, 2], gap="large")
-    means_col.image(figure_png("means", data_token(data), ",".join(data.class_names),
+    means_col.image(cached_png("means", f"{data_token(data)}|{','.join(data.class_names)}",
                                lambda: dataset_figures.mean_image_figure(means, data.class_names)),
                     alt=dataset_figures.mean_image_description(data.class_names))
     text_col.markdown(
@@ -321,7 +307,7 @@ def preprocessing(data: datasets.Dataset) -> None:
         f"({shape.after_bytes / 1e6:,.1f} MB, 4 bytes per pixel instead of 1). The labels become int64: "
         f"image #{int(index)} is labelled {class_text(data, label_number)}."
     )
-    st.image(figure_png("preprocessing", data_token(data), str(int(index)),
+    st.image(cached_png("preprocessing", f"{data_token(data)}|{int(index)}",
                        lambda: dataset_figures.preprocessing_figure(image, top, left_col, highlight=(r, c))),
              alt=dataset_figures.preprocessing_description(image, top, left_col))
     st.info(

@@ -6,7 +6,6 @@ Streamlit deletes a widget's key when its page is left; a link carries it as MOD
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 
 import streamlit as st
@@ -15,7 +14,7 @@ from cnn_core import formulas, model_code, models
 from cnn_core.figures import model as model_figures
 from cnn_core.models import ConvBlock, ModelConfig
 from ui import quiz, url_state
-from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY
+from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY, cached_png
 
 # Widget keys: all start with this prefix so they never collide with other pages' keys.
 P = "model_page_"
@@ -95,17 +94,6 @@ def apply_preset() -> None:
 def sync_preset() -> None:
     """A setting changed: the preset selector shows which preset (if any) this now is."""
     st.session_state[PRESET_W] = models.preset_name(config_from_widgets())
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def diagram_png(config_repr: str, _rows: list[models.LayerRow]) -> bytes:
-    """The shape-flow diagram of the summary ``_rows`` as PNG, drawn once per configuration
-    (``config_repr``, the cache key): a click that leaves the network as it is redraws nothing."""
-    fig = model_figures.shape_flow_figure(_rows)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
-    fig.clear()
-    return buffer.getvalue()
 
 
 def options_with(options: tuple, value: object) -> list:
@@ -279,7 +267,8 @@ def shape_diagram(config: ModelConfig, rows: list[models.LayerRow]) -> None:
     st.subheader("The shape, from image to prediction")
     st.caption("Height and depth of each slab: the image's side in pixels; thickness: its channels. "
                "Bars: vectors, taller for longer ones.")
-    st.image(diagram_png(repr(config), rows), alt=model_figures.shape_flow_description(rows))
+    st.image(cached_png("shape flow", repr(config), lambda: model_figures.shape_flow_figure(rows)),
+             alt=model_figures.shape_flow_description(rows))
 
 
 def keras_code(config: ModelConfig) -> None:

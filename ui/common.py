@@ -11,11 +11,12 @@ import sys
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import streamlit as st
 
 from cnn_core import accelerators, datasets, evaluation, pretrained
+from cnn_core.figures import mpl
 from cnn_core.upload_cache import UploadCache
 from ui.server import keras_ready
 
@@ -277,3 +278,10 @@ def _draw_run_lines(page_path: str | None) -> None:
 def _is_cached(name: str) -> bool:
     """Whether the dataset is already in memory, so showing its badge costs nothing."""
     return bool(st.session_state.get(f"_loaded_{name}"))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_png(kind: str, key: str, _make: Callable[[], Any]) -> bytes:
+    """The PNG of the matplotlib figure ``_make()`` builds, drawn once per (``kind``, ``key``): a
+    click that changes one figure redraws only that one. 150 dpi, trimmed to the drawing."""
+    return mpl.figure_png(_make(), dpi=150, tight=True)

@@ -17,8 +17,10 @@ def new_figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), dpi=100)
 
 
-def figure_png(fig: Any, dpi: float | None = None) -> bytes:
-    """PNG bytes of ``fig`` at its own dpi (or ``dpi``), fast zlib level: what a page shows."""
+def figure_png(fig: Any, dpi: float | None = None, tight: bool = False) -> bytes:
+    """PNG bytes of ``fig`` at its own dpi (or ``dpi``), fast zlib level: what a page shows.
+    ``tight`` trims the margins to the drawing."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor="white", pil_kwargs={"compress_level": 1})
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor="white", pil_kwargs={"compress_level": 1},
+                bbox_inches="tight" if tight else None)
     return buf.getvalue()
