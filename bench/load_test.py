@@ -94,24 +94,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, env: dict[str, str] | None = None, log: Path | None = None) -> subprocess.Popen:
-    """``streamlit run`` on localhost (offline, the bundled sample, unless ``env`` says otherwise)."""
+def start_server(port: int, env: dict[str, str] | None = None, log: Path | None = None,
+                 root: Path = ROOT) -> subprocess.Popen:
+    """``streamlit run`` of the app in ``root`` on localhost (offline, the bundled sample, unless
+    ``env`` says otherwise); returns once healthy."""
     env = env or {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     out = open(log, "w") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
     )
-    for _ in range(200):
+    for _ in range(300):
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
                 return proc
         except OSError:
             time.sleep(0.3)
     proc.terminate()
-    raise SystemExit("streamlit did not start")
+    raise SystemExit(f"streamlit did not start in {root}")
 
 
 async def rendered(page) -> None:

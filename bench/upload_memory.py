@@ -25,36 +25,15 @@ import io
 import json
 import os
 import subprocess
-import sys
 import tarfile
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from load_test import FASHION, ROOT, Tab, connect, free_port, proc_kib
+from load_test import FASHION, ROOT, Tab, connect, free_port, proc_kib, start_server
 
 RERUNS = 3  # the uploading student keeps using the page: each rerun draws it from the upload
 SETTLE_S = 6.0  # past ui.server's collection interval (at most one gc.collect every 5 s)
-
-
-def start(root: Path, port: int) -> subprocess.Popen:
-    """``streamlit run`` of the app in ``root`` on localhost, offline; returns once healthy."""
-    env = {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )
-    for _ in range(300):
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise SystemExit(f"streamlit did not start in {root}")
 
 
 def rss_mib(pid: int) -> float:
@@ -64,7 +43,7 @@ def rss_mib(pid: int) -> float:
 async def measure(root: Path, sessions: int, data: bytes) -> dict[str, Any]:
     """RSS (MiB) of a server in ``root`` before, after each of ``sessions`` uploads, and settled."""
     port = free_port()
-    server = start(root, port)
+    server = start_server(port, root=root)
     try:
         async with contextlib.AsyncExitStack() as stack:
             tabs = []

@@ -1,5 +1,7 @@
 """Open a page of the app in-process, through the router, as a user's click would."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,20 @@ def open_app_page(path: str, timeout: float = TIMEOUT_S, query: dict[str, str] |
     at.switch_page(path)
     at.run()
     return at
+
+
+def loads_tensorflow(path: str, steps: str = "") -> bool:
+    """Whether TensorFlow or Keras is imported once ``path`` is opened through the router in a
+    fresh Python process and ``steps`` (code that drives the AppTest ``at``) have run; a page
+    exception fails the check."""
+    code = "\n".join([
+        f"import sys; from tests.app.conftest import open_app_page; at = open_app_page({path!r})",
+        steps,
+        "assert not at.exception, at.exception",
+        "print('tensorflow' in sys.modules or 'keras' in sys.modules)",
+    ])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    return out.stdout.strip().splitlines()[-1] == "True"
 
 
 def url_param(at: AppTest, key: str) -> str | None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from tests.app.conftest import ROOT
+from tests.app.conftest import ROOT, loads_tensorflow
 
 PAGE = "app_pages/convolution.py"
 
@@ -57,13 +55,7 @@ def test_the_page_opens_on_a_7x7_input_and_a_3x3_kernel_giving_5x5(page):
 
 
 def test_the_page_never_imports_tensorflow():
-    code = (
-        "import sys; from tests.app.conftest import open_app_page;"
-        "[open_app_page(p) for p in ('app_pages/convolution.py', 'app_pages/pooling.py')];"
-        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "False False"
+    assert not loads_tensorflow("app_pages/convolution.py", "at.switch_page('app_pages/pooling.py').run()")
 
 
 # --- Moving the sliders ----------------------------------------------------------------------------

@@ -4,8 +4,6 @@ an instructor's link that opens it on a chosen network, with the controls hidden
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import replace
 
 import pytest
@@ -13,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnn_core import model_code, models
 from cnn_core.models import ConvBlock, ModelConfig
-from tests.app.conftest import ROOT, open_app_page, url_param
+from tests.app.conftest import loads_tensorflow, open_app_page, url_param
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY
 
 PAGE = "app_pages/model.py"
@@ -256,13 +254,4 @@ class TestInstructorLinks:
 
 
 def test_the_page_never_imports_tensorflow():
-    code = (
-        "import sys; from streamlit.testing.v1 import AppTest;"
-        f"at = AppTest.from_file({str(ROOT / 'streamlit_app.py')!r}, default_timeout=60); at.run();"
-        f"at.switch_page({PAGE!r}); at.run();"
-        "at.radio(key='model_page_preset').set_value('strong').run();"
-        "assert not at.exception, at.exception;"
-        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.strip().splitlines()[-1] == "False False"
+    assert not loads_tensorflow(PAGE, "at.radio(key='model_page_preset').set_value('strong').run()")

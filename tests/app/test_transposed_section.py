@@ -4,11 +4,8 @@ padding, reads the size formula with those numbers, and follows one input pixel'
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-
-from tests.app.conftest import ROOT, url_param
+from tests.app.conftest import loads_tensorflow, url_param
 
 PAGE = "app_pages/convolution.py"
 
@@ -85,15 +82,8 @@ def test_a_link_with_tconv_parameters_opens_the_section_set(open_page):
 
 
 def test_moving_the_sections_controls_never_imports_tensorflow():
-    code = (
-        "import sys; from tests.app.conftest import open_app_page;"
-        "at = open_app_page('app_pages/convolution.py');"
-        "at.slider(key='tconv_kernel').set_value(4).run(); at.radio(key='tconv_padding').set_value('valid').run();"
-        "assert not at.exception;"
-        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "False False"
+    assert not loads_tensorflow(PAGE, "at.slider(key='tconv_kernel').set_value(4).run(); "
+                                      "at.radio(key='tconv_padding').set_value('valid').run()")
 
 
 def test_the_pages_share_link_carries_the_sections_settings(page):
