@@ -119,6 +119,6 @@ def picture(size: int, kernel: int, stride: int, padding: str, output_padding: i
     row, col = divmod(st.session_state["tconv_pixel"], size)
     st.markdown(formulas.transposed_pixel_sentence(row, col, patches[row], patches[col], kernel, stride))
     spec = convolution_figures.transposed_scatter_chart(size, kernel, stride, padding, row * size + col, output_padding)
-    st.vega_lite_chart(spec, width="content", alt=spec["description"])  # the figure's one-line summary
+    st.vega_lite_chart(spec, width="content")  # its "description" (a one-line summary) is the accessible name
     coverage = shapes.transposed_coverage(size, kernel, stride, padding, output_padding)
     st.caption(formulas.transposed_overlap_note(kernel, stride, coverage))

@@ -208,6 +208,8 @@ def bounded_slider(label: str, lo: float, hi: float, key: str, **kwargs: Any) ->
 def select_slider(label: str, options: Sequence[Any], key: str, **kwargs: Any) -> Any:
     """``st.select_slider``, or with :func:`exact_entry` on, a select box of the same options."""
     _carry_over(key)
+    if key in st.session_state:  # the value is the session's: a default beside it makes Streamlit warn
+        kwargs.pop("value", None)
     if exact_entry():
         value = kwargs.pop("value", None)
         if value is not None and key not in st.session_state:

@@ -79,3 +79,26 @@ def test_every_predictions_tab_with_a_model_shows_no_library_notice(tiny, tab, d
     at.session_state["pred_tab"] = tab
     at.run()
     assert_only_own_alerts(at, deprecations)
+
+
+@pytest.fixture
+def streamlit_warnings():
+    """What Streamlit's widget and chart code logs as a warning while the test runs (a widget
+    given a default and a session value, a chart whose alt text overrides its description)."""
+    recorder = Recorder()
+    loggers = [logging.getLogger(name) for name in ("streamlit.elements.lib.policies", "streamlit.elements.vega_charts")]
+    for logger in loggers:
+        logger.addHandler(recorder)
+    yield recorder.messages
+    for logger in loggers:
+        logger.removeHandler(recorder)
+
+
+def test_the_convolution_pages_controls_log_no_streamlit_warning(streamlit_warnings):
+    at = open_app_page("app_pages/convolution.py")
+    at.select_slider(key="conv_speed").set_value(5).run()
+    at.slider(key="tconv_stride").set_value(3).run()
+    at.toggle(key="exact").set_value(True).run()  # Type exact values: the speed becomes a select box
+    at.toggle(key="exact").set_value(False).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not streamlit_warnings, streamlit_warnings
