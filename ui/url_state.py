@@ -211,8 +211,8 @@ def select_slider(label: str, options: Sequence[Any], key: str, **kwargs: Any) -
     if key in st.session_state:  # the value is the session's: a default beside it makes Streamlit warn
         kwargs.pop("value", None)
     if exact_entry():
-        value = kwargs.pop("value", None)
-        if value is not None and key not in st.session_state:
+        value = kwargs.pop("value", None)  # left only when the session holds no value yet
+        if value is not None:
             kwargs["index"] = list(options).index(value)
         return st.selectbox(label, options, key=key, **kwargs)
     return st.select_slider(label, options, key=key, **kwargs)
