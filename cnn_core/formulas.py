@@ -16,8 +16,9 @@ from .shapes import (
 
 
 def ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, …, 21st."""
-    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n if n < 20 else n % 10, 'th') }"
+    """1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, …, 21st, …, 111th, 112th."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def plural(n: int, word: str) -> str:

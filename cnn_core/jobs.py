@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
+from .formulas import ordinal
+
 MAX_JOBS_ENV = "CNN_EXPLORER_MAX_JOBS"
 OWNER_TIMEOUT_ENV = "CNN_EXPLORER_OWNER_TIMEOUT_S"
 INSTRUCTOR_TOKEN_ENV = "CNN_EXPLORER_INSTRUCTOR_TOKEN"
@@ -445,12 +447,6 @@ def start_words(job: Job, registry: JobRegistry) -> str | None:
     """"Starts in about 2 min" for a waiting run; None for any other."""
     eta = registry.estimated_start_s(job.id)
     return None if eta is None else f"Starts in about {wait_words(eta)}"
-
-
-def ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st..."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
 
 
 def wait_words(seconds: float) -> str:

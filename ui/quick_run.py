@@ -11,7 +11,8 @@ from dataclasses import replace
 import streamlit as st
 
 from cnn_core import datasets, models, training_config
-from cnn_core.jobs import Job, ordinal, wait_words
+from cnn_core.formulas import ordinal
+from cnn_core.jobs import Job, wait_words
 from ui import jobs, url_state
 from ui.common import QUICK_OUTCOME_KEY, TrainedModel, collect_quick_run, current_dataset
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from cnn_core import datasets, models, run_storage, training_config
+from cnn_core.formulas import ordinal
+from cnn_core.jobs import Job, JobRegistry, wait_words
 from cnn_core.training_config import TrainingConfig
-from cnn_core.jobs import Job, JobRegistry, ordinal, wait_words
 from ui import jobs
 from ui.training_live import P, REFRESH_S
 

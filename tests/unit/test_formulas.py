@@ -10,8 +10,8 @@ from cnn_core.model_code import largest_layer, size_formulas
 
 
 def test_ordinals_read_as_english():
-    assert [formulas.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22)] == [
-        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd"]
+    assert [formulas.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 111, 112, 121)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "111th", "112th", "121st"]
 
 
 def test_the_tutorials_padding_2_works_out_to_30():

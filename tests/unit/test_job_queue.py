@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from cnn_core import jobs
+from cnn_core import formulas, jobs
 from cnn_core.jobs import JobRegistry
 from cnn_core.trainer import ACTIVE_STATUSES
 
@@ -81,7 +81,7 @@ def test_the_line_is_first_come_first_served():
     submit(reg, "a")
     waiting = [submit(reg, owner) for owner in ("b", "c", "d")]
     assert [reg.place(j.id) for j in waiting] == [1, 2, 3]
-    assert [jobs.ordinal(reg.place(j.id)) for j in waiting] == ["1st", "2nd", "3rd"]
+    assert [formulas.ordinal(reg.place(j.id)) for j in waiting] == ["1st", "2nd", "3rd"]
     reg.active_jobs()[0].trainer.finish()
     assert reg.dispatch() == [waiting[0]]
     assert [reg.place(j.id) for j in waiting] == [None, 1, 2]
