@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -125,13 +126,42 @@ def list_runs(runs_dir: str | os.PathLike) -> list[RunInfo]:
     except OSError:  # unreadable: there is nothing to resume, which is not an error
         return []
     runs = []
-    for path in paths:
-        if (path / RUN_FILE).exists():
+    with _read_lock:
+        for path in paths:
             try:
-                runs.append(read_run(path))
-            except ValueError:
+                stamp = _folder_stamp(path)
+            except OSError:  # no run.json: not a run folder
                 continue
+            cached = _read_cache.get(path)
+            if cached is None or cached[0] != stamp:
+                try:
+                    cached = (stamp, read_run(path))
+                except ValueError:
+                    continue
+                _read_cache[path] = cached
+            runs.append(cached[1])
+        for gone in _read_cache.keys() - set(paths):
+            if gone.parent == base:
+                del _read_cache[gone]
     return runs
+
+
+# list_runs runs on every rerun of the Training page (resume and compare) and every second while
+# an experiment set trains, for every watching session: each run.json is parsed again only when
+# its folder changed, so a busy runs/ folder costs a stat per run, not a JSON parse.
+_read_cache: dict[Path, tuple[tuple[Any, ...], RunInfo]] = {}
+_read_lock = threading.Lock()
+
+
+def _folder_stamp(run_dir: Path) -> tuple[Any, ...]:
+    """What :func:`read_run` reads that can change: run.json's time and size and the checkpoint
+    files present. OSError when the folder has no run.json."""
+    info = (run_dir / RUN_FILE).stat()
+    try:
+        checkpoints = tuple(sorted(os.listdir(run_dir / CHECKPOINT_DIR)))
+    except OSError:
+        checkpoints = ()
+    return info.st_mtime_ns, info.st_size, checkpoints
 
 
 def write_run_file(run_dir: Path, *, label: str, status: str, dataset_name: str, dataset_source: str,

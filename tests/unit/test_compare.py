@@ -131,3 +131,25 @@ def test_the_tutorials_comparisons_are_four_distinct_short_runs():
     assert all(p.training.epochs == compare.EXPERIMENT_EPOCHS for p in plan)
     assert len({(p.model_config, p.training) for p in plan}) == len(plan)  # no run twice
     assert plan[2].training.schedule == "cosine"  # Strong keeps its own training settings
+
+
+def test_a_listing_reads_each_run_again_only_when_its_folder_changed(tmp_path, monkeypatch):
+    """list_runs runs every second for every watcher while a set trains: unchanged folders are not
+    parsed again, and a rewritten run.json or a new checkpoint is seen at once."""
+    run = stored_run(tmp_path, "20260101-000000-a", status="running", test=None)
+    parsed = []
+    real_read = run_storage.read_run
+    monkeypatch.setattr(run_storage, "read_run", lambda path: parsed.append(path) or real_read(path))
+
+    assert [r.status for r in run_storage.list_runs(tmp_path)] == ["running"]
+    assert [r.status for r in run_storage.list_runs(tmp_path)] == ["running"]
+    assert len(parsed) == 1  # the second listing parsed nothing
+
+    run_storage.update_run_status(run, "stopped", epochs_done=1, test=None, history=epochs(1))
+    assert [r.status for r in run_storage.list_runs(tmp_path)] == ["stopped"]
+    checkpoint = run_storage.checkpoint_path(run, 2)
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint.write_bytes(b"weights")
+    checkpoint.with_suffix(".json").write_text("{}")
+    assert run_storage.list_runs(tmp_path)[0].checkpoint_epoch == 2
+    assert len(parsed) == 3
