@@ -37,7 +37,7 @@ from ui.common import (
 from ui.server import keras_ready
 
 PRETRAINED_ID = "pretrained:"  # model ids of the shipped networks start with this, e.g. "pretrained:mnist"
-UPLOADED_KEY = "predictions_uploaded_model"  # (sha1 of the file, keras.Model) of the last good upload
+UPLOADED_KEY = "predictions_uploaded_model"  # (upload id, sha1 of the file, keras.Model) of the last good upload
 CACHE_KEY = "predictions_cache"  # {(model id, data id): (weakref to model, Predictions)}
 CONFIDENT = 0.9  # "confidently wrong" means at least this probability
 
@@ -162,19 +162,22 @@ def uploaded_model() -> Chosen | None:
     if file is None:
         st.info("Upload a `.keras` model to test it on MNIST or Fashion-MNIST.", icon=":material/upload_file:")
         return None
-    content = file.getvalue()
-    digest = hashlib.sha1(content).hexdigest()
     cached = st.session_state.get(UPLOADED_KEY)
-    if cached is not None and cached[0] == digest:
-        model = cached[1]
+    if cached is not None and cached[0] == file.file_id:  # the same upload: hashed once, not every rerun
+        _, digest, model = cached
     else:
-        with st.spinner("Loading the model in Keras safe mode…"):
-            try:
-                model = evaluation.load_model_file(content)
-            except ValueError as exc:
-                st.error(f"**{file.name}** cannot be used: {exc}", icon=":material/error:")
-                return None
-        st.session_state[UPLOADED_KEY] = (digest, model)
+        content = file.getvalue()
+        digest = hashlib.sha1(content).hexdigest()
+        if cached is not None and cached[1] == digest:  # the same file uploaded again
+            model = cached[2]
+        else:
+            with st.spinner("Loading the model in Keras safe mode…"):
+                try:
+                    model = evaluation.load_model_file(content)
+                except ValueError as exc:
+                    st.error(f"**{file.name}** cannot be used: {exc}", icon=":material/error:")
+                    return None
+        st.session_state[UPLOADED_KEY] = (file.file_id, digest, model)
     names = list(datasets.DATASET_NAMES)
     name = st.radio(
         "Test it on", names, index=names.index(current_dataset_name()),

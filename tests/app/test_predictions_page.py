@@ -414,6 +414,26 @@ class TestOtherModels:
         assert {m.label: m.value for m in at.metric}["Test accuracy"] == f"{expected.accuracy:.1%}"
         assert "mine.keras (uploaded)" in text(at)
 
+    def test_a_kept_upload_is_not_read_again_on_each_rerun(self, open_page, tiny, monkeypatch):
+        import hashlib
+
+        from ui import predictions_model
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "mine.keras"
+            tiny.model.save(path)
+            content = path.read_bytes()
+        hashed, sha1 = [], hashlib.sha1
+        monkeypatch.setattr(hashlib, "sha1", lambda data: hashed.append(1) or sha1(data))
+        at = open_page(PAGE)
+        at.radio(key="pred_source").set_value("upload").run()
+        at.file_uploader(key="pred_model_file").upload("mine.keras", content).run()
+        model = at.session_state[predictions_model.UPLOADED_KEY][2]
+        at.run()
+        at.run()
+        assert_ok(at)
+        assert len(hashed) == 1 and at.session_state[predictions_model.UPLOADED_KEY][2] is model
+
     def test_an_uploaded_model_that_does_not_fit_is_refused_with_a_sentence(self, open_page):
         import keras
 
