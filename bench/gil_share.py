@@ -1,0 +1,98 @@
+"""How fast a run trains while other threads of the same process run Python (pages rendering).
+
+A class's server is one process: the instructor's run trains in a thread while the students'
+page scripts run in others, and every thread needs Python's GIL. Between its batches a run needs
+the GIL for a moment; a waiting thread gets it only when the holder's switch interval is up
+(Python's default: 5 ms), so a busy page thread taxes every batch. This trains the Tutorial
+network in one process, in turns (after a warm-up run):
+
+- quiet: nothing else running;
+- busy @ 5 ms: a thread running Python all the time (a saturated server: a class's reruns queue
+  up), with Python's default interval;
+- busy @ 1 ms: the same thread, with the interval the app's server sets (``ui.server``).
+
+Short runs, the arms interleaved over many rounds: the machine's noise then hits each alike.
+Each arm's images/s is the run's mean; ratios are to the quiet figure of the same round, and the
+medians over the rounds are reported. The last line is one JSON object.
+
+    python bench/gil_share.py --data ../shared/datasets/fashion-mnist-70k.npz --images 10000 --rounds 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cnn_core import datasets  # noqa: E402
+from cnn_core.models import ModelConfig  # noqa: E402
+from cnn_core.trainer import Trainer, limit_memory_growth  # noqa: E402
+from cnn_core.training_config import TrainingConfig  # noqa: E402
+from ui.server import GIL_SWITCH_INTERVAL_S  # noqa: E402
+
+DEFAULT_SWITCH_S = 0.005  # Python's own
+
+
+def page_thread(stop: threading.Event) -> None:
+    """Pure Python until stopped, holding the GIL as a page script does."""
+    total = 0
+    while not stop.is_set():
+        for i in range(10_000):
+            total += i * i
+
+
+def images_per_second(data: datasets.Dataset, epochs: int, busy: bool, switch_s: float) -> float:
+    sys.setswitchinterval(switch_s)
+    stop = threading.Event()
+    thread = threading.Thread(target=page_thread, args=(stop,), daemon=True)
+    if busy:
+        thread.start()
+    try:
+        snapshot = Trainer(data, ModelConfig(), TrainingConfig(epochs=epochs, validation_fraction=0.0)).start().wait()
+    finally:
+        stop.set()
+        sys.setswitchinterval(DEFAULT_SWITCH_S)
+    if snapshot.status != "finished":
+        raise SystemExit(f"the run ended {snapshot.status}: {snapshot.message}")
+    return snapshot.mean_images_per_second
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "datasets" / "fashion-mnist-70k.npz")
+    parser.add_argument("--images", type=int, default=10_000, help="training images used")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=8)
+    args = parser.parse_args()
+
+    limit_memory_growth()
+    with np.load(args.data) as f:
+        data = datasets.Dataset(
+            name="fashion_mnist", x_train=f["x_train"][: args.images], y_train=f["y_train"][: args.images],
+            x_test=f["x_test"][:1000], y_test=f["y_test"][:1000],
+            class_names=[str(c) for c in range(10)], source="file",
+        )
+    arms = {"quiet": (False, DEFAULT_SWITCH_S), "busy @ 5 ms": (True, DEFAULT_SWITCH_S),
+            f"busy @ {GIL_SWITCH_INTERVAL_S * 1000:g} ms": (True, GIL_SWITCH_INTERVAL_S)}
+    images_per_second(data, 1, False, DEFAULT_SWITCH_S)  # warm-up: TensorFlow's first run
+    ratios: dict[str, list[float]] = {name: [] for name in arms}
+    for round_ in range(args.rounds):
+        speeds = {name: images_per_second(data, args.epochs, *arm) for name, arm in arms.items()}
+        for name, speed in speeds.items():
+            ratios[name].append(speed / speeds["quiet"])
+        print(f"round {round_ + 1}: " + " · ".join(f"{n} {s:,.0f} images/s" for n, s in speeds.items()), flush=True)
+    summary = {name: round(statistics.median(r), 2) for name, r in ratios.items()}
+    print("median ratio to quiet: " + " · ".join(f"{n} {r:.2f}" for n, r in summary.items()))
+    print(json.dumps({"images": args.images, "epochs": args.epochs, "rounds": args.rounds, "ratios": summary}))
+
+
+if __name__ == "__main__":
+    main()
