@@ -451,7 +451,9 @@ _tensors: dict[tuple[int, int], tuple[weakref.ref, ...]] = {}
 _tensor_lock = threading.Lock()
 
 
-def first_line(exc: BaseException) -> str:
-    """An exception's first line (at most 200 characters), for a sentence on the page."""
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+def first_line(error: BaseException | str) -> str:
+    """An exception's (or a message's) first line, at most 200 characters, for a sentence on the page."""
+    text = str(error).strip().splitlines()
+    if text:
+        return text[0][:200]
+    return type(error).__name__ if isinstance(error, BaseException) else "no details"

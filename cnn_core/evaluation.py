@@ -21,7 +21,7 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
-from .datasets import IMAGE_SIZE, NUM_CLASSES, preprocess
+from .datasets import IMAGE_SIZE, NUM_CLASSES, first_line, preprocess
 
 # A .keras file of the presets is a few MB; refuse anything absurd before writing it to disk.
 MAX_MODEL_BYTES = 200 * 1024 * 1024
@@ -260,9 +260,9 @@ def _explain_load_error(exc: BaseException, path: str = "") -> str:
     if "could not locate" in lowered or "unknown layer" in lowered or "custom" in lowered:
         return (
             "The model uses a custom layer or function that this app does not know "
-            f"({_first_line(text)}). Use built-in Keras layers only."
+            f"({first_line(text)}). Use built-in Keras layers only."
         )
-    return f"Keras could not read this .keras file ({_first_line(text)})."
+    return f"Keras could not read this .keras file ({first_line(text)})."
 
 
 def check_model(model: Any) -> None:
@@ -300,7 +300,3 @@ def check_model(model: Any) -> None:
 def _shape_text(shape: tuple) -> str:
     return "(" + ", ".join("any" if s is None else str(s) for s in shape) + (",)" if len(shape) == 1 else ")")
 
-
-def _first_line(text: str) -> str:
-    line = str(text).strip().splitlines()[0] if str(text).strip() else "no details"
-    return line[:200]

@@ -22,8 +22,8 @@ def ordinal(n: int) -> str:
 
 
 def plural(n: int, word: str) -> str:
-    """``word`` with an s when ``n`` > 1 ("1 row", "2 rows")."""
-    return word + "s" * (n > 1)
+    """``word`` with an s unless ``n`` is 1 ("1 row", "2 rows", "0 rows")."""
+    return word + "s" * (n != 1)
 
 
 # --- Convolution ------------------------------------------------------------------------------

@@ -358,9 +358,9 @@ def config_from_text(text: str) -> ModelConfig:
         raise ValueError(f"The dense units {parts[1]!r} or dropout {parts[2]!r} is not a number.") from None
     summarize(config)  # checks every setting and that the image never shrinks to nothing
     sizes = [("dense_units", config.dense_units)] + [
-        (field, getattr(b, field)) for b in config.blocks for field in ("filters", "kernel_size", "pool_size", "convs")
+        (name, getattr(b, name)) for b in config.blocks for name in ("filters", "kernel_size", "pool_size", "convs")
     ]
-    for field, value in sizes:
-        if value > TEXT_LIMITS[field]:
-            raise ValueError(f"{field.replace('_', ' ')} {value} is above this app's limit of {TEXT_LIMITS[field]}.")
+    for name, value in sizes:
+        if value > TEXT_LIMITS[name]:
+            raise ValueError(f"{name.replace('_', ' ')} {value} is above this app's limit of {TEXT_LIMITS[name]}.")
     return config

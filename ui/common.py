@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from cnn_core import accelerators, datasets, evaluation, pretrained
+from cnn_core import accelerators, datasets, evaluation, formulas, pretrained
 from cnn_core.figures import mpl
 from cnn_core.upload_cache import UploadCache
 from ui.server import keras_ready
@@ -218,7 +218,7 @@ def collect_quick_run() -> TrainedModel | None:
     epochs = len(snap.history) or snap.epochs
     title = datasets.DATASET_TITLES.get(job.dataset_name, job.dataset_name)
     quick = TrainedModel(job.trainer.model, job.dataset_name,
-                         f"Tutorial network · {epochs} epoch{'s' * (epochs > 1)} on this page · {title}")
+                         f"Tutorial network · {epochs} {formulas.plural(epochs, 'epoch')} on this page · {title}")
     st.session_state[QUICK_MODEL_KEY] = quick
     st.session_state[QUICK_OUTCOME_KEY] = ("trained", "Trained. Its predictions on the test images are below.")
     return quick

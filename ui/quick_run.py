@@ -11,7 +11,7 @@ from dataclasses import replace
 import streamlit as st
 
 from cnn_core import datasets, models, training_config
-from cnn_core.formulas import ordinal
+from cnn_core.formulas import ordinal, plural
 from cnn_core.jobs import Job, wait_words
 from ui import jobs, url_state
 from ui.common import QUICK_OUTCOME_KEY, TrainedModel, collect_quick_run, current_dataset
@@ -109,7 +109,7 @@ def quick_train_form(data: datasets.Dataset, again: bool) -> None:
             help="One epoch shows the network every training image once.",
         )
     epochs = st.session_state["pred_quick_epochs"] or QUICK_EPOCHS.default
-    span = f"{epochs} epoch{'s' * (epochs > 1)}"
+    span = f"{epochs} {plural(epochs, 'epoch')}"
     label = f"Train again ({span})" if again else f"Train the tutorial's network ({span})"
     if not st.button(label, type="primary", icon=":material/model_training:", key="pred_quick_train",
                      help="It trains on the server, like a run on the Training page."):

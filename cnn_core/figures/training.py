@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..formulas import plural
 from . import palette
 from .vega import SCHEMA, Spec
 
@@ -341,7 +342,6 @@ def compare_description(runs: Sequence[Any], metric: str = "loss", names: Sequen
         val = getattr(last, f"val_{metric}")
         parts.append(f"{name} ends at {fmt(getattr(last, metric))} training"
                      + (f", {fmt(val)} validation" if val is not None else "")
-                     + f" after {last.epoch} epoch{'s' if last.epoch != 1 else ''}")
-    plural = "s" if len(runs) != 1 else ""
-    return (f"{METRICS[metric]} per epoch of {len(runs)} run{plural} (solid: training, dashed: validation): "
+                     + f" after {last.epoch} {plural(last.epoch, 'epoch')}")
+    return (f"{METRICS[metric]} per epoch of {len(runs)} {plural(len(runs), 'run')} (solid: training, dashed: validation): "
             + "; ".join(parts) + ".")
