@@ -592,7 +592,8 @@ async def upload(tab: Tab, role: str, files: dict[str, bytes]) -> str:
 
 
 def proc_kib(pid: int, field_name: str) -> int:
-    """A ``/proc/<pid>/status`` figure in KiB (VmHWM: peak resident set; VmRSS: now); 0 if gone."""
+    """A ``/proc/<pid>/status`` figure in KiB (VmHWM: peak resident set; VmRSS: now; RssAnon: the
+    part no file backs, which the kernel cannot drop under pressure); 0 if gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(field_name + ":"):
@@ -620,7 +621,9 @@ def descendants(pid: int) -> list[int]:
 async def watch_memory(pid: int, peak: dict[str, Any], every_s: float = 0.5) -> None:
     """Keep ``peak["mib"]``: the server's VmHWM plus its children's, sampled until cancelled
     (children are sampled while alive: one that ends keeps its last high-water mark), and
-    ``peak["phases"]``: the largest VmRSS seen during each phase named by ``peak["phase"]``."""
+    ``peak["phases"]``: the largest VmRSS seen during each phase named by ``peak["phase"]``, and
+    ``peak["anon_mib"]``: the largest anonymous RSS sampled (the rest are TensorFlow's and Python's
+    library pages, read from disk, which a full container evicts instead of running out)."""
     children: dict[int, int] = {}
     while True:
         for child in descendants(pid):
@@ -629,6 +632,7 @@ async def watch_memory(pid: int, peak: dict[str, Any], every_s: float = 0.5) -> 
         if server:
             peak["mib"] = max(peak.get("mib", 0.0), (server + sum(children.values())) / 1024)
             peak["children"] = len(children)
+            peak["anon_mib"] = max(peak.get("anon_mib", 0.0), proc_kib(pid, "RssAnon") / 1024)
             phases = peak.setdefault("phases", {})
             phase = peak.get("phase", "start")
             phases[phase] = max(phases.get(phase, 0.0), proc_kib(pid, "VmRSS") / 1024)
@@ -761,13 +765,15 @@ def class_report(students: list[ClassStudent], quiet: dict, under_load: dict, pe
           f"with the class {class_speed:,.0f} over {under_load['seconds']:.0f} s: ratio {ratio:.2f}")
     peak_mib = peak.get("mib", float("nan"))
     print(f"server peak RSS (VmHWM{' + children' if peak.get('children') else ''}): {peak_mib:,.0f} MiB; largest RSS "
-          "by phase: " + " · ".join(f"{name} {mib:,.0f}" for name, mib in peak.get("phases", {}).items()))
+          "by phase: " + " · ".join(f"{name} {mib:,.0f}" for name, mib in peak.get("phases", {}).items())
+          + f"; anonymous RSS at most {peak.get('anon_mib', float('nan')):,.0f} MiB (sampled)")
     result = {
         "sessions": len(students), "rendered": len(ok), "errors": len(students) - len(ok),
         "bad_uploads": len(bad), "refused_uploads": sum(s.outcome == "refused" for s in bad),
         "good_uploads": len(good), "accepted_uploads": sum(s.outcome == "accepted" for s in good),
         "queued_runs": len(trainers), "queued_runs_finished": sum(s.outcome == "finished" for s in trainers),
-        "peak_rss_mib": rounded(peak_mib), "training_ratio": rounded(ratio, 3),
+        "peak_rss_mib": rounded(peak_mib), "peak_anon_rss_mib": rounded(peak.get("anon_mib", float("nan"))),
+        "training_ratio": rounded(ratio, 3),
         "quiet_images_per_s": rounded(quiet_speed), "class_images_per_s": rounded(class_speed),
         "first_render_median_s": rounded(median(firsts), 2), "rerun_median_s": rounded(median(reruns), 3),
         "tick_median_s": rounded(median(ticks), 3),
