@@ -39,6 +39,7 @@ from ui.server import keras_ready
 PRETRAINED_ID = "pretrained:"  # model ids of the shipped networks start with this, e.g. "pretrained:mnist"
 UPLOADED_KEY = "predictions_uploaded_model"  # (upload id, sha1 of the file, keras.Model) of the last good upload
 CACHE_KEY = "predictions_cache"  # {(model id, data id): (weakref to model, Predictions)}
+GRID_KEY = "predictions_grid_png"  # this session's last grid: (weakref to its Predictions, images, rows, cols, PNG)
 CONFIDENT = 0.9  # "confidently wrong" means at least this probability
 
 
@@ -300,11 +301,18 @@ def tex_int(n: int) -> str:
 
 
 def grid_png_for(chosen: Chosen, preds: evaluation.Predictions, shown: np.ndarray, rows: int, cols: int) -> bytes:
-    """The tutorial's prediction grid as PNG bytes; a shipped network's is drawn once per process."""
+    """The tutorial's prediction grid as PNG bytes; a shipped network's is drawn once per process,
+    any other model's once per change of the grid (a rerun that changes nothing draws nothing:
+    drawing it holds Python's GIL ~0.2 s, which a class's server and a training run wait for)."""
+    key = tuple(int(i) for i in shown)
     if chosen.shipped:  # the same picture for a whole class
-        key = tuple(int(i) for i in shown)
         return shared_grid_png(chosen.model_id, dataset_identity(chosen.data), key, rows, cols, chosen.data, preds)
-    return grid_png(chosen.data, preds, shown, rows, cols)
+    kept = st.session_state.get(GRID_KEY)
+    if kept is not None and kept[0]() is preds and kept[1:4] == (key, rows, cols):
+        return kept[4]
+    png = grid_png(chosen.data, preds, shown, rows, cols)
+    st.session_state[GRID_KEY] = (weakref.ref(preds), key, rows, cols, png)
+    return png
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -116,6 +116,24 @@ class TestWithTheTrainingPagesModel:
         (again,) = [preds for _, preds in page.session_state["predictions_cache"].values()]
         assert again is first
 
+    def test_a_rerun_that_changes_nothing_draws_no_new_grid(self, page, monkeypatch):
+        """A student's own model: its grid is drawn when it changes, not on every rerun (on a
+        class's server each drawing held the GIL that everyone, the instructor's run too, waits for)."""
+        from cnn_core.figures import predictions as predictions_figures
+
+        drawn = []
+        real = predictions_figures.prediction_grid
+        monkeypatch.setattr(predictions_figures, "prediction_grid", lambda *a, **k: drawn.append(1) or real(*a, **k))
+        first = page.image[0].value
+        for _ in range(3):
+            page.run()
+        assert_ok(page)
+        assert drawn == [] and page.image[0].value == first
+        page.slider(key="pred_rows").set_value(2).run()  # another picture: drawn for it
+        assert_ok(page)
+        assert len(drawn) == 1
+        assert "Showing 1–6 of 1,000" in text(page)
+
     def test_the_grid_starts_with_the_tutorials_5_by_3(self, page):
         assert len(page.image) == 1
         assert "Showing 1–15 of 1,000" in text(page)
