@@ -14,7 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from cnn_core.jobs import JobRegistry, build_trainer, is_instructor_token
+from cnn_core.formulas import ordinal
+from cnn_core.jobs import JobRegistry, build_trainer, is_instructor_token, wait_words
 
 OWNER_KEY = "_training_owner"  # session state: this session's owner token
 JOB_KEY = "_training_job"  # session state: the id of the job this session started on Training
@@ -96,3 +97,25 @@ def runtime_session_id() -> str | None:
     except Exception:
         return None
 
+
+
+def line_notice(registry: JobRegistry, job_id: str, job_key: str, button_key: str) -> None:
+    """A waiting run's place in line and when it should start (the images still to train ahead
+    of it over this server's measured speed), with a button to leave the line, which forgets the
+    run kept in session state under ``job_key``. Draw it in a fragment that ticks while it waits."""
+    registry.touch(job_id, owner_token())
+    place, eta = registry.place(job_id) or 1, registry.estimated_start_s(job_id) or 0.0
+    st.info(
+        f"Runs take turns on this server. **Your run is {ordinal(place)} in line** and should start in "
+        f"about **{wait_words(eta)}** (the images still to train ahead of it ÷ "
+        f"{registry.images_per_second():,.0f} images/s, this server's speed). It starts by itself: "
+        "you may change pages meanwhile and come back.",
+        icon=":material/hourglass_top:",
+    )
+    st.button("Leave the line", icon=":material/logout:", key=button_key, on_click=_leave_line,
+              args=(registry, job_id, job_key), help="Your run will not start; your settings stay as they are.")
+
+
+def _leave_line(registry: JobRegistry, job_id: str, job_key: str) -> None:
+    if registry.leave(job_id, owner_token()):
+        st.session_state.pop(job_key, None)

@@ -11,8 +11,8 @@ from dataclasses import replace
 import streamlit as st
 
 from cnn_core import datasets, models, training_config
-from cnn_core.formulas import ordinal, plural
-from cnn_core.jobs import Job, wait_words
+from cnn_core.formulas import plural
+from cnn_core.jobs import Job
 from ui import jobs, url_state
 from ui.common import QUICK_OUTCOME_KEY, TrainedModel, collect_quick_run, current_dataset
 
@@ -79,26 +79,13 @@ def draw_quick_progress(job_id: str) -> None:
     job = registry.get(job_id)
     if job is None or not job.pending:
         st.rerun()  # it ended (or left the line): the full page takes its model
-    registry.touch(job_id, jobs.owner_token())
     if job.queued:
-        place = registry.place(job_id) or 1
-        st.info(
-            f"Runs take turns on this server: yours is **{ordinal(place)} in line** and should "
-            f"start in about **{wait_words(registry.estimated_start_s(job_id) or 0.0)}**. "
-            "It starts by itself; you may change pages meanwhile.",
-            icon=":material/hourglass_top:",
-        )
-        st.button("Leave the line", icon=":material/logout:", key="pred_quick_leave",
-                  on_click=leave_quick_line, args=(job_id,))
+        jobs.line_notice(registry, job_id, jobs.QUICK_JOB_KEY, "pred_quick_leave")
         return
+    registry.touch(job_id, jobs.owner_token())
     snap = job.trainer.snapshot()
     st.progress(snap.progress, text=training_config.progress_text(snap))
     st.caption("It trains on the server: you may change pages, its model will be here when it ends.")
-
-
-def leave_quick_line(job_id: str) -> None:
-    if jobs.get_registry().leave(job_id, jobs.owner_token()):
-        st.session_state.pop(jobs.QUICK_JOB_KEY, None)
 
 
 def quick_train_form(data: datasets.Dataset, again: bool) -> None:

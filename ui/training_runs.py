@@ -10,8 +10,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from cnn_core import datasets, models, run_storage, training_config
-from cnn_core.formulas import ordinal
-from cnn_core.jobs import Job, JobRegistry, wait_words
+from cnn_core.jobs import Job, JobRegistry
 from cnn_core.training_config import TrainingConfig
 from ui import jobs
 from ui.training_live import P, REFRESH_S
@@ -142,7 +141,7 @@ def start_section(subject: Subject, config: TrainingConfig, runs: Runs) -> None:
         except ValueError as exc:
             st.error(str(exc))
     if runs.waiting:
-        place_in_line(registry, runs.owner, runs.own_job.id)
+        place_in_line(registry, runs.own_job.id)
 
 
 def others_section(runs: Runs) -> Watching:
@@ -208,28 +207,13 @@ def resume_section(subject: Subject, runs: Runs) -> None:
 # ----- waiting in line ------------------------------------------------------------------------
 
 
-def place_in_line(registry: JobRegistry, owner: str, job_id: str) -> None:
+def place_in_line(registry: JobRegistry, job_id: str) -> None:
     """Your place in line and when the run should start, redrawn while it waits."""
-    st.fragment(_draw_place, run_every=REFRESH_S)(registry, owner, job_id)
+    st.fragment(_draw_place, run_every=REFRESH_S)(registry, job_id)
 
 
-def _draw_place(registry: JobRegistry, owner: str, job_id: str) -> None:
+def _draw_place(registry: JobRegistry, job_id: str) -> None:
     job = registry.get(job_id)
     if job is None or not job.queued:
         st.rerun()  # it started (or left the line): redraw the whole page
-    registry.touch(job_id, owner)
-    place, eta = registry.place(job_id) or 1, registry.estimated_start_s(job_id) or 0.0
-    st.info(
-        f"**Your run is {ordinal(place)} in line** and should start in about "
-        f"**{wait_words(eta)}** (the images still to train ahead of it ÷ "
-        f"{registry.images_per_second():,.0f} images/s, this server's speed). It starts by itself: "
-        "watch the running one meanwhile, or change pages and come back.",
-        icon=":material/hourglass_top:",
-    )
-    st.button("Leave the line", icon=":material/logout:", key=P + "leave", on_click=_leave_line,
-              args=(registry, owner, job_id), help="Your run will not start; your settings stay as they are.")
-
-
-def _leave_line(registry: JobRegistry, owner: str, job_id: str) -> None:
-    if registry.leave(job_id, owner):
-        st.session_state.pop(jobs.JOB_KEY, None)
+    jobs.line_notice(registry, job_id, jobs.JOB_KEY, P + "leave")
