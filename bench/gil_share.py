@@ -9,7 +9,9 @@ network in one process, in turns (after a warm-up run):
 - quiet: nothing else running;
 - busy @ 5 ms: a thread running Python all the time (a saturated server: a class's reruns queue
   up), with Python's default interval;
-- busy @ 1 ms: the same thread, with the interval the app's server sets (``ui.server``).
+- busy @ 1 ms: the same thread, with the interval the app's server sets (``ui.server``);
+- busy process: the same loop in another process (its own GIL): what is left is the competition
+  for the CPU cores alone, the cost a run would pay if it trained in a worker process.
 
 Short runs, the arms interleaved over many rounds: the machine's noise then hits each alike.
 Each arm's images/s is the run's mean; ratios are to the quiet figure of the same round, and the
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import statistics
 import sys
 import threading
@@ -49,16 +52,26 @@ def page_thread(stop: threading.Event) -> None:
             total += i * i
 
 
-def images_per_second(data: datasets.Dataset, epochs: int, busy: bool, switch_s: float) -> float:
+def page_process() -> None:
+    page_thread(threading.Event())  # until terminated
+
+
+def images_per_second(data: datasets.Dataset, epochs: int, busy: str, switch_s: float) -> float:
+    """The run's images/s beside ``busy``: "" (nothing), "thread" or "process"."""
     sys.setswitchinterval(switch_s)
     stop = threading.Event()
-    thread = threading.Thread(target=page_thread, args=(stop,), daemon=True)
-    if busy:
-        thread.start()
+    if busy == "thread":
+        threading.Thread(target=page_thread, args=(stop,), daemon=True).start()
+    other = multiprocessing.get_context("fork").Process(target=page_process, daemon=True) if busy == "process" else None
+    if other is not None:
+        other.start()
     try:
         snapshot = Trainer(data, ModelConfig(), TrainingConfig(epochs=epochs, validation_fraction=0.0)).start().wait()
     finally:
         stop.set()
+        if other is not None:
+            other.terminate()
+            other.join()
         sys.setswitchinterval(DEFAULT_SWITCH_S)
     if snapshot.status != "finished":
         raise SystemExit(f"the run ended {snapshot.status}: {snapshot.message}")
@@ -80,9 +93,10 @@ def main() -> None:
             x_test=f["x_test"][:1000], y_test=f["y_test"][:1000],
             class_names=[str(c) for c in range(10)], source="file",
         )
-    arms = {"quiet": (False, DEFAULT_SWITCH_S), "busy @ 5 ms": (True, DEFAULT_SWITCH_S),
-            f"busy @ {GIL_SWITCH_INTERVAL_S * 1000:g} ms": (True, GIL_SWITCH_INTERVAL_S)}
-    images_per_second(data, 1, False, DEFAULT_SWITCH_S)  # warm-up: TensorFlow's first run
+    arms = {"quiet": ("", DEFAULT_SWITCH_S), "busy @ 5 ms": ("thread", DEFAULT_SWITCH_S),
+            f"busy @ {GIL_SWITCH_INTERVAL_S * 1000:g} ms": ("thread", GIL_SWITCH_INTERVAL_S),
+            "busy process": ("process", DEFAULT_SWITCH_S)}
+    images_per_second(data, 1, "", DEFAULT_SWITCH_S)  # warm-up: TensorFlow's first run
     ratios: dict[str, list[float]] = {name: [] for name in arms}
     for round_ in range(args.rounds):
         speeds = {name: images_per_second(data, args.epochs, *arm) for name, arm in arms.items()}
