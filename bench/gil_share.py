@@ -62,6 +62,7 @@ def images_per_second(data: datasets.Dataset, epochs: int, busy: str, switch_s: 
     stop = threading.Event()
     if busy == "thread":
         threading.Thread(target=page_thread, args=(stop,), daemon=True).start()
+    # Forked: the child runs only this pure-Python loop, never TensorFlow, so its threads do not matter.
     other = multiprocessing.get_context("fork").Process(target=page_process, daemon=True) if busy == "process" else None
     if other is not None:
         other.start()

@@ -532,6 +532,20 @@ def test_a_second_session_pressing_start_gets_a_place_in_line_and_its_run_starts
     assert at.button(key="train_stop") and "in line" not in texts(at)
 
 
+def test_a_waiting_run_may_leave_the_line_and_start_is_offered_again(open_page, trainers):
+    someone_elses_run()
+    at = start(open_page)
+    (mine,) = trainers
+    registry = jobs.get_registry()
+    assert [j.trainer for j in registry.line()] == [mine]
+    at.button(key="train_leave").click().run()
+    assert not at.exception
+    assert registry.line() == [] and jobs.JOB_KEY not in at.session_state
+    assert mine.calls == []  # it never started
+    assert "Your run is 1st in line" not in texts(at) and not button(at, "Start training").disabled
+    assert "press Start and yours waits in line" in texts(at)  # as before pressing Start
+
+
 def test_a_run_that_ended_keeps_its_result_on_screen_when_the_next_in_line_starts(open_page, trainers):
     at = start(open_page)
     (mine,) = trainers
