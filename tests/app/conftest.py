@@ -1,4 +1,5 @@
-"""Open a page of the app in-process, through the router, as a user's click would."""
+"""Open a page of the app in-process, through the router, as a user's click would; the
+``trainers`` fixture puts fake trainers (tests/app/fake_trainer.py) behind every run a page starts."""
 
 import subprocess
 import sys
@@ -6,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.app.fake_trainer import FakeTrainer
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 120  # the first page that imports TensorFlow pays ~4-10 s on a busy machine
@@ -76,3 +79,26 @@ def page(request, page_state) -> AppTest:
     at = open_app_page(path, **page_state)
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+@pytest.fixture
+def trainers(monkeypatch, tmp_path):
+    """Every trainer the pages make (a FakeTrainer each), in order; a fresh registry and runs
+    folder per test."""
+    from ui import jobs
+
+    made: list[FakeTrainer] = []
+
+    def make(dataset, model_config, config, run_dir=None, resume_from=None):
+        trainer = FakeTrainer(dataset, model_config, config, run_dir, resume_from)
+        made.append(trainer)
+        return trainer
+
+    monkeypatch.setattr(jobs, "make_trainer", make)
+    monkeypatch.setenv("CNN_EXPLORER_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.delenv("CNN_EXPLORER_MAX_JOBS", raising=False)
+    jobs.get_registry.clear()
+    yield made
+    for job in jobs.get_registry().jobs():
+        job.trainer.stop()
+    jobs.get_registry.clear()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cnn_core import compare, run_storage
 from cnn_core.jobs import INSTRUCTOR_TOKEN_ENV
-from tests.app.test_training_page import PAGE, button, texts, trainers  # noqa: F401 (fixture)
+from tests.app.test_training_page import PAGE, button, texts
 from tests.unit.test_compare import epochs, stored_run
 from ui import jobs
 

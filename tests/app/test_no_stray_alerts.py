@@ -15,7 +15,7 @@ import pytest
 
 from cnn_core import pretrained
 from tests.app.conftest import open_app_page
-from tests.app.test_training_page import FakeTrainer, button, trainers  # noqa: F401 (fixture)
+from tests.app.test_training_page import button
 from ui.common import TRAINED_MODEL_KEY, TrainedModel
 from ui.navigation import PAGES
 
@@ -58,7 +58,7 @@ def test_every_page_opens_with_no_library_notice(info, deprecations):
     assert_only_own_alerts(open_app_page(info.path), deprecations)
 
 
-def test_a_finished_run_on_the_training_page_shows_no_library_notice(trainers, deprecations):  # noqa: F811
+def test_a_finished_run_on_the_training_page_shows_no_library_notice(trainers, deprecations):
     at = open_app_page("app_pages/training.py")
     button(at, "Start training").click().run()
     trainers[0].finish(test_accuracy=0.9)

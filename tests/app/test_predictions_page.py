@@ -3,7 +3,7 @@ an upload.
 
 One tiny model (the tutorial's network, 1 epoch on 1,000 bundled images) is trained once for
 the module; the page then runs through the router in-process (AppTest). The page's own quick
-run is a job in the registry: a fake trainer (from the Training page's tests) stands in for it.
+run is a job in the registry: a fake trainer (tests/app/fake_trainer.py) stands in for it.
 """
 
 import dataclasses
@@ -19,7 +19,7 @@ from PIL import Image
 
 from cnn_core import datasets, drawn_digit, evaluation, models, pretrained, training_config
 from tests.app.conftest import ROOT, open_app_page
-from tests.app.test_training_page import FakeTrainer, trainers  # noqa: F401 (fixture)
+from tests.app.fake_trainer import FakeTrainer
 from ui import common, jobs
 from ui.common import DATASET_KEY, QUICK_MODEL_KEY, TRAINED_MODEL_KEY, TrainedModel
 
@@ -43,7 +43,7 @@ def tiny(mnist) -> TrainedModel:
 
 
 @pytest.fixture
-def quick_runs(trainers, monkeypatch, tiny):  # noqa: F811 (trainers: the Training page's fixture)
+def quick_runs(trainers, monkeypatch, tiny):
     """The quick runs the page asks for: the Training page's fake trainers, whose model is the
     tiny one; a fresh registry per test."""
     made_by_training_fixture = jobs.make_trainer
