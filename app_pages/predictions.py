@@ -15,7 +15,6 @@ import numpy as np
 import streamlit as st
 
 from cnn_core import datasets, evaluation
-from cnn_core.figures import mpl
 from cnn_core.figures import predictions as predictions_figures
 from ui import inside_tabs, predictions_model, quick_run, url_state
 from ui.predictions_model import Chosen, tex_int
@@ -105,7 +104,7 @@ def explore(chosen: Chosen) -> None:
 
     sections = {
         TABS[0]: lambda: grid_tab(preds, chosen),
-        TABS[1]: lambda: confusion_tab(preds, data),
+        TABS[1]: lambda: confusion_tab(preds, chosen),
         TABS[2]: lambda: with_model(lambda m: inside_tabs.draw_tab(m, data)),
         TABS[3]: lambda: with_model(lambda m: inside_tabs.inside_tab(m, preds, data)),
     }
@@ -217,9 +216,9 @@ def _new_selection() -> None:
 # --- Confusion matrix ----------------------------------------------------------------------------
 
 
-def confusion_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None:
+def confusion_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     """The confusion matrix, a cell's images, and the accuracy of each class."""
-    names = data.class_names
+    names = chosen.data.class_names
     matrix = evaluation.confusion_matrix(preds.labels, preds.predicted)
     confused = evaluation.most_confused(matrix, top=3)
     t0, p0 = confused[0][:2] if confused else (0, 0)
@@ -262,11 +261,11 @@ def confusion_tab(preds: evaluation.Predictions, data: datasets.Dataset) -> None
     )
     if len(indices):
         shown = CELL_ROWS * CELL_COLS
-        fig = predictions_figures.prediction_grid(
-            data.x_test, preds.probabilities, preds.labels, indices[:shown], names, CELL_ROWS, CELL_COLS
-        )
+        # Drawn as the grid tab's pictures are: once per process for a shipped network, else
+        # only when the cell changes (not on every rerun of this tab).
+        png = predictions_model.grid_png_for(chosen, preds, indices[:shown], CELL_ROWS, CELL_COLS)
         summary = predictions_figures.grid_description(preds.probabilities, preds.labels, indices[:shown], names)
-        st.image(mpl.figure_png(fig), width="stretch" if len(indices) >= STRETCH_COLS else "content",
+        st.image(png, width="stretch" if len(indices) >= STRETCH_COLS else "content",
                  alt=f"Test images of cell M[{t}, {p}] with their probabilities: {summary}")
         if len(indices) > shown:
             st.caption(f"The first {shown} of {len(indices):,}.")

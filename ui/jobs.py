@@ -98,7 +98,6 @@ def runtime_session_id() -> str | None:
         return None
 
 
-
 def line_notice(registry: JobRegistry, job_id: str, job_key: str, button_key: str) -> None:
     """A waiting run's place in line and when it should start (the images still to train ahead
     of it over this server's measured speed), with a button to leave the line, which forgets the

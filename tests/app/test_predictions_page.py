@@ -190,6 +190,23 @@ class TestConfusionMatrix:
         assert_ok(page)
         assert f"Cell M[4, 4]: {m[4, 4]:,} images of 4 answered 4 (right answers)" in text(page)
 
+    def test_a_cells_pictures_are_drawn_when_the_cell_changes_not_on_every_rerun(self, page, monkeypatch):
+        from cnn_core.figures import predictions as predictions_figures
+
+        open_tab(page, "Confusion matrix")
+        drawn = []
+        real = predictions_figures.prediction_grid
+        monkeypatch.setattr(predictions_figures, "prediction_grid", lambda *a, **k: drawn.append(1) or real(*a, **k))
+        for _ in range(3):
+            page.run()
+        assert_ok(page)
+        assert drawn == []
+        page.selectbox(key="pred_cell_true").set_value(4).run()
+        page.selectbox(key="pred_cell_pred").set_value(4).run()
+        assert_ok(page)
+        assert len(drawn) == 2  # one per cell chosen
+        assert len(page.image) == 1
+
 
 class TestDrawing:
     def test_a_photo_of_a_digit_is_prepared_and_read(self, page, mnist):
