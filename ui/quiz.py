@@ -53,19 +53,15 @@ def page_quiz(page: str) -> bool:
     return True
 
 
-PICTURE_KEY = "quiz_picture"
 SLIDER_WIDTH_PX = 480  # about the picture's input grid; a phone's column is narrower and wins
-# The grids are drawn at a fixed cell size; on a phone the picture shrinks to the column (its
-# canvas keeps its proportions) instead of making the page scroll sideways.
-PICTURE_CSS = (f"<style>.st-key-{PICTURE_KEY} [data-testid='stVegaLiteChart'] {{ max-width: 100%; }}"
-               f".st-key-{PICTURE_KEY} [data-testid='stVegaLiteChart'] canvas "
-               "{ max-width: 100% !important; height: auto !important; }</style>")
 
 
 def reveal_picture(question: quiz.Question) -> None:
     """The question's setting drawn by the page's own figures, with a sentence that says what it shows."""
     count = quiz_figures.window_count(question)
-    with st.container(key=PICTURE_KEY):
+    # The grids are drawn at a fixed cell size; on a phone the theme's reflow rule (ui/theme.py)
+    # shrinks the picture to the column instead of making the page scroll sideways.
+    with st.container():
         window = None
         if count > 1:  # slide the window over the question's grid; it starts on the last position
             window = st.slider("Slide the window (position, in reading order)", 1, count, value=count,
@@ -73,7 +69,6 @@ def reveal_picture(question: quiz.Question) -> None:
                                width=SLIDER_WIDTH_PX) - 1
         picture = quiz_figures.reveal_picture(question, window)
         if picture.spec is not None:
-            st.html(PICTURE_CSS)
             st.vega_lite_chart(picture.spec, width="content", alt=picture.caption)
         elif picture.png is not None:
             st.image(picture.png, alt=picture.caption)
