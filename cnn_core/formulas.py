@@ -10,7 +10,8 @@ import numpy as np
 
 from .models import LayerRow
 from .shapes import (
-    ConvArithmetic, Padding, ShapeStep, conv_output_size, conv_transpose_output_size, effective_kernel_size,
+    ConvArithmetic, Padding, ShapeStep, conv_output_size_or_0, conv_transpose_output_size,
+    effective_kernel_size,
     padding_amounts, pool_output_size,
 )
 
@@ -217,22 +218,14 @@ def transposed_consequence(size: int, kernel: int, stride: int, padding: str, ou
     else:
         what = (f"At stride 1 'valid' grows the size by K − 1 = {kernel - 1} (**{size} → {out}**): the "
                 "exact undoing of a 'valid' convolution's shrink.")
-    if _conv_size_or_0(out, kernel, stride, padding) == size:
+    if conv_output_size_or_0(out, kernel, stride, padding) == size:
         what += f" A `Conv2D` with the same K, S and padding takes {out}×{out} back to {size}×{size}."
         sizes = [o for o in range(max(1, out - stride), out + stride + 1)
-                 if _conv_size_or_0(o, kernel, stride, padding) == size]
+                 if conv_output_size_or_0(o, kernel, stride, padding) == size]
         if output_padding is not None and len(sizes) > 1:
             listed = ", ".join(map(str, sizes[:-1])) + f" and {sizes[-1]}"
             what += f" It takes {listed} to {size} alike: the output padding says which of them you get back."
     return what
-
-
-def _conv_size_or_0(size: int, kernel: int, stride: int, padding: str) -> int:
-    """The forward Conv2D's output size, or 0 where the kernel does not fit."""
-    try:
-        return conv_output_size(size, kernel, stride, padding)
-    except ValueError:
-        return 0
 
 
 def transposed_overlap_note(kernel: int, stride: int, coverage: list[list[int]]) -> str:

@@ -393,7 +393,7 @@ def _layer_code(layer: shapes.LayerSpec) -> str:
         extra = f", strides={layer.stride}" if layer.stride and layer.stride > 1 else ""
         return f'layers.Conv2D({layer.units}, ({layer.size}, {layer.size}){extra}, padding="{layer.padding}")'
     if layer.kind == "pool":
-        return f"layers.MaxPooling2D(({layer.size}, {layer.size}))"
+        return shapes.pool_layer_code(layer.size, layer.stride or layer.size, layer.padding)
     return "layers.Flatten()"
 
 

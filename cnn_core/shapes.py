@@ -85,6 +85,14 @@ def conv_output_size(
     return (padded - k_eff) // stride + 1
 
 
+def conv_output_size_or_0(size: int, kernel: int, stride: int = 1, padding: Padding = "valid") -> int:
+    """:func:`conv_output_size`, or 0 where the kernel does not fit."""
+    try:
+        return conv_output_size(size, kernel, stride, padding)
+    except ValueError:
+        return 0
+
+
 def pool_output_size(
     size: int, pool: int, stride: int | None = None, padding: str = "valid"
 ) -> int:
@@ -161,10 +169,7 @@ def transposed_patches(
     """
     out = conv_transpose_output_size(size, kernel, stride, padding, output_padding=output_padding)
     mode = padding.lower()
-    try:
-        back = conv_output_size(out, kernel, stride, mode)
-    except ValueError:
-        back = 0
+    back = conv_output_size_or_0(out, kernel, stride, mode)
     if back != size:
         raise ValueError(
             f"Keras computes a {out}×{out} output here, but TensorFlow refuses to run the layer: "

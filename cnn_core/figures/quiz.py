@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quiz, shapes
+from ..formulas import plural
 from . import convolution, pooling
 from .vega import Spec
 
@@ -101,7 +102,7 @@ def _pool_size_picture(question: quiz.Question, window: int | None) -> RevealPic
         ends = (f"the last {_rows_and_columns(left)} in no window: the floor" if left
                 else "the last window ends exactly on the last row and column")
     else:
-        ends = (f"the last window covers {len(last)} real row{'' if len(last) == 1 else 's'} of {pool}: 'same' keeps it (the ceiling)"
+        ends = (f"the last window covers {_count(len(last), 'real row')} of {pool}: 'same' keeps it (the ceiling)"
                 if len(last) < pool else "the last window ends exactly on the last row and column")
     caption = (f"All {out}×{out} = {count} windows ({pool}×{pool}, stride {stride}, '{padding}') on the "
                f"{size}×{size} input, window {selected + 1} thick; {ends}.")
@@ -125,7 +126,7 @@ def _pool_value_picture(question: quiz.Question) -> RevealPicture:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+    return f"{n} {plural(n, noun)}"
 
 
 def _rows_and_columns(n: int, adjective: str = "") -> str:

@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import palette
+
 Spec = dict[str, Any]
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
-WINDOW_COLOUR = "#D55E00"  # Okabe–Ito vermillion (palette.VERMILLION): the outline of the current window / receptive field / winner
+WINDOW_COLOUR = palette.VERMILLION  # the outline of the current window / receptive field / winner
 FRAME_COLOUR = "#94a3b8"  # thin outlines: an image's edge, the pooling windows
 TEXT_DARK = "#1f2937"
 TEXT_WHITE = "#ffffff"
