@@ -23,14 +23,13 @@ medians over the rounds are reported. The last line is one JSON object.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import multiprocessing
 import statistics
 import sys
 import threading
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -88,12 +87,9 @@ def main() -> None:
     args = parser.parse_args()
 
     limit_memory_growth()
-    with np.load(args.data) as f:
-        data = datasets.Dataset(
-            name="fashion_mnist", x_train=f["x_train"][: args.images], y_train=f["y_train"][: args.images],
-            x_test=f["x_test"][:1000], y_test=f["y_test"][:1000],
-            class_names=[str(c) for c in range(10)], source="file",
-        )
+    full = datasets.load_dataset("fashion_mnist", args.data)  # the app's loader and its checks
+    data = dataclasses.replace(full, x_train=full.x_train[: args.images], y_train=full.y_train[: args.images],
+                               x_test=full.x_test[:1000], y_test=full.y_test[:1000])
     arms = {"quiet": ("", DEFAULT_SWITCH_S), "busy @ 5 ms": ("thread", DEFAULT_SWITCH_S),
             f"busy @ {GIL_SWITCH_INTERVAL_S * 1000:g} ms": ("thread", GIL_SWITCH_INTERVAL_S),
             "busy process": ("process", DEFAULT_SWITCH_S)}

@@ -3,6 +3,7 @@
 from streamlit.testing.v1 import AppTest
 
 from cnn_core import quiz
+from tests.app.conftest import url_param
 
 TIMEOUT_S = 30
 
@@ -28,11 +29,6 @@ def open_quiz(query=None, kind="convolution"):
     return at
 
 
-def url(at, param):
-    value = at.query_params.get(param)
-    return value[0] if isinstance(value, list) else value
-
-
 def answer(at, text):
     at.text_input[0].input(text)
     at.button[0].click()  # the form's Check
@@ -54,20 +50,20 @@ def test_a_link_gives_everyone_the_same_first_question():
     for at in (first, second):
         assert at.session_state["shown_question"] == expected
         assert any(expected.prompt[:40] in m.value for m in at.markdown)
-    assert url(first, "quiz_seed") == "4242" and url(first, "quiz_level") == "3"
+    assert url_param(first, "quiz_seed") == "4242" and url_param(first, "quiz_level") == "3"
 
 
 def test_without_a_link_the_quiz_writes_its_seed_into_the_url():
     at = open_quiz()
-    assert url(at, "quiz") == "convolution"
-    seed = int(url(at, "quiz_seed"))
+    assert url_param(at, "quiz") == "convolution"
+    seed = int(url_param(at, "quiz_seed"))
     assert at.session_state["shown_question"] == quiz.make_question("convolution", seed, 1, 0)
-    assert url(at, "quiz_level") == "1"
+    assert url_param(at, "quiz_level") == "1"
 
 
 def test_a_bad_link_value_falls_back_without_an_error():
     at = open_quiz({"quiz": "convolution", "quiz_seed": "abc", "quiz_level": "9"})
-    assert url(at, "quiz_level") == "1" and url(at, "quiz_seed").isdigit()
+    assert url_param(at, "quiz_level") == "1" and url_param(at, "quiz_seed").isdigit()
 
 
 def test_check_reveals_the_formula_and_next_moves_on_and_up():
@@ -84,7 +80,7 @@ def test_check_reveals_the_formula_and_next_moves_on_and_up():
     assert at.session_state["shown_verdict"] is None and not at.latex
     answer(at, true_text(second))
     assert "2 of 2 right" in at.markdown[-1].value
-    assert url(at, "quiz_level") == "3"  # two right in a row: the next question is harder
+    assert url_param(at, "quiz_level") == "3"  # two right in a row: the next question is harder
     at.button(key="quiz_next").click().run()
     assert at.session_state["shown_question"].difficulty == 3
 

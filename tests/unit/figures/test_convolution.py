@@ -7,6 +7,7 @@ import pytest
 from cnn_core import kernels
 from cnn_core.figures import convolution as convolution_figures
 from cnn_core.figures import vega
+from cnn_core.figures.palette import contrast_ratio
 from tests.unit.figures.vega_specs import assert_json_apart_from_its_data_frames, bare, outlines, roles
 
 
@@ -59,27 +60,18 @@ def test_the_legend_colours_are_distinct_and_label_text_stays_readable():
     colours = list(convolution_figures.ROLE_COLOURS.values())
     assert len(set(c.lower() for c in colours)) == len(colours)
 
-    def luminance(hex_colour):
-        channels = [int(hex_colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-    def contrast(a, b):
-        hi, lo = sorted([luminance(a), luminance(b)], reverse=True)
-        return (hi + 0.05) / (lo + 0.05)
-
     # Any two roles differ visibly (not only in hue): at least 1.1:1 in lightness or another hue.
     for i, a in enumerate(colours):
         for b in colours[i + 1 :]:
             hue_a, hue_b = (tuple(int(c.lstrip("#")[k : k + 2], 16) for k in (0, 2, 4)) for c in (a, b))
-            assert contrast(a, b) >= 1.1 or max(abs(x - y) for x, y in zip(hue_a, hue_b)) > 80, (a, b)
+            assert contrast_ratio(a, b) >= 1.1 or max(abs(x - y) for x, y in zip(hue_a, hue_b)) > 80, (a, b)
     # The "0" of padding cells: white on the kernel's blue, dark text on every other role it can sit on.
-    assert contrast(convolution_figures.ROLE_COLOURS["read by the kernel"], vega.TEXT_WHITE) >= 4.5
+    assert contrast_ratio(convolution_figures.ROLE_COLOURS["read by the kernel"], vega.TEXT_WHITE) >= 4.5
     for role in ("padding zero", "never reached", "skipped by dilation", "image pixel"):
-        assert contrast(convolution_figures.ROLE_COLOURS[role], vega.TEXT_DARK) >= 4.5, role
+        assert contrast_ratio(convolution_figures.ROLE_COLOURS[role], vega.TEXT_DARK) >= 4.5, role
     # The two greys of the issue ("image pixel" and "still to come") and the blues are told apart.
-    assert contrast(convolution_figures.ROLE_COLOURS["image pixel"], convolution_figures.ROLE_COLOURS["still to come"]) >= 1.5
-    assert contrast(convolution_figures.ROLE_COLOURS["read by the kernel"], convolution_figures.ROLE_COLOURS["skipped by dilation"]) >= 2
+    assert contrast_ratio(convolution_figures.ROLE_COLOURS["image pixel"], convolution_figures.ROLE_COLOURS["still to come"]) >= 1.5
+    assert contrast_ratio(convolution_figures.ROLE_COLOURS["read by the kernel"], convolution_figures.ROLE_COLOURS["skipped by dilation"]) >= 2
 
 
 def test_a_step_outside_the_output_is_a_value_error():
