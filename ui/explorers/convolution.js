@@ -400,7 +400,7 @@ function makeConvolution(parent, {setStateValue}) {
       parts.result.textContent = `Output ${a.output}×${a.output}, ${count(a)} windows.`;
     } else {
       const [formula, words] = noOutput(s);
-      parts.formula.replaceChildren(el("p", {class: "note error", role: "alert"}, "⛔ ", problem), formula || "",
+      parts.formula.replaceChildren(el("p", {class: "note error"}, "✗ ", problem), formula || "",
         el("p", {}, ...rich(words)));
       parts.metrics.replaceChildren();
       parts.result.textContent = `No output: ${problem}`;
@@ -538,7 +538,7 @@ function makeConvolution(parent, {setStateValue}) {
       feature = arithmetic.convolve2d(scaled, n, weights, s.stride, s.padding, s.dilation);
     } catch (error) {
       if (!(error instanceof arithmetic.Refusal)) throw error;
-      parts.mapCaption.replaceChildren(el("span", {class: "note error"}, `⛔ On the ${n}×${n} image: ${error.message}`));
+      parts.mapCaption.replaceChildren(el("span", {class: "note error"}, `✗ On the ${n}×${n} image: ${error.message}`));
       parts.featureFigure.canvas.hidden = true;
       parts.featureTitle.textContent = "";
       drawImage(parts.inputFigure, image, n, 255, false);

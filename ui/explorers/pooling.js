@@ -232,7 +232,7 @@ function makePooling(parent, {setStateValue}) {
 
   function drawFormula(p, out, problem) {
     if (problem) {
-      parts.formula.replaceChildren(el("p", {class: "note error", role: "alert"}, "⛔ ", problem), poolNoOutput(p),
+      parts.formula.replaceChildren(el("p", {class: "note error"}, "✗ ", problem), poolNoOutput(p),
         el("p", {}, "No window fits inside the grid, so there is no output. 'Same' padding always gives at least one."));
       parts.metrics.replaceChildren();
       parts.caption.textContent = "";
@@ -246,7 +246,7 @@ function makePooling(parent, {setStateValue}) {
       metric("Values out", String(out * out), "Numbers after pooling (the grid holds I² numbers)."));
     parts.caption.textContent = `${p.size}×${p.size} = ${p.size * p.size} values in, ${out}×${out} = ${out * out} out: ` +
       `${widgets.formatG((p.size * p.size) / (out * out), 3)}× fewer.`;
-    parts.notes.replaceChildren(...poolNotes(p).map((n) => el("p", {class: "note info"}, "ⓘ ", ...rich(n))));
+    parts.notes.replaceChildren(...poolNotes(p).map((n) => el("p", {class: "note info"}, ...rich(n))));
     parts.result.textContent = `Output ${out}×${out}, ${out * out} values, 0 parameters.`;
   }
 

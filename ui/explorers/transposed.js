@@ -180,7 +180,7 @@ function makeTransposed(parent, {setStateValue}) {
       problem = error.message;
     }
     if (problem) {
-      parts.formula.replaceChildren(el("p", {class: "note error", role: "alert"}, "⛔ ", problem));
+      parts.formula.replaceChildren(el("p", {class: "note error"}, "✗ ", problem));
       parts.metric.replaceChildren();
       parts.consequence.textContent = "";
       parts.result.textContent = `No output: ${problem}`;
