@@ -1,27 +1,32 @@
-"""Convolution: formula (1.1) with the learner's own numbers. Never loads TensorFlow."""
+"""Convolution: formula (1.1) with the learner's own numbers. Never loads TensorFlow.
+
+The explorer (the controls, the formula, the window sliding, a real feature map) is drawn in the
+browser (``ui/explorers/convolution.js``): a slider step costs the server nothing. Python sends
+what it draws from, and writes what follows from the settled settings: the Keras line and the link.
+"""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 import streamlit as st
 
 from cnn_core import formulas, kernels, shapes
-from cnn_core.datasets import CLASS_NAMES, DATASET_NAMES, DATASET_TITLES, IMAGE_SIZE
-from cnn_core.figures import convolution as convolution_figures
+from cnn_core.datasets import DATASET_NAMES, IMAGE_SIZE
 from cnn_core.figures import vega
-from ui import dataset_upload, quiz, transposed, url_state
+from cnn_core.figures.convolution import IMAGE_EDGE_COLOUR, ROLE_COLOURS
+from ui import explorers, quiz, transposed, url_state
 from ui.common import current_dataset_name
 
 PADDING_LABELS = {"valid": "valid (no zeros)", "same": "same", "explicit": "explicit P"}
-PLAY_SPEEDS = (1, 2, 5, 10, 25, 50)  # windows per second offered to Play (50: a 28×28 input in 16 s)
-EXAMPLES = 10  # how many test images of each class the example slider offers
-KERNEL_FRAME = 7  # the largest kernel: every smaller one is drawn in the same box (one chart, new data)
+PLAY_SPEEDS = (1, 2, 5, 10, 25, 50)  # windows per second offered to Play (50: a 28×28 input in 14 s)
+MAX_KERNEL = 7  # the largest kernel the explorer offers
 
 SETTINGS: dict[str, url_state.Param] = {
     "conv_size": url_state.Int(7, 3, IMAGE_SIZE),
-    "conv_kernel": url_state.Int(3, 1, KERNEL_FRAME),
+    "conv_kernel": url_state.Int(3, 1, MAX_KERNEL),
     "conv_stride": url_state.Int(1, 1, 4),
     "conv_padding_mode": url_state.Choice("valid", list(PADDING_LABELS)),
     "conv_pad": url_state.Int(1, 0, 4),
@@ -30,7 +35,7 @@ SETTINGS: dict[str, url_state.Param] = {
     "conv_filter": url_state.Choice(kernels.KERNEL_NAMES[0], list(kernels.KERNEL_NAMES)),
     "conv_dataset": url_state.Choice(current_dataset_name(), list(DATASET_NAMES)),
     "conv_class": url_state.Int(0, 0, 9),
-    "conv_example": url_state.Int(0, 0, EXAMPLES - 1),
+    "conv_example": url_state.Int(0, 0, explorers.EXAMPLES_PER_CLASS - 1),
 }
 LABELS = {
     "conv_size": "Input size I", "conv_kernel": "Kernel size K", "conv_stride": "Stride S",
@@ -38,17 +43,24 @@ LABELS = {
     "conv_dilation": "Dilation D", "conv_step": "Window position", "conv_filter": "Kernel",
     "conv_dataset": "Dataset", "conv_class": "Class", "conv_example": "Example",
 }
+HELP = {
+    "conv_size": "Width = height of the input, in pixels.",
+    "conv_kernel": "The kernel is K×K weights.",
+    "conv_stride": "How many pixels the window moves per step.",
+    "conv_pad": "Rows (and columns) of zeros added on every side; used when Padding is 'explicit P'.",
+    "conv_dilation": "Gaps between the kernel's taps: D = 1 is a normal kernel.",
+    "conv_example": "Which test image of that class.",
+}
 
 
 @dataclass(frozen=True)
 class Conv:
-    """The convolution the sliders describe; sizes in pixels."""
+    """The convolution the learner settled on; sizes in pixels."""
 
     size: int
     kernel: int
     stride: int
     dilation: int
-    mode: str  # "valid", "same" or "explicit"
     padding: shapes.Padding  # as shapes takes it: "valid", "same" or P
 
     @property
@@ -82,216 +94,44 @@ def intro() -> None:
 
 @st.fragment
 def explorer() -> None:
-    """Everything the settings change, in one fragment: a slider reruns this part only, so the
-    page's fixed text and the lesson's header and footer are not rebuilt on each move."""
-    conv = controls()
-    try:
-        arithmetic, problem = shapes.conv_arithmetic(*conv.args), ""
-    except ValueError as exc:
-        arithmetic, problem = None, str(exc)
-    st.subheader("Formula (1.1), with your numbers")
-    formula_col, notes_col = st.columns([1, 1.1], gap="large")
-    with formula_col:
-        if arithmetic is not None:
-            formula(arithmetic)
-        else:
-            no_output(conv, problem)
-    with notes_col:
-        notes(conv, arithmetic)
-    st.subheader("Watch the window slide")
-    if arithmetic is None:
-        st.info("Fix the settings above to see the window.", icon=":material/grid_off:")
-    else:
-        sliding_window(conv, arithmetic)
-    feature_map(conv)
+    """The explorer, drawn in the browser; then what its settled settings give: the Keras layer
+    and the link. Its report reruns this fragment only."""
+    explorers.explorer("convolution", "conv_explorer", SETTINGS, explorer_data)
+    st.markdown("**The same layer in Keras** (it follows the sliders once they rest):")
+    # Where Keras refuses the settings, the code says so under the line (never a line to copy).
+    st.code(shapes.conv_layer_code(*settled().args), language="python", wrap_lines=True)
     url_state.sync(SETTINGS)  # a fragment run does not pass through bind()
-    # Built only while open (sliders rerun often); the link carries the transposed section's settings too.
+    # The link carries the transposed section's settings too.
     url_state.share_box({**SETTINGS, **transposed.SETTINGS}, {**LABELS, **transposed.LABELS}, lazy=True)
 
 
-def controls() -> Conv:
-    """The sliders of the convolution (each hidden when the link says so), and what they set."""
-    with st.container(border=True):
-        c1, c2, c3, c4, c4b, c5 = st.columns([1, 1, 1, 1.25, 1, 1])
-        with c1:
-            url_state.slider(LABELS["conv_size"], "conv_size", SETTINGS, help="Width = height of the input, in pixels.")
-        with c2:
-            url_state.slider(LABELS["conv_kernel"], "conv_kernel", SETTINGS, help="The kernel is K×K weights.")
-        with c3:
-            url_state.slider(LABELS["conv_stride"], "conv_stride", SETTINGS, help="How many pixels the window moves per step.")
-        with c4:
-            if url_state.shown("conv_padding_mode"):
-                st.radio(LABELS["conv_padding_mode"], list(PADDING_LABELS), key="conv_padding_mode",
-                         format_func=PADDING_LABELS.get)
-        with c4b:
-            url_state.slider(
-                LABELS["conv_pad"], "conv_pad", SETTINGS, disabled=st.session_state["conv_padding_mode"] != "explicit",
-                help="Rows (and columns) of zeros added on every side; used when Padding is 'explicit P'.",
-            )
-        with c5:
-            url_state.slider(LABELS["conv_dilation"], "conv_dilation", SETTINGS,
-                             help="Gaps between the kernel's taps: D = 1 is a normal kernel.")
+def settled() -> Conv:
+    """The convolution in the session's settings (the explorer's last report, or the link's)."""
     state = st.session_state
     mode = state["conv_padding_mode"]
-    return Conv(
-        size=state["conv_size"], kernel=state["conv_kernel"], stride=state["conv_stride"],
-        dilation=state["conv_dilation"], mode=mode, padding=state["conv_pad"] if mode == "explicit" else mode,
-    )
+    return Conv(size=state["conv_size"], kernel=state["conv_kernel"], stride=state["conv_stride"],
+                dilation=state["conv_dilation"], padding=state["conv_pad"] if mode == "explicit" else mode)
 
 
-def formula(a: shapes.ConvArithmetic) -> None:
-    """Formula (1.1) worked out with the learner's numbers, and the three sizes it gives."""
-    for line in formulas.conv_formula(a):
-        st.latex(line)
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Output", f"{a.output}×{a.output}")
-    m2.metric("Padding", f"{a.pad_before} + {a.pad_after}", help="Zeros before + after the image, on each axis.")
-    m3.metric("Windows", f"{a.output * a.output}", help="Window positions = output pixels = O².")
+def explorer_data() -> dict[str, Any]:
+    """What the browser draws from: the shared part (labels, hidden controls, images), the bounds,
+    help texts, every kernel at every size, and the figure's colours."""
+    return {**explorers.shared_data(LABELS), **_fixed_data()}
 
 
-def no_output(conv: Conv, problem: str) -> None:
-    """Settings Keras refuses, or that leave no output: the reason, and the formula that shows it."""
-    st.error(problem, icon=":material/block:")
-    latex, words = formulas.conv_no_output(*conv.args)
-    if latex:
-        st.latex(latex)
-    st.markdown(words)
-
-
-def notes(conv: Conv, a: shapes.ConvArithmetic | None) -> None:
-    """Beside the formula: the floor, dilation and 'same' explained, then the Keras layer."""
-    if a is not None:
-        if a.exact:
-            st.success(formulas.exact_note(a), icon=":material/check_circle:")
-        else:
-            st.warning(formulas.floor_note(a), icon=":material/crop:")
-    if conv.dilation > 1:
-        st.markdown(formulas.dilation_note(conv.kernel, conv.dilation))
-    if conv.mode == "same" and a is not None:
-        st.markdown(formulas.conv_same_note(a))
-    if conv.mode == "explicit":
-        st.caption(
-            "Keras's `Conv2D` has no numeric padding: write `ZeroPadding2D(P)` followed by "
-            "`Conv2D(..., padding='valid')`."
-        )
-    # Where Keras refuses the settings, the code says so under the line (never a line to copy).
-    st.code(shapes.conv_layer_code(*conv.args), language="python", wrap_lines=True)
-
-
-def sliding_window(conv: Conv, a: shapes.ConvArithmetic) -> None:
-    """Play, speed and jump controls, then the window over the padded input (a timed fragment)."""
-    positions = a.output**2
-    # The output may have shrunk since the last run: keep the step inside it.
-    st.session_state["conv_step"] = min(st.session_state.get("conv_step", 0), positions - 1)
-    play_col, speed_col, jump_col = st.columns([1, 1.3, 1], vertical_alignment="center")
-    playing = play_col.toggle(
-        "Play: slide the window", key="conv_play", disabled=positions == 1,
-        help="Moves the window row by row at the speed beside. Switch off to stop: nothing "
-        "reruns while it is off.",
-    )
-    playing = playing and positions > 1
-    with speed_col:
-        speed = url_state.select_slider(
-            "Play speed (windows per second)", PLAY_SPEEDS, "conv_speed", value=2,
-            help=f"At {PLAY_SPEEDS[-1]} windows per second the {a.output}×{a.output} output takes "
-            f"{positions / PLAY_SPEEDS[-1]:.0f} s; faster speeds move several windows per redraw.",
-        )
-    tick_s, per_tick = shapes.play_schedule(speed)
-
-    def jump_to_row_end() -> None:
-        st.session_state["conv_step"] = shapes.end_of_row(st.session_state["conv_step"], a.output)
-
-    jump_col.button(
-        "Jump to the end of the row", icon=":material/last_page:", on_click=jump_to_row_end,
-        disabled=a.output == 1, help="The last window of this row; pressed again, of the next row.",
-    )
-
-    def window_view() -> None:
-        if playing:
-            st.session_state["conv_step"] = shapes.play_step(st.session_state["conv_step"], positions, per_tick)
-        if positions > 1:
-            url_state.slider("Window position (output cell number, in reading order)", "conv_step", SETTINGS,
-                             max_value=positions - 1)
-        step = st.session_state["conv_step"]
-        row, col = divmod(step, a.output)
-        windows = shapes.window_positions(*conv.args)
-        st.markdown(formulas.window_sentence(a, row, col, windows[row], windows[col]))
-        st.vega_lite_chart(convolution_figures.conv_window_chart(*conv.args, step), width="content",
-                           alt=convolution_figures.conv_window_description(*conv.args, step))
-
-    # Reruns on a timer only while playing. Streamlit stops a fragment's timer only when the
-    # fragment is no longer drawn (drawn again with run_every=None it keeps ticking), so with
-    # Play off the view is a fragment of another name.
-    @st.fragment(run_every=tick_s)
-    def ticking_window() -> None:
-        window_view()
-
-    @st.fragment
-    def still_window() -> None:
-        window_view()
-
-    (ticking_window if playing else still_window)()
-
-
-def feature_map(conv: Conv) -> None:
-    """One filter of a Conv2D layer on a real test image, with the settings above."""
-    st.subheader("A real feature map")
-    st.markdown(
-        "Pick an image and a kernel: the output is what **one filter** of a Conv2D layer computes "
-        "(no bias, no activation), with the kernel size, stride, padding and dilation set above. "
-        f"The image is always {IMAGE_SIZE}×{IMAGE_SIZE}, whatever the input-size slider says."
-    )
-    pick1, pick2, pick3, pick4 = st.columns([1, 1, 1.4, 1.2])
-    with pick1:
-        if url_state.shown("conv_dataset"):
-            st.radio(LABELS["conv_dataset"], list(DATASET_NAMES), key="conv_dataset", format_func=DATASET_TITLES.get)
-    x_test, y_test = dataset_upload.test_images(st.session_state["conv_dataset"])
-    class_names = CLASS_NAMES[st.session_state["conv_dataset"]]
-    with pick2:
-        if url_state.shown("conv_class"):
-            st.selectbox(LABELS["conv_class"], range(10), key="conv_class", format_func=lambda c: class_names[c])
-    with pick3:
-        url_state.slider(LABELS["conv_example"], "conv_example", SETTINGS, help="Which test image of that class.")
-    with pick4:
-        if url_state.shown("conv_filter"):
-            st.selectbox(LABELS["conv_filter"], kernels.KERNEL_NAMES, key="conv_filter")
-
-    label, example, filter_name = st.session_state["conv_class"], st.session_state["conv_example"], st.session_state["conv_filter"]
-    candidates = np.flatnonzero(y_test == label)
-    if len(candidates) == 0:
-        st.warning(f"This dataset has no test image of class {class_names[label]}.")
-        return
-    image = x_test[candidates[example % len(candidates)]]
-    weights = kernels.named_kernel(filter_name, conv.kernel)
-    try:
-        # Scaled to [0, 1] here, at the point of use, as the network would see it.
-        feature = kernels.convolve2d(image / 255.0, weights, conv.stride, conv.padding, conv.dilation)
-    except ValueError as exc:
-        st.error(f"On the {IMAGE_SIZE}×{IMAGE_SIZE} image: {exc}", icon=":material/block:")
-        return
-    k_col, img_col = st.columns([1, 3], gap="large")
-    with k_col:
-        st.vega_lite_chart(
-            convolution_figures.kernel_chart(weights, f"{filter_name}, {conv.kernel}×{conv.kernel}", frame=KERNEL_FRAME), width="content",
-            alt=convolution_figures.kernel_description(weights, f"{filter_name} kernel, {conv.kernel}×{conv.kernel}"),
-        )
-        st.caption(kernels.KERNEL_NOTES[filter_name].capitalize() + ".")
-        if conv.kernel == 1 and "edge" in filter_name:
-            st.caption("A 1×1 kernel sees one pixel: it cannot compare neighbours, so it finds no edges.")
-    with img_col:
-        out = feature.shape[0]
-        # Two charts, not one: the input's stays as it is (nothing to redraw) when only the
-        # convolution's settings change.
-        with st.container(horizontal=True, gap="large"):
-            st.vega_lite_chart(
-                vega.image_chart(image, f"Input (“{class_names[label]}”): {IMAGE_SIZE}×{IMAGE_SIZE}×1", name="input"),
-                width="content", alt=vega.map_description(image, f"Input image of a {class_names[label]}"),
-            )
-            st.vega_lite_chart(
-                vega.framed_map_chart(feature, f"Feature map: {out}×{out}×1", frame=IMAGE_SIZE, name="feature"),
-                width="content", alt=vega.map_description(feature, f"Feature map of the {filter_name} kernel"),
-            )
-        st.caption(formulas.feature_map_caption(IMAGE_SIZE, feature))
+@functools.cache
+def _fixed_data() -> dict[str, Any]:
+    return {
+        "bounds": explorers.bounds(SETTINGS),
+        "help": HELP,
+        "padding_labels": list(PADDING_LABELS.items()),
+        "play_speeds": list(PLAY_SPEEDS),
+        "kernel_names": list(kernels.KERNEL_NAMES),
+        "kernel_notes": dict(kernels.KERNEL_NOTES),
+        "kernels": {name: {str(k): kernels.named_kernel(name, k).tolist() for k in range(1, MAX_KERNEL + 1)}
+                    for name in kernels.KERNEL_NAMES},
+        "colours": {"roles": ROLE_COLOURS, "window": vega.WINDOW_COLOUR, "image_edge": IMAGE_EDGE_COLOUR},
+    }
 
 
 def tutorial_network() -> None:

@@ -15,9 +15,24 @@ spread over the lesson's pages, a few of them watching the live run. It reports:
 
 * whether every session rendered its page without an exception,
 * the time to first render (connect -> the page's script finished),
-* while the students stay: how long their reruns take (each student reruns its page every
-  ``--think-seconds``, as a slider nudge does; watchers tick their live fragment as a browser does),
+* while the students stay: how long what they do every ``--think-seconds`` takes (below;
+  watchers tick their live fragment at its own interval, as a browser does),
+* how many of the explorers' settled reports the server applied,
 * the training's images per second under that load, as a ratio of the quiet figure.
+
+What a student does every ``--think-seconds`` is what their browser sends after a learner's move.
+On Convolution and Pooling the explorers are Streamlit v2 components (ui/explorers): a slider step
+is drawn in the browser with no rerun, and once the controls rest the component reports its
+settings, and the browser reruns the fragment that holds it with the component's state as a JSON
+widget value (``{"settings": {"values": {...every setting...}, "id": "<new>"}}``). So a student
+there sends one such report, with one setting moved one step within the bounds the page sent
+(``EXPLORERS``: the kernel or pool size, cycled; on Convolution in turn with the transposed
+explorer below it), as a rerun of that fragment, and checks that the fragment's Keras line
+(``st.code``) now shows the new size: a report it does not show is counted as not applied. On the
+Model page a student flips "Show the Keras code" (a page rerun; ``TOGGLED``); elsewhere they rerun
+the page unchanged: Home has no control; Training's students watch the live run; Predictions'
+controls choose a model or ask for predictions (no simple nudge); the Dataset page's seed and class
+live in a fragment this client cannot rerun faithfully (see ``TOGGLED``).
 
 Scenario "class" (online, as on Cloud: Fashion-MNIST from ``--data`` is written where
 ``keras.datasets.fashion_mnist.load_data()`` finds its download, so the server loads all 60,000
@@ -27,12 +42,12 @@ Predictions (a ``--student-epochs`` quick run on ``--student-dataset``; their ru
 the instructor's, and each waits up to ``--queue-timeout`` for its own to finish), 2 upload the
 Fashion-MNIST ``.npz`` on the Dataset page, 1 uploads an npz bomb and 1 a PNG bomb on
 Predictions' Draw tab (bench/_bombs.py), the others open the lesson's pages; all then stay
-``--stay-seconds``, rerunning. When the class has left, the instructor trains the same run alone:
-its images per second is the quiet figure. It reports sessions rendered without an exception,
-bad uploads refused (a sentence on the page, no exception), first-render and rerun medians, the
-instructor's speed with the class over its speed alone, the queued runs that finished, and the
-server's peak RSS (VmHWM from /proc, plus its children's); PASS/FAIL per target; last line: one
-JSON object.
+``--stay-seconds``, acting as above. When the class has left, the instructor trains the same run
+alone: its images per second is the quiet figure. It reports sessions rendered without an
+exception, bad uploads refused (a sentence on the page, no exception), first-render and
+student-action medians, explorer reports applied, the instructor's speed with the class over its
+speed alone, the queued runs that finished, and the server's peak RSS (VmHWM from /proc, plus its
+children's); PASS/FAIL per target; last line: one JSON object.
 
 Students are websocket clients by default: they speak Streamlit's own protocol (the BackMsg /
 ForwardMsg protobufs the browser sends) over ``/_stcore/stream``, so the server does exactly the
@@ -149,27 +164,45 @@ class Student:
     path: str
     first_render_s: float = float("nan")
     error: str = ""
-    reruns_s: list[float] = field(default_factory=list)  # their page again, or a live-fragment tick
+    reruns_s: list[float] = field(default_factory=list)  # what they did every think period, or a live-fragment tick
+    action: str = ""  # what that was on their page (Tab.action)
+    reports: int = 0  # explorer reports sent
+    unapplied: list[str] = field(default_factory=list)  # reports whose new value the page did not show
 
     @property
     def ok(self) -> bool:
         return not self.error and not math.isnan(self.first_render_s)
+
+    def note(self, tab: Tab) -> None:
+        """Take what the student's tab saw: its first error, what it did, its explorer reports."""
+        self.error = self.error or tab.error
+        self.action, self.reports, self.unapplied = tab.action, tab.reports, tab.unapplied
 
 
 # --- students as websocket clients: Streamlit's own protocol, no browser ---------------------
 
 FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY: "page", ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "fragment"}
 XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's double-submit cookie; the X-Xsrftoken header must match it
+# The explorers (ui/explorers): a component's key -> the setting a student moves, one step per report.
+# Each is a size its fragment's Keras line shows as "(v, v)", so a report's effect can be read back.
+EXPLORERS = {"conv_explorer": "conv_kernel", "tconv_explorer": "tconv_kernel", "pool_explorer": "pool_size"}
+# Toggles a student flips on other pages (page -> widget key): each think period sends new values.
+# Not the Dataset page's seed or class: they sit in a fragment, and a fragment run from this client,
+# which sends only the widget states it set (a browser sends every widget's), loses the page's
+# other widget keys after an upload ("st.session_state has no key 'dataset_page_name'").
+TOGGLED = {"model": "model_page_show_code"}
 
 
 class Tab:
     """One browser tab on the app, spoken for in Streamlit's protocol over ``/_stcore/stream``.
 
     It asks for a page as the browser does (a ``rerun_script`` BackMsg with the page, the URL's
-    query and every widget's state), keeps what the server drew (elements by delta path), and can
-    press a button (a widget state with ``trigger_value``) or upload a file to a
-    ``st.file_uploader`` (upload URLs asked for in a ``file_urls_request``, the bytes PUT to
-    ``/_stcore/upload_file/<session>/<file>``, then the widget's ``file_uploader_state_value``).
+    query and every widget's state), keeps what the server drew (elements by delta path, and the
+    fragment that drew each), and can press a button (a widget state with ``trigger_value``),
+    upload a file to a ``st.file_uploader`` (upload URLs asked for in a ``file_urls_request``, the
+    bytes PUT to ``/_stcore/upload_file/<session>/<file>``, then the widget's
+    ``file_uploader_state_value``), report an explorer's settled settings (the component's
+    ``json_value``) or flip a toggle, each in a rerun of the fragment that holds it.
     """
 
     def __init__(self, ws, port: int) -> None:
@@ -177,18 +210,23 @@ class Tab:
         self.session_id = ""
         self.path, self.query = "", ""
         self.elements: dict[tuple[int, ...], Element] = {}  # what the page shows now
+        self.fragment_of: dict[tuple[int, ...], str] = {}  # the fragment that drew each element ("": the page)
         self.live: dict[str, float] = {}  # fragments that ask to be rerun, and their interval (s)
         self.widgets: dict[str, WidgetState] = {}  # values set by this student, sent on every run
         self.error = ""  # the first exception (or failed run) this tab ever saw
+        self.action = ""  # what tick() does on this page: its last learner's action, else "live-fragment ticks"
+        self.reports = 0  # explorer reports sent (the page's explorers take turns)
+        self.unapplied: list[str] = []  # reports whose new value the fragment's Keras line did not show
 
     async def open(self, path: str, query: str = "") -> float:
         """Go to ``path`` (``""`` is Home) with ``query`` in the URL; seconds until the page finished."""
         self.path, self.query = path, query
         return await self.run()
 
-    async def run(self, fragment_id: str = "", press: str = "") -> float:
-        """Rerun the page (or one fragment), pressing the button with id ``press`` if given;
-        read the server's messages until the script finished. Returns the seconds it took."""
+    async def run(self, fragment_id: str = "", press: str = "", auto_rerun: bool = False) -> float:
+        """Rerun the page (or one fragment: ``auto_rerun`` when its own timer asks, not a learner),
+        pressing the button with id ``press`` if given; read the server's messages until the
+        script finished. Returns the seconds it took."""
         msg = BackMsg()
         state = msg.rerun_script
         state.page_name, state.query_string = self.path, self.query
@@ -199,7 +237,7 @@ class Tab:
             state.widget_states.widgets.add(id=press, trigger_value=True)
         if fragment_id:
             state.fragment_id = fragment_id
-            state.is_auto_rerun = True
+            state.is_auto_rerun = auto_rerun
         started = time.monotonic()
         await self.ws.send(msg.SerializeToString())
         while True:
@@ -207,6 +245,7 @@ class Tab:
             kind = reply.WhichOneof("type")
             if kind == "new_session" and not fragment_id:  # a whole page: draw it afresh
                 self.elements.clear()
+                self.fragment_of.clear()
                 self.live.clear()
             elif kind == "script_finished":
                 status = reply.script_finished
@@ -226,6 +265,7 @@ class Tab:
         elif kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
             element = reply.delta.new_element
             self.elements[tuple(reply.metadata.delta_path)] = element
+            self.fragment_of[tuple(reply.metadata.delta_path)] = reply.delta.fragment_id
             if element.WhichOneof("type") == "exception":
                 self._fail(f"{element.exception.type}: {element.exception.message}")
         elif kind == "page_not_found":
@@ -243,11 +283,24 @@ class Tab:
         self.error = self.error or error
 
     async def tick(self, think_s: float) -> float:
-        """What a browser does next: tick a live fragment at its interval, or (a student nudging
-        a slider) rerun the page after ``think_s``. Returns the seconds the run took."""
+        """What a browser does next: tick a live fragment at its interval, or after ``think_s``
+        send what a learner's move causes: an explorer's settled report, a toggle flipped, or
+        (where neither is on the page) the page rerun. Returns the seconds the run took."""
         fragment, interval = next(iter(self.live.items()), ("", think_s))
         await asyncio.sleep(interval)
-        return await self.run(fragment)
+        if fragment:
+            self.action = self.action or "live-fragment ticks"
+            return await self.run(fragment, auto_rerun=True)
+        explorers = [(c, setting) for key, setting in EXPLORERS.items() if (c := self.find("bidi_component", key=key))]
+        if explorers:
+            self.action = "explorer reports"
+            return await self.settle(*explorers[self.reports % len(explorers)])
+        toggle = self.find("checkbox", key=TOGGLED[self.path]) if self.path in TOGGLED else None
+        if toggle is not None:
+            self.action = "toggle flips"
+            return await self.flip(toggle)
+        self.action = "page reruns"
+        return await self.run()
 
     # --- reading the page --------------------------------------------------------------------
 
@@ -261,6 +314,18 @@ class Tab:
             if (key and getattr(widget, "id", "").endswith(f"-{key}")) or (label and widget.label.startswith(label)):
                 return widget
         return None
+
+    def fragment(self, widget_id: str) -> str:
+        """The fragment that drew the widget ``widget_id`` ("" for the page's own script)."""
+        for path, element in self.elements.items():
+            if getattr(getattr(element, element.WhichOneof("type")), "id", None) == widget_id:
+                return self.fragment_of[path]
+        raise LookupError(f"no widget {widget_id!r} on /{self.path}")
+
+    def codes(self, fragment_id: str) -> list[str]:
+        """The text of every st.code the fragment ``fragment_id`` drew."""
+        return [e.code.code_text for path, e in self.elements.items()
+                if e.WhichOneof("type") == "code" and self.fragment_of[path] == fragment_id]
 
     def texts(self) -> list[str]:
         """Every sentence the page shows now: markdown, headings, alerts, metrics, progress bars."""
@@ -301,6 +366,40 @@ class Tab:
             raise LookupError(f"no radio {label or key!r} with the option {option!r} on /{self.path}")
         self.widgets[radio.id] = WidgetState(id=radio.id, string_value=option)
         return await self.run()
+
+    async def settle(self, component: Any, setting: str) -> float:
+        """What the browser sends once the learner has moved ``setting`` of this explorer one step
+        and the controls rested: the component's state ``{"settings": {"values": every setting,
+        "id": new}}`` as its JSON widget value, in a rerun of the fragment that holds it (the
+        browser's ``setStateValue``). The report is counted, and noted as not applied when the
+        fragment's Keras line does not show the new size."""
+        data = json.loads(component.json)
+        values = self.explorer_values(component, data)
+        lo, hi = data["bounds"][setting]  # the page's own SETTINGS bounds, as it sends them to the browser
+        value = lo + (values[setting] - lo + 1) % (hi - lo + 1)  # one step up, back to the lowest past the top
+        report = {"settings": {"values": {**values, setting: value}, "id": uuid.uuid4().hex}}
+        self.widgets[component.id] = WidgetState(id=component.id, json_value=json.dumps(report))
+        fragment = self.fragment(component.id)
+        seconds = await self.run(fragment)
+        self.reports += 1
+        codes = self.codes(fragment)
+        if not any(f"({value}, {value})" in code for code in codes):
+            self.unapplied.append(f"/{self.path}: {setting}={value}, Keras line {codes!r}"[:200])
+        return seconds
+
+    def explorer_values(self, component: Any, data: dict[str, Any]) -> dict[str, Any]:
+        """The settings this explorer shows: the student's last report, else those Python sent
+        (Python imposes none after a report it applied: ui/explorers)."""
+        state = self.widgets.get(component.id)
+        return json.loads(state.json_value)["settings"]["values"] if state else data["settings"]
+
+    async def flip(self, toggle: Any) -> float:
+        """Flip a toggle (or checkbox) as the browser does: its new value in a rerun of the
+        fragment that holds it (the page when none)."""
+        sent = self.widgets.get(toggle.id)
+        shown = sent.bool_value if sent else (toggle.value if toggle.set_value else toggle.default)
+        self.widgets[toggle.id] = WidgetState(id=toggle.id, bool_value=not shown)
+        return await self.run(self.fragment(toggle.id))
 
     async def upload(self, name: str, data: bytes, label: str = "", key: str = "") -> float:
         """Drop a file on the uploader found by label or key, as the browser does; seconds from
@@ -353,8 +452,9 @@ def connect(port: int):
 
 
 async def socket_student(port: int, path: str, stay_s: float, think_s: float) -> Student:
-    """Open ``path``, then stay ``stay_s`` seconds: rerun the page every ``think_s`` seconds, or,
-    on a page with a live fragment (a run being watched), tick it at its own interval."""
+    """Open ``path``, then stay ``stay_s`` seconds: every ``think_s`` seconds do what a learner's
+    move sends (Tab.tick), or, on a page with a live fragment (a run being watched), tick it at
+    its own interval."""
     student = Student(path or "home")
     started = time.monotonic()
     try:
@@ -366,7 +466,7 @@ async def socket_student(port: int, path: str, stay_s: float, think_s: float) ->
             leave = time.monotonic() + stay_s
             while time.monotonic() < leave and not tab.error:
                 student.reruns_s.append(await asyncio.wait_for(tab.tick(think_s), RUN_MS / 1000))
-            student.error = tab.error
+            student.note(tab)
     except Exception as exc:  # a session that never rendered is a result, not a crash
         student.error = student.error or f"{type(exc).__name__}: {exc}".splitlines()[0]
     return student
@@ -441,7 +541,8 @@ async def main(sessions: int, clients: str, quiet_s: float, stay_s: float, think
 
 
 def print_renders(students: list) -> None:
-    """Who rendered without an exception, the time to first render, and each page's reruns."""
+    """Who rendered without an exception, the time to first render, each page's runs after it
+    (what its students did every think period), and the explorer reports the server applied."""
     ok = [s for s in students if s.ok]
     firsts = sorted(s.first_render_s for s in ok)
     print(f"rendered without exception: {len(ok)} / {len(students)}")
@@ -455,9 +556,22 @@ def print_renders(students: list) -> None:
     for path in sorted({s.path for s in students}):
         mine = [s for s in students if s.path == path]
         reruns = [x for s in mine for x in s.reruns_s]
-        again = f", {len(reruns)} reruns, median {statistics.median(reruns):.2f} s, max {max(reruns):.2f} s" if reruns else ""
+        did = " / ".join(sorted({s.action for s in mine if s.action})) or "reruns"
+        again = f", {len(reruns)} {did}, median {statistics.median(reruns):.2f} s, max {max(reruns):.2f} s" if reruns else ""
         print(f"  /{path}: {len(mine)} sessions, first render median "
               f"{statistics.median(s.first_render_s for s in mine):.1f} s{again}")
+    print_reports(students)
+
+
+def print_reports(students: list) -> None:
+    """How many explorer reports the server applied (the Keras line showed the new value), and
+    the first few it did not."""
+    reports = sum(s.reports for s in students)
+    unapplied = [note for s in students for note in s.unapplied]
+    print(f"explorer reports applied (the fragment's Keras line shows the new value): "
+          f"{reports - len(unapplied)} / {reports}" + ("  NOT ALL APPLIED" if unapplied else ""))
+    for note in unapplied[:5]:
+        print(f"  not applied: {note}")
 
 
 def report(students: list[Student], clients: str, quiet: list[float], under_load: list[float], wall: float) -> None:
@@ -495,11 +609,12 @@ class ClassStudent(Student):
 
 def class_roles(sessions: int) -> list[tuple[str, str]]:
     """(role, first page) for each student: 5 trainers, 2 good uploads, the two bombs, then the
-    lesson's pages for everyone else (in the order a class spreads over them). The first four
-    are one of each, so that a short dry run (``--sessions 6``) tries every part."""
-    special = [("train", "predictions"), ("upload", "dataset"), ("npz_bomb", "dataset"), ("png_bomb", "predictions")]
-    special += [("train", "predictions")] * (TRAINERS - 1) + [("upload", "dataset")] * (GOOD_UPLOADS - 1)
-    special = special[:sessions]
+    lesson's pages for everyone else (in the order a class spreads over them). One of each
+    special role and two browsers (Convolution and Pooling: the explorers) come before the other
+    trainers and uploads, so that a short dry run (``--sessions 6``) tries every part."""
+    first = [("train", "predictions"), ("upload", "dataset"), ("npz_bomb", "dataset"), ("png_bomb", "predictions")]
+    more = [("train", "predictions")] * (TRAINERS - 1) + [("upload", "dataset")] * (GOOD_UPLOADS - 1)
+    special = first[:sessions] + more[:max(0, sessions - len(first) - 2)]
     return special + [("browse", CLASS_MIX[i % len(CLASS_MIX)]) for i in range(sessions - len(special))]
 
 
@@ -535,7 +650,7 @@ async def class_student(port: int, role: str, path: str, files: dict[str, bytes]
             elif role in BAD_UPLOADS + ("upload",) and not tab.error:
                 student.outcome = await asyncio.wait_for(upload(tab, role, files), limit)
             await stay(tab, student, time.monotonic() + args.stay_seconds, args.think_seconds)
-            student.error = tab.error
+            student.note(tab)
     except Exception as exc:  # a session that never rendered, or a widget that was not there, is a result
         student.error = student.error or f"{type(exc).__name__}: {exc}".splitlines()[0]
     if not student.outcome and role != "browse":
@@ -544,8 +659,8 @@ async def class_student(port: int, role: str, path: str, files: dict[str, bytes]
 
 
 async def stay(tab: Tab, student: ClassStudent, until: float, think_s: float, done: Any = None) -> None:
-    """Rerun the page every ``think_s`` (ticking live fragments at their own pace) until
-    ``until`` (monotonic seconds), an exception, or ``done(tab)`` is true."""
+    """Every ``think_s`` do what a learner's move sends (Tab.tick; live fragments tick at their
+    own pace) until ``until`` (monotonic seconds), an exception, or ``done(tab)`` is true."""
     while time.monotonic() < until and not tab.error and not (done and done(tab)):
         live = bool(tab.live)
         seconds = await asyncio.wait_for(tab.tick(think_s), RUN_MS / 1000)
@@ -754,7 +869,8 @@ def class_report(students: list[ClassStudent], quiet: dict, under_load: dict, pe
     print(f"A class: {len(students)} websocket students + 1 instructor in Chromium training the Tutorial "
           f"network on {args.data.name} (60,000 images from the Keras cache), {args.epochs} epoch(s)")
     print_renders(students)
-    print(f"page reruns: median {median(reruns):.2f} s over {len(reruns)}; live-fragment ticks: median "
+    print(f"students' actions (explorer reports, toggle flips, page reruns): median {median(reruns):.2f} s "
+          f"over {len(reruns)}; live-fragment ticks: median "
           f"{median(ticks):.2f} s over {len(ticks)} (the students stayed {wall:.0f} s in all)")
     for s in trainers:
         print(f"  Train on Predictions ({args.student_epochs} epoch(s), {args.student_dataset}): {s.outcome}"
@@ -776,11 +892,14 @@ def class_report(students: list[ClassStudent], quiet: dict, under_load: dict, pe
         "training_ratio": rounded(ratio, 3),
         "quiet_images_per_s": rounded(quiet_speed), "class_images_per_s": rounded(class_speed),
         "first_render_median_s": rounded(median(firsts), 2), "rerun_median_s": rounded(median(reruns), 3),
+        "explorer_reports": sum(s.reports for s in students),
+        "explorer_reports_applied": sum(s.reports - len(s.unapplied) for s in students),
         "tick_median_s": rounded(median(ticks), 3),
         "queue_wait_max_s": rounded(max((s.waited_s for s in trainers if not math.isnan(s.waited_s)), default=float("nan")), 1),
     }
     targets = {
         "every session renders": result["rendered"] == result["sessions"],
+        "every explorer report applied": result["explorer_reports_applied"] == result["explorer_reports"],
         "every bad upload refused": result["refused_uploads"] == result["bad_uploads"],
         "every queued run finishes": result["queued_runs_finished"] == result["queued_runs"],
         f"peak RSS < {PEAK_RSS_LIMIT_MIB:,} MiB": peak_mib < PEAK_RSS_LIMIT_MIB,

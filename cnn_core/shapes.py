@@ -10,11 +10,12 @@ TensorFlow or Keras refuses a case, or the output would be empty, a ``ValueError
 a sentence a student can act on.
 
 Pure Python: this module never imports TensorFlow, so the pages that use it answer instantly.
+The explorers compute the same sizes in the browser (ui/explorers/arithmetic.js), checked
+against this module on every setting their controls allow (tests/e2e/test_explorer_arithmetic.py).
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 from typing import Sequence, Union
@@ -150,7 +151,6 @@ def conv_transpose_output_size(
     if mode == "valid":
         return (size - 1) * stride + k_eff + output_padding
     return (size - 1) * stride + k_eff - 2 * (k_eff // 2) + output_padding
-
 
 
 def transposed_patches(
@@ -355,26 +355,10 @@ def pool_layer_code(pool: int, stride: int, padding: str = "valid", mode: str = 
     return code + ")"
 
 
-PLAY_MIN_TICK_S = 0.25  # the fastest Play redraws the page; above 4 windows/s it moves several per tick
-
-
-def play_schedule(windows_per_second: float, min_tick_s: float = PLAY_MIN_TICK_S) -> tuple[float, int]:
-    """(seconds between two redraws, window steps per redraw) for Play at ``windows_per_second``.
-
-    Slow speeds move one window per redraw; faster ones keep redraws ``min_tick_s`` apart and
-    move several windows each, so the browser never has to redraw more often than that.
-    """
-    if windows_per_second <= 0:
-        raise ValueError(f"Play speed must be above 0 windows per second, not {windows_per_second!r}.")
-    if windows_per_second * min_tick_s <= 1:
-        return 1 / windows_per_second, 1
-    steps = math.ceil(windows_per_second * min_tick_s)
-    return steps / windows_per_second, steps
-
-
 def play_step(step: int, positions: int, per_tick: int = 1) -> int:
-    """The window after one Play redraw: ``per_tick`` cells on in reading order, stopping on the
-    last cell (so it is always shown) before wrapping around to cell 0."""
+    """The window after one Play step: ``per_tick`` cells on in reading order, stopping on the
+    last cell (so it is always shown) before wrapping around to cell 0. The Convolution
+    explorer's Play follows it (ui/explorers/arithmetic.js, checked against it)."""
     if step >= positions - 1:
         return 0
     return min(step + per_tick, positions - 1)

@@ -1,6 +1,6 @@
 """A learner's own .npz in the Keras layout: the Dataset page's upload box (checked once, kept in
 the session under ``ui.common.UPLOAD_KEY``, read as the chosen dataset's classes), and the test
-images the Convolution and Pooling pages pick from.
+images the explorers pick from.
 
 An accepted file costs the server one parsed copy, shared by every session that sends the same
 bytes (``ui.common.read_upload``): its raw bytes are then let go at once. Streamlit keeps an
@@ -19,7 +19,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from cnn_core import datasets
 from cnn_core.datasets import IMAGE_SIZE
-from ui.common import UPLOAD_KEY, bundled_test_images, read_upload
+from ui.common import UPLOAD_KEY, bundled_test_images, dataset_identity, read_upload
 
 P = "dataset_page_"  # the Dataset page's prefix: these keys keep their names
 UPLOADER_W = P + "upload"  # the uploader's key; after an accepted file, UPLOADER_W + "_<n>"
@@ -71,13 +71,14 @@ def uploader_key() -> str:
     return UPLOADER_W if n == 0 else f"{UPLOADER_W}_{n}"
 
 
-def test_images(name: str) -> tuple[Any, Any]:
-    """Test images (uint8, N×28×28) and labels (N,) to pick an example from: the session's
-    upload when it is read as ``name`` (no loading at all), else the bundled sample's."""
+def test_set(name: str) -> tuple[str, Any, Any]:
+    """A key that names them, then test images (uint8, N×28×28) and labels (N,) to pick an
+    example from: the session's upload when it is read as ``name`` (no loading at all), else the
+    bundled sample's."""
     upload = st.session_state.get(UPLOAD_KEY)
     if upload is not None and upload.name == name:
-        return upload.x_test, upload.y_test
-    return bundled_test_images(name)
+        return dataset_identity(upload), upload.x_test, upload.y_test
+    return f"bundled:{name}", *bundled_test_images(name)
 
 
 def relabel(name: str) -> None:

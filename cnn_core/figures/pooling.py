@@ -1,4 +1,6 @@
-"""The Pooling page's figures, as Vega-Lite specs (see :mod:`cnn_core.figures.vega`)."""
+"""Pooling's figure: the grid with every window and its winner as a Vega-Lite spec (Quiz me's
+reveal; see :mod:`cnn_core.figures.vega`); the Pooling explorer draws the same picture in the
+browser (ui/explorers/pooling.js) with these colours."""
 
 from __future__ import annotations
 
@@ -151,18 +153,3 @@ def cell_font(labels: list[str], cell: int) -> int | None:
     return size if size >= CELL_FONT_MIN_PX else None
 
 
-
-def pool_grid_description(
-    values: np.ndarray, pool: int, stride: int | None = None, padding: str = "valid", mode: str = "max",
-    selected: int = 0,
-) -> str:
-    """One line for :func:`pool_grid_chart`'s ``alt`` text: the grid, the windows, and what the
-    selected window keeps."""
-    values = np.asarray(values, dtype=float)
-    stride = pool if stride is None else stride
-    pooled = kernels.pool2d(values, pool, stride, padding, mode)
-    out = pooled.shape[0]
-    row, col = divmod(selected, out)
-    return (f"A {values.shape[0]}×{values.shape[0]} grid of numbers with {out * out} {pool}×{pool} windows "
-            f"(stride {stride}, padding {padding}) outlined, beside the {out}×{out} {mode}-pooled grid; "
-            f"window {selected + 1} (row {row}, column {col}) keeps {pool_labels(pooled[row:row + 1, col:col + 1], mode)[0]}.")

@@ -1,7 +1,8 @@
-"""The shared Vega-Lite toolkit: spec building blocks the pages' grid and image figures use.
+"""The shared Vega-Lite toolkit: spec building blocks of the grid figures (Quiz me's reveal) and
+the schema the live training curves use.
 
-A spec is a plain dict (Vega-Lite's grammar, built directly rather than through Altair, so a
-slider move costs milliseconds) whose data sit in ``spec["datasets"]`` as small DataFrames,
+A spec is a plain dict (Vega-Lite's grammar, built directly rather than through Altair: building
+a layered Altair chart took 0.15–0.35 s) whose data sit in ``spec["datasets"]`` as small DataFrames,
 ready for ``st.vega_lite_chart(spec)``; tests read those datasets to check what is drawn.
 Grids are drawn in cell coordinates: cell (row, col) covers x in [col, col + 1] and y in
 [row, row + 1], rows going down.
@@ -29,7 +30,6 @@ TEXT_WHITE = "#ffffff"
 THEME_TEXT = {"expr": "luminance(background) > 0.5 ? '#111111' : '#edebe8'"}
 # Drawn on a <canvas>: vega's SVG renderer makes one DOM node per cell and text, which the
 # browser must lay out and paint on every slider move. vega-embed reads its options from usermeta.
-IMAGE_CELL_PX = 9  # an image's pixel on screen: a 28×28 digit is 252 px wide
 CANVAS = {"embedOptions": {"renderer": "canvas"}}
 # Natural size: without it Streamlit asks a single view to "fit" its width and height, which
 # squeezes the title and legend into the grid's own height and squashes the cells.
@@ -39,89 +39,6 @@ PAD = {"type": "pad", "contains": "content"}
 def cell_size(n: int, target: int = 340, lo: int = 8, hi: int = 40) -> int:
     """Pixels per cell so that an n-cell grid is about ``target`` px wide (clamped to lo..hi)."""
     return int(max(lo, min(hi, target // max(n, 1))))
-
-
-def image_chart(
-    image: np.ndarray, title: str, signed: bool | None = None, name: str = "image"
-) -> Spec:
-    """A heatmap of an (H, W) image, ``IMAGE_CELL_PX`` px per pixel, with its value on hover.
-
-    Unsigned images (pixels 0–255, a blur) go white → black like the tutorial's
-    ``plt.cm.binary``, so ink is dark; signed ones (edges, sharpen) go blue → white → red centred
-    on zero, so "no response" is white. ``signed=None`` decides from the data. ``name`` names the
-    dataset.
-    """
-    image = np.asarray(image, dtype=float)
-    h, w = image.shape
-    cell = IMAGE_CELL_PX
-    frame = cell_frame(h, w, value=image.ravel())
-    if signed is None:
-        signed = bool((image < -1e-9).any())
-    if signed:
-        bound = float(np.abs(image).max()) or 1.0
-        scale = diverging(bound)
-    else:
-        scale = {"range": ["#ffffff", "#000000"], "domain": [0, float(image.max()) or 1.0]}
-    colour = {
-        "field": "value", "type": "quantitative", "scale": scale,
-        "legend": {"title": None, "orient": "bottom", "gradientLength": max(60, cell * w - 10),
-                   "format": ".2~f"},
-    }
-    layer = rect_layer(name, max(h, w), colour, ["row", "column", "value"], gap=0)
-    # A thin frame: white background pixels would otherwise melt into the page, and the frame
-    # is what shows how much smaller an output is than its input.
-    frame_layer = outline_layer([box(0, 0, h, w)], max(h, w), FRAME_COLOUR, 1)
-    for spec_layer in (layer, frame_layer):
-        spec_layer["encoding"]["x"]["scale"] = axis_scale(w)
-        spec_layer["encoding"]["y"]["scale"] = axis_scale(h, True)
-        spec_layer["encoding"]["x"]["axis"] = spec_layer["encoding"]["y"]["axis"] = None
-    return {
-        "$schema": SCHEMA,
-        "datasets": {name: frame},
-        "title": title,
-        "width": w * cell,
-        "height": h * cell,
-        "layer": [layer, frame_layer],
-        "usermeta": CANVAS,
-        "autosize": PAD,
-        "config": base_config(),
-    }
-
-
-def framed_map_chart(
-    image: np.ndarray, title: str, frame: int, signed: bool | None = None, name: str = "map"
-) -> Spec:
-    """An (H, W) map (a feature map, a pooled image) drawn top-left in a frame×frame-cell box,
-    ``IMAGE_CELL_PX`` px per pixel, with its value on hover.
-
-    Like :func:`image_chart` (white → black, or blue → white → red around zero when ``signed``),
-    but the spec depends only on ``frame`` and ``signed``: the map's size, title and
-    colour bound travel in the data, so a map of another size is redrawn in place. Colours follow
-    value / (largest |value|), so there is no colour bar: the page's caption names the bound.
-    """
-    image = np.asarray(image, dtype=float)
-    h, w = image.shape
-    n = max(frame, h, w)
-    if signed is None:
-        signed = bool((image < -1e-9).any())
-    bound = float(np.abs(image).max()) or 1.0
-    cells = cell_frame(h, w, value=image.ravel(), shade=image.ravel() / bound)
-    scale = diverging(1.0) if signed else {"range": ["#ffffff", "#000000"], "domain": [0, 1.0]}
-    colour = {"field": "shade", "type": "quantitative", "scale": scale, "legend": None}
-    edge = {**outline_layer([], n, FRAME_COLOUR, 1), "data": {"name": f"{name}_edge"}}
-    return {
-        "$schema": SCHEMA,
-        "datasets": {
-            name: cells,
-            f"{name}_edge": pd.DataFrame([box(0, 0, h, w)]),
-            f"{name}_title": pd.DataFrame({"title": [title]}),
-        },
-        **view("", n, IMAGE_CELL_PX, [rect_layer(name, n, colour, ["row", "column", "value"], gap=0), edge,
-                              title_layer(f"{name}_title")]),
-        "usermeta": CANVAS,
-        "autosize": PAD,
-        "config": base_config(),
-    }
 
 
 # --- building blocks -------------------------------------------------------------------------
@@ -151,11 +68,6 @@ def title_layer(data: str) -> Spec:
 def box(top: int, left: int, height: int, width: int) -> dict[str, int]:
     """A rectangle in cell coordinates, for :func:`outline_layer`."""
     return {"x": int(left), "x2": int(left + width), "y": int(top), "y2": int(top + height)}
-
-
-def diverging(bound: float) -> dict[str, Any]:
-    """Blue (negative) – white (exactly zero) – red (positive), symmetric about zero."""
-    return {"domain": [-bound, 0, bound], "range": ["#2166ac", "#ffffff", "#b2182b"], "interpolate": "lab"}
 
 
 def axis_scale(n: int, reverse: bool = False) -> dict[str, Any]:
@@ -213,17 +125,12 @@ def text_layer(
     data: str,
     n: int,
     dark_above: float | None = None,
-    signed_bound: float | None = None,
     size: int = 12,
-    signed_field: str = "value",
     field: str = "value",
 ) -> Spec:
-    """Each cell's ``label`` at its centre; white on dark cells, dark elsewhere."""
-    if signed_bound is not None:
-        colour = {"condition": {"test": f"abs(datum.{signed_field}) > {0.6 * signed_bound}", "value": TEXT_WHITE},
-                  "value": TEXT_DARK}
-    else:
-        colour = {"condition": {"test": f"datum.{field} > {dark_above}", "value": TEXT_WHITE}, "value": TEXT_DARK}
+    """Each cell's ``label`` at its centre; white on cells whose ``field`` is above ``dark_above``,
+    dark elsewhere."""
+    colour = {"condition": {"test": f"datum.{field} > {dark_above}", "value": TEXT_WHITE}, "value": TEXT_DARK}
     return {
         "data": {"name": data},
         "transform": [{"calculate": "datum.x + 0.5", "as": "cx"}, {"calculate": "datum.y + 0.5", "as": "cy"}],
@@ -262,12 +169,3 @@ def base_config(**extra: Any) -> dict[str, Any]:
     return {"view": {"stroke": None}, "title": {"fontSize": 14, "anchor": "start"}, **extra}
 
 
-
-def map_description(image: np.ndarray, title: str) -> str:
-    """One line for the ``alt`` text of :func:`image_chart` or :func:`framed_map_chart`: the
-    title, how the colours read, and the range of values."""
-    image = np.asarray(image, dtype=float)
-    lo, hi = float(image.min()), float(image.max())
-    shades = ("blue below zero, white at zero, red above" if lo < -1e-9
-              else "white at 0, darker for larger values")
-    return f"{title}: a {image.shape[0]}×{image.shape[1]} heat map, {shades}; values from {lo:.3g} to {hi:.3g}."

@@ -1,6 +1,8 @@
 """Open a page of the app in-process, through the router, as a user's click would; the
 ``trainers`` fixture puts fake trainers (tests/app/fake_trainer.py) behind every run a page starts."""
 
+import itertools
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +56,28 @@ def url_param(at: AppTest, key: str) -> str | None:
         return None
     value = at.query_params[key]
     return value[0] if isinstance(value, list) else value
+
+
+EXPLORER_KEYS = {"convolution": "conv_explorer", "pooling": "pool_explorer", "transposed": "tconv_explorer"}
+_reports = itertools.count()
+
+
+def explorer_data(at: AppTest, name: str) -> dict | None:
+    """What the page sends the browser explorer ``name`` ("convolution", "pooling" or
+    "transposed"): its data, settings and revision; None when the page does not show it.
+    (AppTest sees a component as an element with its data; its JavaScript runs only in a browser.)"""
+    for element in at.get("bidi_component"):
+        if element.proto.component_name == f"cnn_explorer_{name}":
+            return json.loads(element.proto.json)
+    return None
+
+
+def settle(at: AppTest, name: str, **values) -> AppTest:
+    """What the browser sends once the learner's controls on explorer ``name`` rest: all its
+    settings (those given here changed), in a report with an id of its own; then the run it causes."""
+    current = {key: at.session_state[key] for key in explorer_data(at, name)["settings"]}
+    at.session_state[EXPLORER_KEYS[name]] = {"settings": {"values": {**current, **values}, "id": f"t{next(_reports)}"}}
+    return at.run()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ number input (or a select box) with the same key, bounds and value, on every pag
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import open_app_page
+from tests.app.conftest import explorer_data, open_app_page
 from ui import url_state
 
 
@@ -44,14 +44,13 @@ def test_a_link_with_exact_1_starts_with_number_inputs():
     assert not at.slider and at.number_input(key="size").max == 28
 
 
-def test_every_slider_of_the_shape_pages_becomes_a_number_input():
-    for path in ("app_pages/convolution.py", "app_pages/pooling.py"):
-        sliding = open_app_page(path)
-        bounds = {s.key: (s.min, s.max, s.value) for s in sliding.slider}
-        assert bounds, path
+def test_the_explorers_are_told_to_offer_number_boxes():
+    """The explorers draw their own controls in the browser: they get the choice in their data."""
+    for path, names in (("app_pages/convolution.py", ("convolution", "transposed")), ("app_pages/pooling.py", ("pooling",))):
+        assert not any(explorer_data(open_app_page(path), name)["exact"] for name in names), path
         typed = open_app_page(path, **{url_state.EXACT: True})
+        assert all(explorer_data(typed, name)["exact"] for name in names), path
         assert not typed.slider and not typed.select_slider, path
-        assert {n.key: (n.min, n.max, n.value) for n in typed.number_input if n.key in bounds} == bounds, path
 
 
 def test_the_training_settings_become_boxes():

@@ -14,7 +14,7 @@ import logging
 import pytest
 
 from cnn_core import pretrained
-from tests.app.conftest import open_app_page
+from tests.app.conftest import open_app_page, settle
 from tests.app.test_training_page import button
 from ui.common import TRAINED_MODEL_KEY, TrainedModel
 from ui.navigation import PAGES
@@ -96,9 +96,9 @@ def streamlit_warnings():
 
 def test_the_convolution_pages_controls_log_no_streamlit_warning(streamlit_warnings):
     at = open_app_page("app_pages/convolution.py")
-    at.select_slider(key="conv_speed").set_value(5).run()
-    at.slider(key="tconv_stride").set_value(3).run()
-    at.toggle(key="exact").set_value(True).run()  # Type exact values: the speed becomes a select box
+    settle(at, "convolution", conv_kernel=5)
+    settle(at, "transposed", tconv_stride=3)
+    at.toggle(key="exact").set_value(True).run()  # Type exact values: the explorers are told
     at.toggle(key="exact").set_value(False).run()
     assert not at.exception, [e.value for e in at.exception]
     assert not streamlit_warnings, streamlit_warnings

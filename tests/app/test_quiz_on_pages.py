@@ -9,7 +9,7 @@ import pytest
 from cnn_core import kernels, models, quiz, shapes
 from cnn_core.figures import quiz as quiz_figures
 
-from .conftest import open_app_page, url_param
+from .conftest import explorer_data, open_app_page, settle, url_param
 
 PAGES = {"convolution": "app_pages/convolution.py", "pooling": "app_pages/pooling.py", "model": "app_pages/model.py"}
 QUIZ_PARAMS = ("quiz", "quiz_seed", "quiz_level")
@@ -149,22 +149,22 @@ def test_a_quiz_link_keeps_the_pages_own_settings_and_survives_its_reruns():
     assert [url_param(at, p) for p in QUIZ_PARAMS] == ["convolution", str(SEED), str(LEVEL)]
     assert url_param(at, "conv_size") == "12"
     at.toggle(key="convolution_quiz_on").set_value(False).run()
-    assert at.slider(key="conv_size").value == 12  # the link's setting, read once the explorer shows
+    assert explorer_data(at, "convolution")["settings"]["conv_size"] == 12  # the link's, once the explorer shows
 
 
 @pytest.mark.parametrize("page", ["convolution", "pooling"])
 def test_switching_the_quiz_off_brings_the_explorer_back_as_it_was(page):
     at = open_app_page(PAGES[page])
     slider = "conv_size" if page == "convolution" else "pool_grid"
-    at.slider(key=slider).set_value(9).run()
+    settle(at, page, **{slider: 9})
     at.toggle(key=f"{page}_quiz_on").set_value(True).run()
-    assert not at.exception and not at.slider
+    assert not at.exception and explorer_data(at, page) is None, "the explorer is hidden while answering"
     seed = int(url_param(at, "quiz_seed"))  # a fresh quiz writes its seed: the address is a link
     assert shown_prompt(at, quiz.make_question(page, seed, quiz.MIN_LEVEL, 0))
     answer(at, "3")
     at.toggle(key=f"{page}_quiz_on").set_value(False).run()
     assert not at.exception
-    assert at.slider(key=slider).value == 9 and url_param(at, slider) == "9"
+    assert explorer_data(at, page)["settings"][slider] == 9 and url_param(at, slider) == "9"
     assert all(url_param(at, p) is None for p in QUIZ_PARAMS)
     at.session_state["_url_state_box"] = True  # the student opens "Copy a link to this view"
     at.run()

@@ -1,96 +1,41 @@
-"""The Convolution page's transposed-convolution section: a student sets I, K, S, padding and output
-padding, reads the size formula with those numbers, and follows one input pixel's stamp."""
+"""The Convolution page's transposed-convolution section, its Python side: the explorer's data,
+and the Keras line and link of the settings the learner settles on. The explorer itself runs in
+the browser: tests/e2e/test_explorers.py."""
 
 from __future__ import annotations
 
-import json
-
-from tests.app.conftest import loads_tensorflow, url_param
+from tests.app.conftest import explorer_data, settle, url_param
 
 PAGE = "app_pages/convolution.py"
 
 
-def latex(at) -> list[str]:
-    return [e.value.strip("$\n") for e in at.latex]
+def keras_lines(at) -> list[str]:
+    return [c.value for c in at.code if c.value.startswith("layers.Conv2DTranspose")]
 
 
-def output(at) -> str:
-    return next(m.value for m in at.metric if m.label == "Transposed output")
-
-
-def section_spec(at) -> dict:
-    for element in at.get("vega_lite_chart"):
-        spec = json.loads(element.proto.spec)
-        if "vconcat" in spec:
-            return spec
-    raise AssertionError("no transposed figure on the page")
-
-
-def markdown(at) -> str:
-    return "\n".join(e.value for kind in ("markdown", "caption", "warning", "error") for e in getattr(at, kind))
-
-
-def test_the_section_opens_on_7x7_stride_2_same_giving_14x14(page):
+def test_the_section_sends_its_explorer_the_defaults_and_writes_the_keras_line(page):
     assert any(h.value.startswith("Transposed convolution") for h in page.subheader)
-    assert r"= 7 \cdot 2 = \mathbf{14}" in latex(page)
-    assert output(page) == "14×14"
-    assert "**7 → 14**" in markdown(page) and "checkerboard" in markdown(page)
-    assert any('layers.Conv2DTranspose(24, (3, 3), strides=2, padding="same")' == c.value for c in page.code)
-    assert section_spec(page)["vconcat"][1]["title"].startswith("Output 14×14")
+    data = explorer_data(page, "transposed")
+    assert data["settings"] == {"tconv_size": 7, "tconv_kernel": 3, "tconv_stride": 2, "tconv_padding": "same",
+                                "tconv_output_padding": "none", "tconv_pixel": 0}
+    assert data["output_paddings"] == ["none", 0, 1, 2]
+    assert keras_lines(page) == ['layers.Conv2DTranspose(24, (3, 3), strides=2, padding="same")']
 
 
-def test_the_formula_follows_the_controls(page):
-    page.slider(key="tconv_stride").set_value(3).run()
-    assert r"= 7 \cdot 3 = \mathbf{21}" in latex(page) and output(page) == "21×21"
-    assert url_param(page, "tconv_stride") == "3"
-    page.radio(key="tconv_padding").set_value("valid").run()
-    assert r"= (7 - 1) \cdot 3 + \max(3, 3) = 18 + 3 = \mathbf{21}" in latex(page)
-    page.slider(key="tconv_kernel").set_value(5).run()
-    assert output(page) == "23×23" and "plus 2 at the border" in markdown(page)
-    page.selectbox(key="tconv_output_padding").set_value(1).run()
-    assert r"= (7 - 1) \cdot 3 + 5 + 1 = \mathbf{24}" in latex(page)
+def test_settled_settings_move_the_keras_line_and_the_link(page):
+    settle(page, "transposed", tconv_stride=3, tconv_padding="valid", tconv_output_padding=1)
+    assert keras_lines(page) == ['layers.Conv2DTranspose(24, (3, 3), strides=3, padding="valid", output_padding=1)']
+    assert (url_param(page, "tconv_stride"), url_param(page, "tconv_output_padding")) == ("3", "1")
+
+
+def test_a_refused_output_padding_says_so_under_the_line(page):
+    settle(page, "transposed", tconv_output_padding=2)  # stride 2: Keras refuses 2
+    line, refusal = keras_lines(page)[0].split("\n")
+    assert line.endswith("output_padding=2)") and "must be smaller than the stride (2)" in refusal
     assert not page.exception
 
 
-def test_a_refused_output_padding_is_a_sentence_not_a_traceback(page):
-    page.selectbox(key="tconv_output_padding").set_value(2).run()  # stride 2: Keras refuses 2
-    assert not page.exception
-    assert any("smaller than the stride (2)" in e.value for e in page.error)
-    page.slider(key="tconv_kernel").set_value(4).run()
-    page.selectbox(key="tconv_output_padding").set_value(0).run()  # even K, 'same', 0: TF refuses to run it
-    assert output(page) == "12×12"
-    assert any("TensorFlow refuses to run the layer" in w.value for w in page.warning)
-    assert not page.exception
-
-
-def test_the_pixel_slider_moves_the_stamp_and_stays_inside_a_smaller_input(page):
-    page.slider(key="tconv_pixel").set_value(48).run()  # (6, 6) of 7×7
-    assert "rows 12…13 and columns 12…13 (cropped" in markdown(page)
-    page.slider(key="tconv_size").set_value(3).run()
-    assert page.session_state["tconv_pixel"] == 8 and "Input 3×3: pixel (row 2, column 2)" in json.dumps(section_spec(page), ensure_ascii=False)
-    assert not page.exception
-
-
-def test_a_link_with_tconv_parameters_opens_the_section_set(open_page):
-    at = open_page(PAGE, query={"tconv_size": "4", "tconv_kernel": "2", "tconv_stride": "3",
-                                "tconv_padding": "valid", "tconv_pixel": "5"})
-    assert not at.exception
-    assert r"= (4 - 1) \cdot 3 + \max(2, 3) = 9 + 3 = \mathbf{12}" in latex(at)
-    assert "**(row 1, column 1)**" in markdown(at) and "do not touch" in markdown(at)
-    bad = open_page(PAGE, query={"tconv_stride": "9"})
-    assert any("tconv_stride=9" in w.value for w in bad.warning) and output(bad) == "14×14"
-
-
-def test_moving_the_sections_controls_never_imports_tensorflow():
-    assert not loads_tensorflow(PAGE, "at.slider(key='tconv_kernel').set_value(4).run(); "
-                                      "at.radio(key='tconv_padding').set_value('valid').run()")
-
-
-def test_the_pages_share_link_carries_the_sections_settings(page):
-    from ui import url_state
-
-    page.slider(key="tconv_stride").set_value(3).run()
-    page.session_state[url_state.SHARE_BOX] = True  # the student opens "Copy a link to this view"
-    page.run()
-    link = next(c.value for c in page.code if "?" in c.value)
-    assert "tconv_stride=3" in link
+def test_the_convolutions_explorer_and_the_sections_settle_apart(page):
+    settle(page, "transposed", tconv_kernel=5)
+    settle(page, "convolution", conv_kernel=2)
+    assert "(5, 5)" in keras_lines(page)[0] and page.code[0].value.startswith("layers.Conv2D(24, (2, 2)")

@@ -24,6 +24,7 @@ def test_a_student_answers_an_instructors_quiz_link(page, app_url):
     assert page.get_by_text(question.prompt.split(" What")[0]).is_visible()
     charts = page.locator('[data-testid="stVegaLiteChart"]')
     assert charts.count() == 0  # the explorer waits: nothing is worked out before the answer
+    assert page.locator("section.explorer").count() == 0
 
     box = page.get_by_label("Your answer")
     box.fill(str(truth))

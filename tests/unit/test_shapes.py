@@ -340,18 +340,6 @@ def test_the_code_of_a_refused_layer_carries_kerass_refusal():
     assert "✗" not in shapes.conv_layer_code(7, 3, 1, "same", 2)
 
 
-def test_play_moves_several_windows_per_redraw_only_when_fast():
-    assert shapes.play_schedule(1) == (1.0, 1)
-    assert shapes.play_schedule(2) == (0.5, 1)
-    for speed in (5, 10, 25, 50):
-        tick, steps = shapes.play_schedule(speed)
-        assert tick >= shapes.PLAY_MIN_TICK_S and steps > 1
-        assert abs(steps / tick - speed) < 1e-9  # the speed asked for, on average
-    assert 784 / 50 < 20  # the point of it: a 28×28 output at the top speed takes seconds, not minutes
-    with pytest.raises(ValueError):
-        shapes.play_schedule(0)
-
-
 def test_play_steps_stop_on_the_last_window_before_wrapping():
     assert shapes.play_step(0, 25, 7) == 7
     assert shapes.play_step(20, 25, 7) == 24  # the last cell is shown ...

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from cnn_core import formulas, shapes
+from cnn_core import shapes
 from cnn_core.shapes import conv_output_size, conv_transpose_output_size, transposed_coverage, transposed_patches
 
 PADDINGS = ["valid", "same"]
@@ -113,45 +113,9 @@ def test_sizes_and_stamps_agree_with_keras_shape_inference():
 # --- The words -------------------------------------------------------------------------------
 
 
-def test_the_formula_takes_the_form_shapes_uses_and_ends_on_its_size():
-    cases = {
-        (7, 3, 2, "same", None): (r"O = I \cdot S", r"= 7 \cdot 2 = \mathbf{14}"),
-        (7, 3, 2, "valid", None): (r"O = (I - 1)\,S + \max(K, S)", r"= (7 - 1) \cdot 2 + \max(3, 2) = 12 + 3 = \mathbf{15}"),
-        (7, 3, 2, "valid", 1): (r"O = (I - 1)\,S + K + \mathit{output\_padding}", r"= (7 - 1) \cdot 2 + 3 + 1 = \mathbf{16}"),
-    }
-    for case, expected in cases.items():
-        assert formulas.transposed_formula(*case) == expected
-    general, numbers = formulas.transposed_formula(7, 4, 2, "same", 1)
-    assert r"K - 2P" in general and r"\lfloor K/2 \rfloor" in general
-    assert numbers.endswith(rf"\mathbf{{{conv_transpose_output_size(7, 4, 2, 'same', output_padding=1)}}}")
-    with pytest.raises(ValueError, match="smaller than the stride"):
-        formulas.transposed_formula(7, 3, 2, "same", 2)
-
-
-def test_the_consequence_names_the_doubling_and_the_conv_that_undoes_it():
-    text = formulas.transposed_consequence(7, 3, 2, "same", None)
-    assert "**7 → 14**" in text and "decoder's way back up" in text and "takes 14×14 back to 7×7" in text
-    assert "plus 1 at the border" in formulas.transposed_consequence(7, 3, 2, "valid", None)
-    assert "no upsampling" in formulas.transposed_consequence(7, 3, 1, "same", None)
-    assert "grows the size by K − 1 = 2" in formulas.transposed_consequence(7, 3, 1, "valid", None)
-    assert "It takes 15 and 16 to 7 alike" in formulas.transposed_consequence(7, 3, 2, "valid", 1)
-
-
-def test_the_overlap_note_tells_checkerboard_from_even_cover_and_gaps():
-    note = formulas.transposed_overlap_note(3, 2, transposed_coverage(7, 3, 2, "same"))
-    assert "1, 2 or 4 stamps" in note and "checkerboard" in note and "K = 4" in note
-    assert "No checkerboard" in formulas.transposed_overlap_note(4, 2, transposed_coverage(7, 4, 2, "same"))
-    assert "do not touch" in formulas.transposed_overlap_note(2, 3, transposed_coverage(5, 2, 3, "valid"))
-    assert "output padding's extra row" in formulas.transposed_overlap_note(3, 2, transposed_coverage(7, 3, 2, "valid", 1))
-
-
 def test_the_keras_line_and_a_refused_output_padding():
     assert shapes.transposed_layer_code(3, 2, "same") == 'layers.Conv2DTranspose(24, (3, 3), strides=2, padding="same")'
     line, refusal = shapes.transposed_layer_code(3, 2, "valid", 2).split("\n")
     assert line.endswith("output_padding=2)") and refusal.startswith("# ✗ Keras refuses")
 
 
-def test_the_pixel_sentence_says_where_the_stamp_lands_and_when_it_is_cropped():
-    patches = transposed_patches(7, 3, 2, "same")
-    text = formulas.transposed_pixel_sentence(6, 1, patches[6], patches[1], 3, 2)
-    assert "rows 12…13 and columns 2…4" in text and "cropped" in text and "2 pixels further on" in text

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from cnn_core import models
-from cnn_core.figures import convolution, dataset, insight, model, pooling, training, vega
+from cnn_core.figures import dataset, insight, model, training
 
 
 def test_dataset_descriptions_count_what_is_shown():
@@ -49,25 +49,6 @@ def test_training_curves_say_where_they_start_and_end():
     assert training.learning_curve_description(history) == (
         "Learning curve over 2 epochs: training accuracy 80.0% → 90.0%, training loss 0.60 → 0.40; "
         "validation accuracy at the end 87.5%.")
-
-
-def test_the_convolution_window_is_placed_where_the_chart_draws_it():
-    assert convolution.conv_window_description(7, 3, 1, "valid", 1, 4) == (
-        "The 7×7 padded input (7×7 image, 0 padding before) with the 3×3 window at rows 0 to 2, columns 4 to 6, "
-        "beside the 5×5 output with cell (row 0, column 4) marked: window 5 of 25.")
-    dilated = convolution.conv_window_description(5, 3, 1, "same", 2, 0)
-    assert "9×9 padded input" in dilated and "(dilation 2, spanning 5) at rows -2 to 2" in dilated
-    sobel = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
-    assert convolution.kernel_description(sobel, "Sobel") == "Sobel: weights row by row: 1 0 -1; 2 0 -2; 1 0 -1."
-
-
-def test_pooling_and_maps_describe_their_values():
-    text = pooling.pool_grid_description(np.arange(16).reshape(4, 4), 2, None, "valid", "max", 3)
-    assert "4 2×2 windows (stride 2, padding valid)" in text and text.endswith("keeps 15.")
-    assert pooling.pool_grid_description(np.arange(16).reshape(4, 4), 2, None, "valid", "average", 0).endswith("keeps 2.5.")
-    assert vega.map_description(np.array([[0, 255], [10, 20]]), "Input") == (
-        "Input: a 2×2 heat map, white at 0, darker for larger values; values from 0 to 255.")
-    assert "blue below zero" in vega.map_description(np.array([[-1.0, 2.0]]), "Edges")
 
 
 def test_insight_descriptions_name_the_answer_and_the_strongest_place():
