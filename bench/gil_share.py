@@ -36,9 +36,10 @@ sys.path.insert(0, str(ROOT))
 
 from cnn_core import datasets  # noqa: E402
 from cnn_core.models import ModelConfig  # noqa: E402
-from cnn_core.trainer import Trainer, limit_memory_growth  # noqa: E402
+from cnn_core.worker.trainer import Trainer, limit_memory_growth  # noqa: E402
 from cnn_core.training_config import TrainingConfig  # noqa: E402
-from ui.server import GIL_SWITCH_INTERVAL_S  # noqa: E402
+
+GIL_SWITCH_INTERVAL_S = 0.001  # what the server set while runs trained in its own process
 
 DEFAULT_SWITCH_S = 0.005  # Python's own
 

@@ -1,6 +1,6 @@
 """The Training page's run as it goes and as it ended: the live panel (progress, numbers,
 controls, curves) and the result (learning curve, test accuracy, the model handed on). The run
-goes on in its Trainer thread; the panel only reads its snapshot, about once a second while it goes.
+goes on in the TensorFlow worker; the panel only reads its snapshot, about once a second while it goes.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import math
 
 import streamlit as st
 
-from cnn_core import datasets, trainer, training_config
+from cnn_core import datasets, training_config
+from cnn_core.training_config import Snapshot
 from cnn_core.figures import mpl
 from cnn_core.figures import training as training_figures
 from cnn_core.jobs import Job, JobRegistry
@@ -55,6 +56,8 @@ def _draw_live(registry: JobRegistry, owner: str, job_id: str, can_control: bool
     m4.metric("Elapsed", training_config.format_seconds(snap.elapsed_seconds))
     if snap.status == "failed":
         st.error(snap.message, icon=":material/error:")
+    elif snap.status == "interrupted" and not can_control:  # its owner reads it by the Resume button
+        st.warning(snap.message, icon=":material/restart_alt:")
     elif job.stop_reason:
         st.warning(job.stop_reason)
     if can_control and snap.active and snap.status != "evaluating":
@@ -70,7 +73,7 @@ def _draw_live(registry: JobRegistry, owner: str, job_id: str, can_control: bool
         )
 
 
-def _draw_controls(job: Job, snap: trainer.Snapshot) -> None:
+def _draw_controls(job: Job, snap: Snapshot) -> None:
     """Pause/Resume, Stop and the live learning rate; callbacks run before the rerun, so the
     redraw already shows their effect."""
     b1, b2, b3 = st.columns([1, 1, 3], vertical_alignment="bottom")
@@ -103,7 +106,7 @@ def _draw_controls(job: Job, snap: trainer.Snapshot) -> None:
         st.error(error)
 
 
-def _draw_curves(snap: trainer.Snapshot) -> None:
+def _draw_curves(snap: Snapshot) -> None:
     """Loss and accuracy per batch, then per epoch, with a rule where η changed."""
     if not snap.batch_loss:
         return
@@ -127,7 +130,7 @@ def _draw_curves(snap: trainer.Snapshot) -> None:
                                alt=training_figures.epoch_curve_description(snap.history, "accuracy"))
 
 
-def run_title(job: Job, snap: trainer.Snapshot) -> str:
+def run_title(job: Job, snap: Snapshot) -> str:
     """The run's name with the η it trains at now, and each live change of it."""
     return training_config.learning_rate_title(job.title, snap.learning_rate_changes, snap.steps_per_epoch)
 

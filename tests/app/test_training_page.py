@@ -14,7 +14,7 @@ import pytest
 
 from cnn_core import models, run_storage, training_config
 from cnn_core.jobs import INSTRUCTOR_TOKEN_ENV
-from cnn_core.trainer import divergence_message
+from cnn_core.worker.trainer import divergence_message
 from tests.app.conftest import open_app_page, url_param
 from tests.app.fake_trainer import FakeTrainer
 from ui import jobs
@@ -336,15 +336,13 @@ class TestInstructorLinks:
 
 
 def fake_accelerator(monkeypatch, kind, description, replicas=1, nvidia=False):
-    """Make the process's accelerator (ui.common.shared_accelerator) a given one. TensorFlow is
-    loaded, as it is once a page has asked for the accelerator: the sidebar then names it."""
-    import tensorflow  # noqa: F401
-
+    """Make the worker's device a given one, as it answers once a worker runs: the sidebar then
+    names it."""
     from cnn_core import accelerators
-    from ui import common
+    from ui import worker
 
     acc = accelerators.Accelerator(kind, None, description, replicas)
-    monkeypatch.setattr(common, "shared_accelerator", lambda: acc)
+    monkeypatch.setattr(worker, "device", lambda: acc)
     monkeypatch.setattr(accelerators, "nvidia_gpu_present", lambda: nvidia)
     return acc
 

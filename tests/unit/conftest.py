@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from cnn_core import models
+from cnn_core.worker import models
 from cnn_core.datasets import load_dataset
 from cnn_core.training_config import TrainingConfig
 

@@ -19,7 +19,7 @@ import pytest
 import cnn_core.__main__ as cli
 from cnn_core import run_storage, training_config
 from cnn_core.__main__ import main, progress_line
-from cnn_core.trainer import Snapshot
+from cnn_core.training_config import Snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ["--dataset", "fashion_mnist", "--source", "bundled", "--limit", "300", "--batch-size", "64"]

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from cnn_core import datasets, evaluation, pretrained
-from cnn_core.models import PRESETS, build_model
+from cnn_core.models import PRESETS
+from cnn_core.worker.inference import load_pretrained
+from cnn_core.worker.models import build_model
 
 NAMES = ["mnist", "fashion_mnist"]
 # Measured on the bundled sample's 1,000 test images: MNIST 0.980, Fashion-MNIST 0.897 (the
@@ -55,14 +57,14 @@ def test_nothing_is_shipped_for_other_names_and_a_path_is_never_read():
     assert not pretrained.available("cifar10")
     assert not pretrained.available("../sample_data/mnist_sample")
     with pytest.raises(ValueError, match="No pretrained network"):
-        pretrained.load_pretrained("cifar10")
+        load_pretrained("cifar10")
     with pytest.raises(ValueError, match="No pretrained network"):
         pretrained.provenance("cifar10")
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_it_loads_in_safe_mode_as_the_tutorials_network_without_optimizer(name):
-    model = pretrained.load_pretrained(name)
+    model = load_pretrained(name)
     evaluation.check_model(model)
     assert model.count_params() == build_model(PRESETS["tutorial"]).count_params() == 235_262
     assert getattr(model, "optimizer", None) is None  # not compiled: nothing trains it by accident
@@ -71,7 +73,7 @@ def test_it_loads_in_safe_mode_as_the_tutorials_network_without_optimizer(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_its_accuracy_on_the_bundled_test_images_meets_the_floor(name):
     data = datasets.load_dataset(name, "bundled")
-    preds = evaluation.predict(pretrained.load_pretrained(name), data.x_test, data.y_test)
+    preds = evaluation.predict(load_pretrained(name), data.x_test, data.y_test)
     assert preds.accuracy >= FLOORS[name], preds.accuracy
 
 
@@ -79,7 +81,7 @@ def test_its_accuracy_on_the_bundled_test_images_meets_the_floor(name):
 def test_the_shipped_answers_are_the_networks_own_on_the_bundled_test_images(name):
     data = datasets.load_dataset(name, "bundled")
     shipped = pretrained.shipped_predictions(name, data.x_test, data.y_test)
-    live = evaluation.predict(pretrained.load_pretrained(name), data.x_test, data.y_test)
+    live = evaluation.predict(load_pretrained(name), data.x_test, data.y_test)
     assert shipped is not None and shipped.probabilities.dtype == np.float32
     np.testing.assert_allclose(shipped.probabilities, live.probabilities, atol=1e-4)
     assert np.array_equal(shipped.predicted, live.predicted)

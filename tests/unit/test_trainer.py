@@ -18,8 +18,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-import cnn_core.trainer as trainer_module
-from cnn_core.trainer import Trainer, _flip_half, divergence_message
+import cnn_core.worker.trainer as trainer_module
+from cnn_core.worker.trainer import Trainer, _flip_half, divergence_message
 from cnn_core.training_config import LearningRateChange, TrainingConfig
 from tests.unit.conftest import BATCH, FAST, batches_done, wait_until
 
@@ -253,12 +253,13 @@ def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
         import json
         from dataclasses import replace
         import numpy as np
-        from cnn_core import accelerators, models
+        from cnn_core import models
         from cnn_core.datasets import load_dataset
-        from cnn_core.trainer import Trainer, limit_memory_growth
+        from cnn_core.worker.accelerators import detect_accelerator
+        from cnn_core.worker.trainer import Trainer, limit_memory_growth
         from cnn_core.training_config import TrainingConfig
         applied = limit_memory_growth()
-        acc = accelerators.detect_accelerator(cpu_replicas=2)
+        acc = detect_accelerator(cpu_replicas=2)
         data = load_dataset("fashion_mnist", "bundled")
         data = replace(data, x_train=data.x_train[::25], y_train=data.y_train[::25],
                        x_test=data.x_test[::10], y_test=data.y_test[::10])
@@ -296,10 +297,12 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
         from dataclasses import replace
         import numpy as np
         import tensorflow as tf
-        from cnn_core import accelerators, models
-        from cnn_core.trainer import Trainer, custom_train_step
+        from cnn_core import models
+        from cnn_core.worker.accelerators import detect_accelerator
+        from cnn_core.worker.models import build_model, compile_model
+        from cnn_core.worker.trainer import Trainer, custom_train_step
         from cnn_core.training_config import TrainingConfig
-        acc = accelerators.detect_accelerator(cpu_replicas=2)
+        acc = detect_accelerator(cpu_replicas=2)
         one = tf.distribute.OneDeviceStrategy("/cpu:0")
         config = models.ModelConfig(dropout=0.0)  # nothing random in a step
         rng = np.random.default_rng(0)
@@ -310,7 +313,7 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
             models_ = []
             for strategy in (acc.strategy, one):
                 with strategy.scope():
-                    m = models.compile_model(models.build_model(config), 0.1, "sgd")
+                    m = compile_model(build_model(config), 0.1, "sgd")
                     m.optimizer.build(m.trainable_variables)
                 models_.append(m)
             models_[1].set_weights(models_[0].get_weights())
@@ -410,16 +413,17 @@ def test_the_dtype_policy_is_restored_after_the_block_even_when_it_fails():
     import keras
 
     from cnn_core import models
+    from cnn_core.worker.models import dtype_policy_scope
 
     assert keras.config.dtype_policy().name == "float32"
-    with models.dtype_policy_scope(models.MIXED_POLICY):
+    with dtype_policy_scope(models.MIXED_POLICY):
         assert keras.config.dtype_policy().name == "mixed_float16"
     assert keras.config.dtype_policy().name == "float32"
     with pytest.raises(RuntimeError):
-        with models.dtype_policy_scope(models.MIXED_POLICY):
+        with dtype_policy_scope(models.MIXED_POLICY):
             raise RuntimeError("the run failed")
     assert keras.config.dtype_policy().name == "float32"
-    with models.dtype_policy_scope(None):  # no mixed precision: nothing changes
+    with dtype_policy_scope(None):  # no mixed precision: nothing changes
         assert keras.config.dtype_policy().name == "float32"
 
 
@@ -455,41 +459,3 @@ def test_two_runs_at_once_keep_their_own_precision(small):
     assert {layer.dtype_policy.name for layer in mixed.model.layers[1:-1]} == {"mixed_float16"}
     assert {layer.dtype_policy.name for layer in plain.model.layers} == {"float32"}
     assert type(plain.model.optimizer).__name__ == "Adam"
-
-
-# ----- the app's trainers: Streamlit stays in the script thread ---------------------------------
-
-
-def test_a_run_the_app_submits_never_runs_streamlit_code_in_its_trainer_thread(small):
-    """The app's trainer factory (ui.jobs) resolves Keras and the shared accelerator, both
-    Streamlit-cached, in the calling (script) thread: the Trainer thread gets a plain accelerator
-    and runs no Streamlit code at all (traced call by call)."""
-    import threading
-
-    from ui import jobs
-
-    streamlit_in_trainer: set[str] = set()
-
-    def tracer(frame, event, arg):
-        name = threading.current_thread().name
-        if name.startswith("trainer:") and frame.f_globals.get("__name__", "").startswith("streamlit"):
-            streamlit_in_trainer.add(f"{frame.f_globals['__name__']}.{frame.f_code.co_name}")
-        return None
-
-    tiny = replace(small, x_train=small.x_train[:64], y_train=small.y_train[:64],
-                   x_test=small.x_test[:32], y_test=small.y_test[:32])
-    config = TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, validation_fraction=0)
-    jobs.get_registry.clear()
-    try:
-        trainer = jobs.make_trainer(tiny, trainer_module.ModelConfig(), config)
-        assert trainer._accelerator_source is not None and not callable(trainer._accelerator_source)
-        threading.settrace(tracer)  # every thread started from here on
-        try:
-            job = jobs.get_registry().submit("me", trainer, trainer.label, tiny.name, work_images=64)
-            snap = job.trainer.wait(120)
-        finally:
-            threading.settrace(None)
-    finally:
-        jobs.get_registry.clear()
-    assert snap.status == "finished", snap.message
-    assert streamlit_in_trainer == set()

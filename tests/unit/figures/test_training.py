@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cnn_core.figures import training as training_figures
-from cnn_core.trainer import EpochRecord
+from cnn_core.training_config import EpochRecord
 
 
 def records(n: int, validation: bool = True) -> list[EpochRecord]:
