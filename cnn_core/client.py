@@ -228,7 +228,8 @@ class Workers:
             (self.scratch / folder).mkdir(parents=True, exist_ok=True)
         self._workers: list[WorkerProcess] = []
         self._datasets: weakref.WeakKeyDictionary[Dataset, DataRef] = weakref.WeakKeyDictionary()
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the list of workers: held for moments only
+        self._start_lock = threading.Lock()  # one start at a time; others needing one wait for it
         self._starting = 0
         self._closed = False
         threading.Thread(target=self._watch, name="workers-idle", daemon=True).start()
@@ -253,13 +254,13 @@ class Workers:
         return worker
 
     def _for_inference(self) -> WorkerProcess:
-        with self._lock:
+        with self._start_lock:
             live = self._live()
             return live[0] if live else self._start()
 
     def _for_training(self) -> WorkerProcess:
         """A worker with no run going (a new one while fewer than ``max_workers`` run)."""
-        with self._lock:
+        with self._start_lock:
             live = self._live()
             free = [w for w in live if not w.training]
             if free:

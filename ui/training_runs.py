@@ -129,6 +129,8 @@ def start_section(subject: Subject, config: TrainingConfig, runs: Runs) -> None:
                 f"Runs take turns on this server and {ahead} {'is' if ahead == 1 else 'are'} ahead of "
                 "you: press Start and yours waits in line, then starts by itself."
             )
+        elif runs.own_job is not None and runs.own_job.trainer.snapshot().status == "interrupted":
+            st.caption("Your last run was interrupted: resume it below, or start another.")
         elif runs.own_job is not None:
             st.caption("Your last run has ended: its result is below. Start another whenever you like.")
         else:

@@ -91,3 +91,7 @@ class FakeTrainer:
 
     def fail(self, message):
         self.status, self.message = "failed", message
+
+    def interrupt(self, message):
+        """As when the worker process that trained it died."""
+        self.status, self.message = "interrupted", message

@@ -9,6 +9,7 @@ of the trainer. A run_every fragment does not tick under AppTest: each at.run() 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -284,6 +285,33 @@ def test_an_interrupted_run_can_be_resumed_from_its_checkpoint(open_page, traine
     assert not at.exception, [e.value for e in at.exception]
     (trainer,) = trainers
     assert trainer.resume_from == str(run) and trainer.calls == ["start"]
+
+
+def test_a_run_whose_worker_died_says_so_and_resumes_from_its_last_checkpoint(open_page, trainers):
+    at = start(open_page)
+    (trainer,) = trainers
+    trainer.advance(12)  # two epochs and a bit
+    run = Path(trainer.run_dir)
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "epoch-0002.keras").write_bytes(b"PK")
+    (run / "checkpoints" / "epoch-0002.json").write_text("{}")
+    (run / "run.json").write_text(json.dumps({
+        "label": trainer.label, "status": "running", "created": "2026-01-01T12:00:00",
+        "dataset": {"name": "mnist", "source": "bundled"},
+        "model_config": run_storage.model_config_to_dict(models.PRESETS["tutorial"]),
+        "training": {"epochs": 10, "checkpoint_every": 1},
+    }))
+    trainer.checkpoint = (str(run / "checkpoints" / "epoch-0002.keras"), 2)
+    trainer.interrupt("The TensorFlow worker stopped during epoch 3: it was killed, most often because the "
+                      "machine ran out of memory. Its checkpoints are kept: resume it from its checkpoint at epoch 2.")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("worker stopped during epoch 3" in w.value for w in at.warning)
+    assert "Your last run was interrupted" in texts(at)
+    button(at, "Resume from epoch 2").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    resumed = trainers[-1]
+    assert resumed is not trainer and resumed.resume_from == str(run) and resumed.calls == ["start"]
 
 
 # ----- instructor links -----------------------------------------------------------------------
