@@ -1,7 +1,7 @@
 """The Training page, driven as a learner or an instructor would, with a fast fake trainer.
 
 The fake (tests/app/fake_trainer.py, handed to the page by the ``trainers`` fixture of
-tests/app/conftest.py) stands in for cnn_core.trainer.Trainer (tested on its own in tests/unit):
+tests/app/conftest.py) stands in for the worker's run (cnn_core.client.RemoteTrainer, tested in tests/unit):
 it advances only when a test says so, so every assertion here is about what the page shows and what it asks
 of the trainer. A run_every fragment does not tick under AppTest: each at.run() runs it once.
 """
