@@ -23,6 +23,9 @@ from cnn_core.trainer import Snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ["--dataset", "fashion_mnist", "--source", "bundled", "--limit", "300", "--batch-size", "64"]
+# Two epochs of QUICK at the tutorial's η (270 training images), scored on 300 test images: ten
+# runs scored 0.45-0.67 (median 0.60; no --seed, so the initial weights vary); chance is 0.10.
+LEARNED_ACCURACY = 0.30
 
 
 def last_json(text: str) -> dict:
@@ -57,7 +60,7 @@ def test_train_ends_with_one_json_line_a_script_can_read(trained):
     assert code == 0, err
     result = last_json(out)
     assert result["status"] == "finished" and result["epochs"] == 2
-    assert 0 <= result["test_accuracy"] <= 1
+    assert LEARNED_ACCURACY < result["test_accuracy"] <= 1  # it learned
     assert result["images_per_second"] > 0 and result["wall_seconds"] > 0
     assert result["source"] == "bundled" and result["dataset"] == "fashion_mnist"
     assert result["preset"] == "tutorial" and result["loop"] == "fit" and result["seed"] == 0

@@ -24,6 +24,11 @@ from cnn_core.trainer import Trainer, _flip_half, divergence_message
 from cnn_core.training_config import LearningRateChange, TrainingConfig
 from tests.unit.conftest import BATCH, FAST, batches_done, wait_until
 
+# Two epochs on the 270 images of `small` (FAST), scored on its 100 test images: ten runs of
+# each loop scored 0.47-0.64 (median 0.56; the initial weights are not seeded); chance is 0.10.
+# Labels that come apart from their images, or weights that never move, stay near chance.
+LEARNED_ACCURACY = 0.30
+
 # ----- a run from start to finish, with either loop --------------------------------------------
 
 
@@ -45,7 +50,7 @@ def test_a_run_reports_batches_epochs_validation_and_test_accuracy(small, loop):
     assert snap.steps_per_epoch == math.ceil(270 / BATCH) == 9
     assert len(snap.batch_loss) == len(snap.batch_accuracy) == 2 * 9
     assert [r.epoch for r in snap.history] == [1, 2]
-    assert 0 <= snap.test_accuracy <= 1 and snap.test_loss > 0
+    assert snap.test_accuracy > LEARNED_ACCURACY and snap.test_loss > 0  # it learned
     assert snap.progress == 1.0 and snap.elapsed_seconds > 0
     assert snap.mean_images_per_second > 0
     assert snap.device.startswith("CPU") and snap.loop == loop
