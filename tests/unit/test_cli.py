@@ -180,17 +180,22 @@ def test_a_bomb_given_as_data_gets_the_sentence_not_a_traceback(tmp_path, capsys
 # ----- devices -------------------------------------------------------------------------------
 
 
-def test_devices_says_what_this_cpu_only_machine_trains_on(capsys):
+def test_devices_says_what_this_machine_trains_on(capsys):
+    import tensorflow as tf
+
     from cnn_core import accelerators
 
     assert main(["devices"]) == 0
     text = capsys.readouterr().out
+    assert f"Accelerator:     {accelerators.detect_accelerator().description}" in text
+    build = "CUDA build: CUDA" if tf.test.is_built_with_cuda() else "CPU-only build (no CUDA)"
+    assert f"TensorFlow:      {tf.__version__} · {build}" in text
+    if tf.config.list_physical_devices("GPU"):  # it trains there: the CPU's lines do not apply
+        assert "GPUs TensorFlow sees: none" not in text
+        return
     assert f"Accelerator:     CPU · {accelerators.cpu_threads()} threads" in text
     assert "Strategy:        DefaultDistributionStrategy · 1 replica" in text
     assert "/device:CPU:0" in text
-    import tensorflow as tf
-
-    assert f"TensorFlow:      {tf.__version__} · CPU-only build (no CUDA)" in text
     assert "GPUs TensorFlow sees: none" in text
     if not accelerators.nvidia_gpu_present():
         assert "NVIDIA GPUs on this machine: none" in text
@@ -202,14 +207,20 @@ def test_devices_json_is_one_object_a_script_can_read(capsys):
 
     assert main(["devices", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["kind"] == "CPU" and report["replicas"] == 1
-    assert report["strategy"] == "DefaultDistributionStrategy"
     assert report["tensorflow"] == tf.__version__
-    assert report["cuda_build"] is tf.test.is_built_with_cuda() is False
-    assert report["cuda_version"] == report["cudnn_version"] == ""
-    assert report["tf_gpus"] == [] and report["mixed_precision"] is False
+    assert report["cuda_build"] is tf.test.is_built_with_cuda()
+    if not report["cuda_build"]:
+        assert report["cuda_version"] == report["cudnn_version"] == ""
     assert set(report["nvidia"]) == {"present", "names", "driver", "driver_cuda", "how_found"}
     assert report["problem"] is None or "NVIDIA GPU" in report["problem"]
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:  # a GPU build on a GPU machine trains there
+        assert report["kind"] == "GPU" and report["replicas"] == len(gpus) == len(report["tf_gpus"])
+        assert report["mixed_precision"] is True
+    else:
+        assert report["kind"] == "CPU" and report["replicas"] == 1
+        assert report["strategy"] == "DefaultDistributionStrategy"
+        assert report["tf_gpus"] == [] and report["mixed_precision"] is False
 
 
 def test_mixed_precision_on_the_command_line_trains_and_is_reported(capsys):

@@ -20,9 +20,10 @@ import numpy as np
 import pytest
 
 import cnn_core.trainer as trainer_module
+from cnn_core.accelerators import detect_accelerator
 from cnn_core.trainer import Trainer, _flip_half, divergence_message
 from cnn_core.training_config import LearningRateChange, TrainingConfig
-from tests.unit.conftest import BATCH, FAST, batches_done, wait_until
+from tests.unit.conftest import BATCH, FAST, batches_done, cpu_only_env, wait_until
 
 # Two epochs on the 270 images of `small` (FAST), scored on its 100 test images: ten runs of
 # each loop scored 0.47-0.64 (median 0.56; the initial weights are not seeded); chance is 0.10.
@@ -53,7 +54,7 @@ def test_a_run_reports_batches_epochs_validation_and_test_accuracy(small, loop):
     assert snap.test_accuracy > LEARNED_ACCURACY and snap.test_loss > 0  # it learned
     assert snap.progress == 1.0 and snap.elapsed_seconds > 0
     assert snap.mean_images_per_second > 0
-    assert snap.device.startswith("CPU") and snap.loop == loop
+    assert snap.device == detect_accelerator().description and snap.loop == loop  # CPU, GPU or TPU
     # An untrained 10-class network scores about ln(10) on its first batch.
     assert 1.8 < snap.batch_loss[0] < 3.0
     for record in snap.history:
@@ -270,6 +271,8 @@ def test_an_exception_in_the_thread_becomes_a_message_not_a_silent_death(small, 
 
 
 # ----- two replicas: MirroredStrategy over two logical CPUs --------------------------------------
+# Each runs in a fresh interpreter with the GPUs hidden: on a GPU build the accelerator would
+# otherwise be the GPU, and these tests are about the multi-replica path, which two CPUs exercise.
 
 
 def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
@@ -300,7 +303,8 @@ def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
         print(json.dumps(out))
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env=cpu_only_env())
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert {"pooled CPU allocator", "1 inter-op thread"} <= set(out["applied"])
@@ -388,7 +392,8 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
         print(json.dumps(out))
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env=cpu_only_env())
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["replicas"] == 2
