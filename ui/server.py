@@ -69,7 +69,8 @@ def tidy_up_after_run(now: float | None = None) -> bool:
 # How long a thread may hold the GIL while another waits for it (Python's default: 5 ms). A run
 # trains in a thread of the server's process and needs the GIL for a moment between its batches
 # (~10 ms each): while a class's pages render, every such moment waited up to 5 ms, and a page
-# thread that never sleeps cut the run to 0.18 of its speed (0.44 at 1 ms; bench/gil_share.py).
+# thread that never sleeps cut a one-epoch run, tracing included, to 0.18 of its speed (0.44 at
+# 1 ms); the epochs after the first keep about half at either interval (bench/gil_share.py).
 GIL_SWITCH_INTERVAL_S = 0.001
 
 

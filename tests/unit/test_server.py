@@ -27,7 +27,7 @@ def test_a_servers_start_bounds_malloc_arenas_without_loading_tensorflow():
 def test_a_servers_start_hands_the_gil_over_every_millisecond():
     """A run trains in a thread of the server while a class's pages render in others: it must
     get the GIL back within a millisecond, not Python's 5 ms (bench/gil_share.py: a busy page
-    thread cut a run to 0.18 of its speed at 5 ms, 0.44 at 1 ms)."""
+    thread cut a one-epoch run, tracing included, to 0.18 of its speed at 5 ms, 0.44 at 1 ms)."""
     code = "import sys; from ui import server; server.server_process_settings(); print(sys.getswitchinterval())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert float(out.stdout.strip().splitlines()[-1]) == 0.001
