@@ -505,6 +505,10 @@ class Trainer:
 
             def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
                 trainer._fit_begun = batch
+                if not trainer._unpaused.is_set():
+                    # "paused" tells a watcher every batch run so far is in the history: the
+                    # last one's record may still be on its way from Keras's worker thread.
+                    trainer._await_fit_records(batch)
                 if not trainer._before_batch(self.epoch * trainer._steps + batch):
                     # Raising (rather than model.stop_training, which Keras reads only after
                     # running this batch) means no batch starts once stop is asked for.
@@ -524,9 +528,14 @@ class Trainer:
             )
         except _Stop:
             # Keras's worker thread may still be recording the last batch that ran: wait for it.
-            deadline = time.monotonic() + 10
-            while self._fit_next_step < self._fit_begun and time.monotonic() < deadline:
-                time.sleep(0.005)
+            self._await_fit_records(self._fit_begun)
+
+    def _await_fit_records(self, steps: int, timeout_s: float = 10.0) -> None:
+        """Wait until this epoch's first ``steps`` batches of ``fit`` are recorded (their batch
+        ends run on Keras's worker thread); bounded, so a lost record cannot hang the run."""
+        deadline = time.monotonic() + timeout_s
+        while self._fit_next_step < steps and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def _fit_batch_end(self, epoch: int, batch: int, logs: dict) -> None:
         """Turn Keras's running epoch means back into each batch's own loss and accuracy."""

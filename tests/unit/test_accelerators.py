@@ -6,6 +6,7 @@ import textwrap
 
 from cnn_core import accelerators
 from cnn_core.worker.accelerators import detect_accelerator, device_report, find_tpu
+from tests.unit.conftest import cpu_only_env
 
 
 def test_no_tpu_is_an_answer_not_an_error():
@@ -22,7 +23,13 @@ def test_a_resolver_that_raises_means_no_tpu(monkeypatch):
     assert find_tpu() is None
 
 
-def test_this_machine_falls_back_to_the_cpu_and_says_so():
+def test_with_no_tpu_and_no_gpu_it_falls_back_to_the_cpu_and_says_so(monkeypatch):
+    import tensorflow as tf
+
+    # Whatever this machine has: the fallback is what a GPU-less machine gets.
+    listed = tf.config.list_physical_devices
+    monkeypatch.setattr(tf.config, "list_physical_devices",
+                        lambda kind=None: [] if kind == "GPU" else listed(kind))
     acc = detect_accelerator()
     assert acc.kind == "CPU" and acc.replicas == 1
     assert acc.description == f"CPU · {accelerators.cpu_threads()} threads"
@@ -45,8 +52,9 @@ def test_mirrored_strategy_over_two_logical_cpus_trains():
         print(type(acc.strategy).__name__, acc.replicas, acc.description, np.isfinite(loss))
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    out = subprocess.run(  # GPUs hidden: the multi-replica path on two CPUs, even on a GPU build
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True,
+        env=cpu_only_env(),
     )
     assert out.stdout.split()[-1] == "True"
     assert "MirroredStrategy 2 CPU" in out.stdout and "2 replicas" in out.stdout
@@ -120,11 +128,21 @@ def test_gpus_are_named_with_their_count():
 
 
 def test_the_device_report_of_this_machine():
+    import tensorflow as tf
+
     report = device_report(nvidia=NONE)
-    assert report.kind == "CPU" and report.replicas == 1 and report.problem is None
-    assert report.devices == ("/device:CPU:0",) and report.mixed_precision is False
+    assert report.problem is None  # no NVIDIA GPU on the machine: nothing to fix
+    assert report.cuda_build is tf.test.is_built_with_cuda()
     text = accelerators.report_text(report)
-    assert "CPU-only build (no CUDA)" in text and "no gain here" in text
+    assert ("CUDA build: CUDA" if report.cuda_build else "CPU-only build (no CUDA)") in text
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:  # a GPU build on a GPU machine trains there, in float16 to good effect
+        assert report.kind == "GPU" and report.replicas == len(gpus) == len(report.tf_gpus)
+        assert report.mixed_precision is True and "worth it here" in text
+    else:
+        assert report.kind == "CPU" and report.replicas == 1
+        assert report.devices == ("/device:CPU:0",) and report.mixed_precision is False
+        assert "no gain here" in text
 
 
 def test_a_page_asks_for_a_gpu_without_starting_a_worker_where_there_is_no_driver(monkeypatch):

@@ -296,6 +296,14 @@ class TestUploadCaps:
         assert peak_traced_bytes(lambda: read_npz(raw)) < 4 * 2**20
 
 
+def sources(shown: np.ndarray, images: np.ndarray) -> list[int]:
+    """For each image a pipeline yields (float, 0-1, with a channel axis), the index of the
+    uint8 image it came from; ``images`` must all differ, so that the answer is unique."""
+    index_of = {image.tobytes(): i for i, image in enumerate(images)}
+    assert len(index_of) == len(images)
+    return [index_of[np.rint(image[..., 0] * 255).astype(np.uint8).tobytes()] for image in shown]
+
+
 class TestPreprocessing:
     def test_adds_the_channel_axis_and_scales_to_0_1(self):
         images = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
@@ -312,11 +320,15 @@ class TestPreprocessing:
         assert x.shape == (128, 28, 28, 1) and x.dtype == np.float32
         assert 0.0 <= x.min() and x.max() <= 1.0 and y.dtype == np.int64
 
-    def test_the_pipeline_keeps_every_image_exactly_once_per_epoch(self):
+    def test_the_shuffled_pipeline_yields_every_image_once_per_epoch_with_its_own_label(self):
         data = load_dataset("mnist", "bundled")
-        ds = make_tf_dataset(data.x_test[:100], data.y_test[:100], batch_size=32, seed=3)
-        labels = np.concatenate([y for _, y in ds.as_numpy_iterator()])
-        assert sorted(labels.tolist()) == sorted(data.y_test[:100].tolist())
+        images, labels = data.x_test[:100], data.y_test[:100]
+        ds = make_tf_dataset(images, labels, batch_size=32, seed=3)
+        for _ in range(2):  # each epoch is shuffled anew
+            shown, told = (np.concatenate(parts) for parts in zip(*ds.as_numpy_iterator()))
+            source = sources(shown, images)
+            assert sorted(source) == list(range(100)) and source != list(range(100))  # shuffled
+            assert np.array_equal(told, labels[source])  # each image with its own label
 
     def test_the_pipeline_over_indices_yields_those_images_in_order_when_not_shuffled(self):
         """A run's training and validation pipelines are index sets into one copy of the images."""
@@ -330,7 +342,10 @@ class TestPreprocessing:
         np.testing.assert_allclose(x[..., 0], data.x_test[indices] / 255.0, atol=1e-6)
         assert y.tolist() == data.y_test[indices].tolist()
         shuffled = make_tf_dataset(data.x_test, data.y_test, batch_size=5, seed=0, indices=indices)
-        assert sorted(next(shuffled.as_numpy_iterator())[1].tolist()) == sorted(y.tolist())
+        shown, told = next(shuffled.as_numpy_iterator())
+        source = sources(shown, data.x_test[indices])
+        assert sorted(source) == list(range(5))  # those images, each once
+        assert np.array_equal(told, data.y_test[indices][source])  # each with its own label
 
     def test_runs_on_the_same_dataset_share_one_tensorflow_copy_of_its_images(self):
         """The line starts a run as the last one ends: each copying the images would grow
