@@ -10,7 +10,7 @@ network in one process, in turns (after a warm-up run):
 - quiet @ 1 ms: nothing else running, at the 1 ms interval the server set while runs trained in its process;
 - busy @ 5 ms: a thread running Python all the time (a saturated server: a class's reruns queue
   up), with Python's default interval;
-- busy @ 1 ms: the same thread, at the server's interval;
+- busy @ 1 ms: the same thread, at 1 ms;
 - busy process: the same loop in another process (its own GIL), at the default interval: what
   is left is the competition for the CPU cores alone, the cost a run would pay if it trained in
   a worker process.
