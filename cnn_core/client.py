@@ -170,6 +170,7 @@ class WorkerProcess:
             except (EOFError, OSError):
                 break
             kind = message[0]
+            self.last_used = time.monotonic()  # a run that reports is in use, however long it takes
             if kind == REPLY:
                 _, request_id, ok, value = message
                 with self._lock:
@@ -216,6 +217,12 @@ class WorkerProcess:
         self.conn.close()
 
 
+def _handed_out(worker: WorkerProcess) -> WorkerProcess:
+    """``worker``, marked as just used so the idle watch leaves it be."""
+    worker.last_used = time.monotonic()
+    return worker
+
+
 class Workers:
     """The server's TensorFlow workers: started on demand, at most ``max_workers`` at once (one
     per concurrent run), stopped after ``idle_s`` seconds without work."""
@@ -256,7 +263,7 @@ class Workers:
     def _for_inference(self) -> WorkerProcess:
         with self._start_lock:
             live = self._live()
-            return live[0] if live else self._start()
+            return _handed_out(live[0] if live else self._start())
 
     def _for_training(self) -> WorkerProcess:
         """A worker with no run going (a new one while fewer than ``max_workers`` run)."""
@@ -264,10 +271,10 @@ class Workers:
             live = self._live()
             free = [w for w in live if not w.training]
             if free:
-                return free[0]
+                return _handed_out(free[0])
             if len(live) < self.max_workers:
-                return self._start()
-            return min(live, key=lambda w: sum(t.active for t in w.trainers.values()))
+                return _handed_out(self._start())
+            return _handed_out(min(live, key=lambda w: sum(t.active for t in w.trainers.values())))
 
     @property
     def starting(self) -> bool:
@@ -289,11 +296,14 @@ class Workers:
         """Stop workers that have had nothing to do for ``idle_s`` seconds."""
         while not self._closed:
             time.sleep(min(WATCH_EVERY_S, self.idle_s))
-            for worker in self._live():
-                if not worker.busy and time.monotonic() - worker.last_used > self.idle_s:
-                    with self._lock:
-                        self._workers.remove(worker)
-                    worker.stop()
+            # Decided under the start lock, so a worker being handed out is never the one stopped.
+            with self._start_lock:
+                idle = [w for w in self._live()
+                        if not w.busy and time.monotonic() - w.last_used > self.idle_s]
+                with self._lock:
+                    self._workers = [w for w in self._workers if w not in idle]
+            for worker in idle:
+                worker.stop()
 
     def close(self) -> None:
         """Stop every worker and remove the scratch folder (models of quick runs, uploads)."""
@@ -314,7 +324,7 @@ class Workers:
         digest = hashlib.sha256()
         for array in (data.x_train, data.y_train, data.x_test, data.y_test):
             digest.update(repr(array.shape).encode())
-            digest.update(np.ascontiguousarray(array).tobytes())
+            digest.update(np.ascontiguousarray(array))  # hashed in place: no copy of 50 MB of images
         path = self.scratch / "data" / f"{digest.hexdigest()}.npz"
         if not path.exists():
             partial = path.with_name(f"{path.stem}.part.npz")
