@@ -25,7 +25,7 @@ MODEL_CONFIG_KEY = "model_config"  # the models.ModelConfig chosen on the model 
 MODEL_PRESET_KEY = "model_preset"  # its preset's short name, or "custom"
 TRAINED_MODEL_KEY = "trained_model"  # a TrainedModel, set by the training page when a run ends
 QUICK_MODEL_KEY = "predictions_quick_model"  # a TrainedModel from this session's quick run
-QUICK_OUTCOME_KEY = "_quick_outcome"  # ("trained" | "failed", sentence) once, for the page to say
+QUICK_OUTCOME_KEY = "_quick_outcome"  # ("trained" | "stopped" | "failed", sentence) once, for the page to say
 
 
 @dataclass
@@ -173,12 +173,22 @@ def collect_quick_run() -> TrainedModel | None:
         reason = (job.stop_reason or snap.message) if job is not None else "That run is no longer on this server."
         st.session_state[QUICK_OUTCOME_KEY] = ("failed", reason or "The training ended without a model.")
         return None
-    epochs = len(snap.history) or snap.epochs
+    epochs = len(snap.history)  # the epochs it finished: a stopped run's model has fewer
+    if not epochs:
+        reason = job.stop_reason or "It was stopped before its first epoch ended, so there is no model to show."
+        st.session_state[QUICK_OUTCOME_KEY] = ("failed", reason)
+        return None
     title = datasets.DATASET_TITLES.get(job.dataset_name, job.dataset_name)
     quick = TrainedModel(job.trainer.model, job.dataset_name,
                          f"Tutorial network · {epochs} {formulas.plural(epochs, 'epoch')} on this page · {title}")
     st.session_state[QUICK_MODEL_KEY] = quick
-    st.session_state[QUICK_OUTCOME_KEY] = ("trained", "Trained. Its predictions on the test images are below.")
+    if snap.status == "finished":
+        outcome = ("trained", "Trained. Its predictions on the test images are below.")
+    else:
+        outcome = ("stopped", " ".join(filter(None, [
+            job.stop_reason, f"Stopped after {epochs} of {snap.epochs} epochs: the model as it was then "
+                             "predicts the test images below."])))
+    st.session_state[QUICK_OUTCOME_KEY] = outcome
     return quick
 
 

@@ -439,6 +439,28 @@ class TestOtherModels:
         assert any("out of memory" in e.value for e in at.error)
         assert at.button(key="pred_quick_train") and QUICK_MODEL_KEY not in at.session_state
 
+    def test_a_quick_run_stopped_part_way_says_how_far_it_got(self, open_page, quick_runs, tiny):
+        at = open_quick_run(open_page)  # two epochs, the default
+        at.button(key="pred_quick_train").click().run()
+        (trainer,) = quick_runs
+        trainer.advance(trainer.steps)  # the first epoch ends...
+        trainer.stop()  # ... and the run is stopped in the second
+        at.run()
+        assert_ok(at)
+        assert any("Stopped after 1 of 2 epochs" in w.value for w in at.warning)
+        assert not at.success  # not "Trained."
+        assert "1 epoch on this page" in text(at) and at.metric[0].label == "Test accuracy"
+
+    def test_a_quick_run_stopped_in_its_first_epoch_leaves_no_model(self, open_page, quick_runs):
+        at = open_quick_run(open_page)
+        at.button(key="pred_quick_train").click().run()
+        quick_runs[0].advance(2)
+        quick_runs[0].stop()
+        at.run()
+        assert_ok(at)
+        assert any("before its first epoch ended" in e.value for e in at.error)
+        assert QUICK_MODEL_KEY not in at.session_state and at.button(key="pred_quick_train")
+
     def test_a_quick_run_may_leave_the_line(self, open_page, quick_runs, mnist):
         registry = jobs.get_registry()
         registry.submit("the-instructor", FakeTrainer(mnist, models.PRESETS["tutorial"], training_config.TrainingConfig()),
