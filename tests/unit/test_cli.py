@@ -184,10 +184,11 @@ def test_devices_says_what_this_machine_trains_on(capsys):
     import tensorflow as tf
 
     from cnn_core import accelerators
+    from cnn_core.worker.accelerators import detect_accelerator
 
     assert main(["devices"]) == 0
     text = capsys.readouterr().out
-    assert f"Accelerator:     {accelerators.detect_accelerator().description}" in text
+    assert f"Accelerator:     {detect_accelerator().description}" in text
     build = "CUDA build: CUDA" if tf.test.is_built_with_cuda() else "CPU-only build (no CUDA)"
     assert f"TensorFlow:      {tf.__version__} · {build}" in text
     if tf.config.list_physical_devices("GPU"):  # it trains there: the CPU's lines do not apply

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,7 @@ from cnn_core.training_config import TrainingConfig
 
 pytestmark = pytest.mark.slow
 
+ROOT = Path(__file__).resolve().parents[2]
 QUICK = TrainingConfig(epochs=1, batch_size=128, learning_rate=1e-3, validation_fraction=0.0, checkpoint_every=0)
 
 
@@ -63,7 +66,6 @@ def test_a_run_trains_in_the_worker_and_its_model_comes_back(workers, data):
     assert isinstance(trainer.model, ModelRef) and trainer.model_bytes().startswith(b"PK")
     preds = workers.call("predict", model=trainer.model, images=data.x_test, labels=data.y_test)
     assert abs(preds.accuracy - snap.test_accuracy) < 1e-6, "the model that came back is the one tested"
-    assert "tensorflow" not in sys.modules and "keras" not in sys.modules
 
 
 def test_pause_a_new_learning_rate_and_stop_reach_the_run(workers, data):
@@ -90,6 +92,16 @@ def test_the_worker_holds_tensorflow_and_never_streamlit(workers):
     status = workers.call("status")
     assert status["pid"] in workers.pids() and status["pid"] != os.getpid()
     assert status["tensorflow"] and not status["streamlit"]
+
+
+def test_a_process_that_asks_the_worker_never_imports_tensorflow_itself():
+    # A fresh interpreter: this test process may hold TensorFlow from other tests.
+    asks = ("import sys; from cnn_core.client import Workers; pool = Workers(); "
+            "assert pool.call('device').kind; pool.close(); "
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", asks], capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_two_runs_at_once_each_get_a_worker_of_their_own(workers, data):
