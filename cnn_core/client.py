@@ -296,14 +296,15 @@ class Workers:
         """Stop workers that have had nothing to do for ``idle_s`` seconds."""
         while not self._closed:
             time.sleep(min(WATCH_EVERY_S, self.idle_s))
-            # Decided under the start lock, so a worker being handed out is never the one stopped.
+            # Under the start lock, so a worker being handed out is never the one stopped, and a
+            # new worker starts only once the idle one has exited: two TensorFlows never overlap.
             with self._start_lock:
                 idle = [w for w in self._live()
                         if not w.busy and time.monotonic() - w.last_used > self.idle_s]
                 with self._lock:
                     self._workers = [w for w in self._workers if w not in idle]
-            for worker in idle:
-                worker.stop()
+                for worker in idle:
+                    worker.stop()
 
     def close(self) -> None:
         """Stop every worker and remove the scratch folder (models of quick runs, uploads)."""

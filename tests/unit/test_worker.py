@@ -172,3 +172,35 @@ def test_an_idle_worker_is_stopped(monkeypatch):
         wait_for(lambda: not pool.running and not alive(pid), timeout=20)  # gone, its memory back to the system
     finally:
         pool.close()
+
+
+def test_a_need_that_comes_while_an_idle_worker_stops_waits_for_it_to_exit(monkeypatch):
+    """Two TensorFlows never overlap: the new worker starts once the idle one has exited."""
+    from cnn_core import client
+
+    monkeypatch.setattr(client, "WATCH_EVERY_S", 0.2)
+    events: list[tuple[str, float]] = []
+    real_stop, real_start = client.WorkerProcess.stop, client.Workers._start
+
+    def slow_stop(worker):
+        events.append(("stopping", time.monotonic()))
+        time.sleep(1.0)  # a worker that takes its time to quit
+        real_stop(worker)
+        events.append(("exited", time.monotonic()))
+
+    def start(pool):
+        events.append(("starting", time.monotonic()))
+        return real_start(pool)
+
+    monkeypatch.setattr(client.WorkerProcess, "stop", slow_stop)
+    monkeypatch.setattr(client.Workers, "_start", start)
+    pool = Workers(max_workers=1, idle_s=0.5)
+    try:
+        first = pool.call("status")["pid"]
+        wait_for(lambda: any(kind == "stopping" for kind, _ in events), timeout=20)
+        second = pool.call("status")["pid"]  # asked while the first is quitting
+        assert second != first and not alive(first)
+        kinds = [kind for kind, _ in events]
+        assert kinds[:4] == ["starting", "stopping", "exited", "starting"]
+    finally:
+        pool.close()
