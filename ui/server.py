@@ -2,10 +2,10 @@
 at a steady cadence rather than after every rerun of every session.
 
 The router calls :func:`server_process_settings` as the server starts and
-:func:`tidy_up_after_run` after each script run; between runs a background thread collects what
-sessions that ended left behind (Streamlit drops a closed tab's session, its uploads with it,
-``server.disconnectedSessionTTL`` seconds after it closes, when no script runs to tidy up). TensorFlow is never in this process (its worker
-is another: :mod:`ui.worker`).
+:func:`tidy_up_after_run` after each script run; between runs a background thread shuts down the
+sessions of tabs closed ``server.disconnectedSessionTTL`` seconds ago (which Streamlit forgets
+without shutting down) and collects what they left behind, when no script runs to tidy up.
+TensorFlow is never in this process (its worker is another: :mod:`ui.worker`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import gc
 import sys
 import threading
 import time
+from typing import Any, Callable
 
 import streamlit as st
+from streamlit.runtime.caching.ttl_cache import TTLCache
 
 from cnn_core.process_memory import limit_process_memory, release_free_memory
 
@@ -62,10 +64,66 @@ def collect_when_idle(now: float | None = None) -> bool:
     return _collect(IDLE_COLLECT_EVERY_S, now)
 
 
+def shut_down_forgotten_sessions(storage: Any, is_active: Callable[[str], bool]) -> bool:
+    """Make Streamlit shut down the sessions it forgets; True once the hook is in place.
+
+    Streamlit keeps a closed tab's session for ``server.disconnectedSessionTTL`` seconds, so the
+    tab can reconnect, and then drops it from its storage without shutting it down
+    (streamlit/streamlit#12506, open in the 1.67 we pin): the session's uploaded files stay in
+    the upload manager for good, and its state (an uploaded dataset's arrays) as long as
+    anything refers to it. ``storage`` is the session manager's ``MemorySessionStorage``; the
+    hook shuts down each session that leaves it and empties its state, except one that left
+    because its tab came back (``is_active``), on the session's own event loop, where Streamlit
+    shuts down a session it closes (a second shutdown does nothing). Reads Streamlit's internals: the tests run it
+    against the pinned version's classes."""
+    cache = getattr(storage, "_cache", None)
+    if not isinstance(cache, TTLCache) or getattr(cache, "_on_remove", False) is not None:
+        return False  # another storage, a hook already there, or Streamlit changed
+
+    def shut_down(session_id: str, info: Any) -> None:
+        if not is_active(session_id):
+            info.session._event_loop.call_soon_threadsafe(_shut_down, info.session)
+
+    cache._on_remove = shut_down
+    return True
+
+
+def _shut_down(session: Any) -> None:
+    """Shut a forgotten session down and empty it: its state, its widgets' metadata and its
+    fragments (whose closures hold the page's data, an upload's arrays among them). Streamlit's
+    message loop keeps a reference to the last session it flushed until it flushes another, so
+    an emptied session holds no dataset meanwhile."""
+    session.shutdown()
+    state = session.session_state
+    state.clear()  # values, not the widgets' metadata
+    state._new_widget_state.widget_metadata.clear()
+    session._fragment_storage.clear()
+
+
+def reap_expired_sessions(storage: Any) -> int:
+    """Drop the sessions whose time to reconnect has passed (Streamlit drops them only when
+    another tab closes); returns how many. With the hook above, each is shut down."""
+    cache = getattr(storage, "_cache", None)
+    return len(cache.expire()) if isinstance(cache, TTLCache) else 0
+
+
+def _session_manager() -> Any:
+    """The running server's session manager; None outside a server (AppTest, bare mode)."""
+    from streamlit import runtime
+
+    return runtime.get_instance()._session_mgr if runtime.exists() else None
+
+
 def _collect_while_idle() -> None:
     """Memory of sessions that ended goes back to the system though nobody reruns a page."""
+    manager = _session_manager()
+    storage, lock = getattr(manager, "_session_storage", None), getattr(manager, "_storage_lock", None)
+    watching = lock is not None and shut_down_forgotten_sessions(storage, manager.is_active_session)
     while True:
         time.sleep(IDLE_COLLECT_EVERY_S)
+        if watching:
+            with lock:  # the lock the session manager holds while it saves or deletes a session
+                reap_expired_sessions(storage)
         collect_when_idle()
 
 
