@@ -107,22 +107,28 @@ def reap_expired_sessions(storage: Any) -> int:
     return len(cache.expire()) if isinstance(cache, TTLCache) else 0
 
 
-def _session_manager() -> Any:
-    """The running server's session manager; None outside a server (AppTest, bare mode)."""
+def watch_forgotten_sessions() -> tuple[Any, threading.Lock] | None:
+    """Hook :func:`shut_down_forgotten_sessions` into the running server's session storage;
+    its storage and the lock its session manager holds while it saves or deletes a session, or
+    None where there is no such server (AppTest, bare mode) or its internals are not what the
+    hook expects: the idle collector then only collects."""
     from streamlit import runtime
 
-    return runtime.get_instance()._session_mgr if runtime.exists() else None
+    manager = getattr(runtime.get_instance(), "_session_mgr", None) if runtime.exists() else None
+    storage, lock = getattr(manager, "_session_storage", None), getattr(manager, "_storage_lock", None)
+    if not isinstance(lock, type(threading.Lock())):
+        return None
+    return (storage, lock) if shut_down_forgotten_sessions(storage, manager.is_active_session) else None
 
 
 def _collect_while_idle() -> None:
     """Memory of sessions that ended goes back to the system though nobody reruns a page."""
-    manager = _session_manager()
-    storage, lock = getattr(manager, "_session_storage", None), getattr(manager, "_storage_lock", None)
-    watching = lock is not None and shut_down_forgotten_sessions(storage, manager.is_active_session)
+    watched = watch_forgotten_sessions()
     while True:
         time.sleep(IDLE_COLLECT_EVERY_S)
-        if watching:
-            with lock:  # the lock the session manager holds while it saves or deletes a session
+        if watched is not None:
+            storage, lock = watched
+            with lock:
                 reap_expired_sessions(storage)
         collect_when_idle()
 

@@ -127,3 +127,19 @@ class TestClosedTabsSessionsAreShutDown:
 
         storage = _storage_with_hook(60, active=set())
         assert not server.shut_down_forgotten_sessions(storage, lambda _: False)
+
+
+def test_without_a_streamlit_server_the_collector_only_collects(monkeypatch):
+    """In AppTest or bare mode Streamlit's runtime may be a stand-in with no session manager:
+    the idle collector must still start and collect, not die on the missing internals."""
+    import types as _types
+
+    import streamlit.runtime
+
+    from ui import server
+
+    monkeypatch.setattr(streamlit.runtime, "exists", lambda: True)
+    monkeypatch.setattr(streamlit.runtime, "get_instance", lambda: _types.SimpleNamespace())
+    assert server.watch_forgotten_sessions() is None
+    monkeypatch.setattr(streamlit.runtime, "exists", lambda: False)
+    assert server.watch_forgotten_sessions() is None
