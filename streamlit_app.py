@@ -12,7 +12,7 @@ from ui.url_state import exact_entry_toggle
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/grid_on:", layout="wide")
 apply_theme()  # focus rings and code colours the theme config cannot set (ui/theme.py)
-server_process_settings()  # malloc arenas bounded before a class's sessions allocate; the GIL handed over every 1 ms
+server_process_settings()  # malloc arenas bounded before a class's sessions allocate
 
 pages = {
     p.path: st.Page(p.path, title=p.title, icon=p.icon, default=(i == 0)) for i, p in enumerate(PAGES)

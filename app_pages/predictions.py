@@ -89,8 +89,8 @@ def intro() -> None:
 
 
 def explore(chosen: Chosen) -> None:
-    """The summary and the four tabs, for a model that exists. A shipped network is loaded
-    (with TensorFlow) only when Draw or Look inside first needs it."""
+    """The summary and the four tabs, for a model that exists. The worker (and TensorFlow) is
+    asked only when Draw or Look inside first needs the network itself."""
     preds = predictions_model.predictions_for(chosen)
     if preds is None:
         return
@@ -98,9 +98,7 @@ def explore(chosen: Chosen) -> None:
     predictions_model.summary(preds, chosen)
 
     def with_model(section: Any) -> None:
-        network = predictions_model.network(chosen)
-        if network is not None:
-            section(network)
+        section(predictions_model.network(chosen))
 
     sections = {
         TABS[0]: lambda: grid_tab(preds, chosen),

@@ -4,7 +4,7 @@ Trains the Tutorial preset (Adam η = 0.01, batch 256) for 3 epochs on all 60,00
 of Fashion-MNIST with the app's Trainer, in one process, on each of:
 
 * the CPU (float32), always;
-* the best device :func:`cnn_core.accelerators.detect_accelerator` finds (GPU or TPU), float32;
+* the best device :func:`cnn_core.worker.accelerators.detect_accelerator` finds (GPU or TPU), float32;
 * on a GPU, the same with mixed precision (``mixed_float16``, the output layer float32).
 
 It prints images per second of the steady epochs (the first, which also traces the graph, is
@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cnn_core import accelerators, datasets, models, training_config  # noqa: E402
-from cnn_core.trainer import Trainer, limit_memory_growth  # noqa: E402
+from cnn_core.worker.accelerators import detect_accelerator, device_report  # noqa: E402
+from cnn_core.worker.trainer import Trainer, limit_memory_growth  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "datasets"
 MAX_MIXED_DROP = 0.005  # test accuracy mixed precision may lose against float32 (fraction)
@@ -130,8 +131,8 @@ def main() -> int:
         raise SystemExit(f"There is no file {args.data}: pass --data PATH.npz (Fashion-MNIST, Keras layout).")
     data = datasets.load_dataset("fashion_mnist", args.data)
     applied = limit_memory_growth()  # the app's process settings
-    report = accelerators.device_report()
-    best = accelerators.detect_accelerator()
+    report = device_report()
+    best = detect_accelerator()
     print(f"Device check · {data.title}: {len(data.y_train):,} training / {len(data.y_test):,} test images · "
           f"Tutorial preset · {args.epochs} epoch{'s' if args.epochs != 1 else ''} · batch {args.batch_size} · "
           f"TensorFlow {report.tensorflow} · {', '.join(applied) or 'no process settings'}")

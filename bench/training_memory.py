@@ -1,11 +1,12 @@
 """Peak memory of the app while it trains on all 60,000 Fashion-MNIST images (target: < 1 GiB).
 
-A Community Cloud container has 1-3 GB, shared by everything the server holds. This starts the
-real app with ``streamlit run``, with the Fashion-MNIST file placed where
-``keras.datasets.fashion_mnist.load_data()`` finds its download (a temporary ``KERAS_HOME``, so
-no network is needed), then drives Chromium: choose Fashion-MNIST on the Dataset page, start a
-run on the Training page, and sample the server's resident memory until the run ends. The peak
-is the kernel's high-water mark (VmHWM) of the server process.
+A Community Cloud container has 1-3 GB, shared by every process of the app: the Streamlit server
+and the TensorFlow worker it starts. This starts the real app with ``streamlit run``, with the
+Fashion-MNIST file placed where ``keras.datasets.fashion_mnist.load_data()`` finds its download (a
+temporary ``KERAS_HOME``, so no network is needed), then drives Chromium: choose Fashion-MNIST on
+the Dataset page, start a run on the Training page, and sample the resident memory of the server
+and its worker until the run ends. Reported: each process's high-water mark (VmHWM) and the
+largest sum of the two sampled at the same moment (the tree's peak); the target is on the tree.
 
 It also measures the command line on the same file (``python -m cnn_core train --data``), whose
 peak is the same Trainer without Streamlit.
@@ -51,6 +52,32 @@ def write_keras_cache(npz: Path, keras_home: Path) -> None:
                       + x.astype(np.uint8).tobytes())
 
 
+def worker_pids(server: int) -> list[int]:
+    """The server's TensorFlow workers: its child processes running ``cnn_core.worker``."""
+    found = []
+    for children in Path(f"/proc/{server}/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                if b"cnn_core.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(int(pid))
+            except OSError:  # gone meanwhile
+                continue
+    return found
+
+
+def tree_mb(server: int) -> tuple[float, float, dict[int, float]]:
+    """(server RSS, server + workers RSS, each worker's VmHWM) in MiB, read at one moment."""
+    own = memory_mb(server)[0]
+    peaks, total = {}, own
+    for pid in worker_pids(server):
+        try:
+            rss, peaks[pid] = memory_mb(pid)
+        except (OSError, KeyError):
+            continue
+        total += rss
+    return own, total, peaks
+
+
 def memory_mb(pid: int) -> tuple[float, float]:
     """(current RSS, peak RSS) of a live process in MiB (2**20 bytes), from /proc."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
@@ -88,8 +115,9 @@ def app_peak(epochs: int, env: dict) -> dict:
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    samples: list[tuple[float, float]] = []
+    samples: list[tuple[float, float]] = []  # (seconds into the run, server + workers RSS)
     marks: dict[str, float] = {}
+    worker_peaks: dict[int, float] = {}
     try:
         for _ in range(200):
             try:
@@ -125,21 +153,25 @@ def app_peak(epochs: int, env: dict) -> dict:
             t0 = time.monotonic()
             done = page.locator('[data-testid="stProgress"]').filter(has_text=re.compile("Finished|Stopped|failed"))
             while done.count() == 0:
-                samples.append((time.monotonic() - t0, memory_mb(server.pid)[0]))
+                _, total, peaks = tree_mb(server.pid)
+                worker_peaks.update(peaks)
+                samples.append((time.monotonic() - t0, total))
                 page.wait_for_timeout(250)
                 if time.monotonic() - t0 > 1800:
                     raise SystemExit("the run did not end within 30 minutes")
             progress = done.first.inner_text()
             page.get_by_text("Test accuracy").first.wait_for()
             settle()
-            marks["after the run"] = memory_mb(server.pid)[0]
+            marks["after the run (server + worker)"] = tree_mb(server.pid)[1]
+            worker_peaks.update(tree_mb(server.pid)[2])
             browser.close()
         peak = memory_mb(server.pid)[1]
     finally:
         server.terminate()
         server.wait(30)
         log.close()
-    return {"peak": peak, "samples": samples, "marks": marks, "progress": progress}
+    return {"peak": peak, "worker_peak": max(worker_peaks.values(), default=0.0), "samples": samples,
+            "marks": marks, "progress": progress}
 
 
 def main() -> None:
@@ -163,10 +195,11 @@ def main() -> None:
         rss = [m for _, m in result["samples"]]
         print("app  streamlit run, Fashion-MNIST 60,000 images: "
               + " · ".join(f"{k} {v:,.0f} MiB" for k, v in result["marks"].items()))
-        print(f"     during training: RSS min {min(rss):,.0f} / max {max(rss):,.0f} MiB over {len(rss)} samples "
-              f"({result['samples'][-1][0]:.0f} s) · {result['progress']}")
-        ok = result["peak"] < LIMIT_MIB
-        print(f"     peak RSS (VmHWM) of the server: {result['peak']:,.0f} MiB = {result['peak'] * 2**20 / 1e9:.2f} GB "
+        print(f"     during training, server + worker: RSS min {min(rss):,.0f} / max {max(rss):,.0f} MiB over "
+              f"{len(rss)} samples ({result['samples'][-1][0]:.0f} s) · {result['progress']}")
+        ok = max(rss) < LIMIT_MIB
+        print(f"     peak RSS (VmHWM): server {result['peak']:,.0f} MiB, worker {result['worker_peak']:,.0f} MiB; "
+              f"the tree's largest sampled sum {max(rss):,.0f} MiB = {max(rss) * 2**20 / 1e9:.2f} GB "
               f"(target < {LIMIT_MIB} MiB: {'PASS' if ok else 'FAIL'})")
     sys.exit(0 if ok else 1)
 

@@ -37,8 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 from cnn_core import datasets, models, training_config  # noqa: E402
-from cnn_core.trainer import Trainer, limit_memory_growth  # noqa: E402
-from cnn_core.accelerators import detect_accelerator  # noqa: E402
+from cnn_core.worker.trainer import Trainer, limit_memory_growth  # noqa: E402
+from cnn_core.worker.accelerators import detect_accelerator  # noqa: E402
+from cnn_core.worker.data import make_tf_dataset  # noqa: E402
+from cnn_core.worker.models import build_model, compile_model  # noqa: E402
 
 TARGETS = {"trainer-fit": 0.95, "trainer-custom": 0.90}
 
@@ -58,9 +60,9 @@ def plain_fit(data, batch: int, epochs: int, acc) -> list[float]:
             times.append(time.perf_counter() - self.t0)
 
     with acc.strategy.scope():
-        model = models.compile_model(models.build_model(models.PRESETS["tutorial"]), 1e-2)
+        model = compile_model(build_model(models.PRESETS["tutorial"]), 1e-2)
     # The Trainer's own input pipeline, so the two differ only in what the Trainer adds.
-    ds = datasets.make_tf_dataset(data.x_train, data.y_train, batch, shuffle=True, seed=0)
+    ds = make_tf_dataset(data.x_train, data.y_train, batch, shuffle=True, seed=0)
     model.fit(ds, epochs=epochs, verbose=0, callbacks=[Clock()], shuffle=False)
     return [len(data.y_train) / t for t in times]
 

@@ -8,7 +8,7 @@
     python -m cnn_core devices            # the GPU/TPU/CPU found, TensorFlow and CUDA versions
     python -m cnn_core train --mixed-precision   # float16 on a GPU (the last layer stays float32)
 
-``train`` uses the same :class:`cnn_core.trainer.Trainer` as the app, shows a progress bar on
+``train`` uses the same :class:`cnn_core.worker.trainer.Trainer` as the app, shows a progress bar on
 stderr, and with ``--json`` prints one JSON object as the last line of stdout (test_accuracy,
 images_per_second, wall_seconds, epochs, source, ...). Ctrl-C stops the run after the current
 batch and still evaluates and saves the model; a second Ctrl-C quits at once.
@@ -32,7 +32,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ banner is
 
 from . import datasets, run_storage, training_config  # noqa: E402  (after the environment is set)
 from .models import PRESETS, preset_name  # noqa: E402
-from .trainer import EpochRecord, Snapshot, Trainer, limit_memory_growth  # noqa: E402
+from .training_config import EpochRecord, Snapshot  # noqa: E402
+from .worker.trainer import Trainer, limit_memory_growth  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,7 +109,9 @@ def load_data(args: argparse.Namespace) -> datasets.Dataset:
             raise ValueError(f"There is no file {args.data}.")
         data = datasets.load_dataset(name, args.data)
     else:
-        data = datasets.load_dataset(name, args.source)
+        from .worker.data import keras_download  # the command line is its own TensorFlow process
+
+        data = datasets.load_dataset(name, args.source, download=keras_download)
     if args.limit is not None:
         if args.limit < 10:
             raise ValueError(f"--limit must be at least 10 images, not {args.limit}.")
@@ -209,7 +212,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         model = keras.models.load_model(args.model)
     except Exception as exc:
         raise ValueError(f"{args.model} is not a Keras model file ({type(exc).__name__}: {exc}).") from None
-    ds = datasets.make_tf_dataset(data.x_test, data.y_test, 256, shuffle=False)
+    from .worker.data import make_tf_dataset
+
+    ds = make_tf_dataset(data.x_test, data.y_test, 256, shuffle=False)
     t0 = time.monotonic()
     logs = model.evaluate(ds, verbose=0, return_dict=True)
     wall = time.monotonic() - t0
@@ -224,11 +229,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_devices(args: argparse.Namespace) -> int:
     from . import accelerators
+    from .worker.accelerators import device_report
 
     if _USER_TF_LOG_LEVEL is None and "tensorflow" not in sys.modules:
         # TensorFlow's warnings ("Cannot dlopen some GPU libraries"...) are the diagnosis here.
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "1"
-    report = accelerators.device_report()
+    report = device_report()
     if args.json:
         print(json.dumps(report.to_dict()))
     else:
@@ -251,7 +257,7 @@ def _training_config(args: argparse.Namespace) -> training_config.TrainingConfig
 def _accelerator(cpu_replicas: int) -> Any:
     if cpu_replicas < 1:
         raise ValueError(f"--cpu-replicas must be at least 1, not {cpu_replicas}.")
-    from .accelerators import detect_accelerator
+    from .worker.accelerators import detect_accelerator
 
     return detect_accelerator(cpu_replicas=cpu_replicas)
 

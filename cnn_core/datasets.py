@@ -10,24 +10,25 @@ Sources, tried in this order by ``source="auto"``:
 2. the bundled sample in ``cnn_core/sample_data`` (offline, and in tests);
 
 and, when asked for by passing a path or the file's bytes, a user's ``.npz`` in the Keras layout.
-TensorFlow is imported only on the Keras path and by the ``tf.data`` pipeline
-(:func:`make_tf_dataset`, :func:`shared_tensors`).
+Nothing here imports TensorFlow: the Keras download is read from Keras's cache with numpy, and
+filling that cache (``keras.datasets``) and the ``tf.data`` pipeline are the worker's
+(:mod:`cnn_core.worker.data`).
 """
 
 from __future__ import annotations
 
+import gzip
 import io
 import math
 import os
 import socket
 import struct
 import threading
-import weakref
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Callable, Union
 
 import numpy as np
 
@@ -52,6 +53,7 @@ PROBE_SECONDS = 3.0
 OFFLINE_ENV = "CNN_EXPLORER_OFFLINE"
 
 NpzSource = Union[str, os.PathLike, bytes]
+Downloader = Callable[[str], None]  # fills Keras's cache with a dataset's download (needs Keras)
 
 # What a user's .npz may hold, checked from its array headers before anything is unpacked.
 # Sized for a class on one 1-3 GB container whose server runs in about 1 GB: the real
@@ -97,12 +99,14 @@ class Dataset:
         return f"{kind} · {len(self.y_train):,} train / {len(self.y_test):,} test"
 
 
-def load_dataset(name: str, source: str | NpzSource = "auto") -> Dataset:
+def load_dataset(name: str, source: str | NpzSource = "auto", download: Downloader | None = None) -> Dataset:
     """Load ``"mnist"`` or ``"fashion_mnist"``.
 
     ``source`` is ``"auto"`` (Keras download, else the bundled sample), ``"keras"``,
-    ``"bundled"``, or a user's ``.npz`` given as a path or as the file's bytes.
-    Raises ``ValueError`` with a readable sentence for an unknown name or a bad file.
+    ``"bundled"``, or a user's ``.npz`` given as a path or as the file's bytes. The Keras
+    download is read from Keras's cache; ``download(name)`` fills that cache when it is empty
+    (it needs Keras: the worker's, or the command line's own). Raises ``ValueError`` with a
+    readable sentence for an unknown name or a bad file.
     """
     if name not in DATASET_NAMES:
         raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASET_NAMES)}.")
@@ -114,7 +118,7 @@ def load_dataset(name: str, source: str | NpzSource = "auto") -> Dataset:
     if source == "bundled":
         return _bundled(name)
     if source == "keras":
-        return Dataset(name, *_keras_arrays(name), class_names=CLASS_NAMES[name], source="keras")
+        return Dataset(name, *keras_arrays(name, download), class_names=CLASS_NAMES[name], source="keras")
     if source != "auto":
         raise ValueError(
             f"Unknown data source {source!r}: use 'auto', 'keras', 'bundled' or a path to a .npz file."
@@ -122,7 +126,7 @@ def load_dataset(name: str, source: str | NpzSource = "auto") -> Dataset:
     reason = keras_unavailable_reason(name)
     if reason is None:
         try:
-            return load_dataset(name, "keras")
+            return load_dataset(name, "keras", download)
         except Exception as exc:  # any download or cache failure: fall back, and say why
             reason = f"the Keras download failed ({first_line(exc)})"
     return _bundled(name, note=f"Using the bundled offline sample: {reason}.")
@@ -135,7 +139,7 @@ def keras_unavailable_reason(name: str) -> str | None:
     connection to the download host is tried in a daemon thread, so a firewall that drops packets
     cannot make the app hang.
     """
-    if keras_cache_path(name).exists():
+    if keras_cached(name):
         return None
     if os.environ.get(OFFLINE_ENV, "") not in ("", "0"):
         return f"{OFFLINE_ENV} is set"
@@ -155,18 +159,44 @@ def keras_unavailable_reason(name: str) -> str | None:
 
 
 def keras_cache_path(name: str) -> Path:
-    """Where ``keras.datasets.<name>.load_data()`` keeps its download."""
+    """Where ``keras.datasets.<name>.load_data()`` keeps its download (a file, or a folder)."""
     base = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
     return base / ("mnist.npz" if name == "mnist" else "fashion-mnist")
 
 
-def _keras_arrays(name: str) -> tuple[np.ndarray, ...]:
-    import keras  # imports TensorFlow: only on this path
+# Fashion-MNIST's download: four gzipped IDX files (images after a 16-byte header, labels after 8).
+FASHION_FILES = {
+    "x_train": ("train-images-idx3-ubyte.gz", 16), "y_train": ("train-labels-idx1-ubyte.gz", 8),
+    "x_test": ("t10k-images-idx3-ubyte.gz", 16), "y_test": ("t10k-labels-idx1-ubyte.gz", 8),
+}
 
-    (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
-    return validate_arrays(
-        {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    )
+
+def keras_cached(name: str) -> bool:
+    """Whether Keras's cache holds the whole download of ``name``."""
+    path = keras_cache_path(name)
+    if name == "mnist":
+        return path.is_file()
+    return all((path / file).is_file() for file, _ in FASHION_FILES.values())
+
+
+def keras_arrays(name: str, download: Downloader | None = None) -> tuple[np.ndarray, ...]:
+    """The Keras download's four arrays, read from Keras's cache with numpy alone (the files
+    ``keras.datasets.<name>.load_data()`` reads); ``download(name)`` fills the cache first when it
+    is empty. Raises ``ValueError`` when it is empty and nothing can download."""
+    if not keras_cached(name):
+        if download is None:
+            raise ValueError(f"The Keras download of {DATASET_TITLES[name]} is not on this machine.")
+        download(name)
+    path = keras_cache_path(name)
+    if name == "mnist":
+        with np.load(path, allow_pickle=False) as files:
+            arrays = {key: files[key] for key in KEYS}
+    else:
+        arrays = {}
+        for key, (file, header) in FASHION_FILES.items():
+            data = np.frombuffer(gzip.decompress((path / file).read_bytes()), np.uint8, offset=header)
+            arrays[key] = data.reshape(-1, IMAGE_SIZE, IMAGE_SIZE) if key.startswith("x") else data
+    return validate_arrays(arrays)
 
 
 def _bundled(name: str, note: str = "") -> Dataset:
@@ -393,62 +423,6 @@ def preprocess(images: np.ndarray) -> np.ndarray:
     return (np.expand_dims(images, axis=-1) / 255.0).astype(np.float32)
 
 
-def make_tf_dataset(
-    images: np.ndarray,
-    labels: np.ndarray,
-    batch_size: int = 256,
-    shuffle: bool = True,
-    seed: int | None = None,
-    indices: np.ndarray | None = None,
-) -> Any:
-    """A ``tf.data`` pipeline (the tutorial's exercise 1) over ``images[indices]`` (all when None):
-    shuffle, batch, scale, prefetch.
-
-    Takes the uint8 (N, 28, 28) arrays as they are held and yields ``(float32 (B, 28, 28, 1)
-    in [0, 1], int64 (B,))`` batches. It shuffles indices, not images, and gathers each batch
-    from the one TensorFlow copy :func:`shared_tensors` keeps, so every pipeline over the same
-    arrays (training, validation, other runs) shares that copy and scaling adds none.
-    """
-    import tensorflow as tf
-
-    x, y = shared_tensors(images, labels)
-    if indices is None:
-        indices = np.arange(len(labels), dtype=np.int32)
-    ds = tf.data.Dataset.from_tensor_slices(indices)
-    if shuffle:
-        ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-
-    def gather(idx: Any) -> tuple[Any, Any]:
-        batch = tf.cast(tf.expand_dims(tf.gather(x, idx), -1), tf.float32) / 255.0
-        return batch, tf.cast(tf.gather(y, idx), tf.int64)
-
-    return ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-
-
-def shared_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[Any, Any]:
-    """TensorFlow copies of ``images`` and ``labels``, one per process while a pipeline uses them.
-
-    TensorFlow's memory pool never shrinks, so runs of a class on one dataset must not each copy
-    it. Held weakly: the pipelines keep the copies alive, and they go with the last pipeline.
-    """
-    import tensorflow as tf
-
-    with _tensor_lock:
-        for key in [k for k, v in _tensors.items() if v[0]() is None or v[1]() is None]:
-            del _tensors[key]
-        hit = _tensors.get((id(images), id(labels)))
-        if hit is not None and hit[0]() is images and hit[1]() is labels:
-            x, y = hit[2](), hit[3]()
-            if x is not None and y is not None:
-                return x, y
-        x, y = tf.constant(images), tf.constant(labels)
-        _tensors[(id(images), id(labels))] = (weakref.ref(images), weakref.ref(labels), weakref.ref(x), weakref.ref(y))
-        return x, y
-
-
-_tensors: dict[tuple[int, int], tuple[weakref.ref, ...]] = {}
-_tensor_lock = threading.Lock()
 
 
 def first_line(error: BaseException | str) -> str:

@@ -5,18 +5,17 @@
 confusion matrix, accuracy per class) is cheap numpy on that one (N, 10) array, so a page can
 re-filter in milliseconds.
 
-:func:`load_model_file` and :func:`check_model` guard the door for a user's ``.keras`` upload:
-Keras safe mode (no arbitrary code), one 28×28×1 input, ten outputs, and a sentence that says
-what to fix when the file does not fit. TensorFlow/Keras is imported only inside the functions
-that run a model.
+:func:`check_model_file`, :func:`check_model` and :func:`explain_load_error` guard the door for a
+user's ``.keras`` upload: the file's bytes, one 28×28×1 input, ten outputs, and a sentence that
+says what to fix when the file does not fit; the worker loads it in Keras safe mode
+(:func:`cnn_core.worker.inference.load_model`). Nothing here imports TensorFlow: the functions
+that run a model take it as it is (the worker's).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Union
 
 import numpy as np
@@ -207,14 +206,9 @@ def _check_class(name: str, value: int | None) -> None:
 # Model checks: the door for uploads and for models handed over by the training page.
 
 
-def load_model_file(source: ModelSource) -> Any:
-    """Load a ``.keras`` model from a path or the file's bytes, in Keras safe mode, and check it.
-
-    Safe mode refuses to deserialise Lambda layers and other arbitrary Python code, so an
-    uploaded file cannot run code on the server. Raises ``ValueError`` with a sentence saying
-    what is wrong (not a .keras file, legacy .h5, custom layers, wrong shape ...).
-    """
-    data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+def check_model_file(data: bytes) -> None:
+    """Refuse bytes that cannot be a ``.keras`` model of ours before anything loads them: too big,
+    a legacy HDF5 file, or not a zip archive. ``ValueError`` with a sentence saying what to do."""
     if len(data) > MAX_MODEL_BYTES:
         raise ValueError(
             f"The file is {len(data) / 1e6:,.0f} MB; a model for 28×28 images should be a few MB "
@@ -229,23 +223,9 @@ def load_model_file(source: ModelSource) -> Any:
         raise ValueError(
             "This is not a .keras model file (a zip archive written by model.save('model.keras'))."
         )
-    import keras
-
-    fd, path = tempfile.mkstemp(suffix=".keras")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        try:
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
-        except Exception as exc:  # Keras raises ValueError, TypeError, KeyError, zip errors ...
-            raise ValueError(_explain_load_error(exc, path)) from None
-    finally:
-        os.unlink(path)
-    check_model(model)
-    return model
 
 
-def _explain_load_error(exc: BaseException, path: str = "") -> str:
+def explain_load_error(exc: BaseException, path: str = "") -> str:
     """A sentence for a learner; never the server's temporary ``path`` Keras may quote."""
     text = str(exc).replace(path, "the uploaded file") if path else str(exc)
     lowered = text.lower()

@@ -18,7 +18,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from .formulas import ordinal
@@ -38,7 +37,7 @@ START_OVERHEAD_S = 5.0  # a run's own preparation and test evaluation, added per
 
 @dataclass
 class Job:
-    """One training run in the registry. ``trainer`` is a :class:`cnn_core.trainer.Trainer`
+    """One training run in the registry. ``trainer`` is a :class:`cnn_core.client.RemoteTrainer`
     (or anything with the same start/stop/snapshot methods); it is started by the registry.
 
     ``work_images`` is the run's whole work in training images (epochs × images per epoch), for
@@ -119,16 +118,11 @@ class TrainerFactory(Protocol):
                  resume_from: str | None = None) -> Any: ...
 
 
-def build_trainer(dataset: Any, model_config: Any, config: Any, run_dir: str | Path | None = None,
-                  resume_from: str | None = None, *, accelerator: Any = None) -> Any:
-    """A :class:`cnn_core.trainer.Trainer` for ``model_config`` and ``config`` on ``dataset`` (or
-    one that continues the run folder ``resume_from`` from its last checkpoint), on
-    ``accelerator`` (None: detected in the trainer's thread)."""
-    from .trainer import Trainer
-
-    if resume_from is not None:
-        return Trainer.from_checkpoint(resume_from, dataset, accelerator=accelerator)
-    return Trainer(dataset, model_config, config, accelerator=accelerator, run_dir=run_dir)
+def no_trainer_factory(dataset: Any, model_config: Any, config: Any, run_dir: Any = None,
+                       resume_from: str | None = None) -> Any:
+    """The default of a registry built without a trainer factory: it can queue trainers made
+    elsewhere, not make them (the app's makes remote ones: ui.jobs)."""
+    raise RuntimeError("This job registry was built without a trainer factory.")
 
 
 def owner_unknown(session_id: str | None) -> bool | None:
@@ -152,7 +146,7 @@ class JobRegistry:
         max_jobs: int | None = None,
         owner_timeout_s: float | None = None,
         owner_alive: Callable[[str | None], bool | None] = owner_unknown,
-        trainer_factory: TrainerFactory = build_trainer,
+        trainer_factory: TrainerFactory = no_trainer_factory,
         default_page: str = "",
         clock: Callable[[], float] = time.monotonic,
         reap_every_s: float | None = REAP_EVERY_S,

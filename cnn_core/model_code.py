@@ -1,7 +1,7 @@
 """What the Model page says about a :class:`~cnn_core.models.ModelConfig`, in code and numbers.
 
 - :func:`keras_code`: the exact Keras code of a configuration, ready to paste into a notebook;
-  it builds the same layers, names and weights shapes as :func:`cnn_core.models.build_model`.
+  it builds the same layers, names and weights shapes as :func:`cnn_core.worker.models.build_model`.
 - :func:`summary_records` and :func:`totals`: the summary rows as a table and its totals.
 - :func:`next_block`: the block the page adds when the learner asks for one more.
 

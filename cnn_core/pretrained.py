@@ -7,8 +7,8 @@ is its provenance: the exact command, the data file and its sha256, epochs, batc
 rate, seed, test accuracy on that file's test split, library versions and the date.
 ``{name}.predictions.npz`` holds the network's answers on the bundled sample's test images
 (keyed by a hash of those images): with them a first visit shows the prediction grid and the
-confusion matrix without importing TensorFlow (~4-10 s). Keras is imported only inside
-:func:`load_pretrained` and :func:`write_predictions`.
+confusion matrix without TensorFlow. Loading a network is the worker's
+(:func:`cnn_core.worker.inference.load_pretrained`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -84,21 +83,6 @@ def provenance(name: str) -> Provenance:
     return Provenance(**{f.name: raw[f.name] for f in fields(Provenance)})
 
 
-def load_pretrained(name: str) -> Any:
-    """The shipped ``keras.Model`` for ``name``, loaded in safe mode without compiling, and checked
-    to take (28, 28, 1) images and give 10 class probabilities. ``ValueError`` when none is shipped.
-    """
-    if not available(name):
-        raise ValueError(f"No pretrained network is shipped for the dataset {name!r}.")
-    import keras
-
-    from .evaluation import check_model
-
-    model = keras.saving.load_model(model_path(name), compile=False, safe_mode=True)
-    check_model(model)
-    return model
-
-
 def describe(prov: Provenance) -> str:
     """One sentence for the page: which network, trained how, and how well on which images."""
     return (
@@ -142,13 +126,3 @@ def shipped_predictions(name: str, images: np.ndarray, labels: np.ndarray) -> Pr
             return None
         probabilities = stored["probabilities"].astype(np.float32)
     return Predictions(probabilities, np.asarray(labels, dtype=np.uint8))
-
-
-def write_predictions(name: str, images: np.ndarray, labels: np.ndarray) -> Predictions:
-    """Run the shipped network over these test images and store its answers beside it."""
-    from .evaluation import predict
-
-    preds = predict(load_pretrained(name), images, labels)
-    np.savez_compressed(predictions_path(name), digest=np.str_(test_set_digest(images, labels)),
-                        probabilities=preds.probabilities)
-    return preds

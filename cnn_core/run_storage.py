@@ -12,7 +12,7 @@ import json
 import os
 import re
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
@@ -82,6 +82,29 @@ class RunInfo:
     def resumable(self) -> bool:
         """Has a checkpoint and did not finish all its epochs."""
         return self.checkpoint is not None and self.checkpoint_epoch < self.training.epochs and self.status != "finished"
+
+
+def resume_plan(run_dir: str | os.PathLike, epochs: int | None = None, loop: str | None = None) -> tuple[RunInfo, TrainingConfig]:
+    """The run in ``run_dir`` and how it continues from its last checkpoint: ``epochs`` may raise
+    its total and ``loop`` switch between "fit" and "custom" (both read the same checkpoint).
+    Raises ``ValueError`` with a sentence when there is nothing to resume."""
+    info = read_run(run_dir)
+    if info.checkpoint_epoch == 0 or info.checkpoint is None:
+        raise ValueError(
+            f"The run {Path(run_dir).name!r} has no checkpoint to resume from: it stopped before its "
+            f"first checkpoint (every {info.training.checkpoint_every} epochs)."
+        )
+    training = info.training
+    if epochs is not None:
+        training = replace(training, epochs=epochs)
+    if loop is not None:
+        training = replace(training, loop=loop)
+    if training.epochs <= info.checkpoint_epoch:
+        raise ValueError(
+            f"The run's last checkpoint is at epoch {info.checkpoint_epoch} of "
+            f"{training.epochs}: ask for more epochs to continue it."
+        )
+    return info, training
 
 
 def read_run(run_dir: str | os.PathLike) -> RunInfo:

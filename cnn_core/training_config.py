@@ -1,22 +1,20 @@
-"""How to train a network, and the words that name a run: everything about a run that is settled
-before its first batch, read without TensorFlow.
+"""How to train a network, what a run reports while it goes, and the words that name a run: read
+without TensorFlow, by the server, the worker that trains and the command line alike.
 
 :class:`TrainingConfig` holds the tutorial's settings as defaults and checks them with a sentence
-saying what to change; :class:`LearningRateChange` records a live change of η; the helpers below
-name a run ("Tutorial on MNIST · 10 epochs · Adam η=0.01") and its progress for people.
+saying what to change; :class:`LearningRateChange` records a live change of η; a :class:`Snapshot`
+is a run's state as a watcher sees it (its finished epochs are :class:`EpochRecord` s); the helpers
+below name a run ("Tutorial on MNIST · 10 epochs · Adam η=0.01") and its progress for people.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from .datasets import Dataset
 from .models import PRESET_TITLES, ModelConfig, preset_name
-
-if TYPE_CHECKING:
-    from .trainer import Snapshot
 
 LOOPS = ("fit", "custom")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -144,7 +142,7 @@ def schedule_factor(schedule: str, step: int, total_steps: int) -> float:
 
 @dataclass(frozen=True)
 class LearningRateChange:
-    """A live change of η (:meth:`cnn_core.trainer.Trainer.set_learning_rate`), as the run applied it.
+    """A live change of η (:meth:`cnn_core.worker.trainer.Trainer.set_learning_rate`), as the run applied it.
 
     ``step`` batches of the run were done when it took effect: it applies from batch ``step`` + 1
     on, and sits at ``step / steps_per_epoch`` epochs on a chart. ``epoch`` is the 1-based epoch
@@ -156,6 +154,92 @@ class LearningRateChange:
     epoch: int
     learning_rate: float
     previous: float
+
+
+# ----- what a run reports while it goes --------------------------------------------------------
+
+
+# Statuses a run goes through. "preparing" covers importing TensorFlow and building the model;
+# "evaluating" the final pass over the test set after the last (or a stopped) epoch.
+ACTIVE_STATUSES = ("preparing", "running", "paused", "evaluating")
+# "interrupted": the process that trained it stopped (a crash, killed for memory); its
+# checkpoints are on disk and it can be resumed.
+DONE_STATUSES = ("finished", "stopped", "failed", "interrupted")
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One finished epoch. Losses are mean cross-entropy; accuracies are fractions 0-1.
+
+    ``seconds`` is the training time of the epoch (no validation, no pauses);
+    ``val_*`` are None when no validation images are held out.
+    """
+
+    epoch: int  # 1-based
+    loss: float
+    accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float
+    images_per_second: float
+    learning_rate: float  # at the end of the epoch
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a watcher sees: an immutable copy of a run's state (all times in seconds).
+
+    ``batch_loss`` / ``batch_accuracy`` hold one value per training batch of the whole run (the
+    batch's own mean, not a running average); batch i (0-based) ends at epoch
+    (i + 1) / ``steps_per_epoch``.
+    """
+
+    status: str
+    message: str
+    epoch: int  # the epoch in progress (1-based), or the last one when done
+    epochs: int
+    batch: int  # batches done in that epoch
+    steps_per_epoch: int
+    train_images: int
+    val_images: int
+    batch_loss: tuple[float, ...]
+    batch_accuracy: tuple[float, ...]
+    history: tuple[EpochRecord, ...]
+    images_per_second: float  # over the last few seconds of training
+    elapsed_seconds: float  # since start, pauses excluded
+    eta_seconds: float | None
+    learning_rate: float
+    device: str
+    loop: str
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    last_checkpoint: str | None = None
+    run_dir: str | None = None
+    resumed_from_epoch: int = 0
+    learning_rate_changes: tuple[LearningRateChange, ...] = ()  # live changes of η, in order
+    last_checkpoint_epoch: int = 0  # the epoch the last checkpoint holds (0: none yet)
+
+    @property
+    def active(self) -> bool:
+        """Still working: a watcher should keep polling."""
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def done(self) -> bool:
+        return self.status in DONE_STATUSES
+
+    @property
+    def progress(self) -> float:
+        """Fraction 0-1 of all batches of the run done."""
+        total = self.epochs * self.steps_per_epoch
+        return min(len(self.batch_loss) / total, 1.0) if total else 0.0
+
+    @property
+    def mean_images_per_second(self) -> float:
+        """Training images per second over every finished epoch of this session of the run."""
+        own = [r for r in self.history if r.epoch > self.resumed_from_epoch]
+        seconds = sum(r.seconds for r in own)
+        return self.train_images * len(own) / seconds if seconds > 0 else self.images_per_second
 
 
 # ----- words for people ----------------------------------------------------------------------

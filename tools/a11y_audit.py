@@ -5,8 +5,9 @@
 
 Starts the app offline on a free port (as the browser tests do), opens the seven pages as a new
 user would (Predictions shows the pretrained network, loaded on the first visit), and prints per
-page a table of the violated rules (impact, elements, a sample target), the page's sideways
-overflow in CSS pixels (WCAG 1.4.10 at --width 390), then a summary of critical/serious counts.
+page a table of the violated rules and of the results axe could not decide ("needs review", e.g.
+text over an image; impact, elements, a sample target), the page's sideways overflow in CSS pixels
+(WCAG 1.4.10 at --width 390), then a summary of critical/serious counts of each kind.
 Needs Chromium and requirements-dev.txt (axe-core comes in axe-playwright-python).
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.axe_check import axe_version, count_by_impact, run_axe, table  # noqa: E402
+from tests.e2e.axe_check import REVIEW, axe_version, count_by_impact, run_axe, table  # noqa: E402
 from tests.e2e.conftest import CHROMIUM_ARGS, RUN_TIMEOUT_MS, chromium_path, running_app  # noqa: E402
 from tests.e2e.test_pages_in_browser import url_path  # noqa: E402
 from ui.navigation import PAGES  # noqa: E402
@@ -41,11 +42,12 @@ def open_and_settle(page, url: str) -> None:
     page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
 
 
-def audit(scheme: str, width: int, shots: Path | None) -> dict[str, tuple[int, int]]:
-    """Print one table per page for one colour scheme; return {page: (critical, serious)}."""
+def audit(scheme: str, width: int, shots: Path | None) -> dict[str, tuple[int, int, int]]:
+    """Print one table per page for one colour scheme; return {page: (critical violations,
+    serious violations, critical or serious results to review)}."""
     from playwright.sync_api import sync_playwright
 
-    totals: dict[str, tuple[int, int]] = {}
+    totals: dict[str, tuple[int, int, int]] = {}
     with running_app("streamlit_a11y_audit.log") as app_url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": width, "height": 1000}, color_scheme=scheme)
@@ -58,9 +60,10 @@ def audit(scheme: str, width: int, shots: Path | None) -> dict[str, tuple[int, i
             findings = run_axe(page)
             overflow = page.evaluate(OVERFLOW_JS)
             crit, ser = count_by_impact(findings, "critical"), count_by_impact(findings, "serious")
-            totals[info.title] = (crit, ser)
+            review = sum(count_by_impact(findings, impact, REVIEW) for impact in ("critical", "serious"))
+            totals[info.title] = (crit, ser, review)
             print(f"\n== {info.title} ({scheme}, {width} px): {crit} critical, {ser} serious, "
-                  f"sideways overflow {overflow} px")
+                  f"{review} critical/serious to review, sideways overflow {overflow} px")
             print(table(findings))
             if shots is not None:
                 shots.mkdir(parents=True, exist_ok=True)
@@ -82,14 +85,12 @@ def main() -> None:
     print(f"axe-core {axe_version()}, WCAG 2.0/2.1/2.2 A and AA rules")
     schemes = ["light", "dark"] if args.scheme == "both" else [args.scheme]
     results = {s: audit(s, args.width, args.screenshots) for s in schemes}
-    print("\n| page | " + " | ".join(f"{s}: critical / serious" for s in schemes) + " |")
+    print("\n| page | " + " | ".join(f"{s}: critical / serious / to review" for s in schemes) + " |")
     print("|---|" + "---|" * len(schemes))
     for info in PAGES:
-        cells = " | ".join(f"{results[s][info.title][0]} / {results[s][info.title][1]}" for s in schemes)
+        cells = " | ".join(" / ".join(str(n) for n in results[s][info.title]) for s in schemes)
         print(f"| {info.title} | {cells} |")
-    sums = " | ".join(
-        f"{sum(c for c, _ in results[s].values())} / {sum(x for _, x in results[s].values())}" for s in schemes
-    )
+    sums = " | ".join(" / ".join(str(sum(col)) for col in zip(*results[s].values())) for s in schemes)
     print(f"| all | {sums} |")
 
 

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cnn_core import pretrained  # noqa: E402  (after the path is set)
+from cnn_core.worker.inference import write_predictions  # noqa: E402
 
 # ../shared/datasets beside the clone (or beside its parent folder, for a git worktree).
 DEFAULT_DATA_DIR = next((d for d in (ROOT.parent / "shared" / "datasets", ROOT.parents[1] / "shared" / "datasets")
@@ -116,7 +117,7 @@ def write_bundled_predictions(name: str) -> None:
     from cnn_core import datasets
 
     sample = datasets.load_dataset(name, "bundled")
-    preds = pretrained.write_predictions(name, sample.x_test, sample.y_test)
+    preds = write_predictions(name, sample.x_test, sample.y_test)
     print(f"{name}: {preds.accuracy:.4f} on the bundled sample's {len(preds):,} test images "
           f"-> {pretrained.predictions_path(name).name}", flush=True)
 

@@ -1,14 +1,11 @@
 """Helpers every page may use: the cached dataset and device, and the sidebar status line.
 
 Datasets are held once per process as uint8 (``st.cache_resource``); pages scale at the point
-of use. Nothing here imports TensorFlow unless a page asks for something that needs it.
+of use. TensorFlow is the worker's (:mod:`ui.worker`): nothing here imports it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
-import threading
 import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -17,8 +14,9 @@ import streamlit as st
 
 from cnn_core import accelerators, datasets, evaluation, formulas, pretrained
 from cnn_core.figures import mpl
+from cnn_core.protocol import ModelRef
 from cnn_core.upload_cache import UploadCache
-from ui.server import keras_ready
+from ui import worker
 
 # Session-state keys the pages share (pages never import each other; they meet here).
 DATASET_KEY = "dataset_name"  # "mnist" or "fashion_mnist": the dataset this session works on
@@ -27,22 +25,23 @@ MODEL_CONFIG_KEY = "model_config"  # the models.ModelConfig chosen on the model 
 MODEL_PRESET_KEY = "model_preset"  # its preset's short name, or "custom"
 TRAINED_MODEL_KEY = "trained_model"  # a TrainedModel, set by the training page when a run ends
 QUICK_MODEL_KEY = "predictions_quick_model"  # a TrainedModel from this session's quick run
-QUICK_OUTCOME_KEY = "_quick_outcome"  # ("trained" | "failed", sentence) once, for the page to say
+QUICK_OUTCOME_KEY = "_quick_outcome"  # ("trained" | "stopped" | "failed", sentence) once, for the page to say
 
 
 @dataclass
 class TrainedModel:
     """A finished model handed from the training page to the predictions page."""
 
-    model: Any  # a compiled keras.Model
+    model: ModelRef  # its .keras file, which the worker loads
     dataset_name: str  # which dataset it was trained on
     label: str  # one line for the UI, e.g. "Tutorial · 10 epochs · test accuracy 0.910"
 
 
 @st.cache_resource(show_spinner="Loading the dataset (the first time can take a few seconds)…")
 def load_shared_dataset(name: str, source: str = "auto") -> datasets.Dataset:
-    """One copy per process of a built-in dataset; its uint8 arrays are shared by all sessions."""
-    return datasets.load_dataset(name, source)
+    """One copy per process of a built-in dataset; its uint8 arrays are shared by all sessions.
+    A Keras download not yet on this machine is fetched by the worker (Keras's own download)."""
+    return datasets.load_dataset(name, source, download=worker.download)
 
 
 @st.cache_resource
@@ -66,58 +65,19 @@ def bundled_test_images(name: str) -> tuple[Any, Any]:
     return data.x_test, data.y_test
 
 
-@st.cache_resource(show_spinner="Looking for a TPU or GPU…")
-def shared_accelerator() -> Any:
-    """The process's tf.distribute choice (imports TensorFlow)."""
-    from cnn_core.accelerators import detect_accelerator
-
-    return detect_accelerator()
-
-
 def gpu_accelerator() -> Any | None:
-    """The process's accelerator (:func:`shared_accelerator`) when it is a GPU, else None.
+    """The worker's device when it is a GPU that mixed precision speeds up, else None.
 
-    Asking loads TensorFlow, so a machine without an NVIDIA driver is answered None at once
-    (Community Cloud never pays 4 s for the question); once TensorFlow is loaded anyway, or where
-    a driver is found, the answer is the one training will use.
+    A machine without an NVIDIA driver is answered None at once (Community Cloud never starts a
+    worker for the question); where a driver is found, the worker is asked (and started).
     """
-    if "tensorflow" not in sys.modules and not accelerators.nvidia_gpu_present():
+    if not accelerators.nvidia_gpu_present():
         return None
-    acc = shared_accelerator()
+    try:
+        acc = worker.device() or worker.ask("device", "Looking for a TPU or GPU…")
+    except (worker.WorkerError, ValueError):  # no answer: train as on a CPU
+        return None
     return acc if acc.mixed_precision_useful else None
-
-
-# --- The shipped, pretrained networks: one copy per process, shared by every session -------------
-
-# Locks of the models every session shares: Keras does not promise that one model may run
-# predict or a GradientTape in two threads at once, and each session's script is a thread.
-_model_locks: "weakref.WeakKeyDictionary[Any, threading.RLock]" = weakref.WeakKeyDictionary()
-_model_locks_guard = threading.Lock()
-
-
-def model_lock(model: Any) -> contextlib.AbstractContextManager:
-    """Hold this around every use of ``model`` (predict, feature maps, Grad-CAM): the shared
-    lock of a model every session uses (a pretrained one), a no-op for a session's own model."""
-    with _model_locks_guard:
-        try:
-            lock = _model_locks.get(model)
-        except TypeError:  # not weak-referenceable, so never registered as shared
-            lock = None
-    return lock if lock is not None else contextlib.nullcontext()
-
-
-@st.cache_resource(show_spinner="Loading the pretrained network…")
-def pretrained_network(name: str) -> tuple[Any, pretrained.Provenance] | None:
-    """The network shipped for dataset ``name`` and its provenance, loaded once per process in
-    Keras safe mode (read-only: no session trains or changes it); None when none is shipped.
-    Use it under :func:`model_lock`."""
-    if not pretrained.available(name):
-        return None
-    keras_ready()  # before the first model exists (see ui.server.keras_ready)
-    model = pretrained.load_pretrained(name)
-    with _model_locks_guard:
-        _model_locks[model] = threading.RLock()
-    return model, pretrained.provenance(name)
 
 
 def dataset_identity(data: datasets.Dataset) -> str:
@@ -139,18 +99,16 @@ _upload_keys: "weakref.WeakKeyDictionary[datasets.Dataset, str]" = weakref.WeakK
                    max_entries=8)
 def pretrained_predictions(name: str, data_key: str, _data: datasets.Dataset) -> evaluation.Predictions:
     """The pretrained network's predictions on ``_data``'s test set, computed once per process
-    for each (network, test set) and shared: a class opening the page runs predict once, not
+    for each (network, test set) and shared: a class opening the page asks the worker once, not
     once per student. ``data_key`` is :func:`dataset_identity` of ``_data``. On the bundled
     sample's test images the shipped answers are read from the package: no TensorFlow needed."""
     shipped = pretrained.shipped_predictions(name, _data.x_test, _data.y_test)
     if shipped is not None:
         return shipped
-    network = pretrained_network(name)
-    if network is None:
+    if not pretrained.available(name):
         raise ValueError(f"No pretrained network is shipped for {name!r}.")
-    model = network[0]
-    with model_lock(model):
-        return evaluation.predict(model, _data.x_test, _data.y_test)
+    return worker.workers().call("predict", model=worker.pretrained_model(name), images=_data.x_test,
+                                 labels=_data.y_test)
 
 
 def current_dataset_name() -> str:
@@ -187,14 +145,14 @@ def draw_sidebar_status(container: Any, page_path: str | None = None) -> None:
             st.caption(f"**Data:** {data.title} · {data.source_label}")
         else:
             st.caption(f"**Data:** {datasets.DATASET_TITLES[name]} · not loaded yet")
-        if "tensorflow" in sys.modules:
-            acc = shared_accelerator()
+        acc = worker.device()
+        if acc is not None:
             unused = acc.kind == "CPU" and accelerators.nvidia_gpu_present()
             st.caption(f"**Device:** {acc.description}" + (
                 " · an NVIDIA GPU is here but TensorFlow does not use it: run "
                 "`python -m cnn_core devices`" if unused else ""))
         else:
-            st.caption("**Device:** TensorFlow not loaded on this page")
+            st.caption("**Device:** TensorFlow not started yet (it starts for training and predictions)")
 
 
 def collect_quick_run() -> TrainedModel | None:
@@ -215,12 +173,22 @@ def collect_quick_run() -> TrainedModel | None:
         reason = (job.stop_reason or snap.message) if job is not None else "That run is no longer on this server."
         st.session_state[QUICK_OUTCOME_KEY] = ("failed", reason or "The training ended without a model.")
         return None
-    epochs = len(snap.history) or snap.epochs
+    epochs = len(snap.history)  # the epochs it finished: a stopped run's model has fewer
+    if not epochs:
+        reason = job.stop_reason or "It was stopped before its first epoch ended, so there is no model to show."
+        st.session_state[QUICK_OUTCOME_KEY] = ("failed", reason)
+        return None
     title = datasets.DATASET_TITLES.get(job.dataset_name, job.dataset_name)
     quick = TrainedModel(job.trainer.model, job.dataset_name,
                          f"Tutorial network · {epochs} {formulas.plural(epochs, 'epoch')} on this page · {title}")
     st.session_state[QUICK_MODEL_KEY] = quick
-    st.session_state[QUICK_OUTCOME_KEY] = ("trained", "Trained. Its predictions on the test images are below.")
+    if snap.status == "finished":
+        outcome = ("trained", "Trained. Its predictions on the test images are below.")
+    else:
+        outcome = ("stopped", " ".join(filter(None, [
+            job.stop_reason, f"Stopped after {epochs} of {snap.epochs} epochs: the model as it was then "
+                             "predicts the test images below."])))
+    st.session_state[QUICK_OUTCOME_KEY] = outcome
     return quick
 
 

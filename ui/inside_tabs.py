@@ -13,8 +13,8 @@ import streamlit as st
 from cnn_core import datasets, drawn_digit, evaluation, insight, shapes
 from cnn_core.figures import insight as insight_figures
 from cnn_core.figures import mpl
-from ui import url_state
-from ui.common import model_lock
+from cnn_core.protocol import ModelRef, WorkerError
+from ui import url_state, worker
 
 DRAWING_KEY = "predictions_drawing"  # the 28×28 uint8 the network last saw from the canvas/photo
 PHOTO_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
@@ -29,7 +29,7 @@ MAPS_SHOWN = 48  # feature maps drawn per layer at most
 # --- Draw your own -------------------------------------------------------------------------------
 
 
-def draw_tab(model: Any, data: datasets.Dataset) -> None:
+def draw_tab(model: ModelRef, data: datasets.Dataset) -> None:
     """Draw or upload, then the network's answer and how the picture was prepared for it."""
     draw_intro(data)
     left, right = st.columns([1, 1.5], gap="large")
@@ -98,16 +98,18 @@ class Reading:
     naive_probs: np.ndarray
 
 
-def read_drawing(model: Any, source: Any) -> Reading | None:
+def read_drawing(model: ModelRef, source: Any) -> Reading | None:
     """Prepare the picture and ask the network, or say why not (an empty canvas is no error)."""
     try:
         prepared = drawn_digit.prepare_digit(source)
         naive = drawn_digit.naive_28(source)
-        with model_lock(model):  # the pretrained network is shared by every session
-            probs = evaluation.predict_image(model, prepared.image)
-            naive_probs = evaluation.predict_image(model, naive)
+        probs = worker.ask("predict_image", "Asking the network…", model=model, image=prepared.image)
+        naive_probs = worker.ask("predict_image", "Asking the network…", model=model, image=naive)
     except ValueError as exc:
         (st.info if "empty" in str(exc) else st.error)(str(exc), icon=":material/error:")
+        return None
+    except WorkerError as exc:
+        st.error(str(exc), icon=":material/error:")
         return None
     return Reading(prepared, probs, naive_probs)
 
@@ -182,17 +184,13 @@ class Inside:
     kernels: np.ndarray
 
 
-def inside_tab(model: Any, preds: evaluation.Predictions, data: datasets.Dataset) -> None:
+def inside_tab(model: ModelRef, preds: evaluation.Predictions, data: datasets.Dataset) -> None:
     """An image, where the network looked to answer it, what each layer sees, and the filters."""
     names = data.class_names
     image, true_label = image_to_look_at(preds, data)
     try:
-        with model_lock(model):  # the pretrained network is shared by every session
-            inside = Inside(
-                evaluation.predict_image(model, image), insight.describe_conv_layers(model),
-                insight.feature_maps(model, image), insight.first_layer_filters(model),
-            )
-    except ValueError as exc:
+        inside = Inside(*worker.ask("inside", "Looking inside the network…", model=model, image=image))
+    except (ValueError, WorkerError) as exc:
         st.warning(f"Cannot look inside this model: {exc}", icon=":material/visibility_off:")
         return
     top_left, top_right = st.columns([1, 2])
@@ -253,7 +251,7 @@ def test_image_choice(preds: evaluation.Predictions, names: tuple) -> int:
     return st.session_state["pred_inside_index"]
 
 
-def where_it_looked(model: Any, image: np.ndarray, probs: np.ndarray, names: tuple) -> tuple[str, Any, int] | None:
+def where_it_looked(model: ModelRef, image: np.ndarray, probs: np.ndarray, names: tuple) -> tuple[str, Any, int] | None:
     """The heat map of the chosen method for the chosen class: (method, heat, class), or None
     after saying why it cannot be computed."""
     st.markdown("#### Where the network looked")
@@ -269,9 +267,8 @@ def where_it_looked(model: Any, image: np.ndarray, probs: np.ndarray, names: tup
         format_func=lambda c: f"{c} · {names[c]}" + (" (the answer)" if c == k else ""),
     )
     try:
-        with model_lock(model):
-            heat = (insight.grad_cam if method == "grad-cam" else insight.saliency)(model, image, target)
-    except ValueError as exc:
+        heat = worker.ask("heat", "Computing the heat map…", model=model, image=image, method=method, target=target)
+    except (ValueError, WorkerError) as exc:
         st.warning(str(exc))
         return None
     title = f"Grad-CAM at {heat.layer}" if method == "grad-cam" else "saliency |∂y/∂x|"

@@ -2,9 +2,8 @@
 who owns a run (a token per browser session), whether that session is still connected, the
 instructor's token, and the trainers the app builds.
 
-The trainer factory runs in the page's script thread: it loads Keras and resolves the shared
-accelerator there, so a Trainer thread only ever receives a plain accelerator and never calls
-Streamlit (cached functions included).
+A run is trained by the server's TensorFlow worker (:mod:`ui.worker`): the registry holds a
+:class:`cnn_core.client.RemoteTrainer`, which it starts, steers and reads like any trainer.
 """
 
 from __future__ import annotations
@@ -15,7 +14,8 @@ from typing import Any
 import streamlit as st
 
 from cnn_core.formulas import ordinal
-from cnn_core.jobs import JobRegistry, build_trainer, is_instructor_token, wait_words
+from cnn_core.jobs import JobRegistry, is_instructor_token, wait_words
+from ui import worker
 
 OWNER_KEY = "_training_owner"  # session state: this session's owner token
 JOB_KEY = "_training_job"  # session state: the id of the job this session started on Training
@@ -42,14 +42,8 @@ def runtime_session_alive(session_id: str | None) -> bool | None:
 
 def app_trainer(dataset: Any, model_config: Any, config: Any, run_dir: Any = None,
                 resume_from: str | None = None) -> Any:
-    """The app's trainer factory: a :class:`cnn_core.trainer.Trainer` on the process's shared
-    accelerator, both resolved here in the script thread (Keras loaded and frozen out of the
-    garbage collector first, see :func:`ui.server.keras_ready`)."""
-    from ui.common import shared_accelerator
-    from ui.server import keras_ready
-
-    keras_ready()
-    return build_trainer(dataset, model_config, config, run_dir, resume_from, accelerator=shared_accelerator())
+    """The app's trainer factory: a run the worker trains (:func:`ui.worker.trainer`)."""
+    return worker.trainer(dataset, model_config, config, run_dir=run_dir, resume_from=resume_from)
 
 
 @st.cache_resource(show_spinner=False)

@@ -2,10 +2,10 @@
 say: the test accuracy, and one sentence per grid filter with the learner's numbers.
 
 The shipped (pretrained) network of the session's dataset comes first, so a first visit needs no
-training: loaded once per process and shared read-only by every session (used under its lock),
-its predictions computed once per process for each test set (ui.common). A model of the
-session's own (handed over by Training, trained here in a quick run, or uploaded) has its
-predictions computed once and kept in session state.
+training: its predictions are computed once per process for each test set (ui.common), and read
+from the package for the bundled test images. A model of the session's own (handed over by
+Training, trained here in a quick run, or uploaded) is a ``.keras`` file the worker runs
+(:mod:`ui.worker`); its predictions are computed once and kept in session state.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import weakref
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -21,7 +20,8 @@ import streamlit as st
 from cnn_core import datasets, evaluation, pretrained
 from cnn_core.figures import mpl
 from cnn_core.figures import predictions as predictions_figures
-from ui import quick_run
+from cnn_core.protocol import ModelRef, WorkerError
+from ui import quick_run, worker
 from ui.common import (
     QUICK_MODEL_KEY,
     TRAINED_MODEL_KEY,
@@ -30,15 +30,12 @@ from ui.common import (
     current_dataset_name,
     dataset_identity,
     load_shared_dataset,
-    model_lock,
-    pretrained_network,
     pretrained_predictions,
 )
-from ui.server import keras_ready
 
 PRETRAINED_ID = "pretrained:"  # model ids of the shipped networks start with this, e.g. "pretrained:mnist"
-UPLOADED_KEY = "predictions_uploaded_model"  # (upload id, sha1 of the file, keras.Model) of the last good upload
-CACHE_KEY = "predictions_cache"  # {(model id, data id): (weakref to model, Predictions)}
+UPLOADED_KEY = "predictions_uploaded_model"  # (upload id, sha1 of the file, ModelRef) of the last good upload
+CACHE_KEY = "predictions_cache"  # {(model id, data id): (ModelRef, Predictions)}
 GRID_KEY = "predictions_grid_png"  # this session's last grid: (weakref to its Predictions, images, rows, cols, PNG)
 CONFIDENT = 0.9  # "confidently wrong" means at least this probability
 
@@ -47,7 +44,7 @@ CONFIDENT = 0.9  # "confidently wrong" means at least this probability
 class Chosen:
     """The model to look at, an id for caching, the dataset to test it on, and a label."""
 
-    model: Any  # a keras.Model; None for a shipped network, loaded only when needed (see network)
+    model: ModelRef | None  # its .keras file; None for a shipped network (see network)
     model_id: str
     data: datasets.Dataset
     label: str
@@ -83,7 +80,6 @@ def choose_model() -> Chosen | None:
     )
     if source == "pretrained":
         return pretrained_model()
-    keras_ready()  # before any other model exists: keeps Streamlit's per-run Keras cleanup cheap
     if source == "upload":
         return uploaded_model()
     if source == "trained":
@@ -113,33 +109,13 @@ def pretrained_model() -> Chosen | None:
     return Chosen(None, f"{PRETRAINED_ID}{data.name}", data, label)
 
 
-def network(chosen: Chosen) -> Any:
-    """The keras.Model to run (loading a shipped network, and TensorFlow, the first time), or
-    None after saying why it cannot be loaded. Use it under ``model_lock``."""
-    return chosen.model if chosen.model is not None else shared_network(chosen.shipped)
-
-
-def shared_network(name: str) -> Any:
-    """The pretrained keras.Model every session shares (loads TensorFlow the first time), or
-    None after saying why it cannot be loaded. Use it under ``model_lock``."""
-    try:
-        network = pretrained_network(name)
-    except ValueError as exc:
-        st.error(f"The pretrained network cannot be loaded: {exc}", icon=":material/error:")
-        return None
-    if network is None:
-        st.info(f"No pretrained network is shipped for {name}.", icon=":material/info:")
-        return None
-    return network[0]
+def network(chosen: Chosen) -> ModelRef:
+    """The model's file, for the worker to run: the session's own, or the shipped network's."""
+    return chosen.model if chosen.model is not None else worker.pretrained_model(chosen.shipped)
 
 
 def handed_over(tm: TrainedModel, kind: str) -> Chosen | None:
     """A TrainedModel (from the Training page, or trained here), tested on its own dataset."""
-    try:
-        evaluation.check_model(tm.model)
-    except ValueError as exc:
-        st.error(f"This model cannot be used here: {exc}")
-        return None
     data = dataset_named(tm.dataset_name)
     if data.name != current_dataset_name():
         st.info(
@@ -148,11 +124,11 @@ def handed_over(tm: TrainedModel, kind: str) -> Chosen | None:
             "selected).",
             icon=":material/info:",
         )
-    return Chosen(tm.model, f"{kind}:{id(tm.model)}:{tm.label}", data, tm.label)
+    return Chosen(tm.model, f"{kind}:{tm.model.path}:{tm.label}", data, tm.label)
 
 
 def uploaded_model() -> Chosen | None:
-    """A .keras upload, loaded once in Keras safe mode and checked, tested on a chosen dataset."""
+    """A .keras upload, checked once by the worker (Keras safe mode), tested on a chosen dataset."""
     n = datasets.IMAGE_SIZE
     file = st.file_uploader(
         "A Keras model saved with `model.save('model.keras')`", type=["keras", "h5"],
@@ -172,12 +148,11 @@ def uploaded_model() -> Chosen | None:
         if cached is not None and cached[1] == digest:  # the same file uploaded again
             model = cached[2]
         else:
-            with st.spinner("Loading the model in Keras safe mode…"):
-                try:
-                    model = evaluation.load_model_file(content)
-                except ValueError as exc:
-                    st.error(f"**{file.name}** cannot be used: {exc}", icon=":material/error:")
-                    return None
+            try:
+                model = worker.model_file(content, digest)
+            except (ValueError, WorkerError) as exc:
+                st.error(f"**{file.name}** cannot be used: {exc}", icon=":material/error:")
+                return None
         st.session_state[UPLOADED_KEY] = (file.file_id, digest, model)
     names = list(datasets.DATASET_NAMES)
     name = st.radio(
@@ -207,34 +182,23 @@ def predictions_for(chosen: Chosen) -> evaluation.Predictions | None:
         except Exception as exc:  # never a traceback on the page
             st.error(f"The pretrained network failed on the test images ({type(exc).__name__}: {str(exc)[:300]}).")
             return None
-    key = (model_id, f"{data.name}:{data.source}:{len(data.y_test)}:{id(data.x_test)}")
+    key = (model_id, dataset_identity(data))
     cache: dict = st.session_state.setdefault(CACHE_KEY, {})
     hit = cache.get(key)
-    if hit is not None and hit[0]() is model:  # same key, and truly the same model object
+    if hit is not None and hit[0] == model:  # same key, and truly the same model file
         return hit[1]
-    bar = st.progress(0.0, text=f"Predicting all {len(data.y_test):,} test images (once per model)…")
     try:
-        with model_lock(model):
-            preds = evaluation.predict(
-                model, data.x_test, data.y_test,
-                on_progress=lambda done: bar.progress(done, text=f"Predicting the test images… {done:.0%}"),
-            )
+        preds = worker.ask("predict", f"Predicting all {len(data.y_test):,} test images (once per model)…",
+                           model=model, images=data.x_test, labels=data.y_test)
     except ValueError as exc:
-        bar.empty()
         st.error(f"The model cannot predict these images: {exc}")
         return None
-    except Exception as exc:  # a user's model can fail inside Keras in many ways; say so, no traceback
-        bar.empty()
-        st.error(f"The model failed on the test images ({type(exc).__name__}: {str(exc)[:300]}).")
+    except WorkerError as exc:  # a user's model can fail inside Keras in many ways; say so, no traceback
+        st.error(f"The model failed on the test images ({str(exc)[:300]}).")
         return None
-    bar.empty()
     while len(cache) >= 2:  # keep memory flat: this model and at most one other
         cache.pop(next(iter(cache)))
-    try:
-        ref = weakref.ref(model)
-    except TypeError:
-        ref = lambda: model  # noqa: E731  (not weak-referenceable: keep it)
-    cache[key] = (ref, preds)
+    cache[key] = (model, preds)
     return preds
 
 

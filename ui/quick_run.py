@@ -65,6 +65,8 @@ def say_quick_outcome() -> None:
     kind, sentence = outcome
     if kind == "trained":
         st.success(sentence, icon=":material/check_circle:")
+    elif kind == "stopped":
+        st.warning(sentence, icon=":material/stop_circle:")
     else:
         st.error(sentence)
 

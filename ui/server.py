@@ -1,8 +1,11 @@
-"""Process settings for a server that a class shares: memory handed back, garbage collected at a
-steady cadence, and Keras loaded once with Streamlit's per-run Keras cleanup switched off.
+"""Process settings for a server that a class shares: memory handed back, and garbage collected
+at a steady cadence rather than after every rerun of every session.
 
 The router calls :func:`server_process_settings` as the server starts and
-:func:`tidy_up_after_run` after each script run; pages call :func:`keras_ready` before any model.
+:func:`tidy_up_after_run` after each script run; between runs a background thread shuts down the
+sessions of tabs closed ``server.disconnectedSessionTTL`` seconds ago (which Streamlit forgets
+without shutting down) and collects what they left behind, when no script runs to tidy up.
+TensorFlow is never in this process (its worker is another: :mod:`ui.worker`).
 """
 
 from __future__ import annotations
@@ -11,33 +14,15 @@ import gc
 import sys
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 import streamlit as st
+from streamlit.runtime.caching.ttl_cache import TTLCache
 
-from cnn_core.trainer import limit_memory_growth, release_free_memory
-
-
-@st.cache_resource(show_spinner="Loading TensorFlow (the first time takes a few seconds)…")
-def keras_ready() -> Any:
-    """Import Keras once per process (returns the module) and keep the server's reruns cheap.
-
-    Everything loaded so far is frozen out of the cyclic GC, and Streamlit's per-run
-    ``keras.backend.clear_session()`` (a GC pass over TensorFlow's objects, and a cleared kernel
-    cache under running trainings) becomes a no-op. Call it before building or loading a model:
-    a model alive when frozen would never be collected. TensorFlow's memory settings
-    (:func:`cnn_core.trainer.limit_memory_growth`) go first, before its first tensor.
-    """
-    limit_memory_growth()
-    import keras
-
-    gc.collect()
-    gc.freeze()
-    keras.backend.clear_session = _keep_keras_state
-    return keras
-
+from cnn_core.process_memory import limit_process_memory, release_free_memory
 
 COLLECT_EVERY_S = 5.0  # at most one full garbage collection this often, for all sessions together
+IDLE_COLLECT_EVERY_S = 30.0  # with no script running, a collection this often all the same
 
 
 def tidy_up_after_run(now: float | None = None) -> bool:
@@ -45,17 +30,24 @@ def tidy_up_after_run(now: float | None = None) -> bool:
     ``.streamlit/config.toml`` switches off: ``runner.postScriptGC = false``); True when this call
     collected.
 
-    Libraries loaded since the last call are frozen out of the collector until Keras is in (then
-    :func:`keras_ready` freezes, before any model exists); a full collection, then ``malloc_trim``,
-    runs at most every ``COLLECT_EVERY_S`` seconds, so cyclic garbage still goes within seconds.
+    Libraries loaded since the last call are frozen out of the collector (they live as long as the
+    process); a full collection, then ``malloc_trim``, runs at most every ``COLLECT_EVERY_S``
+    seconds, so cyclic garbage still goes within seconds.
     """
-    global _frozen_modules, _last_collect
-    if len(sys.modules) != _frozen_modules and "keras" not in sys.modules:
+    global _frozen_modules
+    if len(sys.modules) != _frozen_modules:
         _frozen_modules = len(sys.modules)
         gc.collect()
         gc.freeze()
+    return _collect(COLLECT_EVERY_S, now)
+
+
+def _collect(unless_within_s: float, now: float | None = None) -> bool:
+    """A full collection and ``malloc_trim``, unless one ran in the last ``unless_within_s``
+    seconds or runs now; True when this call collected."""
+    global _last_collect
     now = time.monotonic() if now is None else now
-    if now - _last_collect < COLLECT_EVERY_S or not _collecting.acquire(blocking=False):
+    if now - _last_collect < unless_within_s or not _collecting.acquire(blocking=False):
         return False
     try:
         _last_collect = now
@@ -66,30 +58,90 @@ def tidy_up_after_run(now: float | None = None) -> bool:
     return True
 
 
-# How long a thread may hold the GIL while another waits for it (Python's default: 5 ms). A run
-# trains in a thread of the server's process and needs the GIL for a moment between its batches
-# (~10 ms each): while a class's pages render, every such moment waited up to 5 ms, and a page
-# thread that never sleeps cut the run to 0.18 of its speed (0.44 at 1 ms; bench/gil_share.py).
-GIL_SWITCH_INTERVAL_S = 0.001
+def collect_when_idle(now: float | None = None) -> bool:
+    """Collect if no collection ran in the last ``IDLE_COLLECT_EVERY_S`` seconds (no script
+    has run since: the server is idle); True when this call collected."""
+    return _collect(IDLE_COLLECT_EVERY_S, now)
+
+
+def shut_down_forgotten_sessions(storage: Any, is_active: Callable[[str], bool]) -> bool:
+    """Make Streamlit shut down the sessions it forgets; True once the hook is in place.
+
+    Streamlit keeps a closed tab's session for ``server.disconnectedSessionTTL`` seconds, so the
+    tab can reconnect, and then drops it from its storage without shutting it down
+    (streamlit/streamlit#12506, open in the 1.67 we pin): the session's uploaded files stay in
+    the upload manager for good, and its state (an uploaded dataset's arrays) as long as
+    anything refers to it. ``storage`` is the session manager's ``MemorySessionStorage``; the
+    hook shuts down each session that leaves it and empties its state, except one that left
+    because its tab came back (``is_active``), on the session's own event loop, where Streamlit
+    shuts down a session it closes (a second shutdown does nothing). Reads Streamlit's internals: the tests run it
+    against the pinned version's classes."""
+    cache = getattr(storage, "_cache", None)
+    if not isinstance(cache, TTLCache) or getattr(cache, "_on_remove", False) is not None:
+        return False  # another storage, a hook already there, or Streamlit changed
+
+    def shut_down(session_id: str, info: Any) -> None:
+        if not is_active(session_id):
+            info.session._event_loop.call_soon_threadsafe(_shut_down, info.session)
+
+    cache._on_remove = shut_down
+    return True
+
+
+def _shut_down(session: Any) -> None:
+    """Shut a forgotten session down and empty it: its state, its widgets' metadata and its
+    fragments (whose closures hold the page's data, an upload's arrays among them). Streamlit's
+    message loop keeps a reference to the last session it flushed until it flushes another, so
+    an emptied session holds no dataset meanwhile."""
+    session.shutdown()
+    state = session.session_state
+    state.clear()  # values, not the widgets' metadata
+    state._new_widget_state.widget_metadata.clear()
+    session._fragment_storage.clear()
+
+
+def reap_expired_sessions(storage: Any) -> int:
+    """Drop the sessions whose time to reconnect has passed (Streamlit drops them only when
+    another tab closes); returns how many. With the hook above, each is shut down."""
+    cache = getattr(storage, "_cache", None)
+    return len(cache.expire()) if isinstance(cache, TTLCache) else 0
+
+
+def watch_forgotten_sessions() -> tuple[Any, threading.Lock] | None:
+    """Hook :func:`shut_down_forgotten_sessions` into the running server's session storage;
+    its storage and the lock its session manager holds while it saves or deletes a session, or
+    None where there is no such server (AppTest, bare mode) or its internals are not what the
+    hook expects: the idle collector then only collects."""
+    from streamlit import runtime
+
+    manager = getattr(runtime.get_instance(), "_session_mgr", None) if runtime.exists() else None
+    storage, lock = getattr(manager, "_session_storage", None), getattr(manager, "_storage_lock", None)
+    if not isinstance(lock, type(threading.Lock())):
+        return None
+    return (storage, lock) if shut_down_forgotten_sessions(storage, manager.is_active_session) else None
+
+
+def _collect_while_idle() -> None:
+    """Memory of sessions that ended goes back to the system though nobody reruns a page."""
+    watched = watch_forgotten_sessions()
+    while True:
+        time.sleep(IDLE_COLLECT_EVERY_S)
+        if watched is not None:
+            storage, lock = watched
+            with lock:
+                reap_expired_sessions(storage)
+        collect_when_idle()
 
 
 @st.cache_resource
 def server_process_settings() -> list[str]:
     """Bound glibc's malloc arenas once, as the server starts, before a class's script threads
-    each get an arena that keeps freed memory resident, and hand the GIL over every millisecond
-    so a training thread gets it back quickly. TensorFlow's settings follow in
-    :func:`keras_ready`, before its first tensor. Returns what was applied."""
-    applied = limit_memory_growth(tensorflow=False)
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    return applied + [f"GIL switch interval {GIL_SWITCH_INTERVAL_S * 1000:g} ms"]
+    each get an arena that keeps freed memory resident, and start the idle collector. Returns
+    what was applied."""
+    threading.Thread(target=_collect_while_idle, name="idle-collector", daemon=True).start()
+    return limit_process_memory()
 
 
 _frozen_modules = 0
 _last_collect = float("-inf")
 _collecting = threading.Lock()
-
-
-def _keep_keras_state(*args: Any, **kwargs: Any) -> None:
-    """Stands in for keras.backend.clear_session in the server's process (see keras_ready)."""
-
-

@@ -1,6 +1,6 @@
 """The Training page's run as it goes and as it ended: the live panel (progress, numbers,
 controls, curves) and the result (learning curve, test accuracy, the model handed on). The run
-goes on in its Trainer thread; the panel only reads its snapshot, about once a second while it goes.
+goes on in the TensorFlow worker; the panel only reads its snapshot, about once a second while it goes.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import math
 
 import streamlit as st
 
-from cnn_core import datasets, trainer, training_config
+from cnn_core import datasets, training_config
+from cnn_core.training_config import Snapshot
 from cnn_core.figures import mpl
 from cnn_core.figures import training as training_figures
 from cnn_core.jobs import Job, JobRegistry
@@ -18,6 +19,7 @@ from ui.common import TRAINED_MODEL_KEY, TrainedModel
 
 P = "train_"  # every session-state key of the Training page starts with this
 REFRESH_S = 1.0  # how often a live panel or a place in line redraws while its run goes or waits
+CURVES_REFRESH_S = 3.0  # how often the live curves redraw: each batch still appears, three seconds' worth at a time
 HANDED = P + "handed"  # the job whose model went to the predictions page
 # A log scale, plus every preset's own rate (the Strong preset trains at 0.004).
 LEARNING_RATES = tuple(sorted(
@@ -29,9 +31,11 @@ LEARNING_RATES = tuple(sorted(
 
 
 def live_panel(registry: JobRegistry, owner: str, job_id: str, can_control: bool, polling: bool) -> None:
-    """The run's progress, numbers, controls (owner only) and curves; polls only while ``polling``."""
-    live = st.fragment(_draw_live, run_every=REFRESH_S if polling else None)
-    live(registry, owner, job_id, can_control, polling)
+    """The run's progress, numbers and controls (owner only), then its curves; polls only while
+    ``polling``. The curves redraw less often than the numbers: redrawing four charts is most of
+    what a live page costs the browser, which on one's own laptop shares the cores that train."""
+    st.fragment(_draw_live, run_every=REFRESH_S if polling else None)(registry, owner, job_id, can_control, polling)
+    st.fragment(_draw_live_curves, run_every=CURVES_REFRESH_S if polling else None)(registry, job_id)
 
 
 def _draw_live(registry: JobRegistry, owner: str, job_id: str, can_control: bool, polling: bool) -> None:
@@ -55,6 +59,8 @@ def _draw_live(registry: JobRegistry, owner: str, job_id: str, can_control: bool
     m4.metric("Elapsed", training_config.format_seconds(snap.elapsed_seconds))
     if snap.status == "failed":
         st.error(snap.message, icon=":material/error:")
+    elif snap.status == "interrupted" and not can_control:  # its owner reads it by the Resume button
+        st.warning(snap.message, icon=":material/restart_alt:")
     elif job.stop_reason:
         st.warning(job.stop_reason)
     if can_control and snap.active and snap.status != "evaluating":
@@ -62,6 +68,13 @@ def _draw_live(registry: JobRegistry, owner: str, job_id: str, can_control: bool
     if snap.last_checkpoint_epoch:  # the run and its epoch; never the server's folder
         st.caption(f"Last checkpoint: epoch {snap.last_checkpoint_epoch} of {snap.epochs} · {run_title(job, snap)}."
                    + (" If the server restarts, the run can resume from it." if snap.active else ""))
+
+
+def _draw_live_curves(registry: JobRegistry, job_id: str) -> None:
+    job = registry.get(job_id)
+    if job is None:
+        return
+    snap = job.trainer.snapshot()
     _draw_curves(snap)
     if snap.batch_loss and snap.active:
         st.caption(
@@ -70,7 +83,7 @@ def _draw_live(registry: JobRegistry, owner: str, job_id: str, can_control: bool
         )
 
 
-def _draw_controls(job: Job, snap: trainer.Snapshot) -> None:
+def _draw_controls(job: Job, snap: Snapshot) -> None:
     """Pause/Resume, Stop and the live learning rate; callbacks run before the rerun, so the
     redraw already shows their effect."""
     b1, b2, b3 = st.columns([1, 1, 3], vertical_alignment="bottom")
@@ -103,31 +116,39 @@ def _draw_controls(job: Job, snap: trainer.Snapshot) -> None:
         st.error(error)
 
 
-def _draw_curves(snap: trainer.Snapshot) -> None:
+def _draw_curves(snap: Snapshot) -> None:
     """Loss and accuracy per batch, then per epoch, with a rule where η changed."""
     if not snap.batch_loss:
         return
     changes, per_epoch = snap.learning_rate_changes, snap.steps_per_epoch
     left, right = st.columns(2)
     with left:
-        st.vega_lite_chart(training_figures.batch_curve_chart(snap.batch_loss, per_epoch, "loss", snap.epochs,
-                                                    learning_rate_changes=changes),
-                           alt=training_figures.curve_description(snap.batch_loss, "loss", "batch"))
+        live_chart(training_figures.batch_curve_chart(snap.batch_loss, per_epoch, "loss", snap.epochs,
+                                                      learning_rate_changes=changes),
+                   training_figures.curve_description(snap.batch_loss, "loss", "batch"))
     with right:
-        st.vega_lite_chart(training_figures.batch_curve_chart(snap.batch_accuracy, per_epoch, "accuracy", snap.epochs,
-                                                    learning_rate_changes=changes),
-                           alt=training_figures.curve_description(snap.batch_accuracy, "accuracy", "batch"))
+        live_chart(training_figures.batch_curve_chart(snap.batch_accuracy, per_epoch, "accuracy", snap.epochs,
+                                                      learning_rate_changes=changes),
+                   training_figures.curve_description(snap.batch_accuracy, "accuracy", "batch"))
     if snap.history:
         left, right = st.columns(2)
         with left:
-            st.vega_lite_chart(training_figures.epoch_curve_chart(snap.history, "loss", snap.epochs, changes, per_epoch),
-                               alt=training_figures.epoch_curve_description(snap.history, "loss"))
+            live_chart(training_figures.epoch_curve_chart(snap.history, "loss", snap.epochs, changes, per_epoch),
+                       training_figures.epoch_curve_description(snap.history, "loss"))
         with right:
-            st.vega_lite_chart(training_figures.epoch_curve_chart(snap.history, "accuracy", snap.epochs, changes, per_epoch),
-                               alt=training_figures.epoch_curve_description(snap.history, "accuracy"))
+            live_chart(training_figures.epoch_curve_chart(snap.history, "accuracy", snap.epochs, changes, per_epoch),
+                       training_figures.epoch_curve_description(snap.history, "accuracy"))
 
 
-def run_title(job: Job, snap: trainer.Snapshot) -> str:
+def live_chart(spec: dict, alt: str) -> None:
+    """A chart redrawn while its run goes: its rows go apart from its spec, so while the spec
+    stays the same the browser updates the chart's data in place instead of building a new one."""
+    spec = dict(spec)
+    rows = spec.pop("data")["values"]
+    st.vega_lite_chart(rows, spec, alt=alt)
+
+
+def run_title(job: Job, snap: Snapshot) -> str:
     """The run's name with the η it trains at now, and each live change of it."""
     return training_config.learning_rate_title(job.title, snap.learning_rate_changes, snap.steps_per_epoch)
 

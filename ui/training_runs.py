@@ -1,6 +1,6 @@
 """The Training page's runs on a shared server: what a run trains, Start, the place in line,
 another session's run to watch or take over, and an interrupted run to resume. Each talks to
-the process-wide job registry (``ui.jobs``); the run itself goes on in its Trainer thread.
+the process-wide job registry (``ui.jobs``); the run itself goes on in the TensorFlow worker.
 """
 
 from __future__ import annotations
@@ -129,6 +129,8 @@ def start_section(subject: Subject, config: TrainingConfig, runs: Runs) -> None:
                 f"Runs take turns on this server and {ahead} {'is' if ahead == 1 else 'are'} ahead of "
                 "you: press Start and yours waits in line, then starts by itself."
             )
+        elif runs.own_job is not None and runs.own_job.trainer.snapshot().status == "interrupted":
+            st.caption("Your last run was interrupted: resume it below, or start another.")
         elif runs.own_job is not None:
             st.caption("Your last run has ended: its result is below. Start another whenever you like.")
         else:
@@ -178,7 +180,10 @@ def others_section(runs: Runs) -> Watching:
 
 
 def resume_section(subject: Subject, runs: Runs) -> None:
-    """Runs on this dataset that stopped after a checkpoint, offered to resume."""
+    """This session's run if the worker died under it (with its Resume button), and the runs on
+    this dataset that stopped after a checkpoint, offered to resume."""
+    if resume_own_run(subject, runs):
+        return
     data = subject.data
     resumable = [r for r in run_storage.list_runs(run_storage.default_runs_dir())
                  if r.resumable and r.dataset_name == data.name]
@@ -202,6 +207,25 @@ def resume_section(subject: Subject, runs: Runs) -> None:
                 st.rerun()
             except ValueError as exc:
                 st.error(str(exc))
+
+
+def resume_own_run(subject: Subject, runs: Runs) -> bool:
+    """This session's run, interrupted when its worker stopped: what happened and "Resume from
+    epoch N" (its last checkpoint); whether it offered that."""
+    job = runs.own_job
+    snap = job.trainer.snapshot() if job is not None and not runs.active else None
+    if snap is None or snap.status != "interrupted" or not snap.last_checkpoint_epoch or not snap.run_dir:
+        return False
+    st.warning(snap.message, icon=":material/restart_alt:")
+    if st.button(f"Resume from epoch {snap.last_checkpoint_epoch}", type="primary", icon=":material/restart_alt:",
+                 key=P + "resume_own"):
+        try:
+            info = run_storage.read_run(snap.run_dir)
+            start_run(subject, info.training, runs, resume_from=snap.run_dir, done_epochs=snap.last_checkpoint_epoch)
+            st.rerun()
+        except ValueError as exc:
+            st.error(str(exc))
+    return True
 
 
 # ----- waiting in line ------------------------------------------------------------------------

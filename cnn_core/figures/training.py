@@ -225,13 +225,14 @@ def learning_curve_description(history: Sequence[Any]) -> str:
 def _with_rules(changes: Sequence[Any], steps_per_epoch: int, spec: Spec) -> Spec:
     """``spec`` with a grey vertical rule and an "η = <new>" label at each change of η, at
     ``change.step / steps_per_epoch`` epochs (where the first batch with the new η began).
-    Without changes, ``spec`` as it is: one plain chart, no layers."""
+    Without changes, ``spec`` as it is: one plain chart, no layers. Either way the curve's rows
+    are the top-level ``data``, so a page can send them apart from the spec."""
     if not changes:
         return spec
     rules = [{"epoch": c.step / steps_per_epoch, "label": f"η = {c.learning_rate:g}",
               "change": f"η {c.previous:g} → {c.learning_rate:g} from epoch {c.epoch}"} for c in changes]
     x = {"field": "epoch", "type": "quantitative"}
-    line = {key: spec.pop(key) for key in ("data", "mark", "encoding")}
+    line = {key: spec.pop(key) for key in ("mark", "encoding")}  # its data stays on top: layers inherit it
     spec["layer"] = [
         line,
         {"data": {"values": rules}, "mark": {"type": "rule", "color": "#888888", "strokeDash": [4, 3]},

@@ -4,7 +4,7 @@ tests/unit/test_trainer.py); the ``trainers`` fixture (tests/app/conftest.py) ha
 from __future__ import annotations
 
 from cnn_core import training_config
-from cnn_core.trainer import ACTIVE_STATUSES, EpochRecord, Snapshot
+from cnn_core.training_config import ACTIVE_STATUSES, EpochRecord, Snapshot
 from cnn_core.training_config import LearningRateChange
 
 
@@ -91,3 +91,7 @@ class FakeTrainer:
 
     def fail(self, message):
         self.status, self.message = "failed", message
+
+    def interrupt(self, message):
+        """As when the worker process that trained it died."""
+        self.status, self.message = "interrupted", message

@@ -14,6 +14,7 @@ import logging
 import pytest
 
 from cnn_core import pretrained
+from cnn_core.protocol import ModelRef
 from tests.app.conftest import open_app_page, settle
 from tests.app.test_training_page import button
 from ui.common import TRAINED_MODEL_KEY, TrainedModel
@@ -70,7 +71,7 @@ def test_a_finished_run_on_the_training_page_shows_no_library_notice(trainers, d
 @pytest.fixture(scope="module")
 def tiny() -> TrainedModel:
     """A model handed over as the Training page does (the shipped network: no training needed)."""
-    return TrainedModel(pretrained.load_pretrained("mnist"), "mnist", "handed-over test model")
+    return TrainedModel(ModelRef.of(pretrained.model_path("mnist")), "mnist", "handed-over test model")
 
 
 @pytest.mark.parametrize("tab", ["Prediction grid", "Confusion matrix", "Draw a digit", "Look inside"])

@@ -2,7 +2,8 @@
 an upload.
 
 One tiny model (the tutorial's network, 1 epoch on 1,000 bundled images) is trained once for
-the module; the page then runs through the router in-process (AppTest). The page's own quick
+the module and saved as a ``.keras`` file, as a run's model is; the page then runs through the
+router in-process (AppTest) and asks the real TensorFlow worker about it. The page's own quick
 run is a job in the registry: a fake trainer (tests/app/fake_trainer.py) stands in for it.
 """
 
@@ -18,6 +19,7 @@ import pytest
 from PIL import Image
 
 from cnn_core import datasets, drawn_digit, evaluation, models, pretrained, training_config
+from cnn_core.protocol import ModelRef
 from tests.app.conftest import ROOT, open_app_page
 from tests.app.fake_trainer import FakeTrainer
 from ui import common, jobs
@@ -32,14 +34,26 @@ def mnist() -> datasets.Dataset:
 
 
 @pytest.fixture(scope="module")
-def tiny(mnist) -> TrainedModel:
+def tiny_model(mnist):
+    """The tiny network itself (the test's own TensorFlow: the app's server has none)."""
     import keras
 
+    from cnn_core.worker.data import make_tf_dataset
+    from cnn_core.worker.models import build_model, compile_model
+
     keras.utils.set_random_seed(1)
-    model = models.compile_model(models.build_model(models.PRESETS["tutorial"]), 1e-2)
-    model.fit(datasets.make_tf_dataset(mnist.x_train[:1000], mnist.y_train[:1000], batch_size=256,
-                                       shuffle=True, seed=1), epochs=1, verbose=0, shuffle=False)
-    return TrainedModel(model, "mnist", "tiny test model · 1 epoch")
+    model = compile_model(build_model(models.PRESETS["tutorial"]), 1e-2)
+    model.fit(make_tf_dataset(mnist.x_train[:1000], mnist.y_train[:1000], batch_size=256, shuffle=True, seed=1),
+              epochs=1, verbose=0, shuffle=False)
+    return model
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model, tmp_path_factory) -> TrainedModel:
+    """The tiny network as the Training page hands a run's model over: its .keras file."""
+    path = tmp_path_factory.mktemp("tiny") / "model.keras"
+    tiny_model.save(path)
+    return TrainedModel(ModelRef.of(path), "mnist", "tiny test model · 1 epoch")
 
 
 @pytest.fixture
@@ -65,9 +79,9 @@ def open_quick_run(open_page):
 
 
 @pytest.fixture(scope="module")
-def expected(tiny, mnist) -> evaluation.Predictions:
+def expected(tiny_model, mnist) -> evaluation.Predictions:
     """What the page should find, computed independently of it."""
-    return evaluation.predict(tiny.model, mnist.x_test, mnist.y_test)
+    return evaluation.predict(tiny_model, mnist.x_test, mnist.y_test)
 
 
 @pytest.fixture
@@ -303,17 +317,19 @@ class TestThePretrainedNetwork:
         assert len(at.image) == 1 and "Showing 1–15 of 1,000" in text(at)
         assert not at.button  # nothing to train first
 
-    def test_the_grid_on_a_first_visit_needs_no_tensorflow_until_draw_or_look_inside(self):
+    def test_the_grid_on_a_first_visit_starts_no_worker_until_draw_or_look_inside(self):
+        """The shipped answers draw the grid; Draw asks the network itself, which starts the
+        worker; the server's own process never imports TensorFlow."""
         code = (
-            "import sys; from tests.app.conftest import open_app_page;"
+            "import sys; from tests.app.conftest import open_app_page; from ui import worker;"
             "at = open_app_page('app_pages/predictions.py'); assert not at.exception;"
-            "assert at.metric and len(at.image) == 1; before = 'tensorflow' in sys.modules;"
-            "at.session_state['pred_tab'] = 'Draw a digit'; at.run(); assert not at.exception;"
-            "print(before, 'tensorflow' in sys.modules)"
+            "assert at.metric and len(at.image) == 1; before = worker.workers().running;"
+            "at.session_state['pred_tab'] = 'Look inside'; at.run(); assert not at.exception;"
+            "print(before, worker.workers().running, 'tensorflow' in sys.modules); worker.workers().close()"
         )
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
         assert out.returncode == 0, out.stderr[-2000:]
-        assert out.stdout.strip().splitlines()[-1] == "False True"
+        assert out.stdout.strip().splitlines()[-1] == "False True False"
 
     def test_fashion_gets_its_own_network_and_every_tab_works(self, open_page):
         at = open_page(PAGE, **{DATASET_KEY: "fashion_mnist"})
@@ -325,21 +341,18 @@ class TestThePretrainedNetwork:
         open_tab(at, "Look inside")
         assert "**block1_conv1**: 24 filters of 3×3×1" in text(at)
 
-    def test_a_class_opening_the_page_predicts_once_on_one_shared_model(self, open_page, monkeypatch, mnist):
+    def test_a_class_opening_the_page_asks_the_worker_once(self, open_page, monkeypatch, mnist):
         # Two students who uploaded the same file (test images the package has no answers for).
         upload = dataclasses.replace(mnist, x_test=mnist.x_test[:500], y_test=mnist.y_test[:500], source="file")
-        calls = []
-        real = evaluation.predict
-        monkeypatch.setattr(evaluation, "predict", lambda *a, **k: calls.append(1) or real(*a, **k))
+        pool = common.worker.workers()
+        calls, real = [], pool.call
+        monkeypatch.setattr(pool, "call", lambda op, **k: calls.append(op) or real(op, **k))
         common.pretrained_predictions.clear()
         for _ in range(2):
             at = open_page(PAGE, **{common.UPLOAD_KEY: dataclasses.replace(upload)})
             assert_ok(at)
             assert "Showing 1–15 of 500" in text(at) and "your .npz file" in text(at)
-        assert len(calls) == 1
-        model, _ = common.pretrained_network("mnist")
-        assert isinstance(common.model_lock(model), type(common.threading.RLock()))
-        assert common.model_lock(object()).__class__.__name__ == "nullcontext"  # a session's own model
+        assert calls.count("predict") == 1
 
     def test_a_class_opening_the_grid_draws_each_picture_once(self, open_page, monkeypatch):
         from cnn_core.figures import predictions as predictions_figures
@@ -390,7 +403,7 @@ class TestOtherModels:
         at.switch_page("app_pages/home.py").run()  # it survives a page change
         trainer.finish()
         at.run()  # the sidebar's line notices the end, on any page, and takes the model
-        assert at.session_state[QUICK_MODEL_KEY].model is tiny.model
+        assert at.session_state[QUICK_MODEL_KEY].model == tiny.model
         at.switch_page(PAGE).run()
         assert_ok(at)
         assert "Trained." in " ".join(s.value for s in at.success)
@@ -426,6 +439,28 @@ class TestOtherModels:
         assert any("out of memory" in e.value for e in at.error)
         assert at.button(key="pred_quick_train") and QUICK_MODEL_KEY not in at.session_state
 
+    def test_a_quick_run_stopped_part_way_says_how_far_it_got(self, open_page, quick_runs, tiny):
+        at = open_quick_run(open_page)  # two epochs, the default
+        at.button(key="pred_quick_train").click().run()
+        (trainer,) = quick_runs
+        trainer.advance(trainer.steps)  # the first epoch ends...
+        trainer.stop()  # ... and the run is stopped in the second
+        at.run()
+        assert_ok(at)
+        assert any("Stopped after 1 of 2 epochs" in w.value for w in at.warning)
+        assert not at.success  # not "Trained."
+        assert "1 epoch on this page" in text(at) and at.metric[0].label == "Test accuracy"
+
+    def test_a_quick_run_stopped_in_its_first_epoch_leaves_no_model(self, open_page, quick_runs):
+        at = open_quick_run(open_page)
+        at.button(key="pred_quick_train").click().run()
+        quick_runs[0].advance(2)
+        quick_runs[0].stop()
+        at.run()
+        assert_ok(at)
+        assert any("before its first epoch ended" in e.value for e in at.error)
+        assert QUICK_MODEL_KEY not in at.session_state and at.button(key="pred_quick_train")
+
     def test_a_quick_run_may_leave_the_line(self, open_page, quick_runs, mnist):
         registry = jobs.get_registry()
         registry.submit("the-instructor", FakeTrainer(mnist, models.PRESETS["tutorial"], training_config.TrainingConfig()),
@@ -438,10 +473,7 @@ class TestOtherModels:
         assert at.button(key="pred_quick_train")  # back to the button
 
     def test_an_uploaded_keras_model_is_checked_and_used(self, open_page, tiny, expected):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "mine.keras"
-            tiny.model.save(path)
-            content = path.read_bytes()
+        content = Path(tiny.model.path).read_bytes()
         at = open_page(PAGE)
         at.radio(key="pred_source").set_value("upload").run()
         at.file_uploader(key="pred_model_file").upload("mine.keras", content).run()
@@ -454,10 +486,7 @@ class TestOtherModels:
 
         from ui import predictions_model
 
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "mine.keras"
-            tiny.model.save(path)
-            content = path.read_bytes()
+        content = Path(tiny.model.path).read_bytes()
         hashed, sha1 = [], hashlib.sha1
         monkeypatch.setattr(hashlib, "sha1", lambda data: hashed.append(1) or sha1(data))
         at = open_page(PAGE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
 import tomllib
 from pathlib import Path
 
@@ -44,14 +45,28 @@ def test_garbage_is_collected_at_most_every_few_seconds_however_many_runs(fresh_
     assert len(collected) == 3 and all(g >= server.COLLECT_EVERY_S - 1e-9 for g in gaps)
 
 
-def test_new_libraries_are_frozen_out_of_the_collector_until_keras_arrives(monkeypatch, fresh_collector):
+def test_new_libraries_are_frozen_out_of_the_collector_once(monkeypatch, fresh_collector):
+    """Modules live as long as the server: each set of newly loaded ones is frozen out of the
+    collector once, so a full collection never walks them again."""
     frozen = []
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
     monkeypatch.setattr(server, "_frozen_modules", 0)
-    monkeypatch.setitem(sys.modules, "keras", None)  # Keras loaded: keras_ready's job
-    server.tidy_up_after_run(now=0.0)
-    assert frozen == []
-    monkeypatch.delitem(sys.modules, "keras")
     server.tidy_up_after_run(now=0.0)
     server.tidy_up_after_run(now=0.1)  # no new modules since: nothing more to freeze
     assert frozen == [True]
+    monkeypatch.setitem(sys.modules, "a_library_a_page_just_imported", None)
+    server.tidy_up_after_run(now=0.2)
+    assert frozen == [True, True]
+
+
+def test_an_idle_server_still_collects_what_ended_sessions_left(fresh_collector):
+    """A closed tab's session (and its uploads) goes when no script runs: the idle collector
+    hands that memory back, yet never adds a collection while the class keeps the server busy."""
+    assert server.tidy_up_after_run(now=100.0)
+    assert not server.collect_when_idle(now=100.0 + server.IDLE_COLLECT_EVERY_S / 2)
+    assert server.collect_when_idle(now=100.0 + server.IDLE_COLLECT_EVERY_S)
+
+
+def test_the_idle_collector_runs_from_the_server_s_start():
+    server.server_process_settings()
+    assert any(t.name == "idle-collector" and t.daemon for t in threading.enumerate())

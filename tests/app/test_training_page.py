@@ -1,7 +1,7 @@
 """The Training page, driven as a learner or an instructor would, with a fast fake trainer.
 
 The fake (tests/app/fake_trainer.py, handed to the page by the ``trainers`` fixture of
-tests/app/conftest.py) stands in for cnn_core.trainer.Trainer (tested on its own in tests/unit):
+tests/app/conftest.py) stands in for the worker's run (cnn_core.client.RemoteTrainer, tested in tests/unit):
 it advances only when a test says so, so every assertion here is about what the page shows and what it asks
 of the trainer. A run_every fragment does not tick under AppTest: each at.run() runs it once.
 """
@@ -9,12 +9,13 @@ of the trainer. A run_every fragment does not tick under AppTest: each at.run() 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from cnn_core import models, run_storage, training_config
 from cnn_core.jobs import INSTRUCTOR_TOKEN_ENV
-from cnn_core.trainer import divergence_message
+from cnn_core.worker.trainer import divergence_message
 from tests.app.conftest import open_app_page, url_param
 from tests.app.fake_trainer import FakeTrainer
 from ui import jobs
@@ -286,6 +287,33 @@ def test_an_interrupted_run_can_be_resumed_from_its_checkpoint(open_page, traine
     assert trainer.resume_from == str(run) and trainer.calls == ["start"]
 
 
+def test_a_run_whose_worker_died_says_so_and_resumes_from_its_last_checkpoint(open_page, trainers):
+    at = start(open_page)
+    (trainer,) = trainers
+    trainer.advance(12)  # two epochs and a bit
+    run = Path(trainer.run_dir)
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "epoch-0002.keras").write_bytes(b"PK")
+    (run / "checkpoints" / "epoch-0002.json").write_text("{}")
+    (run / "run.json").write_text(json.dumps({
+        "label": trainer.label, "status": "running", "created": "2026-01-01T12:00:00",
+        "dataset": {"name": "mnist", "source": "bundled"},
+        "model_config": run_storage.model_config_to_dict(models.PRESETS["tutorial"]),
+        "training": {"epochs": 10, "checkpoint_every": 1},
+    }))
+    trainer.checkpoint = (str(run / "checkpoints" / "epoch-0002.keras"), 2)
+    trainer.interrupt("The TensorFlow worker stopped during epoch 3: it was killed, most often because the "
+                      "machine ran out of memory. Its checkpoints are kept: resume it from its checkpoint at epoch 2.")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("worker stopped during epoch 3" in w.value for w in at.warning)
+    assert "Your last run was interrupted" in texts(at)
+    button(at, "Resume from epoch 2").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    resumed = trainers[-1]
+    assert resumed is not trainer and resumed.resume_from == str(run) and resumed.calls == ["start"]
+
+
 # ----- instructor links -----------------------------------------------------------------------
 
 
@@ -336,15 +364,13 @@ class TestInstructorLinks:
 
 
 def fake_accelerator(monkeypatch, kind, description, replicas=1, nvidia=False):
-    """Make the process's accelerator (ui.common.shared_accelerator) a given one. TensorFlow is
-    loaded, as it is once a page has asked for the accelerator: the sidebar then names it."""
-    import tensorflow  # noqa: F401
-
+    """Make the worker's device a given one, as it answers once a worker runs: the sidebar then
+    names it."""
     from cnn_core import accelerators
-    from ui import common
+    from ui import worker
 
     acc = accelerators.Accelerator(kind, None, description, replicas)
-    monkeypatch.setattr(common, "shared_accelerator", lambda: acc)
+    monkeypatch.setattr(worker, "device", lambda: acc)
     monkeypatch.setattr(accelerators, "nvidia_gpu_present", lambda: nvidia)
     return acc
 

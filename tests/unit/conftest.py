@@ -3,13 +3,14 @@ tutorial's (untrained) network and one test digit for the tests that look inside
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from cnn_core import models
+from cnn_core.worker import models
 from cnn_core.datasets import load_dataset
 from cnn_core.training_config import TrainingConfig
 
@@ -51,3 +52,9 @@ def tutorial():
 def digit() -> np.ndarray:
     """The bundled MNIST sample's first test digit, uint8 (28, 28)."""
     return load_dataset("mnist", "bundled").x_test[0]
+
+
+def cpu_only_env() -> dict[str, str]:
+    """The environment for a fresh interpreter that must train on the CPU even on a GPU build
+    (the logical-CPU replicas of the multi-device tests): every GPU hidden from TensorFlow."""
+    return {**os.environ, "CUDA_VISIBLE_DEVICES": "-1"}

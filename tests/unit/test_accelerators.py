@@ -5,10 +5,12 @@ import sys
 import textwrap
 
 from cnn_core import accelerators
+from cnn_core.worker.accelerators import detect_accelerator, device_report, find_tpu
+from tests.unit.conftest import cpu_only_env
 
 
 def test_no_tpu_is_an_answer_not_an_error():
-    assert accelerators.find_tpu() is None
+    assert find_tpu() is None
 
 
 def test_a_resolver_that_raises_means_no_tpu(monkeypatch):
@@ -18,11 +20,17 @@ def test_a_resolver_that_raises_means_no_tpu(monkeypatch):
         raise ValueError("Please provide a TPU Name to connect to.")
 
     monkeypatch.setattr(tf.distribute.cluster_resolver, "TPUClusterResolver", no_tpu)
-    assert accelerators.find_tpu() is None
+    assert find_tpu() is None
 
 
-def test_this_machine_falls_back_to_the_cpu_and_says_so():
-    acc = accelerators.detect_accelerator()
+def test_with_no_tpu_and_no_gpu_it_falls_back_to_the_cpu_and_says_so(monkeypatch):
+    import tensorflow as tf
+
+    # Whatever this machine has: the fallback is what a GPU-less machine gets.
+    listed = tf.config.list_physical_devices
+    monkeypatch.setattr(tf.config, "list_physical_devices",
+                        lambda kind=None: [] if kind == "GPU" else listed(kind))
+    acc = detect_accelerator()
     assert acc.kind == "CPU" and acc.replicas == 1
     assert acc.description == f"CPU · {accelerators.cpu_threads()} threads"
     assert acc.strategy.num_replicas_in_sync == 1
@@ -33,18 +41,20 @@ def test_mirrored_strategy_over_two_logical_cpus_trains():
     code = textwrap.dedent(
         """
         import numpy as np
-        from cnn_core import accelerators, models
-        acc = accelerators.detect_accelerator(cpu_replicas=2)
+        from cnn_core.worker.accelerators import detect_accelerator
+        from cnn_core.worker.models import build_model, compile_model
+        acc = detect_accelerator(cpu_replicas=2)
         with acc.strategy.scope():
-            model = models.compile_model(models.build_model(), learning_rate=1e-3)
+            model = compile_model(build_model(), learning_rate=1e-3)
         x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
         y = np.arange(64) % 10
         loss = model.fit(x, y, batch_size=32, epochs=1, verbose=0).history["loss"][0]
         print(type(acc.strategy).__name__, acc.replicas, acc.description, np.isfinite(loss))
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    out = subprocess.run(  # GPUs hidden: the multi-replica path on two CPUs, even on a GPU build
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True,
+        env=cpu_only_env(),
     )
     assert out.stdout.split()[-1] == "True"
     assert "MirroredStrategy 2 CPU" in out.stdout and "2 replicas" in out.stdout
@@ -118,26 +128,36 @@ def test_gpus_are_named_with_their_count():
 
 
 def test_the_device_report_of_this_machine():
-    report = accelerators.device_report(nvidia=NONE)
-    assert report.kind == "CPU" and report.replicas == 1 and report.problem is None
-    assert report.devices == ("/device:CPU:0",) and report.mixed_precision is False
+    import tensorflow as tf
+
+    report = device_report(nvidia=NONE)
+    assert report.problem is None  # no NVIDIA GPU on the machine: nothing to fix
+    assert report.cuda_build is tf.test.is_built_with_cuda()
     text = accelerators.report_text(report)
-    assert "CPU-only build (no CUDA)" in text and "no gain here" in text
+    assert ("CUDA build: CUDA" if report.cuda_build else "CPU-only build (no CUDA)") in text
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:  # a GPU build on a GPU machine trains there, in float16 to good effect
+        assert report.kind == "GPU" and report.replicas == len(gpus) == len(report.tf_gpus)
+        assert report.mixed_precision is True and "worth it here" in text
+    else:
+        assert report.kind == "CPU" and report.replicas == 1
+        assert report.devices == ("/device:CPU:0",) and report.mixed_precision is False
+        assert "no gain here" in text
 
 
-def test_a_page_asks_for_a_gpu_without_loading_tensorflow_where_there_is_no_driver(monkeypatch):
+def test_a_page_asks_for_a_gpu_without_starting_a_worker_where_there_is_no_driver(monkeypatch):
     from ui import common
 
-    def load_tensorflow():
-        raise AssertionError("TensorFlow would be loaded to answer")
+    def ask_the_worker(*args, **kwargs):
+        raise AssertionError("a worker would be started to answer")
 
-    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)  # as on a fresh Cloud server
-    monkeypatch.setattr(common, "shared_accelerator", load_tensorflow)
+    monkeypatch.setattr(common.worker, "device", lambda: None)
+    monkeypatch.setattr(common.worker, "ask", ask_the_worker)
     monkeypatch.setattr(accelerators, "nvidia_gpu_present", lambda: False)
     assert common.gpu_accelerator() is None
     gpu = accelerators.Accelerator("GPU", None, "1 GPU: NVIDIA H100")
     monkeypatch.setattr(accelerators, "nvidia_gpu_present", lambda: True)
-    monkeypatch.setattr(common, "shared_accelerator", lambda: gpu)
+    monkeypatch.setattr(common.worker, "ask", lambda *args, **kwargs: gpu)
     assert common.gpu_accelerator() is gpu
-    monkeypatch.setattr(common, "shared_accelerator", lambda: accelerators.Accelerator("CPU", None, "CPU"))
+    monkeypatch.setattr(common.worker, "device", lambda: accelerators.Accelerator("CPU", None, "CPU"))
     assert common.gpu_accelerator() is None  # a driver, but TensorFlow trains on the CPU

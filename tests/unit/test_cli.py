@@ -19,10 +19,13 @@ import pytest
 import cnn_core.__main__ as cli
 from cnn_core import run_storage, training_config
 from cnn_core.__main__ import main, progress_line
-from cnn_core.trainer import Snapshot
+from cnn_core.training_config import Snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ["--dataset", "fashion_mnist", "--source", "bundled", "--limit", "300", "--batch-size", "64"]
+# Two epochs of QUICK at the tutorial's η (270 training images), scored on 300 test images: ten
+# runs scored 0.45-0.67 (median 0.60; no --seed, so the initial weights vary); chance is 0.10.
+LEARNED_ACCURACY = 0.30
 
 
 def last_json(text: str) -> dict:
@@ -57,7 +60,7 @@ def test_train_ends_with_one_json_line_a_script_can_read(trained):
     assert code == 0, err
     result = last_json(out)
     assert result["status"] == "finished" and result["epochs"] == 2
-    assert 0 <= result["test_accuracy"] <= 1
+    assert LEARNED_ACCURACY < result["test_accuracy"] <= 1  # it learned
     assert result["images_per_second"] > 0 and result["wall_seconds"] > 0
     assert result["source"] == "bundled" and result["dataset"] == "fashion_mnist"
     assert result["preset"] == "tutorial" and result["loop"] == "fit" and result["seed"] == 0
@@ -177,17 +180,23 @@ def test_a_bomb_given_as_data_gets_the_sentence_not_a_traceback(tmp_path, capsys
 # ----- devices -------------------------------------------------------------------------------
 
 
-def test_devices_says_what_this_cpu_only_machine_trains_on(capsys):
+def test_devices_says_what_this_machine_trains_on(capsys):
+    import tensorflow as tf
+
     from cnn_core import accelerators
+    from cnn_core.worker.accelerators import detect_accelerator
 
     assert main(["devices"]) == 0
     text = capsys.readouterr().out
+    assert f"Accelerator:     {detect_accelerator().description}" in text
+    build = "CUDA build: CUDA" if tf.test.is_built_with_cuda() else "CPU-only build (no CUDA)"
+    assert f"TensorFlow:      {tf.__version__} · {build}" in text
+    if tf.config.list_physical_devices("GPU"):  # it trains there: the CPU's lines do not apply
+        assert "GPUs TensorFlow sees: none" not in text
+        return
     assert f"Accelerator:     CPU · {accelerators.cpu_threads()} threads" in text
     assert "Strategy:        DefaultDistributionStrategy · 1 replica" in text
     assert "/device:CPU:0" in text
-    import tensorflow as tf
-
-    assert f"TensorFlow:      {tf.__version__} · CPU-only build (no CUDA)" in text
     assert "GPUs TensorFlow sees: none" in text
     if not accelerators.nvidia_gpu_present():
         assert "NVIDIA GPUs on this machine: none" in text
@@ -199,14 +208,20 @@ def test_devices_json_is_one_object_a_script_can_read(capsys):
 
     assert main(["devices", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["kind"] == "CPU" and report["replicas"] == 1
-    assert report["strategy"] == "DefaultDistributionStrategy"
     assert report["tensorflow"] == tf.__version__
-    assert report["cuda_build"] is tf.test.is_built_with_cuda() is False
-    assert report["cuda_version"] == report["cudnn_version"] == ""
-    assert report["tf_gpus"] == [] and report["mixed_precision"] is False
+    assert report["cuda_build"] is tf.test.is_built_with_cuda()
+    if not report["cuda_build"]:
+        assert report["cuda_version"] == report["cudnn_version"] == ""
     assert set(report["nvidia"]) == {"present", "names", "driver", "driver_cuda", "how_found"}
     assert report["problem"] is None or "NVIDIA GPU" in report["problem"]
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:  # a GPU build on a GPU machine trains there
+        assert report["kind"] == "GPU" and report["replicas"] == len(gpus) == len(report["tf_gpus"])
+        assert report["mixed_precision"] is True
+    else:
+        assert report["kind"] == "CPU" and report["replicas"] == 1
+        assert report["strategy"] == "DefaultDistributionStrategy"
+        assert report["tf_gpus"] == [] and report["mixed_precision"] is False
 
 
 def test_mixed_precision_on_the_command_line_trains_and_is_reported(capsys):

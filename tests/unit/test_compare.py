@@ -11,7 +11,7 @@ import pytest
 
 from cnn_core import compare, run_storage
 from cnn_core.models import PRESETS
-from cnn_core.trainer import EpochRecord
+from cnn_core.training_config import EpochRecord
 from cnn_core.training_config import TrainingConfig, training_defaults
 
 

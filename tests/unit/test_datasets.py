@@ -10,6 +10,7 @@ import pytest
 
 from cnn_core import datasets
 from cnn_core.datasets import check_npz, load_dataset, preprocess, read_npz
+from cnn_core.worker.data import make_tf_dataset, shared_tensors
 from tests.conftest import npy_header, npz_claiming
 
 
@@ -69,7 +70,7 @@ class TestAutomaticSource:
     def test_uses_the_keras_download_when_it_can_be_reached(self, monkeypatch):
         monkeypatch.setattr(datasets, "keras_unavailable_reason", lambda name: None)
         arrays = good_arrays()
-        monkeypatch.setattr(datasets, "_keras_arrays", lambda name: datasets.validate_arrays(arrays))
+        monkeypatch.setattr(datasets, "keras_arrays", lambda name, download=None: datasets.validate_arrays(arrays))
         data = load_dataset("fashion_mnist")
         assert data.source == "keras" and data.note == ""
         assert "full Keras download" in data.source_label
@@ -77,12 +78,43 @@ class TestAutomaticSource:
     def test_a_failed_download_falls_back_with_the_reason(self, monkeypatch):
         monkeypatch.setattr(datasets, "keras_unavailable_reason", lambda name: None)
 
-        def fail(name):
+        def fail(name, download=None):
             raise OSError("URL fetch failure: Name or service not known")
 
-        monkeypatch.setattr(datasets, "_keras_arrays", fail)
+        monkeypatch.setattr(datasets, "keras_arrays", fail)
         data = load_dataset("mnist")
         assert data.source == "bundled" and "URL fetch failure" in data.note
+
+    def test_the_keras_download_is_read_from_keras_cache_without_tensorflow(self, monkeypatch, tmp_path):
+        """The server reads what keras.datasets downloaded; only an empty cache calls for the
+        download (the worker's, which has Keras)."""
+        import gzip
+
+        monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+        arrays = good_arrays()
+        asked = []
+
+        def download(name):  # writes the files keras.datasets would
+            asked.append(name)
+            if name == "mnist":
+                np.savez(datasets.keras_cache_path(name), **arrays)
+                return
+            folder = datasets.keras_cache_path(name)
+            folder.mkdir(parents=True)
+            for key, (file, header) in datasets.FASHION_FILES.items():
+                (folder / file).write_bytes(gzip.compress(b"\0" * header + arrays[key].tobytes()))
+
+        (tmp_path / "datasets").mkdir()
+        for name in ("mnist", "fashion_mnist"):
+            assert not datasets.keras_cached(name)
+            data = load_dataset(name, "keras", download=download)
+            assert data.source == "keras" and (data.x_test == arrays["x_test"]).all()
+            assert (data.y_train == arrays["y_train"]).all() and datasets.keras_cached(name)
+            load_dataset(name, "keras", download=download)  # cached now: no second download
+        assert asked == ["mnist", "fashion_mnist"]
+        datasets.keras_cache_path("mnist").unlink()
+        with pytest.raises(ValueError, match="not on this machine"):
+            datasets.keras_arrays("mnist")  # an empty cache, and nothing to download with
 
     def test_a_silent_firewall_cannot_make_it_hang(self, monkeypatch, tmp_path):
         monkeypatch.setenv("KERAS_HOME", str(tmp_path))
@@ -264,6 +296,14 @@ class TestUploadCaps:
         assert peak_traced_bytes(lambda: read_npz(raw)) < 4 * 2**20
 
 
+def sources(shown: np.ndarray, images: np.ndarray) -> list[int]:
+    """For each image a pipeline yields (float, 0-1, with a channel axis), the index of the
+    uint8 image it came from; ``images`` must all differ, so that the answer is unique."""
+    index_of = {image.tobytes(): i for i, image in enumerate(images)}
+    assert len(index_of) == len(images)
+    return [index_of[np.rint(image[..., 0] * 255).astype(np.uint8).tobytes()] for image in shown]
+
+
 class TestPreprocessing:
     def test_adds_the_channel_axis_and_scales_to_0_1(self):
         images = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
@@ -273,32 +313,39 @@ class TestPreprocessing:
 
     def test_tf_data_pipeline_batches_and_scales_the_uint8_arrays(self):
         data = load_dataset("mnist", "bundled")
-        ds = datasets.make_tf_dataset(data.x_test[:300], data.y_test[:300], batch_size=128, seed=1)
+        ds = make_tf_dataset(data.x_test[:300], data.y_test[:300], batch_size=128, seed=1)
         batches = list(ds.as_numpy_iterator())
         assert [len(y) for _, y in batches] == [128, 128, 44]
         x, y = batches[0]
         assert x.shape == (128, 28, 28, 1) and x.dtype == np.float32
         assert 0.0 <= x.min() and x.max() <= 1.0 and y.dtype == np.int64
 
-    def test_the_pipeline_keeps_every_image_exactly_once_per_epoch(self):
+    def test_the_shuffled_pipeline_yields_every_image_once_per_epoch_with_its_own_label(self):
         data = load_dataset("mnist", "bundled")
-        ds = datasets.make_tf_dataset(data.x_test[:100], data.y_test[:100], batch_size=32, seed=3)
-        labels = np.concatenate([y for _, y in ds.as_numpy_iterator()])
-        assert sorted(labels.tolist()) == sorted(data.y_test[:100].tolist())
+        images, labels = data.x_test[:100], data.y_test[:100]
+        ds = make_tf_dataset(images, labels, batch_size=32, seed=3)
+        for _ in range(2):  # each epoch is shuffled anew
+            shown, told = (np.concatenate(parts) for parts in zip(*ds.as_numpy_iterator()))
+            source = sources(shown, images)
+            assert sorted(source) == list(range(100)) and source != list(range(100))  # shuffled
+            assert np.array_equal(told, labels[source])  # each image with its own label
 
     def test_the_pipeline_over_indices_yields_those_images_in_order_when_not_shuffled(self):
         """A run's training and validation pipelines are index sets into one copy of the images."""
         data = load_dataset("mnist", "bundled")
         indices = np.array([7, 0, 42, 3, 99], dtype=np.int32)
-        ds = datasets.make_tf_dataset(data.x_test, data.y_test, batch_size=2, shuffle=False, indices=indices)
+        ds = make_tf_dataset(data.x_test, data.y_test, batch_size=2, shuffle=False, indices=indices)
         batches = list(ds.as_numpy_iterator())
         assert [len(y) for _, y in batches] == [2, 2, 1]
         x = np.concatenate([b[0] for b in batches])
         y = np.concatenate([b[1] for b in batches])
         np.testing.assert_allclose(x[..., 0], data.x_test[indices] / 255.0, atol=1e-6)
         assert y.tolist() == data.y_test[indices].tolist()
-        shuffled = datasets.make_tf_dataset(data.x_test, data.y_test, batch_size=5, seed=0, indices=indices)
-        assert sorted(next(shuffled.as_numpy_iterator())[1].tolist()) == sorted(y.tolist())
+        shuffled = make_tf_dataset(data.x_test, data.y_test, batch_size=5, seed=0, indices=indices)
+        shown, told = next(shuffled.as_numpy_iterator())
+        source = sources(shown, data.x_test[indices])
+        assert sorted(source) == list(range(5))  # those images, each once
+        assert np.array_equal(told, data.y_test[indices][source])  # each with its own label
 
     def test_runs_on_the_same_dataset_share_one_tensorflow_copy_of_its_images(self):
         """The line starts a run as the last one ends: each copying the images would grow
@@ -306,12 +353,12 @@ class TestPreprocessing:
         import gc
 
         images, labels = np.zeros((50, 28, 28), np.uint8), np.zeros(50, np.uint8)
-        x, y = datasets.shared_tensors(images, labels)
-        again_x, again_y = datasets.shared_tensors(images, labels)
+        x, y = shared_tensors(images, labels)
+        again_x, again_y = shared_tensors(images, labels)
         assert again_x is x and again_y is y
-        other_x, _ = datasets.shared_tensors(images.copy(), labels)
+        other_x, _ = shared_tensors(images.copy(), labels)
         assert other_x is not x  # another dataset, another copy
         del x, y, again_x, again_y, other_x
         gc.collect()
-        fresh_x, _ = datasets.shared_tensors(images, labels)  # the last user let go: a new copy
+        fresh_x, _ = shared_tensors(images, labels)  # the last user let go: a new copy
         assert fresh_x.shape == (50, 28, 28) and int(fresh_x.numpy().sum()) == 0

@@ -10,7 +10,21 @@ import zipfile
 import numpy as np
 import pytest
 
-from cnn_core import datasets, evaluation, models
+from cnn_core import datasets, evaluation
+from cnn_core.worker.inference import load_model
+from cnn_core.worker.models import build_model
+
+
+def load_model_file(source) -> object:
+    """An uploaded file as the app hands it to the worker: its bytes written to a file, loaded from there."""
+    import tempfile
+    from pathlib import Path
+
+    if isinstance(source, (bytes, bytearray)):
+        path = Path(tempfile.mkdtemp()) / "upload.keras"
+        path.write_bytes(bytes(source))
+        source = path
+    return load_model(source)
 
 
 def make_predictions(labels, predicted, confidence) -> evaluation.Predictions:
@@ -182,7 +196,7 @@ def small_model(input_shape=(28, 28, 1), outputs=10, lambda_layer=False):
 
 class TestModelChecks:
     def test_the_tutorial_network_fits(self):
-        evaluation.check_model(models.build_model())
+        evaluation.check_model(build_model())
 
     def test_a_model_for_other_images_is_refused_with_the_shape_it_needs(self):
         with pytest.raises(ValueError, match=r"\(32, 32, 3\).*\(28, 28, 1\)"):
@@ -211,35 +225,35 @@ class TestModelChecks:
     def test_a_saved_model_loads_from_bytes_and_from_a_path(self, tmp_path):
         model = small_model()
         data = saved(model)
-        loaded = evaluation.load_model_file(data)
+        loaded = load_model_file(data)
         (tmp_path / "m.keras").write_bytes(data)
-        from_path = evaluation.load_model_file(tmp_path / "m.keras")
+        from_path = load_model_file(tmp_path / "m.keras")
         x = datasets.preprocess(np.zeros((1, 28, 28), np.uint8))
         np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x), rtol=1e-5)
         np.testing.assert_allclose(from_path.predict_on_batch(x), model.predict_on_batch(x), rtol=1e-5)
 
     def test_an_uploaded_model_of_the_wrong_shape_is_refused_after_loading(self):
         with pytest.raises(ValueError, match="28, 28, 1"):
-            evaluation.load_model_file(saved(small_model(input_shape=(32, 32, 1))))
+            load_model_file(saved(small_model(input_shape=(32, 32, 1))))
 
     def test_python_code_in_a_model_is_refused_by_safe_mode(self):
         with pytest.raises(ValueError, match="safe mode"):
-            evaluation.load_model_file(saved(small_model(lambda_layer=True)))
+            load_model_file(saved(small_model(lambda_layer=True)))
 
     def test_files_that_are_not_keras_models_are_refused_with_a_sentence(self):
         with pytest.raises(ValueError, match="not a .keras model"):
-            evaluation.load_model_file(b"hello, I am a text file")
+            load_model_file(b"hello, I am a text file")
         with pytest.raises(ValueError, match="HDF5"):
-            evaluation.load_model_file(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
+            load_model_file(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:
             z.writestr("readme.txt", "a zip, but not a model")
         with pytest.raises(ValueError, match="Keras could not read"):
-            evaluation.load_model_file(buf.getvalue())
+            load_model_file(buf.getvalue())
 
     def test_a_truncated_model_file_is_refused_without_naming_a_server_path(self):
         data = saved(small_model())
         for cut in (data[: len(data) // 2], b"PK\x03\x04 cut short"):
             with pytest.raises(ValueError) as refused:
-                evaluation.load_model_file(cut)
+                load_model_file(cut)
             assert "/" not in str(refused.value) and "tmp" not in str(refused.value), refused.value

@@ -8,10 +8,11 @@ The rules:
 1. ``cnn_core`` never imports Streamlit, nor the Streamlit side of the app (``ui``, ``app_pages``,
    ``streamlit_app``), anywhere in a file;
 2. nothing imports ``tensorflow.python`` or ``keras.src`` (private APIs);
-3. the light modules (``cnn_core.shapes``, ``cnn_core.kernels``, the Home, Convolution and Pooling
-   pages, and the router every page runs in) load no TensorFlow or Keras when imported: module-level
-   imports (not those inside functions, nor under ``if TYPE_CHECKING:``) are followed through the
-   repository's own modules, and a failure names the chain;
+3. the Streamlit server never imports TensorFlow or Keras: from the router, every import the
+   server can run (at module level or inside a function; not under ``if TYPE_CHECKING:``) is
+   followed through the repository's own modules, and none reaches ``tensorflow``, ``keras`` or the
+   worker's package ``cnn_core.worker`` (started by name in its own process); a failure names the
+   chain;
 4. pages never import each other (shared glue lives in ``ui``).
 
 Each rule has a self-test that feeds it a bad snippet, so none can pass by finding nothing.
@@ -26,17 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("cnn_core", "ui", "app_pages", "streamlit_app.py")
-HEAVY = ("tensorflow", "keras")  # top-level packages that load TensorFlow
+HEAVY = ("tensorflow", "keras", "cnn_core.worker")  # TensorFlow, and the package that holds it
 PRIVATE = ("tensorflow.python", "keras.src")
 STREAMLIT_SIDE = ("streamlit", "ui", "app_pages", "streamlit_app")
-LIGHT = (
-    "cnn_core.shapes",
-    "cnn_core.kernels",
-    "app_pages.home",
-    "app_pages.convolution",
-    "app_pages.pooling",
-    "streamlit_app",  # the router: every page runs inside it
-)
+SERVER = ("streamlit_app",)  # the router: every page, and all the server runs, is reached from it
 
 
 @dataclass(frozen=True)
@@ -52,7 +46,7 @@ class Edge:
     source: str  # the importing module
     target: str  # the dotted name imported (for ``from a import b``: both "a" and "a.b")
     line: int
-    at_import_time: bool  # runs when the module is imported (not inside a function)
+    runs: bool  # can run: False only for an import under ``if TYPE_CHECKING:``
 
     def where(self, modules: dict[str, Module]) -> str:
         return f"{modules[self.source].path}:{self.line}"
@@ -94,34 +88,33 @@ def _absolute(mod: Module, level: int, name: str | None) -> str:
 
 
 def edges(mod: Module) -> list[Edge]:
-    """Every import in ``mod``, marked with whether it runs when ``mod`` is imported."""
+    """Every import in ``mod`` (at module level or inside a function), marked with whether it
+    can run at all (an import only for the type checker cannot)."""
     found: list[Edge] = []
 
-    def visit(node: ast.AST, at_import_time: bool) -> None:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            at_import_time = False
+    def visit(node: ast.AST, runs: bool) -> None:
         if isinstance(node, ast.If) and _is_type_checking(node.test):
             for child in node.body:  # only for the type checker: never runs
                 visit(child, False)
             for child in node.orelse:
-                visit(child, at_import_time)
+                visit(child, runs)
             return
         if isinstance(node, ast.Import):
-            found.extend(Edge(mod.name, alias.name, node.lineno, at_import_time) for alias in node.names)
+            found.extend(Edge(mod.name, alias.name, node.lineno, runs) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = _absolute(mod, node.level, node.module)
             if base:
-                found.append(Edge(mod.name, base, node.lineno, at_import_time))
-            found.extend(Edge(mod.name, f"{base}.{alias.name}".lstrip("."), node.lineno, at_import_time)
+                found.append(Edge(mod.name, base, node.lineno, runs))
+            found.extend(Edge(mod.name, f"{base}.{alias.name}".lstrip("."), node.lineno, runs)
                          for alias in node.names if alias.name != "*")
         elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
                 and isinstance(node.args[0].value, str):
             func = node.func
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if called in ("import_module", "__import__"):
-                found.append(Edge(mod.name, node.args[0].value, node.lineno, at_import_time))
+                found.append(Edge(mod.name, node.args[0].value, node.lineno, runs))
         for child in ast.iter_child_nodes(node):
-            visit(child, at_import_time)
+            visit(child, runs)
 
     visit(mod.tree, True)
     return found
@@ -153,28 +146,29 @@ def private_apis(modules: dict[str, Module]) -> list[str]:
             for mod in modules.values() for e in edges(mod) if _under(e.target, PRIVATE)]
 
 
-def heavy_at_import(modules: dict[str, Module], light: tuple[str, ...] = LIGHT) -> list[str]:
-    """Rule 3: TensorFlow/Keras reached from a light module by imports that run at import time,
-    each named with its chain of modules."""
+def heavy_in_server(modules: dict[str, Module], starts: tuple[str, ...] = SERVER) -> list[str]:
+    """Rule 3: TensorFlow, Keras or the worker's package reached from the server by any import it
+    can run (module level or in a function), each named with its chain of modules."""
     problems = []
-    for start in light:
+    for start in starts:
         if start not in modules:
-            problems.append(f"{start}: no such module (a light module moved? update LIGHT)")
+            problems.append(f"{start}: no such module (the router moved? update SERVER)")
             continue
         parent = {name: None for name in _repo_targets(start, modules)}  # a package's __init__ runs too
         queue = deque(parent)
         while queue:
             name = queue.popleft()
             for e in edges(modules[name]):
-                if not e.at_import_time:
+                if not e.runs:
                     continue
                 if _under(e.target, HEAVY):
                     chain, step = [e.target], name
                     while step is not None:
                         chain.append(step)
                         step = parent[step]
-                    problems.append(f"{start} loads {e.target.split('.')[0]} at import time: "
-                                    f"{' -> '.join(reversed(chain))} ({e.where(modules)})")
+                    problems.append(f"{start} reaches {e.target}: {' -> '.join(reversed(chain))} "
+                                    f"({e.where(modules)})")
+                    continue
                 for target in _repo_targets(e.target, modules):
                     if target not in parent:
                         parent[target] = name
@@ -202,7 +196,7 @@ def test_the_import_graph_keeps_the_rules_of_the_house():
     problems = {
         "1. cnn_core imports Streamlit (or ui/app_pages)": streamlit_in_core(modules),
         "2. private TensorFlow/Keras API": private_apis(modules),
-        "3. a light module loads TensorFlow at import time": heavy_at_import(modules),
+        "3. the server imports TensorFlow (or the worker's package)": heavy_in_server(modules),
         "4. a page imports a page": pages_importing_pages(modules),
     }
     broken = {rule: found for rule, found in problems.items() if found}
@@ -232,26 +226,28 @@ def test_rule_2_catches_private_tensorflow_and_keras_imports():
     assert not private_apis(fake(module("ui.good", "import keras\nfrom tensorflow import data")))
 
 
-def test_rule_3_follows_module_level_imports_and_names_the_chain():
+def test_rule_3_follows_every_import_the_server_can_run_and_names_the_chain():
     mods = fake(
-        module("app_pages.pooling", "from ui import glue"),
+        module("streamlit_app", "from ui import glue"),
         module("ui", "", is_package=True),
-        module("ui.glue", "from ..cnn_core import helper"),
+        module("ui.glue", "def later():\n    from ..cnn_core import helper"),  # inside a function: it runs too
         module("cnn_core", "", is_package=True),
         module("cnn_core.helper", "try:\n    import keras\nexcept ImportError:\n    pass"),
     )
-    found = heavy_at_import(mods, ("app_pages.pooling",))
-    assert found == ["app_pages.pooling loads keras at import time: app_pages.pooling -> ui.glue -> "
-                     "cnn_core.helper -> keras (cnn_core/helper.py:2)"]
+    assert heavy_in_server(mods) == ["streamlit_app reaches keras: streamlit_app -> ui.glue -> "
+                                     "cnn_core.helper -> keras (cnn_core/helper.py:2)"]
     # A package's __init__ runs on import of anything below it.
     mods["cnn_core"] = module("cnn_core", "import tensorflow as tf", is_package=True)
     mods["cnn_core.helper"] = module("cnn_core.helper", "")
-    assert any("cnn_core -> tensorflow" in p for p in heavy_at_import(mods, ("app_pages.pooling",)))
-    # Imports inside functions, or only for the type checker, do not run at import time.
-    lazy = fake(module("cnn_core.shapes", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                                          "    import keras\ndef f():\n    import tensorflow"))
-    assert heavy_at_import(lazy, ("cnn_core.shapes",)) == []
-    assert heavy_at_import({}, ("cnn_core.gone",)) == ["cnn_core.gone: no such module (a light module moved? update LIGHT)"]
+    assert any("cnn_core -> tensorflow" in p for p in heavy_in_server(mods))
+    # The worker's package is TensorFlow's side: the server starts it by name, never imports it.
+    worker = fake(module("streamlit_app", "import importlib\nimportlib.import_module('cnn_core.worker.serve')"))
+    assert heavy_in_server(worker) == ["streamlit_app reaches cnn_core.worker.serve: streamlit_app -> "
+                                       "cnn_core.worker.serve (streamlit_app.py:2)"]
+    # Only an import for the type checker never runs.
+    typed = fake(module("streamlit_app", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import keras"))
+    assert heavy_in_server(typed) == []
+    assert heavy_in_server({}) == ["streamlit_app: no such module (the router moved? update SERVER)"]
 
 
 def test_rule_4_catches_a_page_importing_a_page():

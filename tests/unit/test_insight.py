@@ -8,7 +8,8 @@ and feeds class 0 only, filter 1 fires on background and feeds class 1 only. Gra
 import numpy as np
 import pytest
 
-from cnn_core import datasets, evaluation, insight, models
+from cnn_core import datasets, evaluation
+from cnn_core.worker import insight, models
 from cnn_core.models import ConvBlock, ModelConfig
 
 # Two convolutions per block with batch normalisation (what the Strong preset used to be).

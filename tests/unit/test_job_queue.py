@@ -12,7 +12,7 @@ import pytest
 
 from cnn_core import formulas, jobs
 from cnn_core.jobs import JobRegistry
-from cnn_core.trainer import ACTIVE_STATUSES
+from cnn_core.training_config import ACTIVE_STATUSES
 
 
 class FakeTrainer:
@@ -209,7 +209,7 @@ def test_the_sidebar_words_say_where_a_run_is():
     assert jobs.progress_words(running, reg) == "finished"
 
 
-def test_a_real_trainer_waiting_in_line_holds_no_model_and_no_tensorflow():
+def test_a_run_waiting_in_line_holds_no_model_and_starts_no_worker():
     import subprocess
     import sys
     from pathlib import Path
@@ -217,24 +217,26 @@ def test_a_real_trainer_waiting_in_line_holds_no_model_and_no_tensorflow():
     code = """
 import sys
 from cnn_core import datasets, models
+from cnn_core.client import RemoteTrainer, Workers
 from cnn_core.jobs import JobRegistry
-from cnn_core.trainer import Trainer
 from cnn_core.training_config import TrainingConfig
 
 data = datasets.load_dataset("mnist", "bundled")
-reg = JobRegistry(max_jobs=1, reap_every_s=None)
+workers = Workers()
+reg = JobRegistry(max_jobs=1, reap_every_s=None, trainer_factory=workers.trainer)  # the app's factory
 class Busy:
     active = True
     def start(self): return self
 reg.submit("teacher", Busy(), "busy", "mnist", work_images=1)
-trainer = reg.make_trainer(data, models.PRESETS["tutorial"], TrainingConfig(epochs=1))  # the default factory
-assert isinstance(trainer, Trainer)
+trainer = reg.make_trainer(data, models.PRESETS["tutorial"], TrainingConfig(epochs=1))
+assert isinstance(trainer, RemoteTrainer)
 job = reg.submit("student", trainer, trainer.label, "mnist", work_images=5400)
-print(job.queued, trainer.model is None, trainer.is_alive, "tensorflow" in sys.modules, "streamlit" in sys.modules)
+print(job.queued, trainer.model is None, workers.running, "tensorflow" in sys.modules, "streamlit" in sys.modules)
+workers.close()
 """
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
-    assert out.stdout.split() == ["True", "True", "False", "False", "False"]  # no Streamlit either
+    assert out.stdout.split() == ["True", "True", "False", "False", "False"]  # no worker, no Streamlit either
 
 
 # ----- the cap, and owners who leave --------------------------------------------------------------

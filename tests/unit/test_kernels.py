@@ -150,7 +150,8 @@ def _conv_cases(count: int, seed: int = 7):
 
 
 def test_convolution_values_equal_tf_nn_conv2d():
-    tf = pytest.importorskip("tensorflow")
+    import tensorflow as tf
+
     rng = np.random.default_rng(1)
     for size, kernel, stride, padding, dilation in _conv_cases(30):
         image, weights = rng.standard_normal((size, size)), rng.standard_normal((kernel, kernel))
@@ -169,7 +170,8 @@ def test_convolution_values_equal_tf_nn_conv2d():
 def test_pooling_values_and_winners_equal_tensorflows_pooling_ops():
     # tf.nn.max_pool2d / avg_pool2d are what Keras's pooling layers call; tf.nn.pool itself
     # refuses a stride larger than the window, which Keras (and this explorer) allow.
-    tf = pytest.importorskip("tensorflow")
+    import tensorflow as tf
+
     rng = np.random.default_rng(2)
     cases = [
         (size, pool, stride, padding)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from cnn_core import models
+from cnn_core.worker.models import build_model, compile_model
 from cnn_core.models import ConvBlock, ModelConfig, ModelShapeError, summarize
 
 TUTORIAL_LAYERS = [
@@ -38,7 +39,7 @@ class TestTheTutorialModel:
         assert rows["fc1"].macs == 1764 * 128
 
     def test_keras_builds_exactly_the_tutorials_create_model(self):
-        model = models.build_model(ModelConfig())
+        model = build_model(ModelConfig())
         assert [layer.name for layer in model.layers] == TUTORIAL_LAYERS
         assert model.count_params() == 235_262
         assert model.get_layer("block2_pool").output.shape[1:] == (7, 7, 36)
@@ -55,7 +56,7 @@ class TestExercise2:
 @pytest.mark.parametrize("preset", sorted(models.PRESETS))
 def test_every_preset_summary_agrees_with_keras(preset):
     config = models.PRESETS[preset]
-    model = models.build_model(config)
+    model = build_model(config)
     rows = summarize(config)
     assert [r.name for r in rows] == [layer.name for layer in model.layers]
     for row in rows:
@@ -83,11 +84,11 @@ class TestImpossibleConfigurations:
 
     def test_keras_is_not_reached_with_a_bad_config(self):
         with pytest.raises(ModelShapeError):
-            models.build_model(ModelConfig(blocks=tuple(ConvBlock() for _ in range(6))))
+            build_model(ModelConfig(blocks=tuple(ConvBlock() for _ in range(6))))
 
 
 def test_compile_uses_keywords_so_one_training_step_runs():
-    model = models.compile_model(models.build_model(), learning_rate=1e-3)
+    model = compile_model(build_model(), learning_rate=1e-3)
     x = np.zeros((8, 28, 28, 1), np.float32)
     y = np.arange(8) % 10
     history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
@@ -97,7 +98,7 @@ def test_compile_uses_keywords_so_one_training_step_runs():
 def test_under_mixed_precision_every_layer_computes_in_float16_but_the_output_in_float32():
     import keras
 
-    model = models.build_model(ModelConfig(), dtype_policy=models.MIXED_POLICY)
+    model = build_model(ModelConfig(), dtype_policy=models.MIXED_POLICY)
     assert keras.config.dtype_policy().name == "float32"  # set for the build only
     policies = {layer.name: layer.dtype_policy.name for layer in model.layers[1:]}
     assert policies.pop("predictions") == "float32"
@@ -106,16 +107,16 @@ def test_under_mixed_precision_every_layer_computes_in_float16_but_the_output_in
     assert str(out.dtype) == "<dtype: 'float32'>" or "float32" in str(out.dtype)
     assert np.allclose(np.asarray(out).sum(axis=1), 1.0, atol=1e-5)  # a float32 softmax
     # A compiled mixed model scales its loss so that float16 gradients do not underflow.
-    assert type(models.compile_model(model).optimizer).__name__ == "LossScaleOptimizer"
+    assert type(compile_model(model).optimizer).__name__ == "LossScaleOptimizer"
 
 
 def test_the_default_model_names_no_dtype_so_its_config_is_unchanged():
     import keras
 
-    plain = models.build_model(ModelConfig())
+    plain = build_model(ModelConfig())
     last = plain.get_layer("predictions")
     assert last.dtype_policy.name == "float32" and keras.config.dtype_policy().name == "float32"
-    assert type(models.compile_model(plain).optimizer).__name__ == "Adam"
+    assert type(compile_model(plain).optimizer).__name__ == "Adam"
 
 
 class TestConfigurationAsText:

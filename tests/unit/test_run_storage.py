@@ -10,7 +10,7 @@ import pytest
 
 from cnn_core import run_storage
 from cnn_core.models import ModelConfig
-from cnn_core.trainer import Trainer
+from cnn_core.worker.trainer import Trainer
 from tests.unit.conftest import FAST
 
 

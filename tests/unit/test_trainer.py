@@ -12,16 +12,23 @@ import math
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-import cnn_core.trainer as trainer_module
-from cnn_core.trainer import Trainer, _flip_half, divergence_message
+import cnn_core.worker.trainer as trainer_module
+from cnn_core.worker.accelerators import detect_accelerator
+from cnn_core.worker.trainer import Trainer, _flip_half, divergence_message
 from cnn_core.training_config import LearningRateChange, TrainingConfig
-from tests.unit.conftest import BATCH, FAST, batches_done, wait_until
+from tests.unit.conftest import BATCH, FAST, batches_done, cpu_only_env, wait_until
+
+# Two epochs on the 270 images of `small` (FAST), scored on its 100 test images: ten runs of
+# each loop scored 0.47-0.64 (median 0.56; the initial weights are not seeded); chance is 0.10.
+# Labels that come apart from their images, or weights that never move, stay near chance.
+LEARNED_ACCURACY = 0.30
 
 # ----- a run from start to finish, with either loop --------------------------------------------
 
@@ -44,10 +51,10 @@ def test_a_run_reports_batches_epochs_validation_and_test_accuracy(small, loop):
     assert snap.steps_per_epoch == math.ceil(270 / BATCH) == 9
     assert len(snap.batch_loss) == len(snap.batch_accuracy) == 2 * 9
     assert [r.epoch for r in snap.history] == [1, 2]
-    assert 0 <= snap.test_accuracy <= 1 and snap.test_loss > 0
+    assert snap.test_accuracy > LEARNED_ACCURACY and snap.test_loss > 0  # it learned
     assert snap.progress == 1.0 and snap.elapsed_seconds > 0
     assert snap.mean_images_per_second > 0
-    assert snap.device.startswith("CPU") and snap.loop == loop
+    assert snap.device == detect_accelerator().description and snap.loop == loop  # CPU, GPU or TPU
     # An untrained 10-class network scores about ln(10) on its first batch.
     assert 1.8 < snap.batch_loss[0] < 3.0
     for record in snap.history:
@@ -102,8 +109,7 @@ def test_stop_starts_no_further_batch_and_keeps_the_model(small, loop):
     trainer = Trainer(small, config=replace(FAST, loop=loop, epochs=50)).start()
     wait_until(lambda: batches_done(trainer) >= 12)  # into the second epoch
     trainer.pause()  # hold it between two batches, so "the next batch" is well defined
-    wait_until(lambda: trainer.snapshot().status == "paused")
-    time.sleep(0.1)  # fit's last batch record may arrive from Keras's worker thread
+    wait_until(lambda: trainer.snapshot().status == "paused")  # every batch run so far recorded
     before = batches_done(trainer)
     trainer.stop()
     snap = trainer.wait(60)
@@ -113,6 +119,29 @@ def test_stop_starts_no_further_batch_and_keeps_the_model(small, loop):
     assert "Stopped" in snap.message and "of 50 epochs" in snap.message
     assert len(snap.history) == before // 9  # only whole epochs have an epoch row
     assert snap.test_accuracy is not None and trainer.model is not None
+
+
+def test_paused_means_every_batch_run_so_far_is_recorded_even_when_keras_reports_late(
+    small, monkeypatch
+):
+    """Keras reports fit's batch ends from a worker thread where its backend allows it (the
+    Trainer's callback says it may): a batch's record can then arrive after the next batch
+    began. TensorFlow's backend reports in the training thread today, so a late report is
+    simulated: the third batch's, with a pause asked while that batch ran."""
+    report = Trainer._fit_batch_end
+
+    def third_reported_late(self: Trainer, epoch: int, batch: int, logs: dict) -> None:
+        if (epoch, batch) != (0, 2):
+            return report(self, epoch, batch, logs)
+        self.pause()
+        threading.Timer(0.3, report, (self, epoch, batch, logs)).start()
+
+    monkeypatch.setattr(Trainer, "_fit_batch_end", third_reported_late)
+    trainer = Trainer(small, config=replace(FAST, epochs=50)).start()
+    wait_until(lambda: trainer.snapshot().status == "paused")
+    assert batches_done(trainer) == 3  # the late record is in before the run says "paused"
+    trainer.stop()
+    assert len(trainer.wait(60).batch_loss) == 3
 
 
 def test_stop_while_running_ends_within_a_batch(small):
@@ -151,8 +180,7 @@ def test_a_live_learning_rate_change_is_recorded_where_it_took_effect_and_kept_b
     trainer = Trainer(small, config=config, run_dir=run).start()
     wait_until(lambda: batches_done(trainer) >= 12)  # into epoch 2 (9 steps per epoch)
     trainer.pause()  # between two batches, so the batch that first uses the new η is known
-    wait_until(lambda: trainer.snapshot().status == "paused")
-    time.sleep(0.1)  # fit's last batch record may arrive from Keras's worker thread
+    wait_until(lambda: trainer.snapshot().status == "paused")  # every batch run so far recorded
     before = batches_done(trainer)
     trainer.set_learning_rate(3e-2)
     trainer.resume()
@@ -243,6 +271,8 @@ def test_an_exception_in_the_thread_becomes_a_message_not_a_silent_death(small, 
 
 
 # ----- two replicas: MirroredStrategy over two logical CPUs --------------------------------------
+# Each runs in a fresh interpreter with the GPUs hidden: on a GPU build the accelerator would
+# otherwise be the GPU, and these tests are about the multi-replica path, which two CPUs exercise.
 
 
 def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
@@ -253,12 +283,13 @@ def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
         import json
         from dataclasses import replace
         import numpy as np
-        from cnn_core import accelerators, models
+        from cnn_core import models
         from cnn_core.datasets import load_dataset
-        from cnn_core.trainer import Trainer, limit_memory_growth
+        from cnn_core.worker.accelerators import detect_accelerator
+        from cnn_core.worker.trainer import Trainer, limit_memory_growth
         from cnn_core.training_config import TrainingConfig
         applied = limit_memory_growth()
-        acc = accelerators.detect_accelerator(cpu_replicas=2)
+        acc = detect_accelerator(cpu_replicas=2)
         data = load_dataset("fashion_mnist", "bundled")
         data = replace(data, x_train=data.x_train[::25], y_train=data.y_train[::25],
                        x_test=data.x_test[::10], y_test=data.y_test[::10])
@@ -273,7 +304,8 @@ def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
         print(json.dumps(out))
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env=cpu_only_env())
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert {"pooled CPU allocator", "1 inter-op thread"} <= set(out["applied"])
@@ -296,10 +328,12 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
         from dataclasses import replace
         import numpy as np
         import tensorflow as tf
-        from cnn_core import accelerators, models
-        from cnn_core.trainer import Trainer, custom_train_step
+        from cnn_core import models
+        from cnn_core.worker.accelerators import detect_accelerator
+        from cnn_core.worker.models import build_model, compile_model
+        from cnn_core.worker.trainer import Trainer, custom_train_step
         from cnn_core.training_config import TrainingConfig
-        acc = accelerators.detect_accelerator(cpu_replicas=2)
+        acc = detect_accelerator(cpu_replicas=2)
         one = tf.distribute.OneDeviceStrategy("/cpu:0")
         config = models.ModelConfig(dropout=0.0)  # nothing random in a step
         rng = np.random.default_rng(0)
@@ -310,7 +344,7 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
             models_ = []
             for strategy in (acc.strategy, one):
                 with strategy.scope():
-                    m = models.compile_model(models.build_model(config), 0.1, "sgd")
+                    m = compile_model(build_model(config), 0.1, "sgd")
                     m.optimizer.build(m.trainable_variables)
                 models_.append(m)
             models_[1].set_weights(models_[0].get_weights())
@@ -361,7 +395,8 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
         print(json.dumps(out))
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env=cpu_only_env())
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["replicas"] == 2
@@ -410,16 +445,17 @@ def test_the_dtype_policy_is_restored_after_the_block_even_when_it_fails():
     import keras
 
     from cnn_core import models
+    from cnn_core.worker.models import dtype_policy_scope
 
     assert keras.config.dtype_policy().name == "float32"
-    with models.dtype_policy_scope(models.MIXED_POLICY):
+    with dtype_policy_scope(models.MIXED_POLICY):
         assert keras.config.dtype_policy().name == "mixed_float16"
     assert keras.config.dtype_policy().name == "float32"
     with pytest.raises(RuntimeError):
-        with models.dtype_policy_scope(models.MIXED_POLICY):
+        with dtype_policy_scope(models.MIXED_POLICY):
             raise RuntimeError("the run failed")
     assert keras.config.dtype_policy().name == "float32"
-    with models.dtype_policy_scope(None):  # no mixed precision: nothing changes
+    with dtype_policy_scope(None):  # no mixed precision: nothing changes
         assert keras.config.dtype_policy().name == "float32"
 
 
@@ -455,41 +491,3 @@ def test_two_runs_at_once_keep_their_own_precision(small):
     assert {layer.dtype_policy.name for layer in mixed.model.layers[1:-1]} == {"mixed_float16"}
     assert {layer.dtype_policy.name for layer in plain.model.layers} == {"float32"}
     assert type(plain.model.optimizer).__name__ == "Adam"
-
-
-# ----- the app's trainers: Streamlit stays in the script thread ---------------------------------
-
-
-def test_a_run_the_app_submits_never_runs_streamlit_code_in_its_trainer_thread(small):
-    """The app's trainer factory (ui.jobs) resolves Keras and the shared accelerator, both
-    Streamlit-cached, in the calling (script) thread: the Trainer thread gets a plain accelerator
-    and runs no Streamlit code at all (traced call by call)."""
-    import threading
-
-    from ui import jobs
-
-    streamlit_in_trainer: set[str] = set()
-
-    def tracer(frame, event, arg):
-        name = threading.current_thread().name
-        if name.startswith("trainer:") and frame.f_globals.get("__name__", "").startswith("streamlit"):
-            streamlit_in_trainer.add(f"{frame.f_globals['__name__']}.{frame.f_code.co_name}")
-        return None
-
-    tiny = replace(small, x_train=small.x_train[:64], y_train=small.y_train[:64],
-                   x_test=small.x_test[:32], y_test=small.y_test[:32])
-    config = TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, validation_fraction=0)
-    jobs.get_registry.clear()
-    try:
-        trainer = jobs.make_trainer(tiny, trainer_module.ModelConfig(), config)
-        assert trainer._accelerator_source is not None and not callable(trainer._accelerator_source)
-        threading.settrace(tracer)  # every thread started from here on
-        try:
-            job = jobs.get_registry().submit("me", trainer, trainer.label, tiny.name, work_images=64)
-            snap = job.trainer.wait(120)
-        finally:
-            threading.settrace(None)
-    finally:
-        jobs.get_registry.clear()
-    assert snap.status == "finished", snap.message
-    assert streamlit_in_trainer == set()

@@ -93,12 +93,22 @@ def test_a_cap_on_different_uploads_alive_at_once_refuses_with_a_sentence():
 
 
 def test_the_byte_cap_counts_what_the_new_file_would_unpack_to():
-    raw = npz_file(100, 10)
-    cache = UploadCache(max_bytes=datasets.check_npz(raw) + 100)
+    raw, other = npz_file(100, 10), npz_file(100, 10, seed=5)
+    size = datasets.check_npz(raw)
+    cache = UploadCache(max_bytes=size + 100)  # room for one such file, not two
     kept = cache.get(raw, "mnist")
     with pytest.raises(ValueError, match=r"this file needs 0 MiB"):
-        cache.get(npz_file(100, 10, seed=5), "mnist")
-    assert kept.x_train is not None and MAX_SHARED_UPLOAD_BYTES > datasets.MAX_UNPACKED_BYTES
+        cache.get(other, "mnist")
+    # The refusal leaves the held upload as it was: still shared, not parsed again.
+    assert cache.held() == (1, size)
+    assert cache.get(raw, "mnist").x_train is kept.x_train and cache.parses == 1
+    del kept
+    gc.collect()
+    assert cache.get(other, "mnist").x_train.shape == (100, 28, 28)  # fits once the first has gone
+
+
+def test_the_default_byte_cap_holds_the_largest_file_one_upload_may_be():
+    assert MAX_SHARED_UPLOAD_BYTES > datasets.MAX_UNPACKED_BYTES
 
 
 def test_a_bad_file_is_refused_by_its_headers_and_nothing_is_held():

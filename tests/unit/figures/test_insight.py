@@ -3,7 +3,8 @@ a drawing's preparation, feature maps, filters, heat maps) render from functions
 
 import numpy as np
 
-from cnn_core import drawn_digit, evaluation, insight
+from cnn_core import drawn_digit, evaluation
+from cnn_core.worker import insight
 from cnn_core.figures import insight as insight_figures
 from cnn_core.figures import mpl
 

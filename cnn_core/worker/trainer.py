@@ -1,8 +1,9 @@
 """Train a network in a background thread while a page (or a terminal) watches and steers it.
 
-A :class:`Trainer` runs in a plain thread that never calls Streamlit (a page script dies on the
-next click); watchers read :meth:`Trainer.snapshot`, an immutable copy taken under a lock, and
-steer it with pause, resume, stop and set_learning_rate, flags the thread reads between batches.
+A :class:`Trainer` runs in a plain thread of the worker process (or of the command line);
+watchers read :meth:`Trainer.snapshot`, an immutable copy taken under a lock (the worker sends it
+to the server, :mod:`cnn_core.worker.serve`), and steer it with pause, resume, stop and
+set_learning_rate, flags the thread reads between batches.
 Two loops report the same metrics: Keras ``model.fit`` with a callback (the tutorial's way) and a
 ``tf.GradientTape`` step under the ``tf.distribute`` strategy (its exercise 3). TensorFlow is
 imported inside the thread, never when this module is imported.
@@ -17,17 +18,20 @@ import threading
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Union
 
 import numpy as np
 
-from . import run_storage
-from .datasets import Dataset, make_tf_dataset
-from .models import MIXED_POLICY, ModelConfig, build_model, compile_model, dtype_policy_scope
-from .training_config import (
+from .. import run_storage
+from ..datasets import Dataset
+from ..models import MIXED_POLICY, ModelConfig
+from ..process_memory import limit_process_memory, release_free_memory
+from ..training_config import (
+    ACTIVE_STATUSES,
+    EpochRecord,
     LearningRateChange,
+    Snapshot,
     TrainingConfig,
     check_learning_rate,
     check_replica_batch,
@@ -36,11 +40,9 @@ from .training_config import (
     steps_per_epoch,
     validation_split,
 )
+from .data import make_tf_dataset
+from .models import build_model, compile_model, dtype_policy_scope
 
-# Statuses a run goes through. "preparing" covers importing TensorFlow and building the model;
-# "evaluating" the final pass over the test set after the last (or a stopped) epoch.
-ACTIVE_STATUSES = ("preparing", "running", "paused", "evaluating")
-DONE_STATUSES = ("finished", "stopped", "failed")
 
 # A healthy classifier's loss starts near ln(10) ≈ 2.3 and falls. Keras clips probabilities at
 # 1e-7, so a diverged network that is confidently wrong averages about -ln(1e-7) ≈ 16; a mean
@@ -81,81 +83,6 @@ def divergence_message(loss: float, recent: list[float], learning_rate: float, w
         f"(learning rate {learning_rate:.3g}): the weights jump past the minimum and the "
         f"network ends up confidently wrong. {advice}"
     )
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    """One finished epoch. Losses are mean cross-entropy; accuracies are fractions 0-1.
-
-    ``seconds`` is the training time of the epoch (no validation, no pauses);
-    ``val_*`` are None when no validation images are held out.
-    """
-
-    epoch: int  # 1-based
-    loss: float
-    accuracy: float
-    val_loss: float | None
-    val_accuracy: float | None
-    seconds: float
-    images_per_second: float
-    learning_rate: float  # at the end of the epoch
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What a watcher sees: an immutable copy of a run's state (all times in seconds).
-
-    ``batch_loss`` / ``batch_accuracy`` hold one value per training batch of the whole run (the
-    batch's own mean, not a running average); batch i (0-based) ends at epoch
-    (i + 1) / ``steps_per_epoch``.
-    """
-
-    status: str
-    message: str
-    epoch: int  # the epoch in progress (1-based), or the last one when done
-    epochs: int
-    batch: int  # batches done in that epoch
-    steps_per_epoch: int
-    train_images: int
-    val_images: int
-    batch_loss: tuple[float, ...]
-    batch_accuracy: tuple[float, ...]
-    history: tuple[EpochRecord, ...]
-    images_per_second: float  # over the last few seconds of training
-    elapsed_seconds: float  # since start, pauses excluded
-    eta_seconds: float | None
-    learning_rate: float
-    device: str
-    loop: str
-    test_loss: float | None = None
-    test_accuracy: float | None = None
-    last_checkpoint: str | None = None
-    run_dir: str | None = None
-    resumed_from_epoch: int = 0
-    learning_rate_changes: tuple[LearningRateChange, ...] = ()  # live changes of η, in order
-    last_checkpoint_epoch: int = 0  # the epoch the last checkpoint holds (0: none yet)
-
-    @property
-    def active(self) -> bool:
-        """Still working: a watcher should keep polling."""
-        return self.status in ACTIVE_STATUSES
-
-    @property
-    def done(self) -> bool:
-        return self.status in DONE_STATUSES
-
-    @property
-    def progress(self) -> float:
-        """Fraction 0-1 of all batches of the run done."""
-        total = self.epochs * self.steps_per_epoch
-        return min(len(self.batch_loss) / total, 1.0) if total else 0.0
-
-    @property
-    def mean_images_per_second(self) -> float:
-        """Training images per second over every finished epoch of this session of the run."""
-        own = [r for r in self.history if r.epoch > self.resumed_from_epoch]
-        seconds = sum(r.seconds for r in own)
-        return self.train_images * len(own) / seconds if seconds > 0 else self.images_per_second
 
 
 class _Stop(Exception):
@@ -247,22 +174,7 @@ class Trainer:
         ``loop`` switch between "fit" and "custom" (both read the same checkpoint). Raises
         ``ValueError`` when the folder holds no usable checkpoint.
         """
-        info = run_storage.read_run(run_dir)
-        if info.checkpoint_epoch == 0 or info.checkpoint is None:
-            raise ValueError(
-                f"The run {Path(run_dir).name!r} has no checkpoint to resume from: it stopped before its "
-                f"first checkpoint (every {info.training.checkpoint_every} epochs)."
-            )
-        training = info.training
-        if epochs is not None:
-            training = replace(training, epochs=epochs)
-        if loop is not None:
-            training = replace(training, loop=loop)
-        if training.epochs <= info.checkpoint_epoch:
-            raise ValueError(
-                f"The run's last checkpoint is at epoch {info.checkpoint_epoch} of "
-                f"{training.epochs}: ask for more epochs to continue it."
-            )
+        info, training = run_storage.resume_plan(run_dir, epochs, loop)
         trainer = cls(dataset, info.model_config, training, accelerator=accelerator, run_dir=run_dir)
         saved = run_storage.read_checkpoint_state(info.checkpoint)
         trainer._start_epoch = info.checkpoint_epoch
@@ -593,6 +505,10 @@ class Trainer:
 
             def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
                 trainer._fit_begun = batch
+                if not trainer._unpaused.is_set():
+                    # "paused" tells a watcher every batch run so far is in the history: the
+                    # last one's record may still be on its way from Keras's worker thread.
+                    trainer._await_fit_records(batch)
                 if not trainer._before_batch(self.epoch * trainer._steps + batch):
                     # Raising (rather than model.stop_training, which Keras reads only after
                     # running this batch) means no batch starts once stop is asked for.
@@ -612,9 +528,14 @@ class Trainer:
             )
         except _Stop:
             # Keras's worker thread may still be recording the last batch that ran: wait for it.
-            deadline = time.monotonic() + 10
-            while self._fit_next_step < self._fit_begun and time.monotonic() < deadline:
-                time.sleep(0.005)
+            self._await_fit_records(self._fit_begun)
+
+    def _await_fit_records(self, steps: int, timeout_s: float = 10.0) -> None:
+        """Wait until this epoch's first ``steps`` batches of ``fit`` are recorded (their batch
+        ends run on Keras's worker thread); bounded, so a lost record cannot hang the run."""
+        deadline = time.monotonic() + timeout_s
+        while self._fit_next_step < steps and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def _fit_batch_end(self, epoch: int, batch: int, logs: dict) -> None:
         """Turn Keras's running epoch means back into each batch's own loss and accuracy."""
@@ -754,40 +675,14 @@ def split_indices(n: int, n_val: int, seed: int) -> tuple[np.ndarray, np.ndarray
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-# ----- process settings for a training process (the CLI's and the server's) --------------------
+# ----- process settings for a training process (the worker's and the command line's) ----------
 
 
-MMAP_THRESHOLD_BYTES = 2**20
-
-
-def limit_memory_growth(tensorflow: bool = True) -> list[str]:
-    """Process-wide settings that keep a training process small (a Cloud container has 1-3 GB);
-    returns what was applied. Idempotent; a user's own ``TF_CPU_ALLOCATOR_USE_BFC`` wins.
-
-    TensorFlow's pooled (BFC) CPU allocator and one inter-op thread (these networks run layer
-    after layer) only apply before TensorFlow's first tensor; at most 2 glibc malloc arenas and a
-    1 MiB mmap threshold keep freed buffers from staying resident, for threads made after the
-    call. ``tensorflow=False`` applies what needs no TensorFlow import (a server's start).
-    """
-    applied = []
-    if os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true") == "true":
-        applied.append("pooled CPU allocator")
-    try:
-        import ctypes
-        import ctypes.util
-
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        if libc.mallopt(-8, 2) == 1:  # M_ARENA_MAX
-            applied.append("malloc arenas <= 2")
-        # Buffers of 1 MiB and more (an upload's bytes, a batch of images) straight from the
-        # system and back on free: glibc would otherwise raise this threshold to the largest
-        # buffer freed so far (up to 32 MiB) and keep such buffers resident in its heap.
-        if libc.mallopt(-3, MMAP_THRESHOLD_BYTES) == 1:  # M_MMAP_THRESHOLD
-            applied.append(f"malloc mmap threshold {MMAP_THRESHOLD_BYTES // 2**20} MiB")
-    except (OSError, AttributeError):  # not glibc
-        pass
-    if not tensorflow:
-        return applied
+def limit_memory_growth() -> list[str]:
+    """Every setting that keeps a training process small (:func:`limit_process_memory`), and one
+    TensorFlow inter-op thread (these networks run layer after layer), which applies only before
+    TensorFlow's first tensor; returns what was applied."""
+    applied = limit_process_memory()
     try:
         import tensorflow as tf
 
@@ -797,22 +692,3 @@ def limit_memory_growth(tensorflow: bool = True) -> list[str]:
     except RuntimeError:  # TensorFlow already running: keep its threads
         pass
     return applied
-
-
-def release_free_memory() -> None:
-    """Hand memory that Python and TensorFlow have freed back to the system (glibc's
-    malloc_trim; nothing elsewhere). A few milliseconds: a run calls it at each epoch's end."""
-    global _malloc_trim
-    if _malloc_trim is None:
-        try:
-            import ctypes
-            import ctypes.util
-
-            _malloc_trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-        except (OSError, AttributeError):  # not glibc
-            _malloc_trim = False
-    if _malloc_trim:
-        _malloc_trim(0)
-
-
-_malloc_trim: Any = None
