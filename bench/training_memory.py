@@ -29,6 +29,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+from _process_tree import worker_pids  # bench/ is on sys.path: the script's own folder
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets"
@@ -50,19 +51,6 @@ def write_keras_cache(npz: Path, keras_home: Path) -> None:
         with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb", compresslevel=1) as out:
             out.write(b"\0\0\x08\x03" + b"".join(n.to_bytes(4, "big") for n in x.shape)
                       + x.astype(np.uint8).tobytes())
-
-
-def worker_pids(server: int) -> list[int]:
-    """The server's TensorFlow workers: its child processes running ``cnn_core.worker``."""
-    found = []
-    for children in Path(f"/proc/{server}/task").glob("*/children"):
-        for pid in children.read_text().split():
-            try:
-                if b"cnn_core.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    found.append(int(pid))
-            except OSError:  # gone meanwhile
-                continue
-    return found
 
 
 def tree_mb(server: int) -> tuple[float, float, dict[int, float]]:
