@@ -14,7 +14,8 @@ import gc
 import sys
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 from streamlit.runtime.caching.ttl_cache import TTLCache
@@ -74,10 +75,10 @@ def shut_down_forgotten_sessions(storage: Any, is_active: Callable[[str], bool])
     anything refers to it. ``storage`` is the session manager's ``MemorySessionStorage``; the
     hook shuts down each session that leaves it and empties its state, except one that left
     because its tab came back (``is_active``), on the session's own event loop, where Streamlit
-    shuts down a session it closes (a second shutdown does nothing). Reads Streamlit's internals: the tests run it
-    against the pinned version's classes."""
-    cache = getattr(storage, "_cache", None)
-    if not isinstance(cache, TTLCache) or getattr(cache, "_on_remove", False) is not None:
+    shuts down a session it closes (a second shutdown does nothing). Reads Streamlit's
+    internals: the tests run it against the pinned version's classes."""
+    cache = _sessions_cache(storage)
+    if cache is None or getattr(cache, "_on_remove", False) is not None:
         return False  # another storage, a hook already there, or Streamlit changed
 
     def shut_down(session_id: str, info: Any) -> None:
@@ -103,8 +104,14 @@ def _shut_down(session: Any) -> None:
 def reap_expired_sessions(storage: Any) -> int:
     """Drop the sessions whose time to reconnect has passed (Streamlit drops them only when
     another tab closes); returns how many. With the hook above, each is shut down."""
+    cache = _sessions_cache(storage)
+    return len(cache.expire()) if cache is not None else 0
+
+
+def _sessions_cache(storage: Any) -> TTLCache | None:
+    """The TTL cache behind Streamlit's ``MemorySessionStorage``; None for any other storage."""
     cache = getattr(storage, "_cache", None)
-    return len(cache.expire()) if isinstance(cache, TTLCache) else 0
+    return cache if isinstance(cache, TTLCache) else None
 
 
 def watch_forgotten_sessions() -> tuple[Any, threading.Lock] | None:
