@@ -51,7 +51,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +60,8 @@ sys.path.insert(0, str(ROOT))
 
 # bench/ is on sys.path (the script's folder). Pure modules only: this process drives the app
 # and never imports TensorFlow.
-from training_memory import CHROMIUM_ARGS, free_port, write_keras_cache
+from load_test import free_port, start_server
+from training_memory import CHROMIUM_ARGS, write_keras_cache
 
 from cnn_core import datasets, run_storage, training_config
 
@@ -160,24 +160,9 @@ class App:
 
         self.env = env
         self.runs_dir = Path(env[run_storage.RUNS_DIR_ENV])
-        self.url = f"http://127.0.0.1:{free_port()}"
-        self._log = open(log, "w")  # noqa: SIM115  (the server writes to it until close())
-        self.server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-             "--server.port", self.url.rsplit(":", 1)[1], "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                if self.server.poll() is not None:
-                    raise SystemExit(f"the server exited ({self.server.returncode}): see {log}")
-                time.sleep(0.3)
-        else:
-            raise SystemExit("the server did not answer within 90 s")
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = start_server(port, env, log)  # returns once healthy; it writes to ``log``
         self._pw = sync_playwright().start()
         self.browser = self._pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
 
@@ -191,7 +176,6 @@ class App:
                 self.server.wait(30)
             except subprocess.TimeoutExpired:
                 self.server.kill()
-            self._log.close()
 
     def train(self, name: str, train_images: int, epochs: int, watch: bool = True) -> dict:
         """One run from the Training page in a new session; its run.json history once finished.
