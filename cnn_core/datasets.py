@@ -290,23 +290,26 @@ def _damaged(exc: BaseException) -> ValueError:
 
 def _npz_bytes(source: NpzSource) -> bytes:
     """The file's bytes, refusing a file larger than any acceptable one before reading it."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
-        size = len(data)
+    in_memory = isinstance(source, (bytes, bytearray, memoryview))
+    if in_memory:
+        size = len(source)
     else:
         path = Path(source)
         try:
             size = path.stat().st_size
         except OSError as exc:
             raise ValueError(f"The file {path} cannot be read ({first_line(exc)}).") from None
-        data = b""
     if size > MAX_NPZ_FILE_BYTES:
         raise ValueError(
             f"The file is {size / 2**20:,.0f} MiB; this server takes .npz files up to "
             f"{MAX_NPZ_FILE_BYTES / 2**20:,.0f} MiB (Fashion-MNIST's 70,000 images are 30 MiB compressed)."
         )
-    if not data:
-        data = Path(source).read_bytes()
+    if size == 0:
+        raise ValueError(
+            "This file is empty (0 bytes): the upload or the save stopped before it began. Save "
+            "your arrays with numpy.savez('data.npz', x_train=..., y_train=..., x_test=..., y_test=...)."
+        )
+    data = bytes(source) if in_memory else path.read_bytes()
     if not data.startswith(b"PK"):
         raise ValueError(
             "This is not a .npz file (a zip archive of numpy arrays). Save your arrays with "

@@ -91,6 +91,14 @@ class TestUploadingAFile:
         assert UPLOAD_KEY not in page.session_state
         assert "bundled offline sample" in badge(page)
 
+    def test_an_empty_file_is_explained_and_nothing_changes(self, page):
+        upload(page, "empty.npz", b"")
+        assert not page.exception
+        assert "This file is empty (0 bytes)" in page.error[0].value
+        assert "empty.npz cannot be used" in page.error[0].value
+        assert UPLOAD_KEY not in page.session_state
+        assert "bundled offline sample" in badge(page)
+
     def test_a_good_upload_is_used_and_a_bad_one_afterwards_keeps_it(self, page):
         upload(page, "mine.npz", npz_bytes(30, 10))
         assert "your .npz file · 30 train / 10 test" in badge(page) and "(mine.npz)" in badge(page)

@@ -198,6 +198,15 @@ class TestUserFile:
         with pytest.raises(ValueError, match="not a .npz file"):
             load_dataset("mnist", b"\x89PNG\r\n\x1a\n not numbers")
 
+    def test_an_empty_file_is_refused_with_a_sentence(self, tmp_path):
+        empty = tmp_path / "empty.npz"
+        empty.write_bytes(b"")
+        for source in (b"", bytearray(), empty, str(empty)):
+            with pytest.raises(ValueError, match=r"empty \(0 bytes\)"):
+                load_dataset("mnist", source)
+        with pytest.raises(ValueError, match=r"empty \(0 bytes\)"):
+            read_npz(memoryview(b""))
+
 
 def peak_traced_bytes(call) -> int:
     """The most memory Python and numpy held at once while ``call()`` ran (it may raise)."""
