@@ -14,9 +14,7 @@ st.set_page_config(page_title="CNN Explorer", page_icon=":material/grid_on:", la
 apply_theme()  # focus rings and code colours the theme config cannot set (ui/theme.py)
 server_process_settings()  # malloc arenas bounded before a class's sessions allocate
 
-pages = {
-    p.path: st.Page(p.path, title=p.title, icon=p.icon, default=(i == 0)) for i, p in enumerate(PAGES)
-}
+pages = {p.path: st.Page(p.path, title=p.title, icon=p.icon, default=(i == 0)) for i, p in enumerate(PAGES)}
 page = st.navigation(list(pages.values()))
 exact_entry_toggle()  # "Type exact values": sliders become number inputs (WCAG 2.5.7)
 path = next(path for path, p in pages.items() if p is page)

@@ -38,10 +38,17 @@ SETTINGS: dict[str, url_state.Param] = {
     "conv_example": url_state.Int(0, 0, explorers.EXAMPLES_PER_CLASS - 1),
 }
 LABELS = {
-    "conv_size": "Input size I", "conv_kernel": "Kernel size K", "conv_stride": "Stride S",
-    "conv_padding_mode": "Padding", "conv_pad": "Explicit P",
-    "conv_dilation": "Dilation D", "conv_step": "Window position", "conv_filter": "Kernel",
-    "conv_dataset": "Dataset", "conv_class": "Class", "conv_example": "Example",
+    "conv_size": "Input size I",
+    "conv_kernel": "Kernel size K",
+    "conv_stride": "Stride S",
+    "conv_padding_mode": "Padding",
+    "conv_pad": "Explicit P",
+    "conv_dilation": "Dilation D",
+    "conv_step": "Window position",
+    "conv_filter": "Kernel",
+    "conv_dataset": "Dataset",
+    "conv_class": "Class",
+    "conv_example": "Example",
 }
 HELP = {
     "conv_size": "Width = height of the input, in pixels.",
@@ -109,8 +116,13 @@ def settled() -> Conv:
     """The convolution in the session's settings (the explorer's last report, or the link's)."""
     state = st.session_state
     mode = state["conv_padding_mode"]
-    return Conv(size=state["conv_size"], kernel=state["conv_kernel"], stride=state["conv_stride"],
-                dilation=state["conv_dilation"], padding=state["conv_pad"] if mode == "explicit" else mode)
+    return Conv(
+        size=state["conv_size"],
+        kernel=state["conv_kernel"],
+        stride=state["conv_stride"],
+        dilation=state["conv_dilation"],
+        padding=state["conv_pad"] if mode == "explicit" else mode,
+    )
 
 
 def explorer_data() -> dict[str, Any]:
@@ -128,8 +140,10 @@ def _fixed_data() -> dict[str, Any]:
         "play_speeds": list(PLAY_SPEEDS),
         "kernel_names": list(kernels.KERNEL_NAMES),
         "kernel_notes": dict(kernels.KERNEL_NOTES),
-        "kernels": {name: {str(k): kernels.named_kernel(name, k).tolist() for k in range(1, MAX_KERNEL + 1)}
-                    for name in kernels.KERNEL_NAMES},
+        "kernels": {
+            name: {str(k): kernels.named_kernel(name, k).tolist() for k in range(1, MAX_KERNEL + 1)}
+            for name in kernels.KERNEL_NAMES
+        },
         "colours": {"roles": ROLE_COLOURS, "window": vega.WINDOW_COLOUR, "image_edge": IMAGE_EDGE_COLOUR},
     }
 
@@ -145,7 +159,12 @@ def tutorial_network() -> None:
 def set_case(pad: int) -> None:
     """Put the tutorial's example (K = 3, stride 1, explicit padding ``pad``) on the sliders."""
     st.session_state.update(
-        conv_size=IMAGE_SIZE, conv_kernel=3, conv_stride=1, conv_dilation=1, conv_padding_mode="explicit", conv_pad=pad
+        conv_size=IMAGE_SIZE,
+        conv_kernel=3,
+        conv_stride=1,
+        conv_dilation=1,
+        conv_padding_mode="explicit",
+        conv_pad=pad,
     )
 
 
@@ -165,10 +184,20 @@ def tutorial_slip() -> None:
             "after the image than before it."
         )
         b1, b2 = st.columns(2)
-        b1.button("Show P = 2", on_click=set_case, args=(2,), icon=":material/error:",
-                  help="The tutorial's setting on the sliders: I = 28, K = 3, S = 1, P = 2.")
-        b2.button("Show P = 1", on_click=set_case, args=(1,), icon=":material/check:",
-                  help="The rule's setting: I = 28, K = 3, S = 1, P = 1.")
+        b1.button(
+            "Show P = 2",
+            on_click=set_case,
+            args=(2,),
+            icon=":material/error:",
+            help="The tutorial's setting on the sliders: I = 28, K = 3, S = 1, P = 2.",
+        )
+        b2.button(
+            "Show P = 1",
+            on_click=set_case,
+            args=(1,),
+            icon=":material/check:",
+            help="The rule's setting: I = 28, K = 3, S = 1, P = 1.",
+        )
 
 
 render()

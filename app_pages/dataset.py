@@ -3,7 +3,6 @@ the one image followed through the preprocessing is scaled."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import streamlit as st
 
@@ -31,8 +30,11 @@ SETTINGS: dict[str, url_state.Param] = {
     IMAGE_W: url_state.Int(0, 0, MAX_IMAGE_INDEX),
 }
 LABELS = {
-    NAME_W: "Dataset", CLASS_W: "Class filter of the grid", SEED_W: "Seed and Shuffle",
-    LOG_W: "Logarithmic count axis", IMAGE_W: "Training image to follow",
+    NAME_W: "Dataset",
+    CLASS_W: "Class filter of the grid",
+    SEED_W: "Seed and Shuffle",
+    LOG_W: "Logarithmic count axis",
+    IMAGE_W: "Training image to follow",
 }
 
 
@@ -148,13 +150,19 @@ def sizes(data: datasets.Dataset) -> None:
     cols = st.columns(4)
     cols[0].metric("Training images", f"{n_train:,}")
     cols[1].metric("Test images", f"{n_test:,}")
-    cols[2].metric("Split", f"{100 * n_train / (n_train + n_test):.0f}% / {100 * n_test / (n_train + n_test):.0f}%")
-    cols[3].metric("Each image", f"{data.x_train.shape[1]}×{data.x_train.shape[2]}×1",
-                   help="Height × width × channels: one grey channel.")
+    cols[2].metric(
+        "Split", f"{100 * n_train / (n_train + n_test):.0f}% / {100 * n_test / (n_train + n_test):.0f}%"
+    )
+    cols[3].metric(
+        "Each image",
+        f"{data.x_train.shape[1]}×{data.x_train.shape[2]}×1",
+        help="Height × width × channels: one grey channel.",
+    )
     st.code(
         f'print(f"Train Images:{{train_images.shape}}")   # Train Images:{data.x_train.shape}\n'
         f'print(f"Test Images:{{test_images.shape}}")     # Test Images:{data.x_test.shape}',
-        language="python", wrap_lines=True,
+        language="python",
+        wrap_lines=True,
     )
 
 
@@ -170,14 +178,18 @@ def sample_grid(data: datasets.Dataset) -> None:
     options = [ALL_CLASSES, *range(len(data.class_names))]
     if url_state.shown(CLASS_W):
         controls.selectbox(
-            "Show", options, key=CLASS_W,
+            "Show",
+            options,
+            key=CLASS_W,
             format_func=lambda c: "all classes" if c == ALL_CLASSES else f"only {class_text(data, c)}",
         )
     label = st.session_state[CLASS_W]
     if url_state.shown(SEED_W):
         seed_col, button_col = controls.columns(2, vertical_alignment="bottom")
         with seed_col:
-            url_state.number_input("Seed", SEED_W, SETTINGS, step=1, help="The same seed gives the same images.")
+            url_state.number_input(
+                "Seed", SEED_W, SETTINGS, step=1, help="The same seed gives the same images."
+            )
         button_col.button("Shuffle", on_click=shuffle, icon=":material/shuffle:", width="stretch")
     # A Shuffle or a filter reruns this fragment alone, past the page's bind: the URL follows here.
     url_state.sync(SETTINGS)
@@ -187,20 +199,30 @@ def sample_grid(data: datasets.Dataset) -> None:
     if len(indices) == 0:
         grid_col.warning(f"The training images hold no {class_text(data, label)}.")
         return
-    grid_col.image(cached_png(
-        "grid", f"{data_token(data)}|{st.session_state[SEED_W]}/{label}",
-        lambda: dataset_figures.sample_grid_figure(data.x_train, data.y_train, indices, data.class_names),
-    ), alt=dataset_figures.sample_grid_description(data.y_train, indices, data.class_names))
+    grid_col.image(
+        cached_png(
+            "grid",
+            f"{data_token(data)}|{st.session_state[SEED_W]}/{label}",
+            lambda: dataset_figures.sample_grid_figure(data.x_train, data.y_train, indices, data.class_names),
+        ),
+        alt=dataset_figures.sample_grid_description(data.y_train, indices, data.class_names),
+    )
     controls.markdown(
         f"Under each picture: its label, then its index in `train_images` (0 to {len(data.y_train) - 1:,}). "
         "Type an index below, in *Preprocessing*, to see that image's numbers."
     )
     if label == ALL_CLASSES:
-        controls.info("**Notice:** the same class can be drawn in very different ways; the network "
-                      "must learn what they share. Filter to one class to see it.", icon=":material/lightbulb:")
+        controls.info(
+            "**Notice:** the same class can be drawn in very different ways; the network "
+            "must learn what they share. Filter to one class to see it.",
+            icon=":material/lightbulb:",
+        )
     else:
-        controls.info(f"**Notice:** all {len(indices)} are {class_text(data, label)}, yet no two look "
-                      "alike; compare them with this class's mean image below.", icon=":material/lightbulb:")
+        controls.info(
+            f"**Notice:** all {len(indices)} are {class_text(data, label)}, yet no two look "
+            "alike; compare them with this class's mean image below.",
+            icon=":material/lightbulb:",
+        )
 
 
 def class_counts(data: datasets.Dataset) -> None:
@@ -208,25 +230,35 @@ def class_counts(data: datasets.Dataset) -> None:
     st.subheader("How many images of each class")
     table = dataset_figures.class_count_table(data.y_train, data.y_test, data.class_names)
     left, right = st.columns([3, 2], gap="large")
-    left.altair_chart(dataset_figures.class_count_chart(table), width="stretch",
-                      alt=dataset_figures.class_count_description(table))
+    left.altair_chart(
+        dataset_figures.class_count_chart(table),
+        width="stretch",
+        alt=dataset_figures.class_count_description(table),
+    )
     digits = all(name == str(i) for i, name in enumerate(data.class_names))
     right.dataframe(table.drop(columns="class") if digits else table, hide_index=True, width="stretch")
     shares = table["train %"]
     low, high = f"{shares.min():.1f}", f"{shares.max():.1f}"  # as the reader sees them
     st.markdown(
         "Share of a class = its images / all images of the split: "
-        + (f"here every class has **{low}%** of the {len(data.y_train):,} training images" if low == high else
-           f"here from **{low}%** to **{high}%** of {len(data.y_train):,} training images")
+        + (
+            f"here every class has **{low}%** of the {len(data.y_train):,} training images"
+            if low == high
+            else f"here from **{low}%** to **{high}%** of {len(data.y_train):,} training images"
+        )
         + f" ({100 / len(data.class_names):g}% each if perfectly balanced)."
     )
     if shares.max() - shares.min() <= 2:
-        st.info("**Notice:** the classes are balanced, so plain accuracy is a fair score: a network "
-                "that always guessed one class would be right only about 10% of the time.",
-                icon=":material/lightbulb:")
+        st.info(
+            "**Notice:** the classes are balanced, so plain accuracy is a fair score: a network "
+            "that always guessed one class would be right only about 10% of the time.",
+            icon=":material/lightbulb:",
+        )
     else:
-        st.warning(f"**Notice:** the classes are unbalanced ({shares.min():.1f}% to {shares.max():.1f}%): "
-                   f"always guessing the largest class would already score {shares.max():.1f}%.")
+        st.warning(
+            f"**Notice:** the classes are unbalanced ({shares.min():.1f}% to {shares.max():.1f}%): "
+            f"always guessing the largest class would already score {shares.max():.1f}%."
+        )
 
 
 def mean_images(data: datasets.Dataset) -> None:
@@ -234,9 +266,14 @@ def mean_images(data: datasets.Dataset) -> None:
     st.subheader("The average image of each class")
     means = cached_means(data_token(data), data.x_train, data.y_train)
     means_col, text_col = st.columns([3, 2], gap="large")
-    means_col.image(cached_png("means", f"{data_token(data)}|{','.join(data.class_names)}",
-                               lambda: dataset_figures.mean_image_figure(means, data.class_names)),
-                    alt=dataset_figures.mean_image_description(data.class_names))
+    means_col.image(
+        cached_png(
+            "means",
+            f"{data_token(data)}|{','.join(data.class_names)}",
+            lambda: dataset_figures.mean_image_figure(means, data.class_names),
+        ),
+        alt=dataset_figures.mean_image_description(data.class_names),
+    )
     text_col.markdown(
         "Each panel is the pixel-by-pixel mean of every training image of one class:\n\n"
         "mean[r, c] = (x₁[r, c] + x₂[r, c] + … + xₙ[r, c]) / n\n\n"
@@ -256,11 +293,17 @@ def pixel_values(data: datasets.Dataset) -> None:
     counts = cached_pixel_counts(data_token(data), data.x_train)
     stats = dataset_figures.pixel_stats(counts)
     if url_state.shown(LOG_W):
-        st.toggle(LABELS[LOG_W], key=LOG_W,
-                  help="The background bar is so tall that, on a linear axis, the others all but vanish.")
+        st.toggle(
+            LABELS[LOG_W],
+            key=LOG_W,
+            help="The background bar is so tall that, on a linear axis, the others all but vanish.",
+        )
     log = st.session_state[LOG_W]
-    st.altair_chart(dataset_figures.pixel_histogram_chart(counts, log_scale=log), width="stretch",
-                    alt=dataset_figures.pixel_histogram_description(counts))
+    st.altair_chart(
+        dataset_figures.pixel_histogram_chart(counts, log_scale=log),
+        width="stretch",
+        alt=dataset_figures.pixel_histogram_description(counts),
+    )
     st.markdown(
         f"Of all {int(counts.sum()):,} training pixels, **{stats.zero_pct:.1f}%** are exactly 0 "
         f"(background) and **{stats.ink_pct:.1f}%** are 128 or more (ink); the mean is "
@@ -276,16 +319,26 @@ def preprocessing(data: datasets.Dataset) -> None:
     st.code(
         "train_images = (np.expand_dims(train_images, axis=-1)/255.).astype(np.float32)\n"
         "train_labels = (train_labels).astype(np.int64)",
-        language="python", wrap_lines=True,
+        language="python",
+        wrap_lines=True,
     )
     if st.session_state[IMAGE_W] > n_train - 1:  # a link (or an earlier, larger upload) past the end
-        st.warning(f"This dataset has {n_train:,} training images, so there is no image "
-                   f"#{st.session_state[IMAGE_W]:,}; showing image #0 instead.", icon=":material/link_off:")
+        st.warning(
+            f"This dataset has {n_train:,} training images, so there is no image "
+            f"#{st.session_state[IMAGE_W]:,}; showing image #0 instead.",
+            icon=":material/link_off:",
+        )
         st.session_state[IMAGE_W] = 0
     if url_state.shown(IMAGE_W):
         with st.columns(3)[0]:
-            url_state.number_input(f"Training image to follow (0–{n_train - 1:,})", IMAGE_W, SETTINGS,
-                                   max_value=n_train - 1, step=1, help="The index printed under each picture of the grid.")
+            url_state.number_input(
+                f"Training image to follow (0–{n_train - 1:,})",
+                IMAGE_W,
+                SETTINGS,
+                max_value=n_train - 1,
+                step=1,
+                help="The index printed under each picture of the grid.",
+            )
     index = st.session_state[IMAGE_W]
     image = data.x_train[int(index)]
     one = datasets.preprocess(image[np.newaxis])  # the one image, exactly as the tutorial scales it
@@ -307,9 +360,14 @@ def preprocessing(data: datasets.Dataset) -> None:
         f"({shape.after_bytes / 1e6:,.1f} MB, 4 bytes per pixel instead of 1). The labels become int64: "
         f"image #{int(index)} is labelled {class_text(data, label_number)}."
     )
-    st.image(cached_png("preprocessing", f"{data_token(data)}|{int(index)}",
-                       lambda: dataset_figures.preprocessing_figure(image, top, left_col, highlight=(r, c))),
-             alt=dataset_figures.preprocessing_description(image, top, left_col))
+    st.image(
+        cached_png(
+            "preprocessing",
+            f"{data_token(data)}|{int(index)}",
+            lambda: dataset_figures.preprocessing_figure(image, top, left_col, highlight=(r, c)),
+        ),
+        alt=dataset_figures.preprocessing_description(image, top, left_col),
+    )
     st.info(
         f"**Notice:** the picture is the same; only the numbers' scale changes. The float copy is 4× "
         f"larger ({shape.after_bytes / 1e6:,.1f} MB here, 188 MB for the full 60,000 images), so "

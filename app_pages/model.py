@@ -166,17 +166,45 @@ def block_editor() -> None:
     """Blocks, dense units and dropout, then one row of controls per convolution block."""
     with st.container(border=True):
         top = st.columns(3)
-        top[0].number_input("Convolution blocks", 1, LIMITS["blocks"], step=1, key=BLOCKS_W, on_change=sync_preset,
-                            help="A block is one or more convolutions followed by a pooling.")
-        top[1].number_input("Dense units (fc1)", 1, LIMITS["dense_units"], step=1, key=DENSE_W, on_change=sync_preset,
-                            help="Neurons of the fully connected layer after the flatten.")
+        top[0].number_input(
+            "Convolution blocks",
+            1,
+            LIMITS["blocks"],
+            step=1,
+            key=BLOCKS_W,
+            on_change=sync_preset,
+            help="A block is one or more convolutions followed by a pooling.",
+        )
+        top[1].number_input(
+            "Dense units (fc1)",
+            1,
+            LIMITS["dense_units"],
+            step=1,
+            key=DENSE_W,
+            on_change=sync_preset,
+            help="Neurons of the fully connected layer after the flatten.",
+        )
         with top[2]:
-            url_state.bounded_slider("Dropout rate", 0.0, MAX_DROPOUT, DROPOUT_W, step=DROPOUT_STEP, on_change=sync_preset,
-                                     help="Share of fc1's outputs set to zero at random during training; 0 removes the layer.")
+            url_state.bounded_slider(
+                "Dropout rate",
+                0.0,
+                MAX_DROPOUT,
+                DROPOUT_W,
+                step=DROPOUT_STEP,
+                on_change=sync_preset,
+                help="Share of fc1's outputs set to zero at random during training; 0 removes the layer.",
+            )
         for i in range(int(st.session_state[BLOCKS_W])):
             cols = st.columns([1.1, 0.8, 0.9, 1, 1, 0.8, 0.7, 1])
-            cols[0].number_input(f"Block {i + 1}: filters", 1, LIMITS["filters"], step=1, key=block_key(i, "filters"),
-                                 on_change=sync_preset, help="Number of kernels, i.e. output channels of each convolution.")
+            cols[0].number_input(
+                f"Block {i + 1}: filters",
+                1,
+                LIMITS["filters"],
+                step=1,
+                key=block_key(i, "filters"),
+                on_change=sync_preset,
+                help="Number of kernels, i.e. output channels of each convolution.",
+            )
             widgets = (
                 (cols[1], "Kernel", "kernel_size", KERNELS, lambda k: f"{k}×{k}"),
                 (cols[2], "Padding", "padding", models.PADDINGS, str),
@@ -186,10 +214,22 @@ def block_editor() -> None:
             )
             for col, text, field, options, fmt in widgets:
                 key = block_key(i, field)
-                col.selectbox(text, options_with(options, st.session_state[key]), key=key,
-                              format_func=fmt, on_change=sync_preset)
-            cols[6].number_input("Convs", 1, LIMITS["convs"], step=1, key=block_key(i, "convs"), on_change=sync_preset,
-                                 help="Convolutions in a row before the pooling.")
+                col.selectbox(
+                    text,
+                    options_with(options, st.session_state[key]),
+                    key=key,
+                    format_func=fmt,
+                    on_change=sync_preset,
+                )
+            cols[6].number_input(
+                "Convs",
+                1,
+                LIMITS["convs"],
+                step=1,
+                key=block_key(i, "convs"),
+                on_change=sync_preset,
+                help="Convolutions in a row before the pooling.",
+            )
             # No help icon here: the column is narrow and the label says enough.
             cols[7].checkbox("Batch norm", key=block_key(i, "batch_norm"), on_change=sync_preset)
 
@@ -202,8 +242,10 @@ def checked_network() -> tuple[ModelConfig, list[models.LayerRow]]:
         rows = models.summarize(config)
     except models.ModelShapeError as exc:
         kept = stored_config()
-        st.error(f"**This network cannot be built: the image shrinks to nothing at `{exc.layer}`.**\n\n{exc}",
-                 icon=":material/error:")
+        st.error(
+            f"**This network cannot be built: the image shrinks to nothing at `{exc.layer}`.**\n\n{exc}",
+            icon=":material/error:",
+        )
         st.info(
             f"The training page keeps the last network that fits "
             f"({models.PRESET_TITLES.get(models.preset_name(kept), 'custom')}, "
@@ -222,16 +264,23 @@ def metrics(totals: model_code.Totals) -> None:
     cols = st.columns(5)
     cols[0].metric("Total parameters", f"{totals.params:,}")
     cols[1].metric("Trainable", f"{totals.trainable:,}")
-    cols[2].metric("Non-trainable", f"{totals.non_trainable:,}", help="BatchNormalization's moving mean and variance.")
+    cols[2].metric(
+        "Non-trainable", f"{totals.non_trainable:,}", help="BatchNormalization's moving mean and variance."
+    )
     cols[3].metric("Multiply-adds per image", f"{totals.macs / 1e6:,.2f} M")
-    cols[4].metric("Weights in memory", f"{totals.weight_bytes / 1e6:,.2f} MB", help="Parameters × 4 bytes (float32).")
+    cols[4].metric(
+        "Weights in memory", f"{totals.weight_bytes / 1e6:,.2f} MB", help="Parameters × 4 bytes (float32)."
+    )
 
 
 def where_numbers_come_from(config: ModelConfig, rows: list[models.LayerRow], sizes: dict[str, str]) -> None:
     """The size and parameter formulas with this network's first layers, and where the parameters sit."""
     st.subheader("Where the numbers come from")
     st.markdown(formulas.network_formulas(rows, sizes))
-    st.info(formulas.parameter_notice(model_code.largest_layer(rows), rows, sizes, config.dense_units), icon=":material/lightbulb:")
+    st.info(
+        formulas.parameter_notice(model_code.largest_layer(rows), rows, sizes, config.dense_units),
+        icon=":material/lightbulb:",
+    )
     warning = formulas.flat_map_warning(rows)
     if warning:
         st.warning(warning)
@@ -240,8 +289,10 @@ def where_numbers_come_from(config: ModelConfig, rows: list[models.LayerRow], si
 def summary_table(rows: list[models.LayerRow], sizes: dict[str, str], totals: model_code.Totals) -> None:
     """What ``model.summary()`` prints, with how each size and parameter count arises."""
     st.subheader("Summary, layer by layer")
-    st.caption("What `model.summary()` prints, plus how each number arises. None in a shape is the "
-               "batch axis (any number of images); MACs are multiply-accumulates per image.")
+    st.caption(
+        "What `model.summary()` prints, plus how each number arises. None in a shape is the "
+        "batch axis (any number of images); MACs are multiply-accumulates per image."
+    )
     st.dataframe(
         model_code.summary_records(rows, sizes),
         hide_index=True,
@@ -255,31 +306,43 @@ def summary_table(rows: list[models.LayerRow], sizes: dict[str, str], totals: mo
             "Parameters": st.column_config.NumberColumn(format="localized", width=72),
             "How the parameters arise": st.column_config.TextColumn(width=170),
             "Share of parameters (%)": st.column_config.ProgressColumn(
-                "Share", min_value=0, max_value=100, format="%.1f%%", width=70),
+                "Share", min_value=0, max_value=100, format="%.1f%%", width=70
+            ),
             "MACs per image": st.column_config.NumberColumn("MACs / image", format="localized", width=80),
         },
     )
-    st.markdown(f"**Total params: {totals.params:,}** (trainable {totals.trainable:,}, non-trainable "
-                f"{totals.non_trainable:,})")
+    st.markdown(
+        f"**Total params: {totals.params:,}** (trainable {totals.trainable:,}, non-trainable "
+        f"{totals.non_trainable:,})"
+    )
 
 
 def shape_diagram(config: ModelConfig, rows: list[models.LayerRow]) -> None:
     st.subheader("The shape, from image to prediction")
-    st.caption("Height and depth of each slab: the image's side in pixels; thickness: its channels. "
-               "Bars: vectors, taller for longer ones.")
-    st.image(cached_png("shape flow", repr(config), lambda: model_figures.shape_flow_figure(rows)),
-             alt=model_figures.shape_flow_description(rows))
+    st.caption(
+        "Height and depth of each slab: the image's side in pixels; thickness: its channels. "
+        "Bars: vectors, taller for longer ones."
+    )
+    st.image(
+        cached_png("shape flow", repr(config), lambda: model_figures.shape_flow_figure(rows)),
+        alt=model_figures.shape_flow_description(rows),
+    )
 
 
 def keras_code(config: ModelConfig) -> None:
     """The exact Keras code of this network, behind a toggle, with a download."""
     code = model_code.keras_code(config)
     if url_state.shown(SHOW_CODE_W):
-        st.toggle(LABELS[SHOW_CODE_W], key=SHOW_CODE_W,
-                  help="The exact code of this model, ready to paste into a notebook.")
+        st.toggle(
+            LABELS[SHOW_CODE_W],
+            key=SHOW_CODE_W,
+            help="The exact code of this model, ready to paste into a notebook.",
+        )
     if st.session_state[SHOW_CODE_W]:
         st.code(code, language="python")
-        st.download_button("Download create_model.py", code, file_name="create_model.py", mime="text/x-python")
+        st.download_button(
+            "Download create_model.py", code, file_name="create_model.py", mime="text/x-python"
+        )
 
 
 def handed_to_training(totals: model_code.Totals) -> None:

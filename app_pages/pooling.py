@@ -39,10 +39,18 @@ SETTINGS: dict[str, url_state.Param] = {
     "pool_example": url_state.Int(0, 0, explorers.EXAMPLES_PER_CLASS - 1),
 }
 LABELS = {
-    "pool_mode": "Pooling", "pool_size": "Pool size F", "pool_keras_stride": "Stride = pool size (Keras default)",
-    "pool_stride": "Stride S", "pool_padding": "Padding", "pool_grid": "Grid size I",
-    "pool_source": "Numbers", "pool_seed": "Random seed", "pool_window": "Window",
-    "pool_dataset": "Dataset", "pool_class": "Class", "pool_example": "Example",
+    "pool_mode": "Pooling",
+    "pool_size": "Pool size F",
+    "pool_keras_stride": "Stride = pool size (Keras default)",
+    "pool_stride": "Stride S",
+    "pool_padding": "Padding",
+    "pool_grid": "Grid size I",
+    "pool_source": "Numbers",
+    "pool_seed": "Random seed",
+    "pool_window": "Window",
+    "pool_dataset": "Dataset",
+    "pool_class": "Class",
+    "pool_example": "Example",
 }
 HELP = {
     "pool_size": "Each window is F×F numbers.",
@@ -76,8 +84,11 @@ def explorer() -> None:
     state = st.session_state
     stride = state["pool_size"] if state["pool_keras_stride"] else state["pool_stride"]
     st.markdown("**The same layer in Keras** (it follows the controls once they rest):")
-    st.code(shapes.pool_layer_code(state["pool_size"], stride, state["pool_padding"], state["pool_mode"]),
-            language="python", wrap_lines=True)
+    st.code(
+        shapes.pool_layer_code(state["pool_size"], stride, state["pool_padding"], state["pool_mode"]),
+        language="python",
+        wrap_lines=True,
+    )
     url_state.sync(SETTINGS)  # a fragment run does not pass through bind()
     url_state.share_box(SETTINGS, LABELS, lazy=True)  # built only while open
 
@@ -86,7 +97,11 @@ def explorer_data() -> dict[str, Any]:
     """What the browser draws from: the shared part (labels, hidden controls, images), the bounds,
     the random numbers of the seed in the settings, and the figure's colours."""
     seed = st.session_state["pool_seed"]
-    return {**explorers.shared_data(LABELS), **_fixed_data(), "numbers": {"seed": seed, "values": random_numbers(seed)}}
+    return {
+        **explorers.shared_data(LABELS),
+        **_fixed_data(),
+        "numbers": {"seed": seed, "values": random_numbers(seed)},
+    }
 
 
 def random_numbers(seed: int) -> list[int]:

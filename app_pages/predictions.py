@@ -23,7 +23,9 @@ TABS = ["Prediction grid", "Confusion matrix", "Draw a digit", "Look inside"]
 GRID_FILTERS = ["all", "mistakes", "true_class", "confident_mistakes", "unsure_correct"]
 LINK_MAX = 999_999  # the largest grid page or test-image index a link may name (clamped to the data)
 CELL_ROWS, CELL_COLS = 3, 4  # the grid of a confusion cell's images
-STRETCH_COLS = 3  # a grid at least this many columns wide fills the page's width; a narrower one keeps its size
+STRETCH_COLS = (
+    3  # a grid at least this many columns wide fills the page's width; a narrower one keeps its size
+)
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,16 @@ SETTINGS: dict[str, url_state.Param] = {
     "pred_quick_epochs": quick_run.QUICK_EPOCHS,
 }
 LABELS = {
-    "pred_tab": "Tabs (the link's tab only)", "pred_filter": "Grid: show", "pred_class": "Grid: true class",
-    "pred_rows": "Grid: rows", "pred_cols": "Grid: columns", "pred_page": "Grid: page",
-    "pred_cell_true": "Confusion: true class", "pred_cell_pred": "Confusion: predicted class",
-    "pred_inside_index": "Look inside: test image", "pred_heat_method": "Look inside: method",
+    "pred_tab": "Tabs (the link's tab only)",
+    "pred_filter": "Grid: show",
+    "pred_class": "Grid: true class",
+    "pred_rows": "Grid: rows",
+    "pred_cols": "Grid: columns",
+    "pred_page": "Grid: page",
+    "pred_cell_true": "Confusion: true class",
+    "pred_cell_pred": "Confusion: predicted class",
+    "pred_inside_index": "Look inside: test image",
+    "pred_heat_method": "Look inside: method",
     "pred_quick_epochs": "Quick training: epochs",
 }
 
@@ -121,7 +129,8 @@ def explore(chosen: Chosen) -> None:
 def waiting_settings() -> None:
     """With no model yet, say that the link's settings are kept for when one exists."""
     chosen = [
-        {"pred_tab": "Tab"}.get(k, LABELS[k]) for k, p in SETTINGS.items()
+        {"pred_tab": "Tab"}.get(k, LABELS[k])
+        for k, p in SETTINGS.items()
         if k != "pred_quick_epochs" and st.session_state.get(k, p.default) != p.default
     ]
     if chosen:
@@ -148,22 +157,32 @@ def grid_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     c1, c2, c3 = st.columns([2, 1, 1])
     if url_state.shown("pred_filter"):
         c1.selectbox(
-            "Show", GRID_FILTERS, format_func=evaluation.FILTERS.get, key="pred_filter",
-            persist_state="session", on_change=_new_selection,
+            "Show",
+            GRID_FILTERS,
+            format_func=evaluation.FILTERS.get,
+            key="pred_filter",
+            persist_state="session",
+            on_change=_new_selection,
         )
     for column, key, label in ((c2, "pred_rows", "Rows"), (c3, "pred_cols", "Columns")):
         if url_state.shown(key):
             bounds = SETTINGS[key]
             with column:
-                url_state.bounded_slider(label, bounds.lo, bounds.hi, key, persist_state="session", on_change=_first_page)
+                url_state.bounded_slider(
+                    label, bounds.lo, bounds.hi, key, persist_state="session", on_change=_first_page
+                )
     how = st.session_state["pred_filter"]
     rows, cols = st.session_state["pred_rows"], st.session_state["pred_cols"]
     true_class = None
     if how == "true_class":
         if url_state.shown("pred_class"):
             st.selectbox(
-                "True class", range(len(names)), format_func=lambda k: f"{k} · {names[k]}",
-                key="pred_class", persist_state="session", on_change=_new_selection,
+                "True class",
+                range(len(names)),
+                format_func=lambda k: f"{k} · {names[k]}",
+                key="pred_class",
+                persist_state="session",
+                on_change=_new_selection,
             )
         true_class = st.session_state["pred_class"]
     indices = evaluation.select(preds, how, true_class)
@@ -187,8 +206,11 @@ def grid_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     )
     png = predictions_model.grid_png_for(chosen, preds, shown, rows, cols)
     summary = predictions_figures.grid_description(preds.probabilities, preds.labels, shown, names)
-    st.image(png, width="stretch" if cols >= STRETCH_COLS else "content",
-             alt=f"The tutorial's grid of {len(shown)} test images with their ten probabilities: {summary}")
+    st.image(
+        png,
+        width="stretch" if cols >= STRETCH_COLS else "content",
+        alt=f"The tutorial's grid of {len(shown)} test images with their ten probabilities: {summary}",
+    )
     st.caption(summary)
     first = int(shown[0])
     p = preds.probabilities[first]
@@ -236,7 +258,9 @@ def confusion_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     p = int(st.session_state["pred_cell_pred"])
     st.altair_chart(
         predictions_figures.confusion_chart(matrix, names, selected=(t, p)),
-        key="pred_cm_chart", on_select=_on_cell_click, selection_mode="cell",
+        key="pred_cm_chart",
+        on_select=_on_cell_click,
+        selection_mode="cell",
         alt=predictions_figures.confusion_description(matrix, names),
     )
     if confused:
@@ -247,7 +271,10 @@ def confusion_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
         )
     c1, c2 = st.columns(2)
     fmt = lambda k: f"{k} · {names[k]}"  # noqa: E731
-    for column, key, label in ((c1, "pred_cell_true", "True class"), (c2, "pred_cell_pred", "Predicted class")):
+    for column, key, label in (
+        (c1, "pred_cell_true", "True class"),
+        (c2, "pred_cell_pred", "Predicted class"),
+    ):
         if url_state.shown(key):
             column.selectbox(label, range(len(names)), format_func=fmt, key=key, persist_state="session")
     t, p = int(st.session_state["pred_cell_true"]), int(st.session_state["pred_cell_pred"])
@@ -262,24 +289,30 @@ def confusion_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
         # Drawn as the grid tab's pictures are: once per process for a shipped network, else
         # only when the cell changes (not on every rerun of this tab).
         png = predictions_model.grid_png_for(chosen, preds, indices[:shown], CELL_ROWS, CELL_COLS)
-        summary = predictions_figures.grid_description(preds.probabilities, preds.labels, indices[:shown], names)
-        st.image(png, width="stretch" if len(indices) >= STRETCH_COLS else "content",
-                 alt=f"Test images of cell M[{t}, {p}] with their probabilities: {summary}")
+        summary = predictions_figures.grid_description(
+            preds.probabilities, preds.labels, indices[:shown], names
+        )
+        st.image(
+            png,
+            width="stretch" if len(indices) >= STRETCH_COLS else "content",
+            alt=f"Test images of cell M[{t}, {p}] with their probabilities: {summary}",
+        )
         if len(indices) > shown:
             st.caption(f"The first {shown} of {len(indices):,}.")
 
     accuracy = evaluation.per_class_accuracy(matrix)
     worst = int(np.nanargmin(accuracy))
-    st.altair_chart(predictions_figures.per_class_chart(accuracy, names, preds.accuracy),
-                    alt=predictions_figures.per_class_description(accuracy, names, preds.accuracy))
+    st.altair_chart(
+        predictions_figures.per_class_chart(accuracy, names, preds.accuracy),
+        alt=predictions_figures.per_class_description(accuracy, names, preds.accuracy),
+    )
     st.latex(
         rf"\text{{accuracy of class }} c = \frac{{M_{{cc}}}}{{\sum_p M_{{cp}}}}:\quad "
         rf"\text{{{_tex_text(names[worst])}}} = \frac{{{int(matrix[worst, worst])}}}{{{int(matrix[worst].sum())}}}"
         rf" = {100 * accuracy[worst]:.0f}\%"
     )
     st.markdown(
-        f"The weakest class is **{names[worst]}**: overall accuracy hides how uneven the "
-        "classes are."
+        f"The weakest class is **{names[worst]}**: overall accuracy hides how uneven the classes are."
     )
 
 
@@ -292,8 +325,10 @@ def _on_cell_click() -> None:
 
 def _swatch(colour: str) -> str:
     """A small square of ``colour`` before a legend's words (decorative: the words carry it)."""
-    return (f"<span aria-hidden='true' style='display:inline-block;width:0.75em;height:0.75em;"
-            f"background:{colour};border-radius:2px;margin-right:0.25em'></span>")
+    return (
+        f"<span aria-hidden='true' style='display:inline-block;width:0.75em;height:0.75em;"
+        f"background:{colour};border-radius:2px;margin-right:0.25em'></span>"
+    )
 
 
 def _tex_text(text: str) -> str:

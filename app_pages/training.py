@@ -18,9 +18,20 @@ from ui.training_runs import Runs, Subject, Watching, others_section, read_runs,
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 VALIDATION_PERCENTS = tuple(range(0, 31, 5))
 # Widget keys (kept across page switches with persist_state="session").
-W = {name: P + name for name in (
-    "optimizer", "lr", "batch", "epochs", "loop", "checkpoint", "schedule", "validation", "augment",
-)}
+W = {
+    name: P + name
+    for name in (
+        "optimizer",
+        "lr",
+        "batch",
+        "epochs",
+        "loop",
+        "checkpoint",
+        "schedule",
+        "validation",
+        "augment",
+    )
+}
 DEFAULTS_FOR = P + "defaults_for"  # the preset whose defaults the widgets were last set to
 MIXED = P + "mixed_precision"  # only offered on a GPU, so never in a shared link
 # An instructor's link names the data and the network first: the training defaults follow them.
@@ -29,9 +40,14 @@ LINK_WHAT = {
     MODEL_CONFIG_KEY: url_state.Network(models.PRESETS["tutorial"]),
 }
 LABELS = {
-    W["optimizer"]: "Optimizer", W["lr"]: "Learning rate η", W["batch"]: "Batch size B",
-    W["epochs"]: "Epochs E", W["loop"]: "Training loop", W["checkpoint"]: "Checkpoint interval",
-    W["schedule"]: "Learning-rate schedule", W["validation"]: "Validation images (%)",
+    W["optimizer"]: "Optimizer",
+    W["lr"]: "Learning rate η",
+    W["batch"]: "Batch size B",
+    W["epochs"]: "Epochs E",
+    W["loop"]: "Training loop",
+    W["checkpoint"]: "Checkpoint interval",
+    W["schedule"]: "Learning-rate schedule",
+    W["validation"]: "Validation images (%)",
     W["augment"]: "Augmentation",
 }
 
@@ -90,7 +106,9 @@ def what_will_be_trained() -> Subject:
             st.page_link("app_pages/dataset.py", label="Change the data", icon=":material/photo_library:")
         with right:
             title = models.PRESET_TITLES.get(preset, "Custom")
-            st.markdown(f"**Model:** {title} · {params:,} parameters  \n`{training_config.architecture_text(model_config)}`")
+            st.markdown(
+                f"**Model:** {title} · {params:,} parameters  \n`{training_config.architecture_text(model_config)}`"
+            )
             st.page_link("app_pages/model.py", label="Change the model", icon=":material/account_tree:")
     return Subject(data, preset, model_config)
 
@@ -112,9 +130,15 @@ def bind_settings(preset: str) -> dict[str, url_state.Param]:
     preset's defaults, which the widgets take on a first visit or a new preset."""
     d = training_config.training_defaults(preset)
     defaults = {
-        "optimizer": d.optimizer, "lr": d.learning_rate, "batch": d.batch_size, "epochs": d.epochs,
-        "loop": d.loop, "checkpoint": d.checkpoint_every, "schedule": d.schedule,
-        "validation": int(round(d.validation_fraction * 100)), "augment": d.augment,
+        "optimizer": d.optimizer,
+        "lr": d.learning_rate,
+        "batch": d.batch_size,
+        "epochs": d.epochs,
+        "loop": d.loop,
+        "checkpoint": d.checkpoint_every,
+        "schedule": d.schedule,
+        "validation": int(round(d.validation_fraction * 100)),
+        "augment": d.augment,
     }
     if st.session_state.get(DEFAULTS_FOR) != preset or W["lr"] not in st.session_state:
         for name, value in defaults.items():
@@ -138,67 +162,122 @@ def bind_settings(preset: str) -> dict[str, url_state.Param]:
 def settings_section(preset: str, settings: dict[str, url_state.Param], runs: Runs) -> TrainingConfig:
     """The widgets (locked while this session's run goes), read into the configuration to train."""
     locked, t = runs.active, training_config.training_defaults("tutorial")
-    tutorials = (f" (the tutorial's: {training_config.OPTIMIZER_TITLES[t.optimizer]}, η = {t.learning_rate:g}, "
-                 f"batch {t.batch_size}, {t.epochs} epochs).")
+    tutorials = (
+        f" (the tutorial's: {training_config.OPTIMIZER_TITLES[t.optimizer]}, η = {t.learning_rate:g}, "
+        f"batch {t.batch_size}, {t.epochs} epochs)."
+    )
     st.subheader("Settings")
     st.caption(
         f"The defaults are the ones the {models.PRESET_TITLES.get(preset, 'tutorial')} preset is meant "
-        "to be trained with" + (tutorials if preset in ("tutorial", "exercise2", "custom") else ".")
+        "to be trained with"
+        + (tutorials if preset in ("tutorial", "exercise2", "custom") else ".")
         + (" They are locked while your run is going." if locked else "")
     )
     c1, c2, c3, c4 = st.columns(4)
     with c1:
         if url_state.shown(W["optimizer"]):
-            st.selectbox("Optimizer", training_config.OPTIMIZERS, key=W["optimizer"],
-                         format_func=training_config.OPTIMIZER_TITLES.get, disabled=locked,
-                         persist_state="session")
+            st.selectbox(
+                "Optimizer",
+                training_config.OPTIMIZERS,
+                key=W["optimizer"],
+                format_func=training_config.OPTIMIZER_TITLES.get,
+                disabled=locked,
+                persist_state="session",
+            )
         if url_state.shown(W["loop"]):
-            st.radio("Training loop", training_config.LOOPS, key=W["loop"], disabled=locked,
-                     format_func=lambda v: {"fit": "Keras fit", "custom": "GradientTape (exercise 3)"}[v],
-                     help="Both report the same metrics; the custom loop is the tutorial's exercise 3.",
-                     persist_state="session")
+            st.radio(
+                "Training loop",
+                training_config.LOOPS,
+                key=W["loop"],
+                disabled=locked,
+                format_func=lambda v: {"fit": "Keras fit", "custom": "GradientTape (exercise 3)"}[v],
+                help="Both report the same metrics; the custom loop is the tutorial's exercise 3.",
+                persist_state="session",
+            )
     with c2:
         if url_state.shown(W["lr"]):
-            url_state.select_slider("Learning rate η", LEARNING_RATES, W["lr"], disabled=locked,
-                             format_func=lambda v: f"{v:g}", persist_state="session",
-                             help="You can also change it while the run goes.")
+            url_state.select_slider(
+                "Learning rate η",
+                LEARNING_RATES,
+                W["lr"],
+                disabled=locked,
+                format_func=lambda v: f"{v:g}",
+                persist_state="session",
+                help="You can also change it while the run goes.",
+            )
         if url_state.shown(W["schedule"]):
-            st.selectbox("Learning-rate schedule", training_config.SCHEDULES, key=W["schedule"],
-                         disabled=locked, persist_state="session",
-                         format_func={"constant": "constant η", "cosine": "cosine decay to 0"}.get)
+            st.selectbox(
+                "Learning-rate schedule",
+                training_config.SCHEDULES,
+                key=W["schedule"],
+                disabled=locked,
+                persist_state="session",
+                format_func={"constant": "constant η", "cosine": "cosine decay to 0"}.get,
+            )
     with c3:
         if url_state.shown(W["batch"]):
-            url_state.select_slider("Batch size B", BATCH_SIZES, W["batch"], disabled=locked,
-                             persist_state="session")
+            url_state.select_slider(
+                "Batch size B", BATCH_SIZES, W["batch"], disabled=locked, persist_state="session"
+            )
         if url_state.shown(W["epochs"]):
             epochs = settings[W["epochs"]]
-            st.number_input("Epochs E", min_value=epochs.lo, max_value=epochs.hi, step=1, key=W["epochs"],
-                            disabled=locked, persist_state="session")
+            st.number_input(
+                "Epochs E",
+                min_value=epochs.lo,
+                max_value=epochs.hi,
+                step=1,
+                key=W["epochs"],
+                disabled=locked,
+                persist_state="session",
+            )
         if url_state.shown(W["augment"]):
-            st.selectbox("Augmentation", training_config.AUGMENTATIONS, key=W["augment"], disabled=locked,
-                         persist_state="session",
-                         format_func={"none": "none", "flip": "mirror half of each batch"}.get,
-                         help="A mirrored coat is still a coat: more pictures for free. Training images only.")
+            st.selectbox(
+                "Augmentation",
+                training_config.AUGMENTATIONS,
+                key=W["augment"],
+                disabled=locked,
+                persist_state="session",
+                format_func={"none": "none", "flip": "mirror half of each batch"}.get,
+                help="A mirrored coat is still a coat: more pictures for free. Training images only.",
+            )
     with c4:
         if url_state.shown(W["validation"]):
             percents = settings[W["validation"]].options
-            url_state.bounded_slider("Validation images (%)", percents[0], percents[-1], W["validation"],
-                                     step=percents[1] - percents[0], disabled=locked, persist_state="session",
-                      help="Held out from the training images to show over-fitting; 0 for none.")
+            url_state.bounded_slider(
+                "Validation images (%)",
+                percents[0],
+                percents[-1],
+                W["validation"],
+                step=percents[1] - percents[0],
+                disabled=locked,
+                persist_state="session",
+                help="Held out from the training images to show over-fitting; 0 for none.",
+            )
         if url_state.shown(W["checkpoint"]):
             every = settings[W["checkpoint"]]
             st.number_input(
-                "Checkpoint every N epochs", min_value=every.lo, max_value=every.hi, step=1, key=W["checkpoint"],
-                disabled=locked, persist_state="session",
+                "Checkpoint every N epochs",
+                min_value=every.lo,
+                max_value=every.hi,
+                step=1,
+                key=W["checkpoint"],
+                disabled=locked,
+                persist_state="session",
                 help="Exercise 4: save the model every N epochs, so a run survives a restart. 0: never.",
             )
     state = st.session_state
     mixed_precision = mixed_precision_switch(int(state[W["batch"]]), locked)
     return TrainingConfig(
-        epochs=int(state[W["epochs"]]), batch_size=int(state[W["batch"]]),
-        learning_rate=float(state[W["lr"]]), optimizer=state[W["optimizer"]], loop=state[W["loop"]],
-        checkpoint_every=int(state[W["checkpoint"]]), validation_fraction=state[W["validation"]] / 100,
-        schedule=state[W["schedule"]], augment=state[W["augment"]], mixed_precision=mixed_precision,
+        epochs=int(state[W["epochs"]]),
+        batch_size=int(state[W["batch"]]),
+        learning_rate=float(state[W["lr"]]),
+        optimizer=state[W["optimizer"]],
+        loop=state[W["loop"]],
+        checkpoint_every=int(state[W["checkpoint"]]),
+        validation_fraction=state[W["validation"]] / 100,
+        schedule=state[W["schedule"]],
+        augment=state[W["augment"]],
+        mixed_precision=mixed_precision,
     )
 
 
@@ -208,9 +287,11 @@ def mixed_precision_switch(batch_size: int, locked: bool) -> bool:
     if gpu is None:
         return False
     st.toggle(
-        f"Mixed precision (float16 on {gpu.description})", key=MIXED, disabled=locked,
+        f"Mixed precision (float16 on {gpu.description})",
+        key=MIXED,
+        disabled=locked,
         help="Layers compute in 16-bit floats, twice as fast on a GPU's tensor cores; the weights "
-             "and the last layer stay 32-bit, and the loss is scaled so small gradients survive.",
+        "and the last layer stay 32-bit, and the loss is scaled so small gradients survive.",
     )
     if gpu.replicas > 1:
         share = -(-batch_size // gpu.replicas)
@@ -237,8 +318,11 @@ def steps_lesson(data: datasets.Dataset, config: TrainingConfig) -> None:
         "move twice as often on noisier gradients; raise η tenfold and each step is ten times longer: "
         "faster at first, until the steps overshoot and the loss explodes (try η = 3 — the run stops "
         f"itself and says why). {training_config.OPTIMIZER_TITLES[config.optimizer]} scales ĝ per weight"
-        + (" by its recent size, so η is close to the largest step a weight takes." if config.optimizer != "sgd" else
-           " not at all: plain SGD steps by η times the gradient.")
+        + (
+            " by its recent size, so η is close to the largest step a weight takes."
+            if config.optimizer != "sgd"
+            else " not at all: plain SGD steps by η times the gradient."
+        )
     )
 
 

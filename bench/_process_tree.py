@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 WORKER_MODULE = b"cnn_core.worker"  # in a worker's command line: python -m cnn_core.worker --address ...
-CGROUP_PEAK = Path("/sys/fs/cgroup/memory.peak")  # cgroup v2's high-water mark of the container (absent on v1)
+CGROUP_PEAK = Path(
+    "/sys/fs/cgroup/memory.peak"
+)  # cgroup v2's high-water mark of the container (absent on v1)
 
 
 def proc_kib(pid: int, field_name: str) -> int:
@@ -89,8 +91,11 @@ def maps_mention(pid: int, names: tuple[str, ...]) -> list[str]:
     """The files mapped into ``pid`` whose path contains one of ``names`` (e.g. TensorFlow's
     shared libraries): a library a process imported stays mapped for its life."""
     try:
-        paths = {line.split(maxsplit=5)[5] for line in Path(f"/proc/{pid}/maps").read_text().splitlines()
-                 if len(line.split(maxsplit=5)) == 6}
+        paths = {
+            line.split(maxsplit=5)[5]
+            for line in Path(f"/proc/{pid}/maps").read_text().splitlines()
+            if len(line.split(maxsplit=5)) == 6
+        }
     except OSError:
         return []
     return sorted(p for p in paths if any(name in p for name in names))

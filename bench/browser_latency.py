@@ -78,8 +78,11 @@ from load_test import descendants  # the class's server and its children (bench/
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 STARTUP_S = 90
 PAGE_TIMEOUT_MS = 120_000  # a first page load on a busy 2-core machine
@@ -95,11 +98,11 @@ CLASS_SETTLE_S = 5  # after the students' connections: their first renders are u
 DEFAULT_CLASS_ARGS = ["--stay-seconds", "90"]  # they stay through the measurement (load_test's 30 s may not)
 DATASET = ROOT.parent / "shared" / "datasets" / "fashion-mnist-70k.npz"  # load_test's class default
 
-FLOOR_APP = '''import streamlit as st
+FLOOR_APP = """import streamlit as st
 
 value = st.slider("Value", 0, 100, 50)
 st.write("The value is", value)
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,11 @@ function latencyTimer(findControl) {
 # Installed before the floor page's own scripts: the clock stops when the server's script_finished
 # arrives for a run started after the keydown, read from the page's websocket (top-level protobuf
 # fields of ForwardMsg: 4 new_session, 6 script_finished, whose value 2 is FINISHED_EARLY_FOR_RERUN).
-FLOOR_JS = "(() => {\n" + TIMER_JS + f"const CONTROL = {json.dumps(FLOOR.control)};" + """
+FLOOR_JS = (
+    "(() => {\n"
+    + TIMER_JS
+    + f"const CONTROL = {json.dumps(FLOOR.control)};"
+    + """
   const state = latencyTimer(() => document.querySelector(CONTROL));
   function topFields(bytes) {  // [[field number, varint value or null], ...]
     let i = 0;
@@ -199,15 +206,19 @@ FLOOR_JS = "(() => {\n" + TIMER_JS + f"const CONTROL = {json.dumps(FLOOR.control
   };
 })();
 """
+)
 
 # Evaluated in an explorer's page once it has drawn: the clock stops at the first change of the
 # section's data-draws after an input event of the pressed control (a draw without one, such as a
 # rerun's or a resize's, is not this press's picture). The section and its control are found
 # again at each arm(), in case Streamlit mounted the component afresh.
-EXPLORER_JS = """
+EXPLORER_JS = (
+    """
 ([explorer, param]) => {
   if (window.__latency) return;
-""" + TIMER_JS + """
+"""
+    + TIMER_JS
+    + """
   let section = null;
   const observer = new MutationObserver(() => { if (state.input) state.finish(); });
   const findSection = () => {
@@ -232,6 +243,7 @@ EXPLORER_JS = """
   }, true);
 }
 """
+)
 
 
 @dataclass
@@ -241,6 +253,7 @@ class RunCounter:
     Each ``new_session`` starts run number ``started``; ``completed`` holds the number of each run
     whose ``script_finished`` came and was not FINISHED_EARLY_FOR_RERUN (tests/e2e/conftest.py's
     ``_run_ended``); ``ended`` is the last run that got any script_finished."""
+
     started: int = 0
     ended: int = 0
     completed: list[int] = field(default_factory=list)
@@ -274,6 +287,7 @@ class RunCounter:
 @dataclass
 class Measured:
     """One target's open page and its figures."""
+
     target: Target
     page: object
     runs: RunCounter
@@ -299,10 +313,25 @@ def server(script: str, log: Path) -> Iterator[str]:
     env = {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                script,
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         try:
             url = f"http://127.0.0.1:{port}"
@@ -368,8 +397,11 @@ def record(measured: Measured, result: tuple[float, float] | None) -> None:
     if result is None:
         measured.timeouts += 1
         result = (PRESS_TIMEOUT_MS, PRESS_TIMEOUT_MS)
-        print(f"  {measured.target.name}: no {'rerun end' if measured.target.explorer is None else 'draw'} "
-              f"within {PRESS_TIMEOUT_MS} ms", file=sys.stderr)
+        print(
+            f"  {measured.target.name}: no {'rerun end' if measured.target.explorer is None else 'draw'} "
+            f"within {PRESS_TIMEOUT_MS} ms",
+            file=sys.stderr,
+        )
     measured.done.append(result[0])
     measured.paint.append(result[1])
 
@@ -455,6 +487,7 @@ def cpu_seconds(pids: list[int]) -> float:
 class ClassLoad:
     """``bench/load_test.py --scenario class`` running beside: its server's connections, and the
     CPU its processes (load_test, its server, its Chromium) used while measuring."""
+
     proc: subprocess.Popen
     sessions: int
     log: Path
@@ -486,7 +519,9 @@ class ClassLoad:
         deadline = time.monotonic() + CLASS_ARRIVAL_S
         while self.sample() < self.sessions + 1:
             if self.proc.poll() is not None:
-                raise SystemExit(f"load_test.py ended (status {self.proc.returncode}) before its class came; see {self.log}")
+                raise SystemExit(
+                    f"load_test.py ended (status {self.proc.returncode}) before its class came; see {self.log}"
+                )
             if time.monotonic() > deadline:
                 raise SystemExit(f"the class did not arrive in {CLASS_ARRIVAL_S} s; see {self.log}")
             time.sleep(1)
@@ -512,8 +547,13 @@ def class_beside(class_args: list[str], log: Path) -> Iterator[ClassLoad]:
         raise SystemExit(f"--with-class needs {DATASET} (load_test.py's class trains on it)")
     with open(log, "w") as out:
         # Its own process group: what is left of it (its server, its Chromium) can be stopped, and only that.
-        proc = subprocess.Popen([sys.executable, "bench/load_test.py", "--scenario", "class", *class_args],
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "bench/load_test.py", "--scenario", "class", *class_args],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             load = ClassLoad(proc, sessions_in(class_args), log)
             print(f"waiting for load_test.py's class ({load.sessions} students) to arrive ...", flush=True)
@@ -556,9 +596,12 @@ def figures(measured: Measured, floor_ms: float | None) -> dict[str, object]:
     med = statistics.median(measured.done)
     runs = measured.runs.between(measured.first_run or 0, measured.last_run)
     result: dict[str, object] = {
-        "median_ms": round(med, 1), "p90_ms": round(percentile(measured.done, 0.9), 1),
-        "paint_median_ms": round(statistics.median(measured.paint), 1), "timeouts": measured.timeouts,
-        "script_runs": runs, "script_runs_per_20": round(runs * 20 / len(measured.done), 1),
+        "median_ms": round(med, 1),
+        "p90_ms": round(percentile(measured.done, 0.9), 1),
+        "paint_median_ms": round(statistics.median(measured.paint), 1),
+        "timeouts": measured.timeouts,
+        "script_runs": runs,
+        "script_runs_per_20": round(runs * 20 / len(measured.done), 1),
         "press_interval_ms": round(interval_ms(measured)),
         "gaps_over_settle": sum(gap * 1000 > SETTLE_MS for gap in measured.intervals),
     }
@@ -571,7 +614,9 @@ def verdicts(name: str, fig: dict[str, object], with_class: bool) -> dict[str, b
     checks = {f"{name}: median <= {FRAME_MS:.1f} ms": fig["median_ms"] <= FRAME_MS}
     if not with_class:  # under the class the target is the frame alone
         checks[f"{name}: median <= {FLOOR_RATIO}x the floor"] = fig["ratio"] <= FLOOR_RATIO
-        checks[f"{name}: script runs <= {RUNS_PER_20} per 20 presses"] = fig["script_runs_per_20"] <= RUNS_PER_20
+        checks[f"{name}: script runs <= {RUNS_PER_20} per 20 presses"] = (
+            fig["script_runs_per_20"] <= RUNS_PER_20
+        )
     return checks
 
 
@@ -580,15 +625,19 @@ def report(targets: list[Measured], presses: int, load: ClassLoad | None, class_
     floor = next(m for m in targets if m.target.explorer is None)
     floor_fig = figures(floor, None)
     summary: dict[str, object] = {"presses": presses, "with_class": load is not None, "floor": floor_fig}
-    print(f"{'target':<12} {'median ms':>9} {'p90 ms':>7} {'x floor':>7} {'paint ms':>8} {'timeouts':>8} "
-          f"{'script runs':>11} {'press every':>11} {'gaps > 250':>10}")
+    print(
+        f"{'target':<12} {'median ms':>9} {'p90 ms':>7} {'x floor':>7} {'paint ms':>8} {'timeouts':>8} "
+        f"{'script runs':>11} {'press every':>11} {'gaps > 250':>10}"
+    )
     checks: dict[str, bool] = {}
     for measured in targets:
         name = measured.target.name
         fig = floor_fig if measured is floor else figures(measured, statistics.median(floor.done))
         ratio = f"{fig['ratio']:7.2f}" if "ratio" in fig else f"{'':7}"
-        print(f"{name:<12} {fig['median_ms']:9.1f} {fig['p90_ms']:7.1f} {ratio} {fig['paint_median_ms']:8.1f} "
-              f"{fig['timeouts']:8d} {fig['script_runs']:11d} {fig['press_interval_ms']:8.0f} ms {fig['gaps_over_settle']:10d}")
+        print(
+            f"{name:<12} {fig['median_ms']:9.1f} {fig['p90_ms']:7.1f} {ratio} {fig['paint_median_ms']:8.1f} "
+            f"{fig['timeouts']:8d} {fig['script_runs']:11d} {fig['press_interval_ms']:8.0f} ms {fig['gaps_over_settle']:10d}"
+        )
         if measured is not floor:
             summary[name] = fig
             checks.update(verdicts(name, fig, load is not None))
@@ -596,8 +645,10 @@ def report(targets: list[Measured], presses: int, load: ClassLoad | None, class_
         seen = load.connections or [0]
         summary["class_connections"] = {"min": min(seen), "max": max(seen)}
         summary["class_cpu_cores"] = round(class_cores, 2)
-        print(f"while measuring, the class's server held {min(seen)}-{max(seen)} connections ({load.sessions} "
-              f"students + the instructor) and its processes kept {class_cores:.2f} CPU cores busy")
+        print(
+            f"while measuring, the class's server held {min(seen)}-{max(seen)} connections ({load.sessions} "
+            f"students + the instructor) and its processes kept {class_cores:.2f} CPU cores busy"
+        )
     for name, passed in checks.items():
         print(f"{'PASS' if passed else 'FAIL'}  {name}")
     summary["passed"] = all(checks.values())
@@ -608,12 +659,18 @@ def report(targets: list[Measured], presses: int, load: ClassLoad | None, class_
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=20, help="counted presses per target")
-    parser.add_argument("--burst", type=int, default=10, help="presses in a row on one target before the next")
+    parser.add_argument(
+        "--burst", type=int, default=10, help="presses in a row on one target before the next"
+    )
     parser.add_argument("--warmup", type=int, default=4, help="presses per target first, not counted")
     parser.add_argument("--pause-ms", type=int, default=100, help="after each press's picture (or rerun)")
     parser.add_argument("--with-class", action="store_true", help="measure while load_test.py's class runs")
-    parser.add_argument("--class-args", nargs=argparse.REMAINDER, default=DEFAULT_CLASS_ARGS,
-                        help=f"the rest goes to load_test.py --scenario class (default: {' '.join(DEFAULT_CLASS_ARGS)})")
+    parser.add_argument(
+        "--class-args",
+        nargs=argparse.REMAINDER,
+        default=DEFAULT_CLASS_ARGS,
+        help=f"the rest goes to load_test.py --scenario class (default: {' '.join(DEFAULT_CLASS_ARGS)})",
+    )
     args = parser.parse_args()
     if args.presses < 1 or args.burst < 1 or args.warmup < 0:
         parser.error("--presses and --burst must be at least 1, --warmup at least 0")
@@ -631,7 +688,11 @@ def main() -> int:
         stack.callback(browser.close)
         targets = [open_target(browser, floor_url, FLOOR)]
         targets += [open_target(browser, f"{app_url}/{t.path}", t) for t in EXPLORERS]
-        load = stack.enter_context(class_beside(args.class_args, logs / "load_test.log")) if args.with_class else None
+        load = (
+            stack.enter_context(class_beside(args.class_args, logs / "load_test.log"))
+            if args.with_class
+            else None
+        )
         for measured in targets:
             burst(measured, args.warmup, args.pause_ms, counted=False)
         settle(targets)  # the warm-up's runs are over before counting starts

@@ -35,7 +35,9 @@ def round_of(data: datasets.Dataset, workers_for_two: int, epochs: int) -> tuple
     """(combined images/s of the two runs after their first epoch, summed worker VmHWM in MiB)."""
     pool = Workers(max_workers=workers_for_two, idle_s=600)
     try:
-        config = training_config.TrainingConfig(epochs=epochs, validation_fraction=0.0, checkpoint_every=0).check()
+        config = training_config.TrainingConfig(
+            epochs=epochs, validation_fraction=0.0, checkpoint_every=0
+        ).check()
         runs = [pool.trainer(data, models.PRESETS["tutorial"], config) for _ in range(2)]
         for run in runs:
             run.start()
@@ -64,20 +66,40 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    data = datasets.load_dataset("fashion_mnist", args.data) if args.data else datasets.load_dataset("mnist", "bundled")
+    data = (
+        datasets.load_dataset("fashion_mnist", args.data)
+        if args.data
+        else datasets.load_dataset("mnist", "bundled")
+    )
     results: dict[str, list[tuple[float, float]]] = {"one worker": [], "a worker each": []}
     for i in range(args.rounds):
         order = [("one worker", 1), ("a worker each", 2)]
-        for name, count in (order if i % 2 == 0 else order[::-1]):
+        for name, count in order if i % 2 == 0 else order[::-1]:
             results[name].append(round_of(data, count, args.epochs))
-            print(f"round {i + 1} {name}: {results[name][-1][0]:,.0f} images/s, workers' peak {results[name][-1][1]:,.0f} MiB",
-                  flush=True)
-    summary = {name: {"images_per_s": round(statistics.median(r for r, _ in rs)),
-                      "peak_mib": round(max(m for _, m in rs))} for name, rs in results.items()}
+            print(
+                f"round {i + 1} {name}: {results[name][-1][0]:,.0f} images/s, workers' peak {results[name][-1][1]:,.0f} MiB",
+                flush=True,
+            )
+    summary = {
+        name: {
+            "images_per_s": round(statistics.median(r for r, _ in rs)),
+            "peak_mib": round(max(m for _, m in rs)),
+        }
+        for name, rs in results.items()
+    }
     ratio = summary["a worker each"]["images_per_s"] / summary["one worker"]["images_per_s"]
     print(f"a worker each / one worker: {ratio:.2f}× the combined speed")
-    print(json.dumps({"rounds": args.rounds, "epochs": args.epochs, "train_images": int(len(data.y_train)),
-                      **summary, "ratio": round(ratio, 2)}))
+    print(
+        json.dumps(
+            {
+                "rounds": args.rounds,
+                "epochs": args.epochs,
+                "train_images": int(len(data.y_train)),
+                **summary,
+                "ratio": round(ratio, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -63,17 +63,23 @@ def cpu_accelerator(best: accelerators.Accelerator) -> accelerators.Accelerator:
     import tensorflow as tf
 
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
-    return accelerators.Accelerator("CPU", strategy, f"CPU · {accelerators.cpu_threads()} threads", 1,
-                                    ("/cpu:0",))
+    return accelerators.Accelerator(
+        "CPU", strategy, f"CPU · {accelerators.cpu_threads()} threads", 1, ("/cpu:0",)
+    )
 
 
-def train(data: datasets.Dataset, acc: accelerators.Accelerator, epochs: int, batch: int,
-          mixed: bool) -> Arm:
+def train(data: datasets.Dataset, acc: accelerators.Accelerator, epochs: int, batch: int, mixed: bool) -> Arm:
     """One run of the Tutorial preset on every training image (no validation, no checkpoints)."""
     import keras
 
-    config = training_config.TrainingConfig(epochs=epochs, batch_size=batch, validation_fraction=0.0,
-                                            checkpoint_every=0, mixed_precision=mixed, seed=SEED)
+    config = training_config.TrainingConfig(
+        epochs=epochs,
+        batch_size=batch,
+        validation_fraction=0.0,
+        checkpoint_every=0,
+        mixed_precision=mixed,
+        seed=SEED,
+    )
     keras.utils.set_random_seed(SEED)  # Python's random too: every arm gets the same initial weights
     random.seed(SEED)
     t0 = time.perf_counter()
@@ -83,10 +89,20 @@ def train(data: datasets.Dataset, acc: accelerators.Accelerator, epochs: int, ba
     if snap.status != "finished":
         raise SystemExit(f"{name}: {snap.status}: {snap.message}")
     steady = [r.images_per_second for r in snap.history[1:]] or [r.images_per_second for r in snap.history]
-    arm = Arm(name, acc.kind, mixed, statistics.median(steady), snap.history[0].seconds, wall,
-              float(snap.test_accuracy))
-    print(f"  {arm.name:<44} {arm.images_per_second:>10,.0f} img/s · first epoch "
-          f"{arm.first_epoch_seconds:5.1f} s · test accuracy {arm.test_accuracy:.4f}", flush=True)
+    arm = Arm(
+        name,
+        acc.kind,
+        mixed,
+        statistics.median(steady),
+        snap.history[0].seconds,
+        wall,
+        float(snap.test_accuracy),
+    )
+    print(
+        f"  {arm.name:<44} {arm.images_per_second:>10,.0f} img/s · first epoch "
+        f"{arm.first_epoch_seconds:5.1f} s · test accuracy {arm.test_accuracy:.4f}",
+        flush=True,
+    )
     return arm
 
 
@@ -114,16 +130,22 @@ def compare(arms: list[Arm]) -> tuple[dict[str, float], bool | None, list[str]]:
         ratios["mixed / float32"] = mixed.images_per_second / plain.images_per_second
         drop = plain.test_accuracy - mixed.test_accuracy
         mixed_ok = drop <= MAX_MIXED_DROP
-        lines.append(f"Mixed precision: test accuracy {mixed.test_accuracy:.4f} vs {plain.test_accuracy:.4f} "
-                     f"in float32 (drop {drop:+.4f}, at most {MAX_MIXED_DROP}): {'OK' if mixed_ok else 'TOO LOW'}")
+        lines.append(
+            f"Mixed precision: test accuracy {mixed.test_accuracy:.4f} vs {plain.test_accuracy:.4f} "
+            f"in float32 (drop {drop:+.4f}, at most {MAX_MIXED_DROP}): {'OK' if mixed_ok else 'TOO LOW'}"
+        )
     lines += [f"Ratio {label}: {value:.2f}×" for label, value in ratios.items()]
     return ratios, mixed_ok, lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=SHARED / "fashion-mnist-70k.npz",
-                        help="Fashion-MNIST in the Keras layout (.npz)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=SHARED / "fashion-mnist-70k.npz",
+        help="Fashion-MNIST in the Keras layout (.npz)",
+    )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=256)
     args = parser.parse_args()
@@ -133,11 +155,15 @@ def main() -> int:
     applied = limit_memory_growth()  # the app's process settings
     report = device_report()
     best = detect_accelerator()
-    print(f"Device check · {data.title}: {len(data.y_train):,} training / {len(data.y_test):,} test images · "
-          f"Tutorial preset · {args.epochs} epoch{'s' if args.epochs != 1 else ''} · batch {args.batch_size} · "
-          f"TensorFlow {report.tensorflow} · {', '.join(applied) or 'no process settings'}")
-    print(f"Best device: {best.description} ({report.strategy}, {best.replicas} replica"
-          f"{'s' if best.replicas > 1 else ''})")
+    print(
+        f"Device check · {data.title}: {len(data.y_train):,} training / {len(data.y_test):,} test images · "
+        f"Tutorial preset · {args.epochs} epoch{'s' if args.epochs != 1 else ''} · batch {args.batch_size} · "
+        f"TensorFlow {report.tensorflow} · {', '.join(applied) or 'no process settings'}"
+    )
+    print(
+        f"Best device: {best.description} ({report.strategy}, {best.replicas} replica"
+        f"{'s' if best.replicas > 1 else ''})"
+    )
 
     arms = [train(data, acc, args.epochs, args.batch_size, mixed) for acc, mixed in plan(best)]
     ratios, mixed_ok, lines = compare(arms)
@@ -146,15 +172,28 @@ def main() -> int:
         note = "No GPU or TPU: only the CPU arm ran." + (f" {report.problem}" if report.problem else "")
         lines.append(note)
     print("\n".join(lines))
-    print(json.dumps({
-        "epochs": args.epochs, "batch_size": args.batch_size, "train_images": int(len(data.y_train)),
-        "test_images": int(len(data.y_test)), "tensorflow": report.tensorflow,
-        "cuda": report.cuda_version or None, "cudnn": report.cudnn_version or None,
-        "best_device": best.description, "replicas": best.replicas,
-        "arms": [{**asdict(arm), "images_per_second": round(arm.images_per_second, 1)} for arm in arms],
-        "ratios": {k: round(v, 3) for k, v in ratios.items()},
-        "mixed_precision_accuracy_ok": mixed_ok, "max_mixed_drop": MAX_MIXED_DROP, "note": note,
-    }))
+    print(
+        json.dumps(
+            {
+                "epochs": args.epochs,
+                "batch_size": args.batch_size,
+                "train_images": int(len(data.y_train)),
+                "test_images": int(len(data.y_test)),
+                "tensorflow": report.tensorflow,
+                "cuda": report.cuda_version or None,
+                "cudnn": report.cudnn_version or None,
+                "best_device": best.description,
+                "replicas": best.replicas,
+                "arms": [
+                    {**asdict(arm), "images_per_second": round(arm.images_per_second, 1)} for arm in arms
+                ],
+                "ratios": {k: round(v, 3) for k, v in ratios.items()},
+                "mixed_precision_accuracy_ok": mixed_ok,
+                "max_mixed_drop": MAX_MIXED_DROP,
+                "note": note,
+            }
+        )
+    )
     return 1 if mixed_ok is False else 0
 
 

@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 from cnn_core import datasets  # noqa: E402
 from cnn_core.models import ModelConfig  # noqa: E402
-from cnn_core.worker.trainer import Trainer, limit_memory_growth  # noqa: E402
 from cnn_core.training_config import TrainingConfig  # noqa: E402
+from cnn_core.worker.trainer import Trainer, limit_memory_growth  # noqa: E402
 
 GIL_SWITCH_INTERVAL_S = 0.001  # what the server set while runs trained in its own process
 
@@ -97,11 +97,19 @@ def images_per_second(data: datasets.Dataset, epochs: int, busy: str, switch_s: 
     if busy == "thread":
         threading.Thread(target=page_thread, args=(stop,), daemon=True).start()
     # Forked: the child runs only this pure-Python loop, never TensorFlow, so its threads do not matter.
-    other = multiprocessing.get_context("fork").Process(target=page_process, daemon=True) if busy == "process" else None
+    other = (
+        multiprocessing.get_context("fork").Process(target=page_process, daemon=True)
+        if busy == "process"
+        else None
+    )
     if other is not None:
         other.start()
     try:
-        snapshot = Trainer(data, ModelConfig(), TrainingConfig(epochs=epochs, validation_fraction=0.0)).start().wait()
+        snapshot = (
+            Trainer(data, ModelConfig(), TrainingConfig(epochs=epochs, validation_fraction=0.0))
+            .start()
+            .wait()
+        )
     finally:
         stop.set()
         if other is not None:
@@ -116,7 +124,9 @@ def images_per_second(data: datasets.Dataset, epochs: int, busy: str, switch_s: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "datasets" / "fashion-mnist-70k.npz")
+    parser.add_argument(
+        "--data", type=Path, default=ROOT.parent / "shared" / "datasets" / "fashion-mnist-70k.npz"
+    )
     parser.add_argument("--images", type=int, default=10_000, help="training images used")
     parser.add_argument("--epochs", type=int, default=2, help="epochs per run; the first is not timed")
     parser.add_argument("--rounds", type=int, default=8)
@@ -126,8 +136,13 @@ def main() -> None:
 
     limit_memory_growth()
     full = datasets.load_dataset("fashion_mnist", args.data)  # the app's loader and its checks
-    data = dataclasses.replace(full, x_train=full.x_train[: args.images], y_train=full.y_train[: args.images],
-                               x_test=full.x_test[:1000], y_test=full.y_test[:1000])
+    data = dataclasses.replace(
+        full,
+        x_train=full.x_train[: args.images],
+        y_train=full.y_train[: args.images],
+        x_test=full.x_test[:1000],
+        y_test=full.y_test[:1000],
+    )
     images_per_second(data, 2, "", DEFAULT_SWITCH_S)  # warm-up: TensorFlow's first run
     ratios: dict[str, list[float]] = {arm.name: [] for arm in ARMS if arm.baseline}
     for round_ in range(args.rounds):
@@ -136,12 +151,27 @@ def main() -> None:
         for arm in ARMS:
             if arm.baseline:
                 ratios[arm.name].append(speeds[arm.name] / speeds[arm.baseline])
-        print(f"round {round_ + 1} (from {order[0].name}): "
-              + " · ".join(f"{arm.name} {speeds[arm.name]:,.0f} images/s" for arm in ARMS), flush=True)
+        print(
+            f"round {round_ + 1} (from {order[0].name}): "
+            + " · ".join(f"{arm.name} {speeds[arm.name]:,.0f} images/s" for arm in ARMS),
+            flush=True,
+        )
     summary = {name: round(statistics.median(r), 2) for name, r in ratios.items()}
-    print("median ratio to quiet at the same interval: " + " · ".join(f"{n} {r:.2f}" for n, r in summary.items()))
-    print(json.dumps({"images": args.images, "epochs": args.epochs, "timed_epochs": args.epochs - 1,
-                      "rounds": args.rounds, "ratios": summary}))
+    print(
+        "median ratio to quiet at the same interval: "
+        + " · ".join(f"{n} {r:.2f}" for n, r in summary.items())
+    )
+    print(
+        json.dumps(
+            {
+                "images": args.images,
+                "epochs": args.epochs,
+                "timed_epochs": args.epochs - 1,
+                "rounds": args.rounds,
+                "ratios": summary,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

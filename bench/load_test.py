@@ -141,14 +141,25 @@ from training_memory import SHARED, write_keras_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # What a class opens: mostly the light pages, some data and model pages, a few live watchers.
 MIX = ["convolution", "pooling", "convolution", "pooling", "dataset", "model", "training", ""]
 RUN_MS = 180_000
 # Fashion-MNIST in the Keras layout: beside the repository (../shared, as in /work/main), else the machine's copy.
-FASHION = next((d / "fashion-mnist-70k.npz" for d in (SHARED, Path("/work/shared/datasets"))
-                if (d / "fashion-mnist-70k.npz").exists()), SHARED / "fashion-mnist-70k.npz")
+FASHION = next(
+    (
+        d / "fashion-mnist-70k.npz"
+        for d in (SHARED, Path("/work/shared/datasets"))
+        if (d / "fashion-mnist-70k.npz").exists()
+    ),
+    SHARED / "fashion-mnist-70k.npz",
+)
 DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 NO_SKELETON = "() => !document.querySelector('[data-testid=\"stSkeleton\"]')"
 
@@ -159,17 +170,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, env: dict[str, str] | None = None, log: Path | None = None,
-                 root: Path = ROOT) -> subprocess.Popen:
+def start_server(
+    port: int, env: dict[str, str] | None = None, log: Path | None = None, root: Path = ROOT
+) -> subprocess.Popen:
     """``streamlit run`` of the app in ``root`` on localhost (offline, the bundled sample, unless
     ``env`` says otherwise); returns once healthy."""
     env = env or {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     out = open(log, "w") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=root,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
     )
     for _ in range(300):
         try:
@@ -214,7 +241,9 @@ class Student:
     path: str
     first_render_s: float = float("nan")
     error: str = ""
-    reruns_s: list[float] = field(default_factory=list)  # what they did every think period, or a live-fragment tick
+    reruns_s: list[float] = field(
+        default_factory=list
+    )  # what they did every think period, or a live-fragment tick
     action: str = ""  # what that was on their page (Tab.action)
     reports: int = 0  # explorer reports sent
     unapplied: list[str] = field(default_factory=list)  # reports whose new value the page did not show
@@ -236,7 +265,10 @@ class Student:
 
 # --- students as websocket clients: Streamlit's own protocol, no browser ---------------------
 
-FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY: "page", ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "fragment"}
+FINISHED = {
+    ForwardMsg.FINISHED_SUCCESSFULLY: "page",
+    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "fragment",
+}
 XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's double-submit cookie; the X-Xsrftoken header must match it
 # The explorers (ui/explorers): a component's key -> the setting a student moves, one step per report.
 # Each is a size its fragment's Keras line shows as "(v, v)", so a report's effect can be read back.
@@ -265,11 +297,15 @@ class Tab:
         self.session_id = ""
         self.path, self.query = "", ""
         self.elements: dict[tuple[int, ...], Element] = {}  # what the page shows now
-        self.fragment_of: dict[tuple[int, ...], str] = {}  # the fragment that drew each element ("": the page)
+        self.fragment_of: dict[
+            tuple[int, ...], str
+        ] = {}  # the fragment that drew each element ("": the page)
         self.live: dict[str, float] = {}  # fragments that ask to be rerun, and their interval (s)
         self.widgets: dict[str, WidgetState] = {}  # values set by this student, sent on every run
         self.error = ""  # the first exception (or failed run) this tab ever saw
-        self.action = ""  # what tick() does on this page: its last learner's action, else "live-fragment ticks"
+        self.action = (
+            ""  # what tick() does on this page: its last learner's action, else "live-fragment ticks"
+        )
         self.reports = 0  # explorer reports sent (the page's explorers take turns)
         self.unapplied: list[str] = []  # reports whose new value the fragment's Keras line did not show
         self.media: dict[str, str] = {}  # /media/... URLs fetched: "" when served, else what went wrong
@@ -329,7 +365,10 @@ class Tab:
                 self._fail(f"{element.exception.type}: {element.exception.message}")
         elif kind == "page_not_found":
             self._fail(f"page not found: /{self.path}")
-        elif kind == "session_event" and reply.session_event.WhichOneof("type") == "script_compilation_exception":
+        elif (
+            kind == "session_event"
+            and reply.session_event.WhichOneof("type") == "script_compilation_exception"
+        ):
             self._fail(f"script error: {reply.session_event.script_compilation_exception.message}")
         elif kind == "auto_rerun":
             self.live[reply.auto_rerun.fragment_id] = reply.auto_rerun.interval
@@ -350,7 +389,9 @@ class Tab:
         if fragment:
             self.action = self.action or "live-fragment ticks"
             return await self.run(fragment, auto_rerun=True)
-        explorers = [(c, setting) for key, setting in EXPLORERS.items() if (c := self.find("bidi_component", key=key))]
+        explorers = [
+            (c, setting) for key, setting in EXPLORERS.items() if (c := self.find("bidi_component", key=key))
+        ]
         if explorers:
             self.action = "explorer reports"
             return await self.settle(*explorers[self.reports % len(explorers)])
@@ -370,7 +411,9 @@ class Tab:
             if element.WhichOneof("type") != kind:
                 continue
             widget = getattr(element, kind)
-            if (key and getattr(widget, "id", "").endswith(f"-{key}")) or (label and widget.label.startswith(label)):
+            if (key and getattr(widget, "id", "").endswith(f"-{key}")) or (
+                label and widget.label.startswith(label)
+            ):
                 return widget
         return None
 
@@ -383,8 +426,11 @@ class Tab:
 
     def codes(self, fragment_id: str) -> list[str]:
         """The text of every st.code the fragment ``fragment_id`` drew."""
-        return [e.code.code_text for path, e in self.elements.items()
-                if e.WhichOneof("type") == "code" and self.fragment_of[path] == fragment_id]
+        return [
+            e.code.code_text
+            for path, e in self.elements.items()
+            if e.WhichOneof("type") == "code" and self.fragment_of[path] == fragment_id
+        ]
 
     def texts(self) -> list[str]:
         """Every sentence the page shows now: markdown, headings, alerts, metrics, progress bars."""
@@ -399,8 +445,11 @@ class Tab:
 
     def alerts(self, *formats: int) -> list[str]:
         """The bodies of st.error / st.warning / st.info / st.success boxes of these formats."""
-        return [e.alert.body for e in self.elements.values()
-                if e.WhichOneof("type") == "alert" and (not formats or e.alert.format in formats)]
+        return [
+            e.alert.body
+            for e in self.elements.values()
+            if e.WhichOneof("type") == "alert" and (not formats or e.alert.format in formats)
+        ]
 
     def media_urls(self) -> list[str]:
         """The URLs of the images (and any audio or video) the page shows: the browser fetches
@@ -451,7 +500,9 @@ class Tab:
         data = json.loads(component.json)
         values = self.explorer_values(component, data)
         lo, hi = data["bounds"][setting]  # the page's own SETTINGS bounds, as it sends them to the browser
-        value = lo + (values[setting] - lo + 1) % (hi - lo + 1)  # one step up, back to the lowest past the top
+        value = lo + (values[setting] - lo + 1) % (
+            hi - lo + 1
+        )  # one step up, back to the lowest past the top
         report = {"settings": {"values": {**values, setting: value}, "id": uuid.uuid4().hex}}
         self.widgets[component.id] = WidgetState(id=component.id, json_value=json.dumps(report))
         fragment = self.fragment(component.id)
@@ -484,8 +535,9 @@ class Tab:
         if not urls:
             return
         started = time.monotonic()
-        verdicts = await asyncio.gather(*(asyncio.to_thread(get_media, f"http://127.0.0.1:{self.port}{u}")
-                                          for u in urls))
+        verdicts = await asyncio.gather(
+            *(asyncio.to_thread(get_media, f"http://127.0.0.1:{self.port}{u}") for u in urls)
+        )
         self.media.update(zip(urls, verdicts))
         self.media_s.append(time.monotonic() - started)
 
@@ -504,14 +556,19 @@ class Tab:
         await self.ws.send(msg.SerializeToString())
         while True:
             reply = await self._receive()
-            if reply.WhichOneof("type") == "file_urls_response" and reply.file_urls_response.response_id == request_id:
+            if (
+                reply.WhichOneof("type") == "file_urls_response"
+                and reply.file_urls_response.response_id == request_id
+            ):
                 break
         if reply.file_urls_response.error_msg:
             raise RuntimeError(f"upload refused by Streamlit: {reply.file_urls_response.error_msg}")
         urls = reply.file_urls_response.file_urls[0]
         await asyncio.to_thread(put_file, f"http://127.0.0.1:{self.port}{urls.upload_url}", name, data)
         state = WidgetState(id=uploader.id)
-        info = state.file_uploader_state_value.uploaded_file_info.add(name=name, size=len(data), file_id=urls.file_id)
+        info = state.file_uploader_state_value.uploaded_file_info.add(
+            name=name, size=len(data), file_id=urls.file_id
+        )
         info.file_urls.CopyFrom(urls)
         self.widgets[uploader.id] = state
         await self.run()
@@ -522,12 +579,24 @@ def put_file(url: str, name: str, data: bytes) -> None:
     """PUT one file as the browser's uploader does: multipart form, XSRF cookie and header."""
     token = "2|00000000|" + os.urandom(16).hex() + f"|{int(time.time())}"  # Streamlit's v2 format, mask 0
     boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-    request = urllib.request.Request(url, data=body, method="PUT", headers={
-        "Content-Type": f"multipart/form-data; boundary={boundary}",
-        "X-Xsrftoken": token, "Cookie": f"{XSRF_COOKIE}={token}",
-    })
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="PUT",
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "X-Xsrftoken": token,
+            "Cookie": f"{XSRF_COOKIE}={token}",
+        },
+    )
     with urllib.request.urlopen(request, timeout=RUN_MS / 1000) as response:
         if response.status >= 300:
             raise RuntimeError(f"upload failed: HTTP {response.status}")
@@ -545,8 +614,13 @@ def get_media(url: str) -> str:
 
 def connect(port: int):
     """A websocket to the server, as the browser opens it."""
-    return websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
-                              origin=f"http://127.0.0.1:{port}", max_size=None, open_timeout=RUN_MS / 1000)
+    return websockets.connect(
+        f"ws://127.0.0.1:{port}/_stcore/stream",
+        subprotocols=["streamlit"],
+        origin=f"http://127.0.0.1:{port}",
+        max_size=None,
+        open_timeout=RUN_MS / 1000,
+    )
 
 
 async def socket_student(port: int, path: str, stay_s: float, think_s: float) -> Student:
@@ -571,6 +645,7 @@ async def socket_student(port: int, path: str, stay_s: float, think_s: float) ->
 
 
 # --- students as Chromium pages (what the first version of this bench did) ------------------
+
 
 async def browser_student(browser, url: str, path: str, stay_s: float) -> Student:
     student = Student(path or "home")
@@ -625,9 +700,13 @@ async def main(sessions: int, clients: str, quiet_s: float, stay_s: float, think
             load_started = time.monotonic()
             speed_task = asyncio.create_task(sample_speed(teacher, stay_s))
             if clients == "websocket":
-                students = await asyncio.gather(*(socket_student(port, path, stay_s, think_s) for path in paths))
+                students = await asyncio.gather(
+                    *(socket_student(port, path, stay_s, think_s) for path in paths)
+                )
             else:
-                students = await asyncio.gather(*(browser_student(browser, url, path, stay_s) for path in paths))
+                students = await asyncio.gather(
+                    *(browser_student(browser, url, path, stay_s) for path in paths)
+                )
             wall = time.monotonic() - load_started
             under_load = await speed_task
             await teacher.get_by_role("button", name="Stop").first.click()
@@ -649,15 +728,23 @@ def print_renders(students: list) -> None:
             role = f"{s.role} " if getattr(s, "role", "") else ""
             print(f"  failed: {role}/{s.path}: {s.error.splitlines()[0] if s.error else 'no render'}")
     if firsts:
-        print(f"time to first render: median {statistics.median(firsts):.1f} s, "
-              f"p90 {firsts[math.ceil(0.9 * len(firsts)) - 1]:.1f} s, max {firsts[-1]:.1f} s")
+        print(
+            f"time to first render: median {statistics.median(firsts):.1f} s, "
+            f"p90 {firsts[math.ceil(0.9 * len(firsts)) - 1]:.1f} s, max {firsts[-1]:.1f} s"
+        )
     for path in sorted({s.path for s in students}):
         mine = [s for s in students if s.path == path]
         reruns = [x for s in mine for x in s.reruns_s]
         did = " / ".join(sorted({s.action for s in mine if s.action})) or "reruns"
-        again = f", {len(reruns)} {did}, median {statistics.median(reruns):.2f} s, max {max(reruns):.2f} s" if reruns else ""
-        print(f"  /{path}: {len(mine)} sessions, first render median "
-              f"{statistics.median(s.first_render_s for s in mine):.1f} s{again}")
+        again = (
+            f", {len(reruns)} {did}, median {statistics.median(reruns):.2f} s, max {max(reruns):.2f} s"
+            if reruns
+            else ""
+        )
+        print(
+            f"  /{path}: {len(mine)} sessions, first render median "
+            f"{statistics.median(s.first_render_s for s in mine):.1f} s{again}"
+        )
     print_reports(students)
     print_media(students)
 
@@ -666,8 +753,10 @@ def print_media(students: list) -> None:
     """The images the students' pages showed, fetched from /media/ as a browser does, and the
     first few the server did not serve."""
     failed = [note for s in students for note in s.media_failed]
-    print(f"images fetched from /media/ (each new URL a page showed, once per session): "
-          f"{sum(s.media_fetched for s in students)} served, {len(failed)} not")
+    print(
+        f"images fetched from /media/ (each new URL a page showed, once per session): "
+        f"{sum(s.media_fetched for s in students)} served, {len(failed)} not"
+    )
     for note in failed[:5]:
         print(f"  not served: {note}")
 
@@ -677,14 +766,20 @@ def print_reports(students: list) -> None:
     the first few it did not."""
     reports = sum(s.reports for s in students)
     unapplied = [note for s in students for note in s.unapplied]
-    print(f"explorer reports applied (the fragment's Keras line shows the new value): "
-          f"{reports - len(unapplied)} / {reports}" + ("  NOT ALL APPLIED" if unapplied else ""))
+    print(
+        f"explorer reports applied (the fragment's Keras line shows the new value): "
+        f"{reports - len(unapplied)} / {reports}" + ("  NOT ALL APPLIED" if unapplied else "")
+    )
     for note in unapplied[:5]:
         print(f"  not applied: {note}")
 
 
-def report(students: list[Student], clients: str, quiet: list[float], under_load: list[float], wall: float) -> None:
-    print(f"{len(students)} {clients} students at once (+1 instructor in Chromium training on the bundled MNIST sample)")
+def report(
+    students: list[Student], clients: str, quiet: list[float], under_load: list[float], wall: float
+) -> None:
+    print(
+        f"{len(students)} {clients} students at once (+1 instructor in Chromium training on the bundled MNIST sample)"
+    )
     print_renders(students)
     print(f"(the students stayed {wall:.0f} s in all)")
     if quiet and under_load:
@@ -696,7 +791,17 @@ def report(students: list[Student], clients: str, quiet: list[float], under_load
 
 # --- a class: the instructor trains on 60,000 images while the students use every page --------
 
-CLASS_MIX = ["convolution", "pooling", "dataset", "model", "training", "predictions", "convolution", "pooling", ""]
+CLASS_MIX = [
+    "convolution",
+    "pooling",
+    "dataset",
+    "model",
+    "training",
+    "predictions",
+    "convolution",
+    "pooling",
+    "",
+]
 TRAINERS, GOOD_UPLOADS = 5, 2  # students who press Train on Predictions / upload the Fashion-MNIST .npz
 BAD_UPLOADS = ("npz_bomb", "png_bomb")
 BOMB_IMAGES = 2_000_000  # what the npz bomb's x_train claims: 1.57 GB once unpacked, a 1.5 MB file
@@ -705,7 +810,10 @@ TREE_PEAK_LIMIT_MIB = 1_400  # the server and its workers, summed at the same mo
 SERVER_PEAK_LIMIT_MIB = 450  # the server alone: its own high-water mark (VmHWM)
 IDLE_TREE_LIMIT_MIB = 300  # after the class, once the worker's idle time has passed
 MIN_TRAINING_RATIO = 0.7  # the instructor's images/s with the class present, over its figure alone
-TENSORFLOW_LIBRARIES = ("libtensorflow", "_pywrap_tensorflow")  # mapped into any process that imported TensorFlow
+TENSORFLOW_LIBRARIES = (
+    "libtensorflow",
+    "_pywrap_tensorflow",
+)  # mapped into any process that imported TensorFlow
 # The server looks for idle workers every 5 s and gives one 5 s to quit (cnn_core/client.py).
 IDLE_MARGIN_S = 30.0
 # Streamlit keeps a closed tab's session (its uploads with it) this long for a reconnect
@@ -718,11 +826,17 @@ REFUSAL = (Alert.ERROR, Alert.WARNING)  # the boxes a page says "this file canno
 # megapixel cap (cnn_core/drawn_digit.py) for the PNG. Any other box (the Dataset page's own
 # "classes are unbalanced" warning) is no refusal.
 REFUSALS = {
-    "npz_bomb": re.compile(rf"x_train holds {BOMB_IMAGES:,} images; this server takes at most [\d,]+ per split"),
+    "npz_bomb": re.compile(
+        rf"x_train holds {BOMB_IMAGES:,} images; this server takes at most [\d,]+ per split"
+    ),
     "png_bomb": re.compile(r"more than [\d,.]+ megapixels|please use one under [\d,.]+ megapixels"),
 }
-QUICK_SOURCE = "The tutorial's network, trained here"  # Predictions' "Which model?" choice with the Train button
-QUICK_MODEL = re.compile(r"Tutorial network · (\d+) epochs? on this page")  # the quick model's label on Predictions
+QUICK_SOURCE = (
+    "The tutorial's network, trained here"  # Predictions' "Which model?" choice with the Train button
+)
+QUICK_MODEL = re.compile(
+    r"Tutorial network · (\d+) epochs? on this page"
+)  # the quick model's label on Predictions
 QUICK_TRAINED = "Trained."  # the start of Predictions' sentence once a quick run has ended with a model
 # A quick run's progress bar: the epoch it trains, or the epochs it measures its test accuracy after.
 EPOCH_SHOWN = re.compile(r"Epoch (\d+) of \d+|Measuring test accuracy after (\d+) epochs")
@@ -748,9 +862,14 @@ def class_roles(sessions: int) -> list[tuple[str, str]]:
     lesson's pages for everyone else (in the order a class spreads over them). One of each
     special role and two browsers (Convolution and Pooling: the explorers) come before the other
     trainers and uploads, so that a short dry run (``--sessions 6``) tries every part."""
-    first = [("train", "predictions"), ("upload", "dataset"), ("npz_bomb", "dataset"), ("png_bomb", "predictions")]
+    first = [
+        ("train", "predictions"),
+        ("upload", "dataset"),
+        ("npz_bomb", "dataset"),
+        ("png_bomb", "predictions"),
+    ]
     more = [("train", "predictions")] * (TRAINERS - 1) + [("upload", "dataset")] * (GOOD_UPLOADS - 1)
-    special = first[:sessions] + more[:max(0, sessions - len(first) - 2)]
+    special = first[:sessions] + more[: max(0, sessions - len(first) - 2)]
     return special + [("browse", CLASS_MIX[i % len(CLASS_MIX)]) for i in range(sessions - len(special))]
 
 
@@ -760,7 +879,7 @@ def train_finished(tab: Tab) -> bool:
 
 
 def quick_run_outcome(tab: Tab, last_progress: str, asked: int) -> str:
-    """"finished" when the page shows that the quick run ended as finished with the ``asked``
+    """ "finished" when the page shows that the quick run ended as finished with the ``asked``
     epochs trained: the page's "Trained." sentence, the model's label counting ``asked`` epochs
     (the epochs of its history), and the last progress the student saw in epoch ``asked`` (or
     measuring the test accuracy after it). A run stopped in an earlier epoch fails the label or
@@ -771,8 +890,11 @@ def quick_run_outcome(tab: Tab, last_progress: str, asked: int) -> str:
     reached = int(shown.group(1) or shown.group(2)) if shown else 0
     if trained and labels[:1] == [asked] and reached == asked:
         return "finished"
-    return (f"ended short of {asked} epoch(s): " + ("'Trained.' shown" if trained else "no 'Trained.'")
-            + f", label {labels[:1] or 'none'}, last progress seen {last_progress!r}")[:200]
+    return (
+        f"ended short of {asked} epoch(s): "
+        + ("'Trained.' shown" if trained else "no 'Trained.'")
+        + f", label {labels[:1] or 'none'}, last progress seen {last_progress!r}"
+    )[:200]
 
 
 @dataclass
@@ -786,8 +908,14 @@ class KillSwitch:
     seen: str = ""  # the instructor's checkpoint line that triggered it
 
 
-async def class_student(port: int, role: str, path: str, files: dict[str, bytes], args: argparse.Namespace,
-                        kill: KillSwitch | None = None) -> ClassStudent:
+async def class_student(
+    port: int,
+    role: str,
+    path: str,
+    files: dict[str, bytes],
+    args: argparse.Namespace,
+    kill: KillSwitch | None = None,
+) -> ClassStudent:
     """One student: open their page, do their part (train, upload), then stay as the others do
     (with ``kill``, also until the worker is killed, then rerun their page once)."""
     student = ClassStudent(path or "home", role=role)
@@ -825,8 +953,14 @@ async def class_student(port: int, role: str, path: str, files: dict[str, bytes]
     return student
 
 
-async def stay(tab: Tab, student: ClassStudent, until: float, think_s: float, done: Any = None,
-               kill: KillSwitch | None = None) -> None:
+async def stay(
+    tab: Tab,
+    student: ClassStudent,
+    until: float,
+    think_s: float,
+    done: Any = None,
+    kill: KillSwitch | None = None,
+) -> None:
     """Every ``think_s`` do what a learner's move sends (Tab.tick; live fragments tick at their
     own pace) until ``until`` (monotonic seconds), an exception, or ``done(tab)`` is true. With
     ``kill``, the student also stays until the worker was killed, and then reruns their page
@@ -854,8 +988,9 @@ async def rerun_after_kill(tab: Tab, student: ClassStudent, kill: KillSwitch) ->
     student.after_kill_boxes = [box[:120] for box in tab.alerts(*REFUSAL)]
 
 
-async def train_and_wait(tab: Tab, student: ClassStudent, args: argparse.Namespace,
-                         kill: KillSwitch | None = None) -> None:
+async def train_and_wait(
+    tab: Tab, student: ClassStudent, args: argparse.Namespace, kill: KillSwitch | None = None
+) -> None:
     """Press Train on Predictions, then watch the page (its place in line, then its progress)
     until the model is there, the page says the run failed, or ``--queue-timeout`` passes; then
     read how the run ended (:func:`quick_run_outcome`)."""
@@ -863,12 +998,21 @@ async def train_and_wait(tab: Tab, student: ClassStudent, args: argparse.Namespa
     if tab.find("button", key="pred_quick_train") is None:  # the page opened on another model
         await asyncio.wait_for(tab.choose(QUICK_SOURCE, key="pred_source"), RUN_MS / 1000)
     await asyncio.wait_for(tab.press(key="pred_quick_train"), RUN_MS / 1000)
-    await stay(tab, student, pressed + args.queue_timeout, args.think_seconds,
-               done=lambda t: train_finished(t) or t.alerts(Alert.ERROR), kill=kill)
+    await stay(
+        tab,
+        student,
+        pressed + args.queue_timeout,
+        args.think_seconds,
+        done=lambda t: train_finished(t) or t.alerts(Alert.ERROR),
+        kill=kill,
+    )
     waited = time.monotonic() - pressed
     failed = " | ".join(tab.alerts(Alert.ERROR))[:160]
     if train_finished(tab):
-        student.outcome, student.waited_s = quick_run_outcome(tab, student.last_progress, args.student_epochs), waited
+        student.outcome, student.waited_s = (
+            quick_run_outcome(tab, student.last_progress, args.student_epochs),
+            waited,
+        )
     else:
         student.outcome = f"failed: {failed}" if failed else f"not finished after {waited:.0f} s"
 
@@ -899,8 +1043,12 @@ async def upload(tab: Tab, role: str, files: dict[str, bytes]) -> str:
 
 OWN_RUN_GOING = "Your run is going"  # the Training page's line beside Start while your own run trains
 INSTRUCTOR_TOKEN = uuid.uuid4().hex  # this server's instructor token, carried by the instructor's link only
-CHECKPOINT_LINE = re.compile(r"Last checkpoint: epoch \d+ of \d+")  # the live panel's, once a checkpoint is written
-RESUME_BUTTON = re.compile(r"Resume from epoch \d+")  # the Training page's, for the owner of an interrupted run
+CHECKPOINT_LINE = re.compile(
+    r"Last checkpoint: epoch \d+ of \d+"
+)  # the live panel's, once a checkpoint is written
+RESUME_BUTTON = re.compile(
+    r"Resume from epoch \d+"
+)  # the Training page's, for the owner of an interrupted run
 FINISHED_LINE = re.compile(r"Finished · Epoch (\d+) of (\d+)")  # the progress bar of a run that finished
 
 
@@ -913,7 +1061,9 @@ async def instructor_ready(page, url: str, epochs: int, checkpoint_every: int | 
     await page.get_by_role("link", name="Training", exact=True).first.click()
     await rendered(page)
     await page.get_by_text("60,000 train").first.wait_for()
-    settings = {"Epochs E": epochs} | ({"Checkpoint every N epochs": checkpoint_every} if checkpoint_every else {})
+    settings = {"Epochs E": epochs} | (
+        {"Checkpoint every N epochs": checkpoint_every} if checkpoint_every else {}
+    )
     for label, value in settings.items():
         box = page.get_by_role("spinbutton", name=label)
         await box.fill(str(value))
@@ -1012,9 +1162,15 @@ def class_server_env(tmp: Path, worker_idle_s: float) -> dict[str, str]:
     worker stops after ``worker_idle_s`` idle seconds (600 by default: shorter, so the bench can
     wait for it)."""
     env = {k: v for k, v in os.environ.items() if k != "CNN_EXPLORER_OFFLINE"}
-    env.update({"KERAS_HOME": str(tmp / "keras"), "CNN_EXPLORER_RUNS_DIR": str(tmp / "runs"),
-                "TF_CPP_MIN_LOG_LEVEL": "2", "CNN_EXPLORER_INSTRUCTOR_TOKEN": INSTRUCTOR_TOKEN,
-                "CNN_EXPLORER_WORKER_IDLE_S": f"{worker_idle_s:g}"})
+    env.update(
+        {
+            "KERAS_HOME": str(tmp / "keras"),
+            "CNN_EXPLORER_RUNS_DIR": str(tmp / "runs"),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "CNN_EXPLORER_INSTRUCTOR_TOKEN": INSTRUCTOR_TOKEN,
+            "CNN_EXPLORER_WORKER_IDLE_S": f"{worker_idle_s:g}",
+        }
+    )
     return env
 
 
@@ -1048,8 +1204,16 @@ async def quiet_round(page, mem: TreeMemory, n: int) -> Run:
     return await instructor_run(page)
 
 
-async def class_round(page, server_pid: int, port: int, files: dict[str, bytes], args: argparse.Namespace,
-                      mem: TreeMemory, n: int, kill: KillSwitch | None) -> ClassRound:
+async def class_round(
+    page,
+    server_pid: int,
+    port: int,
+    files: dict[str, bytes],
+    args: argparse.Namespace,
+    mem: TreeMemory,
+    n: int,
+    kill: KillSwitch | None,
+) -> ClassRound:
     """The instructor starts the run; once it trains, the students arrive (their runs queue
     behind it) and stay; with ``kill``, the worker dies after the run's first checkpoint and
     the instructor resumes the run."""
@@ -1060,8 +1224,9 @@ async def class_round(page, server_pid: int, port: int, files: dict[str, bytes],
     await going.wait()  # the instructor's run trains: the students' runs queue behind it
     killer = asyncio.create_task(kill_after_checkpoint(page, server_pid, kill, class_run)) if kill else None
     arrived = time.monotonic()
-    students = asyncio.gather(*(class_student(port, role, path, files, args, kill)
-                                for role, path in class_roles(args.sessions)))
+    students = asyncio.gather(
+        *(class_student(port, role, path, files, args, kill) for role, path in class_roles(args.sessions))
+    )
     run = await class_run
     resumed = None
     if killer is not None:
@@ -1091,10 +1256,16 @@ async def class_main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="cnn-class-") as tmp_name:
         tmp = Path(tmp_name)
         write_keras_cache(args.data, tmp / "keras")
-        files = {"upload": args.data.read_bytes(), "npz_bomb": npz_bomb_bytes(BOMB_IMAGES), "png_bomb": png_bomb_bytes()}
+        files = {
+            "upload": args.data.read_bytes(),
+            "npz_bomb": npz_bomb_bytes(BOMB_IMAGES),
+            "png_bomb": png_bomb_bytes(),
+        }
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        server = start_server(port, class_server_env(tmp, args.worker_idle_seconds), log=tmp / "streamlit.log")
+        server = start_server(
+            port, class_server_env(tmp, args.worker_idle_seconds), log=tmp / "streamlit.log"
+        )
         mem = TreeMemory(server.pid)
         sampling = asyncio.create_task(mem.watch())
         rounds: list[ClassRound] = []
@@ -1102,7 +1273,9 @@ async def class_main(args: argparse.Namespace) -> int:
         try:
             async with async_playwright() as p:
                 browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                teacher = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+                teacher = await (
+                    await browser.new_context(viewport={"width": 1280, "height": 900})
+                ).new_page()
                 teacher.set_default_timeout(RUN_MS)
                 mem.phase = "instructor's pages open"
                 await instructor_ready(teacher, url, args.epochs, 1 if args.kill_worker else None)
@@ -1149,9 +1322,12 @@ class Ratio:
     def of(cls, rounds: list[ClassRound], quiet: list[Run]) -> Ratio:
         covered = sum(r.run.covered(r.window) for r in rounds if not math.isnan(r.window[0]))
         total = sum(r.run.seconds for r in rounds)
-        return cls([v for q in quiet for v in q.speeds()], [median(q.speeds()) for q in quiet],
-                   [v for r in rounds if not math.isnan(r.window[0]) for v in r.run.speeds(r.window)],
-                   covered / total if total else math.nan)
+        return cls(
+            [v for q in quiet for v in q.speeds()],
+            [median(q.speeds()) for q in quiet],
+            [v for r in rounds if not math.isnan(r.window[0]) for v in r.run.speeds(r.window)],
+            covered / total if total else math.nan,
+        )
 
     @property
     def value(self) -> float:
@@ -1159,8 +1335,14 @@ class Ratio:
         return median(self.loaded) / q if q else math.nan
 
 
-def class_report(rounds: list[ClassRound], quiet: list[Run], mem: TreeMemory, idle: dict[str, Any],
-                 tensorflow: list[str], args: argparse.Namespace) -> int:
+def class_report(
+    rounds: list[ClassRound],
+    quiet: list[Run],
+    mem: TreeMemory,
+    idle: dict[str, Any],
+    tensorflow: list[str],
+    args: argparse.Namespace,
+) -> int:
     """Print the class's figures, PASS/FAIL per target, and (last line) one JSON object."""
     students = [s for r in rounds for s in r.students]
     ok = [s for s in students if s.ok]
@@ -1171,16 +1353,22 @@ def class_report(rounds: list[ClassRound], quiet: list[Run], mem: TreeMemory, id
     bad = [s for s in students if s.role in BAD_UPLOADS]
     good = [s for s in students if s.role == "upload"]
     ratio = Ratio.of(rounds, quiet)
-    print(f"A class: {args.sessions} websocket students + 1 instructor in Chromium training the Tutorial network "
-          f"on {args.data.name} (60,000 images from the Keras cache), {args.epochs} epoch(s) a run; "
-          f"{len(rounds)} class round(s), a quiet run before and after each")
+    print(
+        f"A class: {args.sessions} websocket students + 1 instructor in Chromium training the Tutorial network "
+        f"on {args.data.name} (60,000 images from the Keras cache), {args.epochs} epoch(s) a run; "
+        f"{len(rounds)} class round(s), a quiet run before and after each"
+    )
     print_renders(students)
-    print(f"students' actions (explorer reports, toggle flips, page reruns): median {median(reruns):.2f} s "
-          f"over {len(reruns)}; live-fragment ticks: median {median(ticks):.2f} s over {len(ticks)} "
-          f"(the students stayed {' + '.join(f'{r.wall:.0f}' for r in rounds)} s)")
+    print(
+        f"students' actions (explorer reports, toggle flips, page reruns): median {median(reruns):.2f} s "
+        f"over {len(reruns)}; live-fragment ticks: median {median(ticks):.2f} s over {len(ticks)} "
+        f"(the students stayed {' + '.join(f'{r.wall:.0f}' for r in rounds)} s)"
+    )
     for s in trainers:
-        print(f"  Train on Predictions ({args.student_epochs} epoch(s), {args.student_dataset}): {s.outcome}"
-              + (f", {s.waited_s:.0f} s from the press" if not math.isnan(s.waited_s) else ""))
+        print(
+            f"  Train on Predictions ({args.student_epochs} epoch(s), {args.student_dataset}): {s.outcome}"
+            + (f", {s.waited_s:.0f} s from the press" if not math.isnan(s.waited_s) else "")
+        )
     for s in good + bad:
         print(f"  upload ({s.role}): {s.outcome}")
     print_ratio(ratio, rounds)
@@ -1191,29 +1379,44 @@ def class_report(rounds: list[ClassRound], quiet: list[Run], mem: TreeMemory, id
     media_failed = [m for s in students for m in s.media_failed]
     cgroup = cgroup_peak_mib()
     result = {
-        "sessions": len(students), "rounds": len(rounds), "rendered": len(ok), "errors": len(students) - len(ok),
-        "bad_uploads": len(bad), "refused_uploads": sum(s.outcome == "refused" for s in bad),
-        "good_uploads": len(good), "accepted_uploads": sum(s.outcome == "accepted" for s in good),
-        "queued_runs": len(trainers), "queued_runs_finished": sum(s.outcome == "finished" for s in trainers),
-        "training_ratio": rounded(ratio.value, 3), "training_ratio_share": rounded(ratio.share, 3),
-        "quiet_images_per_s": rounded(median(ratio.quiet)), "class_images_per_s": rounded(median(ratio.loaded)),
+        "sessions": len(students),
+        "rounds": len(rounds),
+        "rendered": len(ok),
+        "errors": len(students) - len(ok),
+        "bad_uploads": len(bad),
+        "refused_uploads": sum(s.outcome == "refused" for s in bad),
+        "good_uploads": len(good),
+        "accepted_uploads": sum(s.outcome == "accepted" for s in good),
+        "queued_runs": len(trainers),
+        "queued_runs_finished": sum(s.outcome == "finished" for s in trainers),
+        "training_ratio": rounded(ratio.value, 3),
+        "training_ratio_share": rounded(ratio.share, 3),
+        "quiet_images_per_s": rounded(median(ratio.quiet)),
+        "class_images_per_s": rounded(median(ratio.loaded)),
         "quiet_images_per_s_rounds": [rounded(x) for x in ratio.quiet_rounds],
-        "quiet_samples": len(ratio.quiet), "class_samples": len(ratio.loaded),
+        "quiet_samples": len(ratio.quiet),
+        "class_samples": len(ratio.loaded),
         "tree_peak_rss_mib": rounded(mem.tree_peak_kib / 1024),
         "tree_hwm_sum_mib": rounded(sum(mem.hwm_kib.values()) / 1024),
         "server_peak_rss_mib": rounded(mem.hwm_kib.get(mem.server, 0) / 1024),
         "max_sampled_server_rss_mib": rounded(mem.server_max_kib / 1024),
         "max_sampled_anon_rss_mib": rounded(mem.server_anon_max_kib / 1024),
         "cgroup_memory_peak_mib": "unavailable" if cgroup is None else rounded(cgroup),
-        "workers_seen": len(mem.workers_seen), "most_workers_at_once": mem.most_workers,
-        "idle_tree_rss_mib": rounded(idle["mib"]), "idle_workers_left": idle["workers"],
+        "workers_seen": len(mem.workers_seen),
+        "most_workers_at_once": mem.most_workers,
+        "idle_tree_rss_mib": rounded(idle["mib"]),
+        "idle_workers_left": idle["workers"],
         "server_imports_tensorflow": bool(tensorflow),
-        "first_render_median_s": rounded(median(firsts), 2), "rerun_median_s": rounded(median(reruns), 3),
+        "first_render_median_s": rounded(median(firsts), 2),
+        "rerun_median_s": rounded(median(reruns), 3),
         "explorer_reports": sum(s.reports for s in students),
         "explorer_reports_applied": sum(s.reports - len(s.unapplied) for s in students),
         "tick_median_s": rounded(median(ticks), 3),
-        "queue_wait_max_s": rounded(max((s.waited_s for s in trainers if not math.isnan(s.waited_s)), default=math.nan), 1),
-        "media_fetched": sum(s.media_fetched for s in students), "media_failed": len(media_failed),
+        "queue_wait_max_s": rounded(
+            max((s.waited_s for s in trainers if not math.isnan(s.waited_s)), default=math.nan), 1
+        ),
+        "media_fetched": sum(s.media_fetched for s in students),
+        "media_failed": len(media_failed),
         "kill_worker": bool(killed),
     }
     targets = {
@@ -1221,10 +1424,12 @@ def class_report(rounds: list[ClassRound], quiet: list[Run], mem: TreeMemory, id
         "every explorer report applied": result["explorer_reports_applied"] == result["explorer_reports"],
         "every image the pages showed was served": not media_failed,
         "every bad upload refused in its own words": result["refused_uploads"] == result["bad_uploads"],
-        f"every queued run finishes its {args.student_epochs} epoch(s)": result["queued_runs_finished"] == result["queued_runs"],
+        f"every queued run finishes its {args.student_epochs} epoch(s)": result["queued_runs_finished"]
+        == result["queued_runs"],
         f"training ratio >= {MIN_TRAINING_RATIO}": ratio.value >= MIN_TRAINING_RATIO,
         f"tree peak < {TREE_PEAK_LIMIT_MIB:,} MiB": mem.tree_peak_kib / 1024 < TREE_PEAK_LIMIT_MIB,
-        f"server < {SERVER_PEAK_LIMIT_MIB} MiB": mem.hwm_kib.get(mem.server, 0) / 1024 < SERVER_PEAK_LIMIT_MIB,
+        f"server < {SERVER_PEAK_LIMIT_MIB} MiB": mem.hwm_kib.get(mem.server, 0) / 1024
+        < SERVER_PEAK_LIMIT_MIB,
         f"idle tree < {IDLE_TREE_LIMIT_MIB} MiB": idle["mib"] < IDLE_TREE_LIMIT_MIB,
         "no TensorFlow in the server": not tensorflow,
     }
@@ -1245,30 +1450,45 @@ def class_report(rounds: list[ClassRound], quiet: list[Run], mem: TreeMemory, id
 
 def print_ratio(ratio: Ratio, rounds: list[ClassRound]) -> None:
     """The instructor's speed alone and with the class, and how much of the class runs it covers."""
-    spans = ", ".join(f"{r.run.covered(r.window):.0f} of {r.run.seconds:.0f} s" for r in rounds
-                      if not math.isnan(r.window[0]))
-    print(f"instructor's run (median of its live images/s): alone {median(ratio.quiet):,.0f} over "
-          f"{len(ratio.quiet)} readings (quiet rounds: {', '.join(f'{q:,.0f}' for q in ratio.quiet_rounds)}); "
-          f"with the class {median(ratio.loaded):,.0f} over {len(ratio.loaded)} readings taken while every "
-          f"student was connected ({spans or 'none'}: {ratio.share:.0%} of the class runs); ratio {ratio.value:.2f}")
+    spans = ", ".join(
+        f"{r.run.covered(r.window):.0f} of {r.run.seconds:.0f} s"
+        for r in rounds
+        if not math.isnan(r.window[0])
+    )
+    print(
+        f"instructor's run (median of its live images/s): alone {median(ratio.quiet):,.0f} over "
+        f"{len(ratio.quiet)} readings (quiet rounds: {', '.join(f'{q:,.0f}' for q in ratio.quiet_rounds)}); "
+        f"with the class {median(ratio.loaded):,.0f} over {len(ratio.loaded)} readings taken while every "
+        f"student was connected ({spans or 'none'}: {ratio.share:.0%} of the class runs); ratio {ratio.value:.2f}"
+    )
 
 
 def print_memory(mem: TreeMemory, idle: dict[str, Any], tensorflow: list[str], idle_s: float) -> None:
     """The tree's memory: its sampled peak, the kernel's high-water marks, the idle tree, and
     whether the server mapped TensorFlow."""
     cgroup = cgroup_peak_mib()
-    print(f"tree (server + workers, VmRSS summed at the same moments, {mem.samples} samples every 0.5 s): peak "
-          f"{mib(mem.tree_peak_kib)} MiB during '{mem.tree_peak_phase}' with {mem.tree_peak_workers} worker(s); "
-          f"VmHWM summed over the server and the {len(mem.workers_seen)} worker(s) seen: {mib(sum(mem.hwm_kib.values()))} "
-          f"MiB (an upper bound); cgroup memory.peak: {'unavailable' if cgroup is None else f'{cgroup:,.0f} MiB'}")
-    print(f"server: VmHWM {mib(mem.hwm_kib.get(mem.server, 0))} MiB; largest sampled VmRSS {mib(mem.server_max_kib)}, "
-          f"anonymous {mib(mem.server_anon_max_kib)}")
-    print("largest tree RSS by phase: " + " · ".join(f"{name} {mib(kib)}" for name, kib in mem.phases.items()))
+    print(
+        f"tree (server + workers, VmRSS summed at the same moments, {mem.samples} samples every 0.5 s): peak "
+        f"{mib(mem.tree_peak_kib)} MiB during '{mem.tree_peak_phase}' with {mem.tree_peak_workers} worker(s); "
+        f"VmHWM summed over the server and the {len(mem.workers_seen)} worker(s) seen: {mib(sum(mem.hwm_kib.values()))} "
+        f"MiB (an upper bound); cgroup memory.peak: {'unavailable' if cgroup is None else f'{cgroup:,.0f} MiB'}"
+    )
+    print(
+        f"server: VmHWM {mib(mem.hwm_kib.get(mem.server, 0))} MiB; largest sampled VmRSS {mib(mem.server_max_kib)}, "
+        f"anonymous {mib(mem.server_anon_max_kib)}"
+    )
+    print(
+        "largest tree RSS by phase: " + " · ".join(f"{name} {mib(kib)}" for name, kib in mem.phases.items())
+    )
     print(f"workers (at most {mem.most_workers} at once): " + "; ".join(mem.events))
-    print(f"idle (the worker's idle time {idle_s:g} s; waited {idle['waited_s']:.0f} s): tree {idle['mib']:,.0f} MiB, "
-          f"{idle['workers']} worker(s) left")
-    print("TensorFlow in the server (its /proc/<pid>/maps after the class): "
-          + (", ".join(Path(p).name for p in tensorflow) if tensorflow else "none"))
+    print(
+        f"idle (the worker's idle time {idle_s:g} s; waited {idle['waited_s']:.0f} s): tree {idle['mib']:,.0f} MiB, "
+        f"{idle['workers']} worker(s) left"
+    )
+    print(
+        "TensorFlow in the server (its /proc/<pid>/maps after the class): "
+        + (", ".join(Path(p).name for p in tensorflow) if tensorflow else "none")
+    )
 
 
 def mib(kib: int) -> str:
@@ -1282,8 +1502,10 @@ def print_kill(r: ClassRound) -> None:
         print("--kill-worker: no worker was killed (no checkpoint line seen while the run went)")
         return
     rendered = [s for s in after if s.after_kill == "rendered"]
-    print(f"--kill-worker: worker {kill.pid} killed {kill.at - r.run.start:.0f} s into the instructor's run, "
-          f"after '{kill.seen}'; sessions rerun without an exception after it: {len(rendered)} / {len(after)}")
+    print(
+        f"--kill-worker: worker {kill.pid} killed {kill.at - r.run.start:.0f} s into the instructor's run, "
+        f"after '{kill.seen}'; sessions rerun without an exception after it: {len(rendered)} / {len(after)}"
+    )
     for s in after:
         if s.after_kill != "rendered":
             print(f"  {s.role} /{s.path}: {s.after_kill or 'no rerun after the kill'}")
@@ -1291,45 +1513,91 @@ def print_kill(r: ClassRound) -> None:
     for box in boxes[:5]:
         print(f"  a box shown after the kill: {box}")
     resumed = r.resumed or {}
-    print(f"  the instructor's page: {resumed.get('button') or 'no Resume button'}"
-          + (f"; pressed, then '{resumed['line']}' after {resumed['seconds']:.0f} s" if resumed.get("line") else
-             "; the resumed run did not finish"))
+    print(
+        f"  the instructor's page: {resumed.get('button') or 'no Resume button'}"
+        + (
+            f"; pressed, then '{resumed['line']}' after {resumed['seconds']:.0f} s"
+            if resumed.get("line")
+            else "; the resumed run did not finish"
+        )
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", choices=["viewers", "class"], default="viewers",
-                        help="viewers: N students open pages while one run trains on the bundled sample; "
-                        "class: the instructor trains on 60,000 images while students train, upload and browse")
+    parser.add_argument(
+        "--scenario",
+        choices=["viewers", "class"],
+        default="viewers",
+        help="viewers: N students open pages while one run trains on the bundled sample; "
+        "class: the instructor trains on 60,000 images while students train, upload and browse",
+    )
     parser.add_argument("--sessions", type=int, help="students (default 20; 30 for --scenario class)")
     parser.add_argument("--clients", choices=["websocket", "browser"], default="websocket")
-    parser.add_argument("--quiet-seconds", type=float, default=15, help="viewers: training speed sampled alone")
-    parser.add_argument("--stay-seconds", type=float, default=30, help="how long the students stay after rendering")
+    parser.add_argument(
+        "--quiet-seconds", type=float, default=15, help="viewers: training speed sampled alone"
+    )
+    parser.add_argument(
+        "--stay-seconds", type=float, default=30, help="how long the students stay after rendering"
+    )
     parser.add_argument("--think-seconds", type=float, default=3, help="between a student's reruns")
     class_only = parser.add_argument_group("--scenario class")
-    class_only.add_argument("--data", type=Path, default=FASHION,
-                            help="Fashion-MNIST in the Keras layout: the server's Keras download, and the good upload")
-    class_only.add_argument("--epochs", type=int,
-                            help="epochs of each instructor's run (60,000 images each; default 1, 2 with --kill-worker)")
-    class_only.add_argument("--rounds", type=int, default=1,
-                            help="classes in turn with quiet runs: quiet, class, quiet (, class, quiet ...)")
-    class_only.add_argument("--student-epochs", type=int, choices=[1, 2, 3], default=1,
-                            help="epochs of each student's quick run on Predictions")
-    class_only.add_argument("--student-dataset", choices=["mnist", "fashion_mnist"], default="fashion_mnist",
-                            help="the dataset the training students chose (mnist: a fresh session's, the bundled sample)")
-    class_only.add_argument("--queue-timeout", type=float, default=900,
-                            help="seconds a training student waits, from the press, for their run to finish")
-    class_only.add_argument("--worker-idle-seconds", type=float, default=30,
-                            help="the server's $CNN_EXPLORER_WORKER_IDLE_S: the idle tree is read once it has passed")
-    class_only.add_argument("--kill-worker", action="store_true",
-                            help="SIGKILL the worker after the first checkpoint of the class's run, then resume it")
+    class_only.add_argument(
+        "--data",
+        type=Path,
+        default=FASHION,
+        help="Fashion-MNIST in the Keras layout: the server's Keras download, and the good upload",
+    )
+    class_only.add_argument(
+        "--epochs",
+        type=int,
+        help="epochs of each instructor's run (60,000 images each; default 1, 2 with --kill-worker)",
+    )
+    class_only.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="classes in turn with quiet runs: quiet, class, quiet (, class, quiet ...)",
+    )
+    class_only.add_argument(
+        "--student-epochs",
+        type=int,
+        choices=[1, 2, 3],
+        default=1,
+        help="epochs of each student's quick run on Predictions",
+    )
+    class_only.add_argument(
+        "--student-dataset",
+        choices=["mnist", "fashion_mnist"],
+        default="fashion_mnist",
+        help="the dataset the training students chose (mnist: a fresh session's, the bundled sample)",
+    )
+    class_only.add_argument(
+        "--queue-timeout",
+        type=float,
+        default=900,
+        help="seconds a training student waits, from the press, for their run to finish",
+    )
+    class_only.add_argument(
+        "--worker-idle-seconds",
+        type=float,
+        default=30,
+        help="the server's $CNN_EXPLORER_WORKER_IDLE_S: the idle tree is read once it has passed",
+    )
+    class_only.add_argument(
+        "--kill-worker",
+        action="store_true",
+        help="SIGKILL the worker after the first checkpoint of the class's run, then resume it",
+    )
     class_only.add_argument("--server-log", type=Path, help="keep the server's output in this file")
     args = parser.parse_args()
     if args.scenario == "class":
         args.sessions = 30 if args.sessions is None else args.sessions
         args.epochs = args.epochs or (2 if args.kill_worker else 1)
         if args.kill_worker and args.epochs < 2:
-            parser.error("--kill-worker needs --epochs 2 or more: the run is killed after its first epoch's checkpoint")
+            parser.error(
+                "--kill-worker needs --epochs 2 or more: the run is killed after its first epoch's checkpoint"
+            )
         sys.exit(asyncio.run(class_main(args)))
     args.sessions = 20 if args.sessions is None else args.sessions
     asyncio.run(main(args.sessions, args.clients, args.quiet_seconds, args.stay_seconds, args.think_seconds))

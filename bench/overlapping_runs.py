@@ -33,7 +33,9 @@ def main() -> None:
     config = training_config.TrainingConfig(epochs=1, checkpoint_every=0, validation_fraction=0.0)
     runs = [Trainer(data, models.PRESETS["tutorial"], config).start() for _ in range(2)]
     statuses = [run.wait().status for run in runs]
-    print(f"two overlapping runs on {len(data.y_train):,} images: peak RSS {peak_rss_mib():,} MiB ({', '.join(statuses)})")
+    print(
+        f"two overlapping runs on {len(data.y_train):,} images: peak RSS {peak_rss_mib():,} MiB ({', '.join(statuses)})"
+    )
 
 
 if __name__ == "__main__":

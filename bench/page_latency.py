@@ -90,7 +90,9 @@ def sent_settings(at: AppTest, key: str) -> dict[str, Any]:
     raise LookupError(f"no explorer {key!r} on the page")
 
 
-def measure(path: str, key: str, settings: dict[str, list[int]], moves: int) -> tuple[list[float], list[float]]:
+def measure(
+    path: str, key: str, settings: dict[str, list[int]], moves: int
+) -> tuple[list[float], list[float]]:
     """Wall and CPU seconds of each run that takes in one settled report of the explorer ``key``."""
     at = open_page(path)
     values = sent_settings(at, key)  # the browser reports every setting, its own values standing
@@ -128,13 +130,21 @@ def share_script_cache(shared: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--moves", type=int, default=40,
-                        help="rounds of settled reports per explorer, one per moved setting (default 40)")
+    parser.add_argument(
+        "--moves",
+        type=int,
+        default=40,
+        help="rounds of settled reports per explorer, one per moved setting (default 40)",
+    )
     args = parser.parse_args()
 
     for shared in (False, True):
         share_script_cache(shared)
-        print("With the server's script cache (compiled once):" if shared else "AppTest as shipped (recompiles each run):")
+        print(
+            "With the server's script cache (compiled once):"
+            if shared
+            else "AppTest as shipped (recompiles each run):"
+        )
         home = open_page("app_pages/home.py")
         times, cpu = [], []
         for _ in range(max(10, args.moves // 2)):

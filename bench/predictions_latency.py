@@ -87,10 +87,14 @@ def main() -> None:
     start = time.perf_counter()
     at.run()
     data = datasets.load_dataset(args.dataset, "bundled")  # what the page tests on (offline)
-    print(f"First open (the shipped predictions of the {len(data.y_test):,} test images): "
-          f"{time.perf_counter() - start:.2f} s")
+    print(
+        f"First open (the shipped predictions of the {len(data.y_test):,} test images): "
+        f"{time.perf_counter() - start:.2f} s"
+    )
     assert not at.exception, [e.value for e in at.exception]
-    assert at.radio(key="pred_source").value == "pretrained", "the first visit should use the pretrained network"
+    assert at.radio(key="pred_source").value == "pretrained", (
+        "the first visit should use the pretrained network"
+    )
 
     def shared_predictions() -> evaluation.Predictions:
         """The page's predictions: the process-wide cache answers without predicting again."""
@@ -133,7 +137,13 @@ def main() -> None:
             start = time.perf_counter()
             shown = evaluation.select(first, FILTERS[k % len(FILTERS)], true_class=k % 10)
             fig = predictions_figures.prediction_grid(
-                data.x_test, first.probabilities, first.labels, shown[: rows * cols], data.class_names, rows, cols
+                data.x_test,
+                first.probabilities,
+                first.labels,
+                shown[: rows * cols],
+                data.class_names,
+                rows,
+                cols,
             )
             mpl.figure_png(fig)
             times.append(time.perf_counter() - start)

@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cnn_core import datasets, models, training_config  # noqa: E402
-from cnn_core.worker.trainer import Snapshot, Trainer, limit_memory_growth  # noqa: E402
 from cnn_core.worker.accelerators import detect_accelerator  # noqa: E402
+from cnn_core.worker.trainer import Snapshot, Trainer, limit_memory_growth  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "datasets"
 STRONG_TARGET = 0.925
@@ -51,24 +51,33 @@ def run(data, preset: str, acc) -> tuple[float, float, Snapshot]:
 
 def describe(preset: str) -> str:
     c = training_config.training_defaults(preset)
-    return (f"{models.PRESET_TITLES[preset]}: {training_config.architecture_text(models.PRESETS[preset])} · "
-            f"{models.total_params(models.PRESETS[preset]):,} params · {training_config.OPTIMIZER_TITLES[c.optimizer]} "
-            f"η={c.learning_rate:g} {c.schedule} · batch {c.batch_size} · {c.epochs} epochs")
+    return (
+        f"{models.PRESET_TITLES[preset]}: {training_config.architecture_text(models.PRESETS[preset])} · "
+        f"{models.total_params(models.PRESETS[preset]):,} params · {training_config.OPTIMIZER_TITLES[c.optimizer]} "
+        f"η={c.learning_rate:g} {c.schedule} · batch {c.batch_size} · {c.epochs} epochs"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=SHARED / "fashion-mnist-70k.npz")
     parser.add_argument("--rounds", type=int, default=1, help="tutorial/strong pairs to run")
-    parser.add_argument("--mnist", type=Path, nargs="?", const=SHARED / "mnist-10k.npz",
-                        help="also train the tutorial on MNIST-10k")
+    parser.add_argument(
+        "--mnist",
+        type=Path,
+        nargs="?",
+        const=SHARED / "mnist-10k.npz",
+        help="also train the tutorial on MNIST-10k",
+    )
     args = parser.parse_args()
 
     data = datasets.load_dataset("fashion_mnist", args.data)
     limit_memory_growth()  # as the app does before it trains
     acc = detect_accelerator()
-    print(f"Fashion-MNIST from {args.data.name}: {len(data.y_train):,} train / {len(data.y_test):,} test · "
-          f"{acc.description} · load {os.getloadavg()[0]:.1f}")
+    print(
+        f"Fashion-MNIST from {args.data.name}: {len(data.y_train):,} train / {len(data.y_test):,} test · "
+        f"{acc.description} · load {os.getloadavg()[0]:.1f}"
+    )
     for preset in ("tutorial", "strong"):
         print("  " + describe(preset))
     results: dict[str, list[tuple[float, float]]] = {"tutorial": [], "strong": []}
@@ -76,24 +85,33 @@ def main() -> None:
         for preset in ("tutorial", "strong") if r % 2 == 0 else ("strong", "tutorial"):
             accuracy, wall, snap = run(data, preset, acc)
             results[preset].append((accuracy, wall))
-            print(f"round {r + 1} · {preset:8}: test accuracy {accuracy:.4f} · wall {wall:6.1f} s · "
-                  f"{snap.mean_images_per_second:,.0f} img/s · per-epoch train acc "
-                  + " ".join(f"{e.accuracy:.3f}" for e in snap.history) + f" · load {os.getloadavg()[0]:.1f}")
+            print(
+                f"round {r + 1} · {preset:8}: test accuracy {accuracy:.4f} · wall {wall:6.1f} s · "
+                f"{snap.mean_images_per_second:,.0f} img/s · per-epoch train acc "
+                + " ".join(f"{e.accuracy:.3f}" for e in snap.history)
+                + f" · load {os.getloadavg()[0]:.1f}"
+            )
     t_acc = statistics.median(a for a, _ in results["tutorial"])
     s_acc = statistics.median(a for a, _ in results["strong"])
     ratios = [s[1] / t[1] for t, s in zip(results["tutorial"], results["strong"])]
     ratio = statistics.median(ratios)
     print()
     print(f"tutorial 10 epochs: test accuracy {t_acc:.4f} (tutorial / reference: about 0.91)")
-    print(f"strong:             test accuracy {s_acc:.4f} (target >= {STRONG_TARGET}: "
-          f"{'PASS' if s_acc >= STRONG_TARGET else 'FAIL'})")
-    print(f"strong wall / tutorial wall: {ratio:.3f} (target <= 1.0: {'PASS' if ratio <= 1.0 else 'FAIL'})"
-          f"  per round: {', '.join(f'{x:.3f}' for x in ratios)}")
+    print(
+        f"strong:             test accuracy {s_acc:.4f} (target >= {STRONG_TARGET}: "
+        f"{'PASS' if s_acc >= STRONG_TARGET else 'FAIL'})"
+    )
+    print(
+        f"strong wall / tutorial wall: {ratio:.3f} (target <= 1.0: {'PASS' if ratio <= 1.0 else 'FAIL'})"
+        f"  per round: {', '.join(f'{x:.3f}' for x in ratios)}"
+    )
     if args.mnist:
         mnist = datasets.load_dataset("mnist", args.mnist)
         accuracy, wall, _ = run(mnist, "tutorial", acc)
-        print(f"tutorial on MNIST-10k ({len(mnist.y_train):,} train): test accuracy {accuracy:.4f} "
-              f"(reference 0.981) · wall {wall:.1f} s")
+        print(
+            f"tutorial on MNIST-10k ({len(mnist.y_train):,} train): test accuracy {accuracy:.4f} "
+            f"(reference 0.981) · wall {wall:.1f} s"
+        )
     sys.exit(0 if s_acc >= STRONG_TARGET and ratio <= 1.0 else 1)
 
 

@@ -34,8 +34,13 @@ from _process_tree import worker_pids  # bench/ is on sys.path: the script's own
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets"
 LIMIT_MIB = 1024  # 1 GiB; 1 GB in decimal units is 954 MiB, printed alongside
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def write_keras_cache(npz: Path, keras_home: Path) -> None:
@@ -49,8 +54,11 @@ def write_keras_cache(npz: Path, keras_home: Path) -> None:
         with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb", compresslevel=1) as out:
             out.write(b"\0\0\x08\x01" + len(y).to_bytes(4, "big") + y.astype(np.uint8).tobytes())
         with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb", compresslevel=1) as out:
-            out.write(b"\0\0\x08\x03" + b"".join(n.to_bytes(4, "big") for n in x.shape)
-                      + x.astype(np.uint8).tobytes())
+            out.write(
+                b"\0\0\x08\x03"
+                + b"".join(n.to_bytes(4, "big") for n in x.shape)
+                + x.astype(np.uint8).tobytes()
+            )
 
 
 def tree_mb(server: int) -> tuple[float, float, dict[int, float]]:
@@ -68,7 +76,9 @@ def tree_mb(server: int) -> tuple[float, float, dict[int, float]]:
 
 def memory_mb(pid: int) -> tuple[float, float]:
     """(current RSS, peak RSS) of a live process in MiB (2**20 bytes), from /proc."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+    )
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
@@ -76,7 +86,11 @@ def cli_peak(npz: Path, epochs: int, env: dict) -> tuple[float, str]:
     """Peak RSS (MB) of `python -m cnn_core train` on the file, and its summary line."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "cnn_core", "train", "--data", str(npz), "--epochs", str(epochs), "--quiet"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)  # rusage of exactly this child
@@ -99,9 +113,25 @@ def app_peak(epochs: int, env: dict) -> dict:
     url = f"http://127.0.0.1:{port}"
     log = open(Path(env["CNN_EXPLORER_RUNS_DIR"]).parent / "streamlit.log", "w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     samples: list[tuple[float, float]] = []  # (seconds into the run, server + workers RSS)
     marks: dict[str, float] = {}
@@ -139,7 +169,9 @@ def app_peak(epochs: int, env: dict) -> dict:
             settle()
             page.get_by_role("button", name="Start training").click()
             t0 = time.monotonic()
-            done = page.locator('[data-testid="stProgress"]').filter(has_text=re.compile("Finished|Stopped|failed"))
+            done = page.locator('[data-testid="stProgress"]').filter(
+                has_text=re.compile("Finished|Stopped|failed")
+            )
             while done.count() == 0:
                 _, total, peaks = tree_mb(server.pid)
                 worker_peaks.update(peaks)
@@ -158,8 +190,13 @@ def app_peak(epochs: int, env: dict) -> dict:
         server.terminate()
         server.wait(30)
         log.close()
-    return {"peak": peak, "worker_peak": max(worker_peaks.values(), default=0.0), "samples": samples,
-            "marks": marks, "progress": progress}
+    return {
+        "peak": peak,
+        "worker_peak": max(worker_peaks.values(), default=0.0),
+        "samples": samples,
+        "marks": marks,
+        "progress": progress,
+    }
 
 
 def main() -> None:
@@ -172,23 +209,38 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         write_keras_cache(args.data, tmp / "keras")
-        env = {**os.environ, "KERAS_HOME": str(tmp / "keras"), "CNN_EXPLORER_RUNS_DIR": str(tmp / "runs"),
-               "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-        print(f"load {os.getloadavg()[0]:.1f}; MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', 'unset')}")
+        env = {
+            **os.environ,
+            "KERAS_HOME": str(tmp / "keras"),
+            "CNN_EXPLORER_RUNS_DIR": str(tmp / "runs"),
+            "CNN_EXPLORER_OFFLINE": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
+        print(
+            f"load {os.getloadavg()[0]:.1f}; MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', 'unset')}"
+        )
         if not args.skip_cli:
             peak, summary = cli_peak(args.data, args.epochs, env)
-            print(f"CLI  python -m cnn_core train --data {args.data.name} --epochs {args.epochs}: "
-                  f"peak RSS {peak:,.0f} MiB · {summary}")
+            print(
+                f"CLI  python -m cnn_core train --data {args.data.name} --epochs {args.epochs}: "
+                f"peak RSS {peak:,.0f} MiB · {summary}"
+            )
         result = app_peak(args.epochs, env)
         rss = [m for _, m in result["samples"]]
-        print("app  streamlit run, Fashion-MNIST 60,000 images: "
-              + " · ".join(f"{k} {v:,.0f} MiB" for k, v in result["marks"].items()))
-        print(f"     during training, server + worker: RSS min {min(rss):,.0f} / max {max(rss):,.0f} MiB over "
-              f"{len(rss)} samples ({result['samples'][-1][0]:.0f} s) · {result['progress']}")
+        print(
+            "app  streamlit run, Fashion-MNIST 60,000 images: "
+            + " · ".join(f"{k} {v:,.0f} MiB" for k, v in result["marks"].items())
+        )
+        print(
+            f"     during training, server + worker: RSS min {min(rss):,.0f} / max {max(rss):,.0f} MiB over "
+            f"{len(rss)} samples ({result['samples'][-1][0]:.0f} s) · {result['progress']}"
+        )
         ok = max(rss) < LIMIT_MIB
-        print(f"     peak RSS (VmHWM): server {result['peak']:,.0f} MiB, worker {result['worker_peak']:,.0f} MiB; "
-              f"the tree's largest sampled sum {max(rss):,.0f} MiB = {max(rss) * 2**20 / 1e9:.2f} GB "
-              f"(target < {LIMIT_MIB} MiB: {'PASS' if ok else 'FAIL'})")
+        print(
+            f"     peak RSS (VmHWM): server {result['peak']:,.0f} MiB, worker {result['worker_peak']:,.0f} MiB; "
+            f"the tree's largest sampled sum {max(rss):,.0f} MiB = {max(rss) * 2**20 / 1e9:.2f} GB "
+            f"(target < {LIMIT_MIB} MiB: {'PASS' if ok else 'FAIL'})"
+        )
     sys.exit(0 if ok else 1)
 
 

@@ -115,9 +115,14 @@ def plain_arm(name: str, source: str, epochs: int) -> dict:
     acc = detect_accelerator()
     with acc.strategy.scope():
         model = compile_model(build_model(models.PRESETS[PRESET]), d.learning_rate, d.optimizer)
-    train_ds = make_tf_dataset(data.x_train, data.y_train, d.batch_size, shuffle=True, seed=d.seed, indices=train_idx)
-    val_ds = (make_tf_dataset(data.x_train, data.y_train, d.batch_size, shuffle=False, indices=val_idx)
-              if n_val else None)
+    train_ds = make_tf_dataset(
+        data.x_train, data.y_train, d.batch_size, shuffle=True, seed=d.seed, indices=train_idx
+    )
+    val_ds = (
+        make_tf_dataset(data.x_train, data.y_train, d.batch_size, shuffle=False, indices=val_idx)
+        if n_val
+        else None
+    )
     seconds: list[float] = []
 
     class Clock(keras.callbacks.Callback):
@@ -133,16 +138,38 @@ def plain_arm(name: str, source: str, epochs: int) -> dict:
             seconds.append((self.t1 or time.perf_counter()) - self.t0)
 
     model.fit(train_ds, epochs=epochs, verbose=0, callbacks=[Clock()], validation_data=val_ds, shuffle=False)
-    return {"images_per_second": [n_train / s for s in seconds], "seconds": seconds, "train_images": n_train,
-            "validation_images": n_val, "source": data.source, "device": acc.description, "settings": applied}
+    return {
+        "images_per_second": [n_train / s for s in seconds],
+        "seconds": seconds,
+        "train_images": n_train,
+        "validation_images": n_val,
+        "source": data.source,
+        "device": acc.description,
+        "settings": applied,
+    }
 
 
 def run_plain(name: str, source: str, epochs: int) -> dict:
     """The plain arm in a fresh Python process (its last stdout line is its JSON)."""
     proc = subprocess.run(
-        [sys.executable, __file__, "--arm", "plain", "--dataset", name, "--source", source, "--epochs", str(epochs)],
-        cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, capture_output=True, text=True,
-        timeout=RUN_TIMEOUT_S, check=False,
+        [
+            sys.executable,
+            __file__,
+            "--arm",
+            "plain",
+            "--dataset",
+            name,
+            "--source",
+            source,
+            "--epochs",
+            str(epochs),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
     )
     if proc.returncode != 0:
         raise SystemExit(f"plain arm failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -197,8 +224,11 @@ class App:
             if not watch:
                 page.get_by_text("Last batch").first.wait_for()  # the live panel: the run trains
                 page.goto("about:blank")
-            while (page.get_by_text("Test accuracy").count() == 0 if watch
-                   else info is None or info.status != "finished"):
+            while (
+                page.get_by_text("Test accuracy").count() == 0
+                if watch
+                else info is None or info.status != "finished"
+            ):
                 info = self._new_run(before)
                 if info is not None and info.status in ("failed", "interrupted", "stopped"):
                     raise SystemExit(f"the page's run ended {info.status}: see {info.path}/run.json")
@@ -219,11 +249,15 @@ class App:
         else:
             raise SystemExit(f"no finished run with {epochs} epochs appeared under {self.runs_dir}")
         history = info.history
-        return {"images_per_second": [r["images_per_second"] for r in history],
-                "seconds": [r["seconds"] for r in history],
-                "train_images": round(history[0]["images_per_second"] * history[0]["seconds"]),
-                "source": info.dataset_source, "dataset": info.dataset_name, "wall_seconds": wall,
-                "test_accuracy": info.test_accuracy}
+        return {
+            "images_per_second": [r["images_per_second"] for r in history],
+            "seconds": [r["seconds"] for r in history],
+            "train_images": round(history[0]["images_per_second"] * history[0]["seconds"]),
+            "source": info.dataset_source,
+            "dataset": info.dataset_name,
+            "wall_seconds": wall,
+            "test_accuracy": info.test_accuracy,
+        }
 
     def _new_run(self, before: set) -> run_storage.RunInfo | None:
         new = [p for p in self.runs_dir.iterdir() if p not in before] if self.runs_dir.is_dir() else []
@@ -246,9 +280,14 @@ def counted_rate(arm: dict) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, help="a .npz in the Keras layout (default: the bundled MNIST sample)")
-    parser.add_argument("--dataset", choices=datasets.DATASET_NAMES,
-                        help="which dataset --data is (default: from its name, 'fashion' = Fashion-MNIST)")
+    parser.add_argument(
+        "--data", type=Path, help="a .npz in the Keras layout (default: the bundled MNIST sample)"
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=datasets.DATASET_NAMES,
+        help="which dataset --data is (default: from its name, 'fashion' = Fashion-MNIST)",
+    )
     parser.add_argument("--epochs", type=int, default=6, help="per arm and round; the first is not counted")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--arm", choices=["plain"], help=argparse.SUPPRESS)  # the child process
@@ -266,19 +305,31 @@ def main() -> None:
     data = datasets.load_dataset(name, source)  # numpy only: for the counts the page must show
     defaults = training_config.training_defaults(PRESET)
     n_train, n_val = training_config.validation_split(len(data.y_train), defaults.validation_fraction)
-    data_info = {"name": name, "source": "keras cache from " + args.data.name if args.data else "bundled sample",
-                 "train_images": n_train, "validation_images": n_val, "test_images": len(data.y_test)}
+    data_info = {
+        "name": name,
+        "source": "keras cache from " + args.data.name if args.data else "bundled sample",
+        "train_images": n_train,
+        "validation_images": n_val,
+        "test_images": len(data.y_test),
+    }
 
     tmp = Path(tempfile.mkdtemp(prefix="page-speed-"))
-    env = {**os.environ, run_storage.RUNS_DIR_ENV: str(tmp / "runs"), "CNN_EXPLORER_OFFLINE": "1",
-           "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_HOME": str(tmp / "keras")}
+    env = {
+        **os.environ,
+        run_storage.RUNS_DIR_ENV: str(tmp / "runs"),
+        "CNN_EXPLORER_OFFLINE": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "KERAS_HOME": str(tmp / "keras"),
+    }
     env.setdefault("CNN_EXPLORER_WORKER_IDLE_S", "3600")  # the worker stays warm across rounds
     if args.data:
         place_for_keras(args.data, name, tmp / "keras")
-    print(f"{datasets.DATASET_TITLES[name]} ({data_info['source']}): {n_train:,} training images, "
-          f"{n_val:,} validation · Tutorial network · batch {defaults.batch_size} · {defaults.optimizer} "
-          f"η={defaults.learning_rate:g} · {args.epochs} epochs per arm (first not counted) · "
-          f"{args.rounds} rounds · load {os.getloadavg()[0]:.1f}")
+    print(
+        f"{datasets.DATASET_TITLES[name]} ({data_info['source']}): {n_train:,} training images, "
+        f"{n_val:,} validation · Tutorial network · batch {defaults.batch_size} · {defaults.optimizer} "
+        f"η={defaults.learning_rate:g} · {args.epochs} epochs per arm (first not counted) · "
+        f"{args.rounds} rounds · load {os.getloadavg()[0]:.1f}"
+    )
 
     app = App(env, tmp / "streamlit.log")
     arms = ["page", "away", "plain"]
@@ -286,7 +337,7 @@ def main() -> None:
     fastest = dict.fromkeys(arms, 0.0)
     try:
         for r in range(args.rounds):
-            order = arms[r % len(arms):] + arms[: r % len(arms)]
+            order = arms[r % len(arms) :] + arms[: r % len(arms)]
             for arm in order:
                 load = os.getloadavg()[0]
                 if arm in ("page", "away"):
@@ -296,13 +347,18 @@ def main() -> None:
                     result = run_plain(name, source, args.epochs)
                     extra = ""
                 if result["train_images"] != n_train:
-                    raise SystemExit(f"{arm}: trained {result['train_images']:,} images per epoch, expected {n_train:,}")
+                    raise SystemExit(
+                        f"{arm}: trained {result['train_images']:,} images per epoch, expected {n_train:,}"
+                    )
                 rate = counted_rate(result)
                 rates[arm].append(rate)
                 fastest[arm] = max(fastest[arm], *result["images_per_second"][1:])
                 epochs_text = ", ".join(f"{v:,.0f}" for v in result["images_per_second"])
-                print(f"round {r + 1} {arm:5}: {rate:7,.0f} images/s over epochs 2-{args.epochs} "
-                      f"(each: {epochs_text}){extra} · load before {load:.1f}", flush=True)
+                print(
+                    f"round {r + 1} {arm:5}: {rate:7,.0f} images/s over epochs 2-{args.epochs} "
+                    f"(each: {epochs_text}){extra} · load before {load:.1f}",
+                    flush=True,
+                )
     finally:
         app.close()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -313,15 +369,28 @@ def main() -> None:
     print()
     for arm in arms:
         print(f"median {arm:5} {median[arm]:7,.0f} images/s   (fastest epoch {fastest[arm]:,.0f})")
-    print(f"away / plain = {median['away'] / median['plain']:.3f} (the server and its worker); "
-          f"page / away = {median['page'] / median['away']:.3f} (Chromium drawing the live panel)")
-    print(f"page / plain = {ratio:.3f} (target >= {TARGET:.2f}: {'PASS' if passed else 'FAIL'}); "
-          f"fastest epochs {fastest['page'] / fastest['plain']:.3f}; the worker stayed warm across rounds; "
-          f"load {os.getloadavg()[0]:.1f}")
-    print(json.dumps({"rounds": args.rounds, "epochs": args.epochs,
-                      **{f"{arm}_images_per_s": [round(v, 1) for v in rates[arm]] for arm in arms},
-                      "away_over_plain": round(median["away"] / median["plain"], 4),
-                      "ratio": round(ratio, 4), "passed": passed, "data": data_info}))
+    print(
+        f"away / plain = {median['away'] / median['plain']:.3f} (the server and its worker); "
+        f"page / away = {median['page'] / median['away']:.3f} (Chromium drawing the live panel)"
+    )
+    print(
+        f"page / plain = {ratio:.3f} (target >= {TARGET:.2f}: {'PASS' if passed else 'FAIL'}); "
+        f"fastest epochs {fastest['page'] / fastest['plain']:.3f}; the worker stayed warm across rounds; "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        json.dumps(
+            {
+                "rounds": args.rounds,
+                "epochs": args.epochs,
+                **{f"{arm}_images_per_s": [round(v, 1) for v in rates[arm]] for arm in arms},
+                "away_over_plain": round(median["away"] / median["plain"], 4),
+                "ratio": round(ratio, 4),
+                "passed": passed,
+                "data": data_info,
+            }
+        )
+    )
     sys.exit(0 if passed else 1)
 
 

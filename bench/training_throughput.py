@@ -37,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 from cnn_core import datasets, models, training_config  # noqa: E402
-from cnn_core.worker.trainer import Trainer, limit_memory_growth  # noqa: E402
 from cnn_core.worker.accelerators import detect_accelerator  # noqa: E402
 from cnn_core.worker.data import make_tf_dataset  # noqa: E402
 from cnn_core.worker.models import build_model, compile_model  # noqa: E402
+from cnn_core.worker.trainer import Trainer, limit_memory_growth  # noqa: E402
 
 TARGETS = {"trainer-fit": 0.95, "trainer-custom": 0.90}
 
@@ -69,8 +69,14 @@ def plain_fit(data, batch: int, epochs: int, acc) -> list[float]:
 
 def trainer_run(data, batch: int, epochs: int, acc, loop: str) -> list[float]:
     """Images per second of each epoch of the app's Trainer, watched twice a second."""
-    config = training_config.TrainingConfig(epochs=epochs, batch_size=batch, learning_rate=1e-2, loop=loop,
-                                            validation_fraction=0, checkpoint_every=0)
+    config = training_config.TrainingConfig(
+        epochs=epochs,
+        batch_size=batch,
+        learning_rate=1e-2,
+        loop=loop,
+        validation_fraction=0,
+        checkpoint_every=0,
+    )
     trainer = Trainer(data, models.PRESETS["tutorial"], config, accelerator=acc).start()
     done = threading.Event()
     polls = [0]
@@ -93,19 +99,26 @@ def trainer_run(data, batch: int, epochs: int, acc, loop: str) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, help="a .npz in the Keras layout (default: the bundled Fashion-MNIST sample)")
+    parser.add_argument(
+        "--data", type=Path, help="a .npz in the Keras layout (default: the bundled Fashion-MNIST sample)"
+    )
     parser.add_argument("--epochs", type=int, default=5, help="per arm and round; the first is warm-up")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=256)
     args = parser.parse_args()
 
-    data = (datasets.load_dataset("fashion_mnist", args.data) if args.data
-            else datasets.load_dataset("fashion_mnist", "bundled"))
+    data = (
+        datasets.load_dataset("fashion_mnist", args.data)
+        if args.data
+        else datasets.load_dataset("fashion_mnist", "bundled")
+    )
     applied = limit_memory_growth()  # as the app does before it trains
     acc = detect_accelerator()
-    print(f"{len(data.y_train):,} training images · batch {args.batch_size} · {args.epochs} epochs per arm "
-          f"(first not counted) · {args.rounds} rounds · {acc.description} · {', '.join(applied)} · "
-          f"load {os.getloadavg()[0]:.1f}")
+    print(
+        f"{len(data.y_train):,} training images · batch {args.batch_size} · {args.epochs} epochs per arm "
+        f"(first not counted) · {args.rounds} rounds · {acc.description} · {', '.join(applied)} · "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     arms = {
         "plain": lambda: plain_fit(data, args.batch_size, args.epochs, acc),
         "trainer-fit": lambda: trainer_run(data, args.batch_size, args.epochs, acc, "fit"),
@@ -114,23 +127,30 @@ def main() -> None:
     names = list(arms)
     speed: dict[str, list[float]] = {n: [] for n in names}  # every counted epoch, all rounds
     for r in range(args.rounds):
-        order = names[r % 3:] + names[: r % 3]  # rotate who goes first
+        order = names[r % 3 :] + names[: r % 3]  # rotate who goes first
         for name in order:
             speed[name] += arms[name]()[1:]  # drop the warm-up epoch
-        print(f"round {r + 1}: " + " · ".join(f"{n} {max(speed[n]):,.0f} best so far" for n in names)
-              + f" · load {os.getloadavg()[0]:.1f}")
+        print(
+            f"round {r + 1}: "
+            + " · ".join(f"{n} {max(speed[n]):,.0f} best so far" for n in names)
+            + f" · load {os.getloadavg()[0]:.1f}"
+        )
     print()
     best = {n: max(v) for n, v in speed.items()}
     median = {n: statistics.median(v) for n, v in speed.items()}
     print(f"{'arm':16} {'fastest epoch img/s':>20} {'ratio':>7}   {'median img/s':>12} {'ratio':>7}   epochs")
-    print(f"{'plain':16} {best['plain']:20,.0f} {'':7}   {median['plain']:12,.0f} {'':7}   {len(speed['plain'])}")
+    print(
+        f"{'plain':16} {best['plain']:20,.0f} {'':7}   {median['plain']:12,.0f} {'':7}   {len(speed['plain'])}"
+    )
     ok = True
     for name, target in TARGETS.items():
         ratio = best[name] / best["plain"]
         ok &= ratio >= target
-        print(f"{name:16} {best[name]:20,.0f} {ratio:7.3f}   {median[name]:12,.0f} "
-              f"{median[name] / median['plain']:7.3f}   {len(speed[name])}   "
-              f"(target >= {target:.2f} on the fastest epochs: {'PASS' if ratio >= target else 'FAIL'})")
+        print(
+            f"{name:16} {best[name]:20,.0f} {ratio:7.3f}   {median[name]:12,.0f} "
+            f"{median[name] / median['plain']:7.3f}   {len(speed[name])}   "
+            f"(target >= {target:.2f} on the fastest epochs: {'PASS' if ratio >= target else 'FAIL'})"
+        )
     sys.exit(0 if ok else 1)
 
 

@@ -58,9 +58,14 @@ async def measure(root: Path, sessions: int, data: bytes) -> dict[str, Any]:
             for tab in tabs:
                 await tab.upload("fashion.npz", data, key="dataset_page_upload")
                 accepted += tab.metric("Training images") == "60,000" and not tab.error
-                shown = {getattr(e, e.WhichOneof("type")).id for e in tab.elements.values()
-                         if hasattr(getattr(e, e.WhichOneof("type")), "id")}
-                tab.widgets = {k: v for k, v in tab.widgets.items() if k in shown}  # as a browser: no unmounted widgets
+                shown = {
+                    getattr(e, e.WhichOneof("type")).id
+                    for e in tab.elements.values()
+                    if hasattr(getattr(e, e.WhichOneof("type")), "id")
+                }
+                tab.widgets = {
+                    k: v for k, v in tab.widgets.items() if k in shown
+                }  # as a browser: no unmounted widgets
                 for _ in range(RERUNS):
                     await tab.run()
                 after_each.append(rss_mib(server.pid))
@@ -69,12 +74,17 @@ async def measure(root: Path, sessions: int, data: bytes) -> dict[str, Any]:
                 await tab.run()
             settled = rss_mib(server.pid)
             errors = [t.error for t in tabs if t.error]
-            return {"before_mib": round(before, 1), "after_each_mib": [round(x, 1) for x in after_each],
-                    "settled_mib": round(settled, 1), "peak_mib": round(proc_kib(server.pid, "VmHWM") / 1024, 1),
-                    "accepted": accepted, "errors": errors,
-                    "first_upload_mib": round(after_each[0] - before, 1),
-                    "per_further_session_mib": round((settled - after_each[0]) / max(sessions - 1, 1), 1),
-                    "per_session_mib": round((settled - before) / sessions, 1)}
+            return {
+                "before_mib": round(before, 1),
+                "after_each_mib": [round(x, 1) for x in after_each],
+                "settled_mib": round(settled, 1),
+                "peak_mib": round(proc_kib(server.pid, "VmHWM") / 1024, 1),
+                "accepted": accepted,
+                "errors": errors,
+                "first_upload_mib": round(after_each[0] - before, 1),
+                "per_further_session_mib": round((settled - after_each[0]) / max(sessions - 1, 1), 1),
+                "per_session_mib": round((settled - before) / sessions, 1),
+            }
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -82,7 +92,9 @@ async def measure(root: Path, sessions: int, data: bytes) -> dict[str, Any]:
 
 def export(ref: str, into: Path) -> Path:
     """The tree of ``ref`` (a commit of this repository) written under ``into``."""
-    archive = subprocess.run(["git", "archive", "--format=tar", ref], cwd=ROOT, capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref], cwd=ROOT, capture_output=True, check=True
+    ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
     return into
@@ -91,8 +103,13 @@ def export(ref: str, into: Path) -> Path:
 def before_this_change() -> str:
     """The commit before the one that brought this benchmark (and the upload box it measures);
     HEAD while neither is committed yet."""
-    added = subprocess.run(["git", "log", "--diff-filter=A", "--format=%H", "--", "bench/upload_memory.py"],
-                           cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    added = subprocess.run(
+        ["git", "log", "--diff-filter=A", "--format=%H", "--", "bench/upload_memory.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     return f"{added[-1]}~1" if added else "HEAD"
 
 
@@ -100,31 +117,59 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=4)
     parser.add_argument("--data", type=Path, default=FASHION)
-    parser.add_argument("--baseline-ref", default="", help="commit to compare with (default: the one before this benchmark came in)")
+    parser.add_argument(
+        "--baseline-ref",
+        default="",
+        help="commit to compare with (default: the one before this benchmark came in)",
+    )
     args = parser.parse_args()
     data = args.data.read_bytes()
-    ref = subprocess.run(["git", "rev-parse", args.baseline_ref or before_this_change()], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout.strip()
-    print(f"{args.sessions} sessions each upload {args.data.name} ({len(data) / 2**20:.1f} MiB); "
-          f"load average {os.getloadavg()[0]:.1f}")
+    ref = subprocess.run(
+        ["git", "rev-parse", args.baseline_ref or before_this_change()],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    print(
+        f"{args.sessions} sessions each upload {args.data.name} ({len(data) / 2**20:.1f} MiB); "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     with tempfile.TemporaryDirectory(prefix="upload-memory-") as tmp:
         base = asyncio.run(measure(export(ref, Path(tmp)), args.sessions, data))
     new = asyncio.run(measure(ROOT, args.sessions, data))
     for name, r in ((f"baseline {ref[:10]}", base), ("this tree", new)):
-        print(f"{name:>20}: before {r['before_mib']:.0f} MiB, after each upload {r['after_each_mib']}, "
-              f"settled {r['settled_mib']:.0f}, peak {r['peak_mib']:.0f}; first upload +{r['first_upload_mib']:.0f} MiB, "
-              f"each further session +{r['per_further_session_mib']:.1f} MiB; accepted {r['accepted']}/{args.sessions}"
-              + (f"; errors: {r['errors']}" if r["errors"] else ""))
+        print(
+            f"{name:>20}: before {r['before_mib']:.0f} MiB, after each upload {r['after_each_mib']}, "
+            f"settled {r['settled_mib']:.0f}, peak {r['peak_mib']:.0f}; first upload +{r['first_upload_mib']:.0f} MiB, "
+            f"each further session +{r['per_further_session_mib']:.1f} MiB; accepted {r['accepted']}/{args.sessions}"
+            + (f"; errors: {r['errors']}" if r["errors"] else "")
+        )
     ratio = new["per_session_mib"] / base["per_session_mib"] if base["per_session_mib"] > 0 else float("nan")
-    further = (new["per_further_session_mib"] / base["per_further_session_mib"]
-               if base["per_further_session_mib"] > 0 else float("nan"))
-    print(f"RSS growth per session, the shared parse included: {new['per_session_mib']:.1f} MiB vs "
-          f"{base['per_session_mib']:.1f} MiB (ratio {ratio:.2f}); per further session: "
-          f"{new['per_further_session_mib']:.1f} vs {base['per_further_session_mib']:.1f} MiB (ratio {further:.2f}); "
-          f"load average now {os.getloadavg()[0]:.1f}")
-    print(json.dumps({"sessions": args.sessions, "baseline_ref": ref, "baseline": base, "new": new,
-                      "per_session_ratio": round(ratio, 3), "per_further_session_ratio": round(further, 3),
-                      "load_average": os.getloadavg()[0]}))
+    further = (
+        new["per_further_session_mib"] / base["per_further_session_mib"]
+        if base["per_further_session_mib"] > 0
+        else float("nan")
+    )
+    print(
+        f"RSS growth per session, the shared parse included: {new['per_session_mib']:.1f} MiB vs "
+        f"{base['per_session_mib']:.1f} MiB (ratio {ratio:.2f}); per further session: "
+        f"{new['per_further_session_mib']:.1f} vs {base['per_further_session_mib']:.1f} MiB (ratio {further:.2f}); "
+        f"load average now {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        json.dumps(
+            {
+                "sessions": args.sessions,
+                "baseline_ref": ref,
+                "baseline": base,
+                "new": new,
+                "per_session_ratio": round(ratio, 3),
+                "per_further_session_ratio": round(further, 3),
+                "load_average": os.getloadavg()[0],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -52,29 +52,54 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a preset network, with a progress bar")
     _data_args(t)
-    t.add_argument("--preset", choices=sorted(PRESETS), default="tutorial",
-                   help="the model page's presets: tutorial, exercise2 (one more block), strong")
+    t.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="tutorial",
+        help="the model page's presets: tutorial, exercise2 (one more block), strong",
+    )
     t.add_argument("--epochs", type=int, help="epochs to train (default: the preset's, 10 for tutorial)")
     t.add_argument("--batch-size", type=int, help="images per batch (default 256)")
     t.add_argument("--lr", type=float, help="learning rate η (default: the preset's, 0.01 for tutorial)")
     t.add_argument("--optimizer", choices=training_config.OPTIMIZERS, help="default adam")
-    t.add_argument("--loop", choices=training_config.LOOPS, help="fit (Keras) or custom (GradientTape); default fit")
-    t.add_argument("--schedule", choices=training_config.SCHEDULES, help="learning-rate schedule (default: the preset's)")
-    t.add_argument("--augment", choices=training_config.AUGMENTATIONS,
-                   help="flip: mirror a random half of each training batch (default: the preset's)")
-    t.add_argument("--validation-fraction", type=float,
-                   help="share of the training images held out for validation (default 0.1; 0 for none)")
-    t.add_argument("--seed", type=int,
-                   help="seed for the weights' initial values, the hold-out and the shuffling (default 0)")
+    t.add_argument(
+        "--loop", choices=training_config.LOOPS, help="fit (Keras) or custom (GradientTape); default fit"
+    )
+    t.add_argument(
+        "--schedule", choices=training_config.SCHEDULES, help="learning-rate schedule (default: the preset's)"
+    )
+    t.add_argument(
+        "--augment",
+        choices=training_config.AUGMENTATIONS,
+        help="flip: mirror a random half of each training batch (default: the preset's)",
+    )
+    t.add_argument(
+        "--validation-fraction",
+        type=float,
+        help="share of the training images held out for validation (default 0.1; 0 for none)",
+    )
+    t.add_argument(
+        "--seed",
+        type=int,
+        help="seed for the weights' initial values, the hold-out and the shuffling (default 0)",
+    )
     t.add_argument("--checkpoint-dir", type=Path, help="run folder for checkpoints and the final model")
     t.add_argument("--checkpoint-every", type=int, help="epochs between checkpoints (default 10; 0: never)")
-    t.add_argument("--resume", action="store_true",
-                   help="continue the run in --checkpoint-dir from its last checkpoint")
+    t.add_argument(
+        "--resume", action="store_true", help="continue the run in --checkpoint-dir from its last checkpoint"
+    )
     t.add_argument("--save", type=Path, help="save the trained model to this .keras file")
-    t.add_argument("--cpu-replicas", type=int, default=1,
-                   help="split the CPU into N devices under a MirroredStrategy (testing)")
-    t.add_argument("--mixed-precision", action="store_true",
-                   help="compute in float16 with float32 weights (mixed_float16): faster on a GPU")
+    t.add_argument(
+        "--cpu-replicas",
+        type=int,
+        default=1,
+        help="split the CPU into N devices under a MirroredStrategy (testing)",
+    )
+    t.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="compute in float16 with float32 weights (mixed_float16): faster on a GPU",
+    )
     t.add_argument("--json", action="store_true", help="end with one line of JSON on stdout")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
@@ -92,13 +117,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", choices=datasets.DATASET_NAMES,
-                   help="mnist or fashion_mnist (default: from --data's file name, else mnist)")
+    p.add_argument(
+        "--dataset",
+        choices=datasets.DATASET_NAMES,
+        help="mnist or fashion_mnist (default: from --data's file name, else mnist)",
+    )
     p.add_argument("--data", type=Path, help="a .npz in the Keras layout (x_train, y_train, x_test, y_test)")
-    p.add_argument("--source", choices=("auto", "keras", "bundled"), default="auto",
-                   help="without --data: the Keras download, else the bundled sample (auto)")
-    p.add_argument("--limit", type=int,
-                   help="use a random N training and N test images (quick trials and tests)")
+    p.add_argument(
+        "--source",
+        choices=("auto", "keras", "bundled"),
+        default="auto",
+        help="without --data: the Keras download, else the bundled sample (auto)",
+    )
+    p.add_argument(
+        "--limit", type=int, help="use a random N training and N test images (quick trials and tests)"
+    )
 
 
 def load_data(args: argparse.Namespace) -> datasets.Dataset:
@@ -118,8 +151,13 @@ def load_data(args: argparse.Namespace) -> datasets.Dataset:
         rng = np.random.default_rng(0)
         train = np.sort(rng.permutation(len(data.y_train))[: args.limit])
         test = np.sort(rng.permutation(len(data.y_test))[: args.limit])
-        data = replace(data, x_train=data.x_train[train], y_train=data.y_train[train],
-                       x_test=data.x_test[test], y_test=data.y_test[test])
+        data = replace(
+            data,
+            x_train=data.x_train[train],
+            y_train=data.y_train[train],
+            x_test=data.x_test[test],
+            y_test=data.y_test[test],
+        )
     return data
 
 
@@ -155,14 +193,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         keras.utils.set_random_seed(config.seed)
     accelerator = _accelerator(args.cpu_replicas)
     if args.resume:
-        trainer = Trainer.from_checkpoint(run_dir, data, accelerator=accelerator,
-                                          epochs=args.epochs, loop=args.loop)
+        trainer = Trainer.from_checkpoint(
+            run_dir, data, accelerator=accelerator, epochs=args.epochs, loop=args.loop
+        )
         print(f"Resuming {trainer.label} after epoch {trainer.start_epoch}.", file=sys.stderr)
     else:
         trainer = Trainer(data, PRESETS[args.preset], config, accelerator=accelerator, run_dir=run_dir)
     if trainer.config.mixed_precision and not accelerator.mixed_precision_useful:
-        print(f"Note: mixed precision on {accelerator.description} only emulates float16 "
-              "(slower than float32); it pays off on a GPU.", file=sys.stderr)
+        print(
+            f"Note: mixed precision on {accelerator.description} only emulates float16 "
+            "(slower than float32); it pays off on a GPU.",
+            file=sys.stderr,
+        )
     t0 = time.monotonic()
     trainer.start()
     snap = _watch(trainer, quiet=args.quiet)
@@ -170,35 +212,41 @@ def cmd_train(args: argparse.Namespace) -> int:
     if snap.status == "failed":
         print(snap.message, file=sys.stderr)
     else:
-        print(f"{snap.message} Test accuracy {snap.test_accuracy:.4f} on {len(data.y_test):,} images "
-              f"({data.title}, {data.source_label}).")
+        print(
+            f"{snap.message} Test accuracy {snap.test_accuracy:.4f} on {len(data.y_test):,} images "
+            f"({data.title}, {data.source_label})."
+        )
     saved = None
     if args.save is not None and trainer.model is not None and snap.status != "failed":
         saved = str(trainer.save(args.save))
         print(f"Saved the model to {saved}")
     if args.json:
-        print(json.dumps({
-            "status": snap.status,
-            "test_accuracy": snap.test_accuracy,
-            "test_loss": snap.test_loss,
-            "images_per_second": round(snap.mean_images_per_second, 1),
-            "wall_seconds": round(wall, 2),
-            "epochs": len(snap.history),
-            "source": data.source,
-            "dataset": data.name,
-            "train_images": snap.train_images,
-            "validation_images": snap.val_images,
-            "test_images": int(len(data.y_test)),
-            "preset": preset,
-            "seed": config.seed,
-            "loop": snap.loop,
-            "device": snap.device,
-            "mixed_precision": trainer.config.mixed_precision,
-            "run_dir": snap.run_dir,
-            "saved": saved,
-            "message": snap.message,
-            "history": [asdict(r) for r in snap.history],
-        }))
+        print(
+            json.dumps(
+                {
+                    "status": snap.status,
+                    "test_accuracy": snap.test_accuracy,
+                    "test_loss": snap.test_loss,
+                    "images_per_second": round(snap.mean_images_per_second, 1),
+                    "wall_seconds": round(wall, 2),
+                    "epochs": len(snap.history),
+                    "source": data.source,
+                    "dataset": data.name,
+                    "train_images": snap.train_images,
+                    "validation_images": snap.val_images,
+                    "test_images": int(len(data.y_test)),
+                    "preset": preset,
+                    "seed": config.seed,
+                    "loop": snap.loop,
+                    "device": snap.device,
+                    "mixed_precision": trainer.config.mixed_precision,
+                    "run_dir": snap.run_dir,
+                    "saved": saved,
+                    "message": snap.message,
+                    "history": [asdict(r) for r in snap.history],
+                }
+            )
+        )
     return 1 if snap.status == "failed" else 0
 
 
@@ -218,12 +266,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     logs = model.evaluate(ds, verbose=0, return_dict=True)
     wall = time.monotonic() - t0
-    print(f"Test accuracy {logs['accuracy']:.4f}, loss {logs['loss']:.4f} on {len(data.y_test):,} images "
-          f"({data.title}, {data.source_label}).")
+    print(
+        f"Test accuracy {logs['accuracy']:.4f}, loss {logs['loss']:.4f} on {len(data.y_test):,} images "
+        f"({data.title}, {data.source_label})."
+    )
     if args.json:
-        print(json.dumps({"test_accuracy": float(logs["accuracy"]), "test_loss": float(logs["loss"]),
-                          "test_images": int(len(data.y_test)), "source": data.source,
-                          "dataset": data.name, "wall_seconds": round(wall, 2)}))
+        print(
+            json.dumps(
+                {
+                    "test_accuracy": float(logs["accuracy"]),
+                    "test_loss": float(logs["loss"]),
+                    "test_images": int(len(data.y_test)),
+                    "source": data.source,
+                    "dataset": data.name,
+                    "wall_seconds": round(wall, 2),
+                }
+            )
+        )
     return 0
 
 
@@ -246,10 +305,17 @@ def _training_config(args: argparse.Namespace) -> training_config.TrainingConfig
     """The preset's training defaults, with every flag given on the command line applied."""
     config = training_config.training_defaults(args.preset)
     changes = {
-        "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
-        "optimizer": args.optimizer, "loop": args.loop, "schedule": args.schedule, "augment": args.augment,
-        "validation_fraction": args.validation_fraction, "checkpoint_every": args.checkpoint_every,
-        "seed": args.seed, "mixed_precision": args.mixed_precision or None,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.lr,
+        "optimizer": args.optimizer,
+        "loop": args.loop,
+        "schedule": args.schedule,
+        "augment": args.augment,
+        "validation_fraction": args.validation_fraction,
+        "checkpoint_every": args.checkpoint_every,
+        "seed": args.seed,
+        "mixed_precision": args.mixed_precision or None,
     }
     return replace(config, **{k: v for k, v in changes.items() if v is not None}).check()
 
@@ -296,14 +362,18 @@ def progress_line(snap: Snapshot, width: int = 24) -> str:
     bar = "#" * done + "." * (width - done)
     loss = f" · loss {snap.batch_loss[-1]:.3f}" if snap.batch_loss else ""
     eta = f" · ETA {training_config.format_seconds(snap.eta_seconds)}" if snap.eta_seconds is not None else ""
-    return (f"epoch {snap.epoch}/{snap.epochs} [{bar}] {snap.batch}/{snap.steps_per_epoch} · "
-            f"{snap.images_per_second:,.0f} img/s{loss}{eta} · {snap.status}")
+    return (
+        f"epoch {snap.epoch}/{snap.epochs} [{bar}] {snap.batch}/{snap.steps_per_epoch} · "
+        f"{snap.images_per_second:,.0f} img/s{loss}{eta} · {snap.status}"
+    )
 
 
 def epoch_line(r: EpochRecord, epochs: int) -> str:
-    val = (f" · val loss {r.val_loss:.4f} · val acc {r.val_accuracy:.4f}" if r.val_loss is not None else "")
-    return (f"epoch {r.epoch}/{epochs}: loss {r.loss:.4f} · acc {r.accuracy:.4f}{val} · "
-            f"{r.seconds:.1f} s · {r.images_per_second:,.0f} img/s")
+    val = f" · val loss {r.val_loss:.4f} · val acc {r.val_accuracy:.4f}" if r.val_loss is not None else ""
+    return (
+        f"epoch {r.epoch}/{epochs}: loss {r.loss:.4f} · acc {r.accuracy:.4f}{val} · "
+        f"{r.seconds:.1f} s · {r.images_per_second:,.0f} img/s"
+    )
 
 
 if __name__ == "__main__":

@@ -94,8 +94,12 @@ def nvidia_info(run: Any = subprocess.run) -> NvidiaInfo:
     names: list[str] = []
     driver = driver_cuda = ""
     try:
-        out = run([smi, "--query-gpu=name,driver_version", "--format=csv,noheader"],
-                  capture_output=True, text=True, timeout=NVIDIA_SMI_TIMEOUT_S).stdout
+        out = run(
+            [smi, "--query-gpu=name,driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=NVIDIA_SMI_TIMEOUT_S,
+        ).stdout
         for line in out.splitlines():
             if "," in line:
                 name, driver = (part.strip() for part in line.rsplit(",", 1))
@@ -105,8 +109,13 @@ def nvidia_info(run: Any = subprocess.run) -> NvidiaInfo:
         driver_cuda = found.group(1) if found else ""
     except (OSError, subprocess.SubprocessError):
         pass
-    return NvidiaInfo(present=bool(names) or proc, names=tuple(names), driver=driver,
-                      driver_cuda=driver_cuda, how_found="nvidia-smi" if names else (NVIDIA_PROC if proc else ""))
+    return NvidiaInfo(
+        present=bool(names) or proc,
+        names=tuple(names),
+        driver=driver,
+        driver_cuda=driver_cuda,
+        how_found="nvidia-smi" if names else (NVIDIA_PROC if proc else ""),
+    )
 
 
 @contextlib.contextmanager
@@ -132,8 +141,14 @@ def gpu_log_lines(lines: list[str]) -> list[str]:
     return [line.strip() for line in lines if any(w in line.lower() for w in GPU_LOG_WORDS)]
 
 
-def diagnose(cuda_build: bool, tf_gpus: int, nvidia: NvidiaInfo, cuda_version: str = "",
-             tf_log: list[str] | tuple[str, ...] = (), visible: str | None = None) -> str | None:
+def diagnose(
+    cuda_build: bool,
+    tf_gpus: int,
+    nvidia: NvidiaInfo,
+    cuda_version: str = "",
+    tf_log: list[str] | tuple[str, ...] = (),
+    visible: str | None = None,
+) -> str | None:
     """In plain words, why a GPU that is on this machine is not used, and what to do; None when
     there is nothing to fix (TensorFlow sees the GPUs, or there is no NVIDIA GPU at all).
 
@@ -146,25 +161,35 @@ def diagnose(cuda_build: bool, tf_gpus: int, nvidia: NvidiaInfo, cuda_version: s
     seen = f" ({', '.join(nvidia.names)})" if nvidia.names else ""
     where = f"This machine has an NVIDIA GPU{seen}, but TensorFlow does not use it: "
     if visible is not None and visible.strip() in ("", "-1"):
-        return (where + f"CUDA_VISIBLE_DEVICES is set to {visible!r}, which hides every GPU. "
-                "Unset it (or set it to 0) and run `python -m cnn_core devices` again.")
+        return (
+            where + f"CUDA_VISIBLE_DEVICES is set to {visible!r}, which hides every GPU. "
+            "Unset it (or set it to 0) and run `python -m cnn_core devices` again."
+        )
     if not cuda_build:
-        return (where + "this TensorFlow is the CPU-only build (tensorflow-cpu, from requirements.txt). "
-                f"Install the CUDA build instead: `{GPU_INSTALL}` (a fresh virtual environment is "
-                "cleanest), then run `python -m cnn_core devices` again.")
+        return (
+            where + "this TensorFlow is the CPU-only build (tensorflow-cpu, from requirements.txt). "
+            f"Install the CUDA build instead: `{GPU_INSTALL}` (a fresh virtual environment is "
+            "cleanest), then run `python -m cnn_core devices` again."
+        )
     advice = where + f"this TensorFlow is built for CUDA {cuda_version or '?'} but found no usable GPU. "
     if nvidia.driver_cuda and cuda_version and _version(nvidia.driver_cuda) < _version(cuda_version)[:2]:
-        advice += (f"The NVIDIA driver ({nvidia.driver or 'installed'}) supports CUDA up to "
-                   f"{nvidia.driver_cuda}, older than the {cuda_version} TensorFlow needs: update the "
-                   "NVIDIA driver (nvidia-smi's top line shows the CUDA version it supports). ")
+        advice += (
+            f"The NVIDIA driver ({nvidia.driver or 'installed'}) supports CUDA up to "
+            f"{nvidia.driver_cuda}, older than the {cuda_version} TensorFlow needs: update the "
+            "NVIDIA driver (nvidia-smi's top line shows the CUDA version it supports). "
+        )
     elif not nvidia.names:
-        advice += ("`nvidia-smi` does not list a GPU: check that the NVIDIA driver is installed and "
-                   "working (`nvidia-smi` must print a table). ")
+        advice += (
+            "`nvidia-smi` does not list a GPU: check that the NVIDIA driver is installed and "
+            "working (`nvidia-smi` must print a table). "
+        )
     else:
-        advice += ("Usually the CUDA or cuDNN libraries are missing or do not match: reinstall "
-                   "with `python -m pip install --force-reinstall -r requirements-gpu.txt` in a "
-                   "fresh virtual environment (its nvidia-* packages bring CUDA and cuDNN), and "
-                   "check that the NVIDIA driver is recent enough for that CUDA. ")
+        advice += (
+            "Usually the CUDA or cuDNN libraries are missing or do not match: reinstall "
+            "with `python -m pip install --force-reinstall -r requirements-gpu.txt` in a "
+            "fresh virtual environment (its nvidia-* packages bring CUDA and cuDNN), and "
+            "check that the NVIDIA driver is recent enough for that CUDA. "
+        )
     log = gpu_log_lines(list(tf_log))
     if log:
         advice += "What TensorFlow logged: " + " | ".join(log[-4:])
@@ -174,7 +199,7 @@ def diagnose(cuda_build: bool, tf_gpus: int, nvidia: NvidiaInfo, cuda_version: s
 
 
 def _version(text: str) -> tuple[int, ...]:
-    """"12.5.1" -> (12, 5, 1); anything unreadable -> ()."""
+    """ "12.5.1" -> (12, 5, 1); anything unreadable -> ()."""
     try:
         return tuple(int(part) for part in text.split("."))
     except ValueError:
@@ -206,12 +231,16 @@ class DeviceReport:
 
 def report_text(report: DeviceReport) -> str:
     """The report for a person, one fact a line, and the diagnosis (if any) last."""
-    build = (f"CUDA build: CUDA {report.cuda_version or '?'}, cuDNN {report.cudnn_version or '?'}"
-             if report.cuda_build else "CPU-only build (no CUDA)")
+    build = (
+        f"CUDA build: CUDA {report.cuda_version or '?'}, cuDNN {report.cudnn_version or '?'}"
+        if report.cuda_build
+        else "CPU-only build (no CUDA)"
+    )
     if report.nvidia.present:
         smi = ", ".join(report.nvidia.names) or f"found by {report.nvidia.how_found}"
         driver = (f" · driver {report.nvidia.driver}" if report.nvidia.driver else "") + (
-            f" (supports CUDA up to {report.nvidia.driver_cuda})" if report.nvidia.driver_cuda else "")
+            f" (supports CUDA up to {report.nvidia.driver_cuda})" if report.nvidia.driver_cuda else ""
+        )
         system = smi + driver
     else:
         system = "none (no nvidia-smi, no /proc/driver/nvidia)"
@@ -223,8 +252,12 @@ def report_text(report: DeviceReport) -> str:
         f"TensorFlow:      {report.tensorflow} · {build}",
         f"GPUs TensorFlow sees: {', '.join(report.tf_gpus) or 'none'}",
         f"NVIDIA GPUs on this machine: {system}",
-        "Mixed precision: " + ("worth it here (train --mixed-precision, or the Training page's switch)"
-                               if report.mixed_precision else "no gain here (float16 speeds up GPUs only)"),
+        "Mixed precision: "
+        + (
+            "worth it here (train --mixed-precision, or the Training page's switch)"
+            if report.mixed_precision
+            else "no gain here (float16 speeds up GPUs only)"
+        ),
     ]
     if report.problem:
         lines.append("")

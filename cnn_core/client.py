@@ -42,7 +42,15 @@ from . import run_storage
 from .datasets import Dataset
 from .models import ModelConfig
 from .protocol import (
-    AUTHKEY_ENV, FINAL, REPLY, SNAPSHOT, DataRef, ModelRef, TrainRequest, WorkerDied, WorkerError,
+    AUTHKEY_ENV,
+    FINAL,
+    REPLY,
+    SNAPSHOT,
+    DataRef,
+    ModelRef,
+    TrainRequest,
+    WorkerDied,
+    WorkerError,
 )
 from .training_config import Snapshot, TrainingConfig, describe_run, steps_per_epoch, validation_split
 
@@ -95,10 +103,15 @@ class WorkerProcess:
         key = secrets.token_bytes(32)
         address = os.path.join(listener_dir, f"worker-{uuid.uuid4().hex[:8]}.sock")
         self._listener = Listener(address, family="AF_UNIX", authkey=key)
-        env = {**os.environ, AUTHKEY_ENV: key.hex(), "PYTHONPATH": os.pathsep.join(
-            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+        env = {
+            **os.environ,
+            AUTHKEY_ENV: key.hex(),
+            "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        }
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        self.proc = subprocess.Popen([sys.executable, "-m", WORKER_MODULE, "--address", address], cwd=ROOT, env=env)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", WORKER_MODULE, "--address", address], cwd=ROOT, env=env
+        )
         self.conn = self._accept()
         self.pid = self.proc.pid
         self.dead: str | None = None  # why it stopped, once it has
@@ -195,8 +208,10 @@ class WorkerProcess:
             self.dead = self.dead or death_cause(returncode)
             pending, self._pending = list(self._pending.values()), {}
         for p in pending:
-            p.ok, p.value = False, ("WorkerDied", f"The TensorFlow worker stopped: {self.dead}. Try again: "
-                                                  "a new one starts.")
+            p.ok, p.value = (
+                False,
+                ("WorkerDied", f"The TensorFlow worker stopped: {self.dead}. Try again: a new one starts."),
+            )
             p.done.set()
         for trainer in list(self.trainers.values()):
             trainer._interrupt(self.dead)
@@ -299,8 +314,9 @@ class Workers:
             # Under the start lock, so a worker being handed out is never the one stopped, and a
             # new worker starts only once the idle one has exited: two TensorFlows never overlap.
             with self._start_lock:
-                idle = [w for w in self._live()
-                        if not w.busy and time.monotonic() - w.last_used > self.idle_s]
+                idle = [
+                    w for w in self._live() if not w.busy and time.monotonic() - w.last_used > self.idle_s
+                ]
                 with self._lock:
                     self._workers = [w for w in self._workers if w not in idle]
                 for worker in idle:
@@ -329,7 +345,9 @@ class Workers:
         path = self.scratch / "data" / f"{digest.hexdigest()}.npz"
         if not path.exists():
             partial = path.with_name(f"{path.stem}.part.npz")
-            np.savez(partial, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test)
+            np.savez(
+                partial, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test
+            )
             partial.replace(path)
         ref = DataRef(data.name, data.source, str(path))
         with self._lock:
@@ -346,16 +364,29 @@ class Workers:
 
     # ----- runs -------------------------------------------------------------------------------
 
-    def trainer(self, data: Dataset, model_config: ModelConfig, config: TrainingConfig,
-                run_dir: str | os.PathLike | None = None, resume_from: str | None = None) -> "RemoteTrainer":
+    def trainer(
+        self,
+        data: Dataset,
+        model_config: ModelConfig,
+        config: TrainingConfig,
+        run_dir: str | os.PathLike | None = None,
+        resume_from: str | None = None,
+    ) -> "RemoteTrainer":
         """A run of ``model_config`` on ``data`` (or one that continues ``resume_from``), to be
         started by the job registry. Raises ``ValueError`` at once for settings it cannot run."""
         if resume_from is not None:
             info, config = run_storage.resume_plan(resume_from, config.epochs, config.loop)
             model_config, run_dir = info.model_config, resume_from
-        return RemoteTrainer(self, self.data_ref(data), len(data.y_train), model_config,
-                             config.check(), describe_run(model_config, data, config),
-                             None if run_dir is None else str(run_dir), resume_from)
+        return RemoteTrainer(
+            self,
+            self.data_ref(data),
+            len(data.y_train),
+            model_config,
+            config.check(),
+            describe_run(model_config, data, config),
+            None if run_dir is None else str(run_dir),
+            resume_from,
+        )
 
     def _start_run(self, trainer: "RemoteTrainer") -> None:
         worker = self._for_training()
@@ -369,18 +400,49 @@ class RemoteTrainer:
     ``start``, ``pause``, ``resume``, ``stop``, ``set_learning_rate``, ``snapshot``, ``active``,
     and once it has ended, ``model`` (a :class:`ModelRef`) and ``model_bytes``."""
 
-    def __init__(self, workers: Workers, data: DataRef, train_images: int, model_config: ModelConfig,
-                 config: TrainingConfig, label: str, run_dir: str | None, resume_from: str | None) -> None:
+    def __init__(
+        self,
+        workers: Workers,
+        data: DataRef,
+        train_images: int,
+        model_config: ModelConfig,
+        config: TrainingConfig,
+        label: str,
+        run_dir: str | None,
+        resume_from: str | None,
+    ) -> None:
         self.workers, self.config, self.model_config, self.label = workers, config, model_config, label
         self.job_id = uuid.uuid4().hex
-        self.request = TrainRequest(self.job_id, data, model_config, config, run_dir,
-                                    str(workers.scratch / "models" / f"{self.job_id}.keras"), resume_from, label)
+        self.request = TrainRequest(
+            self.job_id,
+            data,
+            model_config,
+            config,
+            run_dir,
+            str(workers.scratch / "models" / f"{self.job_id}.keras"),
+            resume_from,
+            label,
+        )
         n_train, n_val = validation_split(train_images, config.validation_fraction)
         self._snap = Snapshot(
-            status="preparing", message=STARTING_MESSAGE, epoch=1, epochs=config.epochs, batch=0,
-            steps_per_epoch=steps_per_epoch(n_train, config.batch_size), train_images=n_train, val_images=n_val,
-            batch_loss=(), batch_accuracy=(), history=(), images_per_second=0.0, elapsed_seconds=0.0,
-            eta_seconds=None, learning_rate=config.learning_rate, device="", loop=config.loop, run_dir=run_dir or resume_from,
+            status="preparing",
+            message=STARTING_MESSAGE,
+            epoch=1,
+            epochs=config.epochs,
+            batch=0,
+            steps_per_epoch=steps_per_epoch(n_train, config.batch_size),
+            train_images=n_train,
+            val_images=n_val,
+            batch_loss=(),
+            batch_accuracy=(),
+            history=(),
+            images_per_second=0.0,
+            elapsed_seconds=0.0,
+            eta_seconds=None,
+            learning_rate=config.learning_rate,
+            device="",
+            loop=config.loop,
+            run_dir=run_dir or resume_from,
         )
         self._model: ModelRef | None = None
         self._worker: WorkerProcess | None = None  # the worker training it, once started
@@ -469,7 +531,8 @@ class RemoteTrainer:
             return
         kept = snap.last_checkpoint_epoch
         message = f"The TensorFlow worker stopped during epoch {snap.epoch}: {cause}. " + (
-            f"Its checkpoints are kept: resume it from its checkpoint at epoch {kept}." if kept and snap.run_dir
-            else "It had no checkpoint yet: start it again.")
+            f"Its checkpoints are kept: resume it from its checkpoint at epoch {kept}."
+            if kept and snap.run_dir
+            else "It had no checkpoint yet: start it again."
+        )
         self._end(replace(snap, status="interrupted", message=message))
-

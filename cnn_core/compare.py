@@ -76,10 +76,17 @@ def summarize(info: run_storage.RunInfo) -> RunSummary:
         except (OSError, ValueError, AttributeError):
             rows = []
     return RunSummary(
-        path=info.path, label=info.label, status=info.status, created=info.created,
-        dataset_name=info.dataset_name, dataset_source=info.dataset_source,
-        model_config=info.model_config, training=info.training, history=_points(rows),
-        test_accuracy=_number(info.test_accuracy), experiment=info.experiment,
+        path=info.path,
+        label=info.label,
+        status=info.status,
+        created=info.created,
+        dataset_name=info.dataset_name,
+        dataset_source=info.dataset_source,
+        model_config=info.model_config,
+        training=info.training,
+        history=_points(rows),
+        test_accuracy=_number(info.test_accuracy),
+        experiment=info.experiment,
         experiment_step=info.experiment_step,
     )
 
@@ -96,8 +103,10 @@ def experiments(runs: Sequence[RunSummary]) -> dict[str, list[RunSummary]]:
     for run in runs:
         if run.experiment:
             sets.setdefault(run.experiment, []).append(run)
-    return {name: sorted(members, key=lambda r: (r.experiment_step, r.created, r.path))
-            for name, members in sets.items()}
+    return {
+        name: sorted(members, key=lambda r: (r.experiment_step, r.created, r.path))
+        for name, members in sets.items()
+    }
 
 
 def run_names(runs: Sequence[RunSummary]) -> list[str]:
@@ -108,7 +117,11 @@ def run_names(runs: Sequence[RunSummary]) -> list[str]:
 def run_choice_label(run: RunSummary, own: bool = False) -> str:
     """How a run is offered for ticking: its title, data, test accuracy and when it ran."""
     test = f"test {run.test_accuracy:.1%}" if run.test_accuracy is not None else "no test accuracy"
-    stopped = f" · stopped after {run.epochs_done} of {run.training.epochs} epochs" if run.status == "stopped" else ""
+    stopped = (
+        f" · stopped after {run.epochs_done} of {run.training.epochs} epochs"
+        if run.status == "stopped"
+        else ""
+    )
     when = run.created.replace("T", " ")[5:16] if run.created else ""
     t = run.training
     what = f"{run.model_title} · {OPTIMIZER_TITLES.get(t.optimizer, t.optimizer)} η={t.learning_rate:g} · {t.epochs} epochs"
@@ -145,8 +158,11 @@ def settings_that_differ(runs: Sequence[RunSummary]) -> list[dict[str, str]]:
     differ = [name for name in every[0] if len({s[name] for s in every}) > 1]
     rows = []
     for name, run, settings in zip(run_names(runs), runs, every):
-        row = {"Run": name, "Test accuracy": _percent(run.test_accuracy),
-               "Final validation accuracy": _percent(run.final_val_accuracy)}
+        row = {
+            "Run": name,
+            "Test accuracy": _percent(run.test_accuracy),
+            "Final validation accuracy": _percent(run.final_val_accuracy),
+        }
         row.update({key: settings[key] for key in differ})
         rows.append(row)
     return rows
@@ -173,6 +189,7 @@ def tutorial_comparisons(epochs: int = EXPERIMENT_EPOCHS) -> list[PlannedRun]:
     (each with its preset's training settings), and η 0.01 vs 0.001 on the Tutorial network
     (its η = 0.01 run is the first one, so 4 runs answer both questions). ``epochs`` each, no
     checkpoints (the run's folder keeps its history and final model)."""
+
     def plan(preset: str, question: str, **changes: Any) -> PlannedRun:
         training = replace(training_defaults(preset), epochs=epochs, checkpoint_every=0, **changes)
         return PlannedRun(preset, PRESETS[preset], training.check(), question)
@@ -192,8 +209,15 @@ def _points(rows: Sequence[Any]) -> tuple[EpochPoint, ...]:
     points = []
     for row in rows:
         try:
-            points.append(EpochPoint(int(row["epoch"]), float(row["loss"]), float(row["accuracy"]),
-                                     _number(row.get("val_loss")), _number(row.get("val_accuracy"))))
+            points.append(
+                EpochPoint(
+                    int(row["epoch"]),
+                    float(row["loss"]),
+                    float(row["accuracy"]),
+                    _number(row.get("val_loss")),
+                    _number(row.get("val_accuracy")),
+                )
+            )
         except (KeyError, TypeError, ValueError, AttributeError):
             continue  # a damaged row: the others still draw
     return tuple(sorted(points, key=lambda p: p.epoch))

@@ -39,8 +39,16 @@ DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 CLASS_NAMES = {
     "mnist": tuple(str(d) for d in range(10)),
     "fashion_mnist": (
-        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
     ),
 }
 SAMPLE_DIR = Path(__file__).parent / "sample_data"
@@ -166,8 +174,10 @@ def keras_cache_path(name: str) -> Path:
 
 # Fashion-MNIST's download: four gzipped IDX files (images after a 16-byte header, labels after 8).
 FASHION_FILES = {
-    "x_train": ("train-images-idx3-ubyte.gz", 16), "y_train": ("train-labels-idx1-ubyte.gz", 8),
-    "x_test": ("t10k-images-idx3-ubyte.gz", 16), "y_test": ("t10k-labels-idx1-ubyte.gz", 8),
+    "x_train": ("train-images-idx3-ubyte.gz", 16),
+    "y_train": ("train-labels-idx1-ubyte.gz", 8),
+    "x_test": ("t10k-images-idx3-ubyte.gz", 16),
+    "y_test": ("t10k-labels-idx1-ubyte.gz", 8),
 }
 
 
@@ -276,8 +286,15 @@ def check_npz(source: NpzSource) -> int:
 # Errors of a zip archive or a compressed stream that ends early, was damaged, is encrypted
 # (RuntimeError) or uses a compression numpy.savez never writes (NotImplementedError).
 _DAMAGED = (
-    zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError, zlib.error, struct.error,
-    RuntimeError, NotImplementedError,
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    KeyError,
+    zlib.error,
+    struct.error,
+    RuntimeError,
+    NotImplementedError,
 )
 
 
@@ -341,11 +358,11 @@ def _zip_directory_bytes(data: bytes) -> int:
         return 0
     size = struct.unpack_from("<I", data, end + 12)[0]
     locator = end - 20
-    if locator >= 0 and data[locator:locator + 4] == b"PK\x06\x07":
+    if locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07":
         # The zip64 record sits just before its locator (Python 3.11) or where the locator points.
         stated = struct.unpack_from("<Q", data, locator + 8)[0]
         for record in {locator - 56, stated}:
-            if 0 <= record <= len(data) - 56 and data[record:record + 4] == b"PK\x06\x06":
+            if 0 <= record <= len(data) - 56 and data[record : record + 4] == b"PK\x06\x06":
                 size = max(size, struct.unpack_from("<Q", data, record + 40)[0])
     return size
 
@@ -411,9 +428,7 @@ def validate_arrays(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
                 f"they must match one to one."
             )
         if y.min() < 0 or y.max() >= NUM_CLASSES:
-            raise ValueError(
-                f"y_{split} has labels from {y.min()} to {y.max()}; labels must be 0-9."
-            )
+            raise ValueError(f"y_{split} has labels from {y.min()} to {y.max()}; labels must be 0-9.")
         out += [x.astype(np.uint8, copy=False), y.astype(np.uint8, copy=False)]
     return tuple(out)
 
@@ -424,8 +439,6 @@ def preprocess(images: np.ndarray) -> np.ndarray:
     MNIST is one grey channel (not RGB, as the tutorial says), so the channel axis has length 1.
     """
     return (np.expand_dims(images, axis=-1) / 255.0).astype(np.float32)
-
-
 
 
 def first_line(error: BaseException | str) -> str:

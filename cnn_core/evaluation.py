@@ -133,15 +133,15 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
-def confusion_matrix(
-    labels: np.ndarray, predicted: np.ndarray, num_classes: int = NUM_CLASSES
-) -> np.ndarray:
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
     """Counts M[t, p] of images of true class t predicted as p: int64 (C, C), rows sum to class sizes."""
     labels = np.asarray(labels, dtype=np.int64)
     predicted = np.asarray(predicted, dtype=np.int64)
     if labels.shape != predicted.shape:
         raise ValueError(f"{labels.shape} labels but {predicted.shape} predictions.")
-    if len(labels) and (min(labels.min(), predicted.min()) < 0 or max(labels.max(), predicted.max()) >= num_classes):
+    if len(labels) and (
+        min(labels.min(), predicted.min()) < 0 or max(labels.max(), predicted.max()) >= num_classes
+    ):
         raise ValueError(f"Classes must be 0-{num_classes - 1}.")
     return np.bincount(labels * num_classes + predicted, minlength=num_classes**2).reshape(
         num_classes, num_classes
@@ -279,4 +279,3 @@ def check_model(model: Any) -> None:
 
 def _shape_text(shape: tuple) -> str:
     return "(" + ", ".join("any" if s is None else str(s) for s in shape) + (",)" if len(shape) == 1 else ")")
-

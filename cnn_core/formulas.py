@@ -58,8 +58,10 @@ def network_formulas(rows: list[LayerRow], sizes: dict[str, str]) -> str:
         f"`{first_conv.name}` gives {sizes[first_conv.name]}.",
     ]
     if first_pool is not None:
-        lines.append(f"- A **pooling** window of W with stride W, O = ⌊(I − W)/W⌋ + 1: `{first_pool.name}` gives "
-                     f"{sizes[first_pool.name]}.")
+        lines.append(
+            f"- A **pooling** window of W with stride W, O = ⌊(I − W)/W⌋ + 1: `{first_pool.name}` gives "
+            f"{sizes[first_pool.name]}."
+        )
     lines += [
         f"- A **convolution** learns K×K×C_in×C_out weights + C_out biases: `{first_conv.name}` has "
         f"{first_conv.params_formula}.",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+
 @dataclass(frozen=True)
 class ConvLayerInfo:
     """One convolution layer as a learner reads it. Shapes exclude the batch axis."""

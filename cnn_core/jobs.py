@@ -35,6 +35,7 @@ DISPATCH_EVERY_S = 0.25  # how often it looks for a finished run, to start the n
 DEFAULT_IMAGES_PER_S = 5000.0
 START_OVERHEAD_S = 5.0  # a run's own preparation and test evaluation, added per run ahead
 
+
 @dataclass
 class Job:
     """One training run in the registry. ``trainer`` is a :class:`cnn_core.client.RemoteTrainer`
@@ -74,7 +75,7 @@ class Job:
 
     @property
     def state(self) -> str:
-        """"queued", or the trainer's status ("preparing", "running", ..., "finished")."""
+        """ "queued", or the trainer's status ("preparing", "running", ..., "finished")."""
         return "queued" if self.queued else str(self.trainer.snapshot().status)
 
 
@@ -114,12 +115,19 @@ def is_instructor_token(given: str | None, expected: str | None = None) -> bool:
 class TrainerFactory(Protocol):
     """Builds a run's trainer; a run folder ``resume_from`` continues that run instead."""
 
-    def __call__(self, dataset: Any, model_config: Any, config: Any, run_dir: Any = None,
-                 resume_from: str | None = None) -> Any: ...
+    def __call__(
+        self,
+        dataset: Any,
+        model_config: Any,
+        config: Any,
+        run_dir: Any = None,
+        resume_from: str | None = None,
+    ) -> Any: ...
 
 
-def no_trainer_factory(dataset: Any, model_config: Any, config: Any, run_dir: Any = None,
-                       resume_from: str | None = None) -> Any:
+def no_trainer_factory(
+    dataset: Any, model_config: Any, config: Any, run_dir: Any = None, resume_from: str | None = None
+) -> Any:
     """The default of a registry built without a trainer factory: it can queue trainers made
     elsewhere, not make them (the app's makes remote ones: ui.jobs)."""
     raise RuntimeError("This job registry was built without a trainer factory.")
@@ -170,8 +178,14 @@ class JobRegistry:
 
     # ----- asking for a run -------------------------------------------------------------------
 
-    def make_trainer(self, dataset: Any, model_config: Any, config: Any, run_dir: Any = None,
-                     resume_from: str | None = None) -> Any:
+    def make_trainer(
+        self,
+        dataset: Any,
+        model_config: Any,
+        config: Any,
+        run_dir: Any = None,
+        resume_from: str | None = None,
+    ) -> Any:
         """A trainer for a run, built by this registry's factory in the caller's thread (a
         Streamlit script's, so the factory may read its caches there); :meth:`submit` it."""
         return self._trainer_factory(dataset, model_config, config, run_dir=run_dir, resume_from=resume_from)
@@ -198,10 +212,20 @@ class JobRegistry:
         """
         with self._lock:
             self.reap()
-            job = Job(uuid.uuid4().hex[:12], owner, owner_session, trainer, title, dataset_name,
-                      work_images=max(int(work_images), 0), front=front,
-                      page=self.default_page if page is None else page, queued=True,
-                      last_seen=self._clock(), group=group)
+            job = Job(
+                uuid.uuid4().hex[:12],
+                owner,
+                owner_session,
+                trainer,
+                title,
+                dataset_name,
+                work_images=max(int(work_images), 0),
+                front=front,
+                page=self.default_page if page is None else page,
+                queued=True,
+                last_seen=self._clock(),
+                group=group,
+            )
             self._jobs[job.id] = job
             if front:
                 fronts = sum(1 for j in self._line if j.front)
@@ -346,7 +370,9 @@ class JobRegistry:
             if job is None:
                 raise ValueError("That run is no longer on this server.")
             if job.owner != owner and self.owner_present(job):
-                raise ValueError("The session that started this run is still connected: only it can steer the run.")
+                raise ValueError(
+                    "The session that started this run is still connected: only it can steer the run."
+                )
             job.owner, job.owner_session = owner, owner_session
             job.last_seen, job.owner_gone_since = self._clock(), None
             return job
@@ -438,14 +464,13 @@ def progress_words(job: Job, registry: JobRegistry) -> str:
 
 
 def start_words(job: Job, registry: JobRegistry) -> str | None:
-    """"Starts in about 2 min" for a waiting run; None for any other."""
+    """ "Starts in about 2 min" for a waiting run; None for any other."""
     eta = registry.estimated_start_s(job.id)
     return None if eta is None else f"Starts in about {wait_words(eta)}"
 
 
 def wait_words(seconds: float) -> str:
-    """"20 s" under a minute (to 10 s), else "3 min" (rounded up): an estimate, not a countdown."""
+    """ "20 s" under a minute (to 10 s), else "3 min" (rounded up): an estimate, not a countdown."""
     if seconds < 60:
         return f"{max(int(round(seconds / 10.0)) * 10, 10)} s"
     return f"{int(-(-seconds // 60))} min"
-

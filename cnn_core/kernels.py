@@ -141,9 +141,7 @@ def downsample(image: np.ndarray, size: int) -> np.ndarray:
     return sums / np.outer(counts, counts)
 
 
-def _pool_windows(
-    image: np.ndarray, pool: int, stride: int | None, padding: str
-) -> tuple[np.ndarray, int]:
+def _pool_windows(image: np.ndarray, pool: int, stride: int | None, padding: str) -> tuple[np.ndarray, int]:
     """All pooling windows as a float64 (O, O, pool, pool) view, padding marked NaN."""
     image = _square(image, "image")
     stride = pool if stride is None else stride

@@ -63,9 +63,7 @@ def keras_code(config: ModelConfig) -> str:
         if block.pool != "none":
             layer = "MaxPooling2D" if block.pool == "max" else "AveragePooling2D"
             p = block.pool_size
-            lines.append(
-                f'    x = layers.{layer}(({p}, {p}), strides=({p}, {p}), name="block{b}_pool")(x)'
-            )
+            lines.append(f'    x = layers.{layer}(({p}, {p}), strides=({p}, {p}), name="block{b}_pool")(x)')
     lines += [
         "    # Classification block",
         '    x = layers.Flatten(name="flatten")(x)',
@@ -108,13 +106,10 @@ def totals(rows: list[LayerRow]) -> Totals:
     """Sum a summary; ``weight_bytes`` is params × 4 (float32)."""
     params = sum(r.params for r in rows)
     trainable = sum(r.trainable_params for r in rows)
-    return Totals(params, trainable, params - trainable, sum(r.macs for r in rows),
-                  params * BYTES_PER_PARAM)
+    return Totals(params, trainable, params - trainable, sum(r.macs for r in rows), params * BYTES_PER_PARAM)
 
 
-def summary_records(
-    rows: list[LayerRow], sizes: dict[str, str] | None = None
-) -> list[dict[str, object]]:
+def summary_records(rows: list[LayerRow], sizes: dict[str, str] | None = None) -> list[dict[str, object]]:
     """The summary as table rows: layer, type, output shape (with the batch axis as None), how
     the size arises (from ``sizes``, see :func:`size_formulas`), parameters, how they arise,
     share of all parameters (%), MACs per image."""

@@ -50,9 +50,7 @@ class ModelConfig:
 PRESETS: dict[str, ModelConfig] = {
     "tutorial": ModelConfig(),
     # Exercise 2 of the tutorial: one more block of 48 3×3 kernels.
-    "exercise2": ModelConfig(
-        blocks=(ConvBlock(filters=24), ConvBlock(filters=36), ConvBlock(filters=48))
-    ),
+    "exercise2": ModelConfig(blocks=(ConvBlock(filters=24), ConvBlock(filters=36), ConvBlock(filters=48))),
     # More accuracy per second of CPU (bench/strong_preset.py): few filters where the image is
     # big (16 at 28×28), many where it is small (64 at 14×14), a wider dense layer, and the
     # training settings in cnn_core.training_config.TRAINING_PRESETS (batch 128, η = 0.004 decaying
@@ -126,15 +124,21 @@ def summarize(config: ModelConfig) -> list[LayerRow]:
             params = k * k * cin * cout + bias
             formula = f"{k}×{k}×{cin}×{cout}" + (f" + {cout}" if bias else "") + f" = {params:,}"
             rows.append(
-                LayerRow(name, "Conv2D", (size, size, cout), params, formula, size * size * k * k * cin * cout)
+                LayerRow(
+                    name, "Conv2D", (size, size, cout), params, formula, size * size * k * k * cin * cout
+                )
             )
             channels = cout
             if block.batch_norm:
                 rows.append(
                     LayerRow(
-                        f"block{b}_bn{c}", "BatchNormalization", (size, size, cout), 4 * cout,
+                        f"block{b}_bn{c}",
+                        "BatchNormalization",
+                        (size, size, cout),
+                        4 * cout,
                         f"4×{cout} = {4 * cout:,} (γ, β learnt; mean, variance tracked)",
-                        size * size * cout, trainable_params=2 * cout,
+                        size * size * cout,
+                        trainable_params=2 * cout,
                     )
                 )
                 rows.append(LayerRow(f"block{b}_act{c}", "Activation", (size, size, cout), 0))
@@ -172,6 +176,7 @@ def _path_text(path: list[int]) -> str:
 
 def check_config(config: ModelConfig) -> None:
     """Raise ``ValueError`` with a readable sentence for a setting Keras would refuse."""
+
     def whole(value: Any, name: str, low: int = 1) -> None:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
             raise ValueError(f"{name} must be a whole number of at least {low}, not {value!r}.")
@@ -260,11 +265,22 @@ def config_from_text(text: str) -> ModelConfig:
     for b in block_texts:
         fields = b.split(":")
         if len(fields) != 8:
-            raise ValueError(f"Block {b!r} needs 8 fields: filters:kernel:padding:activation:pool:pool_size:convs:batch_norm.")
+            raise ValueError(
+                f"Block {b!r} needs 8 fields: filters:kernel:padding:activation:pool:pool_size:convs:batch_norm."
+            )
         filters, kernel, padding, activation, pool, pool_size, convs, bn = fields
         try:
             blocks.append(
-                ConvBlock(int(filters), int(kernel), padding, activation, pool, int(pool_size), int(convs), bn == "1")
+                ConvBlock(
+                    int(filters),
+                    int(kernel),
+                    padding,
+                    activation,
+                    pool,
+                    int(pool_size),
+                    int(convs),
+                    bn == "1",
+                )
             )
         except ValueError:
             raise ValueError(f"Block {b!r} has a number that is not a whole number.") from None
@@ -274,9 +290,13 @@ def config_from_text(text: str) -> ModelConfig:
         raise ValueError(f"The dense units {parts[1]!r} or dropout {parts[2]!r} is not a number.") from None
     summarize(config)  # checks every setting and that the image never shrinks to nothing
     sizes = [("dense_units", config.dense_units)] + [
-        (name, getattr(b, name)) for b in config.blocks for name in ("filters", "kernel_size", "pool_size", "convs")
+        (name, getattr(b, name))
+        for b in config.blocks
+        for name in ("filters", "kernel_size", "pool_size", "convs")
     ]
     for name, value in sizes:
         if value > TEXT_LIMITS[name]:
-            raise ValueError(f"{name.replace('_', ' ')} {value} is above this app's limit of {TEXT_LIMITS[name]}.")
+            raise ValueError(
+                f"{name.replace('_', ' ')} {value} is above this app's limit of {TEXT_LIMITS[name]}."
+            )
     return config

@@ -72,8 +72,13 @@ class Question:
     @property
     def form(self) -> str:
         """What an answer looks like: "size", "value", "count" or "shape"."""
-        return {"conv_size": "size", "pool_size": "size", "pool_value": "value",
-                "params": "count", "shape": "shape"}[self.kind]
+        return {
+            "conv_size": "size",
+            "pool_size": "size",
+            "pool_value": "value",
+            "params": "count",
+            "shape": "shape",
+        }[self.kind]
 
 
 @dataclass(frozen=True)
@@ -108,12 +113,23 @@ class Score:
         if correct:
             streak = self.streak + 1
             up = streak % UP_AFTER == 0
-            return replace(self, right=self.right + 1, asked=self.asked + 1, streak=streak, misses=0,
-                           level=min(MAX_LEVEL, self.level + 1) if up else self.level)
+            return replace(
+                self,
+                right=self.right + 1,
+                asked=self.asked + 1,
+                streak=streak,
+                misses=0,
+                level=min(MAX_LEVEL, self.level + 1) if up else self.level,
+            )
         misses = self.misses + 1
         down = misses >= DOWN_AFTER
-        return replace(self, asked=self.asked + 1, streak=0, misses=0 if down else misses,
-                       level=max(MIN_LEVEL, self.level - 1) if down else self.level)
+        return replace(
+            self,
+            asked=self.asked + 1,
+            streak=0,
+            misses=0 if down else misses,
+            level=max(MIN_LEVEL, self.level - 1) if down else self.level,
+        )
 
     @property
     def text(self) -> str:
@@ -135,8 +151,13 @@ def make_question(kind: str, seed: int, difficulty: int, number: int = 0) -> Que
     level = min(MAX_LEVEL, max(MIN_LEVEL, int(difficulty)))
     rng = random.Random(f"cnn-explorer-quiz:{kind}:{int(seed)}:{level}:{int(number)}")
     chosen = kinds[rng.randrange(len(kinds))] if len(kinds) > 1 else kinds[0]
-    maker = {"conv_size": _conv_size, "pool_size": _pool_size, "pool_value": _pool_value,
-             "params": _params, "shape": _shape}[chosen]
+    maker = {
+        "conv_size": _conv_size,
+        "pool_size": _pool_size,
+        "pool_value": _pool_value,
+        "params": _params,
+        "shape": _shape,
+    }[chosen]
     prompt, params, code = maker(rng, level)
     return Question(chosen, int(seed), level, int(number), prompt, params, code)
 
@@ -193,10 +214,13 @@ def _conv_size(rng: random.Random, level: int) -> tuple[str, dict[str, Any], str
             ok = kind == "floor"
         if ok:
             pad = {"valid": "no padding ('valid')", "same": "padding 'same'"}.get(
-                padding, f"padding P = {padding} on each side")  # type: ignore[arg-type]
+                padding, f"padding P = {padding} on each side"
+            )  # type: ignore[arg-type]
             dil = f", dilation D = {dilation}" if dilation > 1 else ""
-            prompt = (f"{_article(size)} {size}×{size} input, a {kernel}×{kernel} kernel, stride S = {stride}, {pad}{dil}. "
-                      f"What is the output size O? (Type *{NO_FIT_TEXT}* if the kernel does not fit.)")
+            prompt = (
+                f"{_article(size)} {size}×{size} input, a {kernel}×{kernel} kernel, stride S = {stride}, {pad}{dil}. "
+                f"What is the output size O? (Type *{NO_FIT_TEXT}* if the kernel does not fit.)"
+            )
             return prompt, params, shapes.conv_layer_code(size, kernel, stride, padding, dilation)
     raise RuntimeError("no convolution question found")  # pragma: no cover  (10,000 draws)
 
@@ -248,9 +272,11 @@ def _pool_size(rng: random.Random, level: int) -> tuple[str, dict[str, Any], str
         if ok:
             stride_text = f"stride {stride}" + (" (the default: the pool size)" if stride == pool else "")
             layer = rng.choice(("MaxPooling2D", "AveragePooling2D"))
-            prompt = (f"{layer[:-len('Pooling2D')]} pooling with a {pool}×{pool} window, "
-                      f"{stride_text}, padding '{padding}', on a {size}×{size} input. What is the output "
-                      f"size? (Type *{NO_FIT_TEXT}* if the window does not fit.)")
+            prompt = (
+                f"{layer[: -len('Pooling2D')]} pooling with a {pool}×{pool} window, "
+                f"{stride_text}, padding '{padding}', on a {size}×{size} input. What is the output "
+                f"size? (Type *{NO_FIT_TEXT}* if the window does not fit.)"
+            )
             code = f'layers.{layer}(({pool}, {pool}), strides={stride}, padding="{padding}")'
             mode = "max" if layer == "MaxPooling2D" else "average"
             return prompt, dict(size=size, pool=pool, stride=stride, padding=padding, mode=mode), code
@@ -284,12 +310,17 @@ def _pool_value(rng: random.Random, level: int) -> tuple[str, dict[str, Any], st
             continue  # clean averages first
         if level == 4 and (mode == "max" and value >= 0 or mode == "average" and value == int(value)):
             continue  # a negative max, or an average that is not whole
-        where = (f"the window of output cell (row {cell[0]}, column {cell[1]})" if over_edge
-                 else f"the window over rows {rows[0]}–{rows[-1]}, columns {cols[0]}–{cols[-1]}")
-        edge = (" With 'same' padding that window hangs over the edge of the grid." if over_edge else "")
-        prompt = (f"{mode.capitalize()} pooling, {pool}×{pool} window, stride {stride}, padding '{padding}', "
-                  f"on the {n}×{n} grid below (rows and columns counted from 0). What value does "
-                  f"{where} produce?{edge}" + (" Two decimals are enough." if mode == "average" else ""))
+        where = (
+            f"the window of output cell (row {cell[0]}, column {cell[1]})"
+            if over_edge
+            else f"the window over rows {rows[0]}–{rows[-1]}, columns {cols[0]}–{cols[-1]}"
+        )
+        edge = " With 'same' padding that window hangs over the edge of the grid." if over_edge else ""
+        prompt = (
+            f"{mode.capitalize()} pooling, {pool}×{pool} window, stride {stride}, padding '{padding}', "
+            f"on the {n}×{n} grid below (rows and columns counted from 0). What value does "
+            f"{where} produce?{edge}" + (" Two decimals are enough." if mode == "average" else "")
+        )
         layer = "MaxPooling2D" if mode == "max" else "AveragePooling2D"
         code = f'layers.{layer}(({pool}, {pool}), strides={stride}, padding="{padding}")'
         return prompt, params, code
@@ -310,35 +341,75 @@ def _params(rng: random.Random, level: int) -> tuple[str, dict[str, Any], str]:
         padding = "same" if level <= 3 else rng.choice(("same", "valid"))
         bias = not (level == MAX_LEVEL and rng.random() < 0.5)
         extra = f", strides={stride}" if stride > 1 else ""
-        code = (f"layers.Conv2D({filters}, ({kernel}, {kernel}){extra}, padding=\"{padding}\""
-                + (", use_bias=False)" if not bias else ")")
-                + f"  # on an input of shape ({size}, {size}, {channels})")
-        config = dict(input_size=size, channels=channels, filters=filters, kernel_size=kernel,
-                      batch_norm=not bias, padding="same", pool="none", dense=10)
-        prompt = (f"How many parameters (weights and biases) does this Conv2D layer have, on a "
-                  f"{size}×{size}×{channels} input?"
-                  + (" It has no bias (a BatchNormalization follows it)." if not bias else ""))
+        code = (
+            f'layers.Conv2D({filters}, ({kernel}, {kernel}){extra}, padding="{padding}"'
+            + (", use_bias=False)" if not bias else ")")
+            + f"  # on an input of shape ({size}, {size}, {channels})"
+        )
+        config = dict(
+            input_size=size,
+            channels=channels,
+            filters=filters,
+            kernel_size=kernel,
+            batch_norm=not bias,
+            padding="same",
+            pool="none",
+            dense=10,
+        )
+        prompt = (
+            f"How many parameters (weights and biases) does this Conv2D layer have, on a "
+            f"{size}×{size}×{channels} input?"
+            + (" It has no bias (a BatchNormalization follows it)." if not bias else "")
+        )
         # The code's stride and padding do not change the count; the reveal's picture uses them.
-        return prompt, dict(layer="conv", row="block1_conv1", config=config, stride=stride, padding=padding), code
+        return (
+            prompt,
+            dict(layer="conv", row="block1_conv1", config=config, stride=stride, padding=padding),
+            code,
+        )
     units = rng.choice((10, 32, 64, 128, 256))
     if level == MAX_LEVEL:  # Dense after a conv block and pooling: find the flatten size first
         size, channels = rng.choice((28, 28, 32)), 1
         filters, kernel = rng.choice((16, 24, 32)), 3
         padding = rng.choice(("same", "valid"))
-        config = dict(input_size=size, channels=channels, filters=filters, kernel_size=kernel,
-                      batch_norm=False, padding=padding, pool="max", dense=units)
-        code = "\n".join((f"layers.Input(shape=({size}, {size}, {channels}))",
-                          f'layers.Conv2D({filters}, ({kernel}, {kernel}), padding="{padding}")',
-                          "layers.MaxPooling2D((2, 2))", "layers.Flatten()", f"layers.Dense({units})"))
+        config = dict(
+            input_size=size,
+            channels=channels,
+            filters=filters,
+            kernel_size=kernel,
+            batch_norm=False,
+            padding=padding,
+            pool="max",
+            dense=units,
+        )
+        code = "\n".join(
+            (
+                f"layers.Input(shape=({size}, {size}, {channels}))",
+                f'layers.Conv2D({filters}, ({kernel}, {kernel}), padding="{padding}")',
+                "layers.MaxPooling2D((2, 2))",
+                "layers.Flatten()",
+                f"layers.Dense({units})",
+            )
+        )
         prompt = f"How many parameters does the Dense({units}) layer at the end of this stack have?"
         return prompt, dict(layer="dense", row="fc1", config=config), code
     side = rng.choice((2, 3, 4)) if level == 3 else rng.choice((5, 6, 7))
     channels = rng.choice((4, 8, 10)) if level == 3 else rng.choice((24, 32, 36, 64))
-    config = dict(input_size=side, channels=channels, filters=0, kernel_size=0,
-                  batch_norm=False, padding="same", pool="none", dense=units)
+    config = dict(
+        input_size=side,
+        channels=channels,
+        filters=0,
+        kernel_size=0,
+        batch_norm=False,
+        padding="same",
+        pool="none",
+        dense=units,
+    )
     code = f"layers.Flatten()  # of a {side}×{side}×{channels} feature map\nlayers.Dense({units})"
-    prompt = (f"A {side}×{side}×{channels} feature map is flattened and fed to Dense({units}). "
-              "How many parameters does the Dense layer have?")
+    prompt = (
+        f"A {side}×{side}×{channels} feature map is flattened and fed to Dense({units}). "
+        "How many parameters does the Dense layer have?"
+    )
     return prompt, dict(layer="dense", row="fc1", config=config), code
 
 
@@ -351,8 +422,9 @@ def _shape(rng: random.Random, level: int) -> tuple[str, dict[str, Any], str]:
         count = 1 if level <= 3 else (2 if level == 4 else rng.choice((3, 4)))
         layers: list[shapes.LayerSpec] = []
         for i in range(count):
-            kind = rng.choice(("conv", "pool") if level == 1 or i < count - 1 or level < 5
-                              else ("conv", "pool", "flatten"))
+            kind = rng.choice(
+                ("conv", "pool") if level == 1 or i < count - 1 or level < 5 else ("conv", "pool", "flatten")
+            )
             if level == 2 and count == 1:
                 kind = rng.choice(("conv", "pool", "flatten"))
             if level == MAX_LEVEL and i == count - 1:
@@ -362,7 +434,9 @@ def _shape(rng: random.Random, level: int) -> tuple[str, dict[str, Any], str]:
                 kernel = 3 if level <= 2 else rng.choice((3, 5))
                 stride = 1 if level <= 2 else rng.choice((1, 2))
                 padding = "same" if level == 1 else rng.choice(("same", "valid"))
-                layers.append(shapes.LayerSpec(name, "conv", kernel, stride, padding, rng.choice((8, 16, 32, 64))))
+                layers.append(
+                    shapes.LayerSpec(name, "conv", kernel, stride, padding, rng.choice((8, 16, 32, 64)))
+                )
             elif kind == "pool":
                 pool = 2 if level <= 3 else rng.choice((2, 3))
                 layers.append(shapes.LayerSpec(name, "pool", pool, pool, "valid"))
@@ -376,14 +450,20 @@ def _shape(rng: random.Random, level: int) -> tuple[str, dict[str, Any], str]:
             steps = shapes.shape_chain(spec["layers"], size, channels)
         except ValueError:
             continue
-        if level >= 3 and all(step.shape[0] % 2 == 0 for step in steps[:-1] if len(step.shape) == 3) \
-                and level != 4:
+        if (
+            level >= 3
+            and all(step.shape[0] % 2 == 0 for step in steps[:-1] if len(step.shape) == 3)
+            and level != 4
+        ):
             continue  # odd sizes from level 3 on, so a floor is in play
-        code = "\n".join([f"layers.Input(shape=({size}, {size}, {channels}))"]
-                         + [_layer_code(layer) for layer in layers])
+        code = "\n".join(
+            [f"layers.Input(shape=({size}, {size}, {channels}))"] + [_layer_code(layer) for layer in layers]
+        )
         which = "this layer" if count == 1 else "the last layer"
-        prompt = (f"What is the output shape of {which} (height × width × channels, without the "
-                  f"batch axis; one number after Flatten)?")
+        prompt = (
+            f"What is the output shape of {which} (height × width × channels, without the "
+            f"batch axis; one number after Flatten)?"
+        )
         return prompt, spec, code
     raise RuntimeError("no shape question found")  # pragma: no cover
 
@@ -430,11 +510,22 @@ def _pool_value_answer(p: dict[str, Any]) -> float:
 
 
 def _param_config(c: dict[str, Any]) -> models.ModelConfig:
-    blocks = () if c["filters"] == 0 else (
-        models.ConvBlock(filters=c["filters"], kernel_size=c["kernel_size"], padding=c["padding"],
-                         pool=c["pool"], batch_norm=c["batch_norm"]),)
-    return models.ModelConfig(blocks=blocks, dense_units=c["dense"], dropout=0.0,
-                              input_size=c["input_size"], channels=c["channels"])
+    blocks = (
+        ()
+        if c["filters"] == 0
+        else (
+            models.ConvBlock(
+                filters=c["filters"],
+                kernel_size=c["kernel_size"],
+                padding=c["padding"],
+                pool=c["pool"],
+                batch_norm=c["batch_norm"],
+            ),
+        )
+    )
+    return models.ModelConfig(
+        blocks=blocks, dense_units=c["dense"], dropout=0.0, input_size=c["input_size"], channels=c["channels"]
+    )
 
 
 def _param_row(p: dict[str, Any]) -> models.LayerRow:
@@ -453,14 +544,16 @@ def question_rows(question: Question) -> list[models.LayerRow]:
         steps = shapes.shape_chain(p["layers"], p["size"], p["channels"])
         return [models.LayerRow("input", "InputLayer", steps[0].shape, 0)] + [
             models.LayerRow(step.name, _SPEC_TYPES[layer.kind], step.shape, 0)
-            for layer, step in zip(p["layers"], steps[1:])]
+            for layer, step in zip(p["layers"], steps[1:])
+        ]
     if question.kind == "params":
         rows = models.summarize(_param_config(p["config"]))
         rows = rows[: next(i for i, row in enumerate(rows) if row.name == p["row"]) + 1]
         if p["layer"] == "conv":  # the code's stride and padding (the count does not depend on them)
             cfg, conv = p["config"], rows[-1]
-            side = shapes.conv_output_size(cfg["input_size"], cfg["kernel_size"], p.get("stride", 1),
-                                           p.get("padding", cfg["padding"]))
+            side = shapes.conv_output_size(
+                cfg["input_size"], cfg["kernel_size"], p.get("stride", 1), p.get("padding", cfg["padding"])
+            )
             rows[-1] = replace(conv, output_shape=(side, side, conv.output_shape[2]))
         return rows
     raise ValueError(f"A {question.kind} question has no layers to draw.")
@@ -471,7 +564,8 @@ def question_rows(question: Question) -> list[models.LayerRow]:
 
 _NO_FIT_WORDS = re.compile(
     r"^(none|no|nothing|empty|impossible|error|n/?a|-|—|x|✗|"
-    r"(it )?(does ?n[o']?t|does not|doesnt|won'?t|will not|can'?t|cannot|can not) fit|no fit|not fit)$")
+    r"(it )?(does ?n[o']?t|does not|doesnt|won'?t|will not|can'?t|cannot|can not) fit|no fit|not fit)$"
+)
 _NUMBER = r"-?\d+(?:[.,]\d+)?"
 
 
@@ -494,8 +588,9 @@ def parse_answer(text: str, form: str) -> Answer:
             return None
         numbers = _integers(raw.replace("none", ""))
         if numbers is None:
-            raise Unreadable(f"“{text}” is not a size: type a whole number such as 14, 14×14, or "
-                             f"“{NO_FIT_TEXT}”.")
+            raise Unreadable(
+                f"“{text}” is not a size: type a whole number such as 14, 14×14, or “{NO_FIT_TEXT}”."
+            )
         if len(set(numbers)) != 1:
             raise Unreadable(f"“{text}”: the inputs here are square, so give one number (or two equal ones).")
         return None if numbers[0] <= 0 else numbers[0]
@@ -519,8 +614,10 @@ def parse_answer(text: str, form: str) -> Answer:
     if form == "shape":
         numbers = _integers(raw.replace("none", ""))
         if numbers is None or any(n <= 0 for n in numbers) or len(numbers) not in (1, 3):
-            raise Unreadable(f"“{text}” is not a shape: type height × width × channels such as "
-                             "14×14×32 or (14, 14, 32), or one number after a Flatten.")
+            raise Unreadable(
+                f"“{text}” is not a shape: type height × width × channels such as "
+                "14×14×32 or (14, 14, 32), or one number after a Flatten."
+            )
         return tuple(numbers)
     raise ValueError(f"Unknown answer form {form!r}.")
 
@@ -589,15 +686,22 @@ def likely_slip(question: Question, given: Answer) -> str:
         if p["padding"] not in ("valid", 0):
             tries.append(("Did you leave out the padding?", dict(padding="valid")))
         if p["dilation"] > 1:
-            tries.append((f"Did you use K = {p['kernel']} instead of the dilated span "
-                          f"K_eff = {shapes.effective_kernel_size(p['kernel'], p['dilation'])}?",
-                          dict(dilation=1)))
+            tries.append(
+                (
+                    f"Did you use K = {p['kernel']} instead of the dilated span "
+                    f"K_eff = {shapes.effective_kernel_size(p['kernel'], p['dilation'])}?",
+                    dict(dilation=1),
+                )
+            )
         if p["stride"] > 1:
             tries.append(("Did you forget to divide by the stride?", dict(stride=1)))
         for sentence, change in tries:
             q = {**p, **change}
             try:
-                if shapes.conv_output_size(q["size"], q["kernel"], q["stride"], q["padding"], q["dilation"]) == given:
+                if (
+                    shapes.conv_output_size(q["size"], q["kernel"], q["stride"], q["padding"], q["dilation"])
+                    == given
+                ):
                     return sentence
             except ValueError:
                 pass
@@ -618,8 +722,10 @@ def likely_slip(question: Question, given: Answer) -> str:
         values = np.array(_window_values(p), dtype=float)
         pool = p["pool"]
         if p["mode"] == "average" and abs(float(given) - values.sum() / pool**2) <= VALUE_TOLERANCE:
-            return ("You divided by the whole window; TensorFlow averages the real pixels only "
-                    f"({values.size} here), padding is not counted.")
+            return (
+                "You divided by the whole window; TensorFlow averages the real pixels only "
+                f"({values.size} here), padding is not counted."
+            )
         if p["mode"] == "max" and given == 0 and values.max() < 0:
             return "Padding never wins a max in TensorFlow: the window's real pixels only."
     if question.kind == "params" and isinstance(given, int):
@@ -663,17 +769,23 @@ def explain(question: Question) -> list[str]:
         if truth is None:
             return [rf"F = {pool} > I = {size}", r"\text{the window does not fit ('valid' pads nothing)}"]
         if p["padding"] == "same":
-            return [r"O = \left\lceil \frac{I}{S} \right\rceil",
-                    rf"O = \left\lceil \frac{{{size}}}{{{stride}}} \right\rceil = {truth}"]
-        return [r"O = \left\lfloor \frac{I - F}{S} \right\rfloor + 1",
-                rf"O = \left\lfloor \frac{{{size} - {pool}}}{{{stride}}} \right\rfloor + 1 = {truth}"]
+            return [
+                r"O = \left\lceil \frac{I}{S} \right\rceil",
+                rf"O = \left\lceil \frac{{{size}}}{{{stride}}} \right\rceil = {truth}",
+            ]
+        return [
+            r"O = \left\lfloor \frac{I - F}{S} \right\rfloor + 1",
+            rf"O = \left\lfloor \frac{{{size} - {pool}}}{{{stride}}} \right\rfloor + 1 = {truth}",
+        ]
     if question.kind == "pool_value":
         values = _window_values(p)
         listed = ", ".join(str(v) for v in values)
         edge = []
         if len(values) < p["pool"] ** 2:  # 'same' padding: TensorFlow pools the real pixels only
-            edge = [rf"\text{{over the edge: {len(values)} of {p['pool']}$\times${p['pool']} cells are real; "
-                    rf"padding is not {'a candidate' if p['mode'] == 'max' else 'counted'}}}"]
+            edge = [
+                rf"\text{{over the edge: {len(values)} of {p['pool']}$\times${p['pool']} cells are real; "
+                rf"padding is not {'a candidate' if p['mode'] == 'max' else 'counted'}}}"
+            ]
         if p["mode"] == "max":
             return edge + [rf"\max({listed}) = {truth}"]
         terms = str(values[0]) + "".join(f" - {-v}" if v < 0 else f" + {v}" for v in values[1:])  # 2×2
@@ -682,33 +794,44 @@ def explain(question: Question) -> list[str]:
             return edge + [rf"\frac{{{terms}}}{{{len(values)}}} = {shown}"]
         total = round(float(truth) * len(values))  # the window's sum, read back from pool2d's mean
         width = len({c for _, c in _cells(p)})  # one line per window row, to fit a phone's width
-        rows = [values[i:i + width] for i in range(0, len(values), width)]
-        lines = [" ".join((f"- {-v}" if v < 0 else f"+ {v}") if i or r else str(v) for i, v in enumerate(row))
-                 for r, row in enumerate(rows)]
+        rows = [values[i : i + width] for i in range(0, len(values), width)]
+        lines = [
+            " ".join((f"- {-v}" if v < 0 else f"+ {v}") if i or r else str(v) for i, v in enumerate(row))
+            for r, row in enumerate(rows)
+        ]
         summed = r"\begin{aligned}\text{sum} &= " + r" \\ &\quad ".join(lines) + rf" = {total}\end{{aligned}}"
         return edge + [summed, rf"\frac{{{total}}}{{{len(values)}}} = {shown}"]
     if question.kind == "params":
         row = _param_row(p)
-        general = (r"\text{params} = K \times K \times C_{in} \times F + F" if p["layer"] == "conv"
-                   else r"\text{params} = n_{in} \times n_{out} + n_{out}")
+        general = (
+            r"\text{params} = K \times K \times C_{in} \times F + F"
+            if p["layer"] == "conv"
+            else r"\text{params} = n_{in} \times n_{out} + n_{out}"
+        )
         if p["layer"] == "conv" and p["config"]["batch_norm"]:
             general = r"\text{params} = K \times K \times C_{in} \times F\ \ (\text{no bias})"
         return [general, r"\text{params} = " + _latex_text(row.params_formula)]
     if question.kind == "shape":
         steps = shapes.shape_chain(p["layers"], p["size"], p["channels"])
         # Numbered like the code's layer lines; short enough for a phone's width.
-        return [rf"{number}.\ {_latex_text(step.how)} \Rightarrow {_shape_latex(step.shape)}"
-                for number, step in enumerate(steps[1:], start=1)]
+        return [
+            rf"{number}.\ {_latex_text(step.how)} \Rightarrow {_shape_latex(step.shape)}"
+            for number, step in enumerate(steps[1:], start=1)
+        ]
     raise ValueError(f"Unknown question kind {question.kind!r}.")
 
 
 def _explain_conv(p: dict[str, Any], truth: Answer) -> list[str]:
-    size, kernel, stride, padding, dilation = (p[k] for k in ("size", "kernel", "stride", "padding", "dilation"))
+    size, kernel, stride, padding, dilation = (
+        p[k] for k in ("size", "kernel", "stride", "padding", "dilation")
+    )
     before, after = shapes.padding_amounts(size, kernel, stride, padding, dilation)
     k_eff = shapes.effective_kernel_size(kernel, dilation)
     lines = []
     if dilation > 1:
-        lines.append(rf"K_{{eff}} = K + (K - 1)(D - 1) = {kernel} + {kernel - 1}\cdot{dilation - 1} = {k_eff}")
+        lines.append(
+            rf"K_{{eff}} = K + (K - 1)(D - 1) = {kernel} + {kernel - 1}\cdot{dilation - 1} = {k_eff}"
+        )
     if padding == "same":
         lines.append(rf"\text{{'same': }} P_{{before}} + P_{{after}} = {before} + {after}")
         pad = f" + {before} + {after}"
@@ -723,8 +846,7 @@ def _explain_conv(p: dict[str, Any], truth: Answer) -> list[str]:
         return lines + [rf"{k_text} = {k_eff} > {padded}", r"\text{the kernel does not fit}"]
     arithmetic = shapes.conv_arithmetic(size, kernel, stride, padding, dilation)
     frac = rf"\frac{{{size}{pad} - {k_eff}}}{{{stride}}}"
-    floor_step = "" if arithmetic.exact else (
-        rf" = \lfloor {arithmetic.numerator / stride:.4g} \rfloor + 1")
+    floor_step = "" if arithmetic.exact else (rf" = \lfloor {arithmetic.numerator / stride:.4g} \rfloor + 1")
     lines.append(rf"O = \left\lfloor \frac{{I{general_pad} - {k_text}}}{{S}} \right\rfloor + 1")
     lines.append(rf"O = \left\lfloor {frac} \right\rfloor + 1{floor_step} = {truth}")
     return lines
@@ -732,8 +854,19 @@ def _explain_conv(p: dict[str, Any], truth: Answer) -> list[str]:
 
 def _latex_text(text: str) -> str:
     """cnn_core's plain formula text ("3×3×1×32 + 32 = 320", "⌊(28 − 3 + 1 + 1) / 1⌋ + 1") in LaTeX."""
-    out = text.replace(" · no weights", " no weights").replace(",", "{,}").replace("×", r" \times ").replace("−", "-").replace("·", r"\cdot")
-    out = out.replace("⌊", r"\lfloor ").replace("⌋", r"\rfloor ").replace("⌈", r"\lceil ").replace("⌉", r"\rceil ")
+    out = (
+        text.replace(" · no weights", " no weights")
+        .replace(",", "{,}")
+        .replace("×", r" \times ")
+        .replace("−", "-")
+        .replace("·", r"\cdot")
+    )
+    out = (
+        out.replace("⌊", r"\lfloor ")
+        .replace("⌋", r"\rfloor ")
+        .replace("⌈", r"\lceil ")
+        .replace("⌉", r"\rceil ")
+    )
     return out.replace(" no weights", "")
 
 

@@ -81,10 +81,16 @@ class RunInfo:
     @property
     def resumable(self) -> bool:
         """Has a checkpoint and did not finish all its epochs."""
-        return self.checkpoint is not None and self.checkpoint_epoch < self.training.epochs and self.status != "finished"
+        return (
+            self.checkpoint is not None
+            and self.checkpoint_epoch < self.training.epochs
+            and self.status != "finished"
+        )
 
 
-def resume_plan(run_dir: str | os.PathLike, epochs: int | None = None, loop: str | None = None) -> tuple[RunInfo, TrainingConfig]:
+def resume_plan(
+    run_dir: str | os.PathLike, epochs: int | None = None, loop: str | None = None
+) -> tuple[RunInfo, TrainingConfig]:
     """The run in ``run_dir`` and how it continues from its last checkpoint: ``epochs`` may raise
     its total and ``loop`` switch between "fit" and "custom" (both read the same checkpoint).
     Raises ``ValueError`` with a sentence when there is nothing to resume."""
@@ -187,9 +193,18 @@ def _folder_stamp(run_dir: Path) -> tuple[Any, ...]:
     return info.st_mtime_ns, info.st_size, checkpoints
 
 
-def write_run_file(run_dir: Path, *, label: str, status: str, dataset_name: str, dataset_source: str,
-                   model_config: ModelConfig, config: TrainingConfig, experiment: str | None = None,
-                   experiment_step: int = 0) -> None:
+def write_run_file(
+    run_dir: Path,
+    *,
+    label: str,
+    status: str,
+    dataset_name: str,
+    dataset_source: str,
+    model_config: ModelConfig,
+    config: TrainingConfig,
+    experiment: str | None = None,
+    experiment_step: int = 0,
+) -> None:
     """Start ``run_dir/run.json``: what the run trains, on what, and its status.
 
     ``experiment`` names the set the run belongs to and ``experiment_step`` its place in it
@@ -199,25 +214,38 @@ def write_run_file(run_dir: Path, *, label: str, status: str, dataset_name: str,
     if experiment is None:
         try:
             before = json.loads((run_dir / RUN_FILE).read_text())
-            experiment, experiment_step = before.get("experiment") or "", int(before.get("experiment_step") or 0)
+            experiment, experiment_step = (
+                before.get("experiment") or "",
+                int(before.get("experiment_step") or 0),
+            )
         except (OSError, ValueError, AttributeError, TypeError):
             experiment, experiment_step = "", 0
-    _write_json(run_dir / RUN_FILE, {
-        "version": 1,
-        "experiment": experiment,
-        "experiment_step": experiment_step,
-        "label": label,
-        "status": status,
-        "detail": "",
-        "created": datetime.now().isoformat(timespec="seconds"),
-        "dataset": {"name": dataset_name, "source": dataset_source},
-        "model_config": model_config_to_dict(model_config),
-        "training": asdict(config),
-    })
+    _write_json(
+        run_dir / RUN_FILE,
+        {
+            "version": 1,
+            "experiment": experiment,
+            "experiment_step": experiment_step,
+            "label": label,
+            "status": status,
+            "detail": "",
+            "created": datetime.now().isoformat(timespec="seconds"),
+            "dataset": {"name": dataset_name, "source": dataset_source},
+            "model_config": model_config_to_dict(model_config),
+            "training": asdict(config),
+        },
+    )
 
 
-def update_run_status(run_dir: Path, status: str, *, detail: str = "", epochs_done: int,
-                      test: tuple[float, float] | None = None, history: Sequence[Any] | None = None) -> None:
+def update_run_status(
+    run_dir: Path,
+    status: str,
+    *,
+    detail: str = "",
+    epochs_done: int,
+    test: tuple[float, float] | None = None,
+    history: Sequence[Any] | None = None,
+) -> None:
     """Record a run's status (and its test loss and accuracy once known, and its per-epoch
     ``history`` of EpochRecord dataclasses when given) in its ``run.json``; nothing when the run
     has written none yet."""
@@ -237,22 +265,33 @@ def checkpoint_path(run_dir: Path, epoch: int) -> Path:
     return run_dir / CHECKPOINT_DIR / f"epoch-{epoch:04d}.keras"
 
 
-def write_checkpoint_state(path: Path, *, epoch: int, history: Sequence[Any], batch_loss: Sequence[float],
-                           batch_accuracy: Sequence[float], elapsed_seconds: float,
-                           base_learning_rate: float, learning_rate_changes: Sequence[Any]) -> None:
+def write_checkpoint_state(
+    path: Path,
+    *,
+    epoch: int,
+    history: Sequence[Any],
+    batch_loss: Sequence[float],
+    batch_accuracy: Sequence[float],
+    elapsed_seconds: float,
+    base_learning_rate: float,
+    learning_rate_changes: Sequence[Any],
+) -> None:
     """Write the history beside the checkpoint ``path`` (already saved), then drop the oldest
     checkpoints beyond ``KEEP_CHECKPOINTS``. ``history`` and ``learning_rate_changes`` are
     dataclasses (EpochRecord, LearningRateChange). The ``.json`` is written last: a checkpoint
     counts only once both files are complete."""
-    _write_json(path.with_suffix(".json"), {
-        "epoch": epoch,
-        "history": [asdict(r) for r in history],
-        "batch_loss": list(batch_loss),
-        "batch_accuracy": list(batch_accuracy),
-        "elapsed_seconds": elapsed_seconds,
-        "base_learning_rate": base_learning_rate,
-        "learning_rate_changes": [asdict(c) for c in learning_rate_changes],
-    })
+    _write_json(
+        path.with_suffix(".json"),
+        {
+            "epoch": epoch,
+            "history": [asdict(r) for r in history],
+            "batch_loss": list(batch_loss),
+            "batch_accuracy": list(batch_accuracy),
+            "elapsed_seconds": elapsed_seconds,
+            "base_learning_rate": base_learning_rate,
+            "learning_rate_changes": [asdict(c) for c in learning_rate_changes],
+        },
+    )
     for old in sorted(path.parent.glob("epoch-*.keras"))[:-KEEP_CHECKPOINTS]:
         old.with_suffix(".json").unlink(missing_ok=True)
         old.unlink(missing_ok=True)
@@ -268,4 +307,3 @@ def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=1))
     os.replace(tmp, path)
-

@@ -94,9 +94,7 @@ def conv_output_size_or_0(size: int, kernel: int, stride: int = 1, padding: Padd
         return 0
 
 
-def pool_output_size(
-    size: int, pool: int, stride: int | None = None, padding: str = "valid"
-) -> int:
+def pool_output_size(size: int, pool: int, stride: int | None = None, padding: str = "valid") -> int:
     """Output size of max/average pooling; ``stride`` defaults to the pool size, as in Keras.
 
     "valid": O = floor((I - F) / S) + 1; "same": O = ceil(I / S). Sizes in pixels.
@@ -214,6 +212,7 @@ def transposed_layer_code(
         )
     return code
 
+
 def uncovered_pixels(
     size: int, kernel: int, stride: int = 1, padding: Padding = "valid", dilation: int = 1
 ) -> int:
@@ -234,9 +233,7 @@ def window_positions(
     """
     before, _ = padding_amounts(size, kernel, stride, padding, dilation)
     out = conv_output_size(size, kernel, stride, padding, dilation)
-    return [
-        [o * stride - before + k * dilation for k in range(kernel)] for o in range(out)
-    ]
+    return [[o * stride - before + k * dilation for k in range(kernel)] for o in range(out)]
 
 
 def pool_window_positions(
@@ -311,9 +308,18 @@ def conv_arithmetic(
     padded = size + before + after
     numerator = padded - k_eff
     return ConvArithmetic(
-        size=size, kernel=kernel, stride=stride, dilation=dilation, padding=padding,
-        pad_before=before, pad_after=after, k_eff=k_eff, padded=padded,
-        numerator=numerator, output=output, remainder=numerator % stride,
+        size=size,
+        kernel=kernel,
+        stride=stride,
+        dilation=dilation,
+        padding=padding,
+        pad_before=before,
+        pad_after=after,
+        k_eff=k_eff,
+        padded=padded,
+        numerator=numerator,
+        output=output,
+        remainder=numerator % stride,
     )
 
 
@@ -449,7 +455,9 @@ def shape_chain(
                 flat = layer.units
                 steps.append(ShapeStep(layer.name, f"Dense {layer.units}", "one value per unit", (flat,)))
             elif layer.kind == "dropout":
-                steps.append(ShapeStep(layer.name, "Dropout", "same shape (only in training)", steps[-1].shape))
+                steps.append(
+                    ShapeStep(layer.name, "Dropout", "same shape (only in training)", steps[-1].shape)
+                )
             else:
                 raise ValueError(f"unknown layer kind {layer.kind!r}.")
         except ValueError as exc:
@@ -468,9 +476,7 @@ def _padding_mode(padding: Padding) -> str:
     if isinstance(padding, str) and padding.lower() in ("valid", "same"):
         return padding.lower()
     if isinstance(padding, bool) or not isinstance(padding, numbers.Integral) or padding < 0:
-        raise ValueError(
-            f"Padding must be 'valid', 'same' or a whole number of zeros >= 0, not {padding!r}."
-        )
+        raise ValueError(f"Padding must be 'valid', 'same' or a whole number of zeros >= 0, not {padding!r}.")
     return "explicit"
 
 

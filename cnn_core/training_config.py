@@ -51,6 +51,7 @@ class TrainingConfig:
 
     def check(self) -> "TrainingConfig":
         """Return self, or raise ``ValueError`` with a sentence saying what to change."""
+
         def whole(value: Any, name: str, low: int) -> None:
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"The {name} must be a whole number of at least {low}, not {value!r}.")
@@ -66,7 +67,9 @@ class TrainingConfig:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"The schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}.")
         if self.augment not in AUGMENTATIONS:
-            raise ValueError(f"The augmentation must be one of {', '.join(AUGMENTATIONS)}, not {self.augment!r}.")
+            raise ValueError(
+                f"The augmentation must be one of {', '.join(AUGMENTATIONS)}, not {self.augment!r}."
+            )
         if not isinstance(self.mixed_precision, bool):
             raise ValueError(f"Mixed precision must be True or False, not {self.mixed_precision!r}.")
         if not 0 <= self.validation_fraction < 0.5:
@@ -93,7 +96,12 @@ def training_defaults(preset: str) -> TrainingConfig:
 
 def check_learning_rate(value: Any) -> float:
     """``value`` as a float if it is a usable learning rate, else ``ValueError``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise ValueError(f"The learning rate must be a number above 0, such as 0.01, not {value!r}.")
     if value > 100:
         raise ValueError(f"A learning rate of {value:g} is far too large: use a value of at most 100.")
@@ -246,7 +254,7 @@ class Snapshot:
 
 
 def format_seconds(seconds: float | None) -> str:
-    """"1:05" for 65 s, "1:02:03" past an hour, "—" when unknown."""
+    """ "1:05" for 65 s, "1:02:03" past an hour, "—" when unknown."""
     if seconds is None or not math.isfinite(seconds):
         return "—"
     s = int(round(max(seconds, 0)))
@@ -316,4 +324,3 @@ def learning_rate_title(title: str, changes: Sequence[LearningRateChange], steps
     now = f"η={changes[-1].learning_rate:g} (changed live: {story})"
     head, found, _ = title.rpartition("η=")
     return f"{head}{now}" if found else f"{title} · {now}"
-

@@ -62,8 +62,10 @@ def audit(scheme: str, width: int, shots: Path | None) -> dict[str, tuple[int, i
             crit, ser = count_by_impact(findings, "critical"), count_by_impact(findings, "serious")
             review = sum(count_by_impact(findings, impact, REVIEW) for impact in ("critical", "serious"))
             totals[info.title] = (crit, ser, review)
-            print(f"\n== {info.title} ({scheme}, {width} px): {crit} critical, {ser} serious, "
-                  f"{review} critical/serious to review, sideways overflow {overflow} px")
+            print(
+                f"\n== {info.title} ({scheme}, {width} px): {crit} critical, {ser} serious, "
+                f"{review} critical/serious to review, sideways overflow {overflow} px"
+            )
             print(table(findings))
             if shots is not None:
                 shots.mkdir(parents=True, exist_ok=True)
@@ -74,11 +76,16 @@ def audit(scheme: str, width: int, shots: Path | None) -> dict[str, tuple[int, i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scheme", choices=["light", "dark", "both"], default="both",
-                        help="the viewer's colour-scheme preference Chromium reports")
+    parser.add_argument(
+        "--scheme",
+        choices=["light", "dark", "both"],
+        default="both",
+        help="the viewer's colour-scheme preference Chromium reports",
+    )
     parser.add_argument("--width", type=int, default=1400, help="window width in CSS pixels")
-    parser.add_argument("--screenshots", type=Path, default=None,
-                        help="folder for a viewport screenshot of each page")
+    parser.add_argument(
+        "--screenshots", type=Path, default=None, help="folder for a viewport screenshot of each page"
+    )
     args = parser.parse_args()
     if chromium_path() is None:
         sys.exit("Chromium is not installed (apt-get install chromium, or set CHROMIUM_PATH)")

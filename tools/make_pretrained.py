@@ -31,8 +31,10 @@ from cnn_core import pretrained  # noqa: E402  (after the path is set)
 from cnn_core.worker.inference import write_predictions  # noqa: E402
 
 # ../shared/datasets beside the clone (or beside its parent folder, for a git worktree).
-DEFAULT_DATA_DIR = next((d for d in (ROOT.parent / "shared" / "datasets", ROOT.parents[1] / "shared" / "datasets")
-                         if d.is_dir()), ROOT.parent / "shared" / "datasets")
+DEFAULT_DATA_DIR = next(
+    (d for d in (ROOT.parent / "shared" / "datasets", ROOT.parents[1] / "shared" / "datasets") if d.is_dir()),
+    ROOT.parent / "shared" / "datasets",
+)
 # The largest offline training set of each dataset (60,000 Fashion-MNIST, 8,000 MNIST images).
 DATA_FILES = {"fashion_mnist": "fashion-mnist-70k.npz", "mnist": "mnist-10k.npz"}
 # The tutorial's own settings (cell [10]), all of the training images (no hold-out), a fixed seed.
@@ -50,9 +52,28 @@ def sha256(path: Path) -> str:
 def train_command(data: Path, save: Path) -> list[str]:
     """The command line that trains one network (relative data path, as a reader would type it)."""
     return [
-        "python", "-m", "cnn_core", "train", "--data", str(data), "--preset", "tutorial",
-        "--epochs", str(EPOCHS), "--batch-size", str(BATCH_SIZE), "--lr", str(LEARNING_RATE),
-        "--validation-fraction", "0", "--seed", str(SEED), "--save", str(save), "--json", "--quiet",
+        "python",
+        "-m",
+        "cnn_core",
+        "train",
+        "--data",
+        str(data),
+        "--preset",
+        "tutorial",
+        "--epochs",
+        str(EPOCHS),
+        "--batch-size",
+        str(BATCH_SIZE),
+        "--lr",
+        str(LEARNING_RATE),
+        "--validation-fraction",
+        "0",
+        "--seed",
+        str(SEED),
+        "--save",
+        str(save),
+        "--json",
+        "--quiet",
     ]
 
 
@@ -64,8 +85,9 @@ def build(name: str, data_path: Path, out_dir: Path) -> dict:
         command = train_command(Path(shown_data), Path("model.keras"))
         argv = [sys.executable, *train_command(data_path, full)[1:]]
         print("$", shlex.join(command), flush=True)
-        proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
-                              env={**os.environ, "CNN_EXPLORER_OFFLINE": "1"})
+        proc = subprocess.run(
+            argv, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "CNN_EXPLORER_OFFLINE": "1"}
+        )
         if proc.returncode != 0:
             raise SystemExit(f"training {name} failed:\n{proc.stderr[-3000:]}")
         result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -107,8 +129,11 @@ def build(name: str, data_path: Path, out_dir: Path) -> dict:
     }
     (out_dir / f"{name}.json").write_text(json.dumps(prov, indent=2) + "\n")
     write_bundled_predictions(name)
-    print(f"{name}: test accuracy {accuracy:.4f} on {prov['test_images']:,} images, "
-          f"{prov['model_bytes'] / 1e6:.2f} MB, {result['wall_seconds']:.0f} s", flush=True)
+    print(
+        f"{name}: test accuracy {accuracy:.4f} on {prov['test_images']:,} images, "
+        f"{prov['model_bytes'] / 1e6:.2f} MB, {result['wall_seconds']:.0f} s",
+        flush=True,
+    )
     return prov
 
 
@@ -118,17 +143,27 @@ def write_bundled_predictions(name: str) -> None:
 
     sample = datasets.load_dataset(name, "bundled")
     preds = write_predictions(name, sample.x_test, sample.y_test)
-    print(f"{name}: {preds.accuracy:.4f} on the bundled sample's {len(preds):,} test images "
-          f"-> {pretrained.predictions_path(name).name}", flush=True)
+    print(
+        f"{name}: {preds.accuracy:.4f} on the bundled sample's {len(preds):,} test images "
+        f"-> {pretrained.predictions_path(name).name}",
+        flush=True,
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=sorted(DATA_FILES), help="rebuild one network only")
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                        help=f"folder holding {' and '.join(DATA_FILES.values())}")
-    parser.add_argument("--predictions-only", action="store_true",
-                        help="only rewrite {name}.predictions.npz from the shipped models (no training)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"folder holding {' and '.join(DATA_FILES.values())}",
+    )
+    parser.add_argument(
+        "--predictions-only",
+        action="store_true",
+        help="only rewrite {name}.predictions.npz from the shipped models (no training)",
+    )
     args = parser.parse_args()
     names = [args.only] if args.only else list(DATA_FILES)
     if args.predictions_only:

@@ -25,9 +25,17 @@ SHOTS = ["home", "convolution", "pooling", "dataset", "model", "training_live_2"
 
 def main() -> None:
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "tests/e2e/test_pages_in_browser.py",
-         "tests/e2e/test_training_live.py", "tests/e2e/test_predictions_in_browser.py"],
-        cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "tests/e2e/test_pages_in_browser.py",
+            "tests/e2e/test_training_live.py",
+            "tests/e2e/test_predictions_in_browser.py",
+        ],
+        cwd=ROOT,
+        check=True,
     )
     TARGET.mkdir(parents=True, exist_ok=True)
     for name in SHOTS:

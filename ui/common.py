@@ -95,8 +95,9 @@ def dataset_identity(data: datasets.Dataset) -> str:
 _upload_keys: "weakref.WeakKeyDictionary[datasets.Dataset, str]" = weakref.WeakKeyDictionary()
 
 
-@st.cache_resource(show_spinner="Predicting the test images with the pretrained network (once for all)…",
-                   max_entries=8)
+@st.cache_resource(
+    show_spinner="Predicting the test images with the pretrained network (once for all)…", max_entries=8
+)
 def pretrained_predictions(name: str, data_key: str, _data: datasets.Dataset) -> evaluation.Predictions:
     """The pretrained network's predictions on ``_data``'s test set, computed once per process
     for each (network, test set) and shared: a class opening the page asks the worker once, not
@@ -107,8 +108,9 @@ def pretrained_predictions(name: str, data_key: str, _data: datasets.Dataset) ->
         return shipped
     if not pretrained.available(name):
         raise ValueError(f"No pretrained network is shipped for {name!r}.")
-    return worker.workers().call("predict", model=worker.pretrained_model(name), images=_data.x_test,
-                                 labels=_data.y_test)
+    return worker.workers().call(
+        "predict", model=worker.pretrained_model(name), images=_data.x_test, labels=_data.y_test
+    )
 
 
 def current_dataset_name() -> str:
@@ -148,9 +150,15 @@ def draw_sidebar_status(container: Any, page_path: str | None = None) -> None:
         acc = worker.device()
         if acc is not None:
             unused = acc.kind == "CPU" and accelerators.nvidia_gpu_present()
-            st.caption(f"**Device:** {acc.description}" + (
-                " · an NVIDIA GPU is here but TensorFlow does not use it: run "
-                "`python -m cnn_core devices`" if unused else ""))
+            st.caption(
+                f"**Device:** {acc.description}"
+                + (
+                    " · an NVIDIA GPU is here but TensorFlow does not use it: run "
+                    "`python -m cnn_core devices`"
+                    if unused
+                    else ""
+                )
+            )
         else:
             st.caption("**Device:** TensorFlow not started yet (it starts for training and predictions)")
 
@@ -170,24 +178,41 @@ def collect_quick_run() -> TrainedModel | None:
     st.session_state.pop(jobs.QUICK_JOB_KEY, None)
     snap = job.trainer.snapshot() if job is not None else None
     if snap is None or snap.status not in ("finished", "stopped") or job.trainer.model is None:
-        reason = (job.stop_reason or snap.message) if job is not None else "That run is no longer on this server."
+        reason = (
+            (job.stop_reason or snap.message) if job is not None else "That run is no longer on this server."
+        )
         st.session_state[QUICK_OUTCOME_KEY] = ("failed", reason or "The training ended without a model.")
         return None
     epochs = len(snap.history)  # the epochs it finished: a stopped run's model has fewer
     if not epochs:
-        reason = job.stop_reason or "It was stopped before its first epoch ended, so there is no model to show."
+        reason = (
+            job.stop_reason or "It was stopped before its first epoch ended, so there is no model to show."
+        )
         st.session_state[QUICK_OUTCOME_KEY] = ("failed", reason)
         return None
     title = datasets.DATASET_TITLES.get(job.dataset_name, job.dataset_name)
-    quick = TrainedModel(job.trainer.model, job.dataset_name,
-                         f"Tutorial network · {epochs} {formulas.plural(epochs, 'epoch')} on this page · {title}")
+    quick = TrainedModel(
+        job.trainer.model,
+        job.dataset_name,
+        f"Tutorial network · {epochs} {formulas.plural(epochs, 'epoch')} on this page · {title}",
+    )
     st.session_state[QUICK_MODEL_KEY] = quick
     if snap.status == "finished":
         outcome = ("trained", "Trained. Its predictions on the test images are below.")
     else:
-        outcome = ("stopped", " ".join(filter(None, [
-            job.stop_reason, f"Stopped after {epochs} of {snap.epochs} epochs: the model as it was then "
-                             "predicts the test images below."])))
+        outcome = (
+            "stopped",
+            " ".join(
+                filter(
+                    None,
+                    [
+                        job.stop_reason,
+                        f"Stopped after {epochs} of {snap.epochs} epochs: the model as it was then "
+                        "predicts the test images below.",
+                    ],
+                )
+            ),
+        )
     st.session_state[QUICK_OUTCOME_KEY] = outcome
     return quick
 
@@ -237,8 +262,12 @@ def _draw_run_lines(page_path: str | None) -> None:
     for who, job in found:
         words = f"{who}: {progress_words(job, registry)}"
         if job.page in listed:
-            st.page_link(job.page, label=words, icon=":material/model_training:",
-                         help=start_words(job, registry) or job.title)
+            st.page_link(
+                job.page,
+                label=words,
+                icon=":material/model_training:",
+                help=start_words(job, registry) or job.title,
+            )
         else:
             st.caption(words)
 

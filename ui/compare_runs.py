@@ -15,7 +15,7 @@ from cnn_core import compare, models, run_storage, training_config
 from cnn_core.figures import training as training_figures
 from cnn_core.jobs import START_OVERHEAD_S, Job, JobRegistry, instructor_token_set, progress_words, wait_words
 from ui import jobs
-from ui.training_live import P, REFRESH_S
+from ui.training_live import REFRESH_S, P
 from ui.training_runs import OWN_RUNS, Runs, Subject, submit_run
 
 TICKED = P + "compare"  # the ticked run folders
@@ -39,7 +39,8 @@ def compare_section(subject: Subject, runs: Runs) -> None:
         st.info(
             "No run has finished on this server yet. Train one above (one epoch on the sample takes "
             "seconds) or run the tutorial's comparisons: every finished run is listed here, and stays "
-            "after a restart of the server.", icon=":material/compare_arrows:",
+            "after a restart of the server.",
+            icon=":material/compare_arrows:",
         )
         return
     chosen = pick_runs(stored)
@@ -60,12 +61,22 @@ def pick_runs(stored: list[compare.RunSummary]) -> list[compare.RunSummary]:
         st.session_state[TICKED] = [p for p in st.session_state[TICKED] if p in by_path][:MAX]
     sets = compare.experiments(stored)
     for i, (name, members) in enumerate(list(sets.items())[:3]):
-        st.button(f"Tick the set “{name}” ({len(members)} runs)", key=f"{P}tick_set_{i}",
-                  icon=":material/done_all:", on_click=_tick, args=([m.path for m in members][:MAX],))
+        st.button(
+            f"Tick the set “{name}” ({len(members)} runs)",
+            key=f"{P}tick_set_{i}",
+            icon=":material/done_all:",
+            on_click=_tick,
+            args=([m.path for m in members][:MAX],),
+        )
     st.multiselect(
-        f"Runs to compare (up to {MAX})", list(by_path), key=TICKED, on_change=_at_most_six,
-        format_func=lambda p: compare.run_choice_label(by_path[p], p in own), select_all=False,
-        placeholder="Choose finished runs", help="Each run: its network and data, its test accuracy, when it ran.",
+        f"Runs to compare (up to {MAX})",
+        list(by_path),
+        key=TICKED,
+        on_change=_at_most_six,
+        format_func=lambda p: compare.run_choice_label(by_path[p], p in own),
+        select_all=False,
+        placeholder="Choose finished runs",
+        help="Each run: its network and data, its test accuracy, when it ran.",
     )
     refused = st.session_state.pop(REFUSED, None)
     if refused:
@@ -97,7 +108,9 @@ def overlay(chosen: list[compare.RunSummary]) -> None:
     for column, metric in ((left, "loss"), (right, "accuracy")):
         with column:
             line = training_figures.compare_description(chosen, metric, names)
-            st.vega_lite_chart(training_figures.compare_chart(chosen, metric, names), width="stretch", alt=line)
+            st.vega_lite_chart(
+                training_figures.compare_chart(chosen, metric, names), width="stretch", alt=line
+            )
             st.caption(line)
     if len(chosen) < 2:
         st.caption("Tick a second run to see what differed.")
@@ -127,15 +140,19 @@ def experiment_set(subject: Subject, runs: Runs) -> None:
     registry, plan = runs.registry, compare.tutorial_comparisons()
     going = _going_set(registry)
     with st.container(border=True):
-        n_train, _ = training_config.validation_split(len(subject.data.y_train), plan[0].training.validation_fraction)
+        n_train, _ = training_config.validation_split(
+            len(subject.data.y_train), plan[0].training.validation_fraction
+        )
         work = sum(p.training.epochs * n_train for p in plan)
         rate = registry.images_per_second()
         seconds = work / rate + len(plan) * START_OVERHEAD_S
         st.markdown(
             f"**The tutorial's comparisons**: {len(plan)} runs on {subject.data.title}, "
             f"{compare.EXPERIMENT_EPOCHS} epochs each, one after another:\n"
-            + "\n".join(f"{i}. **{models.PRESET_TITLES[p.preset]}, η = {p.training.learning_rate:g}**: {p.question}"
-                         for i, p in enumerate(plan, start=1))
+            + "\n".join(
+                f"{i}. **{models.PRESET_TITLES[p.preset]}, η = {p.training.learning_rate:g}**: {p.question}"
+                for i, p in enumerate(plan, start=1)
+            )
         )
         st.caption(
             f"Expected: about {wait_words(seconds)} of training ({work:,} images ÷ {rate:,.0f} images/s, "
@@ -145,8 +162,12 @@ def experiment_set(subject: Subject, runs: Runs) -> None:
         # On a class's server (one with an instructor token) the set is the instructor's to start:
         # it holds the training slot for minutes.
         reserved = instructor_token_set() and not st.session_state.get(jobs.INSTRUCTOR_KEY)
-        clicked = st.button("Run the tutorial's comparisons", icon=":material/playlist_play:",
-                            disabled=going is not None or reserved, key=P + "experiment_start")
+        clicked = st.button(
+            "Run the tutorial's comparisons",
+            icon=":material/playlist_play:",
+            disabled=going is not None or reserved,
+            key=P + "experiment_start",
+        )
         if going is not None:
             st.caption("The comparisons are already training on this server: their progress is below.")
         elif reserved:
@@ -175,18 +196,29 @@ def _draw_progress(registry: JobRegistry, name: str) -> None:
     """Each run of the set: done (with its test accuracy), running (its epoch) or waiting (its place)."""
     members = sorted((j for j in registry.jobs() if j.group == name), key=lambda j: _run_order(j, registry))
     in_registry = {str(getattr(j.trainer, "run_dir", "") or "") for j in members}
-    done_before = [r for r in compare.finished_runs(run_storage.default_runs_dir())
-                   if r.experiment == name and r.path not in in_registry][::-1]
-    lines = [f"- ✓ {r.label} — done, test {r.test_accuracy:.1%}" if r.test_accuracy is not None
-             else f"- ✓ {r.label} — done" for r in done_before]
+    done_before = [
+        r
+        for r in compare.finished_runs(run_storage.default_runs_dir())
+        if r.experiment == name and r.path not in in_registry
+    ][::-1]
+    lines = [
+        f"- ✓ {r.label} — done, test {r.test_accuracy:.1%}"
+        if r.test_accuracy is not None
+        else f"- ✓ {r.label} — done"
+        for r in done_before
+    ]
     for job in members:
         lines.append(_progress_line(job, registry))
     waiting = [j for j in members if j.queued]
     end = registry.estimated_start_s(waiting[-1].id) if waiting else None
-    tail = (f" The last should start in about {wait_words(end)}." if end is not None else "")
+    tail = f" The last should start in about {wait_words(end)}." if end is not None else ""
     pending = any(j.pending for j in members)
-    st.markdown(f"**{name}**: " + ("in progress." + tail if pending else "all done: tick the set below to compare.")
-                + "\n" + "\n".join(lines))
+    st.markdown(
+        f"**{name}**: "
+        + ("in progress." + tail if pending else "all done: tick the set below to compare.")
+        + "\n"
+        + "\n".join(lines)
+    )
     if not pending and st.session_state.get(P + "experiment_was_pending"):
         st.session_state[P + "experiment_was_pending"] = False
         st.rerun()  # the last run ended while the page was open: list it for ticking

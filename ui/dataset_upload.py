@@ -61,8 +61,11 @@ def in_use(name: str) -> None:
         f"{len(upload.y_train):,} to train, {len(upload.y_test):,} to test), read as "
         f"{datasets.DATASET_TITLES[name]} classes. Upload another file below to replace it."
     )
-    st.button(f"Back to the built-in {datasets.DATASET_TITLES[name]}", on_click=back_to_builtin,
-              icon=":material/undo:")
+    st.button(
+        f"Back to the built-in {datasets.DATASET_TITLES[name]}",
+        on_click=back_to_builtin,
+        icon=":material/undo:",
+    )
 
 
 def uploader_key() -> str:

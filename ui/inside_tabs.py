@@ -37,14 +37,19 @@ def draw_tab(model: ModelRef, data: datasets.Dataset) -> None:
         st.space("small")  # the canvas's toolbar floats above it: keep it off the text
         drawn = canvas_image()
         photo = st.file_uploader(
-            "…or upload a photo of one", type=PHOTO_TYPES, key="pred_photo",
+            "…or upload a photo of one",
+            type=PHOTO_TYPES,
+            key="pred_photo",
             max_upload_size=int(drawn_digit.MAX_FILE_BYTES / 2**20),
             help="Dark ink on light paper, or light on dark: both work. Crop it roughly to the digit.",
         )
     source, what_read = (photo.getvalue(), "your photo") if photo is not None else (drawn, "your drawing")
     with right:
         if source is None:
-            st.info("Draw on the black square (the picture updates when you lift the mouse).", icon=":material/draw:")
+            st.info(
+                "Draw on the black square (the picture updates when you lift the mouse).",
+                icon=":material/draw:",
+            )
             return
         read = read_drawing(model, source)
         if read is None:
@@ -82,8 +87,14 @@ def canvas_image() -> np.ndarray | None:
         )
         return None
     result = st_canvas(
-        stroke_width=STROKE_PX, stroke_color="#FFFFFF", background_color="#000000",
-        width=CANVAS_PX, height=CANVAS_PX, drawing_mode="freedraw", return_image_data=True, key="pred_canvas",
+        stroke_width=STROKE_PX,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        width=CANVAS_PX,
+        height=CANVAS_PX,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key="pred_canvas",
     )
     return result.image_data
 
@@ -122,8 +133,11 @@ def the_answer(read: Reading, what_read: str, names: tuple) -> None:
         f"The network reads {what_read} as **{names[k]}** (p = {probs[k]:.0%}); "
         f"runner-up {names[runner]} ({probs[runner]:.0%})."
     )
-    st.image(mpl.figure_png(insight_figures.digit_figure(read.prepared.image, probs, names)), width="content",
-             alt=insight_figures.digit_description(probs, names))
+    st.image(
+        mpl.figure_png(insight_figures.digit_figure(read.prepared.image, probs, names)),
+        width="content",
+        alt=insight_figures.digit_description(probs, names),
+    )
 
 
 def preparation_lesson(prepared: drawn_digit.PreparedDigit) -> None:
@@ -132,9 +146,14 @@ def preparation_lesson(prepared: drawn_digit.PreparedDigit) -> None:
     h, w = bottom - top, right - left
     cy, cx = drawn_digit.center_of_mass(prepared.image)
     box = drawn_digit.BOX
-    st.image(mpl.figure_png(insight_figures.preparation_figure(prepared)), width="stretch",
-             alt=insight_figures.preparation_description(prepared))
-    st.latex(rf"\text{{scale}} = \frac{{{box}}}{{\max(\text{{width}}, \text{{height}})}} = \frac{{{box}}}{{\max({w}, {h})}} = {box / max(w, h):.3f}")
+    st.image(
+        mpl.figure_png(insight_figures.preparation_figure(prepared)),
+        width="stretch",
+        alt=insight_figures.preparation_description(prepared),
+    )
+    st.latex(
+        rf"\text{{scale}} = \frac{{{box}}}{{\max(\text{{width}}, \text{{height}})}} = \frac{{{box}}}{{\max({w}, {h})}} = {box / max(w, h):.3f}"
+    )
     st.latex(
         rf"\text{{centre of mass}} = \frac{{\sum_{{ij}} x_{{ij}}\,(i, j)}}{{\sum_{{ij}} x_{{ij}}}}"
         rf" = ({cy:.2f},\ {cx:.2f})"
@@ -145,10 +164,13 @@ def preparation_lesson(prepared: drawn_digit.PreparedDigit) -> None:
     st.caption(
         f"The centring aims the centre of mass at the field's centre ({middle}, {middle}), "
         "moving the patch by whole pixels so nothing is blurred: "
-        + (f"it lands within half a pixel of it, here {cy - middle:+.2f} rows and "
-           f"{cx - middle:+.2f} columns off." if off <= 0.5 + 1e-9 else
-           f"here the patch meets the field's edge first and stays {cy - middle:+.2f} rows and "
-           f"{cx - middle:+.2f} columns off.")
+        + (
+            f"it lands within half a pixel of it, here {cy - middle:+.2f} rows and "
+            f"{cx - middle:+.2f} columns off."
+            if off <= 0.5 + 1e-9
+            else f"here the patch meets the field's edge first and stays {cy - middle:+.2f} rows and "
+            f"{cx - middle:+.2f} columns off."
+        )
     )
 
 
@@ -194,7 +216,9 @@ def inside_tab(model: ModelRef, preds: evaluation.Predictions, data: datasets.Da
         st.warning(f"Cannot look inside this model: {exc}", icon=":material/visibility_off:")
         return
     top_left, top_right = st.columns([1, 2])
-    top_left.image(mpl.figure_png(insight_figures.digit_figure(image, inside.probs, names, true_label)), width="content")
+    top_left.image(
+        mpl.figure_png(insight_figures.digit_figure(image, inside.probs, names, true_label)), width="content"
+    )
     with top_right:
         looked = where_it_looked(model, image, inside.probs, names)
     if looked is None:
@@ -209,7 +233,10 @@ def image_to_look_at(preds: evaluation.Predictions, data: datasets.Dataset) -> t
     drawn = st.session_state.get(DRAWING_KEY)
     options = ["test"] + (["drawing"] if drawn is not None else [])
     which = st.radio(
-        "Look at", options, horizontal=True, key="pred_inside_source",
+        "Look at",
+        options,
+        horizontal=True,
+        key="pred_inside_source",
         format_func={"test": "A test image", "drawing": "Your drawing"}.get,
     )
     if which == "drawing":
@@ -242,7 +269,9 @@ def test_image_choice(preds: evaluation.Predictions, names: tuple) -> int:
     if url_state.shown("pred_inside_index"):
         st.selectbox(
             f"Test image (from the grid's filter: {evaluation.FILTERS[how].lower()})",
-            options, key="pred_inside_index", persist_state="session",
+            options,
+            key="pred_inside_index",
+            persist_state="session",
             format_func=lambda c: (
                 f"#{c} · true {names[preds.labels[c]]} · answered {names[preds.predicted[c]]} "
                 f"({preds.confidence[c]:.0%})"
@@ -251,33 +280,49 @@ def test_image_choice(preds: evaluation.Predictions, names: tuple) -> int:
     return st.session_state["pred_inside_index"]
 
 
-def where_it_looked(model: ModelRef, image: np.ndarray, probs: np.ndarray, names: tuple) -> tuple[str, Any, int] | None:
+def where_it_looked(
+    model: ModelRef, image: np.ndarray, probs: np.ndarray, names: tuple
+) -> tuple[str, Any, int] | None:
     """The heat map of the chosen method for the chosen class: (method, heat, class), or None
     after saying why it cannot be computed."""
     st.markdown("#### Where the network looked")
     if url_state.shown("pred_heat_method"):
         st.segmented_control(
-            "Method", HEAT_METHOD.options, key="pred_heat_method", required=True, persist_state="session",
+            "Method",
+            HEAT_METHOD.options,
+            key="pred_heat_method",
+            required=True,
+            persist_state="session",
             format_func=HEAT_METHODS.get,
         )
     method = st.session_state["pred_heat_method"] or HEAT_METHOD.default
     k = int(np.argmax(probs))
     target = st.selectbox(
-        "Explain the score of", range(len(names)), index=k, key="pred_heat_class",
+        "Explain the score of",
+        range(len(names)),
+        index=k,
+        key="pred_heat_class",
         format_func=lambda c: f"{c} · {names[c]}" + (" (the answer)" if c == k else ""),
     )
     try:
-        heat = worker.ask("heat", "Computing the heat map…", model=model, image=image, method=method, target=target)
+        heat = worker.ask(
+            "heat", "Computing the heat map…", model=model, image=image, method=method, target=target
+        )
     except (ValueError, WorkerError) as exc:
         st.warning(str(exc))
         return None
     title = f"Grad-CAM at {heat.layer}" if method == "grad-cam" else "saliency |∂y/∂x|"
-    st.image(mpl.figure_png(insight_figures.heatmap_figure(image, heat.heat, title)), width="stretch",
-             alt=insight_figures.heatmap_description(heat.heat, title))
+    st.image(
+        mpl.figure_png(insight_figures.heatmap_figure(image, heat.heat, title)),
+        width="stretch",
+        alt=insight_figures.heatmap_description(heat.heat, title),
+    )
     return method, heat, target
 
 
-def heat_lesson(method: str, heat: Any, target: int, infos: list[insight.ConvLayerInfo], names: tuple) -> None:
+def heat_lesson(
+    method: str, heat: Any, target: int, infos: list[insight.ConvLayerInfo], names: tuple
+) -> None:
     """The method's formula with this model's numbers, what it tells and what it cannot."""
     if method != "grad-cam":
         st.latex(r"S_{ij} = \left|\frac{\partial y_c}{\partial x_{ij}}\right|")
@@ -312,8 +357,11 @@ def layer_maps(inside: Inside) -> None:
     st.markdown("#### What each convolution layer sees")
     for info, (name, fmap) in zip(inside.infos, inside.maps):
         st.markdown(conv_lesson(info))
-        st.image(mpl.figure_png(insight_figures.feature_maps_figure(fmap, name, max_maps=MAPS_SHOWN)), width="stretch",
-                 alt=insight_figures.feature_maps_description(fmap, name, max_maps=MAPS_SHOWN))
+        st.image(
+            mpl.figure_png(insight_figures.feature_maps_figure(fmap, name, max_maps=MAPS_SHOWN)),
+            width="stretch",
+            alt=insight_figures.feature_maps_description(fmap, name, max_maps=MAPS_SHOWN),
+        )
     if any(info.filters > MAPS_SHOWN for info in inside.infos):
         st.caption(f"Layers with more than {MAPS_SHOWN} filters show their first {MAPS_SHOWN} maps.")
 
@@ -342,8 +390,11 @@ def first_layer_filters(inside: Inside) -> None:
         + (rf" + {first.filters}" if first.use_bias else "")
         + rf" = {first.params:,}".replace(",", "{,}")
     )
-    st.image(mpl.figure_png(insight_figures.filters_figure(inside.kernels)), width="stretch",
-             alt=insight_figures.filters_description(inside.kernels))
+    st.image(
+        mpl.figure_png(insight_figures.filters_figure(inside.kernels)),
+        width="stretch",
+        alt=insight_figures.filters_description(inside.kernels),
+    )
     st.markdown(
         f"Each {kh}×{kw} grid is one filter's weights: it responds where the image looks like "
         "red minus blue, e.g. a dark-to-bright edge in one direction. Its response over the "

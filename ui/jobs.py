@@ -40,8 +40,9 @@ def runtime_session_alive(session_id: str | None) -> bool | None:
         return None
 
 
-def app_trainer(dataset: Any, model_config: Any, config: Any, run_dir: Any = None,
-                resume_from: str | None = None) -> Any:
+def app_trainer(
+    dataset: Any, model_config: Any, config: Any, run_dir: Any = None, resume_from: str | None = None
+) -> Any:
     """The app's trainer factory: a run the worker trains (:func:`ui.worker.trainer`)."""
     return worker.trainer(dataset, model_config, config, run_dir=run_dir, resume_from=resume_from)
 
@@ -49,14 +50,19 @@ def app_trainer(dataset: Any, model_config: Any, config: Any, run_dir: Any = Non
 @st.cache_resource(show_spinner=False)
 def get_registry() -> JobRegistry:
     """The one registry of this server process (shared by every session)."""
-    return JobRegistry(owner_alive=runtime_session_alive, trainer_factory=app_trainer, default_page=TRAINING_PAGE)
+    return JobRegistry(
+        owner_alive=runtime_session_alive, trainer_factory=app_trainer, default_page=TRAINING_PAGE
+    )
 
 
-def make_trainer(dataset: Any, model_config: Any, config: Any, run_dir: Any = None,
-                 resume_from: str | None = None) -> Any:
+def make_trainer(
+    dataset: Any, model_config: Any, config: Any, run_dir: Any = None, resume_from: str | None = None
+) -> Any:
     """A trainer for a run this session asks for, from the registry's factory (tests replace
     this function with a fast fake). With ``resume_from`` (a run folder) it continues that run."""
-    return get_registry().make_trainer(dataset, model_config, config, run_dir=run_dir, resume_from=resume_from)
+    return get_registry().make_trainer(
+        dataset, model_config, config, run_dir=run_dir, resume_from=resume_from
+    )
 
 
 def owner_token() -> str:
@@ -105,8 +111,14 @@ def line_notice(registry: JobRegistry, job_id: str, job_key: str, button_key: st
         "you may change pages meanwhile and come back.",
         icon=":material/hourglass_top:",
     )
-    st.button("Leave the line", icon=":material/logout:", key=button_key, on_click=_leave_line,
-              args=(registry, job_id, job_key), help="Your run will not start; your settings stay as they are.")
+    st.button(
+        "Leave the line",
+        icon=":material/logout:",
+        key=button_key,
+        on_click=_leave_line,
+        args=(registry, job_id, job_key),
+        help="Your run will not start; your settings stay as they are.",
+    )
 
 
 def _leave_line(registry: JobRegistry, job_id: str, job_key: str) -> None:

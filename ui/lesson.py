@@ -38,6 +38,8 @@ def draw_next_step(path: str) -> None:
     if info.try_next:
         st.markdown(f"**Try this:** {info.try_next}")
     if upcoming is not None:
-        st.page_link(upcoming.path, label=f"Next: {upcoming.title} — {upcoming.blurb}", icon=":material/arrow_forward:")
+        st.page_link(
+            upcoming.path, label=f"Next: {upcoming.title} — {upcoming.blurb}", icon=":material/arrow_forward:"
+        )
     elif info in steps:
         st.markdown("You have reached the end of the lesson: well done. Go back to any page to experiment.")

@@ -36,7 +36,9 @@ from ui.common import (
 PRETRAINED_ID = "pretrained:"  # model ids of the shipped networks start with this, e.g. "pretrained:mnist"
 UPLOADED_KEY = "predictions_uploaded_model"  # (upload id, sha1 of the file, ModelRef) of the last good upload
 CACHE_KEY = "predictions_cache"  # {(model id, data id): (ModelRef, Predictions)}
-GRID_KEY = "predictions_grid_png"  # this session's last grid: (weakref to its Predictions, images, rows, cols, PNG)
+GRID_KEY = (
+    "predictions_grid_png"  # this session's last grid: (weakref to its Predictions, images, rows, cols, PNG)
+)
 CONFIDENT = 0.9  # "confidently wrong" means at least this probability
 
 
@@ -52,7 +54,7 @@ class Chosen:
     @property
     def shipped(self) -> str | None:
         """The dataset name of a shipped network, else None."""
-        return self.model_id[len(PRETRAINED_ID):] if self.model_id.startswith(PRETRAINED_ID) else None
+        return self.model_id[len(PRETRAINED_ID) :] if self.model_id.startswith(PRETRAINED_ID) else None
 
 
 # --- Which model ---------------------------------------------------------------------------
@@ -75,8 +77,13 @@ def choose_model() -> Chosen | None:
         "upload": "Upload a .keras file",
     }
     source = st.radio(
-        "Which model?", options, format_func=labels.get, key="pred_source", horizontal=True,
-        index=options.index("trained" if trained is not None else "pretrained"), persist_state="session",
+        "Which model?",
+        options,
+        format_func=labels.get,
+        key="pred_source",
+        horizontal=True,
+        index=options.index("trained" if trained is not None else "pretrained"),
+        persist_state="session",
     )
     if source == "pretrained":
         return pretrained_model()
@@ -131,13 +138,16 @@ def uploaded_model() -> Chosen | None:
     """A .keras upload, checked once by the worker (Keras safe mode), tested on a chosen dataset."""
     n = datasets.IMAGE_SIZE
     file = st.file_uploader(
-        "A Keras model saved with `model.save('model.keras')`", type=["keras", "h5"],
+        "A Keras model saved with `model.save('model.keras')`",
+        type=["keras", "h5"],
         key="pred_model_file",
         help=f"Loaded in Keras safe mode (no Python code runs). It must take {n}×{n}×1 images "
         f"and give {datasets.NUM_CLASSES} class scores.",
     )
     if file is None:
-        st.info("Upload a `.keras` model to test it on MNIST or Fashion-MNIST.", icon=":material/upload_file:")
+        st.info(
+            "Upload a `.keras` model to test it on MNIST or Fashion-MNIST.", icon=":material/upload_file:"
+        )
         return None
     cached = st.session_state.get(UPLOADED_KEY)
     if cached is not None and cached[0] == file.file_id:  # the same upload: hashed once, not every rerun
@@ -156,8 +166,12 @@ def uploaded_model() -> Chosen | None:
         st.session_state[UPLOADED_KEY] = (file.file_id, digest, model)
     names = list(datasets.DATASET_NAMES)
     name = st.radio(
-        "Test it on", names, index=names.index(current_dataset_name()),
-        format_func=datasets.DATASET_TITLES.get, horizontal=True, key="pred_upload_dataset",
+        "Test it on",
+        names,
+        index=names.index(current_dataset_name()),
+        format_func=datasets.DATASET_TITLES.get,
+        horizontal=True,
+        key="pred_upload_dataset",
     )
     return Chosen(model, f"upload:{digest}", dataset_named(name), f"{file.name} (uploaded)")
 
@@ -180,7 +194,9 @@ def predictions_for(chosen: Chosen) -> evaluation.Predictions | None:
         try:
             return pretrained_predictions(chosen.shipped, dataset_identity(data), data)
         except Exception as exc:  # never a traceback on the page
-            st.error(f"The pretrained network failed on the test images ({type(exc).__name__}: {str(exc)[:300]}).")
+            st.error(
+                f"The pretrained network failed on the test images ({type(exc).__name__}: {str(exc)[:300]})."
+            )
             return None
     key = (model_id, dataset_identity(data))
     cache: dict = st.session_state.setdefault(CACHE_KEY, {})
@@ -188,8 +204,13 @@ def predictions_for(chosen: Chosen) -> evaluation.Predictions | None:
     if hit is not None and hit[0] == model:  # same key, and truly the same model file
         return hit[1]
     try:
-        preds = worker.ask("predict", f"Predicting all {len(data.y_test):,} test images (once per model)…",
-                           model=model, images=data.x_test, labels=data.y_test)
+        preds = worker.ask(
+            "predict",
+            f"Predicting all {len(data.y_test):,} test images (once per model)…",
+            model=model,
+            images=data.x_test,
+            labels=data.y_test,
+        )
     except ValueError as exc:
         st.error(f"The model cannot predict these images: {exc}")
         return None
@@ -264,13 +285,17 @@ def tex_int(n: int) -> str:
     return f"{n:,}".replace(",", "{,}")
 
 
-def grid_png_for(chosen: Chosen, preds: evaluation.Predictions, shown: np.ndarray, rows: int, cols: int) -> bytes:
+def grid_png_for(
+    chosen: Chosen, preds: evaluation.Predictions, shown: np.ndarray, rows: int, cols: int
+) -> bytes:
     """The tutorial's prediction grid as PNG bytes; a shipped network's is drawn once per process,
     any other model's once per change of the grid (a rerun that changes nothing draws nothing:
     drawing it holds Python's GIL ~0.2 s, which a class's server and a training run wait for)."""
     key = tuple(int(i) for i in shown)
     if chosen.shipped:  # the same picture for a whole class
-        return shared_grid_png(chosen.model_id, dataset_identity(chosen.data), key, rows, cols, chosen.data, preds)
+        return shared_grid_png(
+            chosen.model_id, dataset_identity(chosen.data), key, rows, cols, chosen.data, preds
+        )
     kept = st.session_state.get(GRID_KEY)
     if kept is not None and kept[0]() is preds and kept[1:4] == (key, rows, cols):
         return kept[4]
@@ -281,16 +306,31 @@ def grid_png_for(chosen: Chosen, preds: evaluation.Predictions, shown: np.ndarra
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def shared_grid_png(
-    model_id: str, data_id: str, shown: tuple[int, ...], rows: int, cols: int,
-    _data: datasets.Dataset, _preds: evaluation.Predictions,
+    model_id: str,
+    data_id: str,
+    shown: tuple[int, ...],
+    rows: int,
+    cols: int,
+    _data: datasets.Dataset,
+    _preds: evaluation.Predictions,
 ) -> bytes:
     """The grid's PNG for a shipped network, kept per (network, test set, images, size): a class
     opening the page asks for the same few pictures, drawn once instead of once per student."""
     return grid_png(_data, _preds, np.asarray(shown), rows, cols)
 
 
-def grid_png(data: datasets.Dataset, preds: evaluation.Predictions, shown: np.ndarray, rows: int, cols: int) -> bytes:
+def grid_png(
+    data: datasets.Dataset, preds: evaluation.Predictions, shown: np.ndarray, rows: int, cols: int
+) -> bytes:
     """The tutorial's prediction grid for the test images ``shown``, as PNG bytes."""
-    return mpl.figure_png(predictions_figures.prediction_grid(
-        data.x_test, preds.probabilities, preds.labels, shown, data.class_names, rows, cols,
-    ))
+    return mpl.figure_png(
+        predictions_figures.prediction_grid(
+            data.x_test,
+            preds.probabilities,
+            preds.labels,
+            shown,
+            data.class_names,
+            rows,
+            cols,
+        )
+    )

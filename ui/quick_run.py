@@ -94,25 +94,43 @@ def quick_train_form(data: datasets.Dataset, again: bool) -> None:
     """Epochs and a Train button that asks the registry for the run."""
     if url_state.shown("pred_quick_epochs"):
         st.segmented_control(
-            "Epochs", QUICK_EPOCHS.options, key="pred_quick_epochs", required=True, persist_state="session",
+            "Epochs",
+            QUICK_EPOCHS.options,
+            key="pred_quick_epochs",
+            required=True,
+            persist_state="session",
             help="One epoch shows the network every training image once.",
         )
     epochs = st.session_state["pred_quick_epochs"] or QUICK_EPOCHS.default
     span = f"{epochs} {plural(epochs, 'epoch')}"
     label = f"Train again ({span})" if again else f"Train the tutorial's network ({span})"
-    if not st.button(label, type="primary", icon=":material/model_training:", key="pred_quick_train",
-                     help="It trains on the server, like a run on the Training page."):
+    if not st.button(
+        label,
+        type="primary",
+        icon=":material/model_training:",
+        key="pred_quick_train",
+        help="It trains on the server, like a run on the Training page.",
+    ):
         return
-    config = replace(training_config.training_defaults("tutorial"), epochs=epochs, checkpoint_every=0,
-                     validation_fraction=0.0)  # every training image trains; no files written
+    config = replace(
+        training_config.training_defaults("tutorial"),
+        epochs=epochs,
+        checkpoint_every=0,
+        validation_fraction=0.0,
+    )  # every training image trains; no files written
     try:
         trainer = jobs.make_trainer(data, models.PRESETS["tutorial"], config.check())
     except ValueError as exc:
         st.error(str(exc))
         return
     job = jobs.get_registry().submit(
-        jobs.owner_token(), trainer, trainer.label, data.name, owner_session=jobs.runtime_session_id(),
-        work_images=epochs * len(data.y_train), front=bool(st.session_state.get(jobs.INSTRUCTOR_KEY)),
+        jobs.owner_token(),
+        trainer,
+        trainer.label,
+        data.name,
+        owner_session=jobs.runtime_session_id(),
+        work_images=epochs * len(data.y_train),
+        front=bool(st.session_state.get(jobs.INSTRUCTOR_KEY)),
         page=PAGE_PATH,
     )
     st.session_state[jobs.QUICK_JOB_KEY] = job.id

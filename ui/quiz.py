@@ -41,14 +41,20 @@ def leave() -> None:
 def page_quiz(page: str) -> bool:
     """The page's "Quiz me" toggle and, when it is on, the quiz of ``page`` (a name of
     ``PAGE_KINDS``) with its pictures; whether the quiz is on. Off takes the quiz out of the URL."""
-    on = st.toggle("Quiz me", value=requested(page), key=f"{page}_quiz_on",
-                   help="Answer first, then see the formula and the picture. The address bar is a "
-                   "link to this quiz: the same questions for everyone who opens it.")
+    on = st.toggle(
+        "Quiz me",
+        value=requested(page),
+        key=f"{page}_quiz_on",
+        help="Answer first, then see the formula and the picture. The address bar is a "
+        "link to this quiz: the same questions for everyone who opens it.",
+    )
     if not on:
         leave()
         return False
-    st.caption("Predict, then check: the explorer is hidden until you switch Quiz me off, so nothing "
-               "is worked out before you answer.")
+    st.caption(
+        "Predict, then check: the explorer is hidden until you switch Quiz me off, so nothing "
+        "is worked out before you answer."
+    )
     quiz_section(page, key=f"{page}_quiz", reveal=reveal_picture)
     return True
 
@@ -64,9 +70,17 @@ def reveal_picture(question: quiz.Question) -> None:
     with st.container():
         window = None
         if count > 1:  # slide the window over the question's grid; it starts on the last position
-            window = st.slider("Slide the window (position, in reading order)", 1, count, value=count,
-                               key=f"quiz_window_{question.kind}_{question.seed}_{question.difficulty}_{question.number}",
-                               width=SLIDER_WIDTH_PX) - 1
+            window = (
+                st.slider(
+                    "Slide the window (position, in reading order)",
+                    1,
+                    count,
+                    value=count,
+                    key=f"quiz_window_{question.kind}_{question.seed}_{question.difficulty}_{question.number}",
+                    width=SLIDER_WIDTH_PX,
+                )
+                - 1
+            )
         picture = quiz_figures.reveal_picture(question, window)
         if picture.spec is not None:
             st.vega_lite_chart(picture.spec, width="content", alt=picture.caption)
@@ -75,8 +89,11 @@ def reveal_picture(question: quiz.Question) -> None:
         st.caption(picture.caption)
 
 
-def quiz_section(kind: str, key: str = "quiz", reveal: Callable[[quiz.Question], None] | None = None,
-                 ) -> tuple[quiz.Question, quiz.Verdict | None]:
+def quiz_section(
+    kind: str,
+    key: str = "quiz",
+    reveal: Callable[[quiz.Question], None] | None = None,
+) -> tuple[quiz.Question, quiz.Verdict | None]:
     """Draw the quiz for ``kind`` (a kind of ``cnn_core.quiz.KINDS`` or a page name of
     ``PAGE_KINDS``); returns the question on screen and its verdict (None until checked).
     ``reveal(question)`` draws the picture under the formula once the answer is checked."""
@@ -84,8 +101,10 @@ def quiz_section(kind: str, key: str = "quiz", reveal: Callable[[quiz.Question],
     question = quiz.make_question(kind, state["seed"], state["level"], state["number"])
     _write_url(kind, state)
 
-    st.markdown(f"**Question {state['number'] + 1}** · {quiz.KIND_TITLES[question.kind]} · "
-                f"level {question.difficulty} of {quiz.MAX_LEVEL}")
+    st.markdown(
+        f"**Question {state['number'] + 1}** · {quiz.KIND_TITLES[question.kind]} · "
+        f"level {question.difficulty} of {quiz.MAX_LEVEL}"
+    )
     st.markdown(question.prompt)
     if question.kind == "pool_value":
         st.markdown(_grid_table(question))
@@ -95,10 +114,16 @@ def quiz_section(kind: str, key: str = "quiz", reveal: Callable[[quiz.Question],
     verdict: quiz.Verdict | None = state["verdict"]
     with st.form(f"{key}_form_{state['number']}", border=False):
         if verdict is None:
-            st.text_input("Your answer", key=f"{key}_answer_{state['number']}", placeholder=_placeholder(question.form))
+            st.text_input(
+                "Your answer", key=f"{key}_answer_{state['number']}", placeholder=_placeholder(question.form)
+            )
         else:  # Streamlit empties a text box it disables: show what was typed in a read-only copy
-            st.text_input("Your answer", value=state.get("typed", ""), key=f"{key}_answered_{state['number']}",
-                          disabled=True)
+            st.text_input(
+                "Your answer",
+                value=state.get("typed", ""),
+                key=f"{key}_answered_{state['number']}",
+                disabled=True,
+            )
         st.form_submit_button("Check", on_click=_check, args=(key, question), disabled=verdict is not None)
     if state["unreadable"]:
         st.warning(state["unreadable"], icon=":material/help:")
@@ -113,8 +138,12 @@ def quiz_section(kind: str, key: str = "quiz", reveal: Callable[[quiz.Question],
             reveal(question)
         st.button("Next question", key=f"{key}_next", on_click=_next, args=(key,), type="primary")
     score: quiz.Score = state["score"]
-    st.markdown(f"Score: {score.text}" if score.asked else f"Level {score.level} of {quiz.MAX_LEVEL}: "
-                "answer before anything is shown; two right in a row move you up a level.")
+    st.markdown(
+        f"Score: {score.text}"
+        if score.asked
+        else f"Level {score.level} of {quiz.MAX_LEVEL}: "
+        "answer before anything is shown; two right in a row move you up a level."
+    )
     return question, verdict
 
 
@@ -126,8 +155,15 @@ def _state(kind: str, key: str) -> dict[str, Any]:
         level = _url_int(LEVEL_PARAM, quiz.MIN_LEVEL, quiz.MAX_LEVEL) if requested(kind) else None
         seed = random.randint(0, MAX_SEED) if seed is None else seed
         level = quiz.MIN_LEVEL if level is None else level
-        state = dict(kind=kind, seed=seed, number=0, level=level, score=quiz.Score(level=level),
-                     verdict=None, unreadable="")
+        state = dict(
+            kind=kind,
+            seed=seed,
+            number=0,
+            level=level,
+            score=quiz.Score(level=level),
+            verdict=None,
+            unreadable="",
+        )
         st.session_state[key] = state
     return state
 
@@ -142,8 +178,11 @@ def _url_int(param: str, low: int, high: int) -> int | None:
 
 
 def _write_url(kind: str, state: dict[str, Any]) -> None:
-    for param, value in ((MODE_PARAM, kind), (SEED_PARAM, str(state["seed"])),
-                         (LEVEL_PARAM, str(state["score"].level))):
+    for param, value in (
+        (MODE_PARAM, kind),
+        (SEED_PARAM, str(state["seed"])),
+        (LEVEL_PARAM, str(state["score"].level)),
+    ):
         if st.query_params.get(param) != value:
             st.query_params[param] = value
 
@@ -154,8 +193,12 @@ def _check(key: str, question: quiz.Question) -> None:
     if verdict.correct is None:
         state["unreadable"] = verdict.sentence
         return
-    state.update(verdict=verdict, unreadable="", score=state["score"].record(verdict.correct),
-                 typed=st.session_state.get(f"{key}_answer_{state['number']}", ""))
+    state.update(
+        verdict=verdict,
+        unreadable="",
+        score=state["score"].record(verdict.correct),
+        typed=st.session_state.get(f"{key}_answer_{state['number']}", ""),
+    )
 
 
 def _next(key: str) -> None:
@@ -164,8 +207,12 @@ def _next(key: str) -> None:
 
 
 def _placeholder(form: str) -> str:
-    return {"size": "e.g. 14, or does not fit", "value": "e.g. 7 or 4.5", "count": "e.g. 320",
-            "shape": "e.g. 14×14×32"}[form]
+    return {
+        "size": "e.g. 14, or does not fit",
+        "value": "e.g. 7 or 4.5",
+        "count": "e.g. 320",
+        "shape": "e.g. 14×14×32",
+    }[form]
 
 
 def _grid_table(question: quiz.Question) -> str:
@@ -175,7 +222,10 @@ def _grid_table(question: quiz.Question) -> str:
     window = set(quiz.window_cells(question))
     header = "| row \\ col | " + " | ".join(str(c) for c in range(len(grid))) + " |"
     rule = "|---|" + "---|" * len(grid)
-    rows = [f"| **{r}** | " + " | ".join(f"**[{v}]**" if (r, c) in window else str(v)
-                                          for c, v in enumerate(row)) + " |"
-            for r, row in enumerate(grid)]
+    rows = [
+        f"| **{r}** | "
+        + " | ".join(f"**[{v}]**" if (r, c) in window else str(v) for c, v in enumerate(row))
+        + " |"
+        for r, row in enumerate(grid)
+    ]
     return "\n".join([header, rule, *rows])

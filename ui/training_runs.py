@@ -13,7 +13,7 @@ from cnn_core import datasets, models, run_storage, training_config
 from cnn_core.jobs import Job, JobRegistry
 from cnn_core.training_config import TrainingConfig
 from ui import jobs
-from ui.training_live import P, REFRESH_S
+from ui.training_live import REFRESH_S, P
 
 WATCH = P + "watch"
 WATCHED = jobs.WATCHED_KEY  # the other session's job last watched: its result stays on screen
@@ -71,16 +71,24 @@ def read_runs() -> Runs:
 # ----- start, wait in line, or watch someone else's run ----------------------------------------
 
 
-def start_run(subject: Subject, config: TrainingConfig, runs: Runs, resume_from: str | None = None,
-              done_epochs: int = 0) -> None:
+def start_run(
+    subject: Subject, config: TrainingConfig, runs: Runs, resume_from: str | None = None, done_epochs: int = 0
+) -> None:
     """Create the trainer and ask the registry for it: it starts now, or waits in line and
     starts by itself when the runs ahead end (raises ValueError with a sentence)."""
     job = submit_run(subject, config, runs, resume_from, done_epochs)
     st.session_state[jobs.JOB_KEY] = job.id
 
 
-def submit_run(subject: Subject, config: TrainingConfig, runs: Runs, resume_from: str | None = None,
-               done_epochs: int = 0, experiment: str = "", experiment_step: int = 0) -> Job:
+def submit_run(
+    subject: Subject,
+    config: TrainingConfig,
+    runs: Runs,
+    resume_from: str | None = None,
+    done_epochs: int = 0,
+    experiment: str = "",
+    experiment_step: int = 0,
+) -> Job:
     """Start's way to the registry, for this session's run or the ``experiment_step``-th run of an
     experiment set: a run folder (so the run is kept for comparing; the set's name and step go in
     its run.json), the trainer, then the registry's fair line and cap. Raises ValueError with a
@@ -92,19 +100,33 @@ def submit_run(subject: Subject, config: TrainingConfig, runs: Runs, resume_from
             run_dir = run_storage.new_run_dir(run_storage.default_runs_dir(), label)
             if experiment:
                 run_storage.write_run_file(
-                    run_dir, label=label, status="queued", dataset_name=data.name, dataset_source=data.source,
-                    model_config=subject.model_config, config=config, experiment=experiment,
-                    experiment_step=experiment_step)
+                    run_dir,
+                    label=label,
+                    status="queued",
+                    dataset_name=data.name,
+                    dataset_source=data.source,
+                    model_config=subject.model_config,
+                    config=config,
+                    experiment=experiment,
+                    experiment_step=experiment_step,
+                )
         except OSError as exc:  # a read-only disk: train anyway, without checkpoints
             # The reason without the path: a student never sees the server's folders.
-            st.warning("Checkpoints are off and the run will not be kept for comparing: the runs folder "
-                       f"cannot be written ({exc.strerror or type(exc).__name__}).")
+            st.warning(
+                "Checkpoints are off and the run will not be kept for comparing: the runs folder "
+                f"cannot be written ({exc.strerror or type(exc).__name__})."
+            )
     trainer = jobs.make_trainer(data, subject.model_config, config, run_dir=run_dir, resume_from=resume_from)
     n_train, _ = training_config.validation_split(len(data.y_train), config.validation_fraction)
     job = runs.registry.submit(
-        runs.owner, trainer, trainer.label, data.name, owner_session=jobs.runtime_session_id(),
+        runs.owner,
+        trainer,
+        trainer.label,
+        data.name,
+        owner_session=jobs.runtime_session_id(),
         work_images=max(config.epochs - done_epochs, 1) * n_train,
-        front=bool(st.session_state.get(jobs.INSTRUCTOR_KEY)), group=experiment,
+        front=bool(st.session_state.get(jobs.INSTRUCTOR_KEY)),
+        group=experiment,
     )
     if run_dir is not None:
         st.session_state.setdefault(OWN_RUNS, set()).add(str(run_dir))
@@ -116,8 +138,13 @@ def start_section(subject: Subject, config: TrainingConfig, runs: Runs) -> None:
     registry = runs.registry
     start_col, info_col = st.columns([1, 3], vertical_alignment="center")
     with start_col:
-        start = st.button("Start training", type="primary", icon=":material/play_arrow:",
-                          disabled=runs.active, width="stretch")
+        start = st.button(
+            "Start training",
+            type="primary",
+            icon=":material/play_arrow:",
+            disabled=runs.active,
+            width="stretch",
+        )
     with info_col:
         if runs.running:
             st.caption("Your run is going: steer it below.")
@@ -185,8 +212,11 @@ def resume_section(subject: Subject, runs: Runs) -> None:
     if resume_own_run(subject, runs):
         return
     data = subject.data
-    resumable = [r for r in run_storage.list_runs(run_storage.default_runs_dir())
-                 if r.resumable and r.dataset_name == data.name]
+    resumable = [
+        r
+        for r in run_storage.list_runs(run_storage.default_runs_dir())
+        if r.resumable and r.dataset_name == data.name
+    ]
     if not resumable or runs.active:
         return
     with st.expander(f"Resume an interrupted run ({len(resumable)})", icon=":material/history:"):
@@ -195,15 +225,26 @@ def resume_section(subject: Subject, runs: Runs) -> None:
             "loads the checkpoint's weights and optimizer state and keeps the history before it."
         )
         chosen = st.selectbox(
-            "Run", resumable, format_func=lambda r: f"{r.label} · checkpoint at epoch {r.checkpoint_epoch} "
-            f"of {r.training.epochs} · {r.created.replace('T', ' ')}",
+            "Run",
+            resumable,
+            format_func=lambda r: (
+                f"{r.label} · checkpoint at epoch {r.checkpoint_epoch} "
+                f"of {r.training.epochs} · {r.created.replace('T', ' ')}"
+            ),
         )
         if st.button("Resume this run", icon=":material/restart_alt:"):
             try:
                 if chosen.dataset_source == "file" and data.source != "file":
-                    raise ValueError("This run trained on an uploaded file: upload it again on the Dataset page first.")
-                start_run(subject, chosen.training, runs, resume_from=chosen.path,
-                          done_epochs=chosen.checkpoint_epoch)
+                    raise ValueError(
+                        "This run trained on an uploaded file: upload it again on the Dataset page first."
+                    )
+                start_run(
+                    subject,
+                    chosen.training,
+                    runs,
+                    resume_from=chosen.path,
+                    done_epochs=chosen.checkpoint_epoch,
+                )
                 st.rerun()
             except ValueError as exc:
                 st.error(str(exc))
@@ -217,11 +258,17 @@ def resume_own_run(subject: Subject, runs: Runs) -> bool:
     if snap is None or snap.status != "interrupted" or not snap.last_checkpoint_epoch or not snap.run_dir:
         return False
     st.warning(snap.message, icon=":material/restart_alt:")
-    if st.button(f"Resume from epoch {snap.last_checkpoint_epoch}", type="primary", icon=":material/restart_alt:",
-                 key=P + "resume_own"):
+    if st.button(
+        f"Resume from epoch {snap.last_checkpoint_epoch}",
+        type="primary",
+        icon=":material/restart_alt:",
+        key=P + "resume_own",
+    ):
         try:
             info = run_storage.read_run(snap.run_dir)
-            start_run(subject, info.training, runs, resume_from=snap.run_dir, done_epochs=snap.last_checkpoint_epoch)
+            start_run(
+                subject, info.training, runs, resume_from=snap.run_dir, done_epochs=snap.last_checkpoint_epoch
+            )
             st.rerun()
         except ValueError as exc:
             st.error(str(exc))

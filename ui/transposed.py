@@ -33,8 +33,11 @@ SETTINGS: dict[str, url_state.Param] = {
 LABELS = {
     # Names of their own: the browser names a slider by its label, and a search for the
     # convolution's "Input size I", "Kernel size K" or "Stride S" must find those sliders alone.
-    "tconv_size": "Input width I", "tconv_kernel": "Kernel width K", "tconv_stride": "Stamp spacing S (stride)",
-    "tconv_padding": "Padding", "tconv_output_padding": "Output padding",
+    "tconv_size": "Input width I",
+    "tconv_kernel": "Kernel width K",
+    "tconv_stride": "Stamp spacing S (stride)",
+    "tconv_padding": "Padding",
+    "tconv_output_padding": "Output padding",
     "tconv_pixel": "Input pixel (number, in reading order)",
 }
 HELP = {
@@ -68,9 +71,16 @@ def transposed_explorer() -> None:
     state = st.session_state
     output_padding = state["tconv_output_padding"]
     st.markdown("**The same layer in Keras** (it follows the controls once they rest):")
-    st.code(shapes.transposed_layer_code(state["tconv_kernel"], state["tconv_stride"], state["tconv_padding"],
-                                         None if output_padding == "none" else int(output_padding)),
-            language="python", wrap_lines=True)
+    st.code(
+        shapes.transposed_layer_code(
+            state["tconv_kernel"],
+            state["tconv_stride"],
+            state["tconv_padding"],
+            None if output_padding == "none" else int(output_padding),
+        ),
+        language="python",
+        wrap_lines=True,
+    )
     url_state.sync(SETTINGS)  # a fragment run does not pass through bind()
 
 
@@ -90,6 +100,10 @@ def _fixed_data() -> dict[str, Any]:
         "bounds": explorers.bounds(SETTINGS),
         "help": HELP,
         "output_paddings": OUTPUT_PADDINGS,
-        "colours": {"window": vega.WINDOW_COLOUR, "pixel": ROLE_COLOURS["image pixel"], "stamp": STAMP_COLOUR,
-                    "cover": COVER_RANGE},
+        "colours": {
+            "window": vega.WINDOW_COLOUR,
+            "pixel": ROLE_COLOURS["image pixel"],
+            "stamp": STAMP_COLOUR,
+            "cover": COVER_RANGE,
+        },
     }

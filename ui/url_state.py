@@ -147,7 +147,8 @@ def bind(params: Mapping[str, Param]) -> None:
     if problems:
         st.warning(
             "Some settings in this link were not valid and were reset to their defaults: "
-            + "; ".join(problems) + ".",
+            + "; ".join(problems)
+            + ".",
             icon=":material/link_off:",
         )
     _write(params)
@@ -183,7 +184,9 @@ def sync(params: Mapping[str, Param]) -> None:
     _write(params)
 
 
-def slider(label: str, key: str, params: Mapping[str, Param], max_value: int | None = None, **kwargs: Any) -> None:
+def slider(
+    label: str, key: str, params: Mapping[str, Param], max_value: int | None = None, **kwargs: Any
+) -> None:
     """A slider for the bound setting ``params[key]`` (an :class:`Int`), unless the link hides it.
 
     Its bounds are the parameter's, stated once; ``max_value`` lowers the top where other
@@ -240,12 +243,15 @@ def exact_entry_toggle() -> None:
     if EXACT not in st.session_state and st.query_params.get(EXACT) in ("1", "true"):
         st.session_state[EXACT] = True
     st.sidebar.toggle(
-        "Type exact values", key=EXACT,
+        "Type exact values",
+        key=EXACT,
         help="Turns every slider into a box where you type the number (or pick it from a list).",
     )
 
 
-def number_input(label: str, key: str, params: Mapping[str, Param], max_value: int | None = None, **kwargs: Any) -> None:
+def number_input(
+    label: str, key: str, params: Mapping[str, Param], max_value: int | None = None, **kwargs: Any
+) -> None:
     """A number input for the bound setting ``params[key]``, bounded and hidden like :func:`slider`."""
     if shown(key):
         param = params[key]
@@ -274,7 +280,7 @@ def share_box(
     hideable: Iterable[str] | None = None,
     lazy: bool = False,
 ) -> None:
-    """"Copy link to this view": the page's URL with its settings, and controls to hide.
+    """ "Copy link to this view": the page's URL with its settings, and controls to hide.
 
     ``hideable`` lists the keys offered for hiding (default: every key of ``params``). With
     ``lazy``, the box's contents are built only while it is open (opening it reruns the page or
@@ -284,7 +290,9 @@ def share_box(
     labels = labels or {}
     hideable = list(params) if hideable is None else list(hideable)
     if lazy:
-        box = st.expander("Copy a link to this view", icon=":material/link:", key=SHARE_BOX, on_change="rerun")
+        box = st.expander(
+            "Copy a link to this view", icon=":material/link:", key=SHARE_BOX, on_change="rerun"
+        )
         if not box.open:
             return
     else:

@@ -44,8 +44,13 @@ def ask(op: str, doing: str, **args: Any) -> Any:
         return pool.call(op, **args)
 
 
-def trainer(data: Dataset, model_config: ModelConfig, config: TrainingConfig, run_dir: Any = None,
-            resume_from: str | None = None) -> RemoteTrainer:
+def trainer(
+    data: Dataset,
+    model_config: ModelConfig,
+    config: TrainingConfig,
+    run_dir: Any = None,
+    resume_from: str | None = None,
+) -> RemoteTrainer:
     """A run for the job registry, trained by a worker once the registry starts it."""
     return workers().trainer(data, model_config, config, run_dir=run_dir, resume_from=resume_from)
 

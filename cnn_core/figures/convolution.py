@@ -70,7 +70,9 @@ def conv_window_chart(
     taps = top + np.arange(kernel) * dilation, left + np.arange(kernel) * dilation
     roles[np.ix_(*taps)] = "read by the kernel"
     grid = vega.cell_frame(
-        padded, offset=before, role=roles.ravel(),
+        padded,
+        offset=before,
+        role=roles.ravel(),
         # Every padding cell says "0", even under the window: the kernel multiplies zeros there.
         label=np.where((real[:, None] & real[None, :]).ravel(), "", "0"),
         value=(roles == "read by the kernel").ravel().astype(float),  # 1: white text
@@ -86,11 +88,15 @@ def conv_window_chart(
     colour = _role_colour([r for r in ROLE_COLOURS if r in present])
     title = f"Input {size}×{size}" + (f", padded to {padded}×{padded}" if padded != size else "")
     input_view = vega.view(
-        title, padded, cell,
+        title,
+        padded,
+        cell,
         [
             vega.rect_layer("input", padded, colour, ["row", "column", "role"], axes=before),
             *([vega.text_layer("input", padded, dark_above=0.5)] if cell >= 16 else []),
-            vega.outline_layer([vega.box(before, before, size, size)], padded, IMAGE_EDGE_COLOUR, 1.5, dash=[4, 3]),
+            vega.outline_layer(
+                [vega.box(before, before, size, size)], padded, IMAGE_EDGE_COLOUR, 1.5, dash=[4, 3]
+            ),
             # By name, not inline: moving the window then changes only the data, and the
             # browser updates the drawn chart instead of building it anew.
             {**vega.outline_layer([], padded, vega.WINDOW_COLOUR, 3), "data": {"name": "window"}},
@@ -99,13 +105,20 @@ def conv_window_chart(
 
     # Its title is a text mark over the grid, drawn from the data for the same reason.
     output_view = vega.view(
-        "", padded, cell,
-        [vega.rect_layer("output", padded, colour, ["row", "column", "role"]), vega.title_layer("output_title")],
+        "",
+        padded,
+        cell,
+        [
+            vega.rect_layer("output", padded, colour, ["row", "column", "role"]),
+            vega.title_layer("output_title"),
+        ],
     )
     return {
         "$schema": vega.SCHEMA,
         "datasets": {
-            "input": grid, "output": output, "window": pd.DataFrame([vega.box(top, left, span, span)]),
+            "input": grid,
+            "output": output,
+            "window": pd.DataFrame([vega.box(top, left, span, span)]),
             "output_title": pd.DataFrame({"title": [f"Output {out}×{out}"]}),
         },
         "hconcat": [input_view, output_view],
@@ -114,19 +127,23 @@ def conv_window_chart(
         "resolve": {"scale": {"color": "shared"}},
         "usermeta": vega.CANVAS,
         "autosize": vega.PAD,
-        "config": vega.base_config(legend={"orient": "bottom", "columns": 4, "labelFontSize": 12, "symbolSize": 180}),
+        "config": vega.base_config(
+            legend={"orient": "bottom", "columns": 4, "labelFontSize": 12, "symbolSize": 180}
+        ),
     }
 
 
 def _role_colour(shown: list[str] | None = None) -> dict[str, Any]:
     """Colour by role with the fixed palette; the legend lists ``shown`` (default: all roles)."""
     return {
-        "field": "role", "type": "nominal", "legend": {"title": None, "values": shown or list(ROLE_COLOURS)},
+        "field": "role",
+        "type": "nominal",
+        "legend": {"title": None, "values": shown or list(ROLE_COLOURS)},
         "scale": {"domain": list(ROLE_COLOURS), "range": list(ROLE_COLOURS.values())},
     }
 
 
-STAMP_COLOUR = "#cc79a7"  # the next input pixel's stamp, dashed (Okabe–Ito purple: seen on white and dark blue)
+STAMP_COLOUR = (
+    "#cc79a7"  # the next input pixel's stamp, dashed (Okabe–Ito purple: seen on white and dark blue)
+)
 COVER_RANGE = ["#ffffff", "#08306b"]  # stamps per output pixel, white (0) to dark blue (sequential)
-
-

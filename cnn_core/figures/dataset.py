@@ -57,16 +57,21 @@ def sample_grid_figure(
         mosaic[y : y + side, x : x + side] = images[int(i)]
         ax.add_patch(Rectangle((x - 0.5, y - 0.5), side, side, fill=False, edgecolor="black", lw=0.8))
         # Two lines, so that "Ankle boot" and a 5-digit index fit under a 28-pixel cell.
-        ax.text(x + side / 2, y + side + 1, f"{class_names[int(labels[int(i)])]}\n#{int(i)}",
-                ha="center", va="top", fontsize=8.5, linespacing=1.1)
+        ax.text(
+            x + side / 2,
+            y + side + 1,
+            f"{class_names[int(labels[int(i)])]}\n#{int(i)}",
+            ha="center",
+            va="top",
+            fontsize=8.5,
+            linespacing=1.1,
+        )
     ax.imshow(mosaic, cmap="binary", vmin=0, vmax=255, interpolation="nearest")
     ax.set_axis_off()
     return fig
 
 
-def class_count_table(
-    y_train: np.ndarray, y_test: np.ndarray, class_names: tuple[str, ...]
-) -> pd.DataFrame:
+def class_count_table(y_train: np.ndarray, y_test: np.ndarray, class_names: tuple[str, ...]) -> pd.DataFrame:
     """One row per class: label, class, train and test counts, and each as % of its split."""
     train = np.bincount(y_train, minlength=len(class_names))[: len(class_names)]
     test = np.bincount(y_test, minlength=len(class_names))[: len(class_names)]
@@ -87,8 +92,15 @@ def class_count_chart(table: pd.DataFrame) -> alt.Chart:
     splits it holds (%), so that splits of very different sizes compare; counts in tooltips."""
     long = pd.concat(
         [
-            pd.DataFrame({"class": table["class"], "label": table["label"], "split": split,
-                          "images": table[split], "share": table[f"{split} %"]})
+            pd.DataFrame(
+                {
+                    "class": table["class"],
+                    "label": table["label"],
+                    "split": split,
+                    "images": table[split],
+                    "share": table[f"{split} %"],
+                }
+            )
             for split in ("train", "test")
         ],
         ignore_index=True,
@@ -101,11 +113,18 @@ def class_count_chart(table: pd.DataFrame) -> alt.Chart:
             x=alt.X("class:N", sort=order, title=None, axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
             xOffset=alt.XOffset("split:N", sort=["train", "test"]),
             y=alt.Y("share:Q", title="share of the split (%)"),
-            color=alt.Color("split:N", sort=["train", "test"], title="split",
-                            scale=alt.Scale(range=[palette.BLUE, palette.VERMILLION])),
+            color=alt.Color(
+                "split:N",
+                sort=["train", "test"],
+                title="split",
+                scale=alt.Scale(range=[palette.BLUE, palette.VERMILLION]),
+            ),
             tooltip=[
-                alt.Tooltip("class:N"), alt.Tooltip("label:Q"), alt.Tooltip("split:N"),
-                alt.Tooltip("images:Q", format=","), alt.Tooltip("share:Q", title="share (%)"),
+                alt.Tooltip("class:N"),
+                alt.Tooltip("label:Q"),
+                alt.Tooltip("split:N"),
+                alt.Tooltip("images:Q", format=","),
+                alt.Tooltip("share:Q", title="share (%)"),
             ],
         )
         .properties(height=280)
@@ -191,26 +210,42 @@ def pixel_histogram_chart(counts: np.ndarray, bin_width: int = 8, log_scale: boo
         raise ValueError(f"The bin width must divide 256 (1, 2, 4, ..., 256), not {bin_width}.")
     binned = counts.reshape(-1, bin_width).sum(axis=1)
     starts = np.arange(0, 256, bin_width)
-    df = pd.DataFrame({
-        "from": starts, "to": starts + bin_width - 1, "pixels": binned,
-        "scaled from": np.round(starts / 255, 3), "scaled to": np.round((starts + bin_width - 1) / 255, 3),
-    })
+    df = pd.DataFrame(
+        {
+            "from": starts,
+            "to": starts + bin_width - 1,
+            "pixels": binned,
+            "scaled from": np.round(starts / 255, 3),
+            "scaled to": np.round((starts + bin_width - 1) / 255, 3),
+        }
+    )
     if log_scale:
         df = df[df["pixels"] > 0]  # log(0) has no bar; an empty bin is shown by its absence
     return (
         alt.Chart(df, title="Pixel values (all training images)")
         .mark_bar(color=palette.BLUE)
         .encode(
-            x=alt.X("from:Q", bin="binned", title="grey level (0 = background, 255 = full ink)",
-                    scale=alt.Scale(domain=[0, 256])),
+            x=alt.X(
+                "from:Q",
+                bin="binned",
+                title="grey level (0 = background, 255 = full ink)",
+                scale=alt.Scale(domain=[0, 256]),
+            ),
             x2="to:Q",
-            y=alt.Y("pixels:Q", scale=alt.Scale(type="log") if log_scale else alt.Scale(),
-                    title="pixels (log scale)" if log_scale else "pixels"),
+            y=alt.Y(
+                "pixels:Q",
+                scale=alt.Scale(type="log") if log_scale else alt.Scale(),
+                title="pixels (log scale)" if log_scale else "pixels",
+            ),
             # A bar needs a base; log(0) has none, so on the log axis bars start at 1 pixel.
             y2=alt.datum(1 if log_scale else 0),
-            tooltip=[alt.Tooltip("from:Q"), alt.Tooltip("to:Q"), alt.Tooltip("pixels:Q", format=","),
-                     alt.Tooltip("scaled from:Q", title="÷255 from"),
-                     alt.Tooltip("scaled to:Q", title="÷255 to")],
+            tooltip=[
+                alt.Tooltip("from:Q"),
+                alt.Tooltip("to:Q"),
+                alt.Tooltip("pixels:Q", format=","),
+                alt.Tooltip("scaled from:Q", title="÷255 from"),
+                alt.Tooltip("scaled to:Q", title="÷255 to"),
+            ],
         )
         .properties(height=260)
     )
@@ -247,9 +282,12 @@ def preprocessing_figure(
     fig = Figure(figsize=(13, 4.4))
     ax_img, ax_raw, ax_scaled = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1.25, 1.25]})
     ax_img.imshow(image, cmap="binary", vmin=0, vmax=255)
-    ax_img.add_patch(Rectangle((left - 0.5, top - 0.5), size, size, fill=False, edgecolor=palette.VERMILLION, lw=2))
-    ax_img.set_title(f"the image, window rows {top}-{top + size - 1}, cols {left}-{left + size - 1}",
-                     fontsize=10)
+    ax_img.add_patch(
+        Rectangle((left - 0.5, top - 0.5), size, size, fill=False, edgecolor=palette.VERMILLION, lw=2)
+    )
+    ax_img.set_title(
+        f"the image, window rows {top}-{top + size - 1}, cols {left}-{left + size - 1}", fontsize=10
+    )
     ax_img.set_xticks([])
     ax_img.set_yticks([])
     for ax, values, fmt, title in (
@@ -260,12 +298,21 @@ def preprocessing_figure(
         ax.imshow(values, cmap="binary", vmin=0, vmax=vmax)
         for (r, c), v in np.ndenumerate(values):
             ink = (v / vmax) > 0.5
-            ax.text(c, r, fmt.format(v.item()), ha="center", va="center", fontsize=8,
-                    color="white" if ink else "black")
+            ax.text(
+                c,
+                r,
+                fmt.format(v.item()),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if ink else "black",
+            )
         if highlight is not None:
             hr, hc = highlight[0] - top, highlight[1] - left
             if 0 <= hr < size and 0 <= hc < size:
-                ax.add_patch(Rectangle((hc - 0.5, hr - 0.5), 1, 1, fill=False, edgecolor=palette.VERMILLION, lw=2.5))
+                ax.add_patch(
+                    Rectangle((hc - 0.5, hr - 0.5), 1, 1, fill=False, edgecolor=palette.VERMILLION, lw=2.5)
+                )
         ax.set_title(title, fontsize=10)
         ax.set_xticks(range(size), [str(left + i) for i in range(size)], fontsize=7)
         ax.set_yticks(range(size), [str(top + i) for i in range(size)], fontsize=7)
@@ -297,30 +344,44 @@ def sample_grid_description(labels: np.ndarray, indices: np.ndarray, class_names
     """The grid of :func:`sample_grid_figure` in one line: how many images and of which classes,
     e.g. "36 training images, ink black on white, each captioned with its class and index: 5 Coat, …"."""
     shown = [int(i) for i in indices[: GRID_SIDE * GRID_SIDE]]
-    counts = np.bincount(labels[shown], minlength=len(class_names)) if shown else np.zeros(len(class_names), int)
-    parts = [f"{int(n)} {class_names[c]}" for c, n in sorted(enumerate(counts), key=lambda cn: (-cn[1], cn[0])) if n]
-    return (f"{len(shown)} training images in a {GRID_SIDE}×{GRID_SIDE} grid, ink black on white, each captioned "
-            f"with its class and its index: " + ", ".join(parts) + ".")
+    counts = (
+        np.bincount(labels[shown], minlength=len(class_names)) if shown else np.zeros(len(class_names), int)
+    )
+    parts = [
+        f"{int(n)} {class_names[c]}"
+        for c, n in sorted(enumerate(counts), key=lambda cn: (-cn[1], cn[0]))
+        if n
+    ]
+    return (
+        f"{len(shown)} training images in a {GRID_SIDE}×{GRID_SIDE} grid, ink black on white, each captioned "
+        f"with its class and its index: " + ", ".join(parts) + "."
+    )
 
 
 def mean_image_description(class_names: tuple[str, ...]) -> str:
     """The panels of :func:`mean_image_figure` in one line."""
-    return (f"{len(class_names)} blurred silhouettes, one per class ({class_names[0]} to {class_names[-1]}): "
-            "each the pixel-by-pixel mean of that class's training images, ink black on white.")
+    return (
+        f"{len(class_names)} blurred silhouettes, one per class ({class_names[0]} to {class_names[-1]}): "
+        "each the pixel-by-pixel mean of that class's training images, ink black on white."
+    )
 
 
 def class_count_description(table: pd.DataFrame) -> str:
     """The bars of :func:`class_count_chart` in one line: the range of each split's shares."""
     train, test = table["train %"], table["test %"]
-    return (f"Bars of each class's share of the training images ({train.min():.1f}% to {train.max():.1f}%) "
-            f"and of the test images ({test.min():.1f}% to {test.max():.1f}%), for {len(table)} classes.")
+    return (
+        f"Bars of each class's share of the training images ({train.min():.1f}% to {train.max():.1f}%) "
+        f"and of the test images ({test.min():.1f}% to {test.max():.1f}%), for {len(table)} classes."
+    )
 
 
 def pixel_histogram_description(counts: np.ndarray) -> str:
     """The histogram of :func:`pixel_histogram_chart` in one line, from :func:`pixel_stats`."""
     stats = pixel_stats(counts)
-    return (f"Histogram of {int(counts.sum()):,} pixel values 0 to 255: {stats.zero_pct:.1f}% are 0 (background), "
-            f"{stats.ink_pct:.1f}% are 128 or more (ink), mean {stats.mean:.1f}.")
+    return (
+        f"Histogram of {int(counts.sum()):,} pixel values 0 to 255: {stats.zero_pct:.1f}% are 0 (background), "
+        f"{stats.ink_pct:.1f}% are 128 or more (ink), mean {stats.mean:.1f}."
+    )
 
 
 def preprocessing_description(image: np.ndarray, top: int, left: int, size: int = 8) -> str:
@@ -328,6 +389,8 @@ def preprocessing_description(image: np.ndarray, top: int, left: int, size: int 
     before (0–255) and after dividing by 255."""
     window = image[top : top + size, left : left + size]
     lo, hi = int(window.min()), int(window.max())
-    return (f"The image with a {size}×{size} window at rows {top}–{top + size - 1}, columns {left}–{left + size - 1}; "
-            f"its values as uint8 from {lo} to {hi}; and the same values divided by 255, "
-            f"from {lo / 255:.2f} to {hi / 255:.2f}.")
+    return (
+        f"The image with a {size}×{size} window at rows {top}–{top + size - 1}, columns {left}–{left + size - 1}; "
+        f"its values as uint8 from {lo} to {hi}; and the same values divided by 255, "
+        f"from {lo / 255:.2f} to {hi / 255:.2f}."
+    )

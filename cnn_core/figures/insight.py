@@ -98,8 +98,14 @@ def filters_figure(kernels: np.ndarray) -> Any:
 
 
 def _tiled_figure(
-    stack: np.ndarray, columns: int, cmap: str, vmin: float, vmax: float, title: str,
-    cell_inches: float, colorbar: bool = False,
+    stack: np.ndarray,
+    columns: int,
+    cmap: str,
+    vmin: float,
+    vmax: float,
+    title: str,
+    cell_inches: float,
+    colorbar: bool = False,
 ) -> Any:
     """Tile (H, W, C) into a grid of C pictures separated by white gaps, drawn as one image."""
     from matplotlib import colormaps
@@ -116,7 +122,9 @@ def _tiled_figure(
         tiled[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = colored[k]
     extra = 0.8 if colorbar else 0.0
     fig = new_figure(cell_inches * cols + extra, cell_inches * rows * h / w + (0.3 if title else 0.05))
-    ax = fig.add_axes((0.0, 0.0, 1 - extra / (cell_inches * cols + extra), 1 - (0.3 / fig.get_figheight() if title else 0)))
+    ax = fig.add_axes(
+        (0.0, 0.0, 1 - extra / (cell_inches * cols + extra), 1 - (0.3 / fig.get_figheight() if title else 0))
+    )
     ax.imshow(tiled, interpolation="nearest")
     ax.set_axis_off()
     if title:
@@ -154,13 +162,17 @@ def heatmap_figure(image: np.ndarray, heat: np.ndarray, title: str = "") -> Any:
 # --- One-line descriptions, for each figure's ``alt`` text ------------------------------------
 
 
-def digit_description(probabilities: np.ndarray, class_names: Sequence[str], true_label: int | None = None) -> str:
+def digit_description(
+    probabilities: np.ndarray, class_names: Sequence[str], true_label: int | None = None
+) -> str:
     """:func:`digit_figure` in one line: the answer, its probability, the runner-up, and ✓/✗
     when the true class is known."""
     order = np.argsort(probabilities)[::-1]
     k, runner = int(order[0]), int(order[1])
-    text = (f"The image and its ten probabilities: {class_names[k]} {100 * probabilities[k]:.0f}%, "
-            f"runner-up {class_names[runner]} {100 * probabilities[runner]:.0f}%")
+    text = (
+        f"The image and its ten probabilities: {class_names[k]} {100 * probabilities[k]:.0f}%, "
+        f"runner-up {class_names[runner]} {100 * probabilities[runner]:.0f}%"
+    )
     if true_label is not None:
         text += " (✓ right)" if k == int(true_label) else f" (✗ wrong: it is {class_names[int(true_label)]})"
     return text + "."
@@ -170,29 +182,37 @@ def preparation_description(prepared: Any) -> str:
     """:func:`preparation_figure` in one line: the crop, the scaled size and the final field."""
     top, left, bottom, right = prepared.box
     h, w = prepared.scaled.shape
-    return (f"The drawing in three steps: its ink cropped to {right - left}×{bottom - top} px; scaled to "
-            f"{w}×{h} px to fit {drawn_digit.BOX}×{drawn_digit.BOX}; centred by its centre of mass in the "
-            f"{drawn_digit.FIELD}×{drawn_digit.FIELD} image the network sees.")
+    return (
+        f"The drawing in three steps: its ink cropped to {right - left}×{bottom - top} px; scaled to "
+        f"{w}×{h} px to fit {drawn_digit.BOX}×{drawn_digit.BOX}; centred by its centre of mass in the "
+        f"{drawn_digit.FIELD}×{drawn_digit.FIELD} image the network sees."
+    )
 
 
 def heatmap_description(heat: np.ndarray, title: str) -> str:
     """:func:`heatmap_figure` in one line: where the map is strongest, in image rows and columns."""
     heat = np.asarray(heat, dtype=float)
     r, c = np.unravel_index(int(np.argmax(heat)), heat.shape)
-    return (f"{title} over the {heat.shape[0]}×{heat.shape[1]} image: strongest at row {int(r)}, "
-            f"column {int(c)}; brighter means the answer depends more on that place.")
+    return (
+        f"{title} over the {heat.shape[0]}×{heat.shape[1]} image: strongest at row {int(r)}, "
+        f"column {int(c)}; brighter means the answer depends more on that place."
+    )
 
 
 def feature_maps_description(maps: np.ndarray, layer_name: str = "", max_maps: int = 48) -> str:
     """:func:`feature_maps_figure` in one line: how many maps of which size, and how many are blank."""
     maps = np.asarray(maps, dtype=np.float32)[:, :, :max_maps]
     blank = int(np.sum(maps.max(axis=(0, 1)) <= maps.min(axis=(0, 1))))
-    return (f"{maps.shape[2]} feature maps of {layer_name or 'the layer'}, {maps.shape[0]}×{maps.shape[1]} each, "
-            f"each scaled on its own (viridis: yellow is its strongest response); {blank} of them all flat.")
+    return (
+        f"{maps.shape[2]} feature maps of {layer_name or 'the layer'}, {maps.shape[0]}×{maps.shape[1]} each, "
+        f"each scaled on its own (viridis: yellow is its strongest response); {blank} of them all flat."
+    )
 
 
 def filters_description(kernels: np.ndarray) -> str:
     """:func:`filters_figure` in one line: how many filters, their size and weight range."""
     kernels = np.asarray(kernels, dtype=np.float32)
-    return (f"{kernels.shape[2]} first-layer filters of {kernels.shape[0]}×{kernels.shape[1]} weights, "
-            f"from {float(kernels.min()):.2f} (blue) to {float(kernels.max()):.2f} (red), white at 0.")
+    return (
+        f"{kernels.shape[2]} first-layer filters of {kernels.shape[0]}×{kernels.shape[1]} weights, "
+        f"from {float(kernels.min()):.2f} (blue) to {float(kernels.max()):.2f} (red), white at 0."
+    )

@@ -50,10 +50,16 @@ def shape_flow_figure(rows: list[LayerRow]) -> Figure:
             y0 = 1.45 - h / 2
             front = [(x, y0), (x + t, y0), (x + t, y0 + h), (x, y0 + h)]
             top = [(x, y0 + h), (x + t, y0 + h), (x + t + d, y0 + h + 0.6 * d), (x + d, y0 + h + 0.6 * d)]
-            side_face = [(x + t, y0), (x + t + d, y0 + 0.6 * d), (x + t + d, y0 + h + 0.6 * d), (x + t, y0 + h)]
+            side_face = [
+                (x + t, y0),
+                (x + t + d, y0 + 0.6 * d),
+                (x + t + d, y0 + h + 0.6 * d),
+                (x + t, y0 + h),
+            ]
             for points, alpha in ((front, 1.0), (top, 0.55), (side_face, 0.8)):
-                ax.add_patch(Polygon(points, closed=True, facecolor=colour, edgecolor="black",
-                                     lw=0.8, alpha=alpha))
+                ax.add_patch(
+                    Polygon(points, closed=True, facecolor=colour, edgecolor="black", lw=0.8, alpha=alpha)
+                )
             right = x + t + d
             label = f"{side}×{side}×{chans}"
         else:
@@ -67,8 +73,15 @@ def shape_flow_figure(rows: list[LayerRow]) -> Figure:
         ax.text(centre, 3.05, node.title, ha="center", va="bottom", fontsize=8.5, fontweight="bold")
         ax.text(centre, 0.12, label, ha="center", va="top", fontsize=8.5)
         if prev_right is not None:
-            ax.add_patch(FancyArrowPatch((prev_right + 0.05, 1.45), (x - 0.05, 1.45),
-                                         arrowstyle="-|>", mutation_scale=10, color="#555555"))
+            ax.add_patch(
+                FancyArrowPatch(
+                    (prev_right + 0.05, 1.45),
+                    (x - 0.05, 1.45),
+                    arrowstyle="-|>",
+                    mutation_scale=10,
+                    color="#555555",
+                )
+            )
         prev_right = right
         x += 1.35
     ax.set_xlim(-0.2, x - 0.4)

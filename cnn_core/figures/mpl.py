@@ -21,6 +21,12 @@ def figure_png(fig: Any, dpi: float | None = None, tight: bool = False) -> bytes
     """PNG bytes of ``fig`` at its own dpi (or ``dpi``), fast zlib level: what a page shows.
     ``tight`` trims the margins to the drawing."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor="white", pil_kwargs={"compress_level": 1},
-                bbox_inches="tight" if tight else None)
+    fig.savefig(
+        buf,
+        format="png",
+        dpi=dpi or fig.dpi,
+        facecolor="white",
+        pil_kwargs={"compress_level": 1},
+        bbox_inches="tight" if tight else None,
+    )
     return buf.getvalue()

@@ -55,7 +55,8 @@ def pool_grid_chart(
     shown = np.full((padded, padded), np.nan)
     shown[before : before + size, before : before + size] = values
     grid = vega.cell_frame(
-        padded, offset=before,
+        padded,
+        offset=before,
         value=np.nan_to_num(shown.ravel(), nan=-1.0),
         shade=np.nan_to_num(shown.ravel() / vmax, nan=-1.0),  # below the colour domain: drawn empty
         label=[("pad" if np.isnan(v) else f"{v:.0f}") for v in shown.ravel()],
@@ -66,8 +67,10 @@ def pool_grid_chart(
     sel_row, sel_col = divmod(selected, out)
     colour = {
         "condition": {"test": "datum.shade < 0", "value": "#fafafa"},
-        "field": "shade", "type": "quantitative",
-        "scale": {"scheme": "greys", "domain": [0, 1]}, "legend": None,
+        "field": "shade",
+        "type": "quantitative",
+        "scale": {"scheme": "greys", "domain": [0, 1]},
+        "legend": None,
     }
     dark_above = 0.55  # of the largest value: white text from there on
 
@@ -88,24 +91,39 @@ def pool_grid_chart(
     if mode == "max":
         winners = kernels.pool_winners(values, pool, stride, padding).reshape(-1, 2) + before
         datasets["pool_rings"] = pd.DataFrame(
-            {"cx": winners[:, 1] + 0.5, "cy": winners[:, 0] + 0.5, "selected": np.arange(len(winners)) == selected}
+            {
+                "cx": winners[:, 1] + 0.5,
+                "cy": winners[:, 0] + 0.5,
+                "selected": np.arange(len(winners)) == selected,
+            }
         )
         layers.append(
             {
                 "data": {"name": "pool_rings"},
-                "mark": {"type": "point", "shape": "circle", "filled": False, "strokeWidth": 2.5,
-                         "size": (cell * 0.8) ** 2},
+                "mark": {
+                    "type": "point",
+                    "shape": "circle",
+                    "filled": False,
+                    "strokeWidth": 2.5,
+                    "size": (cell * 0.8) ** 2,
+                },
                 "encoding": {
                     "x": {"field": "cx", "type": "quantitative", "scale": vega.axis_scale(padded)},
                     "y": {"field": "cy", "type": "quantitative", "scale": vega.axis_scale(padded, True)},
-                    "color": {"condition": {"test": "datum.selected", "value": vega.WINDOW_COLOUR},
-                              "value": WINNER_COLOUR},
+                    "color": {
+                        "condition": {"test": "datum.selected", "value": vega.WINDOW_COLOUR},
+                        "value": WINNER_COLOUR,
+                    },
                 },
             }
         )
     font = cell_font(list(grid["label"]) + list(pool_labels(pooled, mode)), cell)
     layers += [
-        *([vega.text_layer("pool_input", padded, dark_above=dark_above, size=font, field="shade")] if font else []),
+        *(
+            [vega.text_layer("pool_input", padded, dark_above=dark_above, size=font, field="shade")]
+            if font
+            else []
+        ),
         named(vega.outline_layer([], padded, vega.WINDOW_COLOUR, 4), "pool_selected"),
     ]
     extra = f" + padding {before}/{after}" if padded != size else ""
@@ -115,10 +133,16 @@ def pool_grid_chart(
         out, value=pooled.ravel(), shade=pooled.ravel() / vmax, label=pool_labels(pooled, mode)
     )
     output_view = vega.view(
-        "", padded, cell,
+        "",
+        padded,
+        cell,
         [
             vega.rect_layer("pool_output", padded, colour, ["row", "column", "value"]),
-            *([vega.text_layer("pool_output", padded, dark_above=dark_above, size=font, field="shade")] if font else []),
+            *(
+                [vega.text_layer("pool_output", padded, dark_above=dark_above, size=font, field="shade")]
+                if font
+                else []
+            ),
             named(vega.outline_layer([], padded, vega.WINDOW_COLOUR, 4), "pool_selected_out"),
             vega.title_layer("pool_output_title"),
         ],
@@ -151,5 +175,3 @@ def cell_font(labels: list[str], cell: int) -> int | None:
     chars = max((len(label) for label in labels), default=1) or 1
     size = min(CELL_FONT_PX, int((cell - 4) / (0.6 * chars)))
     return size if size >= CELL_FONT_MIN_PX else None
-
-

@@ -47,7 +47,7 @@ def caption(probabilities: np.ndarray, true_label: int | None, class_names: Sequ
 
 
 def verdict_mark(probabilities: np.ndarray, true_label: int | None) -> str:
-    """"✓" when the predicted class is the true one, "✗" when not, "" when the truth is unknown:
+    """ "✓" when the predicted class is the true one, "✗" when not, "" when the truth is unknown:
     what the grid writes above the predicted bar."""
     if true_label is None:
         return ""
@@ -93,8 +93,15 @@ def plot_value_array(ax: Any, probabilities: np.ndarray, true_label: int | None)
     mark = verdict_mark(probabilities, true_label)
     if mark:
         k = int(np.argmax(probabilities))
-        ax.text(k, min(float(probabilities[k]), 0.88) + 0.02, mark, ha="center", va="bottom", fontsize=9,
-                color=palette.RIGHT_TEXT if mark == palette.RIGHT_MARK else palette.WRONG_TEXT)
+        ax.text(
+            k,
+            min(float(probabilities[k]), 0.88) + 0.02,
+            mark,
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            color=palette.RIGHT_TEXT if mark == palette.RIGHT_MARK else palette.WRONG_TEXT,
+        )
     ax.set_ylim(0, 1)
     ax.set_xlim(-0.6, n - 0.4)
     for side in ("top", "right", "left"):
@@ -170,8 +177,14 @@ def prediction_grid(
             x0 = c * _CELL_W * s
             ix = round(x0 + _IMG_X * s)
             # The tutorial's cmap=binary: background white, ink black; sharp pixels.
-            ax.imshow(images[i], cmap="binary", vmin=0, vmax=255, interpolation="nearest",
-                      extent=(ix, ix + img, iy + img, iy))
+            ax.imshow(
+                images[i],
+                cmap="binary",
+                vmin=0,
+                vmax=255,
+                interpolation="nearest",
+                extent=(ix, ix + img, iy + img, iy),
+            )
             frames.append([(ix, iy), (ix + img, iy), (ix + img, iy + img), (ix, iy + img), (ix, iy)])
             title = _text_image(f"#{i}", "#666666", round(12 * s))
             _put(above, title, ix + img / 2 - title.shape[1] / 2, top_h - title.shape[0] - 1)
@@ -181,12 +194,15 @@ def prediction_grid(
             bx, base = x0 + _BARS_X * s, iy + img
             for j, (p, col) in enumerate(zip(probabilities[i], bar_colors(probabilities[i], labels[i]))):
                 left, top = bx + (j + 0.1) * bar_w, base - float(p) * img
-                bars.append([(left, base), (left + 0.8 * bar_w, base), (left + 0.8 * bar_w, top), (left, top)])
+                bars.append(
+                    [(left, base), (left + 0.8 * bar_w, base), (left + 0.8 * bar_w, top), (left, top)]
+                )
                 colors.append(col)
             mark = verdict_mark(probabilities[i], labels[i])
             k = int(np.argmax(probabilities[i]))
-            glyph = _text_image(mark, palette.RIGHT_TEXT if mark == palette.RIGHT_MARK else palette.WRONG_TEXT,
-                                round(13 * s))
+            glyph = _text_image(
+                mark, palette.RIGHT_TEXT if mark == palette.RIGHT_MARK else palette.WRONG_TEXT, round(13 * s)
+            )
             # Above the bars' square (where a bar of 100 % ends), over the predicted bar.
             _put(above, glyph, bx + (k + 0.5) * bar_w - glyph.shape[1] / 2, top_h - glyph.shape[0])
             frames.append([(bx, base), (bx + n_classes * bar_w, base)])
@@ -216,8 +232,10 @@ def grid_description(
     text = f"{len(shown) - len(wrong)} of {len(shown)} right ({palette.RIGHT_MARK})"
     if not wrong:
         return text + ", no mistakes."
-    listed = [f"test #{i} ({class_names[int(labels[i])]} read as {class_names[int(np.argmax(probabilities[i]))]})"
-              for i in wrong[:MAX_LISTED]]
+    listed = [
+        f"test #{i} ({class_names[int(labels[i])]} read as {class_names[int(np.argmax(probabilities[i]))]})"
+        for i in wrong[:MAX_LISTED]
+    ]
     more = f", and {len(wrong) - MAX_LISTED} more" if len(wrong) > MAX_LISTED else ""
     return f"{text}; wrong ({palette.WRONG_MARK}): " + ", ".join(listed) + more + "."
 
@@ -226,15 +244,25 @@ def confusion_description(matrix: np.ndarray, class_names: Sequence[str], top: i
     """One line for the confusion matrix's ``alt`` text: right answers on the diagonal, and the
     ``top`` most frequent confusions (true read as predicted, with counts)."""
     right, total = int(np.trace(matrix)), int(matrix.sum())
-    off = [(int(matrix[t, p]), t, p) for t in range(matrix.shape[0]) for p in range(matrix.shape[1])
-           if t != p and matrix[t, p] > 0]
+    off = [
+        (int(matrix[t, p]), t, p)
+        for t in range(matrix.shape[0])
+        for p in range(matrix.shape[1])
+        if t != p and matrix[t, p] > 0
+    ]
     off.sort(key=lambda c: (-c[0], c[1], c[2]))
-    text = (f"Confusion matrix of {total:,} test images, rows the true class, columns the answer: "
-            f"{right:,} right on the diagonal, {total - right:,} mistakes off it")
+    text = (
+        f"Confusion matrix of {total:,} test images, rows the true class, columns the answer: "
+        f"{right:,} right on the diagonal, {total - right:,} mistakes off it"
+    )
     if not off:
         return text + "."
-    return text + "; most often " + ", ".join(
-        f"{class_names[t]} read as {class_names[p]} ({n}×)" for n, t, p in off[:top]) + "."
+    return (
+        text
+        + "; most often "
+        + ", ".join(f"{class_names[t]} read as {class_names[p]} ({n}×)" for n, t, p in off[:top])
+        + "."
+    )
 
 
 def per_class_description(accuracy: np.ndarray, class_names: Sequence[str], overall: float) -> str:
@@ -244,8 +272,10 @@ def per_class_description(accuracy: np.ndarray, class_names: Sequence[str], over
     if np.isnan(acc).all():
         return f"Accuracy per true class, overall {100 * overall:.1f}%: no class has a test image."
     best, worst = int(np.nanargmax(acc)), int(np.nanargmin(acc))
-    return (f"Accuracy per true class, overall {100 * overall:.1f}%: best {class_names[best]} "
-            f"{100 * acc[best]:.0f}%, worst {class_names[worst]} {100 * acc[worst]:.0f}%.")
+    return (
+        f"Accuracy per true class, overall {100 * overall:.1f}%: best {class_names[best]} "
+        f"{100 * acc[best]:.0f}%, worst {class_names[worst]} {100 * acc[worst]:.0f}%."
+    )
 
 
 @lru_cache(maxsize=1)
@@ -307,7 +337,9 @@ def _put(band: np.ndarray, rgba: np.ndarray, x: float, y: float) -> None:
     np.copyto(dst, src, where=src[..., 3:4] > dst[..., 3:4])
 
 
-def _stamp(fig: Any, fig_height: float, rgba: np.ndarray, x: float, y: float, anchor: str, center: bool = True) -> None:
+def _stamp(
+    fig: Any, fig_height: float, rgba: np.ndarray, x: float, y: float, anchor: str, center: bool = True
+) -> None:
     """Place an RGBA stamp at pixel (x, y), y measured down from the top of the figure.
 
     ``anchor`` says whether y is the stamp's "top" or "bottom"; ``center`` centres it on x.
@@ -348,9 +380,13 @@ def confusion_chart(
             count = int(matrix[t, p])
             rows.append(
                 {
-                    "true": t, "predicted": p, "count": count,
+                    "true": t,
+                    "predicted": p,
+                    "count": count,
                     "true_name": f"{t} {class_names[t]}" if not _short_names(class_names) else class_names[t],
-                    "predicted_name": f"{p} {class_names[p]}" if not _short_names(class_names) else class_names[p],
+                    "predicted_name": f"{p} {class_names[p]}"
+                    if not _short_names(class_names)
+                    else class_names[p],
                     "share": count / totals[t] if totals[t] else 0.0,
                     "kind": "right" if t == p else "mistake",
                     "mistakes": 0 if t == p else count,
@@ -367,7 +403,12 @@ def confusion_chart(
     )
     order = list(data["true_name"].iloc[::n])
     cell = alt.selection_point(name="cell", fields=["true", "predicted"], on="click", clear="dblclick")
-    x = alt.X("predicted_name:O", sort=order, title="Predicted class", axis=alt.Axis(labelAngle=-40 if not _short_names(class_names) else 0))
+    x = alt.X(
+        "predicted_name:O",
+        sort=order,
+        title="Predicted class",
+        axis=alt.Axis(labelAngle=-40 if not _short_names(class_names) else 0),
+    )
     y = alt.Y("true_name:O", sort=order, title="True class")
     tooltip = [
         alt.Tooltip("true_name:N", title="true"),
@@ -379,23 +420,45 @@ def confusion_chart(
     cells = dict(stroke="#e6e6e6", strokeWidth=1)
     # Empty cells stay white: a zero is not a small confusion.
     blank = base.mark_rect(color="white", **cells)
-    wrong = base.transform_filter((alt.datum.kind == "mistake") & (alt.datum.count > 0)).mark_rect(**cells).encode(
-        color=alt.Color("count:Q", scale=alt.Scale(scheme="oranges", domain=[0, max_mistake]),
-                        legend=alt.Legend(title="mistakes", orient="right", **WHOLE_COUNTS)),
+    wrong = (
+        base.transform_filter((alt.datum.kind == "mistake") & (alt.datum.count > 0))
+        .mark_rect(**cells)
+        .encode(
+            color=alt.Color(
+                "count:Q",
+                scale=alt.Scale(scheme="oranges", domain=[0, max_mistake]),
+                legend=alt.Legend(title="mistakes", orient="right", **WHOLE_COUNTS),
+            ),
+        )
     )
-    right = base.transform_filter(alt.datum.kind == "right").mark_rect(**cells).encode(
-        color=alt.Color("count:Q", scale=alt.Scale(scheme="blues", domainMin=0),
-                        legend=alt.Legend(title="right", orient="right", **WHOLE_COUNTS)),
+    right = (
+        base.transform_filter(alt.datum.kind == "right")
+        .mark_rect(**cells)
+        .encode(
+            color=alt.Color(
+                "count:Q",
+                scale=alt.Scale(scheme="blues", domainMin=0),
+                legend=alt.Legend(title="right", orient="right", **WHOLE_COUNTS),
+            ),
+        )
     )
     # One invisible layer takes the clicks (so Streamlit sees exactly one "cell" parameter) and
     # outlines the chosen cell.
-    clicks = base.mark_rect(fillOpacity=0.01, fill="white").encode(
-        stroke=alt.condition(alt.datum.chosen, alt.value("#111111"), alt.value("transparent")),
-        strokeWidth=alt.condition(alt.datum.chosen, alt.value(3), alt.value(0)),
-    ).add_params(cell)
-    labels = base.transform_filter(alt.datum.count > 0).mark_text(fontSize=11).encode(
-        text=alt.Text("count:Q"),
-        color=alt.condition(alt.datum.dark, alt.value("white"), alt.value("#222222")),
+    clicks = (
+        base.mark_rect(fillOpacity=0.01, fill="white")
+        .encode(
+            stroke=alt.condition(alt.datum.chosen, alt.value("#111111"), alt.value("transparent")),
+            strokeWidth=alt.condition(alt.datum.chosen, alt.value(3), alt.value(0)),
+        )
+        .add_params(cell)
+    )
+    labels = (
+        base.transform_filter(alt.datum.count > 0)
+        .mark_text(fontSize=11)
+        .encode(
+            text=alt.Text("count:Q"),
+            color=alt.condition(alt.datum.dark, alt.value("white"), alt.value("#222222")),
+        )
     )
     return (
         alt.layer(blank, right, wrong, clicks, labels)
@@ -422,15 +485,23 @@ def per_class_chart(accuracy: np.ndarray, class_names: Sequence[str], overall: f
 
     names = [f"{k} {n}" if not _short_names(class_names) else n for k, n in enumerate(class_names)]
     data = pd.DataFrame({"class": names, "accuracy": np.nan_to_num(accuracy, nan=0.0)})
-    bars = alt.Chart(data).mark_bar(color=RIGHT).encode(
-        x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title="accuracy"),
-        y=alt.Y("class:N", sort=names, title=None, axis=alt.Axis(labelOverlap=False)),
-        tooltip=[alt.Tooltip("class:N"), alt.Tooltip("accuracy:Q", format=".1%")],
+    bars = (
+        alt.Chart(data)
+        .mark_bar(color=RIGHT)
+        .encode(
+            x=alt.X(
+                "accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title="accuracy"
+            ),
+            y=alt.Y("class:N", sort=names, title=None, axis=alt.Axis(labelOverlap=False)),
+            tooltip=[alt.Tooltip("class:N"), alt.Tooltip("accuracy:Q", format=".1%")],
+        )
     )
     text = bars.mark_text(align="right", dx=-4, color="white", fontSize=11).encode(
         text=alt.Text("accuracy:Q", format=".0%")
     )
-    rule = alt.Chart(pd.DataFrame({"overall": [overall]})).mark_rule(color=WRONG, strokeDash=[4, 3]).encode(
-        x="overall:Q", tooltip=[alt.Tooltip("overall:Q", title="overall", format=".1%")]
+    rule = (
+        alt.Chart(pd.DataFrame({"overall": [overall]}))
+        .mark_rule(color=WRONG, strokeDash=[4, 3])
+        .encode(x="overall:Q", tooltip=[alt.Tooltip("overall:Q", title="overall", format=".1%")])
     )
     return (bars + text + rule).properties(height=300, title="Accuracy per true class (dashed: overall)")

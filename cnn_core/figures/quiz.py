@@ -73,14 +73,20 @@ def _conv_picture(question: quiz.Question, window: int | None) -> RevealPicture:
     if quiz.true_answer(question) is None:
         return RevealPicture(
             f"Nothing to draw: the kernel spans {k_eff}×{k_eff} pixels and the padded input is only "
-            f"{padded}×{padded}, so there is no place for even one window.")
+            f"{padded}×{padded}, so there is no place for even one window."
+        )
     a = shapes.conv_arithmetic(*args)
     count = a.output * a.output
     step = count - 1 if window is None else min(max(window, 0), count - 1)
-    ends = (f"the last {_rows_and_columns(a.remainder, 'padded ')} never reached: that is the floor"
-            if a.remainder else "the last window ends exactly on the last padded row and column: no floor")
-    caption = (f"Window {step + 1} of the {a.output}×{a.output} = {count} positions: a {k_eff}×{k_eff} span on "
-               f"the {padded}×{padded} padded input, moving {_count(p['stride'], 'pixel')} per step; {ends}.")
+    ends = (
+        f"the last {_rows_and_columns(a.remainder, 'padded ')} never reached: that is the floor"
+        if a.remainder
+        else "the last window ends exactly on the last padded row and column: no floor"
+    )
+    caption = (
+        f"Window {step + 1} of the {a.output}×{a.output} = {count} positions: a {k_eff}×{k_eff} span on "
+        f"the {padded}×{padded} padded input, moving {_count(p['stride'], 'pixel')} per step; {ends}."
+    )
     spec = convolution.conv_window_chart(*args, step=step, width=CONV_WIDTH_PX)
     return RevealPicture(caption, spec=spec)
 
@@ -89,8 +95,10 @@ def _pool_size_picture(question: quiz.Question, window: int | None) -> RevealPic
     p = question.params
     size, pool, stride, padding = p["size"], p["pool"], p["stride"], p["padding"]
     if quiz.true_answer(question) is None:
-        return RevealPicture(f"Nothing to draw: a {pool}×{pool} window does not fit in a {size}×{size} "
-                             "input, and 'valid' adds no padding.")
+        return RevealPicture(
+            f"Nothing to draw: a {pool}×{pool} window does not fit in a {size}×{size} "
+            "input, and 'valid' adds no padding."
+        )
     # Any numbers do for a size question; these are the same for everyone with the link.
     values = np.random.default_rng([question.seed, question.number, size]).integers(0, 10, (size, size))
     positions = shapes.pool_window_positions(size, pool, stride, padding)
@@ -99,15 +107,31 @@ def _pool_size_picture(question: quiz.Question, window: int | None) -> RevealPic
     selected = count - 1 if window is None else min(max(window, 0), count - 1)
     if padding == "valid":
         left = size - 1 - last[-1]
-        ends = (f"the last {_rows_and_columns(left)} in no window: the floor" if left
-                else "the last window ends exactly on the last row and column")
+        ends = (
+            f"the last {_rows_and_columns(left)} in no window: the floor"
+            if left
+            else "the last window ends exactly on the last row and column"
+        )
     else:
-        ends = (f"the last window covers {_count(len(last), 'real row')} of {pool}: 'same' keeps it (the ceiling)"
-                if len(last) < pool else "the last window ends exactly on the last row and column")
-    caption = (f"All {out}×{out} = {count} windows ({pool}×{pool}, stride {stride}, '{padding}') on the "
-               f"{size}×{size} input, window {selected + 1} thick; {ends}.")
-    spec = pooling.pool_grid_chart(values, pool, stride, padding, p.get("mode", "max"), selected,
-                                   width=POOL_WIDTH_PX, min_cell=POOL_MIN_CELL_PX)
+        ends = (
+            f"the last window covers {_count(len(last), 'real row')} of {pool}: 'same' keeps it (the ceiling)"
+            if len(last) < pool
+            else "the last window ends exactly on the last row and column"
+        )
+    caption = (
+        f"All {out}×{out} = {count} windows ({pool}×{pool}, stride {stride}, '{padding}') on the "
+        f"{size}×{size} input, window {selected + 1} thick; {ends}."
+    )
+    spec = pooling.pool_grid_chart(
+        values,
+        pool,
+        stride,
+        padding,
+        p.get("mode", "max"),
+        selected,
+        width=POOL_WIDTH_PX,
+        min_cell=POOL_MIN_CELL_PX,
+    )
     return RevealPicture(caption, spec=spec)
 
 
@@ -118,10 +142,13 @@ def _pool_value_picture(question: quiz.Question) -> RevealPicture:
     row, col = p["cell"]
     cells = quiz.window_cells(question)
     answer = quiz.describe_answer(question, quiz.true_answer(question))
-    caption = (f"The asked window (thick outline) and the output cell it makes (row {row}, column {col}): "
-               f"the {p['mode']} of its {_count(len(cells), 'real pixel')} is {answer}.")
-    spec = pooling.pool_grid_chart(grid, p["pool"], p["stride"], p["padding"], p["mode"], row * out + col,
-                                   width=POOL_WIDTH_PX)
+    caption = (
+        f"The asked window (thick outline) and the output cell it makes (row {row}, column {col}): "
+        f"the {p['mode']} of its {_count(len(cells), 'real pixel')} is {answer}."
+    )
+    spec = pooling.pool_grid_chart(
+        grid, p["pool"], p["stride"], p["padding"], p["mode"], row * out + col, width=POOL_WIDTH_PX
+    )
     return RevealPicture(caption, spec=spec)
 
 

@@ -83,28 +83,38 @@ def batch_curve_chart(
     }
     rows = [
         {"epoch": float(x) / per_epoch, "value": float(y), "series": name}
-        for name, (xs, ys) in series.items() for x, y in zip(xs, ys)
+        for name, (xs, ys) in series.items()
+        for x, y in zip(xs, ys)
     ]
     end = axis_end(len(values) / per_epoch, total_epochs)
-    return _with_rules(learning_rate_changes, per_epoch, {
-        "$schema": SCHEMA,
-        "title": f"{METRICS[metric]} per batch",
-        "height": 320,
-        "data": {"values": rows},
-        "mark": {"type": "line"},
-        "encoding": {
-            "x": _x(end),
-            "y": _y(metric),
-            "detail": {"field": "series", "type": "nominal"},
-            "opacity": {"field": "series", "type": "nominal",
-                        "scale": {"domain": list(series), "range": [0.3, 1.0]},
-                        "legend": {"title": None, "orient": "top"}},
-            "color": {"value": palette.BLUE if metric == "loss" else palette.GREEN},
-            "tooltip": [{"field": "epoch", "type": "quantitative", "format": ".2f"},
-                        {"field": "value", "type": "quantitative", "title": metric, "format": ".3f"},
-                        {"field": "series", "type": "nominal"}],
+    return _with_rules(
+        learning_rate_changes,
+        per_epoch,
+        {
+            "$schema": SCHEMA,
+            "title": f"{METRICS[metric]} per batch",
+            "height": 320,
+            "data": {"values": rows},
+            "mark": {"type": "line"},
+            "encoding": {
+                "x": _x(end),
+                "y": _y(metric),
+                "detail": {"field": "series", "type": "nominal"},
+                "opacity": {
+                    "field": "series",
+                    "type": "nominal",
+                    "scale": {"domain": list(series), "range": [0.3, 1.0]},
+                    "legend": {"title": None, "orient": "top"},
+                },
+                "color": {"value": palette.BLUE if metric == "loss" else palette.GREEN},
+                "tooltip": [
+                    {"field": "epoch", "type": "quantitative", "format": ".2f"},
+                    {"field": "value", "type": "quantitative", "title": metric, "format": ".3f"},
+                    {"field": "series", "type": "nominal"},
+                ],
+            },
         },
-    })
+    )
 
 
 def epoch_curve_chart(
@@ -131,24 +141,39 @@ def epoch_curve_chart(
     splits = ["training", "validation"]
     x = _x(end)
     x["axis"] = {"tickMinStep": 1, "format": "d"}
-    return _with_rules(learning_rate_changes, max(steps_per_epoch, 1), {
-        "$schema": SCHEMA,
-        "title": f"{METRICS[metric]} per epoch",
-        "height": 320,
-        "data": {"values": rows},
-        "mark": {"type": "line", "point": True},
-        "encoding": {
-            "x": x,
-            "y": _y(metric),
-            "color": {"field": "split", "type": "nominal", "title": None,
-                      "scale": {"domain": splits, "range": [palette.BLUE, palette.VERMILLION]},
-                      "legend": {"orient": "top"}},
-            "strokeDash": {"field": "split", "type": "nominal", "legend": None,
-                           "scale": {"domain": splits, "range": [[1, 0], [5, 3]]}},
-            "tooltip": [{"field": "epoch", "type": "quantitative"}, {"field": "split", "type": "nominal"},
-                        {"field": "value", "type": "quantitative", "title": metric, "format": ".4f"}],
+    return _with_rules(
+        learning_rate_changes,
+        max(steps_per_epoch, 1),
+        {
+            "$schema": SCHEMA,
+            "title": f"{METRICS[metric]} per epoch",
+            "height": 320,
+            "data": {"values": rows},
+            "mark": {"type": "line", "point": True},
+            "encoding": {
+                "x": x,
+                "y": _y(metric),
+                "color": {
+                    "field": "split",
+                    "type": "nominal",
+                    "title": None,
+                    "scale": {"domain": splits, "range": [palette.BLUE, palette.VERMILLION]},
+                    "legend": {"orient": "top"},
+                },
+                "strokeDash": {
+                    "field": "split",
+                    "type": "nominal",
+                    "legend": None,
+                    "scale": {"domain": splits, "range": [[1, 0], [5, 3]]},
+                },
+                "tooltip": [
+                    {"field": "epoch", "type": "quantitative"},
+                    {"field": "split", "type": "nominal"},
+                    {"field": "value", "type": "quantitative", "title": metric, "format": ".4f"},
+                ],
+            },
         },
-    })
+    )
 
 
 def learning_curve_figure(history: Sequence[Any]) -> Any:
@@ -172,10 +197,22 @@ def learning_curve_figure(history: Sequence[Any]) -> Any:
     lines = ax.plot(epochs, accuracy * 100, color="k", marker="o", label="training accuracy")
     lines += ax_twin.plot(epochs, loss, color=palette.VERMILLION, marker="s", label="training loss")
     if all(r.val_accuracy is not None for r in history):
-        lines += ax.plot(epochs, np.array([r.val_accuracy for r in history]) * 100, color="k",
-                         marker="o", linestyle="--", label="validation accuracy")
-        lines += ax_twin.plot(epochs, np.array([r.val_loss for r in history]), color=palette.VERMILLION,
-                              marker="s", linestyle="--", label="validation loss")
+        lines += ax.plot(
+            epochs,
+            np.array([r.val_accuracy for r in history]) * 100,
+            color="k",
+            marker="o",
+            linestyle="--",
+            label="validation accuracy",
+        )
+        lines += ax_twin.plot(
+            epochs,
+            np.array([r.val_loss for r in history]),
+            color=palette.VERMILLION,
+            marker="s",
+            linestyle="--",
+            label="validation loss",
+        )
     ax.set_xlabel("Epochs [-]")
     ax.set_ylabel("Accuracy [%]")
     ax_twin.set_ylabel("Loss [-]", color=palette.WRONG_TEXT)
@@ -197,8 +234,10 @@ def curve_description(values: Sequence[float], metric: str, unit: str) -> str:
         return f"{METRICS[metric]} per {unit}: nothing measured yet."
     best, word = (min(vals), "lowest") if metric == "loss" else (max(vals), "highest")
     fmt = lambda v: _metric_text(v, metric)  # noqa: E731
-    return (f"{METRICS[metric]} per {unit} over {n:,} {unit}{'es' if unit == 'batch' else 's'}: {fmt(vals[0])} at first, "
-            f"{fmt(vals[-1])} at the end, {word} {fmt(best)}.")
+    return (
+        f"{METRICS[metric]} per {unit} over {n:,} {unit}{'es' if unit == 'batch' else 's'}: {fmt(vals[0])} at first, "
+        f"{fmt(vals[-1])} at the end, {word} {fmt(best)}."
+    )
 
 
 def _metric_text(value: float, metric: str) -> str:
@@ -217,9 +256,15 @@ def epoch_curve_description(history: Sequence[Any], metric: str) -> str:
 def learning_curve_description(history: Sequence[Any]) -> str:
     """One line for the tutorial's learning curve: accuracy and loss from the first to the last epoch."""
     first, last = history[0], history[-1]
-    return (f"Learning curve over {len(history)} epochs: training accuracy {100 * first.accuracy:.1f}% → "
-            f"{100 * last.accuracy:.1f}%, training loss {first.loss:.2f} → {last.loss:.2f}"
-            + (f"; validation accuracy at the end {100 * last.val_accuracy:.1f}%." if last.val_accuracy is not None else "."))
+    return (
+        f"Learning curve over {len(history)} epochs: training accuracy {100 * first.accuracy:.1f}% → "
+        f"{100 * last.accuracy:.1f}%, training loss {first.loss:.2f} → {last.loss:.2f}"
+        + (
+            f"; validation accuracy at the end {100 * last.val_accuracy:.1f}%."
+            if last.val_accuracy is not None
+            else "."
+        )
+    )
 
 
 def _with_rules(changes: Sequence[Any], steps_per_epoch: int, spec: Spec) -> Spec:
@@ -229,29 +274,60 @@ def _with_rules(changes: Sequence[Any], steps_per_epoch: int, spec: Spec) -> Spe
     are the top-level ``data``, so a page can send them apart from the spec."""
     if not changes:
         return spec
-    rules = [{"epoch": c.step / steps_per_epoch, "label": f"η = {c.learning_rate:g}",
-              "change": f"η {c.previous:g} → {c.learning_rate:g} from epoch {c.epoch}"} for c in changes]
+    rules = [
+        {
+            "epoch": c.step / steps_per_epoch,
+            "label": f"η = {c.learning_rate:g}",
+            "change": f"η {c.previous:g} → {c.learning_rate:g} from epoch {c.epoch}",
+        }
+        for c in changes
+    ]
     x = {"field": "epoch", "type": "quantitative"}
     line = {key: spec.pop(key) for key in ("mark", "encoding")}  # its data stays on top: layers inherit it
     spec["layer"] = [
         line,
-        {"data": {"values": rules}, "mark": {"type": "rule", "color": "#888888", "strokeDash": [4, 3]},
-         "encoding": {"x": x, "tooltip": [{"field": "change", "type": "nominal", "title": "learning rate"}]}},
-        {"data": {"values": rules},
-         "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 3, "dy": 2, "color": "#555555"},
-         "encoding": {"x": x, "y": {"value": 0}, "text": {"field": "label", "type": "nominal"}}},
+        {
+            "data": {"values": rules},
+            "mark": {"type": "rule", "color": "#888888", "strokeDash": [4, 3]},
+            "encoding": {
+                "x": x,
+                "tooltip": [{"field": "change", "type": "nominal", "title": "learning rate"}],
+            },
+        },
+        {
+            "data": {"values": rules},
+            "mark": {
+                "type": "text",
+                "align": "left",
+                "baseline": "top",
+                "dx": 3,
+                "dy": 2,
+                "color": "#555555",
+            },
+            "encoding": {"x": x, "y": {"value": 0}, "text": {"field": "label", "type": "nominal"}},
+        },
     ]
     return spec
 
 
 def _x(end: float) -> dict[str, Any]:
-    return {"field": "epoch", "type": "quantitative", "title": "Epoch", "scale": {"domain": [0, end], "nice": False}}
+    return {
+        "field": "epoch",
+        "type": "quantitative",
+        "title": "Epoch",
+        "scale": {"domain": [0, end], "nice": False},
+    }
 
 
 def _y(metric: str) -> dict[str, Any]:
     if metric == "accuracy":
-        return {"field": "value", "type": "quantitative", "title": "Accuracy", "scale": {"domain": [0, 1]},
-                "axis": {"format": ".0%"}}
+        return {
+            "field": "value",
+            "type": "quantitative",
+            "title": "Accuracy",
+            "scale": {"domain": [0, 1]},
+            "axis": {"format": ".0%"},
+        }
     return {"field": "value", "type": "quantitative", "title": "Loss", "scale": {"zero": True}}
 
 
@@ -280,33 +356,49 @@ def compare_chart(runs: Sequence[Any], metric: str = "loss", names: Sequence[str
     if len(runs) > len(RUN_COLOURS):
         raise ValueError(f"At most {len(RUN_COLOURS)} runs fit on one chart, not {len(runs)}.")
     names = list(names) if names is not None else [f"run {i + 1}" for i in range(len(runs))]
-    colour = {"field": "run", "type": "nominal", "title": None,
-              "scale": {"domain": names, "range": list(RUN_COLOURS[: len(names)])},
-              "legend": {"orient": "bottom", "columns": 1, "labelLimit": 400}}  # one a line: fits a phone
-    dash = {"field": "split", "type": "nominal", "title": None,
-            "scale": {"domain": list(SPLIT_DASHES), "range": list(SPLIT_DASHES.values())},
-            "legend": None}  # said in the subtitle: a dash legend draws no visible symbol here
+    colour = {
+        "field": "run",
+        "type": "nominal",
+        "title": None,
+        "scale": {"domain": names, "range": list(RUN_COLOURS[: len(names)])},
+        "legend": {"orient": "bottom", "columns": 1, "labelLimit": 400},
+    }  # one a line: fits a phone
+    dash = {
+        "field": "split",
+        "type": "nominal",
+        "title": None,
+        "scale": {"domain": list(SPLIT_DASHES), "range": list(SPLIT_DASHES.values())},
+        "legend": None,
+    }  # said in the subtitle: a dash legend draws no visible symbol here
     layers, last = [], 1
     for name, run in zip(names, runs):
         for split, field in (("training", metric), ("validation", f"val_{metric}")):
-            rows = [{"run": name, "split": split, "epoch": r.epoch, "value": getattr(r, field)}
-                    for r in run.history if getattr(r, field) is not None]
+            rows = [
+                {"run": name, "split": split, "epoch": r.epoch, "value": getattr(r, field)}
+                for r in run.history
+                if getattr(r, field) is not None
+            ]
             if not rows:
                 continue
             last = max(last, rows[-1]["epoch"])
-            layers.append({
-                "data": {"values": rows},
-                "mark": {"type": "line", "point": True, "strokeWidth": 2},
-                "encoding": {
-                    "x": {"field": "epoch", "type": "quantitative"},
-                    "y": {"field": "value", "type": "quantitative"},
-                    "color": colour,
-                    "strokeDash": dash,
-                    "tooltip": [{"field": "run", "type": "nominal"}, {"field": "split", "type": "nominal"},
-                                {"field": "epoch", "type": "quantitative"},
-                                {"field": "value", "type": "quantitative", "title": metric, "format": ".4f"}],
-                },
-            })
+            layers.append(
+                {
+                    "data": {"values": rows},
+                    "mark": {"type": "line", "point": True, "strokeWidth": 2},
+                    "encoding": {
+                        "x": {"field": "epoch", "type": "quantitative"},
+                        "y": {"field": "value", "type": "quantitative"},
+                        "color": colour,
+                        "strokeDash": dash,
+                        "tooltip": [
+                            {"field": "run", "type": "nominal"},
+                            {"field": "split", "type": "nominal"},
+                            {"field": "epoch", "type": "quantitative"},
+                            {"field": "value", "type": "quantitative", "title": metric, "format": ".4f"},
+                        ],
+                    },
+                }
+            )
     x = _x(float(last))
     x["scale"]["domain"] = [1, max(last, 2)]
     x["axis"] = {"tickMinStep": 1, "format": "d"}
@@ -341,8 +433,13 @@ def compare_description(runs: Sequence[Any], metric: str = "loss", names: Sequen
             continue
         last = run.history[-1]
         val = getattr(last, f"val_{metric}")
-        parts.append(f"{name} ends at {fmt(getattr(last, metric))} training"
-                     + (f", {fmt(val)} validation" if val is not None else "")
-                     + f" after {last.epoch} {plural(last.epoch, 'epoch')}")
-    return (f"{METRICS[metric]} per epoch of {len(runs)} {plural(len(runs), 'run')} (solid: training, dashed: validation): "
-            + "; ".join(parts) + ".")
+        parts.append(
+            f"{name} ends at {fmt(getattr(last, metric))} training"
+            + (f", {fmt(val)} validation" if val is not None else "")
+            + f" after {last.epoch} {plural(last.epoch, 'epoch')}"
+        )
+    return (
+        f"{METRICS[metric]} per epoch of {len(runs)} {plural(len(runs), 'run')} (solid: training, dashed: validation): "
+        + "; ".join(parts)
+        + "."
+    )

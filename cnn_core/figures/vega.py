@@ -59,8 +59,15 @@ def title_layer(data: str) -> Spec:
     (one row, column "title"): a title that changes is then data, not a new spec."""
     return {
         "data": {"name": data},
-        "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": 14, "fontWeight": "bold",
-                 "dy": -6, "color": THEME_TEXT},
+        "mark": {
+            "type": "text",
+            "align": "left",
+            "baseline": "bottom",
+            "fontSize": 14,
+            "fontWeight": "bold",
+            "dy": -6,
+            "color": THEME_TEXT,
+        },
         "encoding": {"x": {"value": 0}, "y": {"value": 0}, "text": {"field": "title", "type": "nominal"}},
     }
 
@@ -80,9 +87,17 @@ def _axis(n: int, title: str, offset: int, orient: str) -> dict[str, Any]:
     thinned out on big grids so they never overlap."""
     every = 1 if n <= 16 else (2 if n <= 32 else 4)
     return {
-        "values": [i + 0.5 for i in range(0, n, every)], "labelExpr": f"floor(datum.value) - {offset}",
-        "orient": orient, "labelAngle": 0, "labelOverlap": False, "ticks": False, "domain": False, "grid": False,
-        "title": title, "labelFontSize": 10, "titleFontSize": 11,
+        "values": [i + 0.5 for i in range(0, n, every)],
+        "labelExpr": f"floor(datum.value) - {offset}",
+        "orient": orient,
+        "labelAngle": 0,
+        "labelOverlap": False,
+        "ticks": False,
+        "domain": False,
+        "grid": False,
+        "title": title,
+        "labelFontSize": 10,
+        "titleFontSize": 11,
     }
 
 
@@ -106,15 +121,27 @@ def rect_layer(
         "data": {"name": data},
         "mark": {"type": "rect", "stroke": "white", "strokeWidth": gap} if gap else {"type": "rect"},
         "encoding": {
-            "x": {"field": "x", "type": "quantitative", "scale": axis_scale(n),
-                  "axis": None if axes is None else _axis(n, "column", axes, "top")},
+            "x": {
+                "field": "x",
+                "type": "quantitative",
+                "scale": axis_scale(n),
+                "axis": None if axes is None else _axis(n, "column", axes, "top"),
+            },
             "x2": {"field": "x2"},
-            "y": {"field": "y", "type": "quantitative", "scale": axis_scale(n, True),
-                  "axis": None if axes is None else _axis(n, "row", axes, "left")},
+            "y": {
+                "field": "y",
+                "type": "quantitative",
+                "scale": axis_scale(n, True),
+                "axis": None if axes is None else _axis(n, "row", axes, "left"),
+            },
             "y2": {"field": "y2"},
             "color": colour,
             "tooltip": [
-                {"field": f, "type": types.get(f, "quantitative"), **({"format": ".2f"} if f == "value" else {})}
+                {
+                    "field": f,
+                    "type": types.get(f, "quantitative"),
+                    **({"format": ".2f"} if f == "value" else {}),
+                }
                 for f in tooltip
             ],
         },
@@ -167,5 +194,3 @@ def outline_layer(
 def base_config(**extra: Any) -> dict[str, Any]:
     """The look every figure shares (no view border, left-aligned titles), plus ``extra``."""
     return {"view": {"stroke": None}, "title": {"fontSize": 14, "anchor": "start"}, **extra}
-
-

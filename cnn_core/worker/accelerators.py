@@ -9,9 +9,17 @@ import os
 from typing import Any
 
 from ..accelerators import (
-    Accelerator, DeviceReport, NvidiaInfo, captured_native_stderr, cpu_threads, diagnose, gpu_label, gpu_log_lines,
+    Accelerator,
+    DeviceReport,
+    NvidiaInfo,
+    captured_native_stderr,
+    cpu_threads,
+    diagnose,
+    gpu_label,
+    gpu_log_lines,
     nvidia_info,
 )
+
 
 def detect_accelerator(cpu_replicas: int = 1) -> Accelerator:
     """Detect TPU, then GPUs, then CPU, never raising for a missing device.
@@ -49,7 +57,10 @@ def detect_accelerator(cpu_replicas: int = 1) -> Accelerator:
         devices = [d.name for d in tf.config.list_logical_devices("CPU")]
         strategy = tf.distribute.MirroredStrategy(devices)
         return Accelerator(
-            "CPU", strategy, f"CPU · {threads} threads · {cpu_replicas} replicas", cpu_replicas,
+            "CPU",
+            strategy,
+            f"CPU · {threads} threads · {cpu_replicas} replicas",
+            cpu_replicas,
             tuple(devices),
         )
     strategy = tf.distribute.get_strategy()
@@ -99,13 +110,22 @@ def device_report(accelerator: Accelerator | None = None, nvidia: NvidiaInfo | N
     cudnn_version = str(info.get("cudnn_version", "") or "")
     tf_gpus = tuple(_gpu_name(tf, gpu) for gpu in tf.config.list_physical_devices("GPU"))
     nvidia = nvidia if nvidia is not None else nvidia_info()
-    problem = diagnose(cuda_build, len(tf_gpus), nvidia, cuda_version, log,
-                       os.environ.get("CUDA_VISIBLE_DEVICES"))
+    problem = diagnose(
+        cuda_build, len(tf_gpus), nvidia, cuda_version, log, os.environ.get("CUDA_VISIBLE_DEVICES")
+    )
     return DeviceReport(
-        kind=accelerator.kind, description=accelerator.description,
-        strategy=type(accelerator.strategy).__name__.lstrip("_"), replicas=accelerator.replicas,
-        devices=accelerator.devices, tensorflow=tf.__version__, cuda_build=cuda_build,
-        cuda_version=cuda_version, cudnn_version=cudnn_version, tf_gpus=tf_gpus, nvidia=nvidia,
-        problem=problem, mixed_precision=accelerator.mixed_precision_useful,
+        kind=accelerator.kind,
+        description=accelerator.description,
+        strategy=type(accelerator.strategy).__name__.lstrip("_"),
+        replicas=accelerator.replicas,
+        devices=accelerator.devices,
+        tensorflow=tf.__version__,
+        cuda_build=cuda_build,
+        cuda_version=cuda_version,
+        cudnn_version=cudnn_version,
+        tf_gpus=tf_gpus,
+        nvidia=nvidia,
+        problem=problem,
+        mixed_precision=accelerator.mixed_precision_useful,
         tf_log=tuple(gpu_log_lines(log)),
     )

@@ -61,7 +61,12 @@ def shared_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[Any, Any]:
             if x is not None and y is not None:
                 return x, y
         x, y = tf.constant(images), tf.constant(labels)
-        _tensors[(id(images), id(labels))] = (weakref.ref(images), weakref.ref(labels), weakref.ref(x), weakref.ref(y))
+        _tensors[(id(images), id(labels))] = (
+            weakref.ref(images),
+            weakref.ref(labels),
+            weakref.ref(x),
+            weakref.ref(y),
+        )
         return x, y
 
 

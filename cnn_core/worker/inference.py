@@ -41,6 +41,9 @@ def load_pretrained(name: str) -> Any:
 def write_predictions(name: str, images: np.ndarray, labels: np.ndarray) -> Predictions:
     """Run the shipped network over these test images and store its answers beside it."""
     preds = predict(load_pretrained(name), images, labels)
-    np.savez_compressed(pretrained.predictions_path(name), digest=np.str_(pretrained.test_set_digest(images, labels)),
-                        probabilities=preds.probabilities)
+    np.savez_compressed(
+        pretrained.predictions_path(name),
+        digest=np.str_(pretrained.test_set_digest(images, labels)),
+        probabilities=preds.probabilities,
+    )
     return preds

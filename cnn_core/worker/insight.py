@@ -44,8 +44,15 @@ def describe_conv_layers(model: Any) -> list[ConvLayerInfo]:
         activation = getattr(layer.activation, "__name__", str(layer.activation))
         infos.append(
             ConvLayerInfo(
-                layer.name, int(layer.filters), tuple(layer.kernel_size), tuple(layer.strides),
-                str(layer.padding), activation, in_shape, out_shape, use_bias=bool(layer.use_bias),
+                layer.name,
+                int(layer.filters),
+                tuple(layer.kernel_size),
+                tuple(layer.strides),
+                str(layer.padding),
+                activation,
+                in_shape,
+                out_shape,
+                use_bias=bool(layer.use_bias),
             )
         )
     return infos

@@ -11,6 +11,7 @@ from typing import Any, Iterator
 
 from ..models import ModelConfig, summarize
 
+
 @contextlib.contextmanager
 def dtype_policy_scope(policy: str | None) -> Iterator[None]:
     """Set Keras's dtype policy (e.g. ``MIXED_POLICY``) inside the block and put the previous
@@ -57,7 +58,8 @@ def _build_model(config: ModelConfig) -> Any:
     for b, block in enumerate(config.blocks, start=1):
         for c in range(1, block.convs + 1):
             x = layers.Conv2D(
-                block.filters, (block.kernel_size, block.kernel_size),
+                block.filters,
+                (block.kernel_size, block.kernel_size),
                 padding=block.padding,
                 activation=None if block.batch_norm else block.activation,
                 use_bias=not block.batch_norm,
@@ -86,7 +88,11 @@ def compile_model(model: Any, learning_rate: float = 1e-2, optimizer: str = "ada
     """
     import keras
 
-    optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}
+    optimizers = {
+        "adam": keras.optimizers.Adam,
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+    }
     model.compile(
         optimizer=optimizers[optimizer](learning_rate=learning_rate),
         loss="sparse_categorical_crossentropy",

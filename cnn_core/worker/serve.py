@@ -110,18 +110,34 @@ class Worker:
         """What this process holds: its id, its runs, and which of the big libraries it loaded."""
         with self._trainers_lock:
             runs = len(self._trainers)
-        return {"pid": os.getpid(), "runs": runs, "models": len(self._models),
-                "tensorflow": "tensorflow" in sys.modules, "streamlit": "streamlit" in sys.modules}
+        return {
+            "pid": os.getpid(),
+            "runs": runs,
+            "models": len(self._models),
+            "tensorflow": "tensorflow" in sys.modules,
+            "streamlit": "streamlit" in sys.modules,
+        }
 
     def op_train(self, request: TrainRequest) -> None:
         """Start a run (a Trainer thread); its snapshots follow on their own."""
         data = self.dataset(request.data)
         if request.resume_from is not None:
-            trainer = Trainer.from_checkpoint(request.resume_from, data, accelerator=self.accelerator,
-                                              epochs=request.config.epochs, loop=request.config.loop)
+            trainer = Trainer.from_checkpoint(
+                request.resume_from,
+                data,
+                accelerator=self.accelerator,
+                epochs=request.config.epochs,
+                loop=request.config.loop,
+            )
         else:
-            trainer = Trainer(data, request.model_config, request.config, accelerator=self.accelerator,
-                              run_dir=request.run_dir, label=request.label)
+            trainer = Trainer(
+                data,
+                request.model_config,
+                request.config,
+                accelerator=self.accelerator,
+                run_dir=request.run_dir,
+                label=request.label,
+            )
         with self._trainers_lock:
             self._trainers[request.job_id] = (trainer, request)
         trainer.start()
@@ -214,8 +230,12 @@ class Worker:
     def op_inside(self, model: ModelRef, image: Any) -> tuple:
         """One image's answer, the conv layers, their feature maps and the first layer's filters."""
         m = self.model(model)
-        return (evaluation.predict_image(m, image), insight.describe_conv_layers(m),
-                insight.feature_maps(m, image), insight.first_layer_filters(m))
+        return (
+            evaluation.predict_image(m, image),
+            insight.describe_conv_layers(m),
+            insight.feature_maps(m, image),
+            insight.first_layer_filters(m),
+        )
 
     def op_heat(self, model: ModelRef, image: Any, method: str, target: int | None) -> Any:
         explain = insight.grad_cam if method == "grad-cam" else insight.saliency

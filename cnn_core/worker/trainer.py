@@ -43,7 +43,6 @@ from ..training_config import (
 from .data import make_tf_dataset
 from .models import build_model, compile_model, dtype_policy_scope
 
-
 # A healthy classifier's loss starts near ln(10) ≈ 2.3 and falls. Keras clips probabilities at
 # 1e-7, so a diverged network that is confidently wrong averages about -ln(1e-7) ≈ 16; a mean
 # above 3 × ln(classes) over the last few batches means the weights blew up, even without a NaN.
@@ -54,7 +53,9 @@ EXPLODED_WINDOW = 10
 AcceleratorSource = Union[Any, Callable[[], Any], None]
 
 
-def divergence_message(loss: float, recent: list[float], learning_rate: float, where: str, num_classes: int = 10) -> str | None:
+def divergence_message(
+    loss: float, recent: list[float], learning_rate: float, where: str, num_classes: int = 10
+) -> str | None:
     """Why training must stop, or None while the loss looks healthy (checked every batch, so the
     healthy path does no more than two comparisons and a mean of ten numbers).
 
@@ -358,7 +359,9 @@ class Trainer:
         train_ds = make_tf_dataset(x, y, batch, shuffle=True, seed=self.config.seed, indices=train_idx)
         val_ds = make_tf_dataset(x, y, eval_batch, shuffle=False, indices=val_idx) if len(val_idx) else None
         if self.config.augment == "flip":
-            train_ds = train_ds.map(_flip_half, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+            train_ds = train_ds.map(_flip_half, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
+                tf.data.AUTOTUNE
+            )
         test_ds = make_tf_dataset(self.dataset.x_test, self.dataset.y_test, eval_batch, shuffle=False)
         self._datasets = (train_ds, val_ds, test_ds)
         with strategy.scope():
@@ -393,7 +396,8 @@ class Trainer:
             f"Stopped by request after {done} of {self.config.epochs} epochs "
             f"({len(self._batch_loss) - done * self._steps} batches into the next); the model so far "
             "was evaluated on the test set."
-            if stopped else f"Finished {self.config.epochs} epochs."
+            if stopped
+            else f"Finished {self.config.epochs} epochs."
         )
         self._set(status=status, message=message, batch=self._batch)
         self._write_run_status(status)
@@ -429,7 +433,9 @@ class Trainer:
     def _apply_learning_rate(self, step_in_run: int, force: bool = False) -> None:
         pending, self._pending_lr = self._pending_lr, None
         if pending is not None and pending != self._base_lr:
-            change = LearningRateChange(step_in_run, step_in_run // max(self._steps, 1) + 1, pending, self._base_lr)
+            change = LearningRateChange(
+                step_in_run, step_in_run // max(self._steps, 1) + 1, pending, self._base_lr
+            )
             with self._lock:
                 self._lr_changes.append(change)
         if pending is not None:
@@ -451,8 +457,9 @@ class Trainer:
             self._epoch, self._batch = epoch + 1, batch + 1
             self._recent.append((now, images))
             recent = self._batch_loss[-EXPLODED_WINDOW:]
-        problem = divergence_message(loss, recent, self._lr_now, f"epoch {epoch + 1}, batch {batch + 1}",
-                                     self.model_config.num_classes)
+        problem = divergence_message(
+            loss, recent, self._lr_now, f"epoch {epoch + 1}, batch {batch + 1}", self.model_config.num_classes
+        )
         if problem is not None:
             self._set(status="failed", message=problem)
             self._write_run_status("failed")
@@ -475,8 +482,13 @@ class Trainer:
             val_loss, val_acc = float(logs["loss"]), float(logs["accuracy"])
             self._val_seconds = time.monotonic() - t0
         record = EpochRecord(
-            epoch=epoch + 1, loss=loss, accuracy=accuracy, val_loss=val_loss, val_accuracy=val_acc,
-            seconds=seconds, images_per_second=self._n_train / seconds if seconds > 0 else 0.0,
+            epoch=epoch + 1,
+            loss=loss,
+            accuracy=accuracy,
+            val_loss=val_loss,
+            val_accuracy=val_acc,
+            seconds=seconds,
+            images_per_second=self._n_train / seconds if seconds > 0 else 0.0,
             learning_rate=self._lr_now,
         )
         with self._lock:
@@ -523,8 +535,12 @@ class Trainer:
 
         try:
             model.fit(
-                train_ds, epochs=self.config.epochs, initial_epoch=self._start_epoch,
-                verbose=0, callbacks=[Hooks()], shuffle=False,  # tf.data already shuffles
+                train_ds,
+                epochs=self.config.epochs,
+                initial_epoch=self._start_epoch,
+                verbose=0,
+                callbacks=[Hooks()],
+                shuffle=False,  # tf.data already shuffles
             )
         except _Stop:
             # Keras's worker thread may still be recording the last batch that ran: wait for it.
@@ -585,9 +601,14 @@ class Trainer:
         snap = self.snapshot()
         model.save(path)
         run_storage.write_checkpoint_state(
-            path, epoch=epoch, history=snap.history, batch_loss=snap.batch_loss,
-            batch_accuracy=snap.batch_accuracy, elapsed_seconds=snap.elapsed_seconds,
-            base_learning_rate=self._base_lr, learning_rate_changes=snap.learning_rate_changes,
+            path,
+            epoch=epoch,
+            history=snap.history,
+            batch_loss=snap.batch_loss,
+            batch_accuracy=snap.batch_accuracy,
+            elapsed_seconds=snap.elapsed_seconds,
+            base_learning_rate=self._base_lr,
+            learning_rate_changes=snap.learning_rate_changes,
         )
         self._set(last_checkpoint=str(path), last_checkpoint_epoch=epoch)
         self._write_run_status("running")
@@ -595,16 +616,27 @@ class Trainer:
     def _write_run_file(self, status: str) -> None:
         if self.run_dir is not None:
             run_storage.write_run_file(
-                self.run_dir, label=self.label, status=status, dataset_name=self.dataset.name,
-                dataset_source=self.dataset.source, model_config=self.model_config, config=self.config,
+                self.run_dir,
+                label=self.label,
+                status=status,
+                dataset_name=self.dataset.name,
+                dataset_source=self.dataset.source,
+                model_config=self.model_config,
+                config=self.config,
             )
 
     def _write_run_status(self, status: str, detail: str = "") -> None:
         if self.run_dir is not None:
             with self._lock:
                 history = list(self._history)
-            run_storage.update_run_status(self.run_dir, status, detail=detail,
-                                          epochs_done=len(history), test=self._test, history=history)
+            run_storage.update_run_status(
+                self.run_dir,
+                status,
+                detail=detail,
+                epochs_done=len(history),
+                test=self._test,
+                history=history,
+            )
 
 
 def custom_train_step(model: Any, strategy: Any) -> Callable[[Any, Any], list[Any]]:

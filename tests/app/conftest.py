@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 120  # the first page that imports TensorFlow pays ~4-10 s on a busy machine
 
 
-def open_app_page(path: str, timeout: float = TIMEOUT_S, query: dict[str, str] | None = None,
-                  **session_state) -> AppTest:
+def open_app_page(
+    path: str, timeout: float = TIMEOUT_S, query: dict[str, str] | None = None, **session_state
+) -> AppTest:
     """Run the router, switch to ``path`` (e.g. "app_pages/convolution.py"), and return the AppTest.
 
     ``session_state`` entries are set before the page's first run. ``query`` goes in the URL
@@ -40,12 +41,14 @@ def loads_tensorflow(path: str, steps: str = "") -> bool:
     """Whether TensorFlow or Keras is imported once ``path`` is opened through the router in a
     fresh Python process and ``steps`` (code that drives the AppTest ``at``) have run; a page
     exception fails the check."""
-    code = "\n".join([
-        f"import sys; from tests.app.conftest import open_app_page; at = open_app_page({path!r})",
-        steps,
-        "assert not at.exception, at.exception",
-        "print('tensorflow' in sys.modules or 'keras' in sys.modules)",
-    ])
+    code = "\n".join(
+        [
+            f"import sys; from tests.app.conftest import open_app_page; at = open_app_page({path!r})",
+            steps,
+            "assert not at.exception, at.exception",
+            "print('tensorflow' in sys.modules or 'keras' in sys.modules)",
+        ]
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     return out.stdout.strip().splitlines()[-1] == "True"
 
@@ -76,7 +79,9 @@ def settle(at: AppTest, name: str, **values) -> AppTest:
     """What the browser sends once the learner's controls on explorer ``name`` rest: all its
     settings (those given here changed), in a report with an id of its own; then the run it causes."""
     current = {key: at.session_state[key] for key in explorer_data(at, name)["settings"]}
-    at.session_state[EXPLORER_KEYS[name]] = {"settings": {"values": {**current, **values}, "id": f"t{next(_reports)}"}}
+    at.session_state[EXPLORER_KEYS[name]] = {
+        "settings": {"values": {**current, **values}, "id": f"t{next(_reports)}"}
+    }
     return at.run()
 
 

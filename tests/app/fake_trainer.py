@@ -4,8 +4,7 @@ tests/unit/test_trainer.py); the ``trainers`` fixture (tests/app/conftest.py) ha
 from __future__ import annotations
 
 from cnn_core import training_config
-from cnn_core.training_config import ACTIVE_STATUSES, EpochRecord, Snapshot
-from cnn_core.training_config import LearningRateChange
+from cnn_core.training_config import ACTIVE_STATUSES, EpochRecord, LearningRateChange, Snapshot
 
 
 class FakeTrainer:
@@ -63,14 +62,26 @@ class FakeTrainer:
         done = len(self.losses)
         epoch = min(done // self.steps + 1, self.config.epochs)
         return Snapshot(
-            status=self.status, message=self.message, epoch=epoch, epochs=self.config.epochs,
-            batch=done - (epoch - 1) * self.steps, steps_per_epoch=self.steps,
-            train_images=5400, val_images=600, batch_loss=tuple(self.losses),
-            batch_accuracy=tuple(1 - loss / 3 for loss in self.losses), history=tuple(self.history),
-            images_per_second=6912.0 if done else 0.0, elapsed_seconds=1.5 * done,
-            eta_seconds=42.0 if self.active and done else None, learning_rate=self.learning_rate,
-            device="CPU · 2 threads", loop=self.config.loop, test_loss=0.3 if self.test_accuracy else None,
-            test_accuracy=self.test_accuracy, learning_rate_changes=tuple(self.changes),
+            status=self.status,
+            message=self.message,
+            epoch=epoch,
+            epochs=self.config.epochs,
+            batch=done - (epoch - 1) * self.steps,
+            steps_per_epoch=self.steps,
+            train_images=5400,
+            val_images=600,
+            batch_loss=tuple(self.losses),
+            batch_accuracy=tuple(1 - loss / 3 for loss in self.losses),
+            history=tuple(self.history),
+            images_per_second=6912.0 if done else 0.0,
+            elapsed_seconds=1.5 * done,
+            eta_seconds=42.0 if self.active and done else None,
+            learning_rate=self.learning_rate,
+            device="CPU · 2 threads",
+            loop=self.config.loop,
+            test_loss=0.3 if self.test_accuracy else None,
+            test_accuracy=self.test_accuracy,
+            learning_rate_changes=tuple(self.changes),
             last_checkpoint=self.checkpoint[0] if self.checkpoint else None,
             last_checkpoint_epoch=self.checkpoint[1] if self.checkpoint else 0,
             run_dir=str(self.run_dir) if self.run_dir else None,
@@ -82,8 +93,18 @@ class FakeTrainer:
             self.losses.append(2.3 / (1 + len(self.losses) / 3))
             if len(self.losses) % self.steps == 0:
                 e = len(self.losses) // self.steps
-                self.history.append(EpochRecord(e, 2.3 / (1 + e), 0.5 + 0.04 * e, 2.4 / (1 + e),
-                                                0.48 + 0.04 * e, 1.0, 5400.0, self.learning_rate))
+                self.history.append(
+                    EpochRecord(
+                        e,
+                        2.3 / (1 + e),
+                        0.5 + 0.04 * e,
+                        2.4 / (1 + e),
+                        0.48 + 0.04 * e,
+                        1.0,
+                        5400.0,
+                        self.learning_rate,
+                    )
+                )
 
     def finish(self, test_accuracy=0.908):
         self.advance(self.config.epochs * self.steps - len(self.losses))

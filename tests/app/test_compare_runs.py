@@ -42,29 +42,46 @@ def test_finished_runs_are_listed_and_ticking_two_draws_the_overlay_and_the_tabl
     from cnn_core.training_config import training_defaults
 
     stored_run(runs_dir(), "20261201-100000-tutorial", test=0.91)
-    stored_run(runs_dir(), "20261201-100100-slow", test=0.85,
-               config=replace(training_defaults("tutorial"), epochs=3, learning_rate=1e-3))
+    stored_run(
+        runs_dir(),
+        "20261201-100100-slow",
+        test=0.85,
+        config=replace(training_defaults("tutorial"), epochs=3, learning_rate=1e-3),
+    )
     stored_run(runs_dir(), "20261201-100200-running", status="running", test=None)
     at = open_page(PAGE)
     ticks = at.multiselect(key=TICKED)
     assert len(ticks.options) == 2  # the running one is not finished
-    assert ticks.options[0].startswith("Tutorial · Adam η=0.001 · 3 epochs · MNIST (bundled sample) · test 85.0%")
+    assert ticks.options[0].startswith(
+        "Tutorial · Adam η=0.001 · 3 epochs · MNIST (bundled sample) · test 85.0%"
+    )
     assert "Tick two or more runs" in texts(at)
     assert not comparison_charts(at)
 
-    ticks.set_value([str(runs_dir() / "20261201-100000-tutorial"), str(runs_dir() / "20261201-100100-slow")]).run()
+    ticks.set_value(
+        [str(runs_dir() / "20261201-100000-tutorial"), str(runs_dir() / "20261201-100100-slow")]
+    ).run()
     assert not at.exception, [e.value for e in at.exception]
     loss, accuracy = comparison_charts(at)
     assert loss["title"]["text"][0].startswith("Loss")
     assert accuracy["title"]["text"] == ["Accuracy per epoch", "solid: training · dashed: validation"]
     assert len(loss["layer"]) == 4  # two runs × training and validation
-    assert [layer["encoding"]["strokeDash"]["scale"]["range"] for layer in loss["layer"]][0] == [[1, 0], [6, 4]]
+    assert [layer["encoding"]["strokeDash"]["scale"]["range"] for layer in loss["layer"]][0] == [
+        [1, 0],
+        [6, 4],
+    ]
     table = at.dataframe[0].value
     assert list(table.columns) == ["Run", "Test accuracy", "Final validation accuracy", "η"]
     assert list(table["η"]) == ["0.01", "0.001"] and list(table["Test accuracy"]) == ["91.0 %", "85.0 %"]
     shown = texts(at)
-    assert "Only what differed is listed: **η**" in shown and "Best on the test images: **1 · Tutorial η=0.01**" in shown
-    assert "Accuracy per epoch of 2 runs (solid: training, dashed: validation): 1 · Tutorial η=0.01 ends at" in shown
+    assert (
+        "Only what differed is listed: **η**" in shown
+        and "Best on the test images: **1 · Tutorial η=0.01**" in shown
+    )
+    assert (
+        "Accuracy per epoch of 2 runs (solid: training, dashed: validation): 1 · Tutorial η=0.01 ends at"
+        in shown
+    )
 
 
 def test_a_seventh_run_is_refused_with_a_sentence(open_page, trainers):
@@ -75,7 +92,10 @@ def test_a_seventh_run_is_refused_with_a_sentence(open_page, trainers):
     ticks.set_value(list(ticks.options)).run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.multiselect(key=TICKED).value) == 6
-    assert any("At most 6 runs fit on one chart" in w.value and "the 7th was not added" in w.value for w in at.warning)
+    assert any(
+        "At most 6 runs fit on one chart" in w.value and "the 7th was not added" in w.value
+        for w in at.warning
+    )
     (loss, _) = comparison_charts(at)
     assert len(loss["layer"]) == 12
     assert len(at.dataframe[0].value) == 6
@@ -108,8 +128,9 @@ def test_the_experiment_set_waits_in_line_in_order_and_is_ticked_in_one_click(op
     for trainer in trainers:
         registry.dispatch()
         trainer.finish(test_accuracy=0.9)
-        run_storage.update_run_status(trainer.run_dir, "finished", epochs_done=5, test=(0.3, 0.9),
-                                      history=epochs(5))
+        run_storage.update_run_status(
+            trainer.run_dir, "finished", epochs_done=5, test=(0.3, 0.9), history=epochs(5)
+        )
     registry.dispatch()
     at.run()
     assert "all done: tick the set below to compare" in texts(at)
@@ -119,8 +140,12 @@ def test_the_experiment_set_waits_in_line_in_order_and_is_ticked_in_one_click(op
     loss, _ = comparison_charts(at)
     assert len(loss["layer"]) == 8
     table = at.dataframe[0].value
-    assert list(table["Run"]) == ["1 · Tutorial η=0.01", "2 · Tutorial + exercise 2 η=0.01",
-                                  f"3 · Strong η={plan[2].training.learning_rate:g}", "4 · Tutorial η=0.001"]
+    assert list(table["Run"]) == [
+        "1 · Tutorial η=0.01",
+        "2 · Tutorial + exercise 2 η=0.01",
+        f"3 · Strong η={plan[2].training.learning_rate:g}",
+        "4 · Tutorial η=0.001",
+    ]
 
 
 def test_finished_runs_are_still_listed_after_a_restart(open_page, trainers):
@@ -136,7 +161,9 @@ def test_finished_runs_are_still_listed_after_a_restart(open_page, trainers):
     assert "Tick the set “set A” (2 runs)" in [b.label for b in again.button]
 
 
-def test_on_a_class_server_only_the_instructors_link_starts_the_experiment_set(open_page, trainers, monkeypatch):
+def test_on_a_class_server_only_the_instructors_link_starts_the_experiment_set(
+    open_page, trainers, monkeypatch
+):
     monkeypatch.setenv(INSTRUCTOR_TOKEN_ENV, "s3cret")
     student = open_page(PAGE)
     assert button(student, "Run the tutorial's comparisons").disabled

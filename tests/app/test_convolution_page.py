@@ -9,8 +9,16 @@ from tests.app.conftest import ROOT, explorer_data, loads_tensorflow, settle, ur
 
 PAGE = "app_pages/convolution.py"
 DEFAULTS = {
-    "conv_size": 7, "conv_kernel": 3, "conv_stride": 1, "conv_padding_mode": "valid", "conv_pad": 1,
-    "conv_dilation": 1, "conv_step": 0, "conv_filter": "vertical edge", "conv_dataset": "mnist", "conv_class": 0,
+    "conv_size": 7,
+    "conv_kernel": 3,
+    "conv_stride": 1,
+    "conv_padding_mode": "valid",
+    "conv_pad": 1,
+    "conv_dilation": 1,
+    "conv_step": 0,
+    "conv_filter": "vertical edge",
+    "conv_dataset": "mnist",
+    "conv_class": 0,
     "conv_example": 0,
 }
 
@@ -34,7 +42,8 @@ def test_the_page_sends_the_explorer_its_defaults_bounds_kernels_and_images(page
     assert data["kernels"]["blur"]["3"] == kernels.named_kernel("blur", 3).tolist()
     assert [d["name"] for d in data["datasets"]] == ["mnist", "fashion_mnist"]
     assert data["datasets"][1]["classes"][9] == "Ankle boot" and data["datasets"][0]["sprite"].startswith(
-        "data:image/png;base64,")
+        "data:image/png;base64,"
+    )
     assert not data["exact"] and data["hidden"] == []
     assert keras_line(page) == 'layers.Conv2D(24, (3, 3), strides=1, padding="valid")'
 
@@ -50,7 +59,11 @@ def test_settled_settings_move_the_keras_line_and_the_address_bar(page):
     settle(page, "convolution", conv_size=12, conv_stride=2, conv_padding_mode="same")
     assert keras_line(page) == 'layers.Conv2D(24, (3, 3), strides=2, padding="same")'
     assert [url_param(page, k) for k in ("conv_size", "conv_stride", "conv_padding_mode", "conv_kernel")] == [
-        "12", "2", "same", None]  # a default stays out of the link
+        "12",
+        "2",
+        "same",
+        None,
+    ]  # a default stays out of the link
 
 
 def test_the_explorers_own_values_are_not_sent_back_to_it(page):
@@ -92,15 +105,24 @@ def test_the_tutorials_slip_buttons_put_their_case_on_the_explorer(page):
     button(page, "Show P = 2").click().run()
     data = explorer_data(page, "convolution")
     assert data["revision"] == revision + 1
-    assert {k: data["settings"][k] for k in ("conv_size", "conv_kernel", "conv_padding_mode", "conv_pad")} == {
-        "conv_size": 28, "conv_kernel": 3, "conv_padding_mode": "explicit", "conv_pad": 2}
+    assert {
+        k: data["settings"][k] for k in ("conv_size", "conv_kernel", "conv_padding_mode", "conv_pad")
+    } == {"conv_size": 28, "conv_kernel": 3, "conv_padding_mode": "explicit", "conv_pad": 2}
     assert keras_line(page).startswith("layers.ZeroPadding2D(2)")
     assert r"\neq 28" in page.latex[0].value
 
 
 def test_an_instructors_link_opens_the_explorer_with_its_settings(open_page):
-    at = open_page(PAGE, query={"conv_size": "12", "conv_stride": "2", "conv_padding_mode": "same",
-                                "hide": "conv_stride,conv_dilation", "exact": "1"})
+    at = open_page(
+        PAGE,
+        query={
+            "conv_size": "12",
+            "conv_stride": "2",
+            "conv_padding_mode": "same",
+            "hide": "conv_stride,conv_dilation",
+            "exact": "1",
+        },
+    )
     assert not at.exception
     data = explorer_data(at, "convolution")
     assert (data["settings"]["conv_size"], data["settings"]["conv_stride"]) == (12, 2)

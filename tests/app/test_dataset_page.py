@@ -9,7 +9,6 @@ import io
 
 import numpy as np
 import pytest
-
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 from streamlit.testing.v1 import AppTest, local_script_runner
 
@@ -134,7 +133,9 @@ class TestUploadingAFile:
         assert "**fashion.npz** (40 images: 30 to train, 10 to test), read as MNIST classes" in line
         assert "(fashion.npz)" in badge(page) and not page.error
         upload(page, "second.npz", npz_bytes(50, 10))  # the fresh box takes the next file
-        assert "**second.npz** (60 images" in next(m.value for m in page.markdown if "Using your upload" in m.value)
+        assert "**second.npz** (60 images" in next(
+            m.value for m in page.markdown if "Using your upload" in m.value
+        )
         assert page.file_uploader[0].value is None and len(page.session_state[UPLOAD_KEY].y_train) == 50
 
     def test_streamlit_no_longer_holds_an_accepted_file_but_keeps_a_refused_one(self, page, monkeypatch):
@@ -223,19 +224,29 @@ class TestInstructorLinks:
         page.toggle(key=LOG).set_value(False).run()
         page.number_input(key=IMAGE).set_value(5).run()
         page.radio(key=NAME).set_value("fashion_mnist").run()
-        assert (url_param(page, SEED), url_param(page, CLASS), url_param(page, LOG), url_param(page, IMAGE), url_param(page, NAME)) == (
-            "7", "3", "0", "5", "fashion_mnist")
+        assert (
+            url_param(page, SEED),
+            url_param(page, CLASS),
+            url_param(page, LOG),
+            url_param(page, IMAGE),
+            url_param(page, NAME),
+        ) == ("7", "3", "0", "5", "fashion_mnist")
         page.button[0].click().run()  # Shuffle: a new seed, and the URL follows it
         assert url_param(page, SEED) == str(page.number_input(key=SEED).value)
         page.selectbox(key=CLASS).set_value(-1).run()
         assert url_param(page, CLASS) is None
         assert f"{SEED}={page.number_input(key=SEED).value}" in page.code[-1].value  # the share box's link
 
-    @pytest.mark.parametrize("query, bad", [
-        ({NAME: "cifar10", CLASS: "10", SEED: "9" * 5000, LOG: "maybe", IMAGE: "-5"},
-         [NAME, CLASS, SEED, LOG, IMAGE]),
-        ({SEED: "1e9", IMAGE: "60000", CLASS: "<script>"}, [SEED, IMAGE, CLASS]),
-    ])
+    @pytest.mark.parametrize(
+        "query, bad",
+        [
+            (
+                {NAME: "cifar10", CLASS: "10", SEED: "9" * 5000, LOG: "maybe", IMAGE: "-5"},
+                [NAME, CLASS, SEED, LOG, IMAGE],
+            ),
+            ({SEED: "1e9", IMAGE: "60000", CLASS: "<script>"}, [SEED, IMAGE, CLASS]),
+        ],
+    )
     def test_a_tampered_link_falls_back_to_defaults_with_a_notice(self, query, bad):
         at = open_link(**query)
         notice = at.warning[0].value
@@ -252,8 +263,16 @@ class TestInstructorLinks:
         assert at.number_input(key=IMAGE).value == 0 and url_param(at, IMAGE) is None
 
     def test_hidden_controls_are_absent_but_their_linked_values_are_used(self):
-        at = open_link(**{NAME: "fashion_mnist", CLASS: "3", SEED: "42", LOG: "0", IMAGE: "17",
-                          "hide": f"{NAME},{CLASS},{SEED},{LOG},{IMAGE}"})
+        at = open_link(
+            **{
+                NAME: "fashion_mnist",
+                CLASS: "3",
+                SEED: "42",
+                LOG: "0",
+                IMAGE: "17",
+                "hide": f"{NAME},{CLASS},{SEED},{LOG},{IMAGE}",
+            }
+        )
         assert not at.radio and not at.selectbox and not at.main.toggle and not at.number_input
         assert not [b for b in at.button if b.label == "Shuffle"]  # Shuffle would change a hidden seed
         assert "Fashion-MNIST · bundled offline sample" in badge(at)

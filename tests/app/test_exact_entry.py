@@ -46,7 +46,10 @@ def test_a_link_with_exact_1_starts_with_number_inputs():
 
 def test_the_explorers_are_told_to_offer_number_boxes():
     """The explorers draw their own controls in the browser: they get the choice in their data."""
-    for path, names in (("app_pages/convolution.py", ("convolution", "transposed")), ("app_pages/pooling.py", ("pooling",))):
+    for path, names in (
+        ("app_pages/convolution.py", ("convolution", "transposed")),
+        ("app_pages/pooling.py", ("pooling",)),
+    ):
         assert not any(explorer_data(open_app_page(path), name)["exact"] for name in names), path
         typed = open_app_page(path, **{url_state.EXACT: True})
         assert all(explorer_data(typed, name)["exact"] for name in names), path

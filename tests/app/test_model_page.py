@@ -145,8 +145,18 @@ class TestComingBack:
 # --- Instructor links ---------------------------------------------------------------------------
 SHOW_CODE = "model_page_show_code"
 CUSTOM = ModelConfig(
-    blocks=(ConvBlock(filters=16, kernel_size=5), ConvBlock(filters=40, padding="valid", activation="tanh",
-                                                            pool="average", pool_size=3, convs=2, batch_norm=True)),
+    blocks=(
+        ConvBlock(filters=16, kernel_size=5),
+        ConvBlock(
+            filters=40,
+            padding="valid",
+            activation="tanh",
+            pool="average",
+            pool_size=3,
+            convs=2,
+            batch_norm=True,
+        ),
+    ),
     dense_units=64,
     dropout=0.25,
 )
@@ -188,7 +198,9 @@ class TestInstructorLinks:
         page.query_params[MODEL_CONFIG_KEY] = "strong"  # the instructor's link, opened in this session
         page.run()
         assert page.radio(key="model_page_preset").value == "strong"
-        assert page.number_input(key="model_page_b1_filters").value == models.PRESETS["strong"].blocks[1].filters
+        assert (
+            page.number_input(key="model_page_b1_filters").value == models.PRESETS["strong"].blocks[1].filters
+        )
         assert page.number_input(key="model_page_dense_units").value == models.PRESETS["strong"].dense_units
         assert page.session_state[MODEL_CONFIG_KEY] == models.PRESETS["strong"]
 
@@ -196,8 +208,11 @@ class TestInstructorLinks:
         assert url_param(page, MODEL_CONFIG_KEY) is None  # the tutorial's network is the default
         page.number_input(key="model_page_b0_filters").set_value(32).run()
         config = page.session_state[MODEL_CONFIG_KEY]
-        assert url_param(page, MODEL_CONFIG_KEY) == models.config_to_text(config) == (
-            "32:3:same:relu:max:2:1:0,36:3:same:relu:max:2:1:0;128;0.5")
+        assert (
+            url_param(page, MODEL_CONFIG_KEY)
+            == models.config_to_text(config)
+            == ("32:3:same:relu:max:2:1:0,36:3:same:relu:max:2:1:0;128;0.5")
+        )
         page.radio(key="model_page_preset").set_value("strong").run()
         assert url_param(page, MODEL_CONFIG_KEY) == "strong"
         page.toggle(key=SHOW_CODE).set_value(True).run()
@@ -206,16 +221,19 @@ class TestInstructorLinks:
         page.radio(key="model_page_preset").set_value("tutorial").run()
         assert url_param(page, MODEL_CONFIG_KEY) is None
 
-    @pytest.mark.parametrize("text", [
-        "resnet50",  # no such preset
-        "24:3:same:relu:max:2:1:0;99999999;0.5",  # dense units beyond the page's 4,096
-        "24:3:same:relu:max:2:1:0;128;0.95",  # dropout beyond the slider's 0.9
-        "24:3:same:relu:max:2:1:0;128;nan",
-        ",".join(["8:3:same:relu:none:2:1:0"] * 7) + ";128;0.5",  # 7 blocks, the page offers 6
-        ",".join(["8:7:valid:relu:max:3:3:0"] * 3) + ";128;0.5",  # the image shrinks to nothing
-        "24:3:same:relu:max:2:1:0:<script>;128;0.5",
-        "1" * 5000,
-    ])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "resnet50",  # no such preset
+            "24:3:same:relu:max:2:1:0;99999999;0.5",  # dense units beyond the page's 4,096
+            "24:3:same:relu:max:2:1:0;128;0.95",  # dropout beyond the slider's 0.9
+            "24:3:same:relu:max:2:1:0;128;nan",
+            ",".join(["8:3:same:relu:none:2:1:0"] * 7) + ";128;0.5",  # 7 blocks, the page offers 6
+            ",".join(["8:7:valid:relu:max:3:3:0"] * 3) + ";128;0.5",  # the image shrinks to nothing
+            "24:3:same:relu:max:2:1:0:<script>;128;0.5",
+            "1" * 5000,
+        ],
+    )
     def test_a_tampered_link_falls_back_to_the_tutorial_with_a_notice(self, text):
         at = open_link(**{MODEL_CONFIG_KEY: text, SHOW_CODE: "perhaps"})
         notice = at.warning[0].value
@@ -244,12 +262,17 @@ class TestInstructorLinks:
     def test_the_share_box_offers_to_hide_the_preset_chooser_and_the_editor(self, page):
         hide = page.multiselect(key="_url_state_hide")
         assert hide.options == [
-            "All network controls (preset and block editor)", "Preset chooser",
-            "Block editor (blocks, dense units, dropout)", "Show the Keras code"]
+            "All network controls (preset and block editor)",
+            "Preset chooser",
+            "Block editor (blocks, dense units, dropout)",
+            "Show the Keras code",
+        ]
         hide.set_value(["model_page_preset", "model_page_blocks"]).run()
         link = page.code[-1].value
         assert "hide=model_page_preset,model_page_blocks" in link
-        assert "model_page_preset=" not in link and "model_page_blocks=" not in link  # the network travels whole
+        assert (
+            "model_page_preset=" not in link and "model_page_blocks=" not in link
+        )  # the network travels whole
         assert MODEL_CONFIG_KEY not in link  # the tutorial's network: the default, left implicit
 
 

@@ -87,7 +87,10 @@ def streamlit_warnings():
     """What Streamlit's widget and chart code logs as a warning while the test runs (a widget
     given a default and a session value, a chart whose alt text overrides its description)."""
     recorder = Recorder()
-    loggers = [logging.getLogger(name) for name in ("streamlit.elements.lib.policies", "streamlit.elements.vega_charts")]
+    loggers = [
+        logging.getLogger(name)
+        for name in ("streamlit.elements.lib.policies", "streamlit.elements.vega_charts")
+    ]
     for logger in loggers:
         logger.addHandler(recorder)
     yield recorder.messages

@@ -21,7 +21,9 @@ def test_the_page_sends_the_explorer_its_defaults_and_the_seeds_numbers(page):
     assert data["bounds"]["pool_grid"] == [3, 10] and data["bounds"]["pool_seed"] == [0, 999]
     assert data["numbers"]["seed"] == 0
     six = np.array(data["numbers"]["values"][:36]).reshape(6, 6)
-    assert (six == np.random.default_rng(0).integers(0, 10, (6, 6))).all(), "the 6×6 grid numpy draws for seed 0"
+    assert (six == np.random.default_rng(0).integers(0, 10, (6, 6))).all(), (
+        "the 6×6 grid numpy draws for seed 0"
+    )
     assert keras_line(page) == "layers.MaxPooling2D((2, 2))"
 
 
@@ -36,8 +38,9 @@ def test_a_new_seed_brings_its_numbers(page):
 def test_settled_settings_move_the_keras_line_and_the_link(page):
     settle(page, "pooling", pool_mode="average", pool_keras_stride=False, pool_stride=1, pool_padding="same")
     assert keras_line(page) == 'layers.AveragePooling2D((2, 2), strides=(1, 1), padding="same")'
-    assert [url_param(page, k) for k in ("pool_mode", "pool_keras_stride", "pool_stride", "pool_padding")] == [
-        "average", "0", "1", "same"]
+    assert [
+        url_param(page, k) for k in ("pool_mode", "pool_keras_stride", "pool_stride", "pool_padding")
+    ] == ["average", "0", "1", "same"]
     settle(page, "pooling", pool_keras_stride=True, pool_size=3)
     assert keras_line(page) == 'layers.AveragePooling2D((3, 3), padding="same")', "stride = pool size"
 

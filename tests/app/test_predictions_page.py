@@ -43,8 +43,12 @@ def tiny_model(mnist):
 
     keras.utils.set_random_seed(1)
     model = compile_model(build_model(models.PRESETS["tutorial"]), 1e-2)
-    model.fit(make_tf_dataset(mnist.x_train[:1000], mnist.y_train[:1000], batch_size=256, shuffle=True, seed=1),
-              epochs=1, verbose=0, shuffle=False)
+    model.fit(
+        make_tf_dataset(mnist.x_train[:1000], mnist.y_train[:1000], batch_size=256, shuffle=True, seed=1),
+        epochs=1,
+        verbose=0,
+        shuffle=False,
+    )
     return model
 
 
@@ -137,7 +141,9 @@ class TestWithTheTrainingPagesModel:
 
         drawn = []
         real = predictions_figures.prediction_grid
-        monkeypatch.setattr(predictions_figures, "prediction_grid", lambda *a, **k: drawn.append(1) or real(*a, **k))
+        monkeypatch.setattr(
+            predictions_figures, "prediction_grid", lambda *a, **k: drawn.append(1) or real(*a, **k)
+        )
         first = page.image[0].value
         for _ in range(3):
             page.run()
@@ -210,7 +216,9 @@ class TestConfusionMatrix:
         open_tab(page, "Confusion matrix")
         drawn = []
         real = predictions_figures.prediction_grid
-        monkeypatch.setattr(predictions_figures, "prediction_grid", lambda *a, **k: drawn.append(1) or real(*a, **k))
+        monkeypatch.setattr(
+            predictions_figures, "prediction_grid", lambda *a, **k: drawn.append(1) or real(*a, **k)
+        )
         for _ in range(3):
             page.run()
         assert_ok(page)
@@ -246,7 +254,9 @@ class TestDrawing:
         uploader.set_value(("blank.png", png(np.full((100, 100), 255, np.uint8)), "image/png")).run()
         assert_ok(page)
         assert any("empty" in i.value for i in page.info)
-        page.file_uploader(key="pred_photo").set_value(("notes.png", b"these are my notes", "image/png")).run()
+        page.file_uploader(key="pred_photo").set_value(
+            ("notes.png", b"these are my notes", "image/png")
+        ).run()
         assert_ok(page)
         assert any("not an image" in e.value for e in page.error)
 
@@ -254,7 +264,9 @@ class TestDrawing:
         from tests.conftest import png_claiming
 
         open_tab(page, "Draw a digit")
-        page.file_uploader(key="pred_photo").set_value(("huge.png", png_claiming(60_000, 60_000), "image/png")).run()
+        page.file_uploader(key="pred_photo").set_value(
+            ("huge.png", png_claiming(60_000, 60_000), "image/png")
+        ).run()
         assert_ok(page)
         assert any("header claims more than 40 megapixels" in e.value for e in page.error)
 
@@ -343,7 +355,9 @@ class TestThePretrainedNetwork:
 
     def test_a_class_opening_the_page_asks_the_worker_once(self, open_page, monkeypatch, mnist):
         # Two students who uploaded the same file (test images the package has no answers for).
-        upload = dataclasses.replace(mnist, x_test=mnist.x_test[:500], y_test=mnist.y_test[:500], source="file")
+        upload = dataclasses.replace(
+            mnist, x_test=mnist.x_test[:500], y_test=mnist.y_test[:500], source="file"
+        )
         pool = common.worker.workers()
         calls, real = [], pool.call
         monkeypatch.setattr(pool, "call", lambda op, **k: calls.append(op) or real(op, **k))
@@ -359,7 +373,9 @@ class TestThePretrainedNetwork:
 
         drawn = []
         real = predictions_figures.prediction_grid
-        monkeypatch.setattr(predictions_figures, "prediction_grid", lambda *a, **k: drawn.append(1) or real(*a, **k))
+        monkeypatch.setattr(
+            predictions_figures, "prediction_grid", lambda *a, **k: drawn.append(1) or real(*a, **k)
+        )
         common.st.cache_data.clear()
         for _ in range(3):  # three students on the same first page
             assert_ok(open_page(PAGE))
@@ -381,7 +397,9 @@ class TestThePretrainedNetwork:
 
 
 class TestOtherModels:
-    def test_the_quick_run_trains_the_tutorials_network_here_as_a_registry_job(self, open_page, quick_runs, tiny):
+    def test_the_quick_run_trains_the_tutorials_network_here_as_a_registry_job(
+        self, open_page, quick_runs, tiny
+    ):
         at = open_page(PAGE)
         assert_ok(at)
         at.radio(key="pred_source").set_value("quick").run()
@@ -411,7 +429,9 @@ class TestOtherModels:
         assert "1 epoch on this page" in text(at)
         assert jobs.QUICK_JOB_KEY not in at.session_state
 
-    def test_a_quick_run_asked_for_while_another_trains_waits_in_line_then_starts(self, open_page, quick_runs, mnist):
+    def test_a_quick_run_asked_for_while_another_trains_waits_in_line_then_starts(
+        self, open_page, quick_runs, mnist
+    ):
         registry = jobs.get_registry()
         other = FakeTrainer(mnist, models.PRESETS["tutorial"], training_config.TrainingConfig())
         registry.submit("the-instructor", other, "Tutorial on MNIST", "mnist", work_images=54_000)
@@ -463,8 +483,13 @@ class TestOtherModels:
 
     def test_a_quick_run_may_leave_the_line(self, open_page, quick_runs, mnist):
         registry = jobs.get_registry()
-        registry.submit("the-instructor", FakeTrainer(mnist, models.PRESETS["tutorial"], training_config.TrainingConfig()),
-                        "Tutorial on MNIST", "mnist", work_images=54_000)
+        registry.submit(
+            "the-instructor",
+            FakeTrainer(mnist, models.PRESETS["tutorial"], training_config.TrainingConfig()),
+            "Tutorial on MNIST",
+            "mnist",
+            work_images=54_000,
+        )
         at = open_quick_run(open_page)
         at.button(key="pred_quick_train").click().run()
         at.button(key="pred_quick_leave").click().run()
@@ -554,7 +579,10 @@ class TestInstructorLinks:
     def test_a_link_opens_look_inside_on_its_image_with_its_method(self, tiny, expected):
         right = int(np.flatnonzero(expected.correct)[0])  # not one of the mistakes
         at = self.open_link(
-            tiny, pred_tab="inside", pred_filter="mistakes", pred_inside_index=str(right),
+            tiny,
+            pred_tab="inside",
+            pred_filter="mistakes",
+            pred_inside_index=str(right),
             pred_heat_method="saliency",
         )
         assert not at.warning
@@ -584,9 +612,15 @@ class TestInstructorLinks:
 
     def test_a_tampered_link_falls_back_to_defaults_with_a_notice(self, tiny):
         tampered = {
-            "pred_tab": "<script>", "pred_filter": "everything", "pred_class": "11",
-            "pred_rows": "1000", "pred_cols": "-1", "pred_page": "1" + "0" * 12,
-            "pred_inside_index": "abc", "pred_heat_method": "magic", "pred_quick_epochs": "1000000000",
+            "pred_tab": "<script>",
+            "pred_filter": "everything",
+            "pred_class": "11",
+            "pred_rows": "1000",
+            "pred_cols": "-1",
+            "pred_page": "1" + "0" * 12,
+            "pred_inside_index": "abc",
+            "pred_heat_method": "magic",
+            "pred_quick_epochs": "1000000000",
             "pred_cell_true": "nan",
         }
         at = self.open_link(tiny, **tampered)
@@ -607,7 +641,10 @@ class TestInstructorLinks:
 
     def test_hidden_controls_are_absent_but_their_link_values_apply(self, tiny):
         at = self.open_link(
-            tiny, pred_filter="true_class", pred_class="7", pred_rows="1",
+            tiny,
+            pred_filter="true_class",
+            pred_class="7",
+            pred_rows="1",
             hide="pred_filter,pred_class,pred_rows",
         )
         keys = {w.key for w in [*at.selectbox, *at.slider]}
@@ -635,4 +672,6 @@ class TestInstructorLinks:
         assert "1 epoch on this page" in text(at)
         assert at.selectbox(key="pred_filter").value == "mistakes"
         assert at.slider(key="pred_rows").value == 2
-        assert {"pred_filter": "mistakes", "pred_rows": "2", "pred_quick_epochs": "1"}.items() <= self.url(at).items()
+        assert {"pred_filter": "mistakes", "pred_rows": "2", "pred_quick_epochs": "1"}.items() <= self.url(
+            at
+        ).items()

@@ -11,7 +11,11 @@ from cnn_core.figures import quiz as quiz_figures
 
 from .conftest import explorer_data, open_app_page, settle, url_param
 
-PAGES = {"convolution": "app_pages/convolution.py", "pooling": "app_pages/pooling.py", "model": "app_pages/model.py"}
+PAGES = {
+    "convolution": "app_pages/convolution.py",
+    "pooling": "app_pages/pooling.py",
+    "model": "app_pages/model.py",
+}
 QUIZ_PARAMS = ("quiz", "quiz_seed", "quiz_level")
 SEED, LEVEL = 7, 2  # every page's question 0 and 1 at this seed and level has a picture to draw
 
@@ -34,15 +38,32 @@ def expected_answer(question):
     if question.kind == "pool_size":
         return shapes.pool_output_size(p["size"], p["pool"], p["stride"], p["padding"])
     if question.kind == "pool_value":
-        pooled = kernels.pool2d(np.array(p["grid"], dtype=float), p["pool"], p["stride"], p["padding"], p["mode"])
+        pooled = kernels.pool2d(
+            np.array(p["grid"], dtype=float), p["pool"], p["stride"], p["padding"], p["mode"]
+        )
         return float(pooled[p["cell"]])
     if question.kind == "params":
         c = p["config"]
-        blocks = () if c["filters"] == 0 else (models.ConvBlock(
-            filters=c["filters"], kernel_size=c["kernel_size"], padding=c["padding"], pool=c["pool"],
-            batch_norm=c["batch_norm"]),)
-        config = models.ModelConfig(blocks=blocks, dense_units=c["dense"], dropout=0.0,
-                                    input_size=c["input_size"], channels=c["channels"])
+        blocks = (
+            ()
+            if c["filters"] == 0
+            else (
+                models.ConvBlock(
+                    filters=c["filters"],
+                    kernel_size=c["kernel_size"],
+                    padding=c["padding"],
+                    pool=c["pool"],
+                    batch_norm=c["batch_norm"],
+                ),
+            )
+        )
+        config = models.ModelConfig(
+            blocks=blocks,
+            dense_units=c["dense"],
+            dropout=0.0,
+            input_size=c["input_size"],
+            channels=c["channels"],
+        )
         return next(row.params for row in models.summarize(config) if row.name == p["row"])
     return shapes.shape_chain(p["layers"], p["size"], p["channels"])[-1].shape
 
@@ -107,7 +128,9 @@ def test_a_wrong_answer_shows_the_cross_and_the_true_answer(page):
     wrong = (truth[0] + 1,) + truth[1:] if isinstance(truth, tuple) else truth + 1
     answer(at, answer_text(wrong))
     error = at.error[0].value
-    assert error.startswith("✗ Not quite") and answer_text(truth).replace("×", "") in error.replace("×", "").replace(",", "")
+    assert error.startswith("✗ Not quite") and answer_text(truth).replace("×", "") in error.replace(
+        "×", ""
+    ).replace(",", "")
     assert latex_lines(at) == list(quiz.explain(question))
     assert pictures(at, page) == 1
     assert any("0 of 1 right" in m.value for m in at.markdown)
@@ -149,7 +172,9 @@ def test_a_quiz_link_keeps_the_pages_own_settings_and_survives_its_reruns():
     assert [url_param(at, p) for p in QUIZ_PARAMS] == ["convolution", str(SEED), str(LEVEL)]
     assert url_param(at, "conv_size") == "12"
     at.toggle(key="convolution_quiz_on").set_value(False).run()
-    assert explorer_data(at, "convolution")["settings"]["conv_size"] == 12  # the link's, once the explorer shows
+    assert (
+        explorer_data(at, "convolution")["settings"]["conv_size"] == 12
+    )  # the link's, once the explorer shows
 
 
 @pytest.mark.parametrize("page", ["convolution", "pooling"])

@@ -100,8 +100,12 @@ def test_start_trains_the_chosen_settings_in_the_background_and_shows_progress(o
     assert not at.exception, [e.value for e in at.exception]
     (trainer,) = trainers
     assert trainer.calls == ["start"]
-    assert (trainer.config.optimizer, trainer.config.learning_rate, trainer.config.loop, trainer.config.epochs) == (
-        "sgd", 0.1, "custom", 3)
+    assert (
+        trainer.config.optimizer,
+        trainer.config.learning_rate,
+        trainer.config.loop,
+        trainer.config.epochs,
+    ) == ("sgd", 0.1, "custom", 3)
     assert trainer.run_dir is not None  # checkpoints every 10 epochs need a folder
     assert button(at, "Start training").disabled  # one run per session
     assert at.select_slider(key="train_lr").disabled  # settings are locked while it runs
@@ -208,7 +212,9 @@ def test_another_session_is_told_a_run_is_going_may_watch_it_but_not_steer_it(op
 
     data = load_dataset("mnist", "bundled")
     other = FakeTrainer(data, models.PRESETS["tutorial"], training_config.TrainingConfig())
-    jobs.get_registry().submit("someone-else", other, "Tutorial on MNIST · 10 epochs", "mnist", work_images=54_000)
+    jobs.get_registry().submit(
+        "someone-else", other, "Tutorial on MNIST · 10 epochs", "mnist", work_images=54_000
+    )
     other.advance(6)
 
     at = open_page(PAGE)
@@ -237,8 +243,12 @@ def test_a_run_whose_owner_left_can_be_taken_over(open_page, trainers):
     from cnn_core.datasets import load_dataset
 
     registry = jobs.get_registry()
-    other = FakeTrainer(load_dataset("mnist", "bundled"), models.PRESETS["tutorial"], training_config.TrainingConfig())
-    job = registry.submit("gone", other, "Tutorial on MNIST", "mnist", owner_session="closed-tab", work_images=54_000)
+    other = FakeTrainer(
+        load_dataset("mnist", "bundled"), models.PRESETS["tutorial"], training_config.TrainingConfig()
+    )
+    job = registry.submit(
+        "gone", other, "Tutorial on MNIST", "mnist", owner_session="closed-tab", work_images=54_000
+    )
     registry._owner_alive = lambda session: False if session == "closed-tab" else None
     at = open_page(PAGE)
     button(at, "Take over this run").click().run()
@@ -272,12 +282,18 @@ def test_an_interrupted_run_can_be_resumed_from_its_checkpoint(open_page, traine
     (run / "checkpoints").mkdir(parents=True)
     (run / "checkpoints" / "epoch-0004.keras").write_bytes(b"PK")
     (run / "checkpoints" / "epoch-0004.json").write_text("{}")
-    (run / "run.json").write_text(json.dumps({
-        "label": "Tutorial on MNIST · 10 epochs · Adam η=0.01", "status": "running", "created": "2026-01-01T12:00:00",
-        "dataset": {"name": "mnist", "source": "bundled"},
-        "model_config": run_storage.model_config_to_dict(models.PRESETS["tutorial"]),
-        "training": {"epochs": 10, "checkpoint_every": 2},
-    }))
+    (run / "run.json").write_text(
+        json.dumps(
+            {
+                "label": "Tutorial on MNIST · 10 epochs · Adam η=0.01",
+                "status": "running",
+                "created": "2026-01-01T12:00:00",
+                "dataset": {"name": "mnist", "source": "bundled"},
+                "model_config": run_storage.model_config_to_dict(models.PRESETS["tutorial"]),
+                "training": {"epochs": 10, "checkpoint_every": 2},
+            }
+        )
+    )
     at = open_page(PAGE)
     runs = next(s for s in at.selectbox if s.label == "Run")
     assert "checkpoint at epoch 4 of 10" in runs.options[0]
@@ -295,15 +311,23 @@ def test_a_run_whose_worker_died_says_so_and_resumes_from_its_last_checkpoint(op
     (run / "checkpoints").mkdir(parents=True)
     (run / "checkpoints" / "epoch-0002.keras").write_bytes(b"PK")
     (run / "checkpoints" / "epoch-0002.json").write_text("{}")
-    (run / "run.json").write_text(json.dumps({
-        "label": trainer.label, "status": "running", "created": "2026-01-01T12:00:00",
-        "dataset": {"name": "mnist", "source": "bundled"},
-        "model_config": run_storage.model_config_to_dict(models.PRESETS["tutorial"]),
-        "training": {"epochs": 10, "checkpoint_every": 1},
-    }))
+    (run / "run.json").write_text(
+        json.dumps(
+            {
+                "label": trainer.label,
+                "status": "running",
+                "created": "2026-01-01T12:00:00",
+                "dataset": {"name": "mnist", "source": "bundled"},
+                "model_config": run_storage.model_config_to_dict(models.PRESETS["tutorial"]),
+                "training": {"epochs": 10, "checkpoint_every": 1},
+            }
+        )
+    )
     trainer.checkpoint = (str(run / "checkpoints" / "epoch-0002.keras"), 2)
-    trainer.interrupt("The TensorFlow worker stopped during epoch 3: it was killed, most often because the "
-                      "machine ran out of memory. Its checkpoints are kept: resume it from its checkpoint at epoch 2.")
+    trainer.interrupt(
+        "The TensorFlow worker stopped during epoch 3: it was killed, most often because the "
+        "machine ran out of memory. Its checkpoints are kept: resume it from its checkpoint at epoch 2."
+    )
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("worker stopped during epoch 3" in w.value for w in at.warning)
@@ -327,8 +351,14 @@ class TestInstructorLinks:
         return at
 
     def test_a_link_sets_the_data_network_and_settings_and_the_run_uses_them(self, trainers):
-        at = self.open_link(dataset_name="fashion_mnist", model_config="exercise2",
-                            train_lr="0.001", train_epochs="3", train_loop="custom", train_batch="128")
+        at = self.open_link(
+            dataset_name="fashion_mnist",
+            model_config="exercise2",
+            train_lr="0.001",
+            train_epochs="3",
+            train_loop="custom",
+            train_batch="128",
+        )
         assert "Fashion-MNIST" in texts(at) and "Tutorial + exercise 2" in texts(at)
         button(at, "Start training").click().run()
         trainer = trainers[-1]
@@ -344,10 +374,18 @@ class TestInstructorLinks:
         assert "train_lr" not in at.query_params  # the preset's default stays implicit
 
     def test_a_tampered_link_falls_back_to_the_defaults_with_a_notice(self, trainers):
-        at = self.open_link(train_epochs="1000000000", train_lr="banana", model_config="resnet152",
-                            dataset_name="imagenet")
-        notice = " ".join(w.value for w in at.warning)  # one notice for the data and network, one for settings
-        for bad in ("train_epochs=1000000000", "train_lr=banana", "model_config=resnet152", "dataset_name=imagenet"):
+        at = self.open_link(
+            train_epochs="1000000000", train_lr="banana", model_config="resnet152", dataset_name="imagenet"
+        )
+        notice = " ".join(
+            w.value for w in at.warning
+        )  # one notice for the data and network, one for settings
+        for bad in (
+            "train_epochs=1000000000",
+            "train_lr=banana",
+            "model_config=resnet152",
+            "dataset_name=imagenet",
+        ):
             assert bad in notice
         assert next(n for n in at.number_input if n.label == "Epochs E").value == 10
         assert "Tutorial" in texts(at) and "MNIST" in texts(at)
@@ -376,7 +414,8 @@ def fake_accelerator(monkeypatch, kind, description, replicas=1, nvidia=False):
 
 
 def test_on_a_cpu_there_is_no_mixed_precision_switch_and_the_run_says_where_it_trains(
-        open_page, trainers, monkeypatch):
+    open_page, trainers, monkeypatch
+):
     fake_accelerator(monkeypatch, "CPU", "CPU · 2 threads")
     at = open_page(PAGE)
     assert not at.exception
@@ -420,14 +459,19 @@ def someone_elses_run(owner="the-instructor", **kwargs):
     """Another session's run, already training (submitted straight to the registry)."""
     from cnn_core.datasets import load_dataset
 
-    trainer = FakeTrainer(load_dataset("mnist", "bundled"), models.PRESETS["tutorial"], training_config.TrainingConfig())
-    jobs.get_registry().submit(owner, trainer, "Tutorial on MNIST · 10 epochs", "mnist",
-                               work_images=54_000, **kwargs)
+    trainer = FakeTrainer(
+        load_dataset("mnist", "bundled"), models.PRESETS["tutorial"], training_config.TrainingConfig()
+    )
+    jobs.get_registry().submit(
+        owner, trainer, "Tutorial on MNIST · 10 epochs", "mnist", work_images=54_000, **kwargs
+    )
     trainer.advance(6)
     return trainer
 
 
-def test_a_second_session_pressing_start_gets_a_place_in_line_and_its_run_starts_by_itself(open_page, trainers):
+def test_a_second_session_pressing_start_gets_a_place_in_line_and_its_run_starts_by_itself(
+    open_page, trainers
+):
     other = someone_elses_run()
     at = start(open_page)
     (mine,) = trainers
@@ -490,7 +534,9 @@ def test_a_run_in_line_may_leave_it(open_page, trainers):
     at.button(key="train_leave").click().run()
     assert not at.exception
     assert jobs.get_registry().line() == [] and trainers[0].calls == []
-    assert not button(at, "Start training").disabled and "in line" not in texts(at).replace("waits in line", "")
+    assert not button(at, "Start training").disabled and "in line" not in texts(at).replace(
+        "waits in line", ""
+    )
 
 
 def test_an_instructors_link_puts_their_run_at_the_front_and_the_token_never_shows(trainers, monkeypatch):
@@ -505,7 +551,9 @@ def test_an_instructors_link_puts_their_run_at_the_front_and_the_token_never_sho
     assert [j.owner for j in jobs.get_registry().line()][1:] == ["second-student"]
     page_text = texts(at) + " ".join(str(v) for v in at.query_params.values())
     assert at.get("code")  # the share box's link is on the page...
-    assert "class-of-2026-secret" not in page_text and "class-of-2026-secret" not in share_link(at)  # ...without it
+    assert "class-of-2026-secret" not in page_text and "class-of-2026-secret" not in share_link(
+        at
+    )  # ...without it
 
 
 def test_a_wrong_instructor_token_changes_nothing(trainers, monkeypatch):
@@ -526,7 +574,9 @@ def test_after_a_run_finished_the_page_no_longer_says_it_is_going(open_page, tra
     assert "Your last run has ended" in texts(at)
 
 
-def test_a_run_that_ends_while_the_page_script_runs_is_never_left_shown_as_going(open_page, trainers, monkeypatch):
+def test_a_run_that_ends_while_the_page_script_runs_is_never_left_shown_as_going(
+    open_page, trainers, monkeypatch
+):
     """The run ends midway through a rerun of the page (its test evaluation finishing while the
     script draws the settings): the page must not end up saying it is going above its result,
     with nothing left polling to correct it."""
@@ -592,7 +642,7 @@ class Running:
         return SimpleNamespace(status="running", epoch=2, epochs=10, progress=0.1, images_per_second=5000.0)
 
 job = jobs.get_registry().submit("me", Running(), "Tutorial", "mnist", work_images=54_000)
-at = AppTest.from_file({str(ROOT / 'streamlit_app.py')!r}, default_timeout=60)
+at = AppTest.from_file({str(ROOT / "streamlit_app.py")!r}, default_timeout=60)
 at.session_state[jobs.OWNER_KEY] = "me"
 at.session_state[jobs.JOB_KEY] = job.id
 at.run()

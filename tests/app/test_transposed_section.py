@@ -16,15 +16,23 @@ def keras_lines(at) -> list[str]:
 def test_the_section_sends_its_explorer_the_defaults_and_writes_the_keras_line(page):
     assert any(h.value.startswith("Transposed convolution") for h in page.subheader)
     data = explorer_data(page, "transposed")
-    assert data["settings"] == {"tconv_size": 7, "tconv_kernel": 3, "tconv_stride": 2, "tconv_padding": "same",
-                                "tconv_output_padding": "none", "tconv_pixel": 0}
+    assert data["settings"] == {
+        "tconv_size": 7,
+        "tconv_kernel": 3,
+        "tconv_stride": 2,
+        "tconv_padding": "same",
+        "tconv_output_padding": "none",
+        "tconv_pixel": 0,
+    }
     assert data["output_paddings"] == ["none", 0, 1, 2]
     assert keras_lines(page) == ['layers.Conv2DTranspose(24, (3, 3), strides=2, padding="same")']
 
 
 def test_settled_settings_move_the_keras_line_and_the_link(page):
     settle(page, "transposed", tconv_stride=3, tconv_padding="valid", tconv_output_padding=1)
-    assert keras_lines(page) == ['layers.Conv2DTranspose(24, (3, 3), strides=3, padding="valid", output_padding=1)']
+    assert keras_lines(page) == [
+        'layers.Conv2DTranspose(24, (3, 3), strides=3, padding="valid", output_padding=1)'
+    ]
     assert (url_param(page, "tconv_stride"), url_param(page, "tconv_output_padding")) == ("3", "1")
 
 

@@ -93,7 +93,7 @@ def _describe(node: dict) -> str:
     for check in node.get("any", []):
         data = check.get("data") or {}
         if isinstance(data, dict) and data.get("contrastRatio"):
-            return f'{data["fgColor"]} on {data["bgColor"]} = {data["contrastRatio"]}:1 {html}'
+            return f"{data['fgColor']} on {data['bgColor']} = {data['contrastRatio']}:1 {html}"
     reason = _reason(node)
     return f"({reason}) {html}" if reason else html
 

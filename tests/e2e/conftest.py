@@ -57,16 +57,33 @@ def running_app(log_name: str = "streamlit.log"):
     port = free_port()
     # Every run keeps a folder (for comparing runs): a test's go in a temporary one, not runs/.
     runs_dir = tempfile.mkdtemp(prefix="cnn-e2e-runs-")
-    env = {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "CNN_EXPLORER_RUNS_DIR": runs_dir}
+    env = {
+        **os.environ,
+        "CNN_EXPLORER_OFFLINE": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "CNN_EXPLORER_RUNS_DIR": runs_dir,
+    }
     log = open(ROOT / "tests" / "e2e" / log_name, "w")
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-            "--server.headless", "true", "--server.port", str(port),
-            "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
         ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         url = f"http://127.0.0.1:{port}"
@@ -145,15 +162,22 @@ def _run_ended(payload: bytes | str) -> bool:
         msg = ForwardMsg.FromString(payload)
     except DecodeError:
         return False
-    return msg.WhichOneof("type") == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+    return (
+        msg.WhichOneof("type") == "script_finished"
+        and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+    )
 
 
 def follow_runs(page) -> None:
     """From now on, keep the app's websocket of ``page`` and count the runs it reports ended."""
+
     def opened(ws) -> None:
         if ws.url.endswith("/_stcore/stream"):
             _SOCKETS[page] = ws
-            ws.on("framereceived", lambda payload: _ENDED.__setitem__(page, runs_ended(page) + _run_ended(payload)))
+            ws.on(
+                "framereceived",
+                lambda payload: _ENDED.__setitem__(page, runs_ended(page) + _run_ended(payload)),
+            )
 
     page.on("websocket", opened)
 
@@ -198,7 +222,9 @@ def assert_no_exception(page) -> None:
     """No exception on the page, and no alert of the library's own (only the app's sentences)."""
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, errors.first.inner_text()
-    notices = [t for t in page.locator('[data-testid="stAlert"]').all_inner_texts() if LIBRARY_NOTICE.search(t)]
+    notices = [
+        t for t in page.locator('[data-testid="stAlert"]').all_inner_texts() if LIBRARY_NOTICE.search(t)
+    ]
     assert not notices, notices
 
 
@@ -208,8 +234,8 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     size = page.viewport_size
     height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
-        "[data-testid=\"stMainBlockContainer\"]')].map(e => e.scrollHeight), 0)"
+        '() => Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"], '
+        '[data-testid="stMainBlockContainer"]\')].map(e => e.scrollHeight), 0)'
     )
     page.set_viewport_size({"width": size["width"], "height": min(max(height + 80, size["height"]), 8000)})
     # Charts re-lay out to the new size: the browser has drawn two frames at it, nothing is loading.

@@ -39,8 +39,11 @@ def press(page, name: str, setting: str, key: str = "ArrowRight", times: int = 1
     for _ in range(times):
         before = draws(page, name)
         page.keyboard.press(key)
-        page.wait_for_function(f"([name, before]) => Number(({SECTION_JS})(name)?.dataset.draws) > before",
-                               arg=[name, before], timeout=5_000)
+        page.wait_for_function(
+            f"([name, before]) => Number(({SECTION_JS})(name)?.dataset.draws) > before",
+            arg=[name, before],
+            timeout=5_000,
+        )
 
 
 def metric(page, name: str, label: str) -> str:
@@ -62,7 +65,8 @@ def open_explorer(page, app_url: str, path: str, name: str) -> None:
     explorer(page, name).wait_for()
     page.wait_for_function(  # the test images are decoded and drawn
         """() => [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')]
-             .every(h => Number(h.shadowRoot.querySelector('section.explorer')?.dataset.draws) >= 1)""")
+             .every(h => Number(h.shadowRoot.querySelector('section.explorer')?.dataset.draws) >= 1)"""
+    )
     explorer(page, name).scroll_into_view_if_needed()
 
 
@@ -104,9 +108,15 @@ def test_the_floor_the_same_split_dilation_and_refusals_are_explained(page, app_
     said = text(page, "convolution")
     assert "The floor matters here" in said and "never covered" in said and "1 real pixel" in said
 
-    open_explorer(page, app_url, "convolution?conv_size=28&conv_kernel=4&conv_padding_mode=same", "convolution")
-    assert metric(page, "convolution", "Output") == "28×28" and metric(page, "convolution", "Padding") == "1 + 2"
-    assert "split 1 before and 2 after" in text(page, "convolution") and "asymmetric" in text(page, "convolution")
+    open_explorer(
+        page, app_url, "convolution?conv_size=28&conv_kernel=4&conv_padding_mode=same", "convolution"
+    )
+    assert (
+        metric(page, "convolution", "Output") == "28×28" and metric(page, "convolution", "Padding") == "1 + 2"
+    )
+    assert "split 1 before and 2 after" in text(page, "convolution") and "asymmetric" in text(
+        page, "convolution"
+    )
 
     open_explorer(page, app_url, "convolution?conv_size=9&conv_dilation=2", "convolution")
     assert metric(page, "convolution", "Output") == "5×5"
@@ -128,7 +138,8 @@ def test_the_tutorials_slip_buttons_reach_the_explorer(page, app_url):
     page.get_by_role("button", name="Show P = 2").click()
     page.wait_for_function(
         """() => [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')]
-             .some(h => h.shadowRoot.querySelector('.metric-value')?.innerText === '30×30')""")
+             .some(h => h.shadowRoot.querySelector('.metric-value')?.innerText === '30×30')"""
+    )
     assert control(page, "convolution", "conv_pad").input_value() == "2"
     assert "ZeroPadding2D(2)" in keras_line(page)
 
@@ -146,7 +157,9 @@ def test_play_steps_and_jump_move_the_window(page, app_url):
     runs = runs_ended(page)
     conv.get_by_label("Play speed (windows per second)").select_option("10")
     conv.get_by_role("button", name=re.compile("Play")).click()
-    page.wait_for_function(f"() => Number(({SECTION_JS})('convolution').querySelector('[data-name=conv_step]').value) >= 3")
+    page.wait_for_function(
+        f"() => Number(({SECTION_JS})('convolution').querySelector('[data-name=conv_step]').value) >= 3"
+    )
     assert runs_ended(page) == runs, "playing runs nothing on the server"
     conv.get_by_role("button", name=re.compile("Pause")).click()
     stopped = step(page)
@@ -235,7 +248,9 @@ def test_pooling_explains_the_floor_same_padding_and_a_window_that_does_not_fit(
     assert metric(page, "pooling", "Output") == "3×3" and "drops the last 1 row" in text(page, "pooling")
     explorer(page, "pooling").get_by_label("same").check()
     assert metric(page, "pooling", "Output") == "4×4"
-    assert "adds 0 before and 1 after" in text(page, "pooling") and "never wins a max" in text(page, "pooling")
+    assert "adds 0 before and 1 after" in text(page, "pooling") and "never wins a max" in text(
+        page, "pooling"
+    )
     press(page, "pooling", "pool_window", "End")  # the last window hangs over the edge
     assert "only 1 real numbers" in text(page, "pooling")
 
@@ -257,7 +272,8 @@ def test_average_pooling_and_a_new_seed(page, app_url):
     settled(page, "pool_seed", "42")
     page.wait_for_function(  # the new seed's numbers arrive from Python
         """() => [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')]
-             .map(h => h.shadowRoot.querySelector('.window-sentence')).find(Boolean)?.innerText.includes('/ 4')""")
+             .map(h => h.shadowRoot.querySelector('.window-sentence')).find(Boolean)?.innerText.includes('/ 4')"""
+    )
     assert pool.locator(".window-sentence").inner_text() != first
 
 
@@ -266,7 +282,9 @@ def test_a_real_image_before_and_after_pooling(page, app_url):
     said = text(page, "pooling")
     assert "Shape (28, 28, 1) → (14, 14, 1): 784 values become 196, 4× fewer (75% less data)" in said
     explorer(page, "pooling").get_by_label("a shrunken image (0–255)").check()
-    assert re.search(r"max\((\d+, ){3}\d+\) = \d+", explorer(page, "pooling").locator(".window-sentence").inner_text())
+    assert re.search(
+        r"max\((\d+, ){3}\d+\) = \d+", explorer(page, "pooling").locator(".window-sentence").inner_text()
+    )
 
 
 # --- Transposed convolution ----------------------------------------------------------------------------
@@ -280,9 +298,13 @@ def test_the_transposed_section_upsamples_with_its_stride(page, app_url):
     assert metric(page, "transposed", "Transposed output") == "21×21" and "7 → 21" in text(page, "transposed")
     explorer(page, "transposed").get_by_label("valid").check()
     press(page, "transposed", "tconv_kernel", times=2)  # K = 5
-    assert metric(page, "transposed", "Transposed output") == "23×23" and "plus 2 at the border" in text(page, "transposed")
+    assert metric(page, "transposed", "Transposed output") == "23×23" and "plus 2 at the border" in text(
+        page, "transposed"
+    )
     settled(page, "tconv_kernel", "5")
-    assert page.locator('[data-testid="stCode"]', has_text="Conv2DTranspose(24, (5, 5), strides=3").count() == 1
+    assert (
+        page.locator('[data-testid="stCode"]', has_text="Conv2DTranspose(24, (5, 5), strides=3").count() == 1
+    )
 
 
 def test_refused_output_paddings_are_sentences(page, app_url):

@@ -7,7 +7,14 @@ drawn on with mouse moves as a hand would.
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, assert_shows_a_page, open_page, rerun, screenshot, wait_for_run
+from tests.e2e.conftest import (
+    assert_no_exception,
+    assert_shows_a_page,
+    open_page,
+    rerun,
+    screenshot,
+    wait_for_run,
+)
 
 pytestmark = pytest.mark.e2e
 

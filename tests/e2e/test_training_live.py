@@ -10,7 +10,14 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, open_page, rerun, screenshot, wait_for_next_run, wait_for_run
+from tests.e2e.conftest import (
+    assert_no_exception,
+    open_page,
+    rerun,
+    screenshot,
+    wait_for_next_run,
+    wait_for_run,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +30,9 @@ BATCHES_DONE = r"""() => {
     return found ? (found[1] - 1) * found[3] + Number(found[2]) : null;
 }"""
 # What the chart shows: its markup and the pixels of any canvas Vega draws on.
-CHART_DRAWING = """chart => chart.innerHTML + [...chart.querySelectorAll('canvas')].map(c => c.toDataURL()).join()"""
+CHART_DRAWING = (
+    """chart => chart.innerHTML + [...chart.querySelectorAll('canvas')].map(c => c.toDataURL()).join()"""
+)
 
 
 def progress(page) -> tuple[int, int, str]:
@@ -48,7 +57,9 @@ def test_a_live_run_grows_its_curve_by_itself_and_stops_on_request(page, app_url
     page.get_by_role("button", name="Start training").click()
 
     # TensorFlow loads in the trainer's thread; then batches arrive, with no click from us.
-    page.locator(PROGRESS).filter(has_text=re.compile(r"Epoch \d+ of 50 · batch [1-9]")).first.wait_for(timeout=90_000)
+    page.locator(PROGRESS).filter(has_text=re.compile(r"Epoch \d+ of 50 · batch [1-9]")).first.wait_for(
+        timeout=90_000
+    )
     page.locator(CHART).first.wait_for()
     page.wait_for_function(f"() => ({BATCHES_DONE})() >= 2")  # a curve has two points to join
     wait_for_next_run(page)  # ...and the fragment that draws it has run since
@@ -61,7 +72,8 @@ def test_a_live_run_grows_its_curve_by_itself_and_stops_on_request(page, app_url
     page.wait_for_function(f"before => ({BATCHES_DONE})() > before", arg=done_before)
     page.wait_for_function(
         f"before => ({CHART_DRAWING})(document.querySelector('{CHART}')) !== before",
-        arg=drawn_before, polling=250,  # each look encodes the chart's pixels: not on every frame
+        arg=drawn_before,
+        polling=250,  # each look encodes the chart's pixels: not on every frame
     )
     done_after, _, text = progress(page)
     second = page.locator(CHART).first.screenshot()

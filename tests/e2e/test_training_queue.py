@@ -12,7 +12,14 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import RUN_TIMEOUT_MS, VIEWPORT, assert_no_exception, open_page, running_app, screenshot
+from tests.e2e.conftest import (
+    RUN_TIMEOUT_MS,
+    VIEWPORT,
+    assert_no_exception,
+    open_page,
+    running_app,
+    screenshot,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from cnn_core.worker import models
 from cnn_core.datasets import load_dataset
 from cnn_core.training_config import TrainingConfig
+from cnn_core.worker import models
 
 BATCH = 32
 FAST = TrainingConfig(epochs=2, batch_size=BATCH, learning_rate=1e-3, validation_fraction=0.1)
@@ -25,8 +25,13 @@ def small():
     rng = np.random.default_rng(1)
     train = np.sort(rng.permutation(len(data.y_train))[:300])
     test = np.sort(rng.permutation(len(data.y_test))[:100])
-    return replace(data, x_train=data.x_train[train], y_train=data.y_train[train],
-                   x_test=data.x_test[test], y_test=data.y_test[test])
+    return replace(
+        data,
+        x_train=data.x_train[train],
+        y_train=data.y_train[train],
+        x_test=data.x_test[test],
+        y_test=data.y_test[test],
+    )
 
 
 def wait_until(condition, timeout=60.0, every=0.01):

@@ -28,8 +28,9 @@ def test_with_no_tpu_and_no_gpu_it_falls_back_to_the_cpu_and_says_so(monkeypatch
 
     # Whatever this machine has: the fallback is what a GPU-less machine gets.
     listed = tf.config.list_physical_devices
-    monkeypatch.setattr(tf.config, "list_physical_devices",
-                        lambda kind=None: [] if kind == "GPU" else listed(kind))
+    monkeypatch.setattr(
+        tf.config, "list_physical_devices", lambda kind=None: [] if kind == "GPU" else listed(kind)
+    )
     acc = detect_accelerator()
     assert acc.kind == "CPU" and acc.replicas == 1
     assert acc.description == f"CPU · {accelerators.cpu_threads()} threads"
@@ -53,7 +54,11 @@ def test_mirrored_strategy_over_two_logical_cpus_trains():
         """
     )
     out = subprocess.run(  # GPUs hidden: the multi-replica path on two CPUs, even on a GPU build
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
         env=cpu_only_env(),
     )
     assert out.stdout.split()[-1] == "True"
@@ -62,8 +67,13 @@ def test_mirrored_strategy_over_two_logical_cpus_trains():
 
 # ----- a GPU on the machine that TensorFlow does not use --------------------------------------
 
-H100 = accelerators.NvidiaInfo(present=True, names=("NVIDIA H100 80GB HBM3",), driver="550.54",
-                               driver_cuda="12.4", how_found="nvidia-smi")
+H100 = accelerators.NvidiaInfo(
+    present=True,
+    names=("NVIDIA H100 80GB HBM3",),
+    driver="550.54",
+    driver_cuda="12.4",
+    how_found="nvidia-smi",
+)
 NONE = accelerators.NvidiaInfo(present=False)
 
 
@@ -79,9 +89,11 @@ def test_the_cpu_build_on_a_gpu_machine_is_told_to_install_the_gpu_requirements(
 
 
 def test_a_driver_older_than_tensorflows_cuda_is_named_with_both_versions():
-    log = ["I0000 cpu_feature_guard.cc: This TensorFlow binary is optimized",
-           "W0000 gpu_device.cc:2344] Cannot dlopen some GPU libraries. Skipping registering GPU devices...",
-           "E0000 cuda_driver.cc] failed call to cuInit: CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE"]
+    log = [
+        "I0000 cpu_feature_guard.cc: This TensorFlow binary is optimized",
+        "W0000 gpu_device.cc:2344] Cannot dlopen some GPU libraries. Skipping registering GPU devices...",
+        "E0000 cuda_driver.cc] failed call to cuInit: CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE",
+    ]
     problem = accelerators.diagnose(True, 0, H100, cuda_version="12.5.1", tf_log=log)
     assert "supports CUDA up to 12.4, older than the 12.5.1 TensorFlow needs" in problem
     assert "update the NVIDIA driver" in problem
@@ -92,7 +104,10 @@ def test_a_driver_older_than_tensorflows_cuda_is_named_with_both_versions():
 def test_missing_cuda_libraries_and_a_hidden_gpu_get_their_own_advice():
     newer = accelerators.NvidiaInfo(True, ("NVIDIA A100",), "570.1", "12.8", "nvidia-smi")
     problem = accelerators.diagnose(True, 0, newer, cuda_version="12.5.1")
-    assert "CUDA or cuDNN libraries are missing" in problem and "--force-reinstall -r requirements-gpu.txt" in problem
+    assert (
+        "CUDA or cuDNN libraries are missing" in problem
+        and "--force-reinstall -r requirements-gpu.txt" in problem
+    )
     assert "TF_CPP_MIN_LOG_LEVEL=0" in problem  # nothing logged: how to see more
     hidden = accelerators.diagnose(True, 0, newer, cuda_version="12.5.1", visible="-1")
     assert "CUDA_VISIBLE_DEVICES is set to '-1'" in hidden
@@ -113,7 +128,9 @@ def test_nvidia_smi_is_read_for_names_driver_and_its_cuda_version(monkeypatch):
         return Done("| NVIDIA-SMI 550.54   Driver Version: 550.54   CUDA Version: 12.4     |")
 
     info = accelerators.nvidia_info(run=fake_run)
-    assert info == accelerators.NvidiaInfo(True, ("NVIDIA H100 80GB HBM3",) * 2, "550.54", "12.4", "nvidia-smi")
+    assert info == accelerators.NvidiaInfo(
+        True, ("NVIDIA H100 80GB HBM3",) * 2, "550.54", "12.4", "nvidia-smi"
+    )
 
     def broken(cmd, **kwargs):
         raise OSError("nvidia-smi hangs")

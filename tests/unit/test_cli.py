@@ -44,8 +44,19 @@ def keep_process_settings():
 def trained(tmp_path_factory):
     """One short run with every output switched on: JSON, checkpoints, a saved model."""
     folder = tmp_path_factory.mktemp("cli")
-    args = ["train", *QUICK, "--epochs", "2", "--checkpoint-dir", str(folder / "run"),
-            "--checkpoint-every", "1", "--save", str(folder / "model.keras"), "--json"]
+    args = [
+        "train",
+        *QUICK,
+        "--epochs",
+        "2",
+        "--checkpoint-dir",
+        str(folder / "run"),
+        "--checkpoint-every",
+        "1",
+        "--save",
+        str(folder / "model.keras"),
+        "--json",
+    ]
     import contextlib
     import io
 
@@ -98,9 +109,24 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, capsys):
     run = tmp_path / "run"
     env = {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cnn_core", "train", *QUICK, "--epochs", "200",
-         "--checkpoint-dir", str(run), "--checkpoint-every", "1", "--quiet"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "cnn_core",
+            "train",
+            *QUICK,
+            "--epochs",
+            "200",
+            "--checkpoint-dir",
+            str(run),
+            "--checkpoint-every",
+            "1",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 120
@@ -116,8 +142,21 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path, capsys):
     saved = json.loads(Path(info.checkpoint).with_suffix(".json").read_text())
 
     target = info.checkpoint_epoch + 1
-    code = main(["train", *QUICK, "--checkpoint-dir", str(run), "--resume", "--epochs", str(target),
-                 "--loop", "custom", "--json", "--quiet"])
+    code = main(
+        [
+            "train",
+            *QUICK,
+            "--checkpoint-dir",
+            str(run),
+            "--resume",
+            "--epochs",
+            str(target),
+            "--loop",
+            "custom",
+            "--json",
+            "--quiet",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     result = last_json(captured.out)
@@ -133,14 +172,17 @@ def test_resuming_a_finished_run_says_how_to_go_further(trained, capsys):
     assert "pass --epochs N" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("flags, says", [
-    (["--lr", "-1"], "learning rate must be a number above 0"),
-    (["--epochs", "0"], "number of epochs must be a whole number"),
-    (["--save", "model.h5"], "ending in .keras"),
-    (["--resume"], "--resume needs --checkpoint-dir"),
-    (["--data", "no/such/file.npz"], "There is no file"),
-    (["--limit", "3"], "--limit must be at least 10"),
-])
+@pytest.mark.parametrize(
+    "flags, says",
+    [
+        (["--lr", "-1"], "learning rate must be a number above 0"),
+        (["--epochs", "0"], "number of epochs must be a whole number"),
+        (["--save", "model.h5"], "ending in .keras"),
+        (["--resume"], "--resume needs --checkpoint-dir"),
+        (["--data", "no/such/file.npz"], "There is no file"),
+        (["--limit", "3"], "--limit must be at least 10"),
+    ],
+)
 def test_bad_flags_get_one_sentence_and_exit_code_2(flags, says, capsys):
     assert main(["train", "--source", "bundled", *flags]) == 2
     err = capsys.readouterr().err
@@ -155,10 +197,23 @@ def test_a_folder_that_holds_a_run_is_not_overwritten(trained, capsys):
 
 def test_the_progress_bar_shows_epoch_batch_speed_and_eta():
     snap = Snapshot(
-        status="running", message="", epoch=3, epochs=10, batch=120, steps_per_epoch=240,
-        train_images=54000, val_images=6000, batch_loss=(0.5, 0.412), batch_accuracy=(0.8, 0.85),
-        history=(), images_per_second=6912.4, elapsed_seconds=30, eta_seconds=80, learning_rate=0.01,
-        device="CPU · 2 threads", loop="fit",
+        status="running",
+        message="",
+        epoch=3,
+        epochs=10,
+        batch=120,
+        steps_per_epoch=240,
+        train_images=54000,
+        val_images=6000,
+        batch_loss=(0.5, 0.412),
+        batch_accuracy=(0.8, 0.85),
+        history=(),
+        images_per_second=6912.4,
+        elapsed_seconds=30,
+        eta_seconds=80,
+        learning_rate=0.01,
+        device="CPU · 2 threads",
+        loop="fit",
     )
     assert progress_line(snap) == (
         "epoch 3/10 [############............] 120/240 · 6,912 img/s · loss 0.412 · ETA 1:20 · running"
@@ -225,9 +280,24 @@ def test_devices_json_is_one_object_a_script_can_read(capsys):
 
 
 def test_mixed_precision_on_the_command_line_trains_and_is_reported(capsys):
-    args = ["train", "--dataset", "fashion_mnist", "--source", "bundled", "--limit", "64",
-            "--batch-size", "32", "--epochs", "1", "--validation-fraction", "0",
-            "--mixed-precision", "--json", "--quiet"]
+    args = [
+        "train",
+        "--dataset",
+        "fashion_mnist",
+        "--source",
+        "bundled",
+        "--limit",
+        "64",
+        "--batch-size",
+        "32",
+        "--epochs",
+        "1",
+        "--validation-fraction",
+        "0",
+        "--mixed-precision",
+        "--json",
+        "--quiet",
+    ]
     assert main(args) == 0
     captured = capsys.readouterr()
     result = last_json(captured.out)

@@ -11,27 +11,59 @@ import pytest
 
 from cnn_core import compare, run_storage
 from cnn_core.models import PRESETS
-from cnn_core.training_config import EpochRecord
-from cnn_core.training_config import TrainingConfig, training_defaults
+from cnn_core.training_config import EpochRecord, TrainingConfig, training_defaults
 
 
 def epochs(n: int, top: float = 0.9, validation: bool = True) -> list[EpochRecord]:
-    return [EpochRecord(e, 1.0 / e, top - 0.1 / e, 1.1 / e if validation else None,
-                        top - 0.12 / e if validation else None, 1.0, 5000.0, 0.01) for e in range(1, n + 1)]
+    return [
+        EpochRecord(
+            e,
+            1.0 / e,
+            top - 0.1 / e,
+            1.1 / e if validation else None,
+            top - 0.12 / e if validation else None,
+            1.0,
+            5000.0,
+            0.01,
+        )
+        for e in range(1, n + 1)
+    ]
 
 
-def stored_run(runs_dir: Path, name: str, *, preset: str = "tutorial", config: TrainingConfig | None = None,
-               status: str = "finished", history=None, test: float | None = 0.9, experiment: str | None = None,
-               step: int = 0, dataset: str = "mnist") -> Path:
+def stored_run(
+    runs_dir: Path,
+    name: str,
+    *,
+    preset: str = "tutorial",
+    config: TrainingConfig | None = None,
+    status: str = "finished",
+    history=None,
+    test: float | None = 0.9,
+    experiment: str | None = None,
+    step: int = 0,
+    dataset: str = "mnist",
+) -> Path:
     """A run folder as the Trainer leaves it (run.json with history and test accuracy)."""
     config = config or replace(training_defaults(preset), epochs=3)
     run = runs_dir / name
-    run_storage.write_run_file(run, label=f"{preset} run {name}", status="running", dataset_name=dataset,
-                               dataset_source="bundled", model_config=PRESETS[preset], config=config,
-                               experiment=experiment, experiment_step=step)
-    run_storage.update_run_status(run, status, epochs_done=config.epochs,
-                                  test=(0.3, test) if test is not None else None,
-                                  history=epochs(config.epochs) if history is None else history)
+    run_storage.write_run_file(
+        run,
+        label=f"{preset} run {name}",
+        status="running",
+        dataset_name=dataset,
+        dataset_source="bundled",
+        model_config=PRESETS[preset],
+        config=config,
+        experiment=experiment,
+        experiment_step=step,
+    )
+    run_storage.update_run_status(
+        run,
+        status,
+        epochs_done=config.epochs,
+        test=(0.3, test) if test is not None else None,
+        history=epochs(config.epochs) if history is None else history,
+    )
     return run
 
 
@@ -56,12 +88,22 @@ def test_an_old_run_json_without_history_is_listed_with_what_it_has(tmp_path):
     old = tmp_path / "20250101-000000-old"
     old.mkdir()
     # What the app wrote before history and experiments went into run.json.
-    (old / "run.json").write_text(json.dumps({
-        "version": 1, "label": "Tutorial on MNIST · 10 epochs · Adam η=0.01", "status": "finished",
-        "created": "2025-01-01T00:00:00", "dataset": {"name": "mnist", "source": "keras"},
-        "model_config": run_storage.model_config_to_dict(PRESETS["tutorial"]),
-        "training": {"epochs": 10}, "epochs_done": 10, "test_loss": 0.05, "test_accuracy": 0.98,
-    }))
+    (old / "run.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "label": "Tutorial on MNIST · 10 epochs · Adam η=0.01",
+                "status": "finished",
+                "created": "2025-01-01T00:00:00",
+                "dataset": {"name": "mnist", "source": "keras"},
+                "model_config": run_storage.model_config_to_dict(PRESETS["tutorial"]),
+                "training": {"epochs": 10},
+                "epochs_done": 10,
+                "test_loss": 0.05,
+                "test_accuracy": 0.98,
+            }
+        )
+    )
     (run,) = compare.finished_runs(tmp_path)
     assert run.history == () and run.experiment == "" and run.test_accuracy == pytest.approx(0.98)
     assert run.final_val_accuracy is None
@@ -70,32 +112,56 @@ def test_an_old_run_json_without_history_is_listed_with_what_it_has(tmp_path):
     checkpoint = run_storage.checkpoint_path(old, 10)
     checkpoint.parent.mkdir()
     checkpoint.write_bytes(b"PK")
-    run_storage.write_checkpoint_state(checkpoint, epoch=10, history=epochs(10), batch_loss=[], batch_accuracy=[],
-                                       elapsed_seconds=1.0, base_learning_rate=0.01, learning_rate_changes=[])
+    run_storage.write_checkpoint_state(
+        checkpoint,
+        epoch=10,
+        history=epochs(10),
+        batch_loss=[],
+        batch_accuracy=[],
+        elapsed_seconds=1.0,
+        base_learning_rate=0.01,
+        learning_rate_changes=[],
+    )
     (run,) = compare.finished_runs(tmp_path)
     assert len(run.history) == 10 and run.history[0].loss == pytest.approx(1.0)
 
 
 def test_the_table_lists_only_the_settings_that_differ_then_the_accuracies(tmp_path):
     a = stored_run(tmp_path, "a", test=0.91)
-    b = stored_run(tmp_path, "b", config=replace(training_defaults("tutorial"), epochs=3, learning_rate=1e-3), test=0.88)
+    b = stored_run(
+        tmp_path, "b", config=replace(training_defaults("tutorial"), epochs=3, learning_rate=1e-3), test=0.88
+    )
     c = stored_run(tmp_path, "c", preset="exercise2", test=0.93, history=epochs(3, validation=False))
     runs = [compare.summarize(run_storage.read_run(p)) for p in (a, b, c)]
     rows = compare.settings_that_differ(runs)
     assert list(rows[0]) == ["Run", "Test accuracy", "Final validation accuracy", "Model", "Layers", "η"]
-    assert [r["Run"] for r in rows] == ["1 · Tutorial η=0.01", "2 · Tutorial η=0.001", "3 · Tutorial + exercise 2 η=0.01"]
+    assert [r["Run"] for r in rows] == [
+        "1 · Tutorial η=0.01",
+        "2 · Tutorial η=0.001",
+        "3 · Tutorial + exercise 2 η=0.01",
+    ]
     assert [r["η"] for r in rows] == ["0.01", "0.001", "0.01"]
     assert rows[2]["Layers"].startswith("Conv 24 → pool → Conv 36 → pool → Conv 48")
     assert [r["Test accuracy"] for r in rows] == ["91.0 %", "88.0 %", "93.0 %"]
     assert rows[2]["Final validation accuracy"] == "—"  # no validation images held out
     # Two runs with the same settings: only the accuracies.
-    assert list(compare.settings_that_differ(runs[:1] * 2)[0]) == ["Run", "Test accuracy", "Final validation accuracy"]
+    assert list(compare.settings_that_differ(runs[:1] * 2)[0]) == [
+        "Run",
+        "Test accuracy",
+        "Final validation accuracy",
+    ]
     assert compare.settings_that_differ([]) == []
 
 
 def test_a_stopped_run_says_how_far_it_got(tmp_path):
-    run = stored_run(tmp_path, "s", config=replace(training_defaults("tutorial"), epochs=10), status="stopped",
-                     history=epochs(4), test=0.8)
+    run = stored_run(
+        tmp_path,
+        "s",
+        config=replace(training_defaults("tutorial"), epochs=10),
+        status="stopped",
+        history=epochs(4),
+        test=0.8,
+    )
     (summary,) = compare.finished_runs(tmp_path)
     assert "stopped after 4 of 10 epochs" in compare.run_choice_label(summary, own=True)
     assert compare.run_choice_label(summary, own=True).endswith("yours")
@@ -114,8 +180,13 @@ def test_runs_of_an_experiment_set_are_grouped_in_the_order_they_ran(tmp_path):
 
 def test_the_trainer_rewriting_run_json_keeps_the_experiment_name(tmp_path):
     run = tmp_path / "r"
-    common = dict(label="x", dataset_name="mnist", dataset_source="bundled", model_config=PRESETS["tutorial"],
-                  config=TrainingConfig(epochs=1))
+    common = dict(
+        label="x",
+        dataset_name="mnist",
+        dataset_source="bundled",
+        model_config=PRESETS["tutorial"],
+        config=TrainingConfig(epochs=1),
+    )
     run_storage.write_run_file(run, status="queued", experiment="set B", experiment_step=3, **common)
     run_storage.write_run_file(run, status="running", **common)  # what the Trainer does when it starts
     assert run_storage.read_run(run).experiment == "set B"
@@ -126,8 +197,11 @@ def test_the_trainer_rewriting_run_json_keeps_the_experiment_name(tmp_path):
 def test_the_tutorials_comparisons_are_four_distinct_short_runs():
     plan = compare.tutorial_comparisons()
     assert [(p.preset, p.training.learning_rate) for p in plan] == [
-        ("tutorial", 0.01), ("exercise2", 0.01), ("strong", training_defaults("strong").learning_rate),
-        ("tutorial", 0.001)]
+        ("tutorial", 0.01),
+        ("exercise2", 0.01),
+        ("strong", training_defaults("strong").learning_rate),
+        ("tutorial", 0.001),
+    ]
     assert all(p.training.epochs == compare.EXPERIMENT_EPOCHS for p in plan)
     assert len({(p.model_config, p.training) for p in plan}) == len(plan)  # no run twice
     assert plan[2].training.schedule == "cosine"  # Strong keeps its own training settings

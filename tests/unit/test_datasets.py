@@ -70,7 +70,9 @@ class TestAutomaticSource:
     def test_uses_the_keras_download_when_it_can_be_reached(self, monkeypatch):
         monkeypatch.setattr(datasets, "keras_unavailable_reason", lambda name: None)
         arrays = good_arrays()
-        monkeypatch.setattr(datasets, "keras_arrays", lambda name, download=None: datasets.validate_arrays(arrays))
+        monkeypatch.setattr(
+            datasets, "keras_arrays", lambda name, download=None: datasets.validate_arrays(arrays)
+        )
         data = load_dataset("fashion_mnist")
         assert data.source == "keras" and data.note == ""
         assert "full Keras download" in data.source_label
@@ -171,7 +173,10 @@ class TestUserFile:
             (lambda a: a.update(y_train=np.full(20, 10, np.uint8)), "labels must be 0-9"),
             (lambda a: a.update(y_test=np.zeros(3, np.uint8)), "must match one to one"),
             (lambda a: a.update(y_train=np.zeros((20, 10), np.uint8)), "not one-hot"),
-            (lambda a: a.update(x_test=np.zeros((0, 28, 28), np.uint8), y_test=np.zeros(0, np.uint8)), "holds no images"),
+            (
+                lambda a: a.update(x_test=np.zeros((0, 28, 28), np.uint8), y_test=np.zeros(0, np.uint8)),
+                "holds no images",
+            ),
             (lambda a: a.update(x_train=np.full((20, 28, 28), 300, np.int32)), "pixels must be 0-255"),
             (lambda a: a.pop("y_test"), "has no y_test"),
         ],
@@ -227,7 +232,9 @@ class TestUploadCaps:
     def test_a_header_claiming_two_million_images_is_refused_before_anything_is_allocated(self):
         bomb = npz_claiming(2_000_000)
         assert len(bomb) < 2_000  # the file is tiny; its header claims 1.5 GB
-        with pytest.raises(ValueError, match=r"x_train holds 2,000,000 images; this server takes at most 100,000"):
+        with pytest.raises(
+            ValueError, match=r"x_train holds 2,000,000 images; this server takes at most 100,000"
+        ):
             read_npz(bomb)
         # numpy.load would allocate the 1.5 GB the header claims before finding the data missing.
         assert peak_traced_bytes(lambda: load_dataset("mnist", bomb)) < 4 * 2**20
@@ -252,7 +259,9 @@ class TestUploadCaps:
 
     def test_too_many_unpacked_bytes_are_refused_from_the_header(self):
         bomb = npz_claiming(90_000, descr="<i4")  # fewer images than the cap, but 4 bytes a pixel
-        with pytest.raises(ValueError, match=r"would take 269 MiB once unpacked; this server takes at most 160 MiB"):
+        with pytest.raises(
+            ValueError, match=r"would take 269 MiB once unpacked; this server takes at most 160 MiB"
+        ):
             read_npz(bomb)
         assert peak_traced_bytes(lambda: read_npz(bomb)) < 4 * 2**20
 

@@ -35,8 +35,11 @@ def test_a_gpu_runs_the_cpu_then_float32_then_mixed_precision_and_the_cpu_arm_st
 
 
 def test_speed_is_compared_to_the_cpu_and_to_float32_and_mixed_precision_may_lose_half_a_point():
-    arms = [arm("CPU", "CPU", False, 5000, 0.880), arm("GPU", "GPU", False, 50000, 0.885),
-            arm("GPU mixed", "GPU", True, 80000, 0.881)]
+    arms = [
+        arm("CPU", "CPU", False, 5000, 0.880),
+        arm("GPU", "GPU", False, 50000, 0.885),
+        arm("GPU mixed", "GPU", True, 80000, 0.881),
+    ]
     ratios, mixed_ok, lines = device_check.compare(arms)
     assert ratios == {"GPU / CPU": 10.0, "GPU mixed / CPU": 16.0, "mixed / float32": 1.6}
     assert mixed_ok is True and "drop +0.0040" in lines[0] and lines[0].endswith("OK")

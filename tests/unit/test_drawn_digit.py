@@ -22,7 +22,9 @@ def mnist_digit() -> np.ndarray:
     return data.x_test[int(np.flatnonzero(data.y_test == 7)[0])]
 
 
-def canvas_with(digit: np.ndarray, size: int = 280, top: int = 0, left: int = 0, factor: int = 4) -> np.ndarray:
+def canvas_with(
+    digit: np.ndarray, size: int = 280, top: int = 0, left: int = 0, factor: int = 4
+) -> np.ndarray:
     """A black size×size canvas with ``digit`` enlarged ``factor`` times pasted at (top, left)."""
     big = np.kron(digit, np.ones((factor, factor), np.uint8))
     canvas = np.zeros((size, size), np.uint8)
@@ -183,8 +185,14 @@ class TestRefusals:
         assert str(error.value).endswith((".", ")."))
 
     @pytest.mark.parametrize(
-        "error", [SyntaxError("broken PNG file"), struct.error("unpack requires 4 bytes"), EOFError(),
-                  MemoryError(), Image.DecompressionBombError("Image size exceeds limit")],
+        "error",
+        [
+            SyntaxError("broken PNG file"),
+            struct.error("unpack requires 4 bytes"),
+            EOFError(),
+            MemoryError(),
+            Image.DecompressionBombError("Image size exceeds limit"),
+        ],
         ids=lambda e: type(e).__name__,
     )
     @pytest.mark.parametrize("where", ["open", "decode"])
@@ -194,7 +202,9 @@ class TestRefusals:
         def fail(*args, **kwargs):
             raise error
 
-        monkeypatch.setattr(Image, "open", fail) if where == "open" else monkeypatch.setattr(ImageOps, "exif_transpose", fail)
+        monkeypatch.setattr(Image, "open", fail) if where == "open" else monkeypatch.setattr(
+            ImageOps, "exif_transpose", fail
+        )
         with pytest.raises(ValueError, match="megapixels|not an image|could not be decoded"):
             drawn_digit.load_image(png_bytes(np.zeros((30, 30), np.uint8)))
 

@@ -40,8 +40,8 @@ def make_predictions(labels, predicted, confidence) -> evaluation.Predictions:
 @pytest.fixture
 def preds() -> evaluation.Predictions:
     #            0    1    2    3    4    5    6    7
-    labels =    [0,   0,   1,   1,   2,   2,   2,   3]
-    predicted = [0,   1,   1,   0,   2,   1,   2,   3]
+    labels = [0, 0, 1, 1, 2, 2, 2, 3]
+    predicted = [0, 1, 1, 0, 2, 1, 2, 3]
     confidence = [0.9, 0.95, 0.4, 0.6, 0.99, 0.7, 0.5, 0.8]
     return make_predictions(labels, predicted, confidence)
 
@@ -120,7 +120,12 @@ class TestFilters:
 
     def test_every_filter_is_named_for_the_page(self):
         assert set(evaluation.FILTERS) == {
-            "all", "mistakes", "true_class", "confident_mistakes", "unsure_correct", "cell"
+            "all",
+            "mistakes",
+            "true_class",
+            "confident_mistakes",
+            "unsure_correct",
+            "cell",
         }
 
     def test_a_filter_without_its_class_or_an_unknown_filter_is_refused(self, preds):

@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 from cnn_core import formulas, shapes
-from cnn_core.models import PRESETS, ModelConfig, summarize
 from cnn_core.model_code import largest_layer, size_formulas
+from cnn_core.models import PRESETS, ModelConfig, summarize
 
 
 def test_ordinals_read_as_english():
     assert [formulas.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 111, 112, 121)] == [
-        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "111th", "112th", "121st"]
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "111th",
+        "112th",
+        "121st",
+    ]
 
 
 def test_pool_layer_code_states_only_what_differs_from_keras_defaults():
     assert shapes.pool_layer_code(2, 2) == "layers.MaxPooling2D((2, 2))"
     assert shapes.pool_layer_code(3, 1, "same", "average") == (
-        'layers.AveragePooling2D((3, 3), strides=(1, 1), padding="same")')
+        'layers.AveragePooling2D((3, 3), strides=(1, 1), padding="same")'
+    )
 
 
 def test_model_notes_for_the_tutorials_network():

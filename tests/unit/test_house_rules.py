@@ -54,8 +54,12 @@ class Edge:
 
 def module(name: str, source: str, is_package: bool = False) -> Module:
     """A module from source text (the self-tests' snippets)."""
-    return Module(name, name.replace(".", "/") + ("/__init__.py" if is_package else ".py"), is_package,
-                  ast.parse(source))
+    return Module(
+        name,
+        name.replace(".", "/") + ("/__init__.py" if is_package else ".py"),
+        is_package,
+        ast.parse(source),
+    )
 
 
 def repo_modules(root: Path = ROOT) -> dict[str, Module]:
@@ -69,13 +73,16 @@ def repo_modules(root: Path = ROOT) -> dict[str, Module]:
         parts = list(path.relative_to(root).with_suffix("").parts)
         is_package = parts[-1] == "__init__"
         name = ".".join(parts[:-1] if is_package else parts)
-        found[name] = Module(name, str(path.relative_to(root)), is_package, ast.parse(path.read_text(), str(path)))
+        found[name] = Module(
+            name, str(path.relative_to(root)), is_package, ast.parse(path.read_text(), str(path))
+        )
     return found
 
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _absolute(mod: Module, level: int, name: str | None) -> str:
@@ -105,10 +112,17 @@ def edges(mod: Module) -> list[Edge]:
             base = _absolute(mod, node.level, node.module)
             if base:
                 found.append(Edge(mod.name, base, node.lineno, runs))
-            found.extend(Edge(mod.name, f"{base}.{alias.name}".lstrip("."), node.lineno, runs)
-                         for alias in node.names if alias.name != "*")
-        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
-                and isinstance(node.args[0].value, str):
+            found.extend(
+                Edge(mod.name, f"{base}.{alias.name}".lstrip("."), node.lineno, runs)
+                for alias in node.names
+                if alias.name != "*"
+            )
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
             func = node.func
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if called in ("import_module", "__import__"):
@@ -135,15 +149,23 @@ def _repo_targets(target: str, modules: dict[str, Module]) -> list[str]:
 
 def streamlit_in_core(modules: dict[str, Module]) -> list[str]:
     """Rule 1: any import, anywhere in a cnn_core file, of Streamlit or the app's Streamlit side."""
-    return [f"{e.where(modules)}: {e.source} imports {e.target}"
-            for name, mod in modules.items() if _under(name, ("cnn_core",))
-            for e in edges(mod) if _under(e.target, STREAMLIT_SIDE)]
+    return [
+        f"{e.where(modules)}: {e.source} imports {e.target}"
+        for name, mod in modules.items()
+        if _under(name, ("cnn_core",))
+        for e in edges(mod)
+        if _under(e.target, STREAMLIT_SIDE)
+    ]
 
 
 def private_apis(modules: dict[str, Module]) -> list[str]:
     """Rule 2: any import of tensorflow.python or keras.src, in any scanned file."""
-    return [f"{e.where(modules)}: {e.source} imports {e.target} (private API)"
-            for mod in modules.values() for e in edges(mod) if _under(e.target, PRIVATE)]
+    return [
+        f"{e.where(modules)}: {e.source} imports {e.target} (private API)"
+        for mod in modules.values()
+        for e in edges(mod)
+        if _under(e.target, PRIVATE)
+    ]
 
 
 def heavy_in_server(modules: dict[str, Module], starts: tuple[str, ...] = SERVER) -> list[str]:
@@ -166,8 +188,9 @@ def heavy_in_server(modules: dict[str, Module], starts: tuple[str, ...] = SERVER
                     while step is not None:
                         chain.append(step)
                         step = parent[step]
-                    problems.append(f"{start} reaches {e.target}: {' -> '.join(reversed(chain))} "
-                                    f"({e.where(modules)})")
+                    problems.append(
+                        f"{start} reaches {e.target}: {' -> '.join(reversed(chain))} ({e.where(modules)})"
+                    )
                     continue
                 for target in _repo_targets(e.target, modules):
                     if target not in parent:
@@ -178,9 +201,13 @@ def heavy_in_server(modules: dict[str, Module], starts: tuple[str, ...] = SERVER
 
 def pages_importing_pages(modules: dict[str, Module]) -> list[str]:
     """Rule 4: a page importing another page (or the app_pages package)."""
-    return [f"{e.where(modules)}: {e.source} imports {e.target}"
-            for name, mod in modules.items() if _under(name, ("app_pages",))
-            for e in edges(mod) if _under(e.target, ("app_pages",))]
+    return [
+        f"{e.where(modules)}: {e.source} imports {e.target}"
+        for name, mod in modules.items()
+        if _under(name, ("app_pages",))
+        for e in edges(mod)
+        if _under(e.target, ("app_pages",))
+    ]
 
 
 # ----- the test ----------------------------------------------------------------------------
@@ -191,8 +218,9 @@ def test_the_import_graph_keeps_the_rules_of_the_house():
     # The scan saw the app (so an empty result below means something): each area has files.
     for area in ("cnn_core", "ui", "app_pages", "streamlit_app"):
         assert any(_under(name, (area,)) for name in modules), f"no module found under {area}"
-    assert any(_under(e.target, HEAVY) for mod in modules.values() for e in edges(mod)), \
+    assert any(_under(e.target, HEAVY) for mod in modules.values() for e in edges(mod)), (
         "the scan found no TensorFlow import at all: it is not reading the code"
+    )
     problems = {
         "1. cnn_core imports Streamlit (or ui/app_pages)": streamlit_in_core(modules),
         "2. private TensorFlow/Keras API": private_apis(modules),
@@ -211,17 +239,26 @@ def fake(*mods: Module) -> dict[str, Module]:
 
 
 def test_rule_1_catches_streamlit_in_core_in_any_form():
-    for source in ("import streamlit as st", "from streamlit import cache_data",
-                   "def f():\n    import streamlit.components.v1", "import importlib\nimportlib.import_module('streamlit')",
-                   "from ui.common import x", "from .. import ui"):
+    for source in (
+        "import streamlit as st",
+        "from streamlit import cache_data",
+        "def f():\n    import streamlit.components.v1",
+        "import importlib\nimportlib.import_module('streamlit')",
+        "from ui.common import x",
+        "from .. import ui",
+    ):
         assert streamlit_in_core(fake(module("cnn_core.bad", source))), source
     assert not streamlit_in_core(fake(module("cnn_core.good", "import numpy\nfrom . import shapes")))
     assert not streamlit_in_core(fake(module("ui.glue", "import streamlit")))  # ui may
 
 
 def test_rule_2_catches_private_tensorflow_and_keras_imports():
-    for source in ("from tensorflow.python.keras import layers", "import keras.src.layers",
-                   "from keras import src", "def f():\n    from tensorflow import python"):
+    for source in (
+        "from tensorflow.python.keras import layers",
+        "import keras.src.layers",
+        "from keras import src",
+        "def f():\n    from tensorflow import python",
+    ):
         assert private_apis(fake(module("ui.bad", source))), source
     assert not private_apis(fake(module("ui.good", "import keras\nfrom tensorflow import data")))
 
@@ -230,32 +267,48 @@ def test_rule_3_follows_every_import_the_server_can_run_and_names_the_chain():
     mods = fake(
         module("streamlit_app", "from ui import glue"),
         module("ui", "", is_package=True),
-        module("ui.glue", "def later():\n    from ..cnn_core import helper"),  # inside a function: it runs too
+        module(
+            "ui.glue", "def later():\n    from ..cnn_core import helper"
+        ),  # inside a function: it runs too
         module("cnn_core", "", is_package=True),
         module("cnn_core.helper", "try:\n    import keras\nexcept ImportError:\n    pass"),
     )
-    assert heavy_in_server(mods) == ["streamlit_app reaches keras: streamlit_app -> ui.glue -> "
-                                     "cnn_core.helper -> keras (cnn_core/helper.py:2)"]
+    assert heavy_in_server(mods) == [
+        "streamlit_app reaches keras: streamlit_app -> ui.glue -> "
+        "cnn_core.helper -> keras (cnn_core/helper.py:2)"
+    ]
     # A package's __init__ runs on import of anything below it.
     mods["cnn_core"] = module("cnn_core", "import tensorflow as tf", is_package=True)
     mods["cnn_core.helper"] = module("cnn_core.helper", "")
     assert any("cnn_core -> tensorflow" in p for p in heavy_in_server(mods))
     # The worker's package is TensorFlow's side: the server starts it by name, never imports it.
-    worker = fake(module("streamlit_app", "import importlib\nimportlib.import_module('cnn_core.worker.serve')"))
-    assert heavy_in_server(worker) == ["streamlit_app reaches cnn_core.worker.serve: streamlit_app -> "
-                                       "cnn_core.worker.serve (streamlit_app.py:2)"]
+    worker = fake(
+        module("streamlit_app", "import importlib\nimportlib.import_module('cnn_core.worker.serve')")
+    )
+    assert heavy_in_server(worker) == [
+        "streamlit_app reaches cnn_core.worker.serve: streamlit_app -> "
+        "cnn_core.worker.serve (streamlit_app.py:2)"
+    ]
     # Only an import for the type checker never runs.
-    typed = fake(module("streamlit_app", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import keras"))
+    typed = fake(
+        module("streamlit_app", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import keras")
+    )
     assert heavy_in_server(typed) == []
     assert heavy_in_server({}) == ["streamlit_app: no such module (the router moved? update SERVER)"]
 
 
 def test_rule_4_catches_a_page_importing_a_page():
-    for source in ("from app_pages.model import preset", "from . import training", "import app_pages.home",
-                   "def f():\n    from app_pages import dataset"):
+    for source in (
+        "from app_pages.model import preset",
+        "from . import training",
+        "import app_pages.home",
+        "def f():\n    from app_pages import dataset",
+    ):
         assert pages_importing_pages(fake(module("app_pages.predictions", source))), source
     assert not pages_importing_pages(fake(module("app_pages.predictions", "from ui import common")))
-    assert not pages_importing_pages(fake(module("ui.navigation", "import app_pages.home")))  # the router's side may
+    assert not pages_importing_pages(
+        fake(module("ui.navigation", "import app_pages.home"))
+    )  # the router's side may
 
 
 def test_relative_imports_resolve_against_the_importing_package():

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from cnn_core import datasets, evaluation
-from cnn_core.worker import insight, models
 from cnn_core.models import ConvBlock, ModelConfig
+from cnn_core.worker import insight, models
 
 # Two convolutions per block with batch normalisation (what the Strong preset used to be).
 TWO_CONV_BN = ModelConfig(
@@ -33,7 +33,9 @@ def ink_vs_background():
     pooled = layers.GlobalAveragePooling2D()(maps)
     dense = layers.Dense(10, activation="softmax", name="predictions")
     model = keras.Model(inputs, dense(pooled))
-    conv.set_weights([np.array([1.0, -1.0], np.float32).reshape(1, 1, 1, 2), np.array([0.0, 1.0], np.float32)])
+    conv.set_weights(
+        [np.array([1.0, -1.0], np.float32).reshape(1, 1, 1, 2), np.array([0.0, 1.0], np.float32)]
+    )
     kernel = np.zeros((2, 10), np.float32)
     kernel[0, 0], kernel[1, 1] = 10.0, 10.0
     dense.set_weights([kernel, np.zeros(10, np.float32)])
@@ -64,7 +66,9 @@ def region_reader(separate_softmax: bool = False):
     outputs = layers.Softmax()(dense(x)) if separate_softmax else dense(x)
     model = keras.Model(inputs, outputs)
     bright.set_weights([np.ones((1, 1, 1, 1), np.float32), np.array([-0.5], np.float32)])
-    last.set_weights([np.array([2.0, -2.0], np.float32).reshape(1, 1, 1, 2), np.array([0.0, 1.0], np.float32)])
+    last.set_weights(
+        [np.array([2.0, -2.0], np.float32).reshape(1, 1, 1, 2), np.array([0.0, 1.0], np.float32)]
+    )
     kernel = np.zeros((7, 7, 2, 2), np.float32)  # (row, column, map, class), flatten's order
     kernel[:, :, 0, 0] = 10.0
     kernel[REGION_CELLS[0], REGION_CELLS[1], 0, 0] = 0.0
@@ -76,13 +80,13 @@ def region_reader(separate_softmax: bool = False):
 def square_at(row: int, col: int) -> np.ndarray:
     """Faint noise (0-39) with an 8×8 white square whose top-left pixel is (row, col)."""
     image = np.random.default_rng(row * 28 + col).integers(0, 40, (28, 28)).astype(np.uint8)
-    image[row:row + 8, col:col + 8] = 255
+    image[row : row + 8, col : col + 8] = 255
     return image
 
 
 def share_in(heat: np.ndarray, row: int, col: int, margin: int = 2) -> float:
     """The fraction of the heat within the 8×8 square at (row, col), plus ``margin`` pixels."""
-    box = heat[max(row - margin, 0):row + 8 + margin, max(col - margin, 0):col + 8 + margin]
+    box = heat[max(row - margin, 0) : row + 8 + margin, max(col - margin, 0) : col + 8 + margin]
     return float(box.sum() / heat.sum())
 
 
@@ -161,7 +165,12 @@ class TestFeatureMaps:
         from keras import layers
 
         model = keras.Sequential(
-            [keras.Input((28, 28, 1)), layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(10, activation="softmax")]
+            [
+                keras.Input((28, 28, 1)),
+                layers.Conv2D(4, 3),
+                layers.Flatten(),
+                layers.Dense(10, activation="softmax"),
+            ]
         )
         assert insight.feature_maps(model, digit)[0][1].shape == (26, 26, 4)
         assert insight.grad_cam(model, digit).heat.shape == (28, 28)
@@ -182,7 +191,9 @@ class TestFilters:
     def test_the_first_layer_filters_are_its_kernels(self, tutorial):
         kernels = insight.first_layer_filters(tutorial)
         assert kernels.shape == (3, 3, 24)
-        np.testing.assert_array_equal(kernels, np.asarray(tutorial.get_layer("block1_conv1").kernel)[:, :, 0, :])
+        np.testing.assert_array_equal(
+            kernels, np.asarray(tutorial.get_layer("block1_conv1").kernel)[:, :, 0, :]
+        )
 
 
 class TestWhereItLooked:

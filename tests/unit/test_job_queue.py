@@ -42,9 +42,14 @@ class FakeTrainer:
         return self.status in ACTIVE_STATUSES
 
     def snapshot(self):
-        return SimpleNamespace(status=self.status, epoch=1 + int(self.progress * self.epochs),
-                               epochs=self.epochs, progress=self.progress,
-                               images_per_second=self.images_per_second, active=self.active)
+        return SimpleNamespace(
+            status=self.status,
+            epoch=1 + int(self.progress * self.epochs),
+            epochs=self.epochs,
+            progress=self.progress,
+            images_per_second=self.images_per_second,
+            active=self.active,
+        )
 
 
 def registry(**kwargs) -> JobRegistry:
@@ -131,8 +136,12 @@ def test_a_waiting_run_whose_owner_left_is_dropped_from_the_line():
 def test_an_experiment_sets_runs_go_on_after_their_owner_left():
     now = [0.0]
     reg = registry(owner_timeout_s=60, owner_alive=lambda s: False, clock=lambda: now[0])
-    running = reg.submit("teacher", FakeTrainer(), "set 1", "mnist", "tab", work_images=1, group="comparisons")
-    waiting = reg.submit("teacher", FakeTrainer(), "set 2", "mnist", "tab", work_images=1, group="comparisons")
+    running = reg.submit(
+        "teacher", FakeTrainer(), "set 1", "mnist", "tab", work_images=1, group="comparisons"
+    )
+    waiting = reg.submit(
+        "teacher", FakeTrainer(), "set 2", "mnist", "tab", work_images=1, group="comparisons"
+    )
     own = reg.submit("teacher", FakeTrainer(), "own", "mnist", "tab", work_images=1)
     reg.reap()
     now[0] = 1000.0  # the page was closed long ago
@@ -152,7 +161,11 @@ def test_the_estimate_is_the_work_ahead_over_the_measured_speed():
     running.trainer.status = "preparing"
     assert reg.estimated_start_s(b.id) == pytest.approx(overhead + 30.0)
     # Measured: 2,000 images/s, a third done: 20,000 images left = 10 s for b, then b's 20,000.
-    running.trainer.status, running.trainer.progress, running.trainer.images_per_second = "running", 1 / 3, 2000.0
+    running.trainer.status, running.trainer.progress, running.trainer.images_per_second = (
+        "running",
+        1 / 3,
+        2000.0,
+    )
     assert reg.estimated_start_s(b.id) == pytest.approx(10.0)
     assert reg.estimated_start_s(c.id) == pytest.approx(10.0 + overhead + 10.0)
     assert reg.estimated_start_s(running.id) is None
@@ -270,8 +283,13 @@ def test_the_cap_comes_from_the_environment(monkeypatch):
 def test_a_job_whose_owner_left_stops_after_the_timeout():
     now = [0.0]
     connected = {"tab-1": True}
-    registry = JobRegistry(max_jobs=1, owner_timeout_s=60, owner_alive=lambda s: connected.get(s),
-                           clock=lambda: now[0], reap_every_s=None)
+    registry = JobRegistry(
+        max_jobs=1,
+        owner_timeout_s=60,
+        owner_alive=lambda s: connected.get(s),
+        clock=lambda: now[0],
+        reap_every_s=None,
+    )
     job = registry.submit("teacher", FakeTrainer(), "Tutorial", "mnist", owner_session="tab-1", work_images=1)
     connected["tab-1"] = False  # the tab was closed
     now[0] = 30.0
@@ -284,8 +302,9 @@ def test_a_job_whose_owner_left_stops_after_the_timeout():
 
 def test_without_a_runtime_the_owner_is_present_while_it_keeps_looking():
     now = [0.0]
-    registry = JobRegistry(owner_timeout_s=60, owner_alive=lambda s: None, clock=lambda: now[0],
-                           reap_every_s=None)
+    registry = JobRegistry(
+        owner_timeout_s=60, owner_alive=lambda s: None, clock=lambda: now[0], reap_every_s=None
+    )
     job = registry.submit("teacher", FakeTrainer(), "Tutorial", "mnist", work_images=1)
     now[0] = 50.0
     registry.touch(job.id, "teacher")

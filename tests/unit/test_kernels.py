@@ -156,13 +156,17 @@ def test_convolution_values_equal_tf_nn_conv2d():
     for size, kernel, stride, padding, dilation in _conv_cases(30):
         image, weights = rng.standard_normal((size, size)), rng.standard_normal((kernel, kernel))
         tf_padding = (
-            padding.upper() if isinstance(padding, str) else [[0, 0], [padding, padding], [padding, padding], [0, 0]]
+            padding.upper()
+            if isinstance(padding, str)
+            else [[0, 0], [padding, padding], [padding, padding], [0, 0]]
         )
         expected = tf.nn.conv2d(
             image[None, :, :, None], weights[:, :, None, None], stride, tf_padding, dilations=dilation
         ).numpy()[0, :, :, 0]
         np.testing.assert_allclose(
-            convolve2d(image, weights, stride, padding, dilation), expected, atol=1e-9,
+            convolve2d(image, weights, stride, padding, dilation),
+            expected,
+            atol=1e-9,
             err_msg=str((size, kernel, stride, padding, dilation)),
         )
 
@@ -188,7 +192,10 @@ def test_pooling_values_and_winners_equal_tensorflows_pooling_ops():
         for mode, op in [("max", tf.nn.max_pool2d), ("average", tf.nn.avg_pool2d)]:
             expected = op(x, pool, stride, padding.upper())
             np.testing.assert_allclose(
-                pool2d(image, pool, stride, padding, mode), expected.numpy()[0, :, :, 0], rtol=1e-5, atol=1e-6,
+                pool2d(image, pool, stride, padding, mode),
+                expected.numpy()[0, :, :, 0],
+                rtol=1e-5,
+                atol=1e-6,
                 err_msg=str((size, pool, stride, padding, mode)),
             )
         _, argmax = tf.nn.max_pool_with_argmax(x, pool, stride, padding.upper())

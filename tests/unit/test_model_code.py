@@ -1,4 +1,4 @@
-""""Show the Keras code" gives the exact code of the chosen model, and the page's other views
+""" "Show the Keras code" gives the exact code of the chosen model, and the page's other views
 of a configuration (totals, table rows, size formulas) tell the truth."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import ast
 import pytest
 
 from cnn_core import model_code, models
-from cnn_core.worker.models import build_model
 from cnn_core.models import ConvBlock, ModelConfig, summarize
+from cnn_core.worker.models import build_model
 
 # Two convolutions per block with batch normalisation (what the Strong preset used to be).
 TWO_CONV_BN = ModelConfig(
@@ -32,8 +32,12 @@ EXTRA_CONFIGS = {
         dropout=0.35,
     ),
     "rgb-no-dropout": ModelConfig(
-        blocks=(ConvBlock(6, activation="sigmoid"),), dense_units=16, dropout=0.0,
-        input_size=32, channels=3, num_classes=4,
+        blocks=(ConvBlock(6, activation="sigmoid"),),
+        dense_units=16,
+        dropout=0.0,
+        input_size=32,
+        channels=3,
+        num_classes=4,
     ),
 }
 CONFIGS = {**models.PRESETS, **EXTRA_CONFIGS}
@@ -103,7 +107,11 @@ class TestTotalsAndTable:
     def test_batch_norm_statistics_are_non_trainable(self):
         rows = summarize(TWO_CONV_BN)
         totals = model_code.totals(rows)
-        assert totals.non_trainable == 2 * (32 + 32 + 64 + 64) == sum(2 * r.output_shape[-1] for r in rows if r.type == "BatchNormalization")
+        assert (
+            totals.non_trainable
+            == 2 * (32 + 32 + 64 + 64)
+            == sum(2 * r.output_shape[-1] for r in rows if r.type == "BatchNormalization")
+        )
 
     def test_table_rows_show_shapes_as_keras_prints_them_and_shares_add_up(self):
         config = ModelConfig()

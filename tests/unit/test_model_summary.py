@@ -13,8 +13,8 @@ from dataclasses import replace
 import pytest
 
 from cnn_core import model_code, models
-from cnn_core.worker.models import build_model
 from cnn_core.models import ConvBlock, ModelConfig, ModelShapeError, summarize
+from cnn_core.worker.models import build_model
 
 # Two convolutions per block with batch normalisation (what the Strong preset used to be).
 TWO_CONV_BN = ModelConfig(

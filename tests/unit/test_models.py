@@ -4,12 +4,19 @@ import numpy as np
 import pytest
 
 from cnn_core import models
-from cnn_core.worker.models import build_model, compile_model
 from cnn_core.models import ConvBlock, ModelConfig, ModelShapeError, summarize
+from cnn_core.worker.models import build_model, compile_model
 
 TUTORIAL_LAYERS = [
-    "input", "block1_conv1", "block1_pool", "block2_conv1", "block2_pool",
-    "flatten", "fc1", "dropout", "predictions",
+    "input",
+    "block1_conv1",
+    "block1_pool",
+    "block2_conv1",
+    "block2_pool",
+    "flatten",
+    "fc1",
+    "dropout",
+    "predictions",
 ]
 
 

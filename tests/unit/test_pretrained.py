@@ -46,9 +46,16 @@ def test_a_network_and_its_complete_provenance_are_shipped(name):
 
 def test_every_shipped_file_is_tracked_by_git_so_a_clean_clone_has_it():
     listed = subprocess.run(
-        ["git", "ls-files", "--error-unmatch", *[str(pretrained.model_path(n)) for n in NAMES],
-         *[str(pretrained.provenance_path(n)) for n in NAMES]],
-        cwd=pretrained.MODELS_DIR, capture_output=True, text=True,
+        [
+            "git",
+            "ls-files",
+            "--error-unmatch",
+            *[str(pretrained.model_path(n)) for n in NAMES],
+            *[str(pretrained.provenance_path(n)) for n in NAMES],
+        ],
+        cwd=pretrained.MODELS_DIR,
+        capture_output=True,
+        text=True,
     )
     if listed.returncode != 0 and "not a git repository" in listed.stderr:
         pytest.skip("not a git checkout")

@@ -24,6 +24,7 @@ def conv_answer_from_shapes(p):
 
 # --- the same link gives the same questions ---------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", quiz.KINDS + tuple(quiz.PAGE_KINDS))
 def test_same_seed_and_difficulty_give_the_same_question(kind):
     for level in LEVELS:
@@ -57,6 +58,7 @@ def test_difficulty_is_clamped_to_the_levels():
 
 
 # --- answers come from cnn_core's tested functions --------------------------------------------
+
 
 @pytest.mark.parametrize("level", LEVELS)
 def test_conv_answers_are_shapes_conv_output_size(level):
@@ -94,8 +96,15 @@ def test_parameter_counts_are_models_summarize(level):
     for seed in SEEDS:
         q = quiz.make_question("params", seed, level)
         c = q.params["config"]
-        blocks = () if not c["filters"] else (models.ConvBlock(
-            c["filters"], c["kernel_size"], c["padding"], pool=c["pool"], batch_norm=c["batch_norm"]),)
+        blocks = (
+            ()
+            if not c["filters"]
+            else (
+                models.ConvBlock(
+                    c["filters"], c["kernel_size"], c["padding"], pool=c["pool"], batch_norm=c["batch_norm"]
+                ),
+            )
+        )
         rows = models.summarize(models.ModelConfig(blocks, c["dense"], 0.0, c["input_size"], c["channels"]))
         assert quiz.true_answer(q) == next(r.params for r in rows if r.name == q.params["row"])
 
@@ -114,8 +123,16 @@ def test_known_answers_worked_by_hand():
     assert quiz.true_answer(conv_question(28, 3, 1, "same")) == 28
     assert quiz.true_answer(conv_question(7, 3, 1, "valid", dilation=2)) == 3  # spans 5
     assert quiz.true_answer(conv_question(3, 5)) is None
-    tutorial_conv = dict(input_size=28, channels=1, filters=32, kernel_size=3, batch_norm=False,
-                         padding="same", pool="none", dense=10)
+    tutorial_conv = dict(
+        input_size=28,
+        channels=1,
+        filters=32,
+        kernel_size=3,
+        batch_norm=False,
+        padding="same",
+        pool="none",
+        dense=10,
+    )
     q = quiz.Question("params", 0, 1, 0, "", dict(layer="conv", row="block1_conv1", config=tutorial_conv))
     assert quiz.true_answer(q) == 320  # 3×3×1×32 + 32
     fc1 = dict(tutorial_conv, filters=0, input_size=7, channels=36, dense=128)
@@ -124,6 +141,7 @@ def test_known_answers_worked_by_hand():
 
 
 # --- difficulty grows ---------------------------------------------------------------------------
+
 
 def test_low_levels_are_clean_and_high_levels_bring_floors_dilation_and_no_fit():
     def cases(level):
@@ -161,10 +179,14 @@ def test_harder_shape_questions_chain_more_layers():
 
 # --- checking, formulas and slips ------------------------------------------------------------------
 
+
 def test_the_reveal_shows_the_formula_with_the_numbers():
     verdict = quiz.check(conv_question(28, 3, 2, 1), "14")
     assert verdict.correct is True and verdict.answer == 14
-    assert verdict.formula[-1] == r"O = \left\lfloor \frac{28 + 2\cdot1 - 3}{2} \right\rfloor + 1 = \lfloor 13.5 \rfloor + 1 = 14"
+    assert (
+        verdict.formula[-1]
+        == r"O = \left\lfloor \frac{28 + 2\cdot1 - 3}{2} \right\rfloor + 1 = \lfloor 13.5 \rfloor + 1 = 14"
+    )
     verdict = quiz.check(conv_question(28, 3, 1, "valid"), "25")
     assert verdict.correct is False and verdict.answer == 26
     assert "you said 25" in verdict.sentence and "26" in verdict.sentence
@@ -188,8 +210,9 @@ def test_sizes_are_read_leniently(text):
     assert quiz.check(conv_question(28, 3, 2, 1), text).correct is True
 
 
-@pytest.mark.parametrize("text", ["14x14x32", "14 × 14 × 32", "(14, 14, 32)", "(None, 14, 14, 32)",
-                                  "[14,14,32]", "14 14 32"])
+@pytest.mark.parametrize(
+    "text", ["14x14x32", "14 × 14 × 32", "(14, 14, 32)", "(None, 14, 14, 32)", "[14,14,32]", "14 14 32"]
+)
 def test_shapes_are_read_leniently(text):
     assert quiz.parse_answer(text, "shape") == (14, 14, 32)
     assert quiz.parse_answer("(1764,)", "shape") == (1764,)
@@ -202,21 +225,37 @@ def test_counts_and_values_are_read_leniently():
         assert quiz.parse_answer(text, "value") == value
 
 
-@pytest.mark.parametrize("form, text", [("size", "fourteen"), ("size", "14x13"), ("size", ""),
-                                        ("count", "3x3x32"), ("value", "big"), ("shape", "14x14x32x2")])
+@pytest.mark.parametrize(
+    "form, text",
+    [
+        ("size", "fourteen"),
+        ("size", "14x13"),
+        ("size", ""),
+        ("count", "3x3x32"),
+        ("value", "big"),
+        ("shape", "14x14x32x2"),
+    ],
+)
 def test_unreadable_input_gets_a_sentence_and_does_not_count(form, text):
     with pytest.raises(quiz.Unreadable):
         quiz.parse_answer(text, form)
-    q = {"size": conv_question(28, 3), "count": quiz.make_question("params", 1, 1),
-         "value": quiz.make_question("pool_value", 1, 1), "shape": quiz.make_question("shape", 1, 1)}[form]
+    q = {
+        "size": conv_question(28, 3),
+        "count": quiz.make_question("params", 1, 1),
+        "value": quiz.make_question("pool_value", 1, 1),
+        "shape": quiz.make_question("shape", 1, 1),
+    }[form]
     verdict = quiz.check(q, text)
     assert verdict.correct is None and "does not count" in verdict.sentence
     assert quiz.Score().record(verdict.correct) == quiz.Score()
 
 
 def test_average_answers_are_right_to_two_decimals():
-    q = next(quiz.make_question("pool_value", s, 4) for s in range(100)
-             if quiz.make_question("pool_value", s, 4).params["mode"] == "average")
+    q = next(
+        quiz.make_question("pool_value", s, 4)
+        for s in range(100)
+        if quiz.make_question("pool_value", s, 4).params["mode"] == "average"
+    )
     truth = quiz.true_answer(q)
     assert quiz.check(q, f"{truth:.2f}").correct is True
     assert quiz.check(q, f"{truth + 0.02:.2f}").correct is False
@@ -227,19 +266,36 @@ def test_common_slips_are_named():
     assert "+ 1" in quiz.check(conv_question(28, 3), "25").sentence
     assert "K_eff" in quiz.check(conv_question(9, 3, 1, "valid", 2), "7").sentence
     assert "round up" in quiz.check(conv_question(28, 3, 2, 1), "15").sentence
-    params = dict(input_size=28, channels=1, filters=32, kernel_size=3, batch_norm=False,
-                  padding="same", pool="none", dense=10)
+    params = dict(
+        input_size=28,
+        channels=1,
+        filters=32,
+        kernel_size=3,
+        batch_norm=False,
+        padding="same",
+        pool="none",
+        dense=10,
+    )
     q = quiz.Question("params", 0, 1, 0, "", dict(layer="conv", row="block1_conv1", config=params))
     assert "biases" in quiz.check(q, "288").sentence
-    shape = quiz.Question("shape", 0, 1, 0, "", dict(size=28, channels=1, layers=(
-        shapes.LayerSpec("c", "conv", 3, 1, "same", 32),)))
+    shape = quiz.Question(
+        "shape",
+        0,
+        1,
+        0,
+        "",
+        dict(size=28, channels=1, layers=(shapes.LayerSpec("c", "conv", 3, 1, "same", 32),)),
+    )
     assert "channels first" in quiz.check(shape, "32x28x28").sentence
 
     def whole_window(q):  # the slip: dividing by pool² although padding is not counted
         return sum(q.params["grid"][r][c] for r, c in quiz.window_cells(q)) / q.params["pool"] ** 2
 
-    same_avg = next(q for q in (quiz.make_question("pool_value", s, 5) for s in range(200))
-                    if q.params["mode"] == "average" and abs(whole_window(q) - quiz.true_answer(q)) > 0.01)
+    same_avg = next(
+        q
+        for q in (quiz.make_question("pool_value", s, 5) for s in range(200))
+        if q.params["mode"] == "average" and abs(whole_window(q) - quiz.true_answer(q)) > 0.01
+    )
     assert "real pixels" in quiz.check(same_avg, f"{whole_window(same_avg):.2f}").sentence
 
 
@@ -249,8 +305,15 @@ def test_every_question_checks_its_own_answer_as_right(kind):
         for seed in range(20):
             q = quiz.make_question(kind, seed, level)
             truth = quiz.true_answer(q)
-            text = ("none" if truth is None else "x".join(map(str, truth)) if isinstance(truth, tuple)
-                    else f"{truth:.3f}" if isinstance(truth, float) else str(truth))
+            text = (
+                "none"
+                if truth is None
+                else "x".join(map(str, truth))
+                if isinstance(truth, tuple)
+                else f"{truth:.3f}"
+                if isinstance(truth, float)
+                else str(truth)
+            )
             verdict = quiz.check(q, text)
             assert verdict.correct is True, (q, text, verdict)
             assert verdict.formula
@@ -258,6 +321,7 @@ def test_every_question_checks_its_own_answer_as_right(kind):
 
 
 # --- the score decides the level ------------------------------------------------------------------
+
 
 def test_two_right_in_a_row_go_up_and_two_wrong_go_down():
     score = quiz.Score(level=2)

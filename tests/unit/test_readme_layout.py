@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def layout_table() -> str:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    return readme[readme.index("## Layout"):].split("\n## ", 1)[0]
+    return readme[readme.index("## Layout") :].split("\n## ", 1)[0]
 
 
 def named_in(table: str) -> set[str]:
@@ -26,8 +26,12 @@ def named_in(table: str) -> set[str]:
 
 def test_every_module_of_the_app_has_a_line_of_its_own_in_the_layout_table():
     names = named_in(layout_table())
-    modules = [p.relative_to(ROOT).as_posix() for folder in ("app_pages", "ui", "cnn_core")
-               for p in (ROOT / folder).rglob("*.py") if p.name != "__init__.py"]
+    modules = [
+        p.relative_to(ROOT).as_posix()
+        for folder in ("app_pages", "ui", "cnn_core")
+        for p in (ROOT / folder).rglob("*.py")
+        if p.name != "__init__.py"
+    ]
     missing = sorted(m for m in modules if m not in names)
     assert not missing, f"add a line for each to the README's layout table: {missing}"
 

@@ -73,11 +73,17 @@ def test_run_folders_are_listed_newest_first(tmp_path):
     a = run_storage.new_run_dir(tmp_path, "Tutorial on MNIST")
     b = run_storage.new_run_dir(tmp_path, "Tutorial on MNIST")
     assert a != b and a.name.endswith("tutorial-on-mnist")
-    (b / run_storage.RUN_FILE).write_text(json.dumps({
-        "label": "x", "status": "running", "dataset": {"name": "mnist", "source": "bundled"},
-        "model_config": run_storage.model_config_to_dict(ModelConfig()),
-        "training": {"epochs": 3},
-    }))
+    (b / run_storage.RUN_FILE).write_text(
+        json.dumps(
+            {
+                "label": "x",
+                "status": "running",
+                "dataset": {"name": "mnist", "source": "bundled"},
+                "model_config": run_storage.model_config_to_dict(ModelConfig()),
+                "training": {"epochs": 3},
+            }
+        )
+    )
     runs = run_storage.list_runs(tmp_path)
     assert [r.path for r in runs] == [str(b)]  # a has no run.json
     assert not runs[0].resumable  # no checkpoint yet

@@ -120,7 +120,9 @@ class TestClosedTabsSessionsAreShutDown:
         init = inspect.getsource(AppSession.__init__)
         assert "self._event_loop =" in init and "self._fragment_storage:" in init
         assert callable(MemoryFragmentStorage.clear) and isinstance(AppSession.session_state, property)
-        assert "widget_metadata" in WStates.__dataclass_fields__ and "_new_widget_state" in inspect.getsource(SessionState)
+        assert "widget_metadata" in WStates.__dataclass_fields__ and "_new_widget_state" in inspect.getsource(
+            SessionState
+        )
 
     def test_the_hook_goes_in_once(self):
         from ui import server

@@ -23,7 +23,6 @@ from cnn_core.shapes import (
     window_positions,
 )
 
-
 # --- A student reads formula (1.1) with numbers -------------------------------------------
 
 
@@ -84,7 +83,10 @@ def test_the_shape_chain_agrees_with_the_model_summary():
 
 
 def test_a_chain_that_shrinks_to_nothing_names_the_layer():
-    layers = [shapes.LayerSpec("c1", "conv", 5, 1, "valid", 8), shapes.LayerSpec("c2", "conv", 5, 1, "valid", 8)]
+    layers = [
+        shapes.LayerSpec("c1", "conv", 5, 1, "valid", 8),
+        shapes.LayerSpec("c2", "conv", 5, 1, "valid", 8),
+    ]
     with pytest.raises(ValueError, match="^c2: .*5×5 kernel does not fit in a 4×4"):
         shape_chain(layers, size=8)
 
@@ -190,7 +192,9 @@ def test_conv_formulas_match_a_sliding_window_on_a_large_grid():
         if padding == "same":
             # TF's definition: the fewest zeros that give ceil(I / S) windows, split low-first.
             want = math.ceil(size / stride)
-            total = next(t for t in range(0, span + stride + 1) if len(_slide(size + t, span, stride)) >= want)
+            total = next(
+                t for t in range(0, span + stride + 1) if len(_slide(size + t, span, stride)) >= want
+            )
             before, after = total // 2, total - total // 2
         elif padding == "valid":
             before = after = 0
@@ -205,7 +209,9 @@ def test_conv_formulas_match_a_sliding_window_on_a_large_grid():
         assert conv_output_size(size, kernel, stride, padding, dilation) == len(starts), case
         assert padding_amounts(size, kernel, stride, padding, dilation) == (before, after), case
         last_read = starts[-1] + span
-        assert uncovered_pixels(size, kernel, stride, padding, dilation) == size + before + after - last_read, case
+        assert (
+            uncovered_pixels(size, kernel, stride, padding, dilation) == size + before + after - last_read
+        ), case
         expected = [[s - before + k * dilation for k in range(kernel)] for s in starts]
         assert window_positions(size, kernel, stride, padding, dilation) == expected, case
         arithmetic = conv_arithmetic(size, kernel, stride, padding, dilation)
@@ -215,7 +221,9 @@ def test_conv_formulas_match_a_sliding_window_on_a_large_grid():
 
 
 def test_pool_formulas_match_a_sliding_window_on_a_large_grid():
-    for size, pool, stride, padding in itertools.product(range(1, 25), range(1, 7), range(1, 7), ["valid", "same"]):
+    for size, pool, stride, padding in itertools.product(
+        range(1, 25), range(1, 7), range(1, 7), ["valid", "same"]
+    ):
         if padding == "valid":
             starts, before = _slide(size, pool, stride), 0
         else:
@@ -237,7 +245,9 @@ def test_pool_formulas_match_a_sliding_window_on_a_large_grid():
 
 
 def test_transposed_convolution_undoes_the_size_change():
-    for size, kernel, stride, padding in itertools.product(range(1, 12), range(1, 6), range(1, 4), ["valid", "same"]):
+    for size, kernel, stride, padding in itertools.product(
+        range(1, 12), range(1, 6), range(1, 4), ["valid", "same"]
+    ):
         up = conv_transpose_output_size(size, kernel, stride, padding)
         # The forward convolution of the transposed output has the original size.
         assert conv_output_size(up, kernel, stride, padding) == size, (size, kernel, stride, padding)
@@ -264,7 +274,9 @@ def _tf_conv_output_size(tf, size, kernel, stride, padding, dilation):
     every CPU: oneDNN's kernels on AMD return 1 where stock TensorFlow refuses.
     """
     tf_padding = (
-        padding.upper() if isinstance(padding, str) else [[0, 0], [padding, padding], [padding, padding], [0, 0]]
+        padding.upper()
+        if isinstance(padding, str)
+        else [[0, 0], [padding, padding], [padding, padding], [0, 0]]
     )
     conv = tf.function(lambda x, w: tf.nn.conv2d(x, w, stride, tf_padding, dilations=dilation))
     try:
@@ -313,15 +325,23 @@ def test_keras_layers_agree_on_conv_pool_and_transposed_sizes():
         shape = (1, size, size, 1)
         if effective_kernel_size(kernel, dilation) <= size:
             conv = keras.layers.Conv2D(1, kernel, strides=stride, padding=padding, dilation_rate=dilation)
-            assert conv.compute_output_shape(shape)[1] == conv_output_size(size, kernel, stride, padding, dilation)
+            assert conv.compute_output_shape(shape)[1] == conv_output_size(
+                size, kernel, stride, padding, dilation
+            )
         if kernel <= size or padding == "same":
             pool = keras.layers.MaxPooling2D(kernel, strides=stride, padding=padding)
             assert pool.compute_output_shape(shape)[1] == pool_output_size(size, kernel, stride, padding)
-        transposed = keras.layers.Conv2DTranspose(1, kernel, strides=stride, padding=padding, dilation_rate=dilation)
-        assert transposed.compute_output_shape(shape)[1] == conv_transpose_output_size(size, kernel, stride, padding, dilation)
+        transposed = keras.layers.Conv2DTranspose(
+            1, kernel, strides=stride, padding=padding, dilation_rate=dilation
+        )
+        assert transposed.compute_output_shape(shape)[1] == conv_transpose_output_size(
+            size, kernel, stride, padding, dilation
+        )
         if stride > 1:
             op = rng.randrange(stride)
-            transposed = keras.layers.Conv2DTranspose(1, kernel, strides=stride, padding=padding, output_padding=op)
+            transposed = keras.layers.Conv2DTranspose(
+                1, kernel, strides=stride, padding=padding, output_padding=op
+            )
             assert transposed.compute_output_shape(shape)[1] == conv_transpose_output_size(
                 size, kernel, stride, padding, output_padding=op
             )
@@ -339,7 +359,10 @@ def test_the_code_of_a_refused_layer_carries_kerass_refusal():
     assert refusal.startswith("# ✗ Keras refuses this line: ValueError: `strides > 1` not supported")
     assert "strides=(2, 2) and dilation_rate=(2, 2)" in refusal
     assert "✗" in shapes.conv_layer_code(5, 7)  # no output at all: refused when the model is built
-    assert shapes.conv_layer_code(7, 3, 1, 1) == 'layers.ZeroPadding2D(1)\nlayers.Conv2D(24, (3, 3), strides=1, padding="valid")'
+    assert (
+        shapes.conv_layer_code(7, 3, 1, 1)
+        == 'layers.ZeroPadding2D(1)\nlayers.Conv2D(24, (3, 3), strides=1, padding="valid")'
+    )
     assert "✗" not in shapes.conv_layer_code(7, 3, 1, "same", 2)
 
 

@@ -22,7 +22,7 @@ DARK = {"text": "#edebe8", "backgrounds": ["#171614", "#21201d", "#2d2b27", "#1a
 
 def rgb(hex_colour: str) -> tuple[float, float, float]:
     h = hex_colour.lstrip("#")
-    return tuple(int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return tuple(int(h[i : i + 2], 16) / 255 for i in (0, 2, 4))
 
 
 def blend(front: str, back: str, alpha: float) -> tuple[float, float, float]:
@@ -32,10 +32,12 @@ def blend(front: str, back: str, alpha: float) -> tuple[float, float, float]:
 
 def contrast(a, b) -> float:
     """WCAG 2 contrast ratio of two colours (hex strings or sRGB triples in 0..1)."""
+
     def luminance(c):
         c = rgb(c) if isinstance(c, str) else c
         lin = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
     hi, lo = sorted([luminance(a), luminance(b)], reverse=True)
     return (hi + 0.05) / (lo + 0.05)
 
@@ -55,7 +57,9 @@ def test_body_text_and_captions_reach_aa_on_every_background_in_both_themes():
         for bg in defaults["backgrounds"]:
             assert contrast(text, bg) >= AA, (name, text, bg)
             caption = blend(text, bg, CAPTION_ALPHA)
-            assert contrast(caption, bg) >= AA, f"{name} caption {text}@60% on {bg}: {contrast(caption, bg):.2f}"
+            assert contrast(caption, bg) >= AA, (
+                f"{name} caption {text}@60% on {bg}: {contrast(caption, bg):.2f}"
+            )
 
 
 def test_links_slider_values_and_inline_code_reach_aa():

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 import cnn_core.worker.trainer as trainer_module
+from cnn_core.training_config import LearningRateChange, TrainingConfig
 from cnn_core.worker.accelerators import detect_accelerator
 from cnn_core.worker.trainer import Trainer, _flip_half, divergence_message
-from cnn_core.training_config import LearningRateChange, TrainingConfig
 from tests.unit.conftest import BATCH, FAST, batches_done, cpu_only_env, wait_until
 
 # Two epochs on the 270 images of `small` (FAST), scored on its 100 test images: ten runs of
@@ -121,9 +121,7 @@ def test_stop_starts_no_further_batch_and_keeps_the_model(small, loop):
     assert snap.test_accuracy is not None and trainer.model is not None
 
 
-def test_paused_means_every_batch_run_so_far_is_recorded_even_when_keras_reports_late(
-    small, monkeypatch
-):
+def test_paused_means_every_batch_run_so_far_is_recorded_even_when_keras_reports_late(small, monkeypatch):
     """Keras reports fit's batch ends from a worker thread where its backend allows it (the
     Trainer's callback says it may): a batch's record can then arrive after the next batch
     began. TensorFlow's backend reports in the training thread today, so a late report is
@@ -304,8 +302,9 @@ def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
         print(json.dumps(out))
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                            env=cpu_only_env())
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=cpu_only_env()
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert {"pooled CPU allocator", "1 inter-op thread"} <= set(out["applied"])
@@ -395,8 +394,9 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
         print(json.dumps(out))
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                            env=cpu_only_env())
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=cpu_only_env()
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["replicas"] == 2
@@ -422,10 +422,16 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
 def test_a_mixed_precision_run_computes_in_float16_with_a_float32_output_and_loss_scaling(small, loop):
     import keras
 
-    tiny = replace(small, x_train=small.x_train[:64], y_train=small.y_train[:64],
-                   x_test=small.x_test[:32], y_test=small.y_test[:32])
-    config = TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, validation_fraction=0,
-                            loop=loop, mixed_precision=True)
+    tiny = replace(
+        small,
+        x_train=small.x_train[:64],
+        y_train=small.y_train[:64],
+        x_test=small.x_test[:32],
+        y_test=small.y_test[:32],
+    )
+    config = TrainingConfig(
+        epochs=1, batch_size=32, learning_rate=1e-3, validation_fraction=0, loop=loop, mixed_precision=True
+    )
     before = keras.config.dtype_policy().name
     trainer = Trainer(tiny, config=config).start()
     snap = trainer.wait()
@@ -482,8 +488,13 @@ def test_a_failing_mixed_precision_run_leaves_its_thread_with_the_previous_polic
 
 
 def test_two_runs_at_once_keep_their_own_precision(small):
-    tiny = replace(small, x_train=small.x_train[:64], y_train=small.y_train[:64],
-                   x_test=small.x_test[:32], y_test=small.y_test[:32])
+    tiny = replace(
+        small,
+        x_train=small.x_train[:64],
+        y_train=small.y_train[:64],
+        x_test=small.x_test[:32],
+        y_test=small.y_test[:32],
+    )
     config = TrainingConfig(epochs=1, batch_size=32, learning_rate=1e-3, validation_fraction=0)
     mixed = Trainer(tiny, config=replace(config, mixed_precision=True)).start()
     plain = Trainer(tiny, config=config).start()

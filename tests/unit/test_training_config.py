@@ -46,12 +46,15 @@ def test_mixed_precision_is_a_checked_setting_and_named_in_the_run_title(small):
     # η stays last, so a live change of it still reads in the title, beside the precision.
     change = LearningRateChange(step=3, epoch=1, learning_rate=0.01, previous=0.001)
     assert learning_rate_title(title, [change], 9).endswith(
-        "mixed precision · Adam η=0.01 (changed live: 0.001 → 0.01 at epoch 1, batch 4)")
+        "mixed precision · Adam η=0.01 (changed live: 0.001 → 0.01 at epoch 1, batch 4)"
+    )
     assert "mixed" not in describe_run(models.PRESETS["tutorial"], small, FAST)
 
 
 def test_a_runs_title_names_its_preset_or_says_custom(small):
     """The preset's title comes from models.preset_name: any other network is a custom one."""
-    assert describe_run(models.PRESETS["exercise2"], small, FAST).startswith("Tutorial + exercise 2 on Fashion-MNIST")
+    assert describe_run(models.PRESETS["exercise2"], small, FAST).startswith(
+        "Tutorial + exercise 2 on Fashion-MNIST"
+    )
     custom = replace(models.PRESETS["tutorial"], dense_units=64)
     assert describe_run(custom, small, FAST).startswith("Custom model on Fashion-MNIST · 2 epochs")

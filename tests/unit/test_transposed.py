@@ -8,7 +8,12 @@ import itertools
 import pytest
 
 from cnn_core import shapes
-from cnn_core.shapes import conv_output_size, conv_transpose_output_size, transposed_coverage, transposed_patches
+from cnn_core.shapes import (
+    conv_output_size,
+    conv_transpose_output_size,
+    transposed_coverage,
+    transposed_patches,
+)
 
 PADDINGS = ["valid", "same"]
 GRID = list(itertools.product(range(1, 9), range(1, 6), range(1, 4), PADDINGS, [None, 0, 1, 2]))
@@ -79,11 +84,16 @@ def test_k3_stride2_covers_1_2_or_4_times_a_checkerboard_and_k4_covers_evenly():
 # kernel of ones (a non-degenerate shape; the tests themselves never run a TensorFlow kernel):
 # (I, K, S, padding, output_padding, input index) -> the output indices that became non-zero.
 OBSERVED = [
-    (7, 3, 2, "same", None, 0, [0, 1, 2]), (7, 3, 2, "same", None, 6, [12, 13]),
-    (7, 4, 2, "same", None, 0, [0, 1, 2]), (7, 4, 2, "same", None, 6, [11, 12, 13]),
-    (7, 4, 2, "same", 1, 6, [11, 12]), (7, 3, 2, "valid", 1, 6, [12, 13, 14]),
-    (3, 1, 3, "valid", None, 2, [6]), (7, 5, 3, "same", None, 6, [17, 18, 19, 20]),
-    (4, 4, 1, "same", None, 0, [0, 1, 2]), (4, 4, 1, "same", None, 3, [2, 3]),
+    (7, 3, 2, "same", None, 0, [0, 1, 2]),
+    (7, 3, 2, "same", None, 6, [12, 13]),
+    (7, 4, 2, "same", None, 0, [0, 1, 2]),
+    (7, 4, 2, "same", None, 6, [11, 12, 13]),
+    (7, 4, 2, "same", 1, 6, [11, 12]),
+    (7, 3, 2, "valid", 1, 6, [12, 13, 14]),
+    (3, 1, 3, "valid", None, 2, [6]),
+    (7, 5, 3, "same", None, 6, [17, 18, 19, 20]),
+    (4, 4, 1, "same", None, 0, [0, 1, 2]),
+    (4, 4, 1, "same", None, 3, [2, 3]),
 ]
 
 
@@ -96,9 +106,18 @@ def test_sizes_and_stamps_agree_with_keras_shape_inference():
     import keras
     import tensorflow as tf
 
-    cases = [(7, 3, 2, "same", None), (7, 3, 2, "valid", None), (7, 3, 2, "valid", 1), (7, 4, 2, "same", 1),
-             (7, 4, 2, "same", 0), (5, 2, 3, "valid", None), (4, 5, 1, "same", None), (6, 5, 3, "same", 2),
-             (1, 3, 2, "valid", 0), (8, 1, 3, "same", None)]
+    cases = [
+        (7, 3, 2, "same", None),
+        (7, 3, 2, "valid", None),
+        (7, 3, 2, "valid", 1),
+        (7, 4, 2, "same", 1),
+        (7, 4, 2, "same", 0),
+        (5, 2, 3, "valid", None),
+        (4, 5, 1, "same", None),
+        (6, 5, 3, "same", 2),
+        (1, 3, 2, "valid", 0),
+        (8, 1, 3, "same", None),
+    ]
     for size, kernel, stride, padding, op in cases:
         layer = keras.layers.Conv2DTranspose(1, kernel, strides=stride, padding=padding, output_padding=op)
         # Graph-mode shape inference only: no kernel runs (oneDNN's differ between CPUs).
@@ -115,8 +134,9 @@ def test_sizes_and_stamps_agree_with_keras_shape_inference():
 
 
 def test_the_keras_line_and_a_refused_output_padding():
-    assert shapes.transposed_layer_code(3, 2, "same") == 'layers.Conv2DTranspose(24, (3, 3), strides=2, padding="same")'
+    assert (
+        shapes.transposed_layer_code(3, 2, "same")
+        == 'layers.Conv2DTranspose(24, (3, 3), strides=2, padding="same")'
+    )
     line, refusal = shapes.transposed_layer_code(3, 2, "valid", 2).split("\n")
     assert line.endswith("output_padding=2)") and refusal.startswith("# ✗ Keras refuses")
-
-

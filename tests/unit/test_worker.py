@@ -22,7 +22,9 @@ from cnn_core.training_config import TrainingConfig
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-QUICK = TrainingConfig(epochs=1, batch_size=128, learning_rate=1e-3, validation_fraction=0.0, checkpoint_every=0)
+QUICK = TrainingConfig(
+    epochs=1, batch_size=128, learning_rate=1e-3, validation_fraction=0.0, checkpoint_every=0
+)
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +98,11 @@ def test_the_worker_holds_tensorflow_and_never_streamlit(workers):
 
 def test_a_process_that_asks_the_worker_never_imports_tensorflow_itself():
     # A fresh interpreter: this test process may hold TensorFlow from other tests.
-    asks = ("import sys; from cnn_core.client import Workers; pool = Workers(); "
-            "assert pool.call('device').kind; pool.close(); "
-            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    asks = (
+        "import sys; from cnn_core.client import Workers; pool = Workers(); "
+        "assert pool.call('device').kind; pool.close(); "
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", asks], capture_output=True, text=True, timeout=180, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
@@ -130,11 +134,17 @@ def test_a_killed_worker_interrupts_its_run_which_resumes_in_a_new_one(data, tmp
         os.kill(killed, signal.SIGKILL)
         snap = trainer.wait(30)
         assert snap.status == "interrupted" and not trainer.active
-        assert "killed" in snap.message and f"checkpoint at epoch {snap.last_checkpoint_epoch}" in snap.message
+        assert (
+            "killed" in snap.message and f"checkpoint at epoch {snap.last_checkpoint_epoch}" in snap.message
+        )
         assert run_storage.read_run(run_dir).resumable, "its checkpoints are on disk"
 
-        resumed = pool.trainer(data, models.PRESETS["tutorial"], replace(config, epochs=snap.last_checkpoint_epoch + 1),
-                               resume_from=str(run_dir)).start()  # the next need starts a new worker
+        resumed = pool.trainer(
+            data,
+            models.PRESETS["tutorial"],
+            replace(config, epochs=snap.last_checkpoint_epoch + 1),
+            resume_from=str(run_dir),
+        ).start()  # the next need starts a new worker
         done = resumed.wait(180)
         assert done.status == "finished", done.message
         assert done.resumed_from_epoch == snap.last_checkpoint_epoch and pool.pids() != [killed]
@@ -169,7 +179,9 @@ def test_an_idle_worker_is_stopped(monkeypatch):
     pool = Workers(max_workers=1, idle_s=1.0)
     try:
         pid = pool.call("status")["pid"]
-        wait_for(lambda: not pool.running and not alive(pid), timeout=20)  # gone, its memory back to the system
+        wait_for(
+            lambda: not pool.running and not alive(pid), timeout=20
+        )  # gone, its memory back to the system
     finally:
         pool.close()
 

@@ -43,7 +43,9 @@ def _mount(name: str) -> Callable[..., Any]:
     return st.components.v2.component(f"cnn_explorer_{name}", js=js, css=css)
 
 
-def explorer(name: str, key: str, params: Mapping[str, url_state.Param], data: Callable[[], dict[str, Any]]) -> None:
+def explorer(
+    name: str, key: str, params: Mapping[str, url_state.Param], data: Callable[[], dict[str, Any]]
+) -> None:
     """Mount the explorer ``name`` under ``key``, after taking in the settings it last reported.
 
     ``params`` are the settings it reports, by session key (values already in session state, put
@@ -124,7 +126,7 @@ def _sprite(name: str, identity: str, _x: np.ndarray, _y: np.ndarray) -> dict[st
             continue
         for example in range(EXAMPLES_PER_CLASS):
             image = _x[candidates[example % len(candidates)]]
-            sprite[label * side:(label + 1) * side, example * side:(example + 1) * side] = image
+            sprite[label * side : (label + 1) * side, example * side : (example + 1) * side] = image
     png = io.BytesIO()
     Image.fromarray(sprite, mode="L").save(png, format="PNG", optimize=True)
     return {
@@ -135,4 +137,3 @@ def _sprite(name: str, identity: str, _x: np.ndarray, _y: np.ndarray) -> dict[st
         "missing": missing,
         "sprite": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode(),
     }
-

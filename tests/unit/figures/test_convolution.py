@@ -65,8 +65,19 @@ def test_the_legend_colours_are_distinct_and_label_text_stays_readable():
     for role in ("padding zero", "never reached", "skipped by dilation", "image pixel"):
         assert contrast_ratio(convolution_figures.ROLE_COLOURS[role], vega.TEXT_DARK) >= 4.5, role
     # The two greys of the issue ("image pixel" and "still to come") and the blues are told apart.
-    assert contrast_ratio(convolution_figures.ROLE_COLOURS["image pixel"], convolution_figures.ROLE_COLOURS["still to come"]) >= 1.5
-    assert contrast_ratio(convolution_figures.ROLE_COLOURS["read by the kernel"], convolution_figures.ROLE_COLOURS["skipped by dilation"]) >= 2
+    assert (
+        contrast_ratio(
+            convolution_figures.ROLE_COLOURS["image pixel"], convolution_figures.ROLE_COLOURS["still to come"]
+        )
+        >= 1.5
+    )
+    assert (
+        contrast_ratio(
+            convolution_figures.ROLE_COLOURS["read by the kernel"],
+            convolution_figures.ROLE_COLOURS["skipped by dilation"],
+        )
+        >= 2
+    )
 
 
 def test_a_step_outside_the_output_is_a_value_error():

@@ -75,7 +75,8 @@ class TestClassCounts:
 
     def test_chart_groups_train_and_test_bars_per_class(self, sample):
         chart = dataset_figures.class_count_chart(
-            dataset_figures.class_count_table(sample.y_train, sample.y_test, sample.class_names))
+            dataset_figures.class_count_table(sample.y_train, sample.y_test, sample.class_names)
+        )
         spec = chart.to_dict()
         assert isinstance(chart, alt.Chart)
         assert spec["encoding"]["xOffset"]["field"] == "split"

@@ -4,9 +4,9 @@ a drawing's preparation, feature maps, filters, heat maps) render from functions
 import numpy as np
 
 from cnn_core import drawn_digit, evaluation
-from cnn_core.worker import insight
 from cnn_core.figures import insight as insight_figures
 from cnn_core.figures import mpl
+from cnn_core.worker import insight
 
 
 class TestFigures:
@@ -18,12 +18,16 @@ class TestFigures:
             insight_figures.feature_maps_figure(maps[1][1], "block2_conv1"),
             insight_figures.filters_figure(insight.first_layer_filters(tutorial)),
             insight_figures.heatmap_figure(digit, insight.grad_cam(tutorial, digit).heat, "Grad-CAM"),
-            insight_figures.digit_figure(digit, evaluation.predict_image(tutorial, digit), [str(d) for d in range(10)], 7),
+            insight_figures.digit_figure(
+                digit, evaluation.predict_image(tutorial, digit), [str(d) for d in range(10)], 7
+            ),
         ):
             assert mpl.figure_png(fig).startswith(b"\x89PNG")
 
     def test_feature_maps_are_capped_and_tiled(self):
-        fig = insight_figures.feature_maps_figure(np.random.default_rng(0).random((14, 14, 64)), "x", max_maps=48, columns=12)
+        fig = insight_figures.feature_maps_figure(
+            np.random.default_rng(0).random((14, 14, 64)), "x", max_maps=48, columns=12
+        )
         image = fig.axes[0].images[0].get_array()
         assert image.shape[:2] == (4 * 14 + 3 * 2, 12 * 14 + 11 * 2)  # 48 maps: 4 rows of 12, 2 px gaps
 

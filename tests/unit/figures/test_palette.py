@@ -18,7 +18,9 @@ def test_contrast_ratio_matches_wcag():
 
 
 @pytest.mark.parametrize("scheme", sorted(palette.BACKGROUNDS))
-@pytest.mark.parametrize("colour", [palette.BLUE, palette.VERMILLION, palette.GREEN, palette.RIGHT, palette.WRONG])
+@pytest.mark.parametrize(
+    "colour", [palette.BLUE, palette.VERMILLION, palette.GREEN, palette.RIGHT, palette.WRONG]
+)
 def test_chart_colours_stand_out_from_either_theme_background(colour, scheme):
     """Bars, lines and marks of a Vega chart on the page (WCAG 1.4.11, >= 3:1)."""
     assert palette.contrast_ratio(colour, palette.BACKGROUNDS[scheme]) >= palette.GRAPHICS_CONTRAST

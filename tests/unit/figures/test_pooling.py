@@ -28,9 +28,15 @@ def test_a_digit_grid_pooled_by_average_writes_numbers_that_fit_or_none():
     for pool, stride in [(2, 2), (3, 1), (1, 1)]:
         spec = pooling_figures.pool_grid_chart(digit, pool, stride, "same", "average", width=470)
         cell = spec["hconcat"][0]["width"] // len(set(spec["datasets"]["pool_input"]["x"]))
-        texts = [layer for view in spec["hconcat"] for layer in view["layer"]
-                 if layer["mark"]["type"] == "text" and not layer["data"]["name"].endswith("_title")]
-        labels = list(spec["datasets"]["pool_input"]["label"]) + list(spec["datasets"]["pool_output"]["label"])
+        texts = [
+            layer
+            for view in spec["hconcat"]
+            for layer in view["layer"]
+            if layer["mark"]["type"] == "text" and not layer["data"]["name"].endswith("_title")
+        ]
+        labels = list(spec["datasets"]["pool_input"]["label"]) + list(
+            spec["datasets"]["pool_output"]["label"]
+        )
         for layer in texts:
             assert 0.6 * layer["mark"]["fontSize"] * max(map(len, labels)) <= cell - 4
 

@@ -33,7 +33,10 @@ class TestTutorialGrid:
         p[4] = 0.91
         assert predictions_figures.caption(p, 6, self.names) == ("✗ Coat 91% (Shirt)", palette.WRONG_TEXT)
         assert predictions_figures.verdict_mark(p, 6) == "✗"
-        assert predictions_figures.caption(p, None, self.names) == ("Coat 91%", "black")  # a drawing: no truth
+        assert predictions_figures.caption(p, None, self.names) == (
+            "Coat 91%",
+            "black",
+        )  # a drawing: no truth
         assert predictions_figures.verdict_mark(p, None) == ""
 
     def test_the_predicted_bar_is_red_and_the_true_bar_blue(self):
@@ -41,7 +44,9 @@ class TestTutorialGrid:
         colors = predictions_figures.bar_colors(p, 2)
         assert colors[9] == predictions_figures.WRONG and colors[2] == predictions_figures.RIGHT
         assert colors.count(predictions_figures.OTHER) == 8
-        assert predictions_figures.bar_colors(p, 9).count(predictions_figures.RIGHT) == 1  # right: one blue bar, no red
+        assert (
+            predictions_figures.bar_colors(p, 9).count(predictions_figures.RIGHT) == 1
+        )  # right: one blue bar, no red
 
     def test_the_tutorial_functions_draw_on_an_axes(self):
         from matplotlib.figure import Figure
@@ -53,13 +58,17 @@ class TestTutorialGrid:
         assert ax_img.get_xlabel() == "✗ Ankle boot 20% (Dress)"
         assert [t.get_text() for t in ax_bar.texts] == ["✗"]  # above the predicted bar
         assert ax_img.xaxis.label.get_color() == palette.WRONG_TEXT
-        assert [b.get_facecolor() for b in ax_bar.patches][3] == pytest.approx((0, 0x72 / 255, 0xB2 / 255, 1.0), abs=1e-3)
+        assert [b.get_facecolor() for b in ax_bar.patches][3] == pytest.approx(
+            (0, 0x72 / 255, 0xB2 / 255, 1.0), abs=1e-3
+        )
         assert ax_bar.get_ylim() == (0, 1)
 
     def test_the_grid_has_the_tutorials_size_and_one_bar_per_class_per_image(self):
         data = datasets.load_dataset("fashion_mnist", "bundled")
         probs = np.random.default_rng(0).dirichlet(np.ones(10), size=30).astype(np.float32)
-        fig = predictions_figures.prediction_grid(data.x_test, probs, data.y_test, range(30), data.class_names, 5, 3)
+        fig = predictions_figures.prediction_grid(
+            data.x_test, probs, data.y_test, range(30), data.class_names, 5, 3
+        )
         width, height = fig.get_size_inches()
         assert width == pytest.approx(4 * 3) and height == pytest.approx(2 * 5 + 0.28)  # + names
         ax = fig.axes[0]
@@ -75,7 +84,9 @@ class TestTutorialGrid:
     def test_a_short_list_draws_a_smaller_grid(self):
         data = datasets.load_dataset("mnist", "bundled")
         probs = np.full((5, 10), 0.1, np.float32)
-        fig = predictions_figures.prediction_grid(data.x_test, probs, data.y_test, [0, 1], data.class_names, 5, 3)
+        fig = predictions_figures.prediction_grid(
+            data.x_test, probs, data.y_test, [0, 1], data.class_names, 5, 3
+        )
         assert tuple(fig.get_size_inches()) == pytest.approx((8, 2))  # 1 row of 2, no name strip
 
     def test_impossible_grids_are_refused(self):
@@ -90,7 +101,9 @@ class TestTutorialGrid:
 class TestCharts:
     def test_the_confusion_chart_is_clickable_by_cell_and_carries_the_counts(self, matrix):
         m = matrix
-        spec = predictions_figures.confusion_chart(m, datasets.CLASS_NAMES["mnist"], selected=(2, 1)).to_dict()
+        spec = predictions_figures.confusion_chart(
+            m, datasets.CLASS_NAMES["mnist"], selected=(2, 1)
+        ).to_dict()
         params = spec["params"]  # Altair lifts a layer's selection to the top of the spec
         assert [p["name"] for p in params] == ["cell"]  # exactly one selection, for Streamlit
         assert len(params[0]["views"]) == 1  # bound to one layer (the click layer)
@@ -104,22 +117,32 @@ class TestCharts:
         m = np.diag([5] * 10)
         m[3, 5] = 2  # mistakes on a 0-2 scale: ticks must not read 0.5, 1.5
         spec = predictions_figures.confusion_chart(m, datasets.CLASS_NAMES["mnist"]).to_dict()
-        legends = {layer["encoding"]["color"]["legend"]["title"]: layer["encoding"]["color"]["legend"]
-                   for layer in spec["layer"] if "field" in layer.get("encoding", {}).get("color", {})}
+        legends = {
+            layer["encoding"]["color"]["legend"]["title"]: layer["encoding"]["color"]["legend"]
+            for layer in spec["layer"]
+            if "field" in layer.get("encoding", {}).get("color", {})
+        }
         assert set(legends) == {"mistakes", "right"}
         for legend in legends.values():
             assert legend["tickMinStep"] == 1 and legend["format"] == "d"
 
     def test_the_per_class_chart_has_one_bar_per_class(self, matrix):
         m = matrix
-        spec = predictions_figures.per_class_chart(evaluation.per_class_accuracy(m), datasets.CLASS_NAMES["mnist"], 0.625).to_dict()
+        spec = predictions_figures.per_class_chart(
+            evaluation.per_class_accuracy(m), datasets.CLASS_NAMES["mnist"], 0.625
+        ).to_dict()
         values = [v for d in spec["datasets"].values() for v in d if "class" in v]
         assert [v["class"] for v in values] == [str(d) for d in range(10)]
         assert values[2]["accuracy"] == pytest.approx(2 / 3)
 
     def test_a_click_on_a_cell_is_read_back_from_streamlits_selection_state(self):
-        assert predictions_figures.clicked_cell({"selection": {"cell": [{"true": 7, "predicted": 9}]}}) == (7, 9)
-        assert predictions_figures.clicked_cell({"selection": {"cell": []}}) is None  # double-click cleared it
+        assert predictions_figures.clicked_cell({"selection": {"cell": [{"true": 7, "predicted": 9}]}}) == (
+            7,
+            9,
+        )
+        assert (
+            predictions_figures.clicked_cell({"selection": {"cell": []}}) is None
+        )  # double-click cleared it
         assert predictions_figures.clicked_cell({}) is None
 
 
@@ -144,7 +167,9 @@ class TestDescriptions:
 
     def test_a_long_list_of_mistakes_is_cut_with_a_count(self):
         labels = np.zeros(15, int)
-        text = predictions_figures.grid_description(self.probs(np.ones(15, int)), labels, range(15), self.names)
+        text = predictions_figures.grid_description(
+            self.probs(np.ones(15, int)), labels, range(15), self.names
+        )
         assert text.startswith("0 of 15 right") and text.endswith(", and 5 more.")
         assert text.count("read as") == predictions_figures.MAX_LISTED
 
@@ -155,18 +180,21 @@ class TestDescriptions:
         assert "zero read as one (1×), one read as zero (1×), two read as one (1×)" in text
         acc = evaluation.per_class_accuracy(matrix)
         assert predictions_figures.per_class_description(acc, names, 5 / 8) == (
-            "Accuracy per true class, overall 62.5%: best three 100%, worst zero 50%.")
+            "Accuracy per true class, overall 62.5%: best three 100%, worst zero 50%."
+        )
 
     def test_the_grid_marks_each_verdict_above_the_answer_bar(self):
         """The ✗ of a mistake is drawn in the grid: vermillion-text pixels appear in the bars' area."""
         data = datasets.load_dataset("fashion_mnist", "bundled")
         labels = data.y_test[:1]
         p = self.probs([(int(labels[0]) + 1) % 10])
-        png = mpl.figure_png(predictions_figures.prediction_grid(data.x_test, p, labels, [0], data.class_names, 1, 1))
+        png = mpl.figure_png(
+            predictions_figures.prediction_grid(data.x_test, p, labels, [0], data.class_names, 1, 1)
+        )
         from io import BytesIO
 
         from PIL import Image
 
         pixels = np.asarray(Image.open(BytesIO(png)).convert("RGB")).reshape(-1, 3).astype(int)
-        wrong = np.array([int(palette.WRONG_TEXT[i:i + 2], 16) for i in (1, 3, 5)])
+        wrong = np.array([int(palette.WRONG_TEXT[i : i + 2], 16) for i in (1, 3, 5)])
         assert (np.abs(pixels - wrong).sum(axis=1) < 30).sum() > 20  # the caption and the ✗

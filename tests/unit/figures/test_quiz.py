@@ -35,7 +35,9 @@ def test_a_convolution_picture_is_the_last_window_on_the_questions_padded_grid()
         assert f"Window {out * out} of the {out}×{out} = {out * out} positions" in picture.caption
         assert quiz_figures.window_count(question) == out * out
         first = quiz_figures.reveal_picture(question, window=0)
-        assert roles(first.spec, "output")[(0, 0)] == "this output" and first.caption.startswith("Window 1 of")
+        assert roles(first.spec, "output")[(0, 0)] == "this output" and first.caption.startswith(
+            "Window 1 of"
+        )
 
 
 def test_a_pooling_size_picture_outlines_every_window_of_the_question():
@@ -53,7 +55,10 @@ def test_a_pooling_size_picture_outlines_every_window_of_the_question():
         assert quiz_figures.window_count(question) == out * out
         first = quiz_figures.reveal_picture(question, window=0).spec
         assert len(first["datasets"]["pool_selected"]) == 1
-        assert first["datasets"]["pool_selected"].iloc[0].to_dict() == first["datasets"]["pool_windows"].iloc[0].to_dict()
+        assert (
+            first["datasets"]["pool_selected"].iloc[0].to_dict()
+            == first["datasets"]["pool_windows"].iloc[0].to_dict()
+        )
         assert p["mode"] in ("max", "average")
 
 
@@ -63,7 +68,9 @@ def test_a_pooling_value_picture_outlines_the_asked_window_on_the_questions_grid
         grid = picture.spec["datasets"]["pool_input"]
         real = grid[grid["label"] != "pad"]
         shown = {(int(r), int(c)): int(v) for r, c, v in zip(real["row"], real["column"], real["value"])}
-        assert shown == {(r, c): v for r, row in enumerate(question.params["grid"]) for c, v in enumerate(row)}
+        assert shown == {
+            (r, c): v for r, row in enumerate(question.params["grid"]) for c, v in enumerate(row)
+        }
         selected = outlines(picture.spec)[-1]  # the thick outline: the asked window, padding included
         before = -int(grid["row"].min())  # outlines count from the padded grid's corner
         cells = [(r + before, c + before) for r, c in quiz.window_cells(question)]
@@ -81,9 +88,15 @@ def test_a_model_picture_is_the_shape_flow_up_to_the_layer_asked(kind):
             chain = shapes.shape_chain(p["layers"], p["size"], p["channels"])
             assert [row.output_shape for row in rows] == [step.shape for step in chain]
         elif p["layer"] == "conv":  # the code's stride and padding set the drawn output side
-            side = shapes.conv_output_size(p["config"]["input_size"], p["config"]["kernel_size"], p["stride"], p["padding"])
+            side = shapes.conv_output_size(
+                p["config"]["input_size"], p["config"]["kernel_size"], p["stride"], p["padding"]
+            )
             assert rows[-1].output_shape == (side, side, p["config"]["filters"])
-            assert f"strides={p['stride']}" in question.code if p["stride"] > 1 else "strides" not in question.code
+            assert (
+                f"strides={p['stride']}" in question.code
+                if p["stride"] > 1
+                else "strides" not in question.code
+            )
         else:
             assert rows[-1].name == "fc1" and rows[-1].output_shape == (p["config"]["dense"],)
         picture = quiz_figures.reveal_picture(question)

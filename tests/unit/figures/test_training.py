@@ -11,8 +11,16 @@ from cnn_core.training_config import EpochRecord
 
 def records(n: int, validation: bool = True) -> list[EpochRecord]:
     return [
-        EpochRecord(e, 1.0 / e, 1 - 0.3 / e, 1.1 / e if validation else None,
-                    0.9 - 0.3 / e if validation else None, 8.0, 6750.0, 0.01)
+        EpochRecord(
+            e,
+            1.0 / e,
+            1 - 0.3 / e,
+            1.1 / e if validation else None,
+            0.9 - 0.3 / e if validation else None,
+            8.0,
+            6750.0,
+            0.01,
+        )
         for e in range(1, n + 1)
     ]
 
@@ -40,12 +48,21 @@ def test_the_moving_average_follows_the_trend_under_the_noise():
 
 
 def test_the_epoch_axis_steps_out_as_the_run_goes_on_and_stops_at_its_end():
-    assert [training_figures.axis_end(done, 50) for done in (0, 0.3, 1.0, 2.5, 48, 50)] == [1, 1, 2, 4, 50, 50]
+    assert [training_figures.axis_end(done, 50) for done in (0, 0.3, 1.0, 2.5, 48, 50)] == [
+        1,
+        1,
+        2,
+        4,
+        50,
+        50,
+    ]
     assert training_figures.axis_end(0.5, None) == 1
 
 
 def test_the_per_batch_chart_grows_across_its_axis():
-    spec = training_figures.batch_curve_chart([2.3, 2.0, 1.7, 1.5], steps_per_epoch=2, metric="loss", total_epochs=10)
+    spec = training_figures.batch_curve_chart(
+        [2.3, 2.0, 1.7, 1.5], steps_per_epoch=2, metric="loss", total_epochs=10
+    )
     assert spec["encoding"]["x"]["scale"]["domain"] == [0, 3.0]  # 2 epochs done: the axis reaches 3
     assert spec["title"] == "Loss (cross-entropy) per batch"
     rows = spec["data"]["values"]
@@ -75,8 +92,10 @@ def test_the_live_charts_are_valid_vega_lite_that_altair_accepts():
     import altair as alt
 
     for metric in training_figures.METRICS:
-        for spec in (training_figures.batch_curve_chart(list(np.linspace(2.3, 0.3, 50)), 10, metric, 5),
-                     training_figures.epoch_curve_chart(records(3), metric, 5)):
+        for spec in (
+            training_figures.batch_curve_chart(list(np.linspace(2.3, 0.3, 50)), 10, metric, 5),
+            training_figures.epoch_curve_chart(records(3), metric, 5),
+        ):
             alt.Chart.from_dict(spec, validate=True)  # raises on anything the browser would reject
 
 
@@ -87,10 +106,14 @@ def test_a_live_learning_rate_change_is_a_labelled_rule_where_it_took_effect_on_
 
     # 10 steps per epoch; η went 0.01 -> 0.03 before batch 6 of epoch 2 (15 batches done).
     change = LearningRateChange(step=15, epoch=2, learning_rate=0.03, previous=0.01)
-    for spec in (training_figures.batch_curve_chart(list(np.linspace(2.3, 0.3, 30)), 10, "loss", 5,
-                                          learning_rate_changes=[change]),
-                 training_figures.epoch_curve_chart(records(3), "accuracy", 5, learning_rate_changes=[change],
-                                          steps_per_epoch=10)):
+    for spec in (
+        training_figures.batch_curve_chart(
+            list(np.linspace(2.3, 0.3, 30)), 10, "loss", 5, learning_rate_changes=[change]
+        ),
+        training_figures.epoch_curve_chart(
+            records(3), "accuracy", 5, learning_rate_changes=[change], steps_per_epoch=10
+        ),
+    ):
         line, rule, label = spec["layer"]
         assert line["mark"]["type"] == "line" and "data" not in line and len(spec["data"]["values"]) > 0
         assert rule["mark"]["type"] == "rule" and label["mark"]["type"] == "text"
@@ -132,14 +155,21 @@ def test_the_comparison_has_one_layer_per_run_and_split_validation_dashed():
         spec = training_figures.compare_chart(runs, metric, names)
         layers = spec["layer"]
         drawn = [(layer["data"]["values"][0]["run"], layer["data"]["values"][0]["split"]) for layer in layers]
-        assert drawn == [("1 · Tutorial", "training"), ("1 · Tutorial", "validation"), ("2 · Strong", "training"),
-                         ("2 · Strong", "validation"), ("3 · no validation", "training")]
+        assert drawn == [
+            ("1 · Tutorial", "training"),
+            ("1 · Tutorial", "validation"),
+            ("2 · Strong", "training"),
+            ("2 · Strong", "validation"),
+            ("3 · no validation", "training"),
+        ]
         assert [len(layer["data"]["values"]) for layer in layers] == [3, 3, 5, 5, 4]
         colour, dash = layers[0]["encoding"]["color"], layers[0]["encoding"]["strokeDash"]
         assert colour["scale"]["domain"] == names
         assert colour["scale"]["range"] == ["#e69f00", "#56b4e9", "#009e73"]  # Okabe–Ito
-        assert dict(zip(dash["scale"]["domain"], dash["scale"]["range"])) == {"training": [1, 0],
-                                                                              "validation": [6, 4]}
+        assert dict(zip(dash["scale"]["domain"], dash["scale"]["range"])) == {
+            "training": [1, 0],
+            "validation": [6, 4],
+        }
         assert layers[1]["data"]["values"][-1]["value"] == getattr(records(3)[-1], f"val_{metric}")
         assert layers[0]["encoding"]["x"]["scale"]["domain"] == [1, 5]
         alt.Chart.from_dict(spec, validate=True)
@@ -152,7 +182,9 @@ def test_the_comparison_takes_at_most_six_runs_and_says_what_it_shows():
     assert len(training_figures.compare_chart(six, "loss")["layer"]) == 12
     with pytest.raises(ValueError, match="At most 6 runs"):
         training_figures.compare_chart(six + [StoredRun(records(2))], "loss")
-    line = training_figures.compare_description([StoredRun(records(3)), StoredRun(())], "accuracy", ["A", "B"])
+    line = training_figures.compare_description(
+        [StoredRun(records(3)), StoredRun(())], "accuracy", ["A", "B"]
+    )
     assert line.startswith("Accuracy per epoch of 2 runs (solid: training, dashed: validation): A ends at ")
     assert "validation after 3 epochs" in line and "B has no stored per-epoch history" in line
     empty = training_figures.compare_chart([StoredRun(())], "loss")
