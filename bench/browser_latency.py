@@ -62,29 +62,22 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from load_test import descendants  # the class's server and its children (bench/ is on the path)
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tools/
+from tools.running_app import CHROMIUM_ARGS, chromium_path, free_port, start_app
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-STARTUP_S = 90
+CHROMIUM = chromium_path() or "/usr/bin/chromium"
 PAGE_TIMEOUT_MS = 120_000  # a first page load on a busy 2-core machine
 PRESS_TIMEOUT_MS = 5_000  # a press with no rerun end / no draw by then counts at this value
 FRAME_MS = 1000 / 60  # one frame at 60 Hz: the explorers' target
@@ -300,54 +293,17 @@ class Measured:
     last_run: int = 0  # runs started by TAIL_S after the last press
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def server(script: str, log: Path) -> Iterator[str]:
-    """``streamlit run script`` from the repository root (its .streamlit/config.toml), offline; yields the URL."""
+    """``streamlit run script`` from the repository root (its .streamlit/config.toml), offline;
+    yields the URL."""
     port = free_port()
-    env = {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                script,
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + STARTUP_S
-            while True:
-                try:
-                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise RuntimeError(f"streamlit did not start; see {log}") from None
-                    time.sleep(0.3)
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+    proc = start_app(port, log=log, script=script)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def wait_idle(page) -> None:

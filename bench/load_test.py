@@ -106,9 +106,7 @@ import json
 import math
 import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -139,15 +137,11 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from training_memory import SHARED, write_keras_cache
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tools/
+from tools.running_app import CHROMIUM_ARGS, chromium_path, free_port, start_app
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM = chromium_path() or "/usr/bin/chromium"
 # What a class opens: mostly the light pages, some data and model pages, a few live watchers.
 MIX = ["convolution", "pooling", "convolution", "pooling", "dataset", "model", "training", ""]
 RUN_MS = 180_000
@@ -162,50 +156,6 @@ FASHION = next(
 )
 DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 NO_SKELETON = "() => !document.querySelector('[data-testid=\"stSkeleton\"]')"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(
-    port: int, env: dict[str, str] | None = None, log: Path | None = None, root: Path = ROOT
-) -> subprocess.Popen:
-    """``streamlit run`` of the app in ``root`` on localhost (offline, the bundled sample, unless
-    ``env`` says otherwise); returns once healthy."""
-    env = env or {**os.environ, "CNN_EXPLORER_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    out = open(log, "w") if log else subprocess.DEVNULL
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=root,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-    )
-    for _ in range(300):
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise SystemExit(f"streamlit did not start in {root}")
 
 
 async def rendered(page) -> None:
@@ -687,10 +637,10 @@ async def start_training(teacher, url: str) -> None:
 async def main(sessions: int, clients: str, quiet_s: float, stay_s: float, think_s: float) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = start_server(port)
+    server = start_app(port)
     try:
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             teacher = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
             teacher.set_default_timeout(RUN_MS)
             await start_training(teacher, url)
@@ -1263,16 +1213,14 @@ async def class_main(args: argparse.Namespace) -> int:
         }
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        server = start_server(
-            port, class_server_env(tmp, args.worker_idle_seconds), log=tmp / "streamlit.log"
-        )
+        server = start_app(port, class_server_env(tmp, args.worker_idle_seconds), log=tmp / "streamlit.log")
         mem = TreeMemory(server.pid)
         sampling = asyncio.create_task(mem.watch())
         rounds: list[ClassRound] = []
         quiet: list[Run] = []
         try:
             async with async_playwright() as p:
-                browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 teacher = await (
                     await browser.new_context(viewport={"width": 1280, "height": 900})
                 ).new_page()

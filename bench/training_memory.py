@@ -20,27 +20,21 @@ import argparse
 import gzip
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 from _process_tree import worker_pids  # bench/ is on sys.path: the script's own folder
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the repository, for tools/
+from tools.running_app import CHROMIUM_ARGS, chromium_path, free_port, start_app
+
 SHARED = ROOT.parent / "shared" / "datasets"
 LIMIT_MIB = 1024  # 1 GiB; 1 GB in decimal units is 954 MiB, printed alongside
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def write_keras_cache(npz: Path, keras_home: Path) -> None:
@@ -99,53 +93,22 @@ def cli_peak(npz: Path, epochs: int, env: dict) -> tuple[float, str]:
     return usage.ru_maxrss / 1024, summary
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def app_peak(epochs: int, env: dict) -> dict:
     """Drive the app in Chromium through one training run; sample the server's memory."""
     from playwright.sync_api import sync_playwright
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = open(Path(env["CNN_EXPLORER_RUNS_DIR"]).parent / "streamlit.log", "w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = start_app(port, env, Path(env["CNN_EXPLORER_RUNS_DIR"]).parent / "streamlit.log")
     samples: list[tuple[float, float]] = []  # (seconds into the run, server + workers RSS)
     marks: dict[str, float] = {}
     worker_peaks: dict[int, float] = {}
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.3)
         marks["server started"] = memory_mb(server.pid)[0]
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(
+                executable_path=chromium_path() or "/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.set_default_timeout(180_000)
 
@@ -189,7 +152,6 @@ def app_peak(epochs: int, env: dict) -> dict:
     finally:
         server.terminate()
         server.wait(30)
-        log.close()
     return {
         "peak": peak,
         "worker_peak": max(worker_peaks.values(), default=0.0),

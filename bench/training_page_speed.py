@@ -60,10 +60,10 @@ sys.path.insert(0, str(ROOT))
 
 # bench/ is on sys.path (the script's folder). Pure modules only: this process drives the app
 # and never imports TensorFlow.
-from load_test import free_port, start_server
-from training_memory import CHROMIUM_ARGS, write_keras_cache
+from training_memory import write_keras_cache
 
 from cnn_core import datasets, run_storage, training_config
+from tools.running_app import CHROMIUM_ARGS, chromium_path, free_port, start_app
 
 TARGET = 0.95
 PRESET = "tutorial"
@@ -189,9 +189,11 @@ class App:
         self.runs_dir = Path(env[run_storage.RUNS_DIR_ENV])
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        self.server = start_server(port, env, log)  # returns once healthy; it writes to ``log``
+        self.server = start_app(port, env, log)  # returns once healthy; it writes to ``log``
         self._pw = sync_playwright().start()
-        self.browser = self._pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        self.browser = self._pw.chromium.launch(
+            executable_path=chromium_path() or "/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
 
     def close(self) -> None:
         try:

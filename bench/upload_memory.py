@@ -30,7 +30,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from load_test import FASHION, ROOT, Tab, connect, free_port, proc_kib, start_server
+from load_test import FASHION, ROOT, Tab, connect, proc_kib
+
+from tools.running_app import free_port, start_app
 
 RERUNS = 3  # the uploading student keeps using the page: each rerun draws it from the upload
 SETTLE_S = 6.0  # past ui.server's collection interval (at most one gc.collect every 5 s)
@@ -43,7 +45,7 @@ def rss_mib(pid: int) -> float:
 async def measure(root: Path, sessions: int, data: bytes) -> dict[str, Any]:
     """RSS (MiB) of a server in ``root`` before, after each of ``sessions`` uploads, and settled."""
     port = free_port()
-    server = start_server(port, root=root)
+    server = start_app(port, root=root)
     try:
         async with contextlib.AsyncExitStack() as stack:
             tabs = []

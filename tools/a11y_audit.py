@@ -20,10 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.axe_check import REVIEW, axe_version, count_by_impact, run_axe, table  # noqa: E402
-from tests.e2e.conftest import CHROMIUM_ARGS, RUN_TIMEOUT_MS, chromium_path, running_app  # noqa: E402
-from tests.e2e.test_pages_in_browser import url_path  # noqa: E402
-from ui.navigation import PAGES  # noqa: E402
+from tools.axe_check import REVIEW, axe_version, count_by_impact, run_axe, table  # noqa: E402
+from tools.running_app import CHROMIUM_ARGS, RUN_TIMEOUT_MS, chromium_path, running_app, wait_for_run  # noqa: E402
+from ui.navigation import PAGES, url_path  # noqa: E402
 
 # How far the main pane scrolls sideways: > 0 means the page is wider than the window.
 OVERFLOW_JS = """() => {
@@ -35,8 +34,6 @@ OVERFLOW_JS = """() => {
 
 def open_and_settle(page, url: str) -> None:
     """Open `url` and wait until the script has run and every image has loaded."""
-    from tests.e2e.conftest import wait_for_run
-
     page.goto(url)
     wait_for_run(page)
     page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
@@ -48,7 +45,7 @@ def audit(scheme: str, width: int, shots: Path | None) -> dict[str, tuple[int, i
     from playwright.sync_api import sync_playwright
 
     totals: dict[str, tuple[int, int, int]] = {}
-    with running_app("streamlit_a11y_audit.log") as app_url, sync_playwright() as p:
+    with running_app(ROOT / "tests" / "e2e" / "streamlit_a11y_audit.log") as app_url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": width, "height": 1000}, color_scheme=scheme)
         page = context.new_page()

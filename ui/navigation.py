@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,11 @@ def lesson_pages() -> list[PageInfo]:
 
 def find(path: str) -> PageInfo | None:
     return next((p for p in PAGES if p.path == path), None)
+
+
+def url_path(info: PageInfo) -> str:
+    """The address st.navigation gives a page: its file name, and "" for the default page."""
+    return "" if info.path == PAGES[0].path else Path(info.path).stem
 
 
 PAGES: list[PageInfo] = [

@@ -9,34 +9,16 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tools import running_app as harness
+from tools.running_app import CHROMIUM_ARGS, RUN_TIMEOUT_MS, chromium_path, wait_for_run
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"  # git-ignored
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-STARTUP_S = 60
 VIEWPORT = {"width": 1400, "height": 1000}
-RUN_TIMEOUT_MS = 120_000  # a page that imports TensorFlow on a busy 2-core machine
-
-
-def chromium_path() -> str | None:
-    candidates = [os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium")]
-    return next((c for c in candidates if c and Path(c).exists()), None)
 
 
 def _missing(reason: str):
@@ -45,63 +27,15 @@ def _missing(reason: str):
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running_app(log_name: str = "streamlit.log"):
-    """A fresh `streamlit run` of the app, offline, on a free port; yields its base URL."""
-    port = free_port()
-    # Every run keeps a folder (for comparing runs): a test's go in a temporary one, not runs/.
-    runs_dir = tempfile.mkdtemp(prefix="cnn-e2e-runs-")
-    env = {
-        **os.environ,
-        "CNN_EXPLORER_OFFLINE": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "CNN_EXPLORER_RUNS_DIR": runs_dir,
-    }
-    log = open(ROOT / "tests" / "e2e" / log_name, "w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    """A fresh `streamlit run` of the app, offline, on a free port; yields its base URL. Its
+    output goes to tests/e2e/<log_name>."""
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + STARTUP_S
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail(f"streamlit did not start in {STARTUP_S} s; see tests/e2e/{log_name}")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
-        shutil.rmtree(runs_dir, ignore_errors=True)
+        with harness.running_app(ROOT / "tests" / "e2e" / log_name) as url:
+            yield url
+    except RuntimeError as exc:  # it did not start: the log says why
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
@@ -136,19 +70,6 @@ def page(browser):
     context.close()
     _SOCKETS.pop(page, None)
     _ENDED.pop(page, None)
-
-
-def wait_for_run(page) -> None:
-    """Wait until the app is connected and runs no script, and its widgets have loaded.
-
-    After an action that reruns the script, use ``rerun`` instead: right after the action the
-    script state may still say the previous run's "notRunning" (and a short run may never show
-    in it: the browser can draw the page once for both "running" and "notRunning").
-    """
-    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]')
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
-    # Widgets and charts load their code lazily and show grey skeletons until then.
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')")
 
 
 def _run_ended(payload: bytes | str) -> bool:

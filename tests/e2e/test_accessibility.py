@@ -1,10 +1,10 @@
 """Every page, in the light and the dark theme, has no critical or serious axe-core violation.
 
-axe-core's WCAG 2.0/2.1/2.2 A and AA rules (tests/e2e/axe_check.py) run in Chromium on each page as
+axe-core's WCAG 2.0/2.1/2.2 A and AA rules (tools/axe_check.py) run in Chromium on each page as
 a new user first sees it; Predictions shows the pretrained network (grid and confusion matrix).
 A failure prints the critical and serious violations: rule, impact, element count and a sample
 element; each page's whole table, with the results axe left undecided ("needs review", which do
-not fail: see tests/e2e/axe_check.py), is printed too (pytest -s shows it when all pass).
+not fail: see tools/axe_check.py), is printed too (pytest -s shows it when all pass).
 
 At a phone's 390 px width no page scrolls sideways (WCAG 1.4.10): charts shrink to their column,
 formulas and code wrap. `python tools/a11y_audit.py` prints the full table for every page.
@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.axe_check import blocking, table
 from tests.e2e.conftest import RUN_TIMEOUT_MS, _missing, open_page
-from tests.e2e.test_pages_in_browser import url_path
-from ui.navigation import PAGES
+from tools.axe_check import blocking, run_axe, table
+from ui.navigation import PAGES, url_path
 
 pytestmark = pytest.mark.e2e
 
@@ -48,8 +47,6 @@ def axe_installed():
 
 @pytest.mark.parametrize(("info", "scheme"), list(cases()))
 def test_no_critical_or_serious_violation(browser, app_url, axe_installed, info, scheme):
-    from tests.e2e.axe_check import run_axe
-
     context, page = _open(browser, app_url, info, scheme, DESKTOP_WIDTH)
     try:
         findings = run_axe(page)

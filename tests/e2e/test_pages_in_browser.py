@@ -5,14 +5,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import assert_no_exception, assert_shows_a_page, open_page, screenshot
-from ui.navigation import PAGES
+from ui.navigation import PAGES, url_path
 
 pytestmark = pytest.mark.e2e
-
-
-def url_path(info) -> str:
-    """The address st.navigation gives a page: its file name, and "" for the default page."""
-    return "" if info is PAGES[0] else Path(info.path).stem
 
 
 @pytest.mark.parametrize("info", PAGES, ids=[p.title for p in PAGES])
