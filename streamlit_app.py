@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from ui.common import draw_sidebar_status
 from ui.jobs import remember_instructor
 from ui.lesson import draw_lesson_header, draw_next_step
 from ui.navigation import PAGES
 from ui.server import server_process_settings, tidy_up_after_run
+from ui.sidebar import draw_sidebar_status
 from ui.theme import apply_theme
 from ui.url_state import exact_entry_toggle
 

@@ -1,4 +1,5 @@
-"""Helpers every page may use: the cached dataset and device, and the sidebar status line.
+"""What every page shares: the session keys the pages meet at, the datasets and figures held
+once per process, and the device.
 
 Datasets are held once per process as uint8 (``st.cache_resource``); pages scale at the point
 of use. TensorFlow is the worker's (:mod:`ui.worker`): nothing here imports it.
@@ -12,7 +13,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from cnn_core import accelerators, datasets, evaluation, formulas, pretrained
+from cnn_core import accelerators, datasets, evaluation, pretrained
 from cnn_core.figures import mpl
 from cnn_core.protocol import ModelRef
 from cnn_core.upload_cache import UploadCache
@@ -23,9 +24,8 @@ DATASET_KEY = "dataset_name"  # "mnist" or "fashion_mnist": the dataset this ses
 UPLOAD_KEY = "uploaded_dataset"  # a validated upload (a datasets.Dataset from read_upload), or absent
 MODEL_CONFIG_KEY = "model_config"  # the models.ModelConfig chosen on the model page
 MODEL_PRESET_KEY = "model_preset"  # its preset's short name, or "custom"
+LOADED_KEY = "_loaded"  # + "_<dataset>": see loaded_key
 TRAINED_MODEL_KEY = "trained_model"  # a TrainedModel, set by the training page when a run ends
-QUICK_MODEL_KEY = "predictions_quick_model"  # a TrainedModel from this session's quick run
-QUICK_OUTCOME_KEY = "_quick_outcome"  # ("trained" | "stopped" | "failed", sentence) once, for the page to say
 
 
 @dataclass
@@ -124,157 +124,14 @@ def current_dataset() -> datasets.Dataset:
         return upload
     name = current_dataset_name()
     data = load_shared_dataset(name)
-    st.session_state[f"_loaded_{name}"] = True  # the sidebar may now show its badge for free
+    st.session_state[loaded_key(name)] = True  # the sidebar may now show its badge for free
     return data
 
 
-SIDEBAR_REFRESH_S = 2.0  # how often the sidebar's run line redraws while a run goes or waits
-
-
-def draw_sidebar_status(container: Any, page_path: str | None = None) -> None:
-    """The run this session owns or watches (while it goes or waits, unless ``page_path``, the
-    page being shown, shows it already), the data source of this session and, once TensorFlow
-    is loaded, the device."""
-    with container:
-        collect_quick_run()  # a quick run that ended while the learner was elsewhere
-        draw_run_line(page_path)
-        name = current_dataset_name()
-        upload = st.session_state.get(UPLOAD_KEY)
-        if upload is not None:
-            st.caption(f"**Data:** {upload.title} · {upload.source_label}")
-        elif _is_cached(name):
-            data = load_shared_dataset(name)
-            st.caption(f"**Data:** {data.title} · {data.source_label}")
-        else:
-            st.caption(f"**Data:** {datasets.DATASET_TITLES[name]} · not loaded yet")
-        acc = worker.device()
-        if acc is not None:
-            unused = acc.kind == "CPU" and accelerators.nvidia_gpu_present()
-            st.caption(
-                f"**Device:** {acc.description}"
-                + (
-                    " · an NVIDIA GPU is here but TensorFlow does not use it: run "
-                    "`python -m cnn_core devices`"
-                    if unused
-                    else ""
-                )
-            )
-        else:
-            st.caption("**Device:** TensorFlow not started yet (it starts for training and predictions)")
-
-
-def collect_quick_run() -> TrainedModel | None:
-    """Once this session's quick run (Predictions) has ended, on whatever page the learner is:
-    its model becomes the session's quick model, and the outcome waits in session state for the
-    Predictions page to say. None while there is nothing new (no TensorFlow, two dict reads)."""
-    from ui import jobs
-
-    job_id = st.session_state.get(jobs.QUICK_JOB_KEY)
-    if not job_id:
-        return None
-    job = jobs.get_registry().get(job_id)
-    if job is not None and (job.pending or job.owner != st.session_state.get(jobs.OWNER_KEY)):
-        return None
-    st.session_state.pop(jobs.QUICK_JOB_KEY, None)
-    snap = job.trainer.snapshot() if job is not None else None
-    if snap is None or snap.status not in ("finished", "stopped") or job.trainer.model is None:
-        reason = (
-            (job.stop_reason or snap.message) if job is not None else "That run is no longer on this server."
-        )
-        st.session_state[QUICK_OUTCOME_KEY] = ("failed", reason or "The training ended without a model.")
-        return None
-    epochs = len(snap.history)  # the epochs it finished: a stopped run's model has fewer
-    if not epochs:
-        reason = (
-            job.stop_reason or "It was stopped before its first epoch ended, so there is no model to show."
-        )
-        st.session_state[QUICK_OUTCOME_KEY] = ("failed", reason)
-        return None
-    title = datasets.DATASET_TITLES.get(job.dataset_name, job.dataset_name)
-    quick = TrainedModel(
-        job.trainer.model,
-        job.dataset_name,
-        f"Tutorial network · {epochs} {formulas.plural(epochs, 'epoch')} on this page · {title}",
-    )
-    st.session_state[QUICK_MODEL_KEY] = quick
-    if snap.status == "finished":
-        outcome = ("trained", "Trained. Its predictions on the test images are below.")
-    else:
-        outcome = (
-            "stopped",
-            " ".join(
-                filter(
-                    None,
-                    [
-                        job.stop_reason,
-                        f"Stopped after {epochs} of {snap.epochs} epochs: the model as it was then "
-                        "predicts the test images below.",
-                    ],
-                )
-            ),
-        )
-    st.session_state[QUICK_OUTCOME_KEY] = outcome
-    return quick
-
-
-def run_line_jobs(page_path: str | None = None) -> list[tuple[str, Any]]:
-    """(who, job) for each run this session owns or watches that is going or waiting: "Your
-    run", "Quick run", "Watching"; not those the page ``page_path`` shows itself. Reads session
-    state and the registry only, never TensorFlow; with nothing in session state it returns at
-    once (it runs on every rerun)."""
-    from ui import jobs
-
-    keys = (("Your run", jobs.JOB_KEY), ("Quick run", jobs.QUICK_JOB_KEY), ("Watching", jobs.WATCHED_KEY))
-    ids = [(who, st.session_state.get(key)) for who, key in keys]
-    if not any(job_id for _, job_id in ids):
-        return []
-    registry = jobs.get_registry()
-    owner = st.session_state.get(jobs.OWNER_KEY)
-    found = []
-    for who, job_id in ids:
-        job = registry.get(job_id)
-        mine = who != "Watching"
-        if job is None or not job.pending or (job.owner == owner) != mine or job.page == page_path:
-            continue
-        found.append((who, job))
-    return found
-
-
-def draw_run_line(page_path: str | None = None) -> None:
-    """A small line per run this session owns or watches, with its progress, linking to the
-    page that shows it; redrawn every ``SIDEBAR_REFRESH_S`` while one goes or waits. Not on the
-    page that shows the run: that page polls it already, and a second fragment ticking in the
-    same session can swallow a click on the first one's buttons."""
-    if run_line_jobs(page_path):
-        st.fragment(_draw_run_lines, run_every=SIDEBAR_REFRESH_S)(page_path)
-
-
-def _draw_run_lines(page_path: str | None) -> None:
-    from cnn_core.jobs import progress_words, start_words
-    from ui import jobs
-    from ui.navigation import PAGES
-
-    found = run_line_jobs(page_path)
-    if not found:
-        st.rerun()  # the runs ended: one full rerun shows their results and stops this polling
-    registry = jobs.get_registry()
-    listed = {p.path for p in PAGES}
-    for who, job in found:
-        words = f"{who}: {progress_words(job, registry)}"
-        if job.page in listed:
-            st.page_link(
-                job.page,
-                label=words,
-                icon=":material/model_training:",
-                help=start_words(job, registry) or job.title,
-            )
-        else:
-            st.caption(words)
-
-
-def _is_cached(name: str) -> bool:
-    """Whether the dataset is already in memory, so showing its badge costs nothing."""
-    return bool(st.session_state.get(f"_loaded_{name}"))
+def loaded_key(name: str) -> str:
+    """The session key that says this session has loaded dataset ``name`` (so showing its badge
+    costs nothing)."""
+    return f"{LOADED_KEY}_{name}"
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

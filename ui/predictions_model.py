@@ -23,7 +23,6 @@ from cnn_core.figures import predictions as predictions_figures
 from cnn_core.protocol import ModelRef, WorkerError
 from ui import quick_run, worker
 from ui.common import (
-    QUICK_MODEL_KEY,
     TRAINED_MODEL_KEY,
     TrainedModel,
     current_dataset,
@@ -68,7 +67,7 @@ def choose_model() -> Chosen | None:
     trained it to look at it here).
     """
     trained: TrainedModel | None = st.session_state.get(TRAINED_MODEL_KEY)
-    quick: TrainedModel | None = st.session_state.get(QUICK_MODEL_KEY)
+    quick: TrainedModel | None = st.session_state.get(quick_run.QUICK_MODEL_KEY)
     options = ["pretrained"] + (["trained"] if trained is not None else []) + ["quick", "upload"]
     labels = {
         "pretrained": "Pretrained: the tutorial's network",

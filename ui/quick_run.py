@@ -1,6 +1,6 @@
 """The Predictions page's quick run: the tutorial's network trained for this session in a
 minute. It is a job in the server's registry like any run (it may wait in line); its model
-becomes the session's quick model when it ends (ui.common.collect_quick_run), wherever the
+becomes the session's quick model when it ends (:func:`collect_quick_run`), wherever the
 learner is then.
 """
 
@@ -14,11 +14,13 @@ from cnn_core import datasets, models, training_config
 from cnn_core.formulas import plural
 from cnn_core.jobs import Job
 from ui import jobs, url_state
-from ui.common import QUICK_OUTCOME_KEY, TrainedModel, collect_quick_run, current_dataset
+from ui.common import TrainedModel, current_dataset
 
 QUICK_EPOCHS = url_state.Choice(2, [1, 2, 3])  # the quick run's epochs, as its URL parameter
 QUICK_REFRESH_S = 1.0  # how often the quick run's place or progress redraws while it goes
 PAGE_PATH = "app_pages/predictions.py"  # where the sidebar's line for a quick run leads
+QUICK_MODEL_KEY = "predictions_quick_model"  # a TrainedModel from this session's quick run
+QUICK_OUTCOME_KEY = "_quick_outcome"  # ("trained" | "stopped" | "failed", sentence) once, for the page to say
 
 
 def quick_model(quick: TrainedModel | None) -> TrainedModel | None:
@@ -135,3 +137,55 @@ def quick_train_form(data: datasets.Dataset, again: bool) -> None:
     )
     st.session_state[jobs.QUICK_JOB_KEY] = job.id
     st.rerun()  # redraw with the run's place or progress in place of the button
+
+
+def collect_quick_run() -> TrainedModel | None:
+    """Once this session's quick run (Predictions) has ended, on whatever page the learner is:
+    its model becomes the session's quick model, and the outcome waits in session state for the
+    Predictions page to say. None while there is nothing new (no TensorFlow, two dict reads)."""
+    job_id = st.session_state.get(jobs.QUICK_JOB_KEY)
+    if not job_id:
+        return None
+    job = jobs.get_registry().get(job_id)
+    if job is not None and (job.pending or job.owner != st.session_state.get(jobs.OWNER_KEY)):
+        return None
+    st.session_state.pop(jobs.QUICK_JOB_KEY, None)
+    snap = job.trainer.snapshot() if job is not None else None
+    if snap is None or snap.status not in ("finished", "stopped") or job.trainer.model is None:
+        reason = (
+            (job.stop_reason or snap.message) if job is not None else "That run is no longer on this server."
+        )
+        st.session_state[QUICK_OUTCOME_KEY] = ("failed", reason or "The training ended without a model.")
+        return None
+    epochs = len(snap.history)  # the epochs it finished: a stopped run's model has fewer
+    if not epochs:
+        reason = (
+            job.stop_reason or "It was stopped before its first epoch ended, so there is no model to show."
+        )
+        st.session_state[QUICK_OUTCOME_KEY] = ("failed", reason)
+        return None
+    title = datasets.DATASET_TITLES.get(job.dataset_name, job.dataset_name)
+    quick = TrainedModel(
+        job.trainer.model,
+        job.dataset_name,
+        f"Tutorial network · {epochs} {plural(epochs, 'epoch')} on this page · {title}",
+    )
+    st.session_state[QUICK_MODEL_KEY] = quick
+    if snap.status == "finished":
+        outcome = ("trained", "Trained. Its predictions on the test images are below.")
+    else:
+        outcome = (
+            "stopped",
+            " ".join(
+                filter(
+                    None,
+                    [
+                        job.stop_reason,
+                        f"Stopped after {epochs} of {snap.epochs} epochs: the model as it was then "
+                        "predicts the test images below.",
+                    ],
+                )
+            ),
+        )
+    st.session_state[QUICK_OUTCOME_KEY] = outcome
+    return quick

@@ -23,7 +23,8 @@ from cnn_core.protocol import ModelRef
 from tests.app.conftest import ROOT, open_app_page
 from tests.app.fake_trainer import FakeTrainer
 from ui import common, jobs
-from ui.common import DATASET_KEY, QUICK_MODEL_KEY, TRAINED_MODEL_KEY, TrainedModel
+from ui.common import DATASET_KEY, TRAINED_MODEL_KEY, TrainedModel
+from ui.quick_run import QUICK_MODEL_KEY
 
 PAGE = "app_pages/predictions.py"
 

@@ -13,7 +13,13 @@ The rules:
    followed through the repository's own modules, and none reaches ``tensorflow``, ``keras`` or the
    worker's package ``cnn_core.worker`` (started by name in its own process); a failure names the
    chain;
-4. pages never import each other (shared glue lives in ``ui``).
+4. pages never import each other (shared glue lives in ``ui``);
+5. no import circle: following every import (at module level or inside a function) from any
+   module never leads back to it, so no module needs an import inside a function to dodge one;
+6. the Streamlit side (``ui``, ``app_pages``, the router) imports the repository's own modules at
+   the top of the file, never inside a function (lazy imports are for heavy third-party code);
+7. the product never imports ``tests``, ``bench`` or ``tools``, and ``tools`` never imports
+   ``tests`` (shared harness code lives in ``tools``; tests import it from there).
 
 Each rule has a self-test that feeds it a bad snippet, so none can pass by finding nothing.
 """
@@ -26,11 +32,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("cnn_core", "ui", "app_pages", "streamlit_app.py")
+SCANNED = ("cnn_core", "ui", "app_pages", "streamlit_app.py", "tools")
 HEAVY = ("tensorflow", "keras", "cnn_core.worker")  # TensorFlow, and the package that holds it
 PRIVATE = ("tensorflow.python", "keras.src")
 STREAMLIT_SIDE = ("streamlit", "ui", "app_pages", "streamlit_app")
-SERVER = ("streamlit_app",)  # the router: every page, and all the server runs, is reached from it
+SERVER = ("streamlit_app",)
+PRODUCT = ("cnn_core", "ui", "app_pages", "streamlit_app")
+NOT_FOR_THE_PRODUCT = (
+    "tests",
+    "bench",
+    "tools",
+)  # the router: every page, and all the server runs, is reached from it
 
 
 @dataclass(frozen=True)
@@ -210,13 +222,84 @@ def pages_importing_pages(modules: dict[str, Module]) -> list[str]:
     ]
 
 
+def _repo_graph(modules: dict[str, Module]) -> dict[str, dict[str, Edge]]:
+    """Who imports whom among the repository's modules: for each module, the most specific module
+    each of its imports names (``from a import b`` is ``a.b`` when that is a module), with the
+    first edge that does. A module's own packages are left out: they run before it anyway."""
+    graph: dict[str, dict[str, Edge]] = {name: {} for name in modules}
+    for name, mod in modules.items():
+        for e in edges(mod):
+            found = _repo_targets(e.target, modules)
+            target = found[-1] if found else None
+            if target and target != name and not name.startswith(target + "."):
+                graph[name].setdefault(target, e)
+    return graph
+
+
+def import_circles(modules: dict[str, Module]) -> list[str]:
+    """Rule 5: every circle of imports, as the chain that closes it (any import counts, in a
+    function too: an import moved into a function still runs, and still closes the circle)."""
+    graph = _repo_graph(modules)
+    problems, done = [], set()
+    for start in sorted(graph):
+        # Depth-first from ``start`` over modules not yet reported; a path back to ``start`` is a circle.
+        stack = [(start, [start])]
+        seen = {start}
+        while stack:
+            name, path = stack.pop()
+            for target, edge in sorted(graph[name].items()):
+                if target == start and not done.intersection(path):
+                    chain = " -> ".join(path + [start])
+                    problems.append(f"{chain} ({edge.where(modules)})")
+                    done.update(path)
+                elif target not in seen and target not in done:
+                    seen.add(target)
+                    stack.append((target, path + [target]))
+    return problems
+
+
+def own_imports_in_functions(modules: dict[str, Module]) -> list[str]:
+    """Rule 6: on the Streamlit side, an import of the repository's own modules inside a function."""
+    problems = []
+    for name, mod in modules.items():
+        if not _under(name, STREAMLIT_SIDE):
+            continue
+        top_level = {id(node) for node in mod.tree.body}
+        nested = [
+            node
+            for node in ast.walk(mod.tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in top_level
+        ]
+        nested_lines = {node.lineno for node in nested}
+        found: dict[int, Edge] = {}  # per import statement, its most specific repository module
+        for e in edges(mod):
+            if e.line in nested_lines and e.runs and _repo_targets(e.target, modules):
+                if e.line not in found or len(e.target) > len(found[e.line].target):
+                    found[e.line] = e
+        problems += [
+            f"{e.where(modules)}: {e.source} imports {e.target} inside a function" for e in found.values()
+        ]
+    return problems
+
+
+def imports_of_tests_and_scripts(modules: dict[str, Module]) -> list[str]:
+    """Rule 7: the product importing tests, bench or tools; tools importing tests."""
+    return [
+        f"{e.where(modules)}: {e.source} imports {e.target}"
+        for name, mod in modules.items()
+        for e in edges(mod)
+        if (_under(name, PRODUCT) and _under(e.target, NOT_FOR_THE_PRODUCT))
+        or (_under(name, ("tools",)) and _under(e.target, ("tests",)))
+    ]
+
+
 # ----- the test ----------------------------------------------------------------------------
 
 
 def test_the_import_graph_keeps_the_rules_of_the_house():
     modules = repo_modules()
     # The scan saw the app (so an empty result below means something): each area has files.
-    for area in ("cnn_core", "ui", "app_pages", "streamlit_app"):
+    for area in ("cnn_core", "ui", "app_pages", "streamlit_app", "tools"):
         assert any(_under(name, (area,)) for name in modules), f"no module found under {area}"
     assert any(_under(e.target, HEAVY) for mod in modules.values() for e in edges(mod)), (
         "the scan found no TensorFlow import at all: it is not reading the code"
@@ -226,6 +309,11 @@ def test_the_import_graph_keeps_the_rules_of_the_house():
         "2. private TensorFlow/Keras API": private_apis(modules),
         "3. the server imports TensorFlow (or the worker's package)": heavy_in_server(modules),
         "4. a page imports a page": pages_importing_pages(modules),
+        "5. an import circle": import_circles(modules),
+        "6. the Streamlit side imports its own modules inside a function": own_imports_in_functions(modules),
+        "7. the product imports tests/bench/tools, or tools imports tests": imports_of_tests_and_scripts(
+            modules
+        ),
     }
     broken = {rule: found for rule, found in problems.items() if found}
     assert not broken, "\n".join(f"{rule}:\n  " + "\n  ".join(found) for rule, found in broken.items())
@@ -317,3 +405,58 @@ def test_relative_imports_resolve_against_the_importing_package():
     assert _absolute(package, 1, "vega") == "cnn_core.figures.vega"
     assert _absolute(inside, 1, None) == "cnn_core.figures"
     assert _absolute(inside, 2, "shapes") == "cnn_core.shapes"
+
+
+def test_rule_5_catches_a_circle_even_through_an_import_inside_a_function():
+    mods = fake(
+        module("ui", "", is_package=True),
+        module("ui.common", "def later():\n    from ui import jobs"),
+        module("ui.jobs", "from ui.common import helper"),
+    )
+    assert import_circles(mods) == ["ui.common -> ui.jobs -> ui.common (ui/jobs.py:1)"]
+    longer = fake(
+        module("cnn_core", "", is_package=True),
+        module("cnn_core.a", "from . import b"),
+        module("cnn_core.b", "from .c import x"),
+        module("cnn_core.c", "import cnn_core.a"),
+    )
+    assert import_circles(longer) == [
+        "cnn_core.a -> cnn_core.b -> cnn_core.c -> cnn_core.a (cnn_core/c.py:1)"
+    ]
+    # A package importing its own modules, and a module importing its package, is no circle.
+    package = fake(
+        module("cnn_core.figures", "from . import vega", is_package=True),
+        module("cnn_core.figures.vega", "from . import palette"),
+        module("cnn_core.figures.palette", ""),
+    )
+    assert import_circles(package) == []
+
+
+def test_rule_6_catches_an_own_import_inside_a_function_on_the_streamlit_side():
+    for source in (
+        "def f():\n    from ui import jobs",
+        "def f():\n    import cnn_core.shapes",
+        "class A:\n    def f(self):\n        from ..cnn_core import shapes",
+    ):
+        mods = fake(
+            module("ui.glue", source),
+            module("ui.jobs", ""),
+            module("cnn_core", "", is_package=True),
+            module("cnn_core.shapes", ""),
+        )
+        assert own_imports_in_functions(mods), source
+    lazy = fake(module("ui.glue", "from ui import jobs\ndef f():\n    from streamlit.runtime import Runtime"))
+    lazy["ui.jobs"] = module("ui.jobs", "")
+    assert own_imports_in_functions(lazy) == []  # a third-party import may wait for its function
+    assert own_imports_in_functions(fake(module("cnn_core.x", "def f():\n    from . import y"))) == []
+
+
+def test_rule_7_catches_the_product_or_tools_importing_tests():
+    for name, source in (
+        ("ui.glue", "from tests.e2e.conftest import free_port"),
+        ("cnn_core.x", "import bench.load_test"),
+        ("app_pages.home", "from tools import running_app"),
+        ("tools.audit", "def f():\n    from tests.e2e import conftest"),
+    ):
+        assert imports_of_tests_and_scripts(fake(module(name, source))), (name, source)
+    assert not imports_of_tests_and_scripts(fake(module("tools.audit", "from tools import running_app")))
