@@ -125,7 +125,9 @@ EXPLORERS = (
 # wait(ms) resolves to [done, paint], or to null after ms.
 TIMER_JS = """
 function latencyTimer(findControl) {
-  const state = {t0: null, done: null, paint: null, started: false, input: false, resolve: null, result: null};
+  const state = {
+    t0: null, done: null, paint: null, started: false, input: false, resolve: null, result: null,
+  };
   state.arm = () => {
     const control = findControl();
     if (!control) return false;
@@ -143,7 +145,9 @@ function latencyTimer(findControl) {
       state.resolve([state.done, state.paint]);
     }));
   };
-  state.wait = (ms) => Promise.race([state.result, new Promise((resolve) => setTimeout(() => resolve(null), ms))]);
+  state.wait = (ms) => Promise.race([
+    state.result, new Promise((resolve) => setTimeout(() => resolve(null), ms)),
+  ]);
   document.addEventListener('keydown', () => {
     if (state.result && state.t0 === null && state.done === null) state.t0 = performance.now();
   }, true);
@@ -216,7 +220,8 @@ EXPLORER_JS = (
   const observer = new MutationObserver(() => { if (state.input) state.finish(); });
   const findSection = () => {
     for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
-      const found = host.shadowRoot && host.shadowRoot.querySelector(`section.explorer[data-explorer="${explorer}"]`);
+      const found = host.shadowRoot
+        && host.shadowRoot.querySelector(`section.explorer[data-explorer="${explorer}"]`);
       if (found) return found;
     }
     return null;
@@ -363,7 +368,8 @@ def record(measured: Measured, result: tuple[float, float] | None) -> None:
 
 
 def burst(measured: Measured, count: int, pause_ms: int, counted: bool) -> None:
-    """``count`` presses in a row at a human pace: each waits for its picture (or rerun), then ``pause_ms``."""
+    """``count`` presses in a row at a human pace: each waits for its picture (or rerun), then
+    ``pause_ms``."""
     last = None
     for _ in range(count):
         if counted and measured.first_run is None:
@@ -476,7 +482,8 @@ class ClassLoad:
         while self.sample() < self.sessions + 1:
             if self.proc.poll() is not None:
                 raise SystemExit(
-                    f"load_test.py ended (status {self.proc.returncode}) before its class came; see {self.log}"
+                    f"load_test.py ended (status {self.proc.returncode}) before its class came; see "
+                    f"{self.log}"
                 )
             if time.monotonic() > deadline:
                 raise SystemExit(f"the class did not arrive in {CLASS_ARRIVAL_S} s; see {self.log}")
@@ -592,7 +599,8 @@ def report(targets: list[Measured], presses: int, load: ClassLoad | None, class_
         ratio = f"{fig['ratio']:7.2f}" if "ratio" in fig else f"{'':7}"
         print(
             f"{name:<12} {fig['median_ms']:9.1f} {fig['p90_ms']:7.1f} {ratio} {fig['paint_median_ms']:8.1f} "
-            f"{fig['timeouts']:8d} {fig['script_runs']:11d} {fig['press_interval_ms']:8.0f} ms {fig['gaps_over_settle']:10d}"
+            f"{fig['timeouts']:8d} {fig['script_runs']:11d} {fig['press_interval_ms']:8.0f} ms "
+            f"{fig['gaps_over_settle']:10d}"
         )
         if measured is not floor:
             summary[name] = fig

@@ -77,7 +77,8 @@ def main() -> None:
         for name, count in order if i % 2 == 0 else order[::-1]:
             results[name].append(round_of(data, count, args.epochs))
             print(
-                f"round {i + 1} {name}: {results[name][-1][0]:,.0f} images/s, workers' peak {results[name][-1][1]:,.0f} MiB",
+                f"round {i + 1} {name}: {results[name][-1][0]:,.0f} images/s, workers' peak "
+                f"{results[name][-1][1]:,.0f} MiB",
                 flush=True,
             )
     summary = {

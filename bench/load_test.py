@@ -4,7 +4,7 @@
     python bench/load_test.py --sessions 30
     python bench/load_test.py --clients browser    # students in Chromium too (heavy: see below)
     python bench/load_test.py --scenario class     # 30 students who also train and upload (below)
-    python bench/load_test.py --scenario class --sessions 6 --stay-seconds 5 --student-dataset mnist  # a dry run
+    python bench/load_test.py --scenario class --sessions 6 --stay-seconds 5 --student-dataset mnist
     python bench/load_test.py --scenario class --kill-worker   # the worker killed under the instructor's run
 
 Starts `streamlit run` on a free localhost port. The instructor is a real Chromium page that
@@ -145,7 +145,8 @@ CHROMIUM = chromium_path() or "/usr/bin/chromium"
 # What a class opens: mostly the light pages, some data and model pages, a few live watchers.
 MIX = ["convolution", "pooling", "convolution", "pooling", "dataset", "model", "training", ""]
 RUN_MS = 180_000
-# Fashion-MNIST in the Keras layout: beside the repository (../shared, as in /work/main), else the machine's copy.
+# Fashion-MNIST in the Keras layout: beside the repository (../shared, as in /work/main), else the
+# machine's copy.
 FASHION = next(
     (
         d / "fashion-mnist-70k.npz"
@@ -728,13 +729,17 @@ def report(
     students: list[Student], clients: str, quiet: list[float], under_load: list[float], wall: float
 ) -> None:
     print(
-        f"{len(students)} {clients} students at once (+1 instructor in Chromium training on the bundled MNIST sample)"
+        f"{len(students)} {clients} students at once (+1 instructor in Chromium training on the bundled "
+        "MNIST sample)"
     )
     print_renders(students)
     print(f"(the students stayed {wall:.0f} s in all)")
     if quiet and under_load:
-        q, l = statistics.median(quiet), statistics.median(under_load)
-        print(f"training images/s: quiet median {q:,.0f}, under load median {l:,.0f}, ratio {l / q:.2f}")
+        calm, busy = statistics.median(quiet), statistics.median(under_load)
+        print(
+            f"training images/s: quiet median {calm:,.0f}, under load median {busy:,.0f}, "
+            f"ratio {busy / calm:.2f}"
+        )
     else:
         print("training images/s: not measured (the run did not report a speed)")
 
@@ -1302,7 +1307,8 @@ def class_report(
     good = [s for s in students if s.role == "upload"]
     ratio = Ratio.of(rounds, quiet)
     print(
-        f"A class: {args.sessions} websocket students + 1 instructor in Chromium training the Tutorial network "
+        f"A class: {args.sessions} websocket students + 1 instructor in Chromium training the Tutorial "
+        "network "
         f"on {args.data.name} (60,000 images from the Keras cache), {args.epochs} epoch(s) a run; "
         f"{len(rounds)} class round(s), a quiet run before and after each"
     )
@@ -1407,7 +1413,8 @@ def print_ratio(ratio: Ratio, rounds: list[ClassRound]) -> None:
         f"instructor's run (median of its live images/s): alone {median(ratio.quiet):,.0f} over "
         f"{len(ratio.quiet)} readings (quiet rounds: {', '.join(f'{q:,.0f}' for q in ratio.quiet_rounds)}); "
         f"with the class {median(ratio.loaded):,.0f} over {len(ratio.loaded)} readings taken while every "
-        f"student was connected ({spans or 'none'}: {ratio.share:.0%} of the class runs); ratio {ratio.value:.2f}"
+        f"student was connected ({spans or 'none'}: {ratio.share:.0%} of the class runs); ratio "
+        f"{ratio.value:.2f}"
     )
 
 
@@ -1417,12 +1424,16 @@ def print_memory(mem: TreeMemory, idle: dict[str, Any], tensorflow: list[str], i
     cgroup = cgroup_peak_mib()
     print(
         f"tree (server + workers, VmRSS summed at the same moments, {mem.samples} samples every 0.5 s): peak "
-        f"{mib(mem.tree_peak_kib)} MiB during '{mem.tree_peak_phase}' with {mem.tree_peak_workers} worker(s); "
-        f"VmHWM summed over the server and the {len(mem.workers_seen)} worker(s) seen: {mib(sum(mem.hwm_kib.values()))} "
-        f"MiB (an upper bound); cgroup memory.peak: {'unavailable' if cgroup is None else f'{cgroup:,.0f} MiB'}"
+        f"{mib(mem.tree_peak_kib)} MiB during '{mem.tree_peak_phase}' with {mem.tree_peak_workers} "
+        "worker(s); "
+        f"VmHWM summed over the server and the {len(mem.workers_seen)} worker(s) seen: "
+        f"{mib(sum(mem.hwm_kib.values()))} "
+        "MiB (an upper bound); cgroup memory.peak: "
+        f"{'unavailable' if cgroup is None else f'{cgroup:,.0f} MiB'}"
     )
     print(
-        f"server: VmHWM {mib(mem.hwm_kib.get(mem.server, 0))} MiB; largest sampled VmRSS {mib(mem.server_max_kib)}, "
+        f"server: VmHWM {mib(mem.hwm_kib.get(mem.server, 0))} MiB; largest sampled VmRSS "
+        f"{mib(mem.server_max_kib)}, "
         f"anonymous {mib(mem.server_anon_max_kib)}"
     )
     print(
@@ -1430,7 +1441,8 @@ def print_memory(mem: TreeMemory, idle: dict[str, Any], tensorflow: list[str], i
     )
     print(f"workers (at most {mem.most_workers} at once): " + "; ".join(mem.events))
     print(
-        f"idle (the worker's idle time {idle_s:g} s; waited {idle['waited_s']:.0f} s): tree {idle['mib']:,.0f} MiB, "
+        f"idle (the worker's idle time {idle_s:g} s; waited {idle['waited_s']:.0f} s): tree "
+        f"{idle['mib']:,.0f} MiB, "
         f"{idle['workers']} worker(s) left"
     )
     print(

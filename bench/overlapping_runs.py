@@ -34,7 +34,8 @@ def main() -> None:
     runs = [Trainer(data, models.PRESETS["tutorial"], config).start() for _ in range(2)]
     statuses = [run.wait().status for run in runs]
     print(
-        f"two overlapping runs on {len(data.y_train):,} images: peak RSS {peak_rss_mib():,} MiB ({', '.join(statuses)})"
+        f"two overlapping runs on {len(data.y_train):,} images: peak RSS {peak_rss_mib():,} MiB "
+        f"({', '.join(statuses)})"
     )
 
 

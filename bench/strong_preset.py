@@ -53,7 +53,8 @@ def describe(preset: str) -> str:
     c = training_config.training_defaults(preset)
     return (
         f"{models.PRESET_TITLES[preset]}: {training_config.architecture_text(models.PRESETS[preset])} · "
-        f"{models.total_params(models.PRESETS[preset]):,} params · {training_config.OPTIMIZER_TITLES[c.optimizer]} "
+        f"{models.total_params(models.PRESETS[preset]):,} params · "
+        f"{training_config.OPTIMIZER_TITLES[c.optimizer]} "
         f"η={c.learning_rate:g} {c.schedule} · batch {c.batch_size} · {c.epochs} epochs"
     )
 

@@ -199,7 +199,8 @@ def main() -> None:
         )
         ok = max(rss) < LIMIT_MIB
         print(
-            f"     peak RSS (VmHWM): server {result['peak']:,.0f} MiB, worker {result['worker_peak']:,.0f} MiB; "
+            f"     peak RSS (VmHWM): server {result['peak']:,.0f} MiB, worker {result['worker_peak']:,.0f} "
+            "MiB; "
             f"the tree's largest sampled sum {max(rss):,.0f} MiB = {max(rss) * 2**20 / 1e9:.2f} GB "
             f"(target < {LIMIT_MIB} MiB: {'PASS' if ok else 'FAIL'})"
         )

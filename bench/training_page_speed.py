@@ -344,7 +344,8 @@ def main() -> None:
                 load = os.getloadavg()[0]
                 if arm in ("page", "away"):
                     result = app.train(name, len(data.y_train), args.epochs, watch=arm == "page")
-                    extra = f" · wall {result['wall_seconds']:.0f} s · test accuracy {result['test_accuracy']:.3f}"
+                    wall, accuracy = result["wall_seconds"], result["test_accuracy"]
+                    extra = f" · wall {wall:.0f} s · test accuracy {accuracy:.3f}"
                 else:
                     result = run_plain(name, source, args.epochs)
                     extra = ""

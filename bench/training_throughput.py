@@ -140,7 +140,8 @@ def main() -> None:
     median = {n: statistics.median(v) for n, v in speed.items()}
     print(f"{'arm':16} {'fastest epoch img/s':>20} {'ratio':>7}   {'median img/s':>12} {'ratio':>7}   epochs")
     print(
-        f"{'plain':16} {best['plain']:20,.0f} {'':7}   {median['plain']:12,.0f} {'':7}   {len(speed['plain'])}"
+        f"{'plain':16} {best['plain']:20,.0f} {'':7}   {median['plain']:12,.0f} {'':7}   "
+        f"{len(speed['plain'])}"
     )
     ok = True
     for name, target in TARGETS.items():

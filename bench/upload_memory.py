@@ -143,9 +143,10 @@ def main() -> None:
     for name, r in ((f"baseline {ref[:10]}", base), ("this tree", new)):
         print(
             f"{name:>20}: before {r['before_mib']:.0f} MiB, after each upload {r['after_each_mib']}, "
-            f"settled {r['settled_mib']:.0f}, peak {r['peak_mib']:.0f}; first upload +{r['first_upload_mib']:.0f} MiB, "
-            f"each further session +{r['per_further_session_mib']:.1f} MiB; accepted {r['accepted']}/{args.sessions}"
-            + (f"; errors: {r['errors']}" if r["errors"] else "")
+            f"settled {r['settled_mib']:.0f}, peak {r['peak_mib']:.0f}; first upload "
+            f"+{r['first_upload_mib']:.0f} MiB, "
+            f"each further session +{r['per_further_session_mib']:.1f} MiB; accepted "
+            f"{r['accepted']}/{args.sessions}" + (f"; errors: {r['errors']}" if r["errors"] else "")
         )
     ratio = new["per_session_mib"] / base["per_session_mib"] if base["per_session_mib"] > 0 else float("nan")
     further = (
@@ -156,7 +157,8 @@ def main() -> None:
     print(
         f"RSS growth per session, the shared parse included: {new['per_session_mib']:.1f} MiB vs "
         f"{base['per_session_mib']:.1f} MiB (ratio {ratio:.2f}); per further session: "
-        f"{new['per_further_session_mib']:.1f} vs {base['per_further_session_mib']:.1f} MiB (ratio {further:.2f}); "
+        f"{new['per_further_session_mib']:.1f} vs {base['per_further_session_mib']:.1f} MiB (ratio "
+        f"{further:.2f}); "
         f"load average now {os.getloadavg()[0]:.1f}"
     )
     print(

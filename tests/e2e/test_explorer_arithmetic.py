@@ -48,7 +48,8 @@ def controls(page) -> dict:
     """Every control of the explorers on the page: a range's [min, max], or a radio's / select's values."""
     return page.evaluate("""() => {
       const found = {};
-      const roots = [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')].map(h => h.shadowRoot);
+      const roots = [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')]
+        .map(h => h.shadowRoot);
       for (const root of roots) {
         for (const input of root.querySelectorAll('input[type=range], input[type=number]')) {
           found[input.dataset.name] = [Number(input.min), Number(input.max)];
@@ -145,7 +146,8 @@ def test_every_convolution_setting_has_the_same_size_padding_and_windows(explore
         explorer_page,
         """([size, kernel, stride, padding, dilation]) => {
         const a = arithmetic.convArithmetic(size, kernel, stride, padding, dilation);
-        return {output: a.output, padBefore: a.padBefore, padAfter: a.padAfter, kEff: a.kEff, padded: a.padded,
+        return {output: a.output, padBefore: a.padBefore, padAfter: a.padAfter, kEff: a.kEff,
+          padded: a.padded,
           numerator: a.numerator, remainder: a.remainder, exact: a.exact, uncoveredReal: a.uncoveredReal,
           uncoveredPadding: a.uncoveredPadding,
           windows: arithmetic.windowPositions(size, kernel, stride, padding, dilation)};

@@ -272,7 +272,8 @@ def test_average_pooling_and_a_new_seed(page, app_url):
     settled(page, "pool_seed", "42")
     page.wait_for_function(  # the new seed's numbers arrive from Python
         """() => [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')]
-             .map(h => h.shadowRoot.querySelector('.window-sentence')).find(Boolean)?.innerText.includes('/ 4')"""
+             .map(h => h.shadowRoot.querySelector('.window-sentence')).find(Boolean)
+             ?.innerText.includes('/ 4')"""
     )
     assert pool.locator(".window-sentence").inner_text() != first
 

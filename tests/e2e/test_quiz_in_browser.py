@@ -41,6 +41,7 @@ def test_a_student_answers_an_instructors_quiz_link(page, app_url):
 
     page.set_viewport_size({"width": 390, "height": 900})  # a phone: the picture shrinks to the column
     page.wait_for_function(
-        "() => { const m = document.querySelector('[data-testid=\"stMain\"]'); return m.scrollWidth <= m.clientWidth; }",
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]'); "
+        "return m.scrollWidth <= m.clientWidth; }",
         timeout=10_000,
     )
