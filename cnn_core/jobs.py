@@ -30,8 +30,8 @@ DEFAULT_OWNER_TIMEOUT_S = 600.0
 KEEP_DONE = 4  # finished jobs kept (with their models) for watchers and returning owners
 REAP_EVERY_S = 5.0  # how often the registry's thread looks for owners who left
 DISPATCH_EVERY_S = 0.25  # how often it looks for a finished run, to start the next in line
-# Training speed assumed for the line's estimate until a run on this server has been measured:
-# the tutorial's network trains 6,000-7,700 images/s on 2 CPU cores (DESIGN.md); a little less.
+# Training speed assumed for the line's estimate until a run on this server has been measured: a
+# little less than the tutorial's network trains on 2 CPU cores (docs/benchmarks.md).
 DEFAULT_IMAGES_PER_S = 5000.0
 START_OVERHEAD_S = 5.0  # a run's own preparation and test evaluation, added per run ahead
 

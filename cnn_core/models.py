@@ -51,11 +51,11 @@ PRESETS: dict[str, ModelConfig] = {
     "tutorial": ModelConfig(),
     # Exercise 2 of the tutorial: one more block of 48 3×3 kernels.
     "exercise2": ModelConfig(blocks=(ConvBlock(filters=24), ConvBlock(filters=36), ConvBlock(filters=48))),
-    # More accuracy per second of CPU (bench/strong_preset.py): few filters where the image is
+    # More accuracy per second of CPU than the tutorial's network: few filters where the image is
     # big (16 at 28×28), many where it is small (64 at 14×14), a wider dense layer, and the
     # training settings in cnn_core.training_config.TRAINING_PRESETS (batch 128, η = 0.004 decaying
-    # to 0 over 7 epochs). About 0.930 on Fashion-MNIST in ~3/4 of the tutorial's 10-epoch
-    # time. Batch normalisation was measured too: on a CPU it costs 1.5-2.2× per epoch.
+    # to 0 over 7 epochs); no batch normalisation, which is slow on a CPU. Measured by
+    # bench/strong_preset.py (docs/benchmarks.md).
     "strong": ModelConfig(
         blocks=(ConvBlock(filters=16), ConvBlock(filters=64)),
         dense_units=256,
@@ -266,7 +266,8 @@ def config_from_text(text: str) -> ModelConfig:
         fields = b.split(":")
         if len(fields) != 8:
             raise ValueError(
-                f"Block {b!r} needs 8 fields: filters:kernel:padding:activation:pool:pool_size:convs:batch_norm."
+                f"Block {b!r} needs 8 fields: "
+                "filters:kernel:padding:activation:pool:pool_size:convs:batch_norm."
             )
         filters, kernel, padding, activation, pool, pool_size, convs, bn = fields
         try:

@@ -1,4 +1,4 @@
-"""The rules of the house (DESIGN.md), read from the import graph rather than from prose.
+"""The rules of the house (docs/architecture.md), read from the import graph rather than from prose.
 
 Every .py file of cnn_core/, ui/, app_pages/ and streamlit_app.py is parsed (AST, nothing is
 imported); each ``import``, ``from … import``, ``importlib.import_module("…")`` and

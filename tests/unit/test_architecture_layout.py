@@ -1,5 +1,5 @@
-"""The README's layout table gives every module a line of its own, so a newcomer finds each
-one's job in one place."""
+"""The layout table in docs/architecture.md gives every module a line of its own, so a newcomer
+finds each one's job in one place."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def layout_table() -> str:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    return readme[readme.index("## Layout") :].split("\n## ", 1)[0]
+    architecture = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    return architecture[architecture.index("## Layout") :].split("\n## ", 1)[0]
 
 
 def named_in(table: str) -> set[str]:
@@ -33,9 +33,9 @@ def test_every_module_of_the_app_has_a_line_of_its_own_in_the_layout_table():
         if p.name != "__init__.py"
     ]
     missing = sorted(m for m in modules if m not in names)
-    assert not missing, f"add a line for each to the README's layout table: {missing}"
+    assert not missing, f"add a line for each to the layout table of docs/architecture.md: {missing}"
 
 
 def test_the_table_names_no_module_that_is_gone():
     gone = sorted(n for n in named_in(layout_table()) if n.endswith(".py") and not (ROOT / n).exists())
-    assert not gone, f"the README's layout table names modules that no longer exist: {gone}"
+    assert not gone, f"the layout table of docs/architecture.md names modules that no longer exist: {gone}"
