@@ -38,7 +38,8 @@ PAGES: list[PageInfo] = [
         ":material/grid_on:",
         "Slide a kernel over an image and see why its output is the size formula (1.1) says, floor included.",
         "1.1.1",
-        "Set K = 3 and padding 2 as the tutorial says, watch the output grow to 30, then find the P that keeps 28.",
+        "Set K = 3 and padding 2 as the tutorial says, watch the output grow to 30, then find the P that "
+        "keeps 28.",
     ),
     PageInfo(
         "app_pages/pooling.py",
@@ -68,7 +69,8 @@ PAGES: list[PageInfo] = [
         "app_pages/training.py",
         "Training",
         ":material/model_training:",
-        "Train the network live: watch the loss fall batch by batch, change the learning rate, pause, stop and save.",
+        "Train the network live: watch the loss fall batch by batch, change the learning rate, pause, stop "
+        "and save.",
         "1.3.5",
         "Raise the learning rate to 3 during a run and watch the loss explode, then start again at 0.01.",
     ),
@@ -76,8 +78,10 @@ PAGES: list[PageInfo] = [
         "app_pages/predictions.py",
         "Predictions",
         ":material/insights:",
-        "See what the trained network gets right and wrong, test it on your own drawing, and look inside its layers.",
+        "See what the trained network gets right and wrong, test it on your own drawing, and look inside "
+        "its layers.",
         "1.3.6",
-        "Filter to the most confident mistakes, then open one in Look inside and see where the network looked.",
+        "Filter to the most confident mistakes, then open one in Look inside and see where the network "
+        "looked.",
     ),
 ]

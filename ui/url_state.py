@@ -14,8 +14,9 @@ A page declares its settings once, as :class:`Param` objects keyed by the widget
 :func:`bind` copies valid values from the URL into session state (before the widgets exist, so
 they start there), keeps the URL in step with the widgets on every run (at the start of a rerun
 session state already holds the widget values the user just set), remembers them when the user
-leaves the page, and tells the user when a parameter was invalid and fell back to its default. ``?hide=conv_stride,conv_dilation`` hides
-those controls (the page asks :func:`hidden`); their values still come from the URL.
+leaves the page, and tells the user when a parameter was invalid and fell back to its default.
+``?hide=conv_stride,conv_dilation`` hides those controls (the page asks :func:`hidden`); their
+values still come from the URL.
 """
 
 from __future__ import annotations
