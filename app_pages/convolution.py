@@ -191,7 +191,7 @@ def tutorial_slip() -> None:
             "The tutorial says a 3×3 kernel with **padding 2** keeps the size. Put its numbers "
             "in its own formula:"
         )
-        st.latex(r"O = \dfrac{28 - 3 + 2 \cdot 2}{1} + 1 = 30 \neq 28")
+        st.latex(formulas.conv_size_latex(IMAGE_SIZE, 3, 1, 2, compared_to=IMAGE_SIZE))
         st.markdown(
             "Padding 2 **grows** the image by 2. At stride 1 the size stays the same when "
             "$2P = K - 1$, that is $P = (K-1)/2$: **P = 1** for K = 3, P = 2 for K = 5. "
