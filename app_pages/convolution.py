@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from cnn_core import formulas, kernels, shapes
-from cnn_core.datasets import DATASET_NAMES, IMAGE_SIZE
+from cnn_core.datasets import DATASET_NAMES, IMAGE_SIZE, NUM_CLASSES
 from cnn_core.figures import vega
 from cnn_core.figures.convolution import IMAGE_EDGE_COLOUR, ROLE_COLOURS
 from ui import explorers, quiz, transposed, url_state
@@ -23,40 +23,53 @@ from ui.common import current_dataset_name
 PADDING_LABELS = {"valid": "valid (no zeros)", "same": "same", "explicit": "explicit P"}
 PLAY_SPEEDS = (1, 2, 5, 10, 25, 50)  # windows per second offered to Play (50: a 28×28 input in 14 s)
 MAX_KERNEL = 7  # the largest kernel the explorer offers
+# Each setting's key is also its URL parameter; the explorer's key holds its report.
+SIZE_KEY = "conv_size"
+KERNEL_KEY = "conv_kernel"
+STRIDE_KEY = "conv_stride"
+PADDING_MODE_KEY = "conv_padding_mode"
+PAD_KEY = "conv_pad"
+DILATION_KEY = "conv_dilation"
+STEP_KEY = "conv_step"
+FILTER_KEY = "conv_filter"
+DATASET_KEY = "conv_dataset"
+CLASS_KEY = "conv_class"
+EXAMPLE_KEY = "conv_example"
+EXPLORER_KEY = "conv_explorer"
 
 SETTINGS: dict[str, url_state.Param] = {
-    "conv_size": url_state.Int(7, 3, IMAGE_SIZE),
-    "conv_kernel": url_state.Int(3, 1, MAX_KERNEL),
-    "conv_stride": url_state.Int(1, 1, 4),
-    "conv_padding_mode": url_state.Choice("valid", list(PADDING_LABELS)),
-    "conv_pad": url_state.Int(1, 0, 4),
-    "conv_dilation": url_state.Int(1, 1, 4),
-    "conv_step": url_state.Int(0, 0, IMAGE_SIZE * IMAGE_SIZE * 4),  # room for every window position
-    "conv_filter": url_state.Choice(kernels.KERNEL_NAMES[0], list(kernels.KERNEL_NAMES)),
-    "conv_dataset": url_state.Choice(current_dataset_name(), list(DATASET_NAMES)),
-    "conv_class": url_state.Int(0, 0, 9),
-    "conv_example": url_state.Int(0, 0, explorers.EXAMPLES_PER_CLASS - 1),
+    SIZE_KEY: url_state.Int(7, 3, IMAGE_SIZE),
+    KERNEL_KEY: url_state.Int(3, 1, MAX_KERNEL),
+    STRIDE_KEY: url_state.Int(1, 1, 4),
+    PADDING_MODE_KEY: url_state.Choice("valid", list(PADDING_LABELS)),
+    PAD_KEY: url_state.Int(1, 0, 4),
+    DILATION_KEY: url_state.Int(1, 1, 4),
+    STEP_KEY: url_state.Int(0, 0, IMAGE_SIZE * IMAGE_SIZE * 4),  # room for every window position
+    FILTER_KEY: url_state.Choice(kernels.KERNEL_NAMES[0], list(kernels.KERNEL_NAMES)),
+    DATASET_KEY: url_state.Choice(current_dataset_name(), list(DATASET_NAMES)),
+    CLASS_KEY: url_state.Int(0, 0, NUM_CLASSES - 1),
+    EXAMPLE_KEY: url_state.Int(0, 0, explorers.EXAMPLES_PER_CLASS - 1),
 }
 LABELS = {
-    "conv_size": "Input size I",
-    "conv_kernel": "Kernel size K",
-    "conv_stride": "Stride S",
-    "conv_padding_mode": "Padding",
-    "conv_pad": "Explicit P",
-    "conv_dilation": "Dilation D",
-    "conv_step": "Window position",
-    "conv_filter": "Kernel",
-    "conv_dataset": "Dataset",
-    "conv_class": "Class",
-    "conv_example": "Example",
+    SIZE_KEY: "Input size I",
+    KERNEL_KEY: "Kernel size K",
+    STRIDE_KEY: "Stride S",
+    PADDING_MODE_KEY: "Padding",
+    PAD_KEY: "Explicit P",
+    DILATION_KEY: "Dilation D",
+    STEP_KEY: "Window position",
+    FILTER_KEY: "Kernel",
+    DATASET_KEY: "Dataset",
+    CLASS_KEY: "Class",
+    EXAMPLE_KEY: "Example",
 }
 HELP = {
-    "conv_size": "Width = height of the input, in pixels.",
-    "conv_kernel": "The kernel is K×K weights.",
-    "conv_stride": "How many pixels the window moves per step.",
-    "conv_pad": "Rows (and columns) of zeros added on every side; used when Padding is 'explicit P'.",
-    "conv_dilation": "Gaps between the kernel's taps: D = 1 is a normal kernel.",
-    "conv_example": "Which test image of that class.",
+    SIZE_KEY: "Width = height of the input, in pixels.",
+    KERNEL_KEY: "The kernel is K×K weights.",
+    STRIDE_KEY: "How many pixels the window moves per step.",
+    PAD_KEY: "Rows (and columns) of zeros added on every side; used when Padding is 'explicit P'.",
+    DILATION_KEY: "Gaps between the kernel's taps: D = 1 is a normal kernel.",
+    EXAMPLE_KEY: "Which test image of that class.",
 }
 
 
@@ -103,7 +116,7 @@ def intro() -> None:
 def explorer() -> None:
     """The explorer, drawn in the browser; then what its settled settings give: the Keras layer
     and the link. Its report reruns this fragment only."""
-    explorers.explorer("convolution", "conv_explorer", SETTINGS, explorer_data)
+    explorers.explorer("convolution", EXPLORER_KEY, SETTINGS, explorer_data)
     st.markdown("**The same layer in Keras** (it follows the sliders once they rest):")
     # Where Keras refuses the settings, the code says so under the line (never a line to copy).
     st.code(shapes.conv_layer_code(*settled().args), language="python", wrap_lines=True)
@@ -115,13 +128,13 @@ def explorer() -> None:
 def settled() -> Conv:
     """The convolution in the session's settings (the explorer's last report, or the link's)."""
     state = st.session_state
-    mode = state["conv_padding_mode"]
+    mode = state[PADDING_MODE_KEY]
     return Conv(
-        size=state["conv_size"],
-        kernel=state["conv_kernel"],
-        stride=state["conv_stride"],
-        dilation=state["conv_dilation"],
-        padding=state["conv_pad"] if mode == "explicit" else mode,
+        size=state[SIZE_KEY],
+        kernel=state[KERNEL_KEY],
+        stride=state[STRIDE_KEY],
+        dilation=state[DILATION_KEY],
+        padding=state[PAD_KEY] if mode == "explicit" else mode,
     )
 
 
@@ -159,12 +172,14 @@ def tutorial_network() -> None:
 def set_case(pad: int) -> None:
     """Put the tutorial's example (K = 3, stride 1, explicit padding ``pad``) on the sliders."""
     st.session_state.update(
-        conv_size=IMAGE_SIZE,
-        conv_kernel=3,
-        conv_stride=1,
-        conv_dilation=1,
-        conv_padding_mode="explicit",
-        conv_pad=pad,
+        {
+            SIZE_KEY: IMAGE_SIZE,
+            KERNEL_KEY: 3,
+            STRIDE_KEY: 1,
+            DILATION_KEY: 1,
+            PADDING_MODE_KEY: "explicit",
+            PAD_KEY: pad,
+        }
     )
 
 
@@ -176,7 +191,7 @@ def tutorial_slip() -> None:
             "The tutorial says a 3×3 kernel with **padding 2** keeps the size. Put its numbers "
             "in its own formula:"
         )
-        st.latex(r"O = \dfrac{28 - 3 + 2 \cdot 2}{1} + 1 = 30 \neq 28")
+        st.latex(formulas.conv_size_latex(IMAGE_SIZE, 3, 1, 2, compared_to=IMAGE_SIZE))
         st.markdown(
             "Padding 2 **grows** the image by 2. At stride 1 the size stays the same when "
             "$2P = K - 1$, that is $P = (K-1)/2$: **P = 1** for K = 3, P = 2 for K = 5. "

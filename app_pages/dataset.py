@@ -12,42 +12,42 @@ from ui import dataset_upload, url_state
 from ui.common import DATASET_KEY, cached_png, current_dataset, current_dataset_name
 
 # Widget keys (Streamlit deletes them when the learner leaves the page); the upload's are in ui.dataset_upload.
-P = "dataset_page_"
-NAME_W = P + "name"
-SEED_W = P + "seed"
-CLASS_W = P + "class"
-LOG_W = P + "log"
-IMAGE_W = P + "image"
+# Each is also its setting's URL parameter.
+NAME_KEY = "dataset_page_name"
+SEED_KEY = "dataset_page_seed"
+CLASS_KEY = "dataset_page_class"
+LOG_KEY = "dataset_page_log"
+IMAGE_KEY = "dataset_page_image"
 ALL_CLASSES = -1
 MAX_IMAGE_INDEX = 59_999  # the largest training set offered (Keras' 60,000); the page checks its own
 
 SETTINGS: dict[str, url_state.Param] = {
     # A fixed default (not the session's dataset), so a link made on Fashion-MNIST says so.
-    NAME_W: url_state.Choice("mnist", list(datasets.DATASET_NAMES)),
-    CLASS_W: url_state.Int(ALL_CLASSES, ALL_CLASSES, 9),
-    SEED_W: url_state.Int(0, 0, 9_999),
-    LOG_W: url_state.Bool(True),
-    IMAGE_W: url_state.Int(0, 0, MAX_IMAGE_INDEX),
+    NAME_KEY: url_state.Choice("mnist", list(datasets.DATASET_NAMES)),
+    CLASS_KEY: url_state.Int(ALL_CLASSES, ALL_CLASSES, datasets.NUM_CLASSES - 1),
+    SEED_KEY: url_state.Int(0, 0, 9_999),
+    LOG_KEY: url_state.Bool(True),
+    IMAGE_KEY: url_state.Int(0, 0, MAX_IMAGE_INDEX),
 }
 LABELS = {
-    NAME_W: "Dataset",
-    CLASS_W: "Class filter of the grid",
-    SEED_W: "Seed and Shuffle",
-    LOG_W: "Logarithmic count axis",
-    IMAGE_W: "Training image to follow",
+    NAME_KEY: "Dataset",
+    CLASS_KEY: "Class filter of the grid",
+    SEED_KEY: "Seed and Shuffle",
+    LOG_KEY: "Logarithmic count axis",
+    IMAGE_KEY: "Training image to follow",
 }
 
 
 def on_name_change() -> None:
     """A dataset chosen: it becomes the session's dataset; an upload keeps its images and
     takes that dataset's class names (the upload's labels follow the chosen name)."""
-    name = st.session_state[NAME_W]
+    name = st.session_state[NAME_KEY]
     st.session_state[DATASET_KEY] = name
     dataset_upload.relabel(name)
 
 
 def shuffle() -> None:
-    st.session_state[SEED_W] = int(np.random.default_rng().integers(0, SETTINGS[SEED_W].hi + 1))
+    st.session_state[SEED_KEY] = int(np.random.default_rng().integers(0, SETTINGS[SEED_KEY].hi + 1))
 
 
 def class_text(data: datasets.Dataset, label: int) -> str:
@@ -102,22 +102,22 @@ def intro() -> None:
 def dataset_choice() -> str:
     """The dataset radio, and the name it chose. It starts on the session's dataset (chosen here
     or on another page) unless a link says otherwise; a linked dataset becomes the session's."""
-    if NAME_W not in st.session_state:
-        st.session_state[NAME_W] = current_dataset_name()
+    if NAME_KEY not in st.session_state:
+        st.session_state[NAME_KEY] = current_dataset_name()
     url_state.bind(SETTINGS)
-    if st.session_state[NAME_W] != current_dataset_name():
+    if st.session_state[NAME_KEY] != current_dataset_name():
         on_name_change()
-    if url_state.shown(NAME_W):
+    if url_state.shown(NAME_KEY):
         st.radio(
-            LABELS[NAME_W],
+            LABELS[NAME_KEY],
             datasets.DATASET_NAMES,
-            key=NAME_W,
+            key=NAME_KEY,
             horizontal=True,
             format_func=datasets.DATASET_TITLES.get,
             on_change=on_name_change,
             help="MNIST: handwritten digits. Fashion-MNIST: photos of clothes, the tutorial's exercise.",
         )
-    name = st.session_state[NAME_W]
+    name = st.session_state[NAME_KEY]
     st.session_state[DATASET_KEY] = name
     return name
 
@@ -176,25 +176,25 @@ def sample_grid(data: datasets.Dataset) -> None:
     )
     grid_col, controls = st.columns([3, 2], gap="large")
     options = [ALL_CLASSES, *range(len(data.class_names))]
-    if url_state.shown(CLASS_W):
+    if url_state.shown(CLASS_KEY):
         controls.selectbox(
             "Show",
             options,
-            key=CLASS_W,
+            key=CLASS_KEY,
             format_func=lambda c: "all classes" if c == ALL_CLASSES else f"only {class_text(data, c)}",
         )
-    label = st.session_state[CLASS_W]
-    if url_state.shown(SEED_W):
+    label = st.session_state[CLASS_KEY]
+    if url_state.shown(SEED_KEY):
         seed_col, button_col = controls.columns(2, vertical_alignment="bottom")
         with seed_col:
             url_state.number_input(
-                "Seed", SEED_W, SETTINGS, step=1, help="The same seed gives the same images."
+                "Seed", SEED_KEY, SETTINGS, step=1, help="The same seed gives the same images."
             )
         button_col.button("Shuffle", on_click=shuffle, icon=":material/shuffle:", width="stretch")
     # A Shuffle or a filter reruns this fragment alone, past the page's bind: the URL follows here.
     url_state.sync(SETTINGS)
     indices = dataset_figures.grid_indices(
-        data.y_train, int(st.session_state[SEED_W]), label=None if label == ALL_CLASSES else label
+        data.y_train, int(st.session_state[SEED_KEY]), label=None if label == ALL_CLASSES else label
     )
     if len(indices) == 0:
         grid_col.warning(f"The training images hold no {class_text(data, label)}.")
@@ -202,7 +202,7 @@ def sample_grid(data: datasets.Dataset) -> None:
     grid_col.image(
         cached_png(
             "grid",
-            f"{data_token(data)}|{st.session_state[SEED_W]}/{label}",
+            f"{data_token(data)}|{st.session_state[SEED_KEY]}/{label}",
             lambda: dataset_figures.sample_grid_figure(data.x_train, data.y_train, indices, data.class_names),
         ),
         alt=dataset_figures.sample_grid_description(data.y_train, indices, data.class_names),
@@ -292,13 +292,13 @@ def pixel_values(data: datasets.Dataset) -> None:
     st.subheader("Pixel values")
     counts = cached_pixel_counts(data_token(data), data.x_train)
     stats = dataset_figures.pixel_stats(counts)
-    if url_state.shown(LOG_W):
+    if url_state.shown(LOG_KEY):
         st.toggle(
-            LABELS[LOG_W],
-            key=LOG_W,
+            LABELS[LOG_KEY],
+            key=LOG_KEY,
             help="The background bar is so tall that, on a linear axis, the others all but vanish.",
         )
-    log = st.session_state[LOG_W]
+    log = st.session_state[LOG_KEY]
     st.altair_chart(
         dataset_figures.pixel_histogram_chart(counts, log_scale=log),
         width="stretch",
@@ -322,24 +322,24 @@ def preprocessing(data: datasets.Dataset) -> None:
         language="python",
         wrap_lines=True,
     )
-    if st.session_state[IMAGE_W] > n_train - 1:  # a link (or an earlier, larger upload) past the end
+    if st.session_state[IMAGE_KEY] > n_train - 1:  # a link (or an earlier, larger upload) past the end
         st.warning(
             f"This dataset has {n_train:,} training images, so there is no image "
-            f"#{st.session_state[IMAGE_W]:,}; showing image #0 instead.",
+            f"#{st.session_state[IMAGE_KEY]:,}; showing image #0 instead.",
             icon=":material/link_off:",
         )
-        st.session_state[IMAGE_W] = 0
-    if url_state.shown(IMAGE_W):
+        st.session_state[IMAGE_KEY] = 0
+    if url_state.shown(IMAGE_KEY):
         with st.columns(3)[0]:
             url_state.number_input(
                 f"Training image to follow (0–{n_train - 1:,})",
-                IMAGE_W,
+                IMAGE_KEY,
                 SETTINGS,
                 max_value=n_train - 1,
                 step=1,
                 help="The index printed under each picture of the grid.",
             )
-    index = st.session_state[IMAGE_W]
+    index = st.session_state[IMAGE_KEY]
     image = data.x_train[int(index)]
     one = datasets.preprocess(image[np.newaxis])  # the one image, exactly as the tutorial scales it
     shape = dataset_figures.preprocessed_shape(data.x_train)

@@ -16,13 +16,13 @@ from cnn_core.models import ConvBlock, ModelConfig
 from ui import quiz, url_state
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY, cached_png
 
-# Widget keys: all start with this prefix so they never collide with other pages' keys.
-P = "model_page_"
-PRESET_W = P + "preset"
-BLOCKS_W = P + "blocks"
-DENSE_W = P + "dense_units"
-DROPOUT_W = P + "dropout"
-SHOW_CODE_W = P + "show_code"
+# Widget keys: all start with "model_page_" so they never collide with other pages' keys.
+PRESET_KEY = "model_page_preset"  # also a name in the link's hide= list
+BLOCKS_KEY = "model_page_blocks"  # also a name in the link's hide= list
+DENSE_KEY = "model_page_dense_units"
+DROPOUT_KEY = "model_page_dropout"
+SHOW_CODE_KEY = "model_page_show_code"  # also its URL parameter
+BLOCK_FIELD_KEY = "model_page_b{index}_{field}"  # one control of one block: see block_key()
 BLOCK_FIELDS = ("filters", "kernel_size", "padding", "activation", "pool", "pool_size", "convs", "batch_norm")
 LIMITS = models.TEXT_LIMITS  # the widgets' tops: what a link may ask for (6 blocks shrink 28×28 to nothing)
 KERNELS = (1, 3, 5, 7)
@@ -34,18 +34,19 @@ DROPOUT_STEP = 0.05
 
 SETTINGS: dict[str, url_state.Param] = {
     MODEL_CONFIG_KEY: url_state.Network(models.PRESETS["tutorial"], max_dropout=MAX_DROPOUT),
-    SHOW_CODE_W: url_state.Bool(False),
+    SHOW_CODE_KEY: url_state.Bool(False),
 }
 LABELS = {
     MODEL_CONFIG_KEY: "All network controls (preset and block editor)",
-    PRESET_W: "Preset chooser",
-    BLOCKS_W: "Block editor (blocks, dense units, dropout)",
-    SHOW_CODE_W: "Show the Keras code",
+    PRESET_KEY: "Preset chooser",
+    BLOCKS_KEY: "Block editor (blocks, dense units, dropout)",
+    SHOW_CODE_KEY: "Show the Keras code",
 }
 
 
 def block_key(index: int, field: str) -> str:
-    return f"{P}b{index}_{field}"
+    """The key of the control of block ``index`` (from 0) that sets ``field`` (a ConvBlock field)."""
+    return BLOCK_FIELD_KEY.format(index=index, field=field)
 
 
 def stored_config() -> ModelConfig:
@@ -60,22 +61,26 @@ def config_from_widgets() -> ModelConfig:
     ``model_code.next_block``."""
     state, base = st.session_state, stored_config()
     blocks: list[ConvBlock] = []
-    for i in range(int(state.get(BLOCKS_W, len(base.blocks)))):
+    for i in range(int(state.get(BLOCKS_KEY, len(base.blocks)))):
         default = base.blocks[i] if i < len(base.blocks) else model_code.next_block(tuple(blocks))
         blocks.append(ConvBlock(**{f: state.get(block_key(i, f), getattr(default, f)) for f in BLOCK_FIELDS}))
     return replace(
         base,
         blocks=tuple(blocks),
-        dense_units=int(state.get(DENSE_W, base.dense_units)),
+        dense_units=int(state.get(DENSE_KEY, base.dense_units)),
         # The slider's floats may carry binary noise (0.30000000000000004): keep 2 decimals so
         # a preset's 0.3 is recognised and the exported code reads 0.3.
-        dropout=round(float(state.get(DROPOUT_W, base.dropout)), 2),
+        dropout=round(float(state.get(DROPOUT_KEY, base.dropout)), 2),
     )
 
 
 def write_widgets(config: ModelConfig, overwrite: bool) -> None:
     """Put ``config`` into the widgets' keys (only the missing ones unless ``overwrite``)."""
-    values = {BLOCKS_W: len(config.blocks), DENSE_W: config.dense_units, DROPOUT_W: float(config.dropout)}
+    values = {
+        BLOCKS_KEY: len(config.blocks),
+        DENSE_KEY: config.dense_units,
+        DROPOUT_KEY: float(config.dropout),
+    }
     for i, block in enumerate(config.blocks):
         values.update({block_key(i, f): getattr(block, f) for f in BLOCK_FIELDS})
     for key, value in values.items():
@@ -85,7 +90,7 @@ def write_widgets(config: ModelConfig, overwrite: bool) -> None:
 
 def apply_preset() -> None:
     """Preset chosen: load it into every widget (a "Custom" choice keeps the current values)."""
-    name = st.session_state[PRESET_W]
+    name = st.session_state[PRESET_KEY]
     if name in models.PRESETS:
         st.session_state[MODEL_CONFIG_KEY] = models.PRESETS[name]
         write_widgets(models.PRESETS[name], overwrite=True)
@@ -93,7 +98,7 @@ def apply_preset() -> None:
 
 def sync_preset() -> None:
     """A setting changed: the preset selector shows which preset (if any) this now is."""
-    st.session_state[PRESET_W] = models.preset_name(config_from_widgets())
+    st.session_state[PRESET_KEY] = models.preset_name(config_from_widgets())
 
 
 def options_with(options: tuple, value: object) -> list:
@@ -108,7 +113,7 @@ def render() -> None:
     network_shown = linked_network()
     if network_shown:
         preset_chooser()
-    if network_shown and url_state.shown(BLOCKS_W):
+    if network_shown and url_state.shown(BLOCKS_KEY):
         block_editor()
     else:
         st.caption("This lesson's link sets the network; its layers are below.")
@@ -140,20 +145,20 @@ def linked_network() -> bool:
     url_state.bind(SETTINGS)
     if st.session_state[MODEL_CONFIG_KEY] is not linked_before:
         write_widgets(stored_config(), overwrite=True)
-        st.session_state[PRESET_W] = models.preset_name(stored_config())
+        st.session_state[PRESET_KEY] = models.preset_name(stored_config())
     # First visit, or back from another page: the widgets take the stored configuration.
     write_widgets(config_from_widgets(), overwrite=False)
-    if PRESET_W not in st.session_state:
-        st.session_state[PRESET_W] = models.preset_name(config_from_widgets())
+    if PRESET_KEY not in st.session_state:
+        st.session_state[PRESET_KEY] = models.preset_name(config_from_widgets())
     return url_state.shown(MODEL_CONFIG_KEY)  # hides both the preset and the editor
 
 
 def preset_chooser() -> None:
-    if url_state.shown(PRESET_W):
+    if url_state.shown(PRESET_KEY):
         st.radio(
             "Start from a preset",
             PRESET_OPTIONS,
-            key=PRESET_W,
+            key=PRESET_KEY,
             horizontal=True,
             format_func=lambda n: models.PRESET_TITLES.get(n, "Custom"),
             on_change=apply_preset,
@@ -171,7 +176,7 @@ def block_editor() -> None:
             1,
             LIMITS["blocks"],
             step=1,
-            key=BLOCKS_W,
+            key=BLOCKS_KEY,
             on_change=sync_preset,
             help="A block is one or more convolutions followed by a pooling.",
         )
@@ -180,7 +185,7 @@ def block_editor() -> None:
             1,
             LIMITS["dense_units"],
             step=1,
-            key=DENSE_W,
+            key=DENSE_KEY,
             on_change=sync_preset,
             help="Neurons of the fully connected layer after the flatten.",
         )
@@ -189,12 +194,12 @@ def block_editor() -> None:
                 "Dropout rate",
                 0.0,
                 MAX_DROPOUT,
-                DROPOUT_W,
+                DROPOUT_KEY,
                 step=DROPOUT_STEP,
                 on_change=sync_preset,
                 help="Share of fc1's outputs set to zero at random during training; 0 removes the layer.",
             )
-        for i in range(int(st.session_state[BLOCKS_W])):
+        for i in range(int(st.session_state[BLOCKS_KEY])):
             cols = st.columns([1.1, 0.8, 0.9, 1, 1, 0.8, 0.7, 1])
             cols[0].number_input(
                 f"Block {i + 1}: filters",
@@ -332,13 +337,13 @@ def shape_diagram(config: ModelConfig, rows: list[models.LayerRow]) -> None:
 def keras_code(config: ModelConfig) -> None:
     """The exact Keras code of this network, behind a toggle, with a download."""
     code = model_code.keras_code(config)
-    if url_state.shown(SHOW_CODE_W):
+    if url_state.shown(SHOW_CODE_KEY):
         st.toggle(
-            LABELS[SHOW_CODE_W],
-            key=SHOW_CODE_W,
+            LABELS[SHOW_CODE_KEY],
+            key=SHOW_CODE_KEY,
             help="The exact code of this model, ready to paste into a notebook.",
         )
-    if st.session_state[SHOW_CODE_W]:
+    if st.session_state[SHOW_CODE_KEY]:
         st.code(code, language="python")
         st.download_button(
             "Download create_model.py", code, file_name="create_model.py", mime="text/x-python"
@@ -358,8 +363,8 @@ def share_box() -> None:
     """The share box also offers to hide the preset chooser and the block editor; their values
     never travel on their own (MODEL_CONFIG_KEY carries the whole network)."""
     shared = {MODEL_CONFIG_KEY: SETTINGS[MODEL_CONFIG_KEY]}
-    shared.update({key: url_state.HideOnly(st.session_state.get(key)) for key in (PRESET_W, BLOCKS_W)})
-    shared[SHOW_CODE_W] = SETTINGS[SHOW_CODE_W]
+    shared.update({key: url_state.HideOnly(st.session_state.get(key)) for key in (PRESET_KEY, BLOCKS_KEY)})
+    shared[SHOW_CODE_KEY] = SETTINGS[SHOW_CODE_KEY]
     url_state.share_box(shared, LABELS)
     url_state.sync(SETTINGS)  # the network was assembled from the widgets after bind: the URL follows
 

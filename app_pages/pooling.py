@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from cnn_core import kernels, shapes
-from cnn_core.datasets import DATASET_NAMES
+from cnn_core.datasets import DATASET_NAMES, NUM_CLASSES
 from cnn_core.figures import vega
 from cnn_core.figures.pooling import WINNER_COLOUR
 from ui import explorers, quiz, url_state
@@ -23,39 +23,53 @@ from ui.common import current_dataset_name
 SOURCES = {"random": "random numbers 0–9", "digit": "a shrunken image (0–255)"}
 PADDINGS = ["valid", "same"]
 MAX_GRID = 10  # the largest grid of numbers: its I² random numbers are sent for the chosen seed
+# Each setting's key is also its URL parameter; the explorer's key holds its report.
+MODE_KEY = "pool_mode"
+SIZE_KEY = "pool_size"
+KERAS_STRIDE_KEY = "pool_keras_stride"
+STRIDE_KEY = "pool_stride"
+PADDING_KEY = "pool_padding"
+GRID_KEY = "pool_grid"
+SOURCE_KEY = "pool_source"
+SEED_KEY = "pool_seed"
+WINDOW_KEY = "pool_window"
+DATASET_KEY = "pool_dataset"
+CLASS_KEY = "pool_class"
+EXAMPLE_KEY = "pool_example"
+EXPLORER_KEY = "pool_explorer"
 
 SETTINGS: dict[str, url_state.Param] = {
-    "pool_mode": url_state.Choice("max", list(kernels.POOL_MODES)),
-    "pool_size": url_state.Int(2, 1, 5),
-    "pool_keras_stride": url_state.Bool(True),
-    "pool_stride": url_state.Int(2, 1, 5),
-    "pool_padding": url_state.Choice("valid", PADDINGS),
-    "pool_grid": url_state.Int(6, 3, MAX_GRID),
-    "pool_source": url_state.Choice("random", list(SOURCES)),
-    "pool_seed": url_state.Int(0, 0, 999),
-    "pool_window": url_state.Int(0, 0, 99),
-    "pool_dataset": url_state.Choice(current_dataset_name(), list(DATASET_NAMES)),
-    "pool_class": url_state.Int(0, 0, 9),
-    "pool_example": url_state.Int(0, 0, explorers.EXAMPLES_PER_CLASS - 1),
+    MODE_KEY: url_state.Choice("max", list(kernels.POOL_MODES)),
+    SIZE_KEY: url_state.Int(2, 1, 5),
+    KERAS_STRIDE_KEY: url_state.Bool(True),
+    STRIDE_KEY: url_state.Int(2, 1, 5),
+    PADDING_KEY: url_state.Choice("valid", PADDINGS),
+    GRID_KEY: url_state.Int(6, 3, MAX_GRID),
+    SOURCE_KEY: url_state.Choice("random", list(SOURCES)),
+    SEED_KEY: url_state.Int(0, 0, 999),
+    WINDOW_KEY: url_state.Int(0, 0, 99),
+    DATASET_KEY: url_state.Choice(current_dataset_name(), list(DATASET_NAMES)),
+    CLASS_KEY: url_state.Int(0, 0, NUM_CLASSES - 1),
+    EXAMPLE_KEY: url_state.Int(0, 0, explorers.EXAMPLES_PER_CLASS - 1),
 }
 LABELS = {
-    "pool_mode": "Pooling",
-    "pool_size": "Pool size F",
-    "pool_keras_stride": "Stride = pool size (Keras default)",
-    "pool_stride": "Stride S",
-    "pool_padding": "Padding",
-    "pool_grid": "Grid size I",
-    "pool_source": "Numbers",
-    "pool_seed": "Random seed",
-    "pool_window": "Window",
-    "pool_dataset": "Dataset",
-    "pool_class": "Class",
-    "pool_example": "Example",
+    MODE_KEY: "Pooling",
+    SIZE_KEY: "Pool size F",
+    KERAS_STRIDE_KEY: "Stride = pool size (Keras default)",
+    STRIDE_KEY: "Stride S",
+    PADDING_KEY: "Padding",
+    GRID_KEY: "Grid size I",
+    SOURCE_KEY: "Numbers",
+    SEED_KEY: "Random seed",
+    WINDOW_KEY: "Window",
+    DATASET_KEY: "Dataset",
+    CLASS_KEY: "Class",
+    EXAMPLE_KEY: "Example",
 }
 HELP = {
-    "pool_size": "Each window is F×F numbers.",
-    "pool_grid": "The grid of numbers is I×I.",
-    "pool_seed": "Another seed, other numbers.",
+    SIZE_KEY: "Each window is F×F numbers.",
+    GRID_KEY: "The grid of numbers is I×I.",
+    SEED_KEY: "Another seed, other numbers.",
 }
 
 
@@ -80,12 +94,12 @@ def intro() -> None:
 def explorer() -> None:
     """The explorer, drawn in the browser; then what its settled settings give: the Keras layer
     and the link. Its report reruns this fragment only."""
-    explorers.explorer("pooling", "pool_explorer", SETTINGS, explorer_data)
+    explorers.explorer("pooling", EXPLORER_KEY, SETTINGS, explorer_data)
     state = st.session_state
-    stride = state["pool_size"] if state["pool_keras_stride"] else state["pool_stride"]
+    stride = state[SIZE_KEY] if state[KERAS_STRIDE_KEY] else state[STRIDE_KEY]
     st.markdown("**The same layer in Keras** (it follows the controls once they rest):")
     st.code(
-        shapes.pool_layer_code(state["pool_size"], stride, state["pool_padding"], state["pool_mode"]),
+        shapes.pool_layer_code(state[SIZE_KEY], stride, state[PADDING_KEY], state[MODE_KEY]),
         language="python",
         wrap_lines=True,
     )
@@ -96,7 +110,7 @@ def explorer() -> None:
 def explorer_data() -> dict[str, Any]:
     """What the browser draws from: the shared part (labels, hidden controls, images), the bounds,
     the random numbers of the seed in the settings, and the figure's colours."""
-    seed = st.session_state["pool_seed"]
+    seed = st.session_state[SEED_KEY]
     return {
         **explorers.shared_data(LABELS),
         **_fixed_data(),

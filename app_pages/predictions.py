@@ -17,11 +17,21 @@ import streamlit as st
 from cnn_core import datasets, evaluation
 from cnn_core.figures import predictions as predictions_figures
 from ui import inside_tabs, predictions_model, quick_run, url_state
-from ui.predictions_model import Chosen, tex_int
+from ui.inside_tabs import HEAT_METHOD_KEY, INSIDE_INDEX_KEY
+from ui.predictions_model import CLASS_KEY, FILTER_KEY, Chosen, tex_int
+from ui.quick_run import QUICK_EPOCHS_KEY
 
 TABS = ["Prediction grid", "Confusion matrix", "Draw a digit", "Look inside"]
 GRID_FILTERS = ["all", "mistakes", "true_class", "confident_mistakes", "unsure_correct"]
 LINK_MAX = 999_999  # the largest grid page or test-image index a link may name (clamped to the data)
+# Keys of this page's widgets; those in SETTINGS are also their URL parameters.
+TAB_KEY = "pred_tab"
+ROWS_KEY = "pred_rows"
+COLS_KEY = "pred_cols"
+PAGE_KEY = "pred_page"  # the grid's page
+CELL_TRUE_KEY = "pred_cell_true"  # the confusion cell's true class
+CELL_PRED_KEY = "pred_cell_pred"  # the confusion cell's predicted class
+CM_CHART_KEY = "pred_cm_chart"  # the confusion matrix (its selection is the clicked cell)
 CELL_ROWS, CELL_COLS = 3, 4  # the grid of a confusion cell's images
 STRETCH_COLS = (
     3  # a grid at least this many columns wide fills the page's width; a narrower one keeps its size
@@ -47,30 +57,30 @@ class Word(url_state.Param):
 # The grid's page, the confusion cell and the image to look inside start unset (None): the page
 # then picks them from the model (page 1, its most frequent confusion, the filter's first image).
 SETTINGS: dict[str, url_state.Param] = {
-    "pred_tab": Word(TABS[0], tuple(zip(["grid", "confusion", "draw", "inside"], TABS))),
-    "pred_filter": url_state.Choice("all", GRID_FILTERS),
-    "pred_class": url_state.Int(0, 0, datasets.NUM_CLASSES - 1),
-    "pred_rows": url_state.Int(5, 1, predictions_figures.MAX_GRID_ROWS),
-    "pred_cols": url_state.Int(3, 1, predictions_figures.MAX_GRID_COLS),
-    "pred_page": url_state.Int(1, 1, LINK_MAX),
-    "pred_cell_true": url_state.Int(None, 0, datasets.NUM_CLASSES - 1),
-    "pred_cell_pred": url_state.Int(None, 0, datasets.NUM_CLASSES - 1),
-    "pred_inside_index": url_state.Int(None, 0, LINK_MAX),
-    "pred_heat_method": inside_tabs.HEAT_METHOD,
-    "pred_quick_epochs": quick_run.QUICK_EPOCHS,
+    TAB_KEY: Word(TABS[0], tuple(zip(["grid", "confusion", "draw", "inside"], TABS))),
+    FILTER_KEY: url_state.Choice("all", GRID_FILTERS),
+    CLASS_KEY: url_state.Int(0, 0, datasets.NUM_CLASSES - 1),
+    ROWS_KEY: url_state.Int(5, 1, predictions_figures.MAX_GRID_ROWS),
+    COLS_KEY: url_state.Int(3, 1, predictions_figures.MAX_GRID_COLS),
+    PAGE_KEY: url_state.Int(1, 1, LINK_MAX),
+    CELL_TRUE_KEY: url_state.Int(None, 0, datasets.NUM_CLASSES - 1),
+    CELL_PRED_KEY: url_state.Int(None, 0, datasets.NUM_CLASSES - 1),
+    INSIDE_INDEX_KEY: url_state.Int(None, 0, LINK_MAX),
+    HEAT_METHOD_KEY: inside_tabs.HEAT_METHOD,
+    QUICK_EPOCHS_KEY: quick_run.QUICK_EPOCHS,
 }
 LABELS = {
-    "pred_tab": "Tabs (the link's tab only)",
-    "pred_filter": "Grid: show",
-    "pred_class": "Grid: true class",
-    "pred_rows": "Grid: rows",
-    "pred_cols": "Grid: columns",
-    "pred_page": "Grid: page",
-    "pred_cell_true": "Confusion: true class",
-    "pred_cell_pred": "Confusion: predicted class",
-    "pred_inside_index": "Look inside: test image",
-    "pred_heat_method": "Look inside: method",
-    "pred_quick_epochs": "Quick training: epochs",
+    TAB_KEY: "Tabs (the link's tab only)",
+    FILTER_KEY: "Grid: show",
+    CLASS_KEY: "Grid: true class",
+    ROWS_KEY: "Grid: rows",
+    COLS_KEY: "Grid: columns",
+    PAGE_KEY: "Grid: page",
+    CELL_TRUE_KEY: "Confusion: true class",
+    CELL_PRED_KEY: "Confusion: predicted class",
+    INSIDE_INDEX_KEY: "Look inside: test image",
+    HEAT_METHOD_KEY: "Look inside: method",
+    QUICK_EPOCHS_KEY: "Quick training: epochs",
 }
 
 
@@ -114,12 +124,12 @@ def explore(chosen: Chosen) -> None:
         TABS[2]: lambda: with_model(lambda m: inside_tabs.draw_tab(m, data)),
         TABS[3]: lambda: with_model(lambda m: inside_tabs.inside_tab(m, preds, data)),
     }
-    if not url_state.shown("pred_tab"):  # a lesson link that hides the tabs shows only its own section
-        name = st.session_state["pred_tab"]
+    if not url_state.shown(TAB_KEY):  # a lesson link that hides the tabs shows only its own section
+        name = st.session_state[TAB_KEY]
         st.subheader(name)
         sections[name]()
         return
-    tabs = st.tabs(TABS, key="pred_tab", on_change="rerun")
+    tabs = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
     for tab, name in zip(tabs, TABS):
         if tab.open:
             with tab:
@@ -129,9 +139,9 @@ def explore(chosen: Chosen) -> None:
 def waiting_settings() -> None:
     """With no model yet, say that the link's settings are kept for when one exists."""
     chosen = [
-        {"pred_tab": "Tab"}.get(k, LABELS[k])
+        {TAB_KEY: "Tab"}.get(k, LABELS[k])
         for k, p in SETTINGS.items()
-        if k != "pred_quick_epochs" and st.session_state.get(k, p.default) != p.default
+        if k != QUICK_EPOCHS_KEY and st.session_state.get(k, p.default) != p.default
     ]
     if chosen:
         st.caption(
@@ -155,36 +165,32 @@ def grid_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
         unsafe_allow_html=True,
     )
     c1, c2, c3 = st.columns([2, 1, 1])
-    if url_state.shown("pred_filter"):
+    if url_state.shown(FILTER_KEY):
         c1.selectbox(
             "Show",
             GRID_FILTERS,
             format_func=evaluation.FILTERS.get,
-            key="pred_filter",
+            key=FILTER_KEY,
             persist_state="session",
             on_change=_new_selection,
         )
-    for column, key, label in ((c2, "pred_rows", "Rows"), (c3, "pred_cols", "Columns")):
-        if url_state.shown(key):
-            bounds = SETTINGS[key]
-            with column:
-                url_state.bounded_slider(
-                    label, bounds.lo, bounds.hi, key, persist_state="session", on_change=_first_page
-                )
-    how = st.session_state["pred_filter"]
-    rows, cols = st.session_state["pred_rows"], st.session_state["pred_cols"]
+    for column, key, label in ((c2, ROWS_KEY, "Rows"), (c3, COLS_KEY, "Columns")):
+        with column:
+            url_state.slider(label, key, SETTINGS, persist_state="session", on_change=_first_page)
+    how = st.session_state[FILTER_KEY]
+    rows, cols = st.session_state[ROWS_KEY], st.session_state[COLS_KEY]
     true_class = None
     if how == "true_class":
-        if url_state.shown("pred_class"):
+        if url_state.shown(CLASS_KEY):
             st.selectbox(
                 "True class",
                 range(len(names)),
                 format_func=lambda k: f"{k} · {names[k]}",
-                key="pred_class",
+                key=CLASS_KEY,
                 persist_state="session",
                 on_change=_new_selection,
             )
-        true_class = st.session_state["pred_class"]
+        true_class = st.session_state[CLASS_KEY]
     indices = evaluation.select(preds, how, true_class)
     st.markdown(predictions_model.filter_lesson(preds, how, true_class, names))
     if len(indices) == 0:
@@ -194,11 +200,11 @@ def grid_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     pages = -(-len(indices) // per_page)
     # A link's page may be past the end for this model (fewer mistakes): show the last one.
     # (Written only then: a write on every run would override the page the user just clicked.)
-    if st.session_state["pred_page"] > pages:
-        st.session_state["pred_page"] = pages
-    if pages > 1 and url_state.shown("pred_page"):
-        st.pagination(pages, key="pred_page", max_visible_pages=9, persist_state="session")
-    page = st.session_state["pred_page"]
+    if st.session_state[PAGE_KEY] > pages:
+        st.session_state[PAGE_KEY] = pages
+    if pages > 1 and url_state.shown(PAGE_KEY):
+        st.pagination(pages, key=PAGE_KEY, max_visible_pages=9, persist_state="session")
+    page = st.session_state[PAGE_KEY]
     shown = indices[(page - 1) * per_page : page * per_page]
     st.caption(
         f"Showing {(page - 1) * per_page + 1:,}–{(page - 1) * per_page + len(shown):,} of "
@@ -224,13 +230,13 @@ def grid_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
 
 def _first_page() -> None:
     """Another grid size: back to its first page."""
-    st.session_state["pred_page"] = 1
+    st.session_state[PAGE_KEY] = 1
 
 
 def _new_selection() -> None:
     """Another filter or class: its first page, and Look inside studies its first image."""
-    st.session_state["pred_page"] = 1
-    st.session_state["pred_inside_index"] = None
+    st.session_state[PAGE_KEY] = 1
+    st.session_state[INSIDE_INDEX_KEY] = None
 
 
 # --- Confusion matrix ----------------------------------------------------------------------------
@@ -242,7 +248,7 @@ def confusion_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     matrix = evaluation.confusion_matrix(preds.labels, preds.predicted)
     confused = evaluation.most_confused(matrix, top=3)
     t0, p0 = confused[0][:2] if confused else (0, 0)
-    for key, first in (("pred_cell_true", t0), ("pred_cell_pred", p0)):
+    for key, first in ((CELL_TRUE_KEY, t0), (CELL_PRED_KEY, p0)):
         if st.session_state.get(key) is None:  # start on the most frequent confusion
             st.session_state[key] = int(first)
     st.markdown(
@@ -254,11 +260,11 @@ def confusion_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
         rf"\text{{accuracy}} = \frac{{\sum_c M_{{cc}}}}{{\sum_{{t,p}} M_{{tp}}}} = "
         rf"\frac{{{tex_int(int(np.trace(matrix)))}}}{{{tex_int(int(matrix.sum()))}}}"
     )
-    t = int(st.session_state["pred_cell_true"])
-    p = int(st.session_state["pred_cell_pred"])
+    t = int(st.session_state[CELL_TRUE_KEY])
+    p = int(st.session_state[CELL_PRED_KEY])
     st.altair_chart(
         predictions_figures.confusion_chart(matrix, names, selected=(t, p)),
-        key="pred_cm_chart",
+        key=CM_CHART_KEY,
         on_select=_on_cell_click,
         selection_mode="cell",
         alt=predictions_figures.confusion_description(matrix, names),
@@ -272,12 +278,12 @@ def confusion_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     c1, c2 = st.columns(2)
     fmt = lambda k: f"{k} · {names[k]}"  # noqa: E731
     for column, key, label in (
-        (c1, "pred_cell_true", "True class"),
-        (c2, "pred_cell_pred", "Predicted class"),
+        (c1, CELL_TRUE_KEY, "True class"),
+        (c2, CELL_PRED_KEY, "Predicted class"),
     ):
         if url_state.shown(key):
             column.selectbox(label, range(len(names)), format_func=fmt, key=key, persist_state="session")
-    t, p = int(st.session_state["pred_cell_true"]), int(st.session_state["pred_cell_pred"])
+    t, p = int(st.session_state[CELL_TRUE_KEY]), int(st.session_state[CELL_PRED_KEY])
     indices = evaluation.select(preds, "cell", t, p)
     kind = "right answers" if t == p else "mistakes"
     st.caption(
@@ -318,9 +324,9 @@ def confusion_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
 
 def _on_cell_click() -> None:
     """A click on the confusion matrix selects that cell in the two selectboxes."""
-    cell = predictions_figures.clicked_cell(st.session_state.get("pred_cm_chart") or {})
+    cell = predictions_figures.clicked_cell(st.session_state.get(CM_CHART_KEY) or {})
     if cell is not None:
-        st.session_state["pred_cell_true"], st.session_state["pred_cell_pred"] = cell
+        st.session_state[CELL_TRUE_KEY], st.session_state[CELL_PRED_KEY] = cell
 
 
 def _swatch(colour: str) -> str:

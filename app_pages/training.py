@@ -12,43 +12,38 @@ from cnn_core import datasets, models, training_config
 from cnn_core.training_config import TrainingConfig
 from ui import compare_runs, training_live, url_state
 from ui.common import DATASET_KEY, MODEL_CONFIG_KEY, MODEL_PRESET_KEY, current_dataset, gpu_accelerator
-from ui.training_live import LEARNING_RATES, P
+from ui.training_live import LEARNING_RATES
 from ui.training_runs import Runs, Subject, Watching, others_section, read_runs, resume_section, start_section
 
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 VALIDATION_PERCENTS = tuple(range(0, 31, 5))
-# Widget keys (kept across page switches with persist_state="session").
-W = {
-    name: P + name
-    for name in (
-        "optimizer",
-        "lr",
-        "batch",
-        "epochs",
-        "loop",
-        "checkpoint",
-        "schedule",
-        "validation",
-        "augment",
-    )
-}
-DEFAULTS_FOR = P + "defaults_for"  # the preset whose defaults the widgets were last set to
-MIXED = P + "mixed_precision"  # only offered on a GPU, so never in a shared link
+# The settings' widget keys, which are also their URL parameters (kept across page switches).
+OPTIMIZER_KEY = "train_optimizer"
+LR_KEY = "train_lr"
+BATCH_KEY = "train_batch"
+EPOCHS_KEY = "train_epochs"
+LOOP_KEY = "train_loop"
+CHECKPOINT_KEY = "train_checkpoint"
+SCHEDULE_KEY = "train_schedule"
+VALIDATION_KEY = "train_validation"
+AUGMENT_KEY = "train_augment"
+DEFAULTS_FOR_KEY = "train_defaults_for"  # the preset whose defaults the widgets were last set to
+MIXED_KEY = "train_mixed_precision"  # only offered on a GPU, so never in a shared link
 # An instructor's link names the data and the network first: the training defaults follow them.
 LINK_WHAT = {
     DATASET_KEY: url_state.Choice("mnist", list(datasets.DATASET_NAMES)),
     MODEL_CONFIG_KEY: url_state.Network(models.PRESETS["tutorial"]),
 }
 LABELS = {
-    W["optimizer"]: "Optimizer",
-    W["lr"]: "Learning rate η",
-    W["batch"]: "Batch size B",
-    W["epochs"]: "Epochs E",
-    W["loop"]: "Training loop",
-    W["checkpoint"]: "Checkpoint interval",
-    W["schedule"]: "Learning-rate schedule",
-    W["validation"]: "Validation images (%)",
-    W["augment"]: "Augmentation",
+    OPTIMIZER_KEY: "Optimizer",
+    LR_KEY: "Learning rate η",
+    BATCH_KEY: "Batch size B",
+    EPOCHS_KEY: "Epochs E",
+    LOOP_KEY: "Training loop",
+    CHECKPOINT_KEY: "Checkpoint interval",
+    SCHEDULE_KEY: "Learning-rate schedule",
+    VALIDATION_KEY: "Validation images (%)",
+    AUGMENT_KEY: "Augmentation",
 }
 
 
@@ -129,32 +124,20 @@ def bind_settings(preset: str) -> dict[str, url_state.Param]:
     """The training settings as URL parameters: a link carries only what differs from the
     preset's defaults, which the widgets take on a first visit or a new preset."""
     d = training_config.training_defaults(preset)
-    defaults = {
-        "optimizer": d.optimizer,
-        "lr": d.learning_rate,
-        "batch": d.batch_size,
-        "epochs": d.epochs,
-        "loop": d.loop,
-        "checkpoint": d.checkpoint_every,
-        "schedule": d.schedule,
-        "validation": int(round(d.validation_fraction * 100)),
-        "augment": d.augment,
-    }
-    if st.session_state.get(DEFAULTS_FOR) != preset or W["lr"] not in st.session_state:
-        for name, value in defaults.items():
-            st.session_state[W[name]] = value
-        st.session_state[DEFAULTS_FOR] = preset
     settings: dict[str, url_state.Param] = {
-        W["optimizer"]: url_state.Choice(d.optimizer, training_config.OPTIMIZERS),
-        W["lr"]: url_state.Choice(d.learning_rate, LEARNING_RATES),
-        W["batch"]: url_state.Choice(d.batch_size, BATCH_SIZES),
-        W["epochs"]: url_state.Int(d.epochs, 1, 200),
-        W["loop"]: url_state.Choice(d.loop, training_config.LOOPS),
-        W["checkpoint"]: url_state.Int(d.checkpoint_every, 0, 200),
-        W["schedule"]: url_state.Choice(d.schedule, training_config.SCHEDULES),
-        W["validation"]: url_state.Choice(defaults["validation"], VALIDATION_PERCENTS),
-        W["augment"]: url_state.Choice(d.augment, training_config.AUGMENTATIONS),
+        OPTIMIZER_KEY: url_state.Choice(d.optimizer, training_config.OPTIMIZERS),
+        LR_KEY: url_state.Choice(d.learning_rate, LEARNING_RATES),
+        BATCH_KEY: url_state.Choice(d.batch_size, BATCH_SIZES),
+        EPOCHS_KEY: url_state.Int(d.epochs, 1, 200),
+        LOOP_KEY: url_state.Choice(d.loop, training_config.LOOPS),
+        CHECKPOINT_KEY: url_state.Int(d.checkpoint_every, 0, 200),
+        SCHEDULE_KEY: url_state.Choice(d.schedule, training_config.SCHEDULES),
+        VALIDATION_KEY: url_state.Choice(int(round(d.validation_fraction * 100)), VALIDATION_PERCENTS),
+        AUGMENT_KEY: url_state.Choice(d.augment, training_config.AUGMENTATIONS),
     }
+    if st.session_state.get(DEFAULTS_FOR_KEY) != preset or LR_KEY not in st.session_state:
+        st.session_state.update({key: param.default for key, param in settings.items()})
+        st.session_state[DEFAULTS_FOR_KEY] = preset
     url_state.bind(settings)
     return settings
 
@@ -175,108 +158,97 @@ def settings_section(preset: str, settings: dict[str, url_state.Param], runs: Ru
     )
     c1, c2, c3, c4 = st.columns(4)
     with c1:
-        if url_state.shown(W["optimizer"]):
+        if url_state.shown(OPTIMIZER_KEY):
             st.selectbox(
                 "Optimizer",
                 training_config.OPTIMIZERS,
-                key=W["optimizer"],
+                key=OPTIMIZER_KEY,
                 format_func=training_config.OPTIMIZER_TITLES.get,
                 disabled=locked,
                 persist_state="session",
             )
-        if url_state.shown(W["loop"]):
+        if url_state.shown(LOOP_KEY):
             st.radio(
                 "Training loop",
                 training_config.LOOPS,
-                key=W["loop"],
+                key=LOOP_KEY,
                 disabled=locked,
                 format_func=lambda v: {"fit": "Keras fit", "custom": "GradientTape (exercise 3)"}[v],
                 help="Both report the same metrics; the custom loop is the tutorial's exercise 3.",
                 persist_state="session",
             )
     with c2:
-        if url_state.shown(W["lr"]):
+        if url_state.shown(LR_KEY):
             url_state.select_slider(
                 "Learning rate η",
                 LEARNING_RATES,
-                W["lr"],
+                LR_KEY,
                 disabled=locked,
                 format_func=lambda v: f"{v:g}",
                 persist_state="session",
                 help="You can also change it while the run goes.",
             )
-        if url_state.shown(W["schedule"]):
+        if url_state.shown(SCHEDULE_KEY):
             st.selectbox(
                 "Learning-rate schedule",
                 training_config.SCHEDULES,
-                key=W["schedule"],
+                key=SCHEDULE_KEY,
                 disabled=locked,
                 persist_state="session",
                 format_func={"constant": "constant η", "cosine": "cosine decay to 0"}.get,
             )
     with c3:
-        if url_state.shown(W["batch"]):
+        if url_state.shown(BATCH_KEY):
             url_state.select_slider(
-                "Batch size B", BATCH_SIZES, W["batch"], disabled=locked, persist_state="session"
+                "Batch size B", BATCH_SIZES, BATCH_KEY, disabled=locked, persist_state="session"
             )
-        if url_state.shown(W["epochs"]):
-            epochs = settings[W["epochs"]]
-            st.number_input(
-                "Epochs E",
-                min_value=epochs.lo,
-                max_value=epochs.hi,
-                step=1,
-                key=W["epochs"],
-                disabled=locked,
-                persist_state="session",
-            )
-        if url_state.shown(W["augment"]):
+        url_state.number_input(
+            "Epochs E", EPOCHS_KEY, settings, step=1, disabled=locked, persist_state="session"
+        )
+        if url_state.shown(AUGMENT_KEY):
             st.selectbox(
                 "Augmentation",
                 training_config.AUGMENTATIONS,
-                key=W["augment"],
+                key=AUGMENT_KEY,
                 disabled=locked,
                 persist_state="session",
                 format_func={"none": "none", "flip": "mirror half of each batch"}.get,
                 help="A mirrored coat is still a coat: more pictures for free. Training images only.",
             )
     with c4:
-        if url_state.shown(W["validation"]):
-            percents = settings[W["validation"]].options
+        if url_state.shown(VALIDATION_KEY):
+            percents = settings[VALIDATION_KEY].options
             url_state.bounded_slider(
                 "Validation images (%)",
                 percents[0],
                 percents[-1],
-                W["validation"],
+                VALIDATION_KEY,
                 step=percents[1] - percents[0],
                 disabled=locked,
                 persist_state="session",
                 help="Held out from the training images to show over-fitting; 0 for none.",
             )
-        if url_state.shown(W["checkpoint"]):
-            every = settings[W["checkpoint"]]
-            st.number_input(
-                "Checkpoint every N epochs",
-                min_value=every.lo,
-                max_value=every.hi,
-                step=1,
-                key=W["checkpoint"],
-                disabled=locked,
-                persist_state="session",
-                help="Exercise 4: save the model every N epochs, so a run survives a restart. 0: never.",
-            )
+        url_state.number_input(
+            "Checkpoint every N epochs",
+            CHECKPOINT_KEY,
+            settings,
+            step=1,
+            disabled=locked,
+            persist_state="session",
+            help="Exercise 4: save the model every N epochs, so a run survives a restart. 0: never.",
+        )
     state = st.session_state
-    mixed_precision = mixed_precision_switch(int(state[W["batch"]]), locked)
+    mixed_precision = mixed_precision_switch(int(state[BATCH_KEY]), locked)
     return TrainingConfig(
-        epochs=int(state[W["epochs"]]),
-        batch_size=int(state[W["batch"]]),
-        learning_rate=float(state[W["lr"]]),
-        optimizer=state[W["optimizer"]],
-        loop=state[W["loop"]],
-        checkpoint_every=int(state[W["checkpoint"]]),
-        validation_fraction=state[W["validation"]] / 100,
-        schedule=state[W["schedule"]],
-        augment=state[W["augment"]],
+        epochs=int(state[EPOCHS_KEY]),
+        batch_size=int(state[BATCH_KEY]),
+        learning_rate=float(state[LR_KEY]),
+        optimizer=state[OPTIMIZER_KEY],
+        loop=state[LOOP_KEY],
+        checkpoint_every=int(state[CHECKPOINT_KEY]),
+        validation_fraction=state[VALIDATION_KEY] / 100,
+        schedule=state[SCHEDULE_KEY],
+        augment=state[AUGMENT_KEY],
         mixed_precision=mixed_precision,
     )
 
@@ -288,7 +260,7 @@ def mixed_precision_switch(batch_size: int, locked: bool) -> bool:
         return False
     st.toggle(
         f"Mixed precision (float16 on {gpu.description})",
-        key=MIXED,
+        key=MIXED_KEY,
         disabled=locked,
         help="Layers compute in 16-bit floats, twice as fast on a GPU's tensor cores; the weights "
         "and the last layer stay 32-bit, and the loss is scaled so small gradients survive.",
@@ -299,7 +271,7 @@ def mixed_precision_switch(batch_size: int, locked: bool) -> bool:
             f"Each of the {gpu.replicas} GPUs trains on {share} of every {batch_size} images; "
             "their gradients are added, so each step is the step one device would take on the whole batch."
         )
-    return bool(st.session_state.get(MIXED, False))
+    return bool(st.session_state.get(MIXED_KEY, False))
 
 
 def steps_lesson(data: datasets.Dataset, config: TrainingConfig) -> None:

@@ -15,12 +15,14 @@ from cnn_core import compare, models, run_storage, training_config
 from cnn_core.figures import training as training_figures
 from cnn_core.jobs import START_OVERHEAD_S, Job, JobRegistry, instructor_token_set, progress_words, wait_words
 from ui import jobs
-from ui.training_live import REFRESH_S, P
-from ui.training_runs import OWN_RUNS, Runs, Subject, submit_run
+from ui.training_live import REFRESH_S
+from ui.training_runs import OWN_RUNS_KEY, Runs, Subject, submit_run
 
-TICKED = P + "compare"  # the ticked run folders
-REFUSED = P + "compare_refused"  # the sentence for a refused seventh tick, shown once
-LAST_SET = P + "experiment"  # the experiment set this session started last
+TICKED_KEY = "train_compare"  # the ticked run folders
+REFUSED_KEY = "train_compare_refused"  # the sentence for a refused seventh tick, shown once
+LAST_SET_KEY = "train_experiment"  # the experiment set this session started last
+TICK_SET_KEY = "train_tick_set_{i}"  # the button that ticks the i-th experiment set: see tick_set_key()
+EXPERIMENT_START_KEY = "train_experiment_start"
 MAX = compare.MAX_COMPARED
 
 
@@ -53,17 +55,22 @@ def compare_section(subject: Subject, runs: Runs) -> None:
 # ----- ticking ------------------------------------------------------------------------------
 
 
+def tick_set_key(i: int) -> str:
+    """The key of the button that ticks the ``i``-th experiment set listed."""
+    return TICK_SET_KEY.format(i=i)
+
+
 def pick_runs(stored: list[compare.RunSummary]) -> list[compare.RunSummary]:
     """The ticked runs (at most six), with a one-click tick for each experiment set."""
     by_path = {r.path: r for r in stored}
-    own = st.session_state.get(OWN_RUNS, set())
-    if TICKED in st.session_state:  # runs deleted from the server since they were ticked
-        st.session_state[TICKED] = [p for p in st.session_state[TICKED] if p in by_path][:MAX]
+    own = st.session_state.get(OWN_RUNS_KEY, set())
+    if TICKED_KEY in st.session_state:  # runs deleted from the server since they were ticked
+        st.session_state[TICKED_KEY] = [p for p in st.session_state[TICKED_KEY] if p in by_path][:MAX]
     sets = compare.experiments(stored)
     for i, (name, members) in enumerate(list(sets.items())[:3]):
         st.button(
             f"Tick the set “{name}” ({len(members)} runs)",
-            key=f"{P}tick_set_{i}",
+            key=tick_set_key(i),
             icon=":material/done_all:",
             on_click=_tick,
             args=([m.path for m in members][:MAX],),
@@ -71,28 +78,28 @@ def pick_runs(stored: list[compare.RunSummary]) -> list[compare.RunSummary]:
     st.multiselect(
         f"Runs to compare (up to {MAX})",
         list(by_path),
-        key=TICKED,
+        key=TICKED_KEY,
         on_change=_at_most_six,
         format_func=lambda p: compare.run_choice_label(by_path[p], p in own),
         select_all=False,
         placeholder="Choose finished runs",
         help="Each run: its network and data, its test accuracy, when it ran.",
     )
-    refused = st.session_state.pop(REFUSED, None)
+    refused = st.session_state.pop(REFUSED_KEY, None)
     if refused:
         st.warning(refused, icon=":material/block:")
-    return [by_path[p] for p in st.session_state.get(TICKED, [])]
+    return [by_path[p] for p in st.session_state.get(TICKED_KEY, [])]
 
 
 def _tick(paths: list[str]) -> None:
-    st.session_state[TICKED] = list(paths)
+    st.session_state[TICKED_KEY] = list(paths)
 
 
 def _at_most_six() -> None:
-    ticked = list(st.session_state.get(TICKED, []))
+    ticked = list(st.session_state.get(TICKED_KEY, []))
     if len(ticked) > MAX:
-        st.session_state[TICKED] = ticked[:MAX]
-        st.session_state[REFUSED] = (
+        st.session_state[TICKED_KEY] = ticked[:MAX]
+        st.session_state[REFUSED_KEY] = (
             f"At most {MAX} runs fit on one chart (one colour each): the {len(ticked)}th was not added. "
             "Untick one to make room for it."
         )
@@ -166,7 +173,7 @@ def experiment_set(subject: Subject, runs: Runs) -> None:
             "Run the tutorial's comparisons",
             icon=":material/playlist_play:",
             disabled=going is not None or reserved,
-            key=P + "experiment_start",
+            key=EXPERIMENT_START_KEY,
         )
         if going is not None:
             st.caption("The comparisons are already training on this server: their progress is below.")
@@ -180,11 +187,11 @@ def experiment_set(subject: Subject, runs: Runs) -> None:
                     submit_run(sub, planned.training, runs, experiment=name, experiment_step=step)
             except ValueError as exc:
                 st.error(str(exc))
-            st.session_state[LAST_SET] = name
+            st.session_state[LAST_SET_KEY] = name
             st.rerun()
-        shown = going or st.session_state.get(LAST_SET)
+        shown = going or st.session_state.get(LAST_SET_KEY)
         if shown:
-            st.fragment(_draw_progress, run_every=REFRESH_S if going else None)(registry, shown)
+            st.fragment(_draw_progress, run_every=REFRESH_S if going else None)(registry, shown, bool(going))
 
 
 def _going_set(registry: JobRegistry) -> str | None:
@@ -192,8 +199,11 @@ def _going_set(registry: JobRegistry) -> str | None:
     return next((j.group for j in registry.jobs() if j.group and j.pending), None)
 
 
-def _draw_progress(registry: JobRegistry, name: str) -> None:
-    """Each run of the set: done (with its test accuracy), running (its epoch) or waiting (its place)."""
+def _draw_progress(registry: JobRegistry, name: str, ticking: bool) -> None:
+    """Each run of the set: done (with its test accuracy), running (its epoch) or waiting (its place).
+
+    ``ticking``: the page found the set going, so this fragment redraws itself every
+    ``REFRESH_S``; once it finds every run ended, it reruns the page to list them for ticking."""
     members = sorted((j for j in registry.jobs() if j.group == name), key=lambda j: _run_order(j, registry))
     in_registry = {str(getattr(j.trainer, "run_dir", "") or "") for j in members}
     done_before = [
@@ -219,10 +229,8 @@ def _draw_progress(registry: JobRegistry, name: str) -> None:
         + "\n"
         + "\n".join(lines)
     )
-    if not pending and st.session_state.get(P + "experiment_was_pending"):
-        st.session_state[P + "experiment_was_pending"] = False
+    if ticking and not pending:
         st.rerun()  # the last run ended while the page was open: list it for ticking
-    st.session_state[P + "experiment_was_pending"] = pending
 
 
 def _run_order(job: Job, registry: JobRegistry) -> tuple[int, float]:

@@ -21,12 +21,12 @@ from cnn_core import datasets
 from cnn_core.datasets import IMAGE_SIZE
 from ui.common import UPLOAD_KEY, bundled_test_images, dataset_identity, read_upload
 
-P = "dataset_page_"  # the Dataset page's prefix: these keys keep their names
-UPLOADER_W = P + "upload"  # the uploader's key; after an accepted file, UPLOADER_W + "_<n>"
-UPLOADER_ROUND = P + "upload_round"  # n: how many files this session had accepted (a fresh uploader each)
-SEEN_UPLOAD = P + "seen_upload"  # file_id of the last upload checked, so it is read once
-UPLOAD_ERROR = P + "upload_error"  # (file_id, message) of a rejected upload
-UPLOAD_FILE_NAME = P + "upload_file_name"  # name of the accepted upload, for the badge
+# The Dataset page's upload keys, named like the page's own.
+UPLOADER_KEY = "dataset_page_upload"  # the uploader's key; after an accepted file, UPLOADER_KEY + "_<n>"
+UPLOADER_ROUND_KEY = "dataset_page_upload_round"  # n: files this session had accepted (a fresh uploader each)
+SEEN_UPLOAD_KEY = "dataset_page_seen_upload"  # file_id of the last upload checked, so it is read once
+UPLOAD_ERROR_KEY = "dataset_page_upload_error"  # (file_id, message) of a rejected upload
+UPLOAD_FILE_NAME_KEY = "dataset_page_upload_file_name"  # name of the accepted upload, for the badge
 
 
 def upload_box(name: str) -> None:
@@ -44,7 +44,7 @@ def upload_box(name: str) -> None:
         in_use(name)
         file = st.file_uploader("Upload a .npz file", type=["npz"], key=uploader_key())
         check_upload(file, name)
-        error = st.session_state.get(UPLOAD_ERROR)
+        error = st.session_state.get(UPLOAD_ERROR_KEY)
         if file is not None and error is not None and error[0] == file.file_id:
             st.error(f"**{file.name} cannot be used.** {error[1]}", icon=":material/error:")
             st.caption("The data in use has not changed.")
@@ -70,8 +70,8 @@ def in_use(name: str) -> None:
 
 def uploader_key() -> str:
     """The uploader's widget key: a new one after each accepted file, so the box starts empty."""
-    n = st.session_state.get(UPLOADER_ROUND, 0)
-    return UPLOADER_W if n == 0 else f"{UPLOADER_W}_{n}"
+    n = st.session_state.get(UPLOADER_ROUND_KEY, 0)
+    return UPLOADER_KEY if n == 0 else f"{UPLOADER_KEY}_{n}"
 
 
 def test_set(name: str) -> tuple[str, Any, Any]:
@@ -93,32 +93,32 @@ def relabel(name: str) -> None:
 
 def file_name() -> str | None:
     """The accepted upload's file name, or None."""
-    return st.session_state.get(UPLOAD_FILE_NAME)
+    return st.session_state.get(UPLOAD_FILE_NAME_KEY)
 
 
 def back_to_builtin() -> None:
     st.session_state.pop(UPLOAD_KEY, None)
-    st.session_state.pop(UPLOAD_FILE_NAME, None)
+    st.session_state.pop(UPLOAD_FILE_NAME_KEY, None)
 
 
 def check_upload(file: UploadedFile | None, name: str) -> None:
     """Validate a newly uploaded file once; keep it if good, remember the message if not."""
-    if file is None or file.file_id == st.session_state.get(SEEN_UPLOAD):
+    if file is None or file.file_id == st.session_state.get(SEEN_UPLOAD_KEY):
         return
-    st.session_state[SEEN_UPLOAD] = file.file_id
+    st.session_state[SEEN_UPLOAD_KEY] = file.file_id
     try:
         with st.spinner(f"Checking {file.name}…"):
             # getvalue() hands over the bytes the UploadedFile shares with Streamlit's record, no
             # copy (getbuffer() would copy: it unshares a BytesIO made from bytes).
             data = read_upload(file.getvalue(), name)
     except ValueError as exc:  # the file stays in the box beside its sentence, as the learner left it
-        st.session_state[UPLOAD_ERROR] = (file.file_id, str(exc))
+        st.session_state[UPLOAD_ERROR_KEY] = (file.file_id, str(exc))
         return
     st.session_state[UPLOAD_KEY] = data
-    st.session_state[UPLOAD_FILE_NAME] = file.name
-    st.session_state.pop(UPLOAD_ERROR, None)
+    st.session_state[UPLOAD_FILE_NAME_KEY] = file.name
+    st.session_state.pop(UPLOAD_ERROR_KEY, None)
     release(file)
-    st.session_state[UPLOADER_ROUND] = st.session_state.get(UPLOADER_ROUND, 0) + 1
+    st.session_state[UPLOADER_ROUND_KEY] = st.session_state.get(UPLOADER_ROUND_KEY, 0) + 1
     st.rerun()  # draw the page once, with an empty uploader: the old widget and its file are dropped
 
 

@@ -14,9 +14,15 @@ from cnn_core import datasets, drawn_digit, evaluation, insight, shapes
 from cnn_core.figures import insight as insight_figures
 from cnn_core.figures import mpl
 from cnn_core.protocol import ModelRef, WorkerError
-from ui import url_state, worker
+from ui import predictions_model, url_state, worker
 
 DRAWING_KEY = "predictions_drawing"  # the 28×28 uint8 the network last saw from the canvas/photo
+PHOTO_KEY = "pred_photo"  # the photo uploader of Draw a digit
+CANVAS_KEY = "pred_canvas"  # the drawing canvas
+INSIDE_SOURCE_KEY = "pred_inside_source"  # Look inside: a test image or the drawing
+INSIDE_INDEX_KEY = "pred_inside_index"  # Look inside: the test image studied; also its URL parameter
+HEAT_METHOD_KEY = "pred_heat_method"  # Grad-CAM or saliency; also its URL parameter
+HEAT_CLASS_KEY = "pred_heat_class"  # the class the heat map explains
 PHOTO_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 CANVAS_PX = 280  # the drawing canvas's side: ten screen pixels per image pixel
 STROKE_PX = 18  # the pen's width on the canvas, about a pen stroke of an MNIST digit
@@ -39,7 +45,7 @@ def draw_tab(model: ModelRef, data: datasets.Dataset) -> None:
         photo = st.file_uploader(
             "…or upload a photo of one",
             type=PHOTO_TYPES,
-            key="pred_photo",
+            key=PHOTO_KEY,
             max_upload_size=int(drawn_digit.MAX_FILE_BYTES / 2**20),
             help="Dark ink on light paper, or light on dark: both work. Crop it roughly to the digit.",
         )
@@ -94,7 +100,7 @@ def canvas_image() -> np.ndarray | None:
         height=CANVAS_PX,
         drawing_mode="freedraw",
         return_image_data=True,
-        key="pred_canvas",
+        key=CANVAS_KEY,
     )
     return result.image_data
 
@@ -236,7 +242,7 @@ def image_to_look_at(preds: evaluation.Predictions, data: datasets.Dataset) -> t
         "Look at",
         options,
         horizontal=True,
-        key="pred_inside_source",
+        key=INSIDE_SOURCE_KEY,
         format_func={"test": "A test image", "drawing": "Your drawing"}.get,
     )
     if which == "drawing":
@@ -247,13 +253,13 @@ def image_to_look_at(preds: evaluation.Predictions, data: datasets.Dataset) -> t
 
 def test_image_choice(preds: evaluation.Predictions, names: tuple) -> int:
     """A test image of the grid's current filter, so "most confident mistakes" can be studied."""
-    how = st.session_state.get("pred_filter", "all")
-    true_class = st.session_state.get("pred_class", 0) if how == "true_class" else None
+    how = st.session_state.get(predictions_model.FILTER_KEY, "all")
+    true_class = st.session_state.get(predictions_model.CLASS_KEY, 0) if how == "true_class" else None
     candidates = evaluation.select(preds, how, true_class)[:MAX_CANDIDATES]
     if len(candidates) == 0:
         candidates = np.arange(min(len(preds), MAX_CANDIDATES))
     options = [int(c) for c in candidates]
-    chosen = st.session_state.get("pred_inside_index")
+    chosen = st.session_state.get(INSIDE_INDEX_KEY)
     if chosen is not None and chosen not in options:
         if chosen < len(preds):  # a link's image outside this filter (or this model's mistakes)
             options.insert(0, chosen)
@@ -265,19 +271,19 @@ def test_image_choice(preds: evaluation.Predictions, names: tuple) -> int:
             )
             chosen = None
     if chosen is None:  # the first image of the grid's filter
-        st.session_state["pred_inside_index"] = options[0]
-    if url_state.shown("pred_inside_index"):
+        st.session_state[INSIDE_INDEX_KEY] = options[0]
+    if url_state.shown(INSIDE_INDEX_KEY):
         st.selectbox(
             f"Test image (from the grid's filter: {evaluation.FILTERS[how].lower()})",
             options,
-            key="pred_inside_index",
+            key=INSIDE_INDEX_KEY,
             persist_state="session",
             format_func=lambda c: (
                 f"#{c} · true {names[preds.labels[c]]} · answered {names[preds.predicted[c]]} "
                 f"({preds.confidence[c]:.0%})"
             ),
         )
-    return st.session_state["pred_inside_index"]
+    return st.session_state[INSIDE_INDEX_KEY]
 
 
 def where_it_looked(
@@ -286,22 +292,22 @@ def where_it_looked(
     """The heat map of the chosen method for the chosen class: (method, heat, class), or None
     after saying why it cannot be computed."""
     st.markdown("#### Where the network looked")
-    if url_state.shown("pred_heat_method"):
+    if url_state.shown(HEAT_METHOD_KEY):
         st.segmented_control(
             "Method",
             HEAT_METHOD.options,
-            key="pred_heat_method",
+            key=HEAT_METHOD_KEY,
             required=True,
             persist_state="session",
             format_func=HEAT_METHODS.get,
         )
-    method = st.session_state["pred_heat_method"] or HEAT_METHOD.default
+    method = st.session_state[HEAT_METHOD_KEY] or HEAT_METHOD.default
     k = int(np.argmax(probs))
     target = st.selectbox(
         "Explain the score of",
         range(len(names)),
         index=k,
-        key="pred_heat_class",
+        key=HEAT_CLASS_KEY,
         format_func=lambda c: f"{c} · {names[c]}" + (" (the answer)" if c == k else ""),
     )
     try:

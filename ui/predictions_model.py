@@ -39,6 +39,12 @@ GRID_KEY = (
     "predictions_grid_png"  # this session's last grid: (weakref to its Predictions, images, rows, cols, PNG)
 )
 CONFIDENT = 0.9  # "confidently wrong" means at least this probability
+SOURCE_KEY = "pred_source"  # which model the page studies
+MODEL_FILE_KEY = "pred_model_file"  # the .keras uploader
+UPLOAD_DATASET_KEY = "pred_upload_dataset"  # the dataset an uploaded model is read with
+# The grid's filter and true class: drawn by the Predictions page, read by Look inside; URL parameters.
+FILTER_KEY = "pred_filter"
+CLASS_KEY = "pred_class"
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +85,7 @@ def choose_model() -> Chosen | None:
         "Which model?",
         options,
         format_func=labels.get,
-        key="pred_source",
+        key=SOURCE_KEY,
         horizontal=True,
         index=options.index("trained" if trained is not None else "pretrained"),
         persist_state="session",
@@ -139,7 +145,7 @@ def uploaded_model() -> Chosen | None:
     file = st.file_uploader(
         "A Keras model saved with `model.save('model.keras')`",
         type=["keras", "h5"],
-        key="pred_model_file",
+        key=MODEL_FILE_KEY,
         help=f"Loaded in Keras safe mode (no Python code runs). It must take {n}×{n}×1 images "
         f"and give {datasets.NUM_CLASSES} class scores.",
     )
@@ -170,7 +176,7 @@ def uploaded_model() -> Chosen | None:
         index=names.index(current_dataset_name()),
         format_func=datasets.DATASET_TITLES.get,
         horizontal=True,
-        key="pred_upload_dataset",
+        key=UPLOAD_DATASET_KEY,
     )
     return Chosen(model, f"upload:{digest}", dataset_named(name), f"{file.name} (uploaded)")
 

@@ -21,6 +21,9 @@ QUICK_REFRESH_S = 1.0  # how often the quick run's place or progress redraws whi
 PAGE_PATH = "app_pages/predictions.py"  # where the sidebar's line for a quick run leads
 QUICK_MODEL_KEY = "predictions_quick_model"  # a TrainedModel from this session's quick run
 QUICK_OUTCOME_KEY = "_quick_outcome"  # ("trained" | "stopped" | "failed", sentence) once, for the page to say
+QUICK_EPOCHS_KEY = "pred_quick_epochs"  # the quick run's epochs; also its URL parameter
+QUICK_TRAIN_KEY = "pred_quick_train"  # the quick run's Train button
+QUICK_LEAVE_KEY = "pred_quick_leave"  # "Leave the line" while the quick run waits
 
 
 def quick_model(quick: TrainedModel | None) -> TrainedModel | None:
@@ -84,7 +87,7 @@ def draw_quick_progress(job_id: str) -> None:
     if job is None or not job.pending:
         st.rerun()  # it ended (or left the line): the full page takes its model
     if job.queued:
-        jobs.line_notice(registry, job_id, jobs.QUICK_JOB_KEY, "pred_quick_leave")
+        jobs.line_notice(registry, job_id, jobs.QUICK_JOB_KEY, QUICK_LEAVE_KEY)
         return
     registry.touch(job_id, jobs.owner_token())
     snap = job.trainer.snapshot()
@@ -94,23 +97,23 @@ def draw_quick_progress(job_id: str) -> None:
 
 def quick_train_form(data: datasets.Dataset, again: bool) -> None:
     """Epochs and a Train button that asks the registry for the run."""
-    if url_state.shown("pred_quick_epochs"):
+    if url_state.shown(QUICK_EPOCHS_KEY):
         st.segmented_control(
             "Epochs",
             QUICK_EPOCHS.options,
-            key="pred_quick_epochs",
+            key=QUICK_EPOCHS_KEY,
             required=True,
             persist_state="session",
             help="One epoch shows the network every training image once.",
         )
-    epochs = st.session_state["pred_quick_epochs"] or QUICK_EPOCHS.default
+    epochs = st.session_state[QUICK_EPOCHS_KEY] or QUICK_EPOCHS.default
     span = f"{epochs} {plural(epochs, 'epoch')}"
     label = f"Train again ({span})" if again else f"Train the tutorial's network ({span})"
     if not st.button(
         label,
         type="primary",
         icon=":material/model_training:",
-        key="pred_quick_train",
+        key=QUICK_TRAIN_KEY,
         help="It trains on the server, like a run on the Training page.",
     ):
         return

@@ -24,6 +24,45 @@ from cnn_core.figures import quiz as quiz_figures
 
 MODE_PARAM, SEED_PARAM, LEVEL_PARAM = "quiz", "quiz_seed", "quiz_level"
 MAX_SEED = 999_999  # seeds drawn for a new quiz are at most six digits, easy to read out to a class
+# Keys made per page, quiz or question (see the functions below): the quiz's own state lives under
+# QUIZ_KEY, its widgets' keys start with it.
+QUIZ_ON_KEY = "{page}_quiz_on"  # the page's "Quiz me" toggle
+QUIZ_KEY = "{page}_quiz"  # the quiz's state (its question number, seed, level)
+ANSWER_KEY = "{quiz}_answer_{number}"  # the text box of question ``number``
+ANSWERED_KEY = "{quiz}_answered_{number}"  # its Check button
+FORM_KEY = "{quiz}_form_{number}"  # the form of question ``number``
+NEXT_KEY = "{quiz}_next"  # the Next question button
+WINDOW_KEY = "quiz_window_{kind}_{seed}_{difficulty}_{number}"  # a question's window slider
+
+
+def quiz_on_key(page: str) -> str:
+    return QUIZ_ON_KEY.format(page=page)
+
+
+def quiz_key(page: str) -> str:
+    return QUIZ_KEY.format(page=page)
+
+
+def answer_key(quiz_state_key: str, number: int) -> str:
+    return ANSWER_KEY.format(quiz=quiz_state_key, number=number)
+
+
+def answered_key(quiz_state_key: str, number: int) -> str:
+    return ANSWERED_KEY.format(quiz=quiz_state_key, number=number)
+
+
+def form_key(quiz_state_key: str, number: int) -> str:
+    return FORM_KEY.format(quiz=quiz_state_key, number=number)
+
+
+def next_key(quiz_state_key: str) -> str:
+    return NEXT_KEY.format(quiz=quiz_state_key)
+
+
+def window_key(question: quiz.Question) -> str:
+    return WINDOW_KEY.format(
+        kind=question.kind, seed=question.seed, difficulty=question.difficulty, number=question.number
+    )
 
 
 def requested(kind: str) -> bool:
@@ -44,7 +83,7 @@ def page_quiz(page: str) -> bool:
     on = st.toggle(
         "Quiz me",
         value=requested(page),
-        key=f"{page}_quiz_on",
+        key=quiz_on_key(page),
         help="Answer first, then see the formula and the picture. The address bar is a "
         "link to this quiz: the same questions for everyone who opens it.",
     )
@@ -55,7 +94,7 @@ def page_quiz(page: str) -> bool:
         "Predict, then check: the explorer is hidden until you switch Quiz me off, so nothing "
         "is worked out before you answer."
     )
-    quiz_section(page, key=f"{page}_quiz", reveal=reveal_picture)
+    quiz_section(page, key=quiz_key(page), reveal=reveal_picture)
     return True
 
 
@@ -76,7 +115,7 @@ def reveal_picture(question: quiz.Question) -> None:
                     1,
                     count,
                     value=count,
-                    key=f"quiz_window_{question.kind}_{question.seed}_{question.difficulty}_{question.number}",
+                    key=window_key(question),
                     width=SLIDER_WIDTH_PX,
                 )
                 - 1
@@ -112,16 +151,16 @@ def quiz_section(
         st.code(question.code, language="python")
 
     verdict: quiz.Verdict | None = state["verdict"]
-    with st.form(f"{key}_form_{state['number']}", border=False):
+    with st.form(form_key(key, state["number"]), border=False):
         if verdict is None:
             st.text_input(
-                "Your answer", key=f"{key}_answer_{state['number']}", placeholder=_placeholder(question.form)
+                "Your answer", key=answer_key(key, state["number"]), placeholder=_placeholder(question.form)
             )
         else:  # Streamlit empties a text box it disables: show what was typed in a read-only copy
             st.text_input(
                 "Your answer",
                 value=state.get("typed", ""),
-                key=f"{key}_answered_{state['number']}",
+                key=answered_key(key, state["number"]),
                 disabled=True,
             )
         st.form_submit_button("Check", on_click=_check, args=(key, question), disabled=verdict is not None)
@@ -136,7 +175,7 @@ def quiz_section(
             st.latex(line)
         if reveal is not None:
             reveal(question)
-        st.button("Next question", key=f"{key}_next", on_click=_next, args=(key,), type="primary")
+        st.button("Next question", key=next_key(key), on_click=_next, args=(key,), type="primary")
     score: quiz.Score = state["score"]
     st.markdown(
         f"Score: {score.text}"
@@ -189,7 +228,7 @@ def _write_url(kind: str, state: dict[str, Any]) -> None:
 
 def _check(key: str, question: quiz.Question) -> None:
     state = st.session_state[key]
-    verdict = quiz.check(question, st.session_state.get(f"{key}_answer_{state['number']}", ""))
+    verdict = quiz.check(question, st.session_state.get(answer_key(key, state["number"]), ""))
     if verdict.correct is None:
         state["unreadable"] = verdict.sentence
         return
@@ -197,7 +236,7 @@ def _check(key: str, question: quiz.Question) -> None:
         verdict=verdict,
         unreadable="",
         score=state["score"].record(verdict.correct),
-        typed=st.session_state.get(f"{key}_answer_{state['number']}", ""),
+        typed=st.session_state.get(answer_key(key, state["number"]), ""),
     )
 
 

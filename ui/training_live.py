@@ -17,12 +17,16 @@ from cnn_core.training_config import Snapshot
 from ui import url_state
 from ui.common import TRAINED_MODEL_KEY, TrainedModel
 
-P = "train_"  # every session-state key of the Training page starts with this
 REFRESH_S = 1.0  # how often a live panel or a place in line redraws while its run goes or waits
 CURVES_REFRESH_S = (
     3.0  # how often the live curves redraw: each batch still appears, three seconds' worth at a time
 )
-HANDED = P + "handed"  # the job whose model went to the predictions page
+HANDED_KEY = "train_handed"  # the job whose model went to the predictions page
+RESUME_KEY = "train_resume"
+PAUSE_KEY = "train_pause"
+STOP_KEY = "train_stop"
+LIVE_LR_KEY = "train_live_lr_{job_id}"  # the live learning rate of one run: see live_lr_key()
+LR_ERROR_KEY = "train_lr_error"  # a refused live learning rate's sentence, shown once
 # A log scale, plus every preset's own rate (the Strong preset trains at 0.004).
 LEARNING_RATES = tuple(
     sorted(
@@ -97,6 +101,11 @@ def _draw_live_curves(registry: JobRegistry, job_id: str) -> None:
         )
 
 
+def live_lr_key(job_id: str) -> str:
+    """The session-state key of the live learning-rate control of the run ``job_id``."""
+    return LIVE_LR_KEY.format(job_id=job_id)
+
+
 def _draw_controls(job: Job, snap: Snapshot) -> None:
     """Pause/Resume, Stop and the live learning rate; callbacks run before the rerun, so the
     redraw already shows their effect."""
@@ -106,7 +115,7 @@ def _draw_controls(job: Job, snap: Snapshot) -> None:
             st.button(
                 "Resume",
                 icon=":material/play_arrow:",
-                key=P + "resume",
+                key=RESUME_KEY,
                 width="stretch",
                 on_click=job.trainer.resume,
             )
@@ -114,7 +123,7 @@ def _draw_controls(job: Job, snap: Snapshot) -> None:
             st.button(
                 "Pause",
                 icon=":material/pause:",
-                key=P + "pause",
+                key=PAUSE_KEY,
                 width="stretch",
                 disabled=snap.status != "running",
                 on_click=job.trainer.pause,
@@ -123,19 +132,19 @@ def _draw_controls(job: Job, snap: Snapshot) -> None:
         st.button(
             "Stop",
             icon=":material/stop:",
-            key=P + "stop",
+            key=STOP_KEY,
             width="stretch",
             on_click=job.trainer.stop,
             help="Stops before the next batch; the model so far is kept and tested.",
         )
     with b3:
-        live_key = P + "live_lr_" + job.id
+        live_key = live_lr_key(job.id)
 
         def change_lr() -> None:
             try:
                 job.trainer.set_learning_rate(st.session_state[live_key])
             except ValueError as exc:
-                st.session_state[P + "lr_error"] = str(exc)
+                st.session_state[LR_ERROR_KEY] = str(exc)
 
         options = sorted(set(LEARNING_RATES) | {snap.learning_rate if snap.learning_rate > 0 else 1e-2})
         if live_key not in st.session_state:
@@ -150,7 +159,7 @@ def _draw_controls(job: Job, snap: Snapshot) -> None:
             format_func=lambda v: f"{v:g}",
             help="Takes effect from the next batch.",
         )
-    error = st.session_state.pop(P + "lr_error", None)
+    error = st.session_state.pop(LR_ERROR_KEY, None)
     if error:
         st.error(error)
 
@@ -258,13 +267,13 @@ def result(job: Job, mine: bool, data: datasets.Dataset) -> None:
         "load it with keras.models.load_model.",
     )
     label = f"{run_title(job, snap)} · test accuracy {acc:.3f}"
-    if mine and st.session_state.get(HANDED) != job.id:
+    if mine and st.session_state.get(HANDED_KEY) != job.id:
         st.session_state[TRAINED_MODEL_KEY] = TrainedModel(job.trainer.model, job.dataset_name, label)
-        st.session_state[HANDED] = job.id
-    if st.session_state.get(HANDED) == job.id:
+        st.session_state[HANDED_KEY] = job.id
+    if st.session_state.get(HANDED_KEY) == job.id:
         st.success("This model is on the Predictions page now.", icon=":material/check:")
     elif st.button("Use this model on the Predictions page"):
         st.session_state[TRAINED_MODEL_KEY] = TrainedModel(job.trainer.model, job.dataset_name, label)
-        st.session_state[HANDED] = job.id
+        st.session_state[HANDED_KEY] = job.id
         st.rerun()
     st.page_link("app_pages/predictions.py", label="See its predictions", icon=":material/insights:")

@@ -13,11 +13,12 @@ from cnn_core import datasets, models, run_storage, training_config
 from cnn_core.jobs import Job, JobRegistry
 from cnn_core.training_config import TrainingConfig
 from ui import jobs
-from ui.training_live import REFRESH_S, P
+from ui.training_live import REFRESH_S
 
-WATCH = P + "watch"
-WATCHED = jobs.WATCHED_KEY  # the other session's job last watched: its result stays on screen
-OWN_RUNS = P + "own_run_dirs"  # session state: the run folders this session started
+WATCH_KEY = "train_watch"  # the "Watch it live" toggle
+OWN_RUNS_KEY = "train_own_run_dirs"  # session state: the run folders this session started
+RESUME_OWN_KEY = "train_resume_own"  # "Resume from epoch N" for this session's interrupted run
+LEAVE_KEY = "train_leave"  # "Leave the line" while this session's run waits
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def submit_run(
         group=experiment,
     )
     if run_dir is not None:
-        st.session_state.setdefault(OWN_RUNS, set()).add(str(run_dir))
+        st.session_state.setdefault(OWN_RUNS_KEY, set()).add(str(run_dir))
     return job
 
 
@@ -165,7 +166,7 @@ def start_section(subject: Subject, config: TrainingConfig, runs: Runs) -> None:
     if start:
         try:
             start_run(subject, config.check(), runs)
-            st.session_state.pop(WATCHED, None)
+            st.session_state.pop(jobs.WATCHED_KEY, None)
             st.rerun()
         except ValueError as exc:
             st.error(str(exc))
@@ -179,7 +180,9 @@ def others_section(runs: Runs) -> Watching:
     others = [j for j in registry.active_jobs() if j.owner != runs.owner]  # running when read
     if not others or runs.running:
         # The run watched here has ended: keep showing how it ended, and its model.
-        return Watching(None if runs.running else registry.get(st.session_state.get(WATCHED)), others)
+        return Watching(
+            None if runs.running else registry.get(st.session_state.get(jobs.WATCHED_KEY)), others
+        )
     other = others[0]
     st.info(
         f"A run is in progress in another session: **{other.title}** — "
@@ -189,11 +192,11 @@ def others_section(runs: Runs) -> Watching:
     # A session whose own run has just ended sees its result first (the next run in line starts
     # the moment it ends, and would otherwise take its place at once); it may switch to watching.
     watched = None
-    if st.toggle("Watch it live", key=WATCH, value=runs.own_job is None):
+    if st.toggle("Watch it live", key=WATCH_KEY, value=runs.own_job is None):
         watched = other
-        st.session_state[WATCHED] = other.id
+        st.session_state[jobs.WATCHED_KEY] = other.id
     else:
-        st.session_state.pop(WATCHED, None)  # not watched: no sidebar line for it either
+        st.session_state.pop(jobs.WATCHED_KEY, None)  # not watched: no sidebar line for it either
     if not registry.owner_present(other) and st.button(
         "Take over this run", help="The session that started it has left: you may steer it."
     ):
@@ -262,7 +265,7 @@ def resume_own_run(subject: Subject, runs: Runs) -> bool:
         f"Resume from epoch {snap.last_checkpoint_epoch}",
         type="primary",
         icon=":material/restart_alt:",
-        key=P + "resume_own",
+        key=RESUME_OWN_KEY,
     ):
         try:
             info = run_storage.read_run(snap.run_dir)
@@ -287,4 +290,4 @@ def _draw_place(registry: JobRegistry, job_id: str) -> None:
     job = registry.get(job_id)
     if job is None or not job.queued:
         st.rerun()  # it started (or left the line): redraw the whole page
-    jobs.line_notice(registry, job_id, jobs.JOB_KEY, P + "leave")
+    jobs.line_notice(registry, job_id, jobs.JOB_KEY, LEAVE_KEY)

@@ -30,9 +30,10 @@ import streamlit as st
 from cnn_core import models
 
 HIDE = "hide"  # the query parameter that lists controls to hide
-_WRITTEN = "_url_state_written"  # what we last wrote to the URL, to tell our writes from a link
-_KEPT = "_url_state_kept"  # last values of every bound key, restored when the user comes back
-SHARE_BOX = "_url_state_box"  # whether a lazy share box is open
+WRITTEN_KEY = "_url_state_written"  # what we last wrote to the URL, to tell our writes from a link
+KEPT_KEY = "_url_state_kept"  # last values of every bound key, restored when the user comes back
+SHARE_BOX_KEY = "_url_state_box"  # whether a lazy share box is open
+HIDE_PICK_KEY = "_url_state_hide"  # the share box's "Hide these controls" choice
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def bind(params: Mapping[str, Param]) -> None:
     to the default with a notice on the page, never an exception.
     """
     url = {k: st.query_params.get(k) for k in params if k in st.query_params}
-    written = st.session_state.get(_WRITTEN, {})
+    written = st.session_state.get(WRITTEN_KEY, {})
     fresh_link = any(written.get(k) != v for k, v in url.items())
     problems = []
     for key, param in params.items():
@@ -144,7 +145,7 @@ def bind(params: Mapping[str, Param]) -> None:
             except (ValueError, TypeError) as exc:
                 problems.append(f"`{key}={url[key]}` ({str(exc).rstrip('.')})")
                 st.session_state[key] = param.default
-        st.session_state.setdefault(key, st.session_state.get(_KEPT, {}).get(key, param.default))
+        st.session_state.setdefault(key, st.session_state.get(KEPT_KEY, {}).get(key, param.default))
     if problems:
         st.warning(
             "Some settings in this link were not valid and were reset to their defaults: "
@@ -172,10 +173,10 @@ def _write(params: Mapping[str, Param]) -> None:
     for key, text in values.items():
         if st.query_params.get(key) != text:
             st.query_params[key] = text
-    written = st.session_state.setdefault(_WRITTEN, {})
+    written = st.session_state.setdefault(WRITTEN_KEY, {})
     written.update({k: values.get(k) for k in params})
     # Streamlit forgets a widget's value when its page is left; keep a plain copy to restore.
-    kept = st.session_state.setdefault(_KEPT, {})
+    kept = st.session_state.setdefault(KEPT_KEY, {})
     kept.update({k: st.session_state[k] for k in params})
 
 
@@ -229,23 +230,23 @@ def _carry_over(key: str) -> None:
         st.session_state[key] = st.session_state[key]
 
 
-EXACT = "exact"  # the sidebar toggle's key, and the URL parameter that turns it on (?exact=1)
+EXACT_KEY = "exact"  # the sidebar toggle's key, and the URL parameter that turns it on (?exact=1)
 
 
 def exact_entry() -> bool:
     """Whether the viewer asked to type exact values rather than drag sliders."""
-    return bool(st.session_state.get(EXACT, False))
+    return bool(st.session_state.get(EXACT_KEY, False))
 
 
 def exact_entry_toggle() -> None:
     """The sidebar switch "Type exact values": every slider of the lesson becomes a bounded
     number input (or a select box), for those who cannot drag (WCAG 2.5.7). ``?exact=1`` in a
     link turns it on; the choice then holds for the session, on every page."""
-    if EXACT not in st.session_state and st.query_params.get(EXACT) in ("1", "true"):
-        st.session_state[EXACT] = True
+    if EXACT_KEY not in st.session_state and st.query_params.get(EXACT_KEY) in ("1", "true"):
+        st.session_state[EXACT_KEY] = True
     st.sidebar.toggle(
         "Type exact values",
-        key=EXACT,
+        key=EXACT_KEY,
         help="Turns every slider into a box where you type the number (or pick it from a list).",
     )
 
@@ -292,7 +293,7 @@ def share_box(
     hideable = list(params) if hideable is None else list(hideable)
     if lazy:
         box = st.expander(
-            "Copy a link to this view", icon=":material/link:", key=SHARE_BOX, on_change="rerun"
+            "Copy a link to this view", icon=":material/link:", key=SHARE_BOX_KEY, on_change="rerun"
         )
         if not box.open:
             return
@@ -308,7 +309,7 @@ def share_box(
             options=hideable,
             default=[k for k in hideable if not shown(k)],
             format_func=lambda k: labels.get(k, k),
-            key="_url_state_hide",
+            key=HIDE_PICK_KEY,
             select_all=False,  # one click on "Select all" would hide every control of the lesson
         )
         st.code(link_for(params, hide), language=None, wrap_lines=True)

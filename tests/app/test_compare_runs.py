@@ -12,8 +12,7 @@ from cnn_core.jobs import INSTRUCTOR_TOKEN_ENV
 from tests.app.test_training_page import PAGE, button, texts
 from tests.unit.test_compare import epochs, stored_run
 from ui import jobs
-
-TICKED = "train_compare"
+from ui.compare_runs import TICKED_KEY
 
 
 def runs_dir() -> Path:
@@ -33,7 +32,7 @@ def test_with_no_finished_run_the_section_says_how_to_get_one(open_page, trainer
     assert not at.exception
     assert "Compare runs" in [s.value for s in at.subheader]
     assert "No run has finished on this server yet" in texts(at)
-    assert not [m for m in at.multiselect if m.key == TICKED]
+    assert not [m for m in at.multiselect if m.key == TICKED_KEY]
 
 
 def test_finished_runs_are_listed_and_ticking_two_draws_the_overlay_and_the_table(open_page, trainers):
@@ -50,7 +49,7 @@ def test_finished_runs_are_listed_and_ticking_two_draws_the_overlay_and_the_tabl
     )
     stored_run(runs_dir(), "20261201-100200-running", status="running", test=None)
     at = open_page(PAGE)
-    ticks = at.multiselect(key=TICKED)
+    ticks = at.multiselect(key=TICKED_KEY)
     assert len(ticks.options) == 2  # the running one is not finished
     assert ticks.options[0].startswith(
         "Tutorial · Adam η=0.001 · 3 epochs · MNIST (bundled sample) · test 85.0%"
@@ -88,10 +87,10 @@ def test_a_seventh_run_is_refused_with_a_sentence(open_page, trainers):
     for i in range(7):
         stored_run(runs_dir(), f"20261201-10000{i}-run", test=0.8 + i / 100)
     at = open_page(PAGE)
-    ticks = at.multiselect(key=TICKED)
+    ticks = at.multiselect(key=TICKED_KEY)
     ticks.set_value(list(ticks.options)).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert len(at.multiselect(key=TICKED).value) == 6
+    assert len(at.multiselect(key=TICKED_KEY).value) == 6
     assert any(
         "At most 6 runs fit on one chart" in w.value and "the 7th was not added" in w.value
         for w in at.warning
@@ -136,7 +135,7 @@ def test_the_experiment_set_waits_in_line_in_order_and_is_ticked_in_one_click(op
     assert "all done: tick the set below to compare" in texts(at)
     assert texts(at).count("✓") == 4
     button(at, f"Tick the set “{name}” (4 runs)").click().run()
-    assert len(at.multiselect(key=TICKED).value) == 4
+    assert len(at.multiselect(key=TICKED_KEY).value) == 4
     loss, _ = comparison_charts(at)
     assert len(loss["layer"]) == 8
     table = at.dataframe[0].value
@@ -156,8 +155,8 @@ def test_finished_runs_are_still_listed_after_a_restart(open_page, trainers):
     assert len(comparison_charts(at)) == 2
     jobs.get_registry.clear()  # the server restarts: no job, no session, the same runs folder
     again = open_page(PAGE)
-    assert len(again.multiselect(key=TICKED).options) == 2
-    assert not again.multiselect(key=TICKED).value
+    assert len(again.multiselect(key=TICKED_KEY).options) == 2
+    assert not again.multiselect(key=TICKED_KEY).value
     assert "Tick the set “set A” (2 runs)" in [b.label for b in again.button]
 
 

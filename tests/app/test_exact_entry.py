@@ -25,7 +25,7 @@ def test_the_toggle_turns_sliders_into_number_inputs_with_the_same_bounds_and_va
     at = AppTest.from_function(bounded_page, default_timeout=30).run()
     at.slider(key="size").set_value(12).run()
     assert [s.key for s in at.slider] == ["size", "step"] and at.select_slider(key="speed").value == 2
-    at.toggle(key=url_state.EXACT).set_value(True).run()
+    at.toggle(key=url_state.EXACT_KEY).set_value(True).run()
     assert not at.slider and not at.select_slider
     size, step = at.number_input(key="size"), at.number_input(key="step")
     assert (size.min, size.max, size.value) == (3, 28, 12)  # the value survives the switch
@@ -33,13 +33,13 @@ def test_the_toggle_turns_sliders_into_number_inputs_with_the_same_bounds_and_va
     assert at.selectbox(key="speed").value == 2 and at.selectbox(key="speed").options == ["1", "2", "5", "10"]
     size.set_value(20).run()
     assert "size=20" in at.markdown[0].value
-    at.toggle(key=url_state.EXACT).set_value(False).run()
+    at.toggle(key=url_state.EXACT_KEY).set_value(False).run()
     assert at.slider(key="size").value == 20
 
 
 def test_a_link_with_exact_1_starts_with_number_inputs():
     at = AppTest.from_function(bounded_page, default_timeout=30)
-    at.query_params[url_state.EXACT] = "1"
+    at.query_params[url_state.EXACT_KEY] = "1"
     at.run()
     assert not at.slider and at.number_input(key="size").max == 28
 
@@ -51,13 +51,13 @@ def test_the_explorers_are_told_to_offer_number_boxes():
         ("app_pages/pooling.py", ("pooling",)),
     ):
         assert not any(explorer_data(open_app_page(path), name)["exact"] for name in names), path
-        typed = open_app_page(path, **{url_state.EXACT: True})
+        typed = open_app_page(path, **{url_state.EXACT_KEY: True})
         assert all(explorer_data(typed, name)["exact"] for name in names), path
         assert not typed.slider and not typed.select_slider, path
 
 
 def test_the_training_settings_become_boxes():
-    at = open_app_page("app_pages/training.py", **{url_state.EXACT: True})
+    at = open_app_page("app_pages/training.py", **{url_state.EXACT_KEY: True})
     assert not at.slider and not at.select_slider
     assert {"train_lr", "train_batch"} <= {s.key for s in at.selectbox}
     assert "train_validation" in {n.key for n in at.number_input}

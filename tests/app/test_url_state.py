@@ -103,4 +103,4 @@ def test_a_lazy_share_box_builds_its_link_only_while_open():
 def url_state_box_key():
     from ui import url_state
 
-    return url_state.SHARE_BOX
+    return url_state.SHARE_BOX_KEY

@@ -27,12 +27,17 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnn_core.datasets import CLASS_NAMES, DATASET_NAMES, DATASET_TITLES, IMAGE_SIZE
+from cnn_core.datasets import CLASS_NAMES, DATASET_NAMES, DATASET_TITLES, IMAGE_SIZE, NUM_CLASSES
 from ui import dataset_upload, url_state
 
 ASSETS = Path(__file__).parent
 SHARED_JS = ("arithmetic.js", "widgets.js")  # before each explorer's own file, in one module
 EXAMPLES_PER_CLASS = 10  # test images of each class the explorers offer (the "Example" control)
+# Per explorer (``key`` is its component's key): the settings Python last sent, the revision and
+# values it must show, and the id of the browser's last report applied.
+EXPECTED_KEY = "_{key}_expected"
+SHOWN_KEY = "_{key}_shown"
+APPLIED_KEY = "_{key}_applied"
 
 
 @functools.cache
@@ -53,7 +58,7 @@ def explorer(
     settings as they are once the report is in. After this call the session's keys hold what the
     learner settled on.
     """
-    expected, shown, applied = f"_{key}_expected", f"_{key}_shown", f"_{key}_applied"
+    expected, shown, applied = (k.format(key=key) for k in (EXPECTED_KEY, SHOWN_KEY, APPLIED_KEY))
     fresh = key not in st.session_state  # Streamlit forgets a component's state once it is not drawn
     report = {} if fresh else (st.session_state[key] or {}).get("settings")
     if isinstance(report, dict) and report.get("id") not in (None, st.session_state.get(applied)):
@@ -117,9 +122,9 @@ def example_images(name: str) -> dict[str, Any]:
 def _sprite(name: str, identity: str, _x: np.ndarray, _y: np.ndarray) -> dict[str, Any]:
     """:func:`example_images` for one test set, built once per process (``identity`` names it)."""
     side = IMAGE_SIZE
-    sprite = np.zeros((10 * side, EXAMPLES_PER_CLASS * side), dtype=np.uint8)
+    sprite = np.zeros((NUM_CLASSES * side, EXAMPLES_PER_CLASS * side), dtype=np.uint8)
     missing = []
-    for label in range(10):
+    for label in range(NUM_CLASSES):
         candidates = np.flatnonzero(_y == label)
         if len(candidates) == 0:
             missing.append(label)
