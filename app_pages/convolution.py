@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from cnn_core import formulas, kernels, shapes
+from cnn_core import formulas, kernels, layer_shapes, shapes
 from cnn_core.datasets import DATASET_NAMES, IMAGE_SIZE, NUM_CLASSES
 from cnn_core.figures import vega
 from cnn_core.figures.convolution import IMAGE_EDGE_COLOUR, ROLE_COLOURS
@@ -164,7 +164,7 @@ def _fixed_data() -> dict[str, Any]:
 def tutorial_network() -> None:
     """The tutorial's network as a table of shapes, each with its arithmetic."""
     st.subheader("The tutorial's network, shape by shape")
-    chain = shapes.shape_chain()
+    chain = layer_shapes.shape_chain()
     st.table(formulas.shape_chain_table(chain))
     st.caption(formulas.shape_chain_caption(chain))
 

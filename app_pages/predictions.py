@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from cnn_core import datasets, evaluation
+from cnn_core.figures import palette, prediction_charts
 from cnn_core.figures import predictions as predictions_figures
 from ui import inside_tabs, predictions_model, quick_run, url_state
 from ui.inside_tabs import HEAT_METHOD_KEY, INSIDE_INDEX_KEY
@@ -159,7 +160,7 @@ def grid_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     st.markdown(
         "Each pair is one test image and the network's ten output probabilities. Under the "
         "image: the **predicted class, its probability, and (the true class)**, marked "
-        f"{_swatch(predictions_figures.RIGHT)}**✓ right** (blue) or {_swatch(predictions_figures.WRONG)}"
+        f"{_swatch(palette.RIGHT)}**✓ right** (blue) or {_swatch(palette.WRONG)}"
         "**✗ wrong** (vermillion). In the bars the answer is vermillion and the truth blue, so a right "
         "answer is a single blue bar; ✓ or ✗ stands above the answer's bar.",
         unsafe_allow_html=True,
@@ -263,11 +264,11 @@ def confusion_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     t = int(st.session_state[CELL_TRUE_KEY])
     p = int(st.session_state[CELL_PRED_KEY])
     st.altair_chart(
-        predictions_figures.confusion_chart(matrix, names, selected=(t, p)),
+        prediction_charts.confusion_chart(matrix, names, selected=(t, p)),
         key=CM_CHART_KEY,
         on_select=_on_cell_click,
         selection_mode="cell",
-        alt=predictions_figures.confusion_description(matrix, names),
+        alt=prediction_charts.confusion_description(matrix, names),
     )
     if confused:
         st.markdown(
@@ -309,8 +310,8 @@ def confusion_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     accuracy = evaluation.per_class_accuracy(matrix)
     worst = int(np.nanargmin(accuracy))
     st.altair_chart(
-        predictions_figures.per_class_chart(accuracy, names, preds.accuracy),
-        alt=predictions_figures.per_class_description(accuracy, names, preds.accuracy),
+        prediction_charts.per_class_chart(accuracy, names, preds.accuracy),
+        alt=prediction_charts.per_class_description(accuracy, names, preds.accuracy),
     )
     st.latex(
         rf"\text{{accuracy of class }} c = \frac{{M_{{cc}}}}{{\sum_p M_{{cp}}}}:\quad "
@@ -324,7 +325,7 @@ def confusion_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
 
 def _on_cell_click() -> None:
     """A click on the confusion matrix selects that cell in the two selectboxes."""
-    cell = predictions_figures.clicked_cell(st.session_state.get(CM_CHART_KEY) or {})
+    cell = prediction_charts.clicked_cell(st.session_state.get(CM_CHART_KEY) or {})
     if cell is not None:
         st.session_state[CELL_TRUE_KEY], st.session_state[CELL_PRED_KEY] = cell
 

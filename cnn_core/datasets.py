@@ -37,7 +37,7 @@ NUM_CLASSES = 10
 DATASET_NAMES = ("mnist", "fashion_mnist")
 DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 CLASS_NAMES = {
-    "mnist": tuple(str(d) for d in range(10)),
+    "mnist": tuple(str(d) for d in range(NUM_CLASSES)),
     "fashion_mnist": (
         "T-shirt/top",
         "Trouser",
@@ -420,7 +420,7 @@ def validate_arrays(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
             raise ValueError(
                 f"y_{split} has shape {y.shape} and dtype {y.dtype}; labels must be one whole "
-                f"number 0-9 per image (not one-hot)."
+                f"number 0-{NUM_CLASSES - 1} per image (not one-hot)."
             )
         if len(y) != len(x):
             raise ValueError(
@@ -428,7 +428,9 @@ def validate_arrays(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
                 f"they must match one to one."
             )
         if y.min() < 0 or y.max() >= NUM_CLASSES:
-            raise ValueError(f"y_{split} has labels from {y.min()} to {y.max()}; labels must be 0-9.")
+            raise ValueError(
+                f"y_{split} has labels from {y.min()} to {y.max()}; labels must be 0-{NUM_CLASSES - 1}."
+            )
         out += [x.astype(np.uint8, copy=False), y.astype(np.uint8, copy=False)]
     return tuple(out)
 

@@ -199,7 +199,7 @@ def select(
 
 def _check_class(name: str, value: int | None) -> None:
     if value is None or not 0 <= int(value) < NUM_CLASSES:
-        raise ValueError(f"This filter needs {name} between 0 and 9, not {value!r}.")
+        raise ValueError(f"This filter needs {name} between 0 and {NUM_CLASSES - 1}, not {value!r}.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,7 +230,10 @@ def explain_load_error(exc: BaseException, path: str = "") -> str:
     text = str(exc).replace(path, "the uploaded file") if path else str(exc)
     lowered = text.lower()
     if "file not found" in lowered or "not a zip" in lowered or "bad zip" in lowered:
-        return "This is not a complete .keras archive: the file may have been cut short. Save it again and upload that."
+        return (
+            "This is not a complete .keras archive: the file may have been cut short. "
+            "Save it again and upload that."
+        )
     if "lambda" in lowered or "safe_mode" in lowered or "unsafe" in lowered:
         return (
             "The model contains Python code (a Lambda layer or similar), which safe mode refuses "
@@ -260,7 +263,7 @@ def check_model(model: Any) -> None:
     if len(inputs) != 1 or len(outputs) != 1:
         raise ValueError(
             f"The model has {len(inputs)} inputs and {len(outputs)} outputs; it needs exactly "
-            "one image input and one output of 10 class scores."
+            f"one image input and one output of {NUM_CLASSES} class scores."
         )
     shape = tuple(inputs[0].shape)[1:]
     fits = len(shape) == 3 and shape[2] == 1 and all(s in (None, IMAGE_SIZE) for s in shape[:2])
@@ -272,8 +275,8 @@ def check_model(model: Any) -> None:
     out = tuple(outputs[0].shape)[1:]
     if out != (NUM_CLASSES,):
         raise ValueError(
-            f"The model gives output of shape {_shape_text(out)} per image; it needs 10 numbers, "
-            "one per class (a final Dense(10, activation='softmax'))."
+            f"The model gives output of shape {_shape_text(out)} per image; it needs {NUM_CLASSES} numbers, "
+            f"one per class (a final Dense({NUM_CLASSES}, activation='softmax'))."
         )
 
 

@@ -7,8 +7,9 @@ the arithmetic they come from (ui/explorers/). Pure Python (no TensorFlow, no St
 
 from __future__ import annotations
 
+from .layer_shapes import ShapeStep
 from .models import LayerRow
-from .shapes import ShapeStep, conv_output_size
+from .shapes import conv_output_size
 
 
 def ordinal(n: int) -> str:

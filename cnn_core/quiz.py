@@ -8,7 +8,7 @@ gives a whole class the same quiz. Difficulty runs from 1 (small clean numbers) 
 floors, kernels that do not fit, windows over the edge).
 
 Every answer comes from the tested functions of ``cnn_core`` (``shapes.conv_output_size``,
-``shapes.pool_output_size``, ``kernels.pool2d``, ``models.summarize``, ``shapes.shape_chain``),
+``shapes.pool_output_size``, ``kernels.pool2d``, ``models.summarize``, ``layer_shapes.shape_chain``),
 never from a second copy of the arithmetic. :func:`check` reads the student's text leniently and
 returns a :class:`Verdict` with the formula (LaTeX) worked out with the question's numbers.
 Pure Python and numpy: no Streamlit, no TensorFlow.
@@ -24,7 +24,7 @@ from typing import Any, Iterator, Union
 
 import numpy as np
 
-from . import kernels, models, shapes
+from . import kernels, layer_shapes, models, shapes
 
 KINDS = ("conv_size", "pool_size", "pool_value", "params", "shape")
 KIND_TITLES = {
@@ -58,7 +58,7 @@ class Question:
     pool_value: grid (rows of ints), pool, stride, padding, mode ("max"/"average"), cell (r, c);
     params: layer ("conv"/"dense"), the summary row asked about, the ModelConfig fields it is cut
     from, and for a conv the code's stride and padding;
-    shape: size, channels and layers (tuple of ``shapes.LayerSpec``).
+    shape: size, channels and layers (tuple of ``layer_shapes.LayerSpec``).
     """
 
     kind: str
@@ -420,7 +420,7 @@ def _shape(rng: random.Random, level: int) -> tuple[str, dict[str, Any], str]:
         size = rng.choice((28, 32)) if level <= 2 else rng.randint(9, 32)
         channels = rng.choice((1, 3)) if level <= 3 else rng.choice((1, 3, 16))
         count = 1 if level <= 3 else (2 if level == 4 else rng.choice((3, 4)))
-        layers: list[shapes.LayerSpec] = []
+        layers: list[layer_shapes.LayerSpec] = []
         for i in range(count):
             kind = rng.choice(
                 ("conv", "pool") if level == 1 or i < count - 1 or level < 5 else ("conv", "pool", "flatten")
@@ -435,19 +435,19 @@ def _shape(rng: random.Random, level: int) -> tuple[str, dict[str, Any], str]:
                 stride = 1 if level <= 2 else rng.choice((1, 2))
                 padding = "same" if level == 1 else rng.choice(("same", "valid"))
                 layers.append(
-                    shapes.LayerSpec(name, "conv", kernel, stride, padding, rng.choice((8, 16, 32, 64)))
+                    layer_shapes.LayerSpec(name, "conv", kernel, stride, padding, rng.choice((8, 16, 32, 64)))
                 )
             elif kind == "pool":
                 pool = 2 if level <= 3 else rng.choice((2, 3))
-                layers.append(shapes.LayerSpec(name, "pool", pool, pool, "valid"))
+                layers.append(layer_shapes.LayerSpec(name, "pool", pool, pool, "valid"))
             else:
-                layers.append(shapes.LayerSpec(name, "flatten"))
+                layers.append(layer_shapes.LayerSpec(name, "flatten"))
         if level == 2 and layers[0].kind == "flatten":
             size = rng.choice((4, 7, 14))
             channels = rng.choice((8, 16, 32, 36))
         spec = dict(size=size, channels=channels, layers=tuple(layers))
         try:
-            steps = shapes.shape_chain(spec["layers"], size, channels)
+            steps = layer_shapes.shape_chain(spec["layers"], size, channels)
         except ValueError:
             continue
         if (
@@ -468,7 +468,7 @@ def _shape(rng: random.Random, level: int) -> tuple[str, dict[str, Any], str]:
     raise RuntimeError("no shape question found")  # pragma: no cover
 
 
-def _layer_code(layer: shapes.LayerSpec) -> str:
+def _layer_code(layer: layer_shapes.LayerSpec) -> str:
     if layer.kind == "conv":
         extra = f", strides={layer.stride}" if layer.stride and layer.stride > 1 else ""
         return f'layers.Conv2D({layer.units}, ({layer.size}, {layer.size}){extra}, padding="{layer.padding}")'
@@ -499,7 +499,7 @@ def true_answer(question: Question) -> Answer:
     if question.kind == "params":
         return _param_row(p).params
     if question.kind == "shape":
-        return shapes.shape_chain(p["layers"], p["size"], p["channels"])[-1].shape
+        return layer_shapes.shape_chain(p["layers"], p["size"], p["channels"])[-1].shape
     raise ValueError(f"Unknown question kind {question.kind!r}.")
 
 
@@ -541,7 +541,7 @@ def question_rows(question: Question) -> list[models.LayerRow]:
     summary rows (shapes without the batch axis) for ``figures.model.shape_flow_figure``."""
     p = question.params
     if question.kind == "shape":
-        steps = shapes.shape_chain(p["layers"], p["size"], p["channels"])
+        steps = layer_shapes.shape_chain(p["layers"], p["size"], p["channels"])
         return [models.LayerRow("input", "InputLayer", steps[0].shape, 0)] + [
             models.LayerRow(step.name, _SPEC_TYPES[layer.kind], step.shape, 0)
             for layer, step in zip(p["layers"], steps[1:])
@@ -812,7 +812,7 @@ def explain(question: Question) -> list[str]:
             general = r"\text{params} = K \times K \times C_{in} \times F\ \ (\text{no bias})"
         return [general, r"\text{params} = " + _latex_text(row.params_formula)]
     if question.kind == "shape":
-        steps = shapes.shape_chain(p["layers"], p["size"], p["channels"])
+        steps = layer_shapes.shape_chain(p["layers"], p["size"], p["channels"])
         # Numbered like the code's layer lines; short enough for a phone's width.
         return [
             rf"{number}.\ {_latex_text(step.how)} \Rightarrow {_shape_latex(step.shape)}"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Union
 
 Padding = Union[str, int]  # "valid", "same", or zeros added on each side
 
@@ -330,7 +330,8 @@ def conv_layer_code(
     explicit padding). Where Keras would refuse them, the code is followed by the refusal as a
     comment, so no one copies a line that fails."""
     mode = _padding_mode(padding)
-    code = f'layers.Conv2D({filters}, ({kernel}, {kernel}), strides={stride}, padding="{"valid" if mode == "explicit" else mode}"'
+    keras_padding = "valid" if mode == "explicit" else mode  # explicit zeros come from ZeroPadding2D
+    code = f'layers.Conv2D({filters}, ({kernel}, {kernel}), strides={stride}, padding="{keras_padding}"'
     code += f", dilation_rate={dilation})" if dilation > 1 else ")"
     if mode == "explicit":
         code = f"layers.ZeroPadding2D({padding})\n" + code
@@ -377,98 +378,6 @@ def end_of_row(step: int, output: int) -> int:
     if step == end:
         end = min(end + output, output * output - 1)
     return end
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """One layer of a plain CNN, enough to compute shapes: ``kind`` is "conv", "pool",
-    "flatten", "dense" or "dropout"; ``size`` is the kernel or pool size, ``units`` the
-    filters of a conv or the units of a dense layer."""
-
-    name: str
-    kind: str
-    size: int = 0
-    stride: int | None = None
-    padding: str = "valid"
-    units: int = 0
-
-
-@dataclass(frozen=True)
-class ShapeStep:
-    """A row of a shape chain: the layer, its output shape (no batch axis) and how it follows."""
-
-    name: str
-    operation: str  # e.g. "Conv2D 24 × 3×3, same"
-    how: str  # the arithmetic with the numbers in it
-    shape: tuple[int, ...]
-
-
-# The tutorial's create_model(), as layer specs (cnn_core.models.ModelConfig() builds the same).
-TUTORIAL_LAYERS: tuple[LayerSpec, ...] = (
-    LayerSpec("block1_conv1", "conv", 3, 1, "same", 24),
-    LayerSpec("block1_pool", "pool", 2),
-    LayerSpec("block2_conv1", "conv", 3, 1, "same", 36),
-    LayerSpec("block2_pool", "pool", 2, 2),
-    LayerSpec("flatten", "flatten"),
-    LayerSpec("fc1", "dense", units=128),
-    LayerSpec("dropout", "dropout"),
-    LayerSpec("predictions", "dense", units=10),
-)
-
-
-def shape_chain(
-    layers: Sequence[LayerSpec] = TUTORIAL_LAYERS, size: int = 28, channels: int = 1
-) -> list[ShapeStep]:
-    """Each layer's output shape, from the same formulas the sliders use.
-
-    Starts with the input (size × size × channels); raises ``ValueError`` naming the layer
-    whose output would be empty.
-    """
-    steps = [ShapeStep("input", "Input", "one grey channel", (size, size, channels))]
-    flat: int | None = None
-    for layer in layers:
-        try:
-            if layer.kind == "conv":
-                stride = layer.stride or 1
-                out = conv_output_size(size, layer.size, stride, layer.padding)
-                how = _conv_how(size, layer.size, stride, layer.padding, out)
-                op = f"Conv2D {layer.units} × {layer.size}×{layer.size}, {layer.padding}"
-                size, channels = out, layer.units
-                steps.append(ShapeStep(layer.name, op, how, (size, size, channels)))
-            elif layer.kind == "pool":
-                stride = layer.stride or layer.size
-                out = pool_output_size(size, layer.size, stride, layer.padding)
-                if layer.padding == "same":
-                    how = f"⌈{size} / {stride}⌉ = {out}"
-                else:
-                    how = f"⌊({size} − {layer.size}) / {stride}⌋ + 1 = {out}"
-                op = f"MaxPooling2D {layer.size}×{layer.size}, stride {stride}"
-                size = out
-                steps.append(ShapeStep(layer.name, op, how + " · no weights", (size, size, channels)))
-            elif layer.kind == "flatten":
-                flat = size * size * channels
-                how = f"{size} × {size} × {channels} = {flat:,}"
-                steps.append(ShapeStep(layer.name, "Flatten", how, (flat,)))
-            elif layer.kind == "dense":
-                if flat is None:
-                    raise ValueError("a Dense layer needs a Flatten before it here.")
-                flat = layer.units
-                steps.append(ShapeStep(layer.name, f"Dense {layer.units}", "one value per unit", (flat,)))
-            elif layer.kind == "dropout":
-                steps.append(
-                    ShapeStep(layer.name, "Dropout", "same shape (only in training)", steps[-1].shape)
-                )
-            else:
-                raise ValueError(f"unknown layer kind {layer.kind!r}.")
-        except ValueError as exc:
-            raise ValueError(f"{layer.name}: {exc}") from None
-    return steps
-
-
-def _conv_how(size: int, kernel: int, stride: int, padding: str, out: int) -> str:
-    before, after = padding_amounts(size, kernel, stride, padding)
-    pad = f"{before} + {after}"
-    return f"⌊({size} − {kernel} + {pad}) / {stride}⌋ + 1 = {out}"
 
 
 def _padding_mode(padding: Padding) -> str:

@@ -26,6 +26,8 @@ HEAT_CLASS_KEY = "pred_heat_class"  # the class the heat map explains
 PHOTO_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 CANVAS_PX = 280  # the drawing canvas's side: ten screen pixels per image pixel
 STROKE_PX = 18  # the pen's width on the canvas, about a pen stroke of an MNIST digit
+# Drawn as MNIST is written: white ink on black.
+INK_COLOUR, CANVAS_COLOUR = "#FFFFFF", "#000000"
 HEAT_METHODS = {"grad-cam": "Grad-CAM", "saliency": "Saliency (gradient)"}
 HEAT_METHOD = url_state.Choice("grad-cam", list(HEAT_METHODS))  # the method's URL parameter
 MAX_CANDIDATES = 500  # test images offered in Look inside's list
@@ -94,8 +96,8 @@ def canvas_image() -> np.ndarray | None:
         return None
     result = st_canvas(
         stroke_width=STROKE_PX,
-        stroke_color="#FFFFFF",
-        background_color="#000000",
+        stroke_color=INK_COLOUR,
+        background_color=CANVAS_COLOUR,
         width=CANVAS_PX,
         height=CANVAS_PX,
         drawing_mode="freedraw",

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.figures import palette
+
 # Share of the hue in a code token's colour; the rest is the code block's text colour, which
 # pulls the hue towards contrast on either theme's code background (>= 4.5:1 at 50 %).
 TOKEN_HUE_SHARE = 50
 TOKEN_HUES = {  # Prism token classes Streamlit emits -> a hue (Okabe-Ito where it fits)
-    "keyword, .token.tag, .token.function, .token.class-name, .token.selector": "#0072b2",
-    "string, .token.char, .token.attr-value, .token.inserted": "#009e73",
-    "number, .token.regex, .token.boolean, .token.constant, .token.symbol": "#cc79a7",
-    "operator, .token.entity, .token.decorator, .token.atrule": "#d55e00",
-    "attr-name, .token.property, .token.variable, .token.url": "#56b4e9",
-    "important, .token.deleted": "#d55e00",
+    "keyword, .token.tag, .token.function, .token.class-name, .token.selector": palette.BLUE,
+    "string, .token.char, .token.attr-value, .token.inserted": palette.GREEN,
+    "number, .token.regex, .token.boolean, .token.constant, .token.symbol": palette.PURPLE,
+    "operator, .token.entity, .token.decorator, .token.atrule": palette.VERMILLION,
+    "attr-name, .token.property, .token.variable, .token.url": palette.SKY_BLUE,
+    "important, .token.deleted": palette.VERMILLION,
 }
 FOCUS_RING_PX = 3  # WCAG 2.4.13 asks for a ring at least 2 px thick; 3 px reads at a glance
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import shapes
-from . import vega
+from . import palette, vega
 from .vega import Spec
 
 # One colour per role, the same on every figure, so the legend teaches once. Okabe–Ito's
@@ -18,12 +18,12 @@ from .vega import Spec
 # label (padding, wherever the window is) keep dark text at >= 4.5:1 contrast, white on the blue.
 ROLE_COLOURS = {
     "image pixel": "#bdbdbd",  # grey
-    "padding zero": "#f0e442",  # yellow
-    "never reached": "#cc79a7",  # reddish purple
-    "read by the kernel": "#0072b2",  # blue (white text)
-    "skipped by dilation": "#56b4e9",  # sky blue
-    "already computed": "#009e73",  # bluish green
-    "this output": "#e69f00",  # orange, like the window's outline
+    "padding zero": palette.YELLOW,
+    "never reached": palette.PURPLE,
+    "read by the kernel": palette.BLUE,  # white text
+    "skipped by dilation": palette.SKY_BLUE,
+    "already computed": palette.GREEN,
+    "this output": palette.ORANGE,  # like the window's outline
     "still to come": "#eeeeee",  # pale grey
 }
 IMAGE_EDGE_COLOUR = "#334155"  # the real image's dashed edge inside its padding
@@ -59,49 +59,15 @@ def conv_window_chart(
     # or step changes only the data, which the browser updates in place instead of re-drawing.
     cell = vega.cell_size(2 * padded + 3, target=width, lo=8, hi=40)  # + 3: spacing and axes
 
-    index = np.arange(padded)
-    real = (index >= before) & (index < before + size)
-    roles = np.where(real[:, None] & real[None, :], "image pixel", "padding zero").astype(object)
-    reach = padded - arithmetic.remainder  # rows/columns from here on are never read
-    roles[reach:, :] = "never reached"
-    roles[:, reach:] = "never reached"
     top, left, span = row * stride, col * stride, arithmetic.k_eff
-    roles[top : top + span, left : left + span] = "skipped by dilation"
-    taps = top + np.arange(kernel) * dilation, left + np.arange(kernel) * dilation
-    roles[np.ix_(*taps)] = "read by the kernel"
-    grid = vega.cell_frame(
-        padded,
-        offset=before,
-        role=roles.ravel(),
-        # Every padding cell says "0", even under the window: the kernel multiplies zeros there.
-        label=np.where((real[:, None] & real[None, :]).ravel(), "", "0"),
-        value=(roles == "read by the kernel").ravel().astype(float),  # 1: white text
-    )
-
-    order = np.arange(out * out)
-    o_roles = np.where(order < step, "already computed", "still to come").astype(object)
-    o_roles[step] = "this output"
-    output = vega.cell_frame(out, role=o_roles)
+    grid = _input_frame(arithmetic, top, left)
+    output = _output_frame(out, step)
     # The legend lists only the roles this picture shows (dilation gaps only when D > 1, ...);
     # the output's three always, so that the step alone never changes the spec.
-    present = set(roles.ravel()) | {"already computed", "this output", "still to come"}
+    present = set(grid["role"]) | {"already computed", "this output", "still to come"}
     colour = _role_colour([r for r in ROLE_COLOURS if r in present])
     title = f"Input {size}×{size}" + (f", padded to {padded}×{padded}" if padded != size else "")
-    input_view = vega.view(
-        title,
-        padded,
-        cell,
-        [
-            vega.rect_layer("input", padded, colour, ["row", "column", "role"], axes=before),
-            *([vega.text_layer("input", padded, dark_above=0.5)] if cell >= 16 else []),
-            vega.outline_layer(
-                [vega.box(before, before, size, size)], padded, IMAGE_EDGE_COLOUR, 1.5, dash=[4, 3]
-            ),
-            # By name, not inline: moving the window then changes only the data, and the
-            # browser updates the drawn chart instead of building it anew.
-            {**vega.outline_layer([], padded, vega.WINDOW_COLOUR, 3), "data": {"name": "window"}},
-        ],
-    )
+    input_view = _input_view(title, padded, cell, colour, before, size)
 
     # Its title is a text mark over the grid, drawn from the data for the same reason.
     output_view = vega.view(
@@ -133,6 +99,58 @@ def conv_window_chart(
     }
 
 
+def _input_view(title: str, padded: int, cell: int, colour: dict[str, Any], before: int, size: int) -> Spec:
+    """The padded input grid (data ``input``): cells by role, their "0" labels when cells are big
+    enough, the real image's dashed edge and the window (data ``window``)."""
+    return vega.view(
+        title,
+        padded,
+        cell,
+        [
+            vega.rect_layer("input", padded, colour, ["row", "column", "role"], axes=before),
+            *([vega.text_layer("input", padded, dark_above=0.5)] if cell >= 16 else []),
+            vega.outline_layer(
+                [vega.box(before, before, size, size)], padded, IMAGE_EDGE_COLOUR, 1.5, dash=[4, 3]
+            ),
+            # By name, not inline: moving the window then changes only the data, and the
+            # browser updates the drawn chart instead of building it anew.
+            {**vega.outline_layer([], padded, vega.WINDOW_COLOUR, 3), "data": {"name": "window"}},
+        ],
+    )
+
+
+def _input_frame(arithmetic: shapes.ConvArithmetic, top: int, left: int) -> pd.DataFrame:
+    """One row per cell of the padded input, with its role for the window whose top-left corner
+    is at (``top``, ``left``) in padded coordinates, a "0" label on padding and ``value`` 1 where
+    the kernel reads (white text)."""
+    a = arithmetic
+    index = np.arange(a.padded)
+    real = (index >= a.pad_before) & (index < a.pad_before + a.size)
+    roles = np.where(real[:, None] & real[None, :], "image pixel", "padding zero").astype(object)
+    reach = a.padded - a.remainder  # rows/columns from here on are never read
+    roles[reach:, :] = "never reached"
+    roles[:, reach:] = "never reached"
+    roles[top : top + a.k_eff, left : left + a.k_eff] = "skipped by dilation"
+    taps = top + np.arange(a.kernel) * a.dilation, left + np.arange(a.kernel) * a.dilation
+    roles[np.ix_(*taps)] = "read by the kernel"
+    return vega.cell_frame(
+        a.padded,
+        offset=a.pad_before,
+        role=roles.ravel(),
+        # Every padding cell says "0", even under the window: the kernel multiplies zeros there.
+        label=np.where((real[:, None] & real[None, :]).ravel(), "", "0"),
+        value=(roles == "read by the kernel").ravel().astype(float),  # 1: white text
+    )
+
+
+def _output_frame(out: int, step: int) -> pd.DataFrame:
+    """One row per cell of the (out, out) output: computed before ``step``, this one, or to come."""
+    order = np.arange(out * out)
+    roles = np.where(order < step, "already computed", "still to come").astype(object)
+    roles[step] = "this output"
+    return vega.cell_frame(out, role=roles)
+
+
 def _role_colour(shown: list[str] | None = None) -> dict[str, Any]:
     """Colour by role with the fixed palette; the legend lists ``shown`` (default: all roles)."""
     return {
@@ -143,7 +161,6 @@ def _role_colour(shown: list[str] | None = None) -> dict[str, Any]:
     }
 
 
-STAMP_COLOUR = (
-    "#cc79a7"  # the next input pixel's stamp, dashed (Okabe–Ito purple: seen on white and dark blue)
-)
-COVER_RANGE = ["#ffffff", "#08306b"]  # stamps per output pixel, white (0) to dark blue (sequential)
+# The next input pixel's stamp, dashed: Okabe–Ito purple is seen on white and on dark blue.
+STAMP_COLOUR = palette.PURPLE
+COVER_RANGE = [palette.WHITE, "#08306b"]  # stamps per output pixel, white (0) to dark blue (sequential)

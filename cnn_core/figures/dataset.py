@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ..datasets import NUM_CLASSES
 from . import palette
 
 GRID_SIDE = 6  # the tutorial plots a 6×6 grid of random training images
@@ -131,7 +132,7 @@ def class_count_chart(table: pd.DataFrame) -> alt.Chart:
     )
 
 
-def class_means(images: np.ndarray, labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+def class_means(images: np.ndarray, labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
     """The mean image of each class: float32 (num_classes, H, W) in 0-255; NaN where a class
     has no image. Accumulated class by class, so memory stays at one class's uint8 copy."""
     out = np.full((num_classes, *images.shape[1:]), np.nan, dtype=np.float32)
@@ -379,7 +380,8 @@ def pixel_histogram_description(counts: np.ndarray) -> str:
     """The histogram of :func:`pixel_histogram_chart` in one line, from :func:`pixel_stats`."""
     stats = pixel_stats(counts)
     return (
-        f"Histogram of {int(counts.sum()):,} pixel values 0 to 255: {stats.zero_pct:.1f}% are 0 (background), "
+        f"Histogram of {int(counts.sum()):,} pixel values 0 to 255: "
+        f"{stats.zero_pct:.1f}% are 0 (background), "
         f"{stats.ink_pct:.1f}% are 128 or more (ink), mean {stats.mean:.1f}."
     )
 
@@ -390,7 +392,8 @@ def preprocessing_description(image: np.ndarray, top: int, left: int, size: int 
     window = image[top : top + size, left : left + size]
     lo, hi = int(window.min()), int(window.max())
     return (
-        f"The image with a {size}×{size} window at rows {top}–{top + size - 1}, columns {left}–{left + size - 1}; "
+        f"The image with a {size}×{size} window at rows {top}–{top + size - 1}, "
+        f"columns {left}–{left + size - 1}; "
         f"its values as uint8 from {lo} to {hi}; and the same values divided by 255, "
         f"from {lo / 255:.2f} to {hi / 255:.2f}."
     )

@@ -16,6 +16,9 @@ from .predictions import plot_image, plot_value_array
 
 GRID_CELL_INCHES = 2.0  # each panel (image or bars) is 2 × 2 inches, as in the tutorial's grid
 TILE_COLUMNS = 12  # maps or filters per row of a tiled picture
+# Marks drawn on a drawing's black background, where Okabe–Ito's darker hues would not show.
+MARK_COLOUR = "#ffb000"  # amber: the crop box and the centre of mass
+GUIDE_COLOUR = "#4da3ff"  # light blue: the dotted lines through the field's centre
 
 
 def digit_figure(
@@ -49,7 +52,7 @@ def preparation_figure(prepared: Any) -> Any:
     top, left, bottom, right = prepared.box
     axes[0].imshow(prepared.grey, cmap="gray", vmin=0, vmax=255)
     axes[0].add_patch(
-        Rectangle((left - 0.5, top - 0.5), right - left, bottom - top, fill=False, ec="#ffb000", lw=1.5)
+        Rectangle((left - 0.5, top - 0.5), right - left, bottom - top, fill=False, ec=MARK_COLOUR, lw=1.5)
     )
     # The crop's own size (the box), not the whole picture's.
     axes[0].set_title(f"1. ink on black, cropped\nto {right - left}×{bottom - top} px", fontsize=9)
@@ -58,9 +61,9 @@ def preparation_figure(prepared: Any) -> Any:
     axes[1].set_title(f"2. scaled to fit {box}×{box}\n{w}×{h} px", fontsize=9)
     axes[2].imshow(prepared.image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     cy, cx = drawn_digit.center_of_mass(prepared.image)
-    axes[2].axhline(centre, color="#4da3ff", lw=0.8, ls=":")
-    axes[2].axvline(centre, color="#4da3ff", lw=0.8, ls=":")
-    axes[2].plot([cx], [cy], marker="+", color="#ffb000", markersize=12, mew=2)
+    axes[2].axhline(centre, color=GUIDE_COLOUR, lw=0.8, ls=":")
+    axes[2].axvline(centre, color=GUIDE_COLOUR, lw=0.8, ls=":")
+    axes[2].plot([cx], [cy], marker="+", color=MARK_COLOUR, markersize=12, mew=2)
     axes[2].set_title(f"3. centred by mass in {field}×{field}\n(what the network sees)", fontsize=9)
     for ax in axes:
         ax.set_xticks([])

@@ -79,7 +79,7 @@ def shape_flow_figure(rows: list[LayerRow]) -> Figure:
                     (x - 0.05, 1.45),
                     arrowstyle="-|>",
                     mutation_scale=10,
-                    color="#555555",
+                    color=palette.NOTE_TEXT,
                 )
             )
         prev_right = right

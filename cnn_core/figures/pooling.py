@@ -12,6 +12,16 @@ from . import vega
 from .vega import Spec
 
 WINNER_COLOUR = "#16a34a"  # rings around the other windows' winners
+PAD_CELL_COLOUR = "#fafafa"  # a padding cell of "same": nearly white, it holds no value
+# Cells shaded by value, light to dark grey; padding (shade -1) is drawn nearly white, empty.
+SHADE_COLOUR = {
+    "condition": {"test": "datum.shade < 0", "value": PAD_CELL_COLOUR},
+    "field": "shade",
+    "type": "quantitative",
+    "scale": {"scheme": "greys", "domain": [0, 1]},
+    "legend": None,
+}
+DARK_ABOVE = 0.55  # of the largest value: white text from there on
 CELL_FONT_PX = 12  # numbers in grid cells, at most ...
 CELL_FONT_MIN_PX = 8  # ... and at least: on smaller cells the numbers are left out (hover shows them)
 
@@ -52,34 +62,14 @@ def pool_grid_chart(
     cell = vega.cell_size(2 * padded + 3, target=width, lo=min_cell, hi=48)  # + 3: spacing and axes
     vmax = max(float(np.max(values)), 1e-9)
 
-    shown = np.full((padded, padded), np.nan)
-    shown[before : before + size, before : before + size] = values
-    grid = vega.cell_frame(
-        padded,
-        offset=before,
-        value=np.nan_to_num(shown.ravel(), nan=-1.0),
-        shade=np.nan_to_num(shown.ravel() / vmax, nan=-1.0),  # below the colour domain: drawn empty
-        label=[("pad" if np.isnan(v) else f"{v:.0f}") for v in shown.ravel()],
-    )
+    grid = _input_frame(values, before, padded, vmax)
 
     starts = np.arange(out) * stride
     windows = [vega.box(int(r), int(c), pool, pool) for r in starts for c in starts]  # reading order
     sel_row, sel_col = divmod(selected, out)
-    colour = {
-        "condition": {"test": "datum.shade < 0", "value": "#fafafa"},
-        "field": "shade",
-        "type": "quantitative",
-        "scale": {"scheme": "greys", "domain": [0, 1]},
-        "legend": None,
-    }
-    dark_above = 0.55  # of the largest value: white text from there on
-
-    def named(layer: Spec, data: str) -> Spec:
-        return {**layer, "data": {"name": data}}
-
     layers = [
-        vega.rect_layer("pool_input", padded, colour, ["row", "column", "value"], axes=before),
-        named(vega.outline_layer([], padded, vega.FRAME_COLOUR, 1.5), "pool_windows"),
+        vega.rect_layer("pool_input", padded, SHADE_COLOUR, ["row", "column", "value"], axes=before),
+        _named(vega.outline_layer([], padded, vega.FRAME_COLOUR, 1.5), "pool_windows"),
     ]
     datasets: dict[str, pd.DataFrame] = {
         "pool_input": grid,
@@ -90,63 +80,19 @@ def pool_grid_chart(
     }
     if mode == "max":
         winners = kernels.pool_winners(values, pool, stride, padding).reshape(-1, 2) + before
-        datasets["pool_rings"] = pd.DataFrame(
-            {
-                "cx": winners[:, 1] + 0.5,
-                "cy": winners[:, 0] + 0.5,
-                "selected": np.arange(len(winners)) == selected,
-            }
-        )
-        layers.append(
-            {
-                "data": {"name": "pool_rings"},
-                "mark": {
-                    "type": "point",
-                    "shape": "circle",
-                    "filled": False,
-                    "strokeWidth": 2.5,
-                    "size": (cell * 0.8) ** 2,
-                },
-                "encoding": {
-                    "x": {"field": "cx", "type": "quantitative", "scale": vega.axis_scale(padded)},
-                    "y": {"field": "cy", "type": "quantitative", "scale": vega.axis_scale(padded, True)},
-                    "color": {
-                        "condition": {"test": "datum.selected", "value": vega.WINDOW_COLOUR},
-                        "value": WINNER_COLOUR,
-                    },
-                },
-            }
-        )
+        datasets["pool_rings"] = _rings_frame(winners, selected)
+        layers.append(_rings_layer(padded, cell))
     font = cell_font(list(grid["label"]) + list(pool_labels(pooled, mode)), cell)
-    layers += [
-        *(
-            [vega.text_layer("pool_input", padded, dark_above=dark_above, size=font, field="shade")]
-            if font
-            else []
-        ),
-        named(vega.outline_layer([], padded, vega.WINDOW_COLOUR, 4), "pool_selected"),
-    ]
+    if font:
+        layers.append(vega.text_layer("pool_input", padded, dark_above=DARK_ABOVE, size=font, field="shade"))
+    layers.append(_named(vega.outline_layer([], padded, vega.WINDOW_COLOUR, 4), "pool_selected"))
     extra = f" + padding {before}/{after}" if padded != size else ""
     input_view = vega.view(f"Input {size}×{size}{extra}", padded, cell, layers)
 
     datasets["pool_output"] = vega.cell_frame(
         out, value=pooled.ravel(), shade=pooled.ravel() / vmax, label=pool_labels(pooled, mode)
     )
-    output_view = vega.view(
-        "",
-        padded,
-        cell,
-        [
-            vega.rect_layer("pool_output", padded, colour, ["row", "column", "value"]),
-            *(
-                [vega.text_layer("pool_output", padded, dark_above=dark_above, size=font, field="shade")]
-                if font
-                else []
-            ),
-            named(vega.outline_layer([], padded, vega.WINDOW_COLOUR, 4), "pool_selected_out"),
-            vega.title_layer("pool_output_title"),
-        ],
-    )
+    output_view = _output_view(padded, cell, font)
     return {
         "$schema": vega.SCHEMA,
         "datasets": datasets,
@@ -157,6 +103,80 @@ def pool_grid_chart(
         "autosize": vega.PAD,
         "config": vega.base_config(),
     }
+
+
+def _named(layer: Spec, data: str) -> Spec:
+    """``layer`` drawing the named dataset ``data``: new data then redraws it in place."""
+    return {**layer, "data": {"name": data}}
+
+
+def _rings_frame(winners: np.ndarray, selected: int) -> pd.DataFrame:
+    """The centre of each window's winning cell, from (row, column) pairs in padded coordinates."""
+    return pd.DataFrame(
+        {
+            "cx": winners[:, 1] + 0.5,
+            "cy": winners[:, 0] + 0.5,
+            "selected": np.arange(len(winners)) == selected,
+        }
+    )
+
+
+def _input_frame(values: np.ndarray, before: int, padded: int, vmax: float) -> pd.DataFrame:
+    """One row per cell of the (padded, padded) input: its value, its shade (value / ``vmax``, or
+    -1 on padding: below the colour domain, drawn empty) and its label ("pad" on padding)."""
+    size = values.shape[0]
+    shown = np.full((padded, padded), np.nan)
+    shown[before : before + size, before : before + size] = values
+    return vega.cell_frame(
+        padded,
+        offset=before,
+        value=np.nan_to_num(shown.ravel(), nan=-1.0),
+        shade=np.nan_to_num(shown.ravel() / vmax, nan=-1.0),
+        label=[("pad" if np.isnan(v) else f"{v:.0f}") for v in shown.ravel()],
+    )
+
+
+def _rings_layer(padded: int, cell: int) -> Spec:
+    """Max pooling's rings around every window's winner (data ``pool_rings``), the selected
+    window's in the window colour."""
+    return {
+        "data": {"name": "pool_rings"},
+        "mark": {
+            "type": "point",
+            "shape": "circle",
+            "filled": False,
+            "strokeWidth": 2.5,
+            "size": (cell * 0.8) ** 2,
+        },
+        "encoding": {
+            "x": {"field": "cx", "type": "quantitative", "scale": vega.axis_scale(padded)},
+            "y": {"field": "cy", "type": "quantitative", "scale": vega.axis_scale(padded, True)},
+            "color": {
+                "condition": {"test": "datum.selected", "value": vega.WINDOW_COLOUR},
+                "value": WINNER_COLOUR,
+            },
+        },
+    }
+
+
+def _output_view(padded: int, cell: int, font: int | None) -> Spec:
+    """The pooled grid (data ``pool_output``) at the input's cell size, its selected cell
+    outlined and its title drawn from the data."""
+    return vega.view(
+        "",
+        padded,
+        cell,
+        [
+            vega.rect_layer("pool_output", padded, SHADE_COLOUR, ["row", "column", "value"]),
+            *(
+                [vega.text_layer("pool_output", padded, dark_above=DARK_ABOVE, size=font, field="shade")]
+                if font
+                else []
+            ),
+            _named(vega.outline_layer([], padded, vega.WINDOW_COLOUR, 4), "pool_selected_out"),
+            vega.title_layer("pool_output_title"),
+        ],
+    )
 
 
 def pool_labels(pooled: np.ndarray, mode: str) -> list[str]:

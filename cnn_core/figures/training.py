@@ -18,6 +18,7 @@ from .vega import SCHEMA, Spec
 
 MAX_POINTS = 400  # per series, after down-sampling
 METRICS = {"loss": "Loss (cross-entropy)", "accuracy": "Accuracy"}
+RATE_CHANGE_COLOUR = "#888888"  # the dashed rule where the learning rate was changed during training
 
 
 def downsample(values: Sequence[float], max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +129,8 @@ def epoch_curve_chart(
 
     ``history`` holds records with ``epoch``, ``loss``, ``accuracy``, ``val_loss`` and
     ``val_accuracy``. A validation curve that turns up while the training curve keeps falling
-    is over-fitting. Live changes of η are vertical rules as on :func:`batch_curve_chart` (``steps_per_epoch`` places them).
+    is over-fitting. Live changes of η are vertical rules as on :func:`batch_curve_chart`
+    (``steps_per_epoch`` places them).
     """
     _check_metric(metric)
     rows = []
@@ -235,7 +237,8 @@ def curve_description(values: Sequence[float], metric: str, unit: str) -> str:
     best, word = (min(vals), "lowest") if metric == "loss" else (max(vals), "highest")
     fmt = lambda v: _metric_text(v, metric)  # noqa: E731
     return (
-        f"{METRICS[metric]} per {unit} over {n:,} {unit}{'es' if unit == 'batch' else 's'}: {fmt(vals[0])} at first, "
+        f"{METRICS[metric]} per {unit} over {n:,} {unit}{'es' if unit == 'batch' else 's'}: "
+        f"{fmt(vals[0])} at first, "
         f"{fmt(vals[-1])} at the end, {word} {fmt(best)}."
     )
 
@@ -288,7 +291,7 @@ def _with_rules(changes: Sequence[Any], steps_per_epoch: int, spec: Spec) -> Spe
         line,
         {
             "data": {"values": rules},
-            "mark": {"type": "rule", "color": "#888888", "strokeDash": [4, 3]},
+            "mark": {"type": "rule", "color": RATE_CHANGE_COLOUR, "strokeDash": [4, 3]},
             "encoding": {
                 "x": x,
                 "tooltip": [{"field": "change", "type": "nominal", "title": "learning rate"}],
@@ -302,7 +305,7 @@ def _with_rules(changes: Sequence[Any], steps_per_epoch: int, spec: Spec) -> Spe
                 "baseline": "top",
                 "dx": 3,
                 "dy": 2,
-                "color": "#555555",
+                "color": palette.NOTE_TEXT,
             },
             "encoding": {"x": x, "y": {"value": 0}, "text": {"field": "label", "type": "nominal"}},
         },
@@ -338,9 +341,7 @@ def _check_metric(metric: str) -> None:
 
 # ----- comparing stored runs -------------------------------------------------------------------
 
-# Okabe–Ito's colour-blind-safe hues, without its black and yellow (unreadable on a dark or a
-# light page): one per compared run, so six runs at most.
-RUN_COLOURS = ("#e69f00", "#56b4e9", "#009e73", "#0072b2", "#d55e00", "#cc79a7")
+RUN_COLOURS = palette.CATEGORIES  # one per compared run, so six runs at most
 SPLIT_DASHES = {"training": [1, 0], "validation": [6, 4]}  # solid, dashed
 
 
@@ -439,7 +440,6 @@ def compare_description(runs: Sequence[Any], metric: str = "loss", names: Sequen
             + f" after {last.epoch} {plural(last.epoch, 'epoch')}"
         )
     return (
-        f"{METRICS[metric]} per epoch of {len(runs)} {plural(len(runs), 'run')} (solid: training, dashed: validation): "
-        + "; ".join(parts)
-        + "."
+        f"{METRICS[metric]} per epoch of {len(runs)} {plural(len(runs), 'run')} "
+        "(solid: training, dashed: validation): " + "; ".join(parts) + "."
     )

@@ -23,11 +23,14 @@ SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 WINDOW_COLOUR = palette.VERMILLION  # the outline of the current window / receptive field / winner
 FRAME_COLOUR = "#94a3b8"  # thin outlines: an image's edge, the pooling windows
 TEXT_DARK = "#1f2937"
-TEXT_WHITE = "#ffffff"
+TEXT_WHITE = palette.WHITE
 # A text mark outside the grid, in the page's text colour: dark on a light background, light on
 # a dark one. Streamlit colours axes, legends and titles by the theme but not text marks; the
 # chart's background (the theme's, which Streamlit sets) is Vega's "background" signal.
-THEME_TEXT = {"expr": "luminance(background) > 0.5 ? '#111111' : '#edebe8'"}
+THEME_TEXT = {
+    "expr": f"luminance(background) > 0.5 ? '{palette.THEME_TEXT_COLOURS['light']}' "
+    f": '{palette.THEME_TEXT_COLOURS['dark']}'"
+}
 # Drawn on a <canvas>: vega's SVG renderer makes one DOM node per cell and text, which the
 # browser must lay out and paint on every slider move. vega-embed reads its options from usermeta.
 CANVAS = {"embedOptions": {"renderer": "canvas"}}

@@ -6,7 +6,7 @@ switching Quiz me off brings the explorer back as it was with the quiz gone from
 import numpy as np
 import pytest
 
-from cnn_core import kernels, models, quiz, shapes
+from cnn_core import kernels, layer_shapes, models, quiz, shapes
 from cnn_core.figures import quiz as quiz_figures
 
 from .conftest import explorer_data, open_app_page, settle, url_param
@@ -65,7 +65,7 @@ def expected_answer(question):
             channels=c["channels"],
         )
         return next(row.params for row in models.summarize(config) if row.name == p["row"])
-    return shapes.shape_chain(p["layers"], p["size"], p["channels"])[-1].shape
+    return layer_shapes.shape_chain(p["layers"], p["size"], p["channels"])[-1].shape
 
 
 def answer_text(value):

@@ -4,7 +4,7 @@ difficulty grows, and the student's text is read leniently."""
 import numpy as np
 import pytest
 
-from cnn_core import kernels, models, quiz, shapes
+from cnn_core import kernels, layer_shapes, models, quiz, shapes
 
 SEEDS = range(60)
 LEVELS = range(quiz.MIN_LEVEL, quiz.MAX_LEVEL + 1)
@@ -114,7 +114,8 @@ def test_shapes_are_shapes_shape_chain(level):
     for seed in SEEDS:
         q = quiz.make_question("shape", seed, level)
         p = q.params
-        assert quiz.true_answer(q) == shapes.shape_chain(p["layers"], p["size"], p["channels"])[-1].shape
+        chain = layer_shapes.shape_chain(p["layers"], p["size"], p["channels"])
+        assert quiz.true_answer(q) == chain[-1].shape
 
 
 def test_known_answers_worked_by_hand():
@@ -284,7 +285,7 @@ def test_common_slips_are_named():
         1,
         0,
         "",
-        dict(size=28, channels=1, layers=(shapes.LayerSpec("c", "conv", 3, 1, "same", 32),)),
+        dict(size=28, channels=1, layers=(layer_shapes.LayerSpec("c", "conv", 3, 1, "same", 32),)),
     )
     assert "channels first" in quiz.check(shape, "32x28x28").sentence
 

@@ -8,7 +8,8 @@ import random
 
 import pytest
 
-from cnn_core import shapes
+from cnn_core import layer_shapes, shapes
+from cnn_core.layer_shapes import shape_chain
 from cnn_core.shapes import (
     conv_arithmetic,
     conv_output_size,
@@ -18,7 +19,6 @@ from cnn_core.shapes import (
     pool_output_size,
     pool_window_positions,
     same_padding,
-    shape_chain,
     uncovered_pixels,
     window_positions,
 )
@@ -84,8 +84,8 @@ def test_the_shape_chain_agrees_with_the_model_summary():
 
 def test_a_chain_that_shrinks_to_nothing_names_the_layer():
     layers = [
-        shapes.LayerSpec("c1", "conv", 5, 1, "valid", 8),
-        shapes.LayerSpec("c2", "conv", 5, 1, "valid", 8),
+        layer_shapes.LayerSpec("c1", "conv", 5, 1, "valid", 8),
+        layer_shapes.LayerSpec("c2", "conv", 5, 1, "valid", 8),
     ]
     with pytest.raises(ValueError, match="^c2: .*5×5 kernel does not fit in a 4×4"):
         shape_chain(layers, size=8)

@@ -1,11 +1,11 @@
-"""cnn_core.figures.predictions: the tutorial's grid of answers with its colours, the clickable
-confusion matrix and the accuracy per class."""
+"""cnn_core.figures.predictions and prediction_charts: the tutorial's grid of answers with its
+colours, the clickable confusion matrix and the accuracy per class."""
 
 import numpy as np
 import pytest
 
 from cnn_core import datasets, evaluation
-from cnn_core.figures import mpl, palette
+from cnn_core.figures import mpl, palette, prediction_charts
 from cnn_core.figures import predictions as predictions_figures
 
 
@@ -42,11 +42,9 @@ class TestTutorialGrid:
     def test_the_predicted_bar_is_red_and_the_true_bar_blue(self):
         p = np.linspace(0, 1, 10)  # predicts 9
         colors = predictions_figures.bar_colors(p, 2)
-        assert colors[9] == predictions_figures.WRONG and colors[2] == predictions_figures.RIGHT
-        assert colors.count(predictions_figures.OTHER) == 8
-        assert (
-            predictions_figures.bar_colors(p, 9).count(predictions_figures.RIGHT) == 1
-        )  # right: one blue bar, no red
+        assert colors[9] == palette.WRONG and colors[2] == palette.RIGHT
+        assert colors.count(palette.OTHER) == 8
+        assert predictions_figures.bar_colors(p, 9).count(palette.RIGHT) == 1  # right: one blue bar, no red
 
     def test_the_tutorial_functions_draw_on_an_axes(self):
         from matplotlib.figure import Figure
@@ -101,9 +99,7 @@ class TestTutorialGrid:
 class TestCharts:
     def test_the_confusion_chart_is_clickable_by_cell_and_carries_the_counts(self, matrix):
         m = matrix
-        spec = predictions_figures.confusion_chart(
-            m, datasets.CLASS_NAMES["mnist"], selected=(2, 1)
-        ).to_dict()
+        spec = prediction_charts.confusion_chart(m, datasets.CLASS_NAMES["mnist"], selected=(2, 1)).to_dict()
         params = spec["params"]  # Altair lifts a layer's selection to the top of the spec
         assert [p["name"] for p in params] == ["cell"]  # exactly one selection, for Streamlit
         assert len(params[0]["views"]) == 1  # bound to one layer (the click layer)
@@ -116,7 +112,7 @@ class TestCharts:
     def test_the_colour_legends_count_whole_images(self):
         m = np.diag([5] * 10)
         m[3, 5] = 2  # mistakes on a 0-2 scale: ticks must not read 0.5, 1.5
-        spec = predictions_figures.confusion_chart(m, datasets.CLASS_NAMES["mnist"]).to_dict()
+        spec = prediction_charts.confusion_chart(m, datasets.CLASS_NAMES["mnist"]).to_dict()
         legends = {
             layer["encoding"]["color"]["legend"]["title"]: layer["encoding"]["color"]["legend"]
             for layer in spec["layer"]
@@ -128,7 +124,7 @@ class TestCharts:
 
     def test_the_per_class_chart_has_one_bar_per_class(self, matrix):
         m = matrix
-        spec = predictions_figures.per_class_chart(
+        spec = prediction_charts.per_class_chart(
             evaluation.per_class_accuracy(m), datasets.CLASS_NAMES["mnist"], 0.625
         ).to_dict()
         values = [v for d in spec["datasets"].values() for v in d if "class" in v]
@@ -136,14 +132,12 @@ class TestCharts:
         assert values[2]["accuracy"] == pytest.approx(2 / 3)
 
     def test_a_click_on_a_cell_is_read_back_from_streamlits_selection_state(self):
-        assert predictions_figures.clicked_cell({"selection": {"cell": [{"true": 7, "predicted": 9}]}}) == (
+        assert prediction_charts.clicked_cell({"selection": {"cell": [{"true": 7, "predicted": 9}]}}) == (
             7,
             9,
         )
-        assert (
-            predictions_figures.clicked_cell({"selection": {"cell": []}}) is None
-        )  # double-click cleared it
-        assert predictions_figures.clicked_cell({}) is None
+        assert prediction_charts.clicked_cell({"selection": {"cell": []}}) is None  # double-click cleared it
+        assert prediction_charts.clicked_cell({}) is None
 
 
 class TestDescriptions:
@@ -175,11 +169,11 @@ class TestDescriptions:
 
     def test_the_confusion_matrix_and_the_per_class_chart_are_summed_up(self, matrix):
         names = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-        text = predictions_figures.confusion_description(matrix, names)
+        text = prediction_charts.confusion_description(matrix, names)
         assert "8 test images" in text and "5 right on the diagonal, 3 mistakes" in text
         assert "zero read as one (1×), one read as zero (1×), two read as one (1×)" in text
         acc = evaluation.per_class_accuracy(matrix)
-        assert predictions_figures.per_class_description(acc, names, 5 / 8) == (
+        assert prediction_charts.per_class_description(acc, names, 5 / 8) == (
             "Accuracy per true class, overall 62.5%: best three 100%, worst zero 50%."
         )
 

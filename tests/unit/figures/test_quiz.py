@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnn_core import quiz, shapes
+from cnn_core import layer_shapes, quiz, shapes
 from cnn_core.figures import quiz as quiz_figures
 from tests.unit.figures.vega_specs import assert_json_apart_from_its_data_frames, outlines, roles
 
@@ -85,7 +85,7 @@ def test_a_model_picture_is_the_shape_flow_up_to_the_layer_asked(kind):
         rows = quiz.question_rows(question)
         p = question.params
         if kind == "shape":
-            chain = shapes.shape_chain(p["layers"], p["size"], p["channels"])
+            chain = layer_shapes.shape_chain(p["layers"], p["size"], p["channels"])
             assert [row.output_shape for row in rows] == [step.shape for step in chain]
         elif p["layer"] == "conv":  # the code's stride and padding set the drawn output side
             side = shapes.conv_output_size(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cnn_core.figures import palette
 from cnn_core.figures import training as training_figures
 from cnn_core.training_config import EpochRecord
 
@@ -165,7 +166,7 @@ def test_the_comparison_has_one_layer_per_run_and_split_validation_dashed():
         assert [len(layer["data"]["values"]) for layer in layers] == [3, 3, 5, 5, 4]
         colour, dash = layers[0]["encoding"]["color"], layers[0]["encoding"]["strokeDash"]
         assert colour["scale"]["domain"] == names
-        assert colour["scale"]["range"] == ["#e69f00", "#56b4e9", "#009e73"]  # Okabe–Ito
+        assert colour["scale"]["range"] == [palette.ORANGE, palette.SKY_BLUE, palette.GREEN]  # Okabe–Ito
         assert dict(zip(dash["scale"]["domain"], dash["scale"]["range"])) == {
             "training": [1, 0],
             "validation": [6, 4],
