@@ -71,12 +71,9 @@ class RunInfo:
     checkpoint: str | None
     created: str = ""
     test_accuracy: float | None = None
-    # Added later: a run.json written before them has none (history then comes from the last
-    # checkpoint, see :func:`cnn_core.compare.finished_runs`).
     history: tuple[dict, ...] = ()  # one EpochRecord as a dict per finished epoch
     experiment: str = ""  # the experiment set the run belongs to ("": none)
     experiment_step: int = 0  # its place in that set, 1-based (0: none)
-    epochs_done: int | None = None
 
     @property
     def resumable(self) -> bool:
@@ -143,7 +140,6 @@ def read_run(run_dir: str | os.PathLike) -> RunInfo:
         history=tuple(r for r in data.get("history", ()) if isinstance(r, dict)),
         experiment=str(data.get("experiment") or ""),
         experiment_step=int(data.get("experiment_step") or 0),
-        epochs_done=data.get("epochs_done"),
     )
 
 
