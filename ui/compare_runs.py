@@ -195,7 +195,7 @@ def _going_set(registry: JobRegistry) -> str | None:
 def _draw_progress(registry: JobRegistry, name: str) -> None:
     """Each run of the set: done (with its test accuracy), running (its epoch) or waiting (its place)."""
     members = sorted((j for j in registry.jobs() if j.group == name), key=lambda j: _run_order(j, registry))
-    in_registry = {str(getattr(j.trainer, "run_dir", "") or "") for j in members}
+    in_registry = {j.trainer.snapshot().run_dir for j in members}
     done_before = [
         r
         for r in compare.finished_runs(run_storage.default_runs_dir())
