@@ -13,7 +13,16 @@ from cnn_core.training_config import TrainingConfig
 from ui import compare_runs, training_live, url_state
 from ui.common import DATASET_KEY, MODEL_CONFIG_KEY, MODEL_PRESET_KEY, current_dataset, gpu_accelerator
 from ui.training_live import LEARNING_RATES
-from ui.training_runs import Runs, Subject, Watching, others_section, read_runs, resume_section, start_section
+from ui.training_runs import (
+    Runs,
+    Subject,
+    Watching,
+    delete_section,
+    others_section,
+    read_runs,
+    resume_section,
+    start_section,
+)
 
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 VALIDATION_PERCENTS = tuple(range(0, 31, 5))
@@ -59,6 +68,7 @@ def render() -> None:
     resume_section(subject, runs)
     run_section(subject.data, runs, watching)
     compare_runs.compare_section(subject, runs)
+    delete_section(runs)
     st.divider()
     url_state.share_box({**LINK_WHAT, **settings}, LABELS, hideable=settings)
 
@@ -102,7 +112,8 @@ def what_will_be_trained() -> Subject:
         with right:
             title = models.PRESET_TITLES.get(preset, "Custom")
             st.markdown(
-                f"**Model:** {title} · {params:,} parameters  \n`{training_config.architecture_text(model_config)}`"
+                f"**Model:** {title} · {params:,} parameters  \n"
+                f"`{training_config.architecture_text(model_config)}`"
             )
             st.page_link("app_pages/model.py", label="Change the model", icon=":material/account_tree:")
     return Subject(data, preset, model_config)

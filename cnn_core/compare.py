@@ -1,8 +1,8 @@
 """Compare finished runs: what each run trained and how it learned, read back from ``runs/``,
 and which of their settings differ. Files only; no TensorFlow, no Streamlit.
 
-A run's per-epoch history is in its ``run.json`` (since it was added there); a run written
-before that gets it from its last checkpoint's ``.json``, else it is listed with no curve.
+A run's per-epoch history is in its ``run.json`` (the trainer writes it with every status); a
+run with none (stopped before its first epoch ended) is listed with no curve.
 The experiment set (:data:`TUTORIAL_COMPARISONS`) is the tutorial's questions as runs: one more
 block? a tenfold smaller learning rate?
 """
@@ -59,6 +59,7 @@ class RunSummary:
 
     @property
     def epochs_done(self) -> int:
+        """How many epochs the run finished (a stopped run: fewer than ``training.epochs``)."""
         return len(self.history)
 
     @property
@@ -67,14 +68,8 @@ class RunSummary:
 
 
 def summarize(info: run_storage.RunInfo) -> RunSummary:
-    """A :class:`RunSummary` of a run folder's :class:`cnn_core.run_storage.RunInfo`; the
-    history from ``run.json``, else from the last checkpoint (older runs), else none."""
-    rows: Sequence[Any] = info.history
-    if not rows and info.checkpoint:
-        try:
-            rows = run_storage.read_checkpoint_state(info.checkpoint).get("history", [])
-        except (OSError, ValueError, AttributeError):
-            rows = []
+    """A :class:`RunSummary` of a run folder's :class:`cnn_core.run_storage.RunInfo`, with the
+    per-epoch history its ``run.json`` holds."""
     return RunSummary(
         path=info.path,
         label=info.label,
@@ -84,7 +79,7 @@ def summarize(info: run_storage.RunInfo) -> RunSummary:
         dataset_source=info.dataset_source,
         model_config=info.model_config,
         training=info.training,
-        history=_points(rows),
+        history=_points(info.history),
         test_accuracy=_number(info.test_accuracy),
         experiment=info.experiment,
         experiment_step=info.experiment_step,
@@ -124,7 +119,8 @@ def run_choice_label(run: RunSummary, own: bool = False) -> str:
     )
     when = run.created.replace("T", " ")[5:16] if run.created else ""
     t = run.training
-    what = f"{run.model_title} · {OPTIMIZER_TITLES.get(t.optimizer, t.optimizer)} η={t.learning_rate:g} · {t.epochs} epochs"
+    optimizer = OPTIMIZER_TITLES.get(t.optimizer, t.optimizer)
+    what = f"{run.model_title} · {optimizer} η={t.learning_rate:g} · {t.epochs} epochs"
     return " · ".join(p for p in (what + stopped, _data_words(run), test, when, "yours" if own else "") if p)
 
 

@@ -3,6 +3,7 @@
 A run with a folder checkpoints every N epochs (the tutorial's exercise 4) as a ``.keras`` file
 holding the weights and the optimizer's state, beside a ``.json`` with the history up to that
 epoch, so that a run whose server was killed resumes with nothing before the checkpoint lost.
+Ended runs beyond ``$CNN_EXPLORER_KEEP_RUNS`` are pruned, oldest first, when a new run is created.
 Everything here reads and writes files only; a model is saved by ``model.save`` of whoever holds it.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import threading
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -25,6 +27,11 @@ FINAL_MODEL = "model.keras"
 CHECKPOINT_DIR = "checkpoints"
 KEEP_CHECKPOINTS = 3  # older checkpoints are deleted: resuming needs only the last one
 RUNS_DIR_ENV = "CNN_EXPLORER_RUNS_DIR"
+KEEP_RUNS_ENV = "CNN_EXPLORER_KEEP_RUNS"
+# A class of 30 pressing Start two or three times in a lesson, plus the instructor's experiment set,
+# stays listed for comparing; at about 3 MB a run (its model.keras) that is some 300 MB of disk.
+DEFAULT_KEEP_RUNS = 100
+ENDED_STATUSES = ("finished", "stopped", "failed")  # what run.json says once its trainer is done
 
 
 def model_config_to_dict(config: ModelConfig) -> dict:
@@ -71,12 +78,9 @@ class RunInfo:
     checkpoint: str | None
     created: str = ""
     test_accuracy: float | None = None
-    # Added later: a run.json written before them has none (history then comes from the last
-    # checkpoint, see :func:`cnn_core.compare.finished_runs`).
     history: tuple[dict, ...] = ()  # one EpochRecord as a dict per finished epoch
     experiment: str = ""  # the experiment set the run belongs to ("": none)
     experiment_step: int = 0  # its place in that set, 1-based (0: none)
-    epochs_done: int | None = None
 
     @property
     def resumable(self) -> bool:
@@ -143,7 +147,6 @@ def read_run(run_dir: str | os.PathLike) -> RunInfo:
         history=tuple(r for r in data.get("history", ()) if isinstance(r, dict)),
         experiment=str(data.get("experiment") or ""),
         experiment_step=int(data.get("experiment_step") or 0),
-        epochs_done=data.get("epochs_done"),
     )
 
 
@@ -300,6 +303,60 @@ def write_checkpoint_state(
 def read_checkpoint_state(checkpoint: str | os.PathLike) -> dict:
     """What :func:`write_checkpoint_state` wrote beside ``checkpoint`` (a ``.keras`` path)."""
     return json.loads(Path(checkpoint).with_suffix(".json").read_text())
+
+
+# ----- pruning and deleting ------------------------------------------------------------------
+
+
+def keep_runs_from_env() -> int:
+    """How many ended runs ``runs/`` keeps, from ``$CNN_EXPLORER_KEEP_RUNS`` (default 100; 0 keeps all)."""
+    try:
+        return max(int(os.environ.get(KEEP_RUNS_ENV, DEFAULT_KEEP_RUNS)), 0)
+    except ValueError:
+        return DEFAULT_KEEP_RUNS
+
+
+def runs_to_prune(runs: Sequence[RunInfo], keep: int) -> list[RunInfo]:
+    """The runs to remove so that only the newest ``keep`` ended runs stay (``keep`` 0: none).
+
+    Only a run that finished, stopped or failed and cannot be resumed is ever chosen: one that is
+    queued or running in its run.json (going, waiting, or interrupted with the server) or that has
+    a checkpoint to resume from is kept, and does not count against ``keep``. Oldest first by the
+    time its run.json was written, then by folder name."""
+    if keep <= 0:
+        return []
+    ended = [r for r in runs if r.status in ENDED_STATUSES and not r.resumable]
+    ended.sort(key=lambda r: (r.created, Path(r.path).name), reverse=True)
+    return ended[keep:][::-1]
+
+
+def prune_runs(runs_dir: str | os.PathLike, keep: int) -> list[str]:
+    """Remove the run folders :func:`runs_to_prune` chooses under ``runs_dir``; the names of those
+    removed. A folder that cannot be removed (gone already, the disk refuses) is left for next time."""
+    removed = []
+    for info in runs_to_prune(list_runs(runs_dir), keep):
+        try:
+            remove_run(info.path)
+        except ValueError:
+            continue
+        removed.append(Path(info.path).name)
+    return removed
+
+
+def remove_run(run_dir: str | os.PathLike) -> None:
+    """Delete a run folder with its model and checkpoints. Only a folder holding a run.json is
+    removed; ``ValueError`` with a sentence (the folder's name, never its path) otherwise."""
+    run_dir = Path(run_dir)
+    if not (run_dir / RUN_FILE).is_file():
+        raise ValueError(f"The run {run_dir.name!r} is already gone.")
+    try:
+        shutil.rmtree(run_dir)
+    except FileNotFoundError:  # another session removed it meanwhile: gone is what was asked
+        return
+    except OSError as exc:
+        raise ValueError(
+            f"The run {run_dir.name!r} could not be deleted ({exc.strerror or type(exc).__name__})."
+        ) from None
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -205,7 +205,7 @@ def _draw_progress(registry: JobRegistry, name: str, ticking: bool) -> None:
     ``ticking``: the page found the set going, so this fragment redraws itself every
     ``REFRESH_S``; once it finds every run ended, it reruns the page to list them for ticking."""
     members = sorted((j for j in registry.jobs() if j.group == name), key=lambda j: _run_order(j, registry))
-    in_registry = {str(getattr(j.trainer, "run_dir", "") or "") for j in members}
+    in_registry = {j.trainer.snapshot().run_dir for j in members}
     done_before = [
         r
         for r in compare.finished_runs(run_storage.default_runs_dir())

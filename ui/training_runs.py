@@ -1,10 +1,12 @@
 """The Training page's runs on a shared server: what a run trains, Start, the place in line,
-another session's run to watch or take over, and an interrupted run to resume. Each talks to
-the process-wide job registry (``ui.jobs``); the run itself goes on in the TensorFlow worker.
+another session's run to watch or take over, an interrupted run to resume, and this session's
+kept runs to delete. Each talks to the process-wide job registry (``ui.jobs``); the run itself
+goes on in the TensorFlow worker.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import streamlit as st
@@ -19,6 +21,8 @@ WATCH_KEY = "train_watch"  # the "Watch it live" toggle
 OWN_RUNS_KEY = "train_own_run_dirs"  # session state: the run folders this session started
 RESUME_OWN_KEY = "train_resume_own"  # "Resume from epoch N" for this session's interrupted run
 LEAVE_KEY = "train_leave"  # "Leave the line" while this session's run waits
+DELETE_KEY = "train_delete"  # + "_<run folder's name>": the button that deletes that run
+DELETE_NOTE_KEY = "_train_delete_note"  # session state: (ok, sentence) of the last Delete, said once
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,9 @@ def submit_run(
     if resume_from is None:
         try:
             label = training_config.describe_run(subject.model_config, data, config)
-            run_dir = run_storage.new_run_dir(run_storage.default_runs_dir(), label)
+            runs_dir = run_storage.default_runs_dir()
+            run_dir = run_storage.new_run_dir(runs_dir, label)
+            run_storage.prune_runs(runs_dir, run_storage.keep_runs_from_env())
             if experiment:
                 run_storage.write_run_file(
                     run_dir,
@@ -260,6 +266,8 @@ def resume_own_run(subject: Subject, runs: Runs) -> bool:
     snap = job.trainer.snapshot() if job is not None and not runs.active else None
     if snap is None or snap.status != "interrupted" or not snap.last_checkpoint_epoch or not snap.run_dir:
         return False
+    if not os.path.isdir(snap.run_dir):  # its owner deleted it
+        return False
     st.warning(snap.message, icon=":material/restart_alt:")
     if st.button(
         f"Resume from epoch {snap.last_checkpoint_epoch}",
@@ -276,6 +284,85 @@ def resume_own_run(subject: Subject, runs: Runs) -> bool:
         except ValueError as exc:
             st.error(str(exc))
     return True
+
+
+# ----- deleting this session's runs --------------------------------------------------------------
+
+
+def delete_section(runs: Runs) -> None:
+    """The runs this session started that are kept on the server, each with Delete behind a
+    confirmation; a run going or waiting in line cannot be deleted. Only the session that
+    started a run sees it here."""
+    ok, sentence = st.session_state.pop(DELETE_NOTE_KEY, (True, ""))
+    if sentence and ok:
+        st.toast(sentence, icon=":material/delete:")
+    elif sentence:
+        st.warning(sentence, icon=":material/error:")
+    own = st.session_state.get(OWN_RUNS_KEY, set())
+    mine = [r for r in run_storage.list_runs(run_storage.default_runs_dir()) if r.path in own]
+    if not mine:
+        return
+    busy = busy_run_dirs(runs.registry)
+    with st.expander(f"Delete your runs ({len(mine)})", icon=":material/delete:"):
+        st.caption(
+            "The runs you started in this session, kept on the server for comparing. Deleting one "
+            "removes its model and checkpoints for everyone; it cannot be undone."
+        )
+        for run in mine:
+            _delete_row(run, runs.registry, going=os.path.abspath(run.path) in busy)
+
+
+def busy_run_dirs(registry: JobRegistry) -> set[str]:
+    """The run folders (absolute paths) of the runs going or waiting in line on this server."""
+    dirs = (job.trainer.snapshot().run_dir for job in registry.jobs() if job.pending)
+    return {os.path.abspath(d) for d in dirs if d}
+
+
+def _delete_row(run: run_storage.RunInfo, registry: JobRegistry, going: bool) -> None:
+    """One run: what it is, and Delete (with its confirmation in a popover), disabled while it goes."""
+    name = os.path.basename(run.path)
+    when = run.created.replace("T", " ")[:16]
+    words, button = st.columns([4, 1], vertical_alignment="center")
+    if going:
+        state = "going or waiting"
+    elif run.status in run_storage.ENDED_STATUSES:
+        state = run.status
+    else:  # its run.json still says queued or running, and no job has it: its server stopped
+        state = "interrupted"
+    words.markdown(f"**{run.label}** · {state} · {when}")
+    with button:
+        if going:
+            st.button(
+                "Delete",
+                key=f"{DELETE_KEY}_{name}",
+                icon=":material/delete:",
+                disabled=True,
+                help="This run is going or waiting in line: stop it (or leave the line) before deleting it.",
+            )
+            return
+        with st.popover("Delete", icon=":material/delete:"):
+            st.markdown(f"Delete **{run.label}**? This removes its model and checkpoints from the server.")
+            st.button(
+                "Delete this run",
+                key=f"{DELETE_KEY}_{name}",
+                type="primary",
+                on_click=_delete,
+                args=(run, registry),
+            )
+
+
+def _delete(run: run_storage.RunInfo, registry: JobRegistry) -> None:
+    """Delete's click: remove the run's folder unless it has started again meanwhile, and say so."""
+    if os.path.abspath(run.path) in busy_run_dirs(registry):
+        note = (False, f"“{run.label}” is going or waiting in line: it cannot be deleted now.")
+    else:
+        try:
+            run_storage.remove_run(run.path)
+            note = (True, f"Deleted “{run.label}”: its model and checkpoints are gone.")
+        except ValueError as exc:
+            note = (False, str(exc))
+        st.session_state.get(OWN_RUNS_KEY, set()).discard(run.path)
+    st.session_state[DELETE_NOTE_KEY] = note
 
 
 # ----- waiting in line ------------------------------------------------------------------------
