@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnn_core import run_storage
-from tests.app.test_compare_runs import TICKED, runs_dir
+from tests.app.test_compare_runs import runs_dir
 from tests.app.test_training_page import PAGE, start, texts
 from tests.unit.test_compare import stored_run
+from ui.compare_runs import TICKED_KEY
 
 DELETE_KEY = "train_delete"
 
@@ -32,7 +33,7 @@ def test_the_owner_deletes_a_finished_run_after_confirming(open_page, trainers):
     at.run()
     assert "Delete your runs (1)" in [e.label for e in at.expander]
     assert "This removes its model and checkpoints from the server" in texts(at)
-    at.multiselect(key=TICKED).set_value([str(run)]).run()  # ticked for comparing, then deleted
+    at.multiselect(key=TICKED_KEY).set_value([str(run)]).run()  # ticked for comparing, then deleted
     label = run_storage.read_run(run).label
     (delete,) = delete_buttons(at)
     assert delete.label == "Delete this run" and not delete.disabled  # inside the Delete popover
@@ -40,7 +41,7 @@ def test_the_owner_deletes_a_finished_run_after_confirming(open_page, trainers):
     assert not at.exception, [e.value for e in at.exception]
     assert not run.exists()
     assert [t.value for t in at.toast] == [f"Deleted “{label}”: its model and checkpoints are gone."]
-    assert not [m for m in at.multiselect if m.key == TICKED]  # no finished run is left to compare
+    assert not [m for m in at.multiselect if m.key == TICKED_KEY]  # no finished run is left to compare
     assert "No run has finished on this server yet" in texts(at)
     assert not [e for e in at.expander if e.label.startswith("Delete your runs")]
 
@@ -51,7 +52,7 @@ def test_another_session_does_not_see_delete(open_page, trainers):
     owner.run()
     assert delete_buttons(owner)
     other = open_page(PAGE)
-    assert len(other.multiselect(key=TICKED).options) == 1  # listed for comparing...
+    assert len(other.multiselect(key=TICKED_KEY).options) == 1  # listed for comparing...
     assert not delete_buttons(other)  # ...but not the other session's to delete
     assert not [e for e in other.expander if e.label.startswith("Delete your runs")]
 
