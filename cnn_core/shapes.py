@@ -114,6 +114,91 @@ def pool_output_size(size: int, pool: int, stride: int | None = None, padding: s
     return (size - pool) // stride + 1
 
 
+def padded_input_formula(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: Padding = "valid",
+    dilation: int = 1,
+    *,
+    symbols: bool = False,
+    latex: bool = False,
+) -> str:
+    """The padded input I + P_before + P_after along one axis, as a sum: "28 + 1 + 1" for 'same'
+    (its two amounts), "28 + 2·1" for one zero on each side, "28" for 'valid'. With ``symbols``
+    the letters instead ("I + P_before + P_after", "I + 2P", "I"); ``latex`` writes it for KaTeX."""
+    mode = _padding_mode(padding)
+    if mode == "explicit" and padding == 0:
+        mode = "valid"
+    if symbols:
+        pad = {"valid": "", "same": " + P_before + P_after", "explicit": " + 2P"}[mode]
+        return _render(f"I{pad}", latex)
+    before, after = padding_amounts(size, kernel, stride, padding, dilation)
+    pad = {"valid": "", "same": f" + {before} + {after}", "explicit": f" + 2·{padding}"}[mode]
+    return _render(f"{size}{pad}", latex)
+
+
+def conv_size_formula(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: Padding = "valid",
+    dilation: int = 1,
+    *,
+    symbols: bool = False,
+    latex: bool = False,
+) -> str:
+    """The right-hand side of O = ⌊(I + P_before + P_after − K_eff) / S⌋ + 1 with this layer's
+    numbers, e.g. "⌊(28 + 1 + 1 − 3) / 1⌋ + 1" (no result: callers add it). With ``symbols`` the
+    letters instead, only the padding terms and K_eff that apply; ``latex`` writes it for KaTeX."""
+    padded = padded_input_formula(size, kernel, stride, padding, dilation, symbols=symbols)
+    if symbols:
+        k_eff, s = ("K_eff" if dilation > 1 else "K"), "S"
+    else:
+        k_eff, s = effective_kernel_size(kernel, dilation), stride
+    return _floor_plus_one(f"{padded} − {k_eff}", s, latex)
+
+
+def pool_size_formula(
+    size: int,
+    pool: int,
+    stride: int | None = None,
+    padding: str = "valid",
+    *,
+    symbols: bool = False,
+    latex: bool = False,
+) -> str:
+    """The right-hand side of a pooling's output size with these numbers: 'valid' "⌊(28 − 2) / 2⌋ + 1",
+    'same' "⌈28 / 2⌉" (no result: callers add it). With ``symbols`` the letters I, F and S instead;
+    ``latex`` writes it for KaTeX."""
+    stride = pool if stride is None else stride
+    i, f, s = ("I", "F", "S") if symbols else (size, pool, stride)
+    if padding.lower() == "same":
+        return rf"\left\lceil \frac{{{i}}}{{{s}}} \right\rceil" if latex else f"⌈{i} / {s}⌉"
+    return _floor_plus_one(f"{i} − {f}", s, latex)
+
+
+def _floor_plus_one(numerator: str, denominator: int | str, latex: bool) -> str:
+    if latex:
+        return rf"\left\lfloor \frac{{{_render(numerator, True)}}}{{{denominator}}} \right\rfloor + 1"
+    return f"⌊({numerator}) / {denominator}⌋ + 1"
+
+
+def _render(text: str, latex: bool) -> str:
+    """Plain formula text as is, or for KaTeX: minus signs, dots and subscripts."""
+    if not latex:
+        return text
+    for plain, tex in (
+        ("−", "-"),
+        ("·", r"\cdot"),
+        ("_eff", "_{eff}"),
+        ("_before", "_{before}"),
+        ("_after", "_{after}"),
+    ):
+        text = text.replace(plain, tex)
+    return text
+
+
 def conv_transpose_output_size(
     size: int,
     kernel: int,
@@ -324,14 +409,24 @@ def conv_arithmetic(
 
 
 def conv_layer_code(
-    size: int, kernel: int, stride: int = 1, padding: Padding = "valid", dilation: int = 1, filters: int = 24
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: Padding = "valid",
+    dilation: int = 1,
+    filters: int = 24,
+    use_bias: bool = True,
 ) -> str:
     """The Keras code of one square Conv2D layer with these settings (``ZeroPadding2D`` first for
-    explicit padding). Where Keras would refuse them, the code is followed by the refusal as a
-    comment, so no one copies a line that fails."""
+    explicit padding; ``use_bias=False`` written when there is no bias). Where Keras would refuse
+    them, the code is followed by the refusal as a comment, so no one copies a line that fails."""
     mode = _padding_mode(padding)
-    code = f'layers.Conv2D({filters}, ({kernel}, {kernel}), strides={stride}, padding="{"valid" if mode == "explicit" else mode}"'
-    code += f", dilation_rate={dilation})" if dilation > 1 else ")"
+    code = (
+        f"layers.Conv2D({filters}, ({kernel}, {kernel}), strides={stride}, "
+        f'padding="{"valid" if mode == "explicit" else mode}"'
+    )
+    code += f", dilation_rate={dilation}" if dilation > 1 else ""
+    code += ", use_bias=False)" if not use_bias else ")"
     if mode == "explicit":
         code = f"layers.ZeroPadding2D({padding})\n" + code
     if stride > 1 and dilation > 1:  # Keras's own words (keras.layers.Conv2D's constructor)
@@ -350,14 +445,17 @@ def conv_layer_code(
     return code
 
 
-def pool_layer_code(pool: int, stride: int, padding: str = "valid", mode: str = "max") -> str:
+def pool_layer_code(
+    pool: int, stride: int, padding: str = "valid", mode: str = "max", explicit: bool = False
+) -> str:
     """The Keras code of one square pooling layer (``mode`` "max" or "average"), with only the
-    arguments that differ from Keras's defaults (strides = pool size, padding 'valid')."""
+    arguments that differ from Keras's defaults (strides = pool size, padding 'valid'), or with
+    ``explicit`` all of them (a quiz question is about the stride and the padding)."""
     code = f"layers.{'MaxPooling2D' if mode == 'max' else 'AveragePooling2D'}(({pool}, {pool})"
-    if stride != pool:
+    if explicit or stride != pool:
         code += f", strides=({stride}, {stride})"
-    if padding == "same":
-        code += ', padding="same"'
+    if explicit or padding == "same":
+        code += f', padding="{padding}"'
     return code + ")"
 
 
@@ -431,17 +529,14 @@ def shape_chain(
             if layer.kind == "conv":
                 stride = layer.stride or 1
                 out = conv_output_size(size, layer.size, stride, layer.padding)
-                how = _conv_how(size, layer.size, stride, layer.padding, out)
+                how = f"{conv_size_formula(size, layer.size, stride, layer.padding)} = {out}"
                 op = f"Conv2D {layer.units} × {layer.size}×{layer.size}, {layer.padding}"
                 size, channels = out, layer.units
                 steps.append(ShapeStep(layer.name, op, how, (size, size, channels)))
             elif layer.kind == "pool":
                 stride = layer.stride or layer.size
                 out = pool_output_size(size, layer.size, stride, layer.padding)
-                if layer.padding == "same":
-                    how = f"⌈{size} / {stride}⌉ = {out}"
-                else:
-                    how = f"⌊({size} − {layer.size}) / {stride}⌋ + 1 = {out}"
+                how = f"{pool_size_formula(size, layer.size, stride, layer.padding)} = {out}"
                 op = f"MaxPooling2D {layer.size}×{layer.size}, stride {stride}"
                 size = out
                 steps.append(ShapeStep(layer.name, op, how + " · no weights", (size, size, channels)))
@@ -463,12 +558,6 @@ def shape_chain(
         except ValueError as exc:
             raise ValueError(f"{layer.name}: {exc}") from None
     return steps
-
-
-def _conv_how(size: int, kernel: int, stride: int, padding: str, out: int) -> str:
-    before, after = padding_amounts(size, kernel, stride, padding)
-    pad = f"{before} + {after}"
-    return f"⌊({size} − {kernel} + {pad}) / {stride}⌋ + 1 = {out}"
 
 
 def _padding_mode(padding: Padding) -> str:
