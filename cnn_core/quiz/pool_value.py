@@ -102,7 +102,7 @@ def explain(p: dict[str, Any], truth: Answer) -> list[str]:
     shown = f"{truth:.4g}" if isinstance(truth, float) else str(truth)
     if len(values) <= 4:
         return edge + [rf"\frac{{{_signed_sum(values)}}}{{{len(values)}}} = {shown}"]
-    total = round(float(truth) * len(values))  # type: ignore[arg-type]  # the window's sum, from pool2d's mean
+    total = round(float(truth) * len(values))  # the window's sum, read back from pool2d's mean
     width = len(set(_window(p)[1]))  # one line per window row, to fit a phone's width
     rows = [values[i : i + width] for i in range(0, len(values), width)]
     lines = [_signed_sum(row, first=r == 0) for r, row in enumerate(rows)]
