@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .datasets import NUM_CLASSES
-from .shapes import conv_output_size, padding_amounts, pool_output_size
+from .shapes import conv_output_size, pool_output_size
+from .size_formulas import conv_size_formula, pool_size_formula
 
 
 @dataclass(frozen=True)
@@ -66,17 +67,14 @@ def shape_chain(
             if layer.kind == "conv":
                 stride = layer.stride or 1
                 out = conv_output_size(size, layer.size, stride, layer.padding)
-                how = _conv_how(size, layer.size, stride, layer.padding, out)
+                how = f"{conv_size_formula(size, layer.size, stride, layer.padding)} = {out}"
                 op = f"Conv2D {layer.units} × {layer.size}×{layer.size}, {layer.padding}"
                 size, channels = out, layer.units
                 steps.append(ShapeStep(layer.name, op, how, (size, size, channels)))
             elif layer.kind == "pool":
                 stride = layer.stride or layer.size
                 out = pool_output_size(size, layer.size, stride, layer.padding)
-                if layer.padding == "same":
-                    how = f"⌈{size} / {stride}⌉ = {out}"
-                else:
-                    how = f"⌊({size} − {layer.size}) / {stride}⌋ + 1 = {out}"
+                how = f"{pool_size_formula(size, layer.size, stride, layer.padding)} = {out}"
                 op = f"MaxPooling2D {layer.size}×{layer.size}, stride {stride}"
                 size = out
                 steps.append(ShapeStep(layer.name, op, how + " · no weights", (size, size, channels)))
@@ -98,9 +96,3 @@ def shape_chain(
         except ValueError as exc:
             raise ValueError(f"{layer.name}: {exc}") from None
     return steps
-
-
-def _conv_how(size: int, kernel: int, stride: int, padding: str, out: int) -> str:
-    before, after = padding_amounts(size, kernel, stride, padding)
-    pad = f"{before} + {after}"
-    return f"⌊({size} − {kernel} + {pad}) / {stride}⌋ + 1 = {out}"

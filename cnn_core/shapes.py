@@ -49,12 +49,12 @@ def padding_amounts(
     size: int, kernel: int, stride: int = 1, padding: Padding = "valid", dilation: int = 1
 ) -> tuple[int, int]:
     """Zeros added (before, after) for any padding: "valid" -> (0, 0), P -> (P, P)."""
-    mode = _padding_mode(padding)
+    mode = padding_mode(padding)
     if mode == "valid":
         return 0, 0
     if mode == "same":
         return same_padding(size, kernel, stride, dilation)
-    return int(padding), int(padding)  # type: ignore[arg-type]  # checked by _padding_mode
+    return int(padding), int(padding)  # type: ignore[arg-type]  # checked by padding_mode
 
 
 def conv_output_size(
@@ -324,15 +324,24 @@ def conv_arithmetic(
 
 
 def conv_layer_code(
-    size: int, kernel: int, stride: int = 1, padding: Padding = "valid", dilation: int = 1, filters: int = 24
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: Padding = "valid",
+    dilation: int = 1,
+    filters: int = 24,
+    use_bias: bool = True,
 ) -> str:
     """The Keras code of one square Conv2D layer with these settings (``ZeroPadding2D`` first for
-    explicit padding). Where Keras would refuse them, the code is followed by the refusal as a
-    comment, so no one copies a line that fails."""
-    mode = _padding_mode(padding)
-    keras_padding = "valid" if mode == "explicit" else mode  # explicit zeros come from ZeroPadding2D
-    code = f'layers.Conv2D({filters}, ({kernel}, {kernel}), strides={stride}, padding="{keras_padding}"'
-    code += f", dilation_rate={dilation})" if dilation > 1 else ")"
+    explicit padding; ``use_bias=False`` written when there is no bias). Where Keras would refuse
+    them, the code is followed by the refusal as a comment, so no one copies a line that fails."""
+    mode = padding_mode(padding)
+    code = (
+        f"layers.Conv2D({filters}, ({kernel}, {kernel}), strides={stride}, "
+        f'padding="{"valid" if mode == "explicit" else mode}"'
+    )
+    code += f", dilation_rate={dilation}" if dilation > 1 else ""
+    code += ", use_bias=False)" if not use_bias else ")"
     if mode == "explicit":
         code = f"layers.ZeroPadding2D({padding})\n" + code
     if stride > 1 and dilation > 1:  # Keras's own words (keras.layers.Conv2D's constructor)
@@ -351,14 +360,17 @@ def conv_layer_code(
     return code
 
 
-def pool_layer_code(pool: int, stride: int, padding: str = "valid", mode: str = "max") -> str:
+def pool_layer_code(
+    pool: int, stride: int, padding: str = "valid", mode: str = "max", explicit: bool = False
+) -> str:
     """The Keras code of one square pooling layer (``mode`` "max" or "average"), with only the
-    arguments that differ from Keras's defaults (strides = pool size, padding 'valid')."""
+    arguments that differ from Keras's defaults (strides = pool size, padding 'valid'), or with
+    ``explicit`` all of them (a quiz question is about the stride and the padding)."""
     code = f"layers.{'MaxPooling2D' if mode == 'max' else 'AveragePooling2D'}(({pool}, {pool})"
-    if stride != pool:
+    if explicit or stride != pool:
         code += f", strides=({stride}, {stride})"
-    if padding == "same":
-        code += ', padding="same"'
+    if explicit or padding == "same":
+        code += f', padding="{padding}"'
     return code + ")"
 
 
@@ -380,8 +392,9 @@ def end_of_row(step: int, output: int) -> int:
     return end
 
 
-def _padding_mode(padding: Padding) -> str:
-    """ "valid", "same" or "explicit"; raises for anything else."""
+def padding_mode(padding: Padding) -> str:
+    """The kind of a padding setting: "valid", "same" or "explicit" (a number of zeros); raises
+    ``ValueError`` with a sentence for anything else."""
     if isinstance(padding, str) and padding.lower() in ("valid", "same"):
         return padding.lower()
     if isinstance(padding, bool) or not isinstance(padding, numbers.Integral) or padding < 0:

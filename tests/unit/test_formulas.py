@@ -29,6 +29,9 @@ def test_pool_layer_code_states_only_what_differs_from_keras_defaults():
     assert shapes.pool_layer_code(3, 1, "same", "average") == (
         'layers.AveragePooling2D((3, 3), strides=(1, 1), padding="same")'
     )
+    assert shapes.pool_layer_code(2, 2, explicit=True) == (
+        'layers.MaxPooling2D((2, 2), strides=(2, 2), padding="valid")'
+    )
 
 
 def test_model_notes_for_the_tutorials_network():

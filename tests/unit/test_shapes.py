@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from cnn_core import layer_shapes, shapes
+from cnn_core import layer_shapes, shapes, size_formulas
 from cnn_core.layer_shapes import shape_chain
 from cnn_core.shapes import (
     conv_arithmetic,
@@ -364,6 +364,30 @@ def test_the_code_of_a_refused_layer_carries_kerass_refusal():
         == 'layers.ZeroPadding2D(1)\nlayers.Conv2D(24, (3, 3), strides=1, padding="valid")'
     )
     assert "✗" not in shapes.conv_layer_code(7, 3, 1, "same", 2)
+    assert shapes.conv_layer_code(28, 3, 1, "same", filters=32, use_bias=False) == (
+        'layers.Conv2D(32, (3, 3), strides=1, padding="same", use_bias=False)'
+    )
+
+
+def test_size_formulas_write_numbers_or_letters_as_text_or_latex():
+    assert size_formulas.conv_size_formula(28, 3, 1, "same") == "⌊(28 + 1 + 1 − 3) / 1⌋ + 1"
+    assert size_formulas.conv_size_formula(28, 3, 2, 1) == "⌊(28 + 2·1 − 3) / 2⌋ + 1"
+    assert size_formulas.conv_size_formula(7, 3, 1, "valid", 2) == "⌊(7 − 5) / 1⌋ + 1"  # K_eff = 5
+    assert (
+        size_formulas.conv_size_formula(28, 3, 2, 1, latex=True)
+        == r"\left\lfloor \frac{28 + 2\cdot1 - 3}{2} \right\rfloor + 1"
+    )
+    assert (
+        size_formulas.conv_size_formula(7, 3, 1, "same", 2, symbols=True, latex=True)
+        == r"\left\lfloor \frac{I + P_{before} + P_{after} - K_{eff}}{S} \right\rfloor + 1"
+    )
+    assert size_formulas.padded_input_formula(5, 3, 1, "valid", symbols=True) == "I"
+    assert size_formulas.padded_input_formula(5, 3, 1, 2, latex=True) == r"5 + 2\cdot2"
+    assert size_formulas.pool_size_formula(28, 2) == "⌊(28 − 2) / 2⌋ + 1"
+    assert size_formulas.pool_size_formula(7, 2, 2, "same") == "⌈7 / 2⌉"
+    assert size_formulas.pool_size_formula(7, 2, 2, "same", symbols=True, latex=True) == (
+        r"\left\lceil \frac{I}{S} \right\rceil"
+    )
 
 
 def test_play_steps_stop_on_the_last_window_before_wrapping():
