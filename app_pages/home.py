@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cnn_core.datasets import IMAGE_SIZE
+from cnn_core.size_formulas import conv_size_formula
 from ui.navigation import lesson_pages
 
 
@@ -34,7 +35,7 @@ def lesson_steps() -> None:
 def tutorial_slips() -> None:
     st.subheader("Where the tutorial slips, the app teaches the right thing")
     st.markdown(
-        "- Formula (1.1) needs a **floor**: O = ⌊(I − K + 2P) / S⌋ + 1.\n"
+        f"- Formula (1.1) needs a **floor**: O = {conv_size_formula(1, 1, 1, 1, symbols=True)}.\n"
         "- A 3×3 kernel keeps the size with **P = 1**, not 2 (P = (K − 1)/2 at stride 1).\n"
         "- MNIST is **one grey channel**, not RGB.\n"
         "- The tutorial imports Keras from TensorFlow's **private** `python` package: use `import keras`; "

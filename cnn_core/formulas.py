@@ -10,6 +10,7 @@ from __future__ import annotations
 from .layer_shapes import ShapeStep
 from .models import LayerRow
 from .shapes import conv_output_size
+from .size_formulas import conv_size_formula, pool_size_formula
 
 
 def ordinal(n: int) -> str:
@@ -55,12 +56,13 @@ def network_formulas(rows: list[LayerRow], sizes: dict[str, str]) -> str:
     first_pool = next((r for r in rows if r.type in ("MaxPooling2D", "AveragePooling2D")), None)
     fc1 = next(r for r in rows if r.name == "fc1")
     lines = [
-        f"- **Output side** of a convolution, O = ⌊(I + P_before + P_after − K)/S⌋ + 1: "
+        f"- **Output side** of a convolution, O = {conv_size_formula(1, 1, 1, 'same', symbols=True)}: "
         f"`{first_conv.name}` gives {sizes[first_conv.name]}.",
     ]
     if first_pool is not None:
         lines.append(
-            f"- A **pooling** window of W with stride W, O = ⌊(I − W)/W⌋ + 1: `{first_pool.name}` gives "
+            f"- A **pooling** window of F with stride S = F, O = {pool_size_formula(1, 1, symbols=True)}: "
+            f"`{first_pool.name}` gives "
             f"{sizes[first_pool.name]}."
         )
     lines += [

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from . import shapes
 from .models import PRESET_TITLES, ConvBlock, LayerRow, ModelConfig, preset_name, summarize
+from .size_formulas import conv_size_formula, pool_size_formula
 
 BYTES_PER_PARAM = 4  # float32 weights
 
@@ -132,21 +132,18 @@ def summary_records(rows: list[LayerRow], sizes: dict[str, str] | None = None) -
 
 def size_formulas(config: ModelConfig, rows: list[LayerRow]) -> dict[str, str]:
     """For each layer that changes the shape, how its output side arises, with the numbers:
-    a convolution ``⌊(28 + 1 + 1 − 3)/1⌋ + 1 = 28`` (zeros added before + after), a pooling
-    ``⌊(28 − 2)/2⌋ + 1 = 14``, the flatten ``7×7×36 = 1,764``. Keys are layer names."""
+    a convolution ``⌊(28 + 1 + 1 − 3) / 1⌋ + 1 = 28`` (zeros added before + after), a pooling
+    ``⌊(28 − 2) / 2⌋ + 1 = 14``, the flatten ``7×7×36 = 1,764``. Keys are layer names."""
     out: dict[str, str] = {}
     size = config.input_size
     for r in rows:
         if r.type == "Conv2D":
             block = config.blocks[int(r.name[5:].split("_")[0]) - 1]
-            k = block.kernel_size
-            before, after = shapes.padding_amounts(size, k, 1, block.padding)
-            pad = f" + {before} + {after}" if before + after else ""
-            out[r.name] = f"⌊({size}{pad} − {k})/1⌋ + 1 = {r.output_shape[0]}"
+            formula = conv_size_formula(size, block.kernel_size, 1, block.padding)
+            out[r.name] = f"{formula} = {r.output_shape[0]}"
         elif r.type in ("MaxPooling2D", "AveragePooling2D"):
             block = config.blocks[int(r.name[5:].split("_")[0]) - 1]
-            p = block.pool_size
-            out[r.name] = f"⌊({size} − {p})/{p}⌋ + 1 = {r.output_shape[0]}"
+            out[r.name] = f"{pool_size_formula(size, block.pool_size)} = {r.output_shape[0]}"
         elif r.type == "Flatten":
             out[r.name] = f"{size}×{size}×{r.output_shape[0] // (size * size)} = {r.output_shape[0]:,}"
         if len(r.output_shape) == 3:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import shapes
+from .size_formulas import conv_size_formula, pool_size_formula
 
 ACTIVATIONS = ("relu", "elu", "gelu", "tanh", "sigmoid")
 MIXED_POLICY = "mixed_float16"  # compute in float16, keep the weights in float32
@@ -114,7 +115,7 @@ def summarize(config: ModelConfig) -> list[LayerRow]:
                     name,
                     f"a {block.kernel_size}×{block.kernel_size} kernel with 'valid' padding "
                     f"does not fit in the {size}×{size} image it gets here ({_path_text(path)}): "
-                    f"⌊({size} − {block.kernel_size})/1⌋ + 1 = {size - block.kernel_size + 1}. "
+                    f"{conv_size_formula(size, block.kernel_size)} = {size - block.kernel_size + 1}. "
                     f"Use 'same' padding or a smaller kernel in block {b}, or fewer blocks.",
                 ) from None
             if size != path[-1]:
@@ -151,7 +152,7 @@ def summarize(config: ModelConfig) -> list[LayerRow]:
                 raise ModelShapeError(
                     name,
                     f"the image is already {size}×{size} here ({_path_text(path)}), too small "
-                    f"for a {p}×{p} pooling window: ⌊({size} − {p})/{p}⌋ + 1 = "
+                    f"for a {p}×{p} pooling window: {pool_size_formula(size, p)} = "
                     f"{(size - p) // p + 1}. To fix it, remove a block or its pooling (pooling 'none' in "
                     f"block {b})"
                     + (f", or use a window of at most {size}×{size}" if size >= 2 else "")

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from cnn_core import datasets, drawn_digit, evaluation, insight, shapes
+from cnn_core import datasets, drawn_digit, evaluation, insight, shapes, size_formulas
 from cnn_core.figures import insight as insight_figures
 from cnn_core.figures import mpl
 from cnn_core.protocol import ModelRef, WorkerError
@@ -381,8 +381,8 @@ def conv_lesson(info: insight.ConvLayerInfo) -> str:
     out = shapes.conv_output_size(size, k, s, info.padding)
     return (
         f"**{info.name}**: {info.filters} filters of {k}×{k}×{info.input_shape[2]}, "
-        f"padding '{info.padding}' (P = {before}+{after}): O = ⌊({size} − {k} + {before + after})/{s}⌋"
-        f" + 1 = **{out}**, so {size}×{size}×{info.input_shape[2]} → "
+        f"padding '{info.padding}' (P = {before}+{after}): "
+        f"O = {size_formulas.conv_size_formula(size, k, s, info.padding)} = **{out}**, so {size}×{size}×{info.input_shape[2]} → "
         f"{out}×{out}×{info.filters}: one {out}×{out} map per filter (yellow = strong response)."
     )
 

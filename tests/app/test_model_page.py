@@ -38,7 +38,7 @@ class TestOpeningThePage:
 
     def test_teaches_where_the_numbers_come_from_with_the_real_numbers(self, page):
         text = all_text(page)
-        assert "⌊(28 + 1 + 1 − 3)/1⌋ + 1 = 28" in text
+        assert "⌊(28 + 1 + 1 − 3) / 1⌋ + 1 = 28" in text
         assert "3×3×1×24 + 24 = 240" in text
         assert "1,764×128 + 128 = 225,920" in text
         assert "`fc1` holds 96.0%" in text

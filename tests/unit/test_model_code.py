@@ -126,9 +126,9 @@ class TestTotalsAndTable:
     def test_size_formulas_show_the_padding_and_the_floor(self):
         config = EXTRA_CONFIGS["mixed"]
         sizes = model_code.size_formulas(config, summarize(config))
-        assert sizes["block1_conv1"] == "⌊(28 − 5)/1⌋ + 1 = 24"  # 'valid': no zeros added
-        assert sizes["block1_pool"] == "⌊(24 − 3)/3⌋ + 1 = 8"
-        assert sizes["block3_conv1"] == "⌊(8 + 1 + 1 − 3)/1⌋ + 1 = 8"  # 'same' adds 1 + 1
+        assert sizes["block1_conv1"] == "⌊(28 − 5) / 1⌋ + 1 = 24"  # 'valid': no zeros added
+        assert sizes["block1_pool"] == "⌊(24 − 3) / 3⌋ + 1 = 8"
+        assert sizes["block3_conv1"] == "⌊(8 + 1 + 1 − 3) / 1⌋ + 1 = 8"  # 'same' adds 1 + 1
         assert sizes["flatten"] == "4×4×12 = 192"
 
     def test_the_largest_layer_of_the_tutorial_is_fc1(self):

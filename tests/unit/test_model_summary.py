@@ -121,7 +121,7 @@ class TestImpossibleConfigurationsAreExplained:
         message = str(err.value)
         assert err.value.layer == "block5_pool"
         assert "28×28 → 14×14 → 7×7 → 3×3 → 1×1" in message
-        assert "⌊(1 − 2)/2⌋ + 1 = 0" in message
+        assert "⌊(1 − 2) / 2⌋ + 1 = 0" in message
         assert "pooling 'none' in block 5" in message
 
     def test_a_valid_kernel_too_big_for_the_shrunken_image_names_its_conv(self):
