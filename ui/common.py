@@ -250,7 +250,7 @@ def draw_run_line(page_path: str | None = None) -> None:
 
 
 def _draw_run_lines(page_path: str | None) -> None:
-    from cnn_core.jobs import progress_words, start_words
+    from cnn_core.job_words import progress_words, start_words
     from ui import jobs
     from ui.navigation import PAGES
 

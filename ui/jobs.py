@@ -14,7 +14,8 @@ from typing import Any
 import streamlit as st
 
 from cnn_core.formulas import ordinal
-from cnn_core.jobs import JobRegistry, is_instructor_token, wait_words
+from cnn_core.job_words import wait_words
+from cnn_core.jobs import JobRegistry, is_instructor_token
 from ui import worker
 
 OWNER_KEY = "_training_owner"  # session state: this session's owner token
