@@ -33,7 +33,7 @@ DISPATCH_EVERY_S = 0.25  # how often it looks for a finished run, to start the n
 
 @dataclass
 class Job:
-    """One training run in the registry. ``trainer`` is a :class:`cnn_core.client.RemoteTrainer`
+    """One training run in the registry. ``trainer`` is a :class:`cnn_core.remote_trainer.RemoteTrainer`
     (or anything with the same start/stop/snapshot methods); it is started by the registry.
 
     ``work_images`` is the run's whole work in training images (epochs × images per epoch), for

@@ -3,7 +3,7 @@ who owns a run (a token per browser session), whether that session is still conn
 instructor's token, and the trainers the app builds.
 
 A run is trained by the server's TensorFlow worker (:mod:`ui.worker`): the registry holds a
-:class:`cnn_core.client.RemoteTrainer`, which it starts, steers and reads like any trainer.
+:class:`cnn_core.remote_trainer.RemoteTrainer`, which it starts, steers and reads like any trainer.
 """
 
 from __future__ import annotations

@@ -236,7 +236,8 @@ def test_a_run_waiting_in_line_holds_no_model_and_starts_no_worker():
     code = """
 import sys
 from cnn_core import datasets, models
-from cnn_core.client import RemoteTrainer, Workers
+from cnn_core.client import Workers
+from cnn_core.remote_trainer import RemoteTrainer
 from cnn_core.jobs import JobRegistry
 from cnn_core.training_config import TrainingConfig
 
@@ -250,7 +251,8 @@ reg.submit("teacher", Busy(), "busy", "mnist", work_images=1)
 trainer = reg.make_trainer(data, models.PRESETS["tutorial"], TrainingConfig(epochs=1))
 assert isinstance(trainer, RemoteTrainer)
 job = reg.submit("student", trainer, trainer.label, "mnist", work_images=5400)
-print(job.queued, trainer.model is None, workers.running, "tensorflow" in sys.modules, "streamlit" in sys.modules)
+print(job.queued, trainer.model is None, workers.running,
+      "tensorflow" in sys.modules, "streamlit" in sys.modules)
 workers.close()
 """
     root = Path(__file__).resolve().parents[2]
