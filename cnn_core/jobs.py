@@ -5,8 +5,10 @@ container has 1-3 GB), so at most ``$CNN_EXPLORER_MAX_JOBS`` (default 1) runs at
 is :meth:`JobRegistry.submit`-ted: it starts at once when a slot is free, else waits in a fair
 line (first come, first served; an instructor's run may go to the front) and the registry's own
 thread starts it when a slot frees. A job whose owner has left for ``$CNN_EXPLORER_OWNER_TIMEOUT_S``
-seconds (default 600) is stopped, or dropped from the line. Plain Python: the app's Streamlit
-layer (``ui/jobs.py``) holds one registry per process and builds it with its trainer factory.
+seconds (default 600) is stopped, or dropped from the line. How long a waiting run waits is
+:mod:`cnn_core.wait_estimate`; the words a page shows for a job are :mod:`cnn_core.job_words`.
+Plain Python: the app's Streamlit layer (``ui/jobs.py``) holds one registry per process and
+builds it with its trainer factory.
 """
 
 from __future__ import annotations
