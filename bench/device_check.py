@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 from cnn_core import accelerators, datasets, models, training_config  # noqa: E402
 from cnn_core.worker.accelerators import detect_accelerator, device_report  # noqa: E402
-from cnn_core.worker.trainer import Trainer, limit_memory_growth  # noqa: E402
+from cnn_core.worker.process_setup import limit_memory_growth  # noqa: E402
+from cnn_core.worker.trainer import Trainer  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "datasets"
 MAX_MIXED_DROP = 0.005  # test accuracy mixed precision may lose against float32 (fraction)

@@ -44,7 +44,8 @@ sys.path.insert(0, str(ROOT))
 from cnn_core import datasets  # noqa: E402
 from cnn_core.models import ModelConfig  # noqa: E402
 from cnn_core.training_config import TrainingConfig  # noqa: E402
-from cnn_core.worker.trainer import Trainer, limit_memory_growth  # noqa: E402
+from cnn_core.worker.process_setup import limit_memory_growth  # noqa: E402
+from cnn_core.worker.trainer import Trainer  # noqa: E402
 
 GIL_SWITCH_INTERVAL_S = 0.001  # what the server set while runs trained in its own process
 

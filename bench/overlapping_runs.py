@@ -16,7 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cnn_core import datasets, models, training_config  # noqa: E402
-from cnn_core.worker.trainer import Trainer, limit_memory_growth  # noqa: E402
+from cnn_core.worker.process_setup import limit_memory_growth  # noqa: E402
+from cnn_core.worker.trainer import Trainer  # noqa: E402
 
 
 def peak_rss_mib() -> int:

@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from cnn_core import datasets, models, training_config  # noqa: E402
 from cnn_core.worker.accelerators import detect_accelerator  # noqa: E402
-from cnn_core.worker.trainer import Snapshot, Trainer, limit_memory_growth  # noqa: E402
+from cnn_core.worker.process_setup import limit_memory_growth  # noqa: E402
+from cnn_core.worker.trainer import Snapshot, Trainer  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "datasets"
 STRONG_TARGET = 0.925

@@ -99,7 +99,8 @@ def place_for_keras(npz: Path, name: str, keras_home: Path) -> None:
 def plain_arm(name: str, source: str, epochs: int) -> dict:
     """``model.fit`` as the tutorial calls it; images per second of each epoch (runs in a child)."""
     from cnn_core import models
-    from cnn_core.worker.trainer import limit_memory_growth, split_indices
+    from cnn_core.worker.data import split_indices
+    from cnn_core.worker.process_setup import limit_memory_growth
 
     applied = limit_memory_growth()  # as the worker does, before TensorFlow's first tensor
     import keras

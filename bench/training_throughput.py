@@ -40,7 +40,8 @@ from cnn_core import datasets, models, training_config  # noqa: E402
 from cnn_core.worker.accelerators import detect_accelerator  # noqa: E402
 from cnn_core.worker.data import make_tf_dataset  # noqa: E402
 from cnn_core.worker.models import build_model, compile_model  # noqa: E402
-from cnn_core.worker.trainer import Trainer, limit_memory_growth  # noqa: E402
+from cnn_core.worker.process_setup import limit_memory_growth  # noqa: E402
+from cnn_core.worker.trainer import Trainer  # noqa: E402
 
 TARGETS = {"trainer-fit": 0.95, "trainer-custom": 0.90}
 

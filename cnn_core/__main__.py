@@ -33,7 +33,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ banner is
 from . import datasets, run_storage, training_config  # noqa: E402  (after the environment is set)
 from .models import PRESETS, preset_name  # noqa: E402
 from .training_config import EpochRecord, Snapshot  # noqa: E402
-from .worker.trainer import Trainer, limit_memory_growth  # noqa: E402
+from .worker.process_setup import limit_memory_growth  # noqa: E402
+from .worker.trainer import Trainer  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -174,7 +175,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not info.resumable and (args.epochs is None or args.epochs <= info.checkpoint_epoch):
             raise ValueError(
                 f"The run in {run_dir} has nothing to resume (status {info.status}, last checkpoint "
-                f"at epoch {info.checkpoint_epoch} of {info.training.epochs}); pass --epochs N to train it further."
+                f"at epoch {info.checkpoint_epoch} of {info.training.epochs}); pass --epochs N to train "
+                "it further."
             )
         preset = preset_name(info.model_config)
     else:

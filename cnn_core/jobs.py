@@ -5,13 +5,14 @@ container has 1-3 GB), so at most ``$CNN_EXPLORER_MAX_JOBS`` (default 1) runs at
 is :meth:`JobRegistry.submit`-ted: it starts at once when a slot is free, else waits in a fair
 line (first come, first served; an instructor's run may go to the front) and the registry's own
 thread starts it when a slot frees. A job whose owner has left for ``$CNN_EXPLORER_OWNER_TIMEOUT_S``
-seconds (default 600) is stopped, or dropped from the line. Plain Python: the app's Streamlit
-layer (``ui/jobs.py``) holds one registry per process and builds it with its trainer factory.
+seconds (default 600) is stopped, or dropped from the line. How long a waiting run waits is
+:mod:`cnn_core.wait_estimate`; the words a page shows for a job are :mod:`cnn_core.job_words`.
+Plain Python: the app's Streamlit layer (``ui/jobs.py``) holds one registry per process and
+builds it with its trainer factory.
 """
 
 from __future__ import annotations
 
-import heapq
 import hmac
 import os
 import threading
@@ -20,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from .formulas import ordinal
+from .wait_estimate import DEFAULT_IMAGES_PER_S, remaining_s, snapshot_rate, start_s
 
 MAX_JOBS_ENV = "CNN_EXPLORER_MAX_JOBS"
 OWNER_TIMEOUT_ENV = "CNN_EXPLORER_OWNER_TIMEOUT_S"
@@ -30,15 +31,11 @@ DEFAULT_OWNER_TIMEOUT_S = 600.0
 KEEP_DONE = 4  # finished jobs kept (with their models) for watchers and returning owners
 REAP_EVERY_S = 5.0  # how often the registry's thread looks for owners who left
 DISPATCH_EVERY_S = 0.25  # how often it looks for a finished run, to start the next in line
-# Training speed assumed for the line's estimate until a run on this server has been measured: a
-# little less than the tutorial's network trains on 2 CPU cores (docs/benchmarks.md).
-DEFAULT_IMAGES_PER_S = 5000.0
-START_OVERHEAD_S = 5.0  # a run's own preparation and test evaluation, added per run ahead
 
 
 @dataclass
 class Job:
-    """One training run in the registry. ``trainer`` is a :class:`cnn_core.client.RemoteTrainer`
+    """One training run in the registry. ``trainer`` is a :class:`cnn_core.remote_trainer.RemoteTrainer`
     (or anything with the same start/stop/snapshot methods); it is started by the registry.
 
     ``work_images`` is the run's whole work in training images (epochs × images per epoch), for
@@ -72,11 +69,6 @@ class Job:
     def pending(self) -> bool:
         """Waiting in line or working: a page showing it should keep polling."""
         return self.queued or self.active
-
-    @property
-    def state(self) -> str:
-        """ "queued", or the trainer's status ("preparing", "running", ..., "finished")."""
-        return "queued" if self.queued else str(self.trainer.snapshot().status)
 
 
 def max_jobs_from_env() -> int:
@@ -297,38 +289,28 @@ class JobRegistry:
             return self._measured_images_per_s or self.default_images_per_s
 
     def estimated_start_s(self, job_id: str | None) -> float | None:
-        """Seconds from now until the waiting run ``job_id`` should start; None when not waiting.
-
-        The runs ahead of it (running ones: their remaining images; waiting ones: all their
-        images) are shared out over the ``max_jobs`` slots, each finishing after images ÷
-        measured images/s, plus ``START_OVERHEAD_S`` per run ahead for building and testing it.
-        """
+        """Seconds from now until the waiting run ``job_id`` should start; None when not waiting
+        (the work ahead of it over the measured speed: :func:`cnn_core.wait_estimate.start_s`)."""
         with self._lock:
             place = self.place(job_id)
             if place is None:
                 return None
             rate = self.images_per_second()
-            slots = [self._remaining_s(j, rate) for j in self.active_jobs()]
-            slots += [0.0] * max(self.max_jobs - len(slots), 0)
-            heapq.heapify(slots)
-            for job in self._line[: place - 1]:
-                free_at = heapq.heappop(slots)
-                heapq.heappush(slots, free_at + START_OVERHEAD_S + job.work_images / rate)
-            return slots[0]
+            running = [self._remaining_s(j, rate) for j in self.active_jobs()]
+            ahead = [j.work_images for j in self._line[: place - 1]]
+            return start_s(running, ahead, self.max_jobs, rate)
 
     def _rate_of(self, job: Job, snap: Any = None) -> float:
-        snap = job.trainer.snapshot() if snap is None else snap
-        rate = float(getattr(snap, "images_per_second", 0.0) or 0.0)
+        """The run's measured images/s, remembered for the estimate after it ends."""
+        rate = snapshot_rate(job.trainer.snapshot() if snap is None else snap)
         if rate > 0:
             self._measured_images_per_s = rate
         return rate
 
     def _remaining_s(self, job: Job, rate: float) -> float:
         snap = job.trainer.snapshot()
-        own = self._rate_of(job, snap)
-        done = float(getattr(snap, "progress", 0.0) or 0.0)
-        extra = START_OVERHEAD_S if snap.status == "preparing" else 0.0
-        return extra + job.work_images * (1.0 - done) / (own if own > 0 else rate)
+        self._rate_of(job, snap)
+        return remaining_s(job.work_images, snap, rate)
 
     # ----- reading --------------------------------------------------------------------------
 
@@ -446,31 +428,3 @@ class JobRegistry:
                     self._prune()
                     self._thread = None
                     return
-
-
-def progress_words(job: Job, registry: JobRegistry) -> str:
-    """A few words for a run, short enough for the sidebar: "waiting, 2nd in line",
-    "epoch 3 of 10", "preparing", "finished" (reads the registry and the trainer's snapshot only)."""
-    if job.queued:
-        return f"waiting, {ordinal(registry.place(job.id) or 1)} in line"
-    snap = job.trainer.snapshot()
-    if snap.status == "preparing":
-        return "preparing"
-    if snap.status == "evaluating":
-        return "testing"
-    if snap.status in ("running", "paused"):
-        return f"epoch {snap.epoch} of {snap.epochs}" + (", paused" if snap.status == "paused" else "")
-    return str(snap.status)
-
-
-def start_words(job: Job, registry: JobRegistry) -> str | None:
-    """ "Starts in about 2 min" for a waiting run; None for any other."""
-    eta = registry.estimated_start_s(job.id)
-    return None if eta is None else f"Starts in about {wait_words(eta)}"
-
-
-def wait_words(seconds: float) -> str:
-    """ "20 s" under a minute (to 10 s), else "3 min" (rounded up): an estimate, not a countdown."""
-    if seconds < 60:
-        return f"{max(int(round(seconds / 10.0)) * 10, 10)} s"
-    return f"{int(-(-seconds // 60))} min"

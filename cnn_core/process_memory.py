@@ -2,7 +2,7 @@
 allocator (an environment variable, read at its first tensor), glibc's malloc arenas and mmap
 threshold, and memory handed back to the system. The server, the worker and the command line
 each apply them as they start; TensorFlow's own thread setting is the worker's
-(:func:`cnn_core.worker.trainer.limit_memory_growth`).
+(:func:`cnn_core.worker.process_setup.limit_memory_growth`).
 """
 
 from __future__ import annotations

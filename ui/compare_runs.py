@@ -13,7 +13,9 @@ import streamlit as st
 
 from cnn_core import compare, models, run_storage, training_config
 from cnn_core.figures import training as training_figures
-from cnn_core.jobs import START_OVERHEAD_S, Job, JobRegistry, instructor_token_set, progress_words, wait_words
+from cnn_core.job_words import progress_words, wait_words
+from cnn_core.jobs import Job, JobRegistry, instructor_token_set
+from cnn_core.wait_estimate import START_OVERHEAD_S
 from ui import jobs
 from ui.training_live import REFRESH_S
 from ui.training_runs import OWN_RUNS_KEY, Runs, Subject, submit_run

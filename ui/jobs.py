@@ -3,7 +3,7 @@ who owns a run (a token per browser session), whether that session is still conn
 instructor's token, and the trainers the app builds.
 
 A run is trained by the server's TensorFlow worker (:mod:`ui.worker`): the registry holds a
-:class:`cnn_core.client.RemoteTrainer`, which it starts, steers and reads like any trainer.
+:class:`cnn_core.remote_trainer.RemoteTrainer`, which it starts, steers and reads like any trainer.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 import streamlit as st
 
 from cnn_core.formulas import ordinal
-from cnn_core.jobs import JobRegistry, is_instructor_token, wait_words
+from cnn_core.job_words import wait_words
+from cnn_core.jobs import JobRegistry, is_instructor_token
 from ui import worker
 
 OWNER_KEY = "_training_owner"  # session state: this session's owner token

@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from cnn_core import accelerators, datasets
-from cnn_core.jobs import progress_words, start_words
+from cnn_core.job_words import progress_words, start_words
 from ui import jobs, worker
 from ui.common import UPLOAD_KEY, current_dataset_name, load_shared_dataset, loaded_key
 from ui.navigation import PAGES

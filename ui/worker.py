@@ -18,11 +18,12 @@ import streamlit as st
 
 from cnn_core import pretrained
 from cnn_core.accelerators import Accelerator
-from cnn_core.client import STARTING_MESSAGE, RemoteTrainer, Workers
+from cnn_core.client import Workers
 from cnn_core.datasets import Dataset
 from cnn_core.jobs import max_jobs_from_env
 from cnn_core.models import ModelConfig
 from cnn_core.protocol import ModelRef, WorkerError
+from cnn_core.remote_trainer import STARTING_MESSAGE, RemoteTrainer
 from cnn_core.training_config import TrainingConfig
 
 __all__ = ["WorkerError", "ask", "device", "download", "model_file", "pretrained_model", "trainer", "workers"]

@@ -6,7 +6,7 @@ report's text) is :mod:`cnn_core.accelerators`.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 from ..accelerators import (
     Accelerator,
@@ -19,6 +19,17 @@ from ..accelerators import (
     gpu_log_lines,
     nvidia_info,
 )
+
+# What a run is given to train on: an accelerator, a plain function returning one (called in the
+# run's thread; never a Streamlit-cached one), or None to detect it.
+AcceleratorSource = Accelerator | Callable[[], Accelerator] | None
+
+
+def resolve_accelerator(source: AcceleratorSource) -> Accelerator:
+    """The accelerator ``source`` stands for (see :data:`AcceleratorSource`)."""
+    if source is None:
+        return detect_accelerator()
+    return source() if callable(source) else source
 
 
 def detect_accelerator(cpu_replicas: int = 1) -> Accelerator:

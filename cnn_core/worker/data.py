@@ -1,5 +1,6 @@
-"""Data on TensorFlow's side: the one ``tf.data`` pipeline every run trains on, and the Keras
-download of MNIST and Fashion-MNIST (into Keras's cache, which the server then reads itself).
+"""Data on TensorFlow's side: the one ``tf.data`` pipeline every run trains on, a run's training,
+validation and test pipelines, and the Keras download of MNIST and Fashion-MNIST (into Keras's
+cache, which the server then reads itself).
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ import weakref
 from typing import Any
 
 import numpy as np
+
+from ..datasets import Dataset
+from ..training_config import TrainingConfig
 
 
 def make_tf_dataset(
@@ -42,6 +46,42 @@ def make_tf_dataset(
         return batch, tf.cast(tf.gather(y, idx), tf.int64)
 
     return ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def run_datasets(dataset: Dataset, config: TrainingConfig, n_val: int, replicas: int) -> tuple[Any, Any, Any]:
+    """A run's (training, validation, test) pipelines over ``dataset``: ``n_val`` training
+    images held out for validation (None when 0), a flip of half of each training batch when
+    ``config.augment`` asks for it. Evaluation batches split evenly over ``replicas``."""
+    import tensorflow as tf
+
+    batch = config.batch_size
+    # Evaluation reports per-image means, whatever its batch: one that splits evenly over the
+    # replicas (Keras sums an evaluation's first batch across them before it starts).
+    eval_batch = -(-batch // replicas) * replicas
+    train_idx, val_idx = split_indices(len(dataset.y_train), n_val, config.seed)
+    # One copy of the images, shared by training and validation, and by every run on them.
+    x, y = dataset.x_train, dataset.y_train
+    train_ds = make_tf_dataset(x, y, batch, shuffle=True, seed=config.seed, indices=train_idx)
+    val_ds = make_tf_dataset(x, y, eval_batch, shuffle=False, indices=val_idx) if len(val_idx) else None
+    if config.augment == "flip":
+        train_ds = train_ds.map(flip_half, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    test_ds = make_tf_dataset(dataset.x_test, dataset.y_test, eval_batch, shuffle=False)
+    return train_ds, val_ds, test_ds
+
+
+def split_indices(n: int, n_val: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training, validation) image indices: a seeded random hold-out of ``n_val`` of ``n``
+    (random, because the files are sorted by class). int32 arrays, each sorted."""
+    order = np.random.default_rng(seed).permutation(n).astype(np.int32)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def flip_half(x: Any, y: Any) -> tuple[Any, Any]:
+    """Mirror a random half of a batch (B, 28, 28, 1) left-right; labels are unchanged."""
+    import tensorflow as tf
+
+    flip = tf.random.uniform([tf.shape(x)[0], 1, 1, 1]) < 0.5
+    return tf.where(flip, tf.reverse(x, axis=[2]), x), y
 
 
 def shared_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[Any, Any]:

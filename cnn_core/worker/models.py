@@ -7,9 +7,11 @@ it needs Keras, so it lives with the worker.
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Any, Iterator
 
 from ..models import ModelConfig, summarize
+from ..training_config import TrainingConfig
 
 
 @contextlib.contextmanager
@@ -98,4 +100,22 @@ def compile_model(model: Any, learning_rate: float = 1e-2, optimizer: str = "ada
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
+    return model
+
+
+def training_model(
+    model_config: ModelConfig, config: TrainingConfig, checkpoint: str | os.PathLike | None
+) -> Any:
+    """The compiled model a run trains: loaded from ``checkpoint`` (a resumed run) or built from
+    ``model_config`` with ``config``'s optimizer and learning rate. For the custom loop its
+    optimizer's variables exist before ``tf.function`` traces the step. Call it under the run's
+    ``tf.distribute`` strategy scope."""
+    import keras
+
+    if checkpoint is not None:
+        model = keras.models.load_model(checkpoint)
+    else:
+        model = compile_model(build_model(model_config), config.learning_rate, config.optimizer)
+    if config.loop == "custom":
+        model.optimizer.build(model.trainable_variables)
     return model

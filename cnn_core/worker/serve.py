@@ -32,7 +32,8 @@ from ..protocol import FINAL, REPLY, SNAPSHOT, DataRef, ModelRef, TrainRequest
 from . import inference, insight
 from .accelerators import detect_accelerator
 from .data import keras_download
-from .trainer import Trainer, limit_memory_growth
+from .process_setup import limit_memory_growth
+from .trainer import Trainer
 
 PUBLISH_EVERY_S = 0.5  # how often a run's snapshot goes to the server while it changes
 KEEP_MODELS = 4  # loaded models kept, the most recently used first

@@ -4,14 +4,14 @@ A :class:`Trainer` runs in a plain thread of the worker process (or of the comma
 watchers read :meth:`Trainer.snapshot`, an immutable copy taken under a lock (the worker sends it
 to the server, :mod:`cnn_core.worker.serve`), and steer it with pause, resume, stop and
 set_learning_rate, flags the thread reads between batches.
-Two loops report the same metrics: Keras ``model.fit`` with a callback (the tutorial's way) and a
-``tf.GradientTape`` step under the ``tf.distribute`` strategy (its exercise 3). TensorFlow is
+Two loops report the same metrics through the same hooks: Keras ``model.fit`` with a callback
+(the tutorial's way, :mod:`cnn_core.worker.fit_loop`) and a ``tf.GradientTape`` step under the
+``tf.distribute`` strategy (its exercise 3, :mod:`cnn_core.worker.custom_loop`). TensorFlow is
 imported inside the thread, never when this module is imported.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 import threading
@@ -19,14 +19,12 @@ import time
 import traceback
 from collections import deque
 from pathlib import Path
-from typing import Any, Callable, Union
-
-import numpy as np
+from typing import Any
 
 from .. import run_storage
 from ..datasets import Dataset
 from ..models import MIXED_POLICY, ModelConfig
-from ..process_memory import limit_process_memory, release_free_memory
+from ..process_memory import release_free_memory
 from ..training_config import (
     ACTIVE_STATUSES,
     EpochRecord,
@@ -40,54 +38,13 @@ from ..training_config import (
     steps_per_epoch,
     validation_split,
 )
-from .data import make_tf_dataset
-from .models import build_model, compile_model, dtype_policy_scope
-
-# A healthy classifier's loss starts near ln(10) ≈ 2.3 and falls. Keras clips probabilities at
-# 1e-7, so a diverged network that is confidently wrong averages about -ln(1e-7) ≈ 16; a mean
-# above 3 × ln(classes) over the last few batches means the weights blew up, even without a NaN.
-EXPLODED_FACTOR = 3.0
-EXPLODED_WINDOW = 10
-
-
-AcceleratorSource = Union[Any, Callable[[], Any], None]
-
-
-def divergence_message(
-    loss: float, recent: list[float], learning_rate: float, where: str, num_classes: int = 10
-) -> str | None:
-    """Why training must stop, or None while the loss looks healthy (checked every batch, so the
-    healthy path does no more than two comparisons and a mean of ten numbers).
-
-    ``loss`` is the last batch's loss, ``recent`` the last batches' losses (newest last) and
-    ``where`` says when, e.g. "epoch 2, batch 37".
-    """
-    if math.isfinite(loss):
-        if len(recent) < EXPLODED_WINDOW:
-            return None
-        mean = math.fsum(recent[-EXPLODED_WINDOW:]) / EXPLODED_WINDOW
-        if mean <= EXPLODED_FACTOR * math.log(num_classes):
-            return None
-    advice = (
-        f"Start again with a lower learning rate, e.g. {learning_rate / 10:.3g} (10× lower); the "
-        "tutorial uses 0.01 with Adam."
-    )
-    if not math.isfinite(loss):
-        return (
-            f"Training stopped at {where}: the loss became {'NaN (not a number)' if math.isnan(loss) else 'infinite'}. "
-            f"The steps were too large (learning rate {learning_rate:.3g}), the weights overflowed and "
-            f"the network can no longer learn. {advice}"
-        )
-    return (
-        f"Training stopped at {where}: the loss exploded to {mean:.1f} (a network that guesses "
-        f"scores about {math.log(num_classes):.1f}). The steps are too large for this model "
-        f"(learning rate {learning_rate:.3g}): the weights jump past the minimum and the "
-        f"network ends up confidently wrong. {advice}"
-    )
-
-
-class _Stop(Exception):
-    """Raised inside the thread to leave the loop; never escapes it."""
+from .accelerators import AcceleratorSource, resolve_accelerator
+from .custom_loop import run_custom_loop
+from .data import run_datasets
+from .divergence import EXPLODED_WINDOW, divergence_message
+from .fit_loop import FitLoop, StopFit
+from .models import dtype_policy_scope, training_model
+from .run_folder import RunFolder
 
 
 class Trainer:
@@ -115,6 +72,7 @@ class Trainer:
         self.model_config = model_config
         self.label = label or describe_run(model_config, dataset, config)
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        self._folder = RunFolder(self.run_dir, self.label, dataset, model_config, self.config)
         self._accelerator_source = accelerator
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -152,10 +110,6 @@ class Trainer:
         # Per-epoch state used by the training thread only.
         self._epoch_t0 = 0.0
         self._epoch_paused0 = 0.0
-        self._pending_fit: dict[int, tuple[float, float, int]] = {}
-        self._fit_cumulative = (0.0, 0.0, 0)  # (loss sum, correct, images) so far this epoch
-        self._fit_next_step = 0
-        self._fit_begun = 0
 
     # ----- construction from a checkpoint -------------------------------------------------
 
@@ -305,7 +259,7 @@ class Trainer:
 
     def model_bytes(self) -> bytes:
         """The trained model as the bytes of a ``.keras`` file (for a download button)."""
-        final = self.run_dir / run_storage.FINAL_MODEL if self.run_dir else None
+        final = self._folder.final_model
         if final is not None and final.exists() and self.snapshot().done:
             return final.read_bytes()
         with tempfile.TemporaryDirectory() as tmp:
@@ -324,7 +278,7 @@ class Trainer:
             # run or page, and the thread's previous policy is back even after a failure.
             with dtype_policy_scope(MIXED_POLICY if self.config.mixed_precision else None):
                 self._prepare_and_train()
-        except _Stop:
+        except StopFit:
             pass
         except Exception as exc:  # a dying thread must leave a message, never die silently
             detail = traceback.format_exc(limit=3)
@@ -341,46 +295,24 @@ class Trainer:
                 self._pause_began = None
 
     def _prepare_and_train(self) -> None:
-        import keras  # noqa: F401  (loads TensorFlow, in this thread)
-        import tensorflow as tf
-
-        acc = self._accelerator()
+        acc = resolve_accelerator(self._accelerator_source)
         self._set(device=acc.description)
         strategy = acc.strategy
-        batch = self.config.batch_size
-        replicas = strategy.num_replicas_in_sync
-        check_replica_batch(batch, replicas, self.config.loop)
-        # Evaluation reports per-image means, whatever its batch: one that splits evenly over the
-        # replicas (Keras sums an evaluation's first batch across them before it starts).
-        eval_batch = -(-batch // replicas) * replicas
-        train_idx, val_idx = split_indices(len(self.dataset.y_train), self._n_val, self.config.seed)
-        # One copy of the images, shared by training and validation, and by every run on them.
-        x, y = self.dataset.x_train, self.dataset.y_train
-        train_ds = make_tf_dataset(x, y, batch, shuffle=True, seed=self.config.seed, indices=train_idx)
-        val_ds = make_tf_dataset(x, y, eval_batch, shuffle=False, indices=val_idx) if len(val_idx) else None
-        if self.config.augment == "flip":
-            train_ds = train_ds.map(_flip_half, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
-                tf.data.AUTOTUNE
-            )
-        test_ds = make_tf_dataset(self.dataset.x_test, self.dataset.y_test, eval_batch, shuffle=False)
+        check_replica_batch(self.config.batch_size, strategy.num_replicas_in_sync, self.config.loop)
+        train_ds, val_ds, test_ds = run_datasets(
+            self.dataset, self.config, self._n_val, strategy.num_replicas_in_sync
+        )
         self._datasets = (train_ds, val_ds, test_ds)
         with strategy.scope():
-            if self._resume_checkpoint is not None:
-                model = keras.models.load_model(self._resume_checkpoint)
-            else:
-                model = compile_model(
-                    build_model(self.model_config), self.config.learning_rate, self.config.optimizer
-                )
-            if self.config.loop == "custom":
-                model.optimizer.build(model.trainable_variables)  # variables before tf.function
+            model = training_model(self.model_config, self.config, self._resume_checkpoint)
         self._model = model
-        self._write_run_file("running")
+        self._folder.write_run_file("running")
         self._apply_learning_rate(len(self._batch_loss), force=True)
         self._set(status="running", t_start=time.monotonic())
         if self.config.loop == "fit":
-            self._fit_loop(model, train_ds, val_ds)
+            FitLoop(self).run(model, train_ds, val_ds)
         else:
-            self._custom_loop(model, strategy, tf, train_ds, val_ds)
+            run_custom_loop(self, model, strategy, train_ds, val_ds)
         stopped = self._stop.is_set()
         with self._lock:
             if self._status == "failed":  # diverged: no test score for a broken network
@@ -388,8 +320,7 @@ class Trainer:
             self._status = "evaluating"
         test = model.evaluate(test_ds, verbose=0, return_dict=True)
         self._test = (float(test["loss"]), float(test["accuracy"]))
-        if self.run_dir is not None:
-            model.save(self.run_dir / run_storage.FINAL_MODEL)
+        self._folder.save_final_model(model)
         status = "stopped" if stopped else "finished"
         done = len(self._history)
         message = (
@@ -401,14 +332,6 @@ class Trainer:
         )
         self._set(status=status, message=message, batch=self._batch)
         self._write_run_status(status)
-
-    def _accelerator(self) -> Any:
-        source = self._accelerator_source
-        if source is None:
-            from .accelerators import detect_accelerator
-
-            return detect_accelerator()
-        return source() if callable(source) else source
 
     # Both loops call these hooks, so they report and obey the same way.
 
@@ -498,197 +421,22 @@ class Trainer:
             self._checkpoint(model, epoch + 1)
         release_free_memory()
 
-    def _fit_loop(self, model: Any, train_ds: Any, val_ds: Any) -> None:
-        import keras
-
-        trainer = self
-
-        class Hooks(keras.callbacks.Callback):
-            # Batch ends may run on Keras's worker thread, overlapping the next batch: the
-            # records are put back in order by step. Pause/stop/lr stay in the synchronous begin.
-            async_safe = True
-
-            def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-                trainer._epoch_begin(epoch)
-                trainer._pending_fit = {}
-                trainer._fit_cumulative = (0.0, 0.0, 0)
-                trainer._fit_next_step = 0
-                self.epoch = epoch
-
-            def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
-                trainer._fit_begun = batch
-                if not trainer._unpaused.is_set():
-                    # "paused" tells a watcher every batch run so far is in the history: the
-                    # last one's record may still be on its way from Keras's worker thread.
-                    trainer._await_fit_records(batch)
-                if not trainer._before_batch(self.epoch * trainer._steps + batch):
-                    # Raising (rather than model.stop_training, which Keras reads only after
-                    # running this batch) means no batch starts once stop is asked for.
-                    raise _Stop()
-
-            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-                trainer._fit_batch_end(self.epoch, batch, logs or {})
-
-            def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-                logs = logs or {}
-                trainer._epoch_end(model, epoch, float(logs["loss"]), float(logs["accuracy"]), val_ds)
-
-        try:
-            model.fit(
-                train_ds,
-                epochs=self.config.epochs,
-                initial_epoch=self._start_epoch,
-                verbose=0,
-                callbacks=[Hooks()],
-                shuffle=False,  # tf.data already shuffles
-            )
-        except _Stop:
-            # Keras's worker thread may still be recording the last batch that ran: wait for it.
-            self._await_fit_records(self._fit_begun)
-
-    def _await_fit_records(self, steps: int, timeout_s: float = 10.0) -> None:
-        """Wait until this epoch's first ``steps`` batches of ``fit`` are recorded (their batch
-        ends run on Keras's worker thread); bounded, so a lost record cannot hang the run."""
-        deadline = time.monotonic() + timeout_s
-        while self._fit_next_step < steps and time.monotonic() < deadline:
-            time.sleep(0.005)
-
-    def _fit_batch_end(self, epoch: int, batch: int, logs: dict) -> None:
-        """Turn Keras's running epoch means back into each batch's own loss and accuracy."""
-        images = self._batch_images(batch)
-        self._pending_fit[batch] = (float(logs["loss"]), float(logs["accuracy"]), images)
-        while self._fit_next_step in self._pending_fit:
-            step = self._fit_next_step
-            mean_loss, mean_acc, n = self._pending_fit.pop(step)
-            loss_sum, correct, seen = self._fit_cumulative
-            total = seen + n
-            batch_loss = (mean_loss * total - loss_sum) / n
-            batch_acc = min(max((mean_acc * total - correct) / n, 0.0), 1.0)
-            self._fit_cumulative = (mean_loss * total, mean_acc * total, total)
-            self._fit_next_step = step + 1
-            if not math.isfinite(mean_loss):
-                batch_loss = mean_loss
-            self._record_batch(epoch, step, batch_loss, batch_acc, n)
-
     def _batch_images(self, batch: int) -> int:
         if batch < self._steps - 1:
             return self.config.batch_size
         return self._n_train - self.config.batch_size * (self._steps - 1)
 
-    def _custom_loop(self, model: Any, strategy: Any, tf: Any, train_ds: Any, val_ds: Any) -> None:
-        train_step = custom_train_step(model, strategy)
-        dist_ds = strategy.experimental_distribute_dataset(train_ds)
-        for epoch in range(self._start_epoch, self.config.epochs):
-            self._epoch_begin(epoch)
-            iterator = iter(dist_ds)
-            loss_sum = hits_sum = seen = 0.0
-            for step in range(self._steps):
-                if not self._before_batch(epoch * self._steps + step):
-                    return
-                global_batch = tf.constant(self._batch_images(step), tf.int32)
-                loss, hits, n = (float(v) for v in train_step(iterator, global_batch))
-                loss_sum, hits_sum, seen = loss_sum + loss, hits_sum + hits, seen + n
-                self._record_batch(epoch, step, loss / n, hits / n, int(n))
-                if self._stop.is_set():
-                    return
-            self._epoch_end(model, epoch, loss_sum / seen, hits_sum / seen, val_ds)
-
     # ----- files ------------------------------------------------------------------------
 
     def _checkpoint(self, model: Any, epoch: int) -> None:
-        path = run_storage.checkpoint_path(self.run_dir, epoch)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        snap = self.snapshot()
-        model.save(path)
-        run_storage.write_checkpoint_state(
-            path,
-            epoch=epoch,
-            history=snap.history,
-            batch_loss=snap.batch_loss,
-            batch_accuracy=snap.batch_accuracy,
-            elapsed_seconds=snap.elapsed_seconds,
-            base_learning_rate=self._base_lr,
-            learning_rate_changes=snap.learning_rate_changes,
-        )
+        path = self._folder.save_checkpoint(model, epoch, self.snapshot(), self._base_lr)
         self._set(last_checkpoint=str(path), last_checkpoint_epoch=epoch)
         self._write_run_status("running")
 
-    def _write_run_file(self, status: str) -> None:
-        if self.run_dir is not None:
-            run_storage.write_run_file(
-                self.run_dir,
-                label=self.label,
-                status=status,
-                dataset_name=self.dataset.name,
-                dataset_source=self.dataset.source,
-                model_config=self.model_config,
-                config=self.config,
-            )
-
     def _write_run_status(self, status: str, detail: str = "") -> None:
-        if self.run_dir is not None:
-            with self._lock:
-                history = list(self._history)
-            run_storage.update_run_status(
-                self.run_dir,
-                status,
-                detail=detail,
-                epochs_done=len(history),
-                test=self._test,
-                history=history,
-            )
-
-
-def custom_train_step(model: Any, strategy: Any) -> Callable[[Any, Any], list[Any]]:
-    """The custom loop's step (the tutorial's exercise 3), compiled with ``tf.function``:
-    ``train_step(iterator, global_batch)`` takes the next batch of a distributed dataset, splits
-    it over the strategy's replicas, applies one optimizer step and returns the batch's summed
-    loss, correct answers and images (float32 scalars).
-
-    ``global_batch`` (an int32 scalar) is the number of images in the whole batch: every
-    replica divides its summed loss by it, so the replicas' summed gradients are the batch's
-    mean gradient, as on one device.
-    """
-    import keras
-    import tensorflow as tf
-
-    optimizer = model.optimizer
-    variables = model.trainable_variables
-
-    def replica_step(x: Any, y: Any, global_batch: Any) -> tuple[Any, Any, Any]:
-        with tf.GradientTape() as tape:
-            probs = model(x, training=True)
-            per_image = keras.losses.sparse_categorical_crossentropy(y, probs)
-            # Each replica sees its share of the batch: dividing its sum by the whole
-            # (global) batch makes the replicas' summed gradients the batch's mean, also
-            # for a last batch that does not split evenly.
-            loss = tf.nn.compute_average_loss(per_image, global_batch_size=global_batch)
-            if model.losses:
-                loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
-            # Mixed precision: a LossScaleOptimizer multiplies the loss so that float16
-            # gradients do not underflow, and divides them back in apply_gradients. Any
-            # other optimizer returns the loss as it is.
-            scaled = optimizer.scale_loss(loss)
-        grads = tape.gradient(scaled, variables)
-        optimizer.apply_gradients(zip(grads, variables))
-        hits = tf.cast(tf.equal(tf.argmax(probs, axis=-1), tf.cast(y, tf.int64)), tf.float32)
-        return tf.reduce_sum(per_image), tf.reduce_sum(hits), tf.cast(tf.shape(y)[0], tf.float32)
-
-    @tf.function
-    def train_step(iterator: Any, global_batch: Any) -> list[Any]:
-        x, y = next(iterator)  # inside the graph, as Keras does: no Python per batch
-        per_replica = strategy.run(replica_step, args=(x, y, global_batch))
-        return [strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for v in per_replica]
-
-    return train_step
-
-
-def _flip_half(x: Any, y: Any) -> tuple[Any, Any]:
-    """Mirror a random half of a batch (B, 28, 28, 1) left-right; labels are unchanged."""
-    import tensorflow as tf
-
-    flip = tf.random.uniform([tf.shape(x)[0], 1, 1, 1]) < 0.5
-    return tf.where(flip, tf.reverse(x, axis=[2]), x), y
+        with self._lock:
+            history = list(self._history)
+        self._folder.write_status(status, history, self._test, detail)
 
 
 def _recent_rate(recent: deque) -> float:
@@ -698,29 +446,3 @@ def _recent_rate(recent: deque) -> float:
     span = recent[-1][0] - recent[0][0]
     images = sum(n for _, n in list(recent)[1:])
     return images / span if span > 0 else 0.0
-
-
-def split_indices(n: int, n_val: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(training, validation) image indices: a seeded random hold-out of ``n_val`` of ``n``
-    (random, because the files are sorted by class). int32 arrays, each sorted."""
-    order = np.random.default_rng(seed).permutation(n).astype(np.int32)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
-
-
-# ----- process settings for a training process (the worker's and the command line's) ----------
-
-
-def limit_memory_growth() -> list[str]:
-    """Every setting that keeps a training process small (:func:`limit_process_memory`), and one
-    TensorFlow inter-op thread (these networks run layer after layer), which applies only before
-    TensorFlow's first tensor; returns what was applied."""
-    applied = limit_process_memory()
-    try:
-        import tensorflow as tf
-
-        if tf.config.threading.get_inter_op_parallelism_threads() != 1:
-            tf.config.threading.set_inter_op_parallelism_threads(1)
-        applied.append("1 inter-op thread")
-    except RuntimeError:  # TensorFlow already running: keep its threads
-        pass
-    return applied

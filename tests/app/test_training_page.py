@@ -1,7 +1,8 @@
 """The Training page, driven as a learner or an instructor would, with a fast fake trainer.
 
 The fake (tests/app/fake_trainer.py, handed to the page by the ``trainers`` fixture of
-tests/app/conftest.py) stands in for the worker's run (cnn_core.client.RemoteTrainer, tested in tests/unit):
+tests/app/conftest.py) stands in for the worker's run (cnn_core.remote_trainer.RemoteTrainer,
+tested in tests/unit):
 it advances only when a test says so, so every assertion here is about what the page shows and what it asks
 of the trainer. A run_every fragment does not tick under AppTest: each at.run() runs it once.
 """
@@ -15,7 +16,7 @@ import pytest
 
 from cnn_core import models, run_storage, training_config
 from cnn_core.jobs import INSTRUCTOR_TOKEN_ENV
-from cnn_core.worker.trainer import divergence_message
+from cnn_core.worker.divergence import divergence_message
 from tests.app.conftest import open_app_page, url_param
 from tests.app.fake_trainer import FakeTrainer
 from ui import jobs

@@ -1,6 +1,6 @@
-"""The job registry (cnn_core/jobs.py, plain Python, with fake trainers): a cap on runs at once, a
-fair line that starts a waiting run by itself when a slot frees, owners who leave; and no Streamlit
-in it."""
+"""The job registry (cnn_core/jobs.py, with its estimate cnn_core/wait_estimate.py and its words
+cnn_core/job_words.py; plain Python, with fake trainers): a cap on runs at once, a fair line that
+starts a waiting run by itself when a slot frees, owners who leave; and no Streamlit in it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from cnn_core import formulas, jobs
+from cnn_core import formulas, job_words, jobs, wait_estimate
 from cnn_core.jobs import JobRegistry
 from cnn_core.training_config import ACTIVE_STATUSES
 
@@ -67,11 +67,11 @@ def test_a_second_sessions_run_waits_with_its_place_and_starts_by_itself_when_th
     reg = registry(reap_every_s=60.0, dispatch_every_s=0.01)  # ...except here: the registry's thread
     first = submit(reg, "teacher")
     second = submit(reg, "student")
-    assert first.active and first.state == "running"
-    assert second.queued and second.state == "queued" and not second.trainer.started.is_set()
+    assert first.active and first.trainer.snapshot().status == "running"
+    assert second.queued and not second.trainer.started.is_set()
     assert reg.place(second.id) == 1 and reg.place(first.id) is None
-    assert jobs.progress_words(second, reg) == "waiting, 1st in line"
-    assert jobs.start_words(second, reg).startswith("Starts in about")
+    assert job_words.progress_words(second, reg) == "waiting, 1st in line"
+    assert job_words.start_words(second, reg).startswith("Starts in about")
 
     first.trainer.finish()  # nobody calls the registry: its own thread must notice
     assert second.trainer.started.wait(5.0), "the waiting run did not start by itself"
@@ -156,7 +156,7 @@ def test_the_estimate_is_the_work_ahead_over_the_measured_speed():
     running = submit(reg, "a", work_images=30_000)
     b = submit(reg, "b", work_images=20_000)
     c = submit(reg, "c", work_images=10_000)
-    overhead = jobs.START_OVERHEAD_S
+    overhead = wait_estimate.START_OVERHEAD_S
     # Before a speed is measured: the named default rate, and the run ahead still preparing.
     running.trainer.status = "preparing"
     assert reg.estimated_start_s(b.id) == pytest.approx(overhead + 30.0)
@@ -184,7 +184,7 @@ def test_two_slots_share_the_work_ahead():
         job.trainer.images_per_second = 1000.0
     c, d = submit(reg, "c", work_images=5_000), submit(reg, "d", work_images=5_000)
     assert reg.estimated_start_s(c.id) == pytest.approx(10.0)  # a's slot frees first
-    assert reg.estimated_start_s(d.id) == pytest.approx(10.0 + jobs.START_OVERHEAD_S + 5.0)
+    assert reg.estimated_start_s(d.id) == pytest.approx(10.0 + wait_estimate.START_OVERHEAD_S + 5.0)
 
 
 def test_a_run_that_cannot_start_does_not_hold_the_line():
@@ -214,12 +214,18 @@ def test_the_sidebar_words_say_where_a_run_is():
     running = submit(reg, "a")
     waiting = submit(reg, "b")
     running.trainer.progress = 0.5
-    assert jobs.progress_words(running, reg) == "epoch 2 of 3"
-    assert jobs.progress_words(waiting, reg) == "waiting, 1st in line"
-    assert jobs.start_words(running, reg) is None
-    assert [jobs.wait_words(s) for s in (3, 44, 60, 61, 600)] == ["10 s", "40 s", "1 min", "2 min", "10 min"]
+    assert job_words.progress_words(running, reg) == "epoch 2 of 3"
+    assert job_words.progress_words(waiting, reg) == "waiting, 1st in line"
+    assert job_words.start_words(running, reg) is None
+    assert [job_words.wait_words(s) for s in (3, 44, 60, 61, 600)] == [
+        "10 s",
+        "40 s",
+        "1 min",
+        "2 min",
+        "10 min",
+    ]
     running.trainer.finish()
-    assert jobs.progress_words(running, reg) == "finished"
+    assert job_words.progress_words(running, reg) == "finished"
 
 
 def test_a_run_waiting_in_line_holds_no_model_and_starts_no_worker():
@@ -230,7 +236,8 @@ def test_a_run_waiting_in_line_holds_no_model_and_starts_no_worker():
     code = """
 import sys
 from cnn_core import datasets, models
-from cnn_core.client import RemoteTrainer, Workers
+from cnn_core.client import Workers
+from cnn_core.remote_trainer import RemoteTrainer
 from cnn_core.jobs import JobRegistry
 from cnn_core.training_config import TrainingConfig
 
@@ -244,7 +251,8 @@ reg.submit("teacher", Busy(), "busy", "mnist", work_images=1)
 trainer = reg.make_trainer(data, models.PRESETS["tutorial"], TrainingConfig(epochs=1))
 assert isinstance(trainer, RemoteTrainer)
 job = reg.submit("student", trainer, trainer.label, "mnist", work_images=5400)
-print(job.queued, trainer.model is None, workers.running, "tensorflow" in sys.modules, "streamlit" in sys.modules)
+print(job.queued, trainer.model is None, workers.running,
+      "tensorflow" in sys.modules, "streamlit" in sys.modules)
 workers.close()
 """
     root = Path(__file__).resolve().parents[2]

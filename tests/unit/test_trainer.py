@@ -19,10 +19,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-import cnn_core.worker.trainer as trainer_module
+import cnn_core.worker.models as worker_models
 from cnn_core.training_config import LearningRateChange, TrainingConfig
 from cnn_core.worker.accelerators import detect_accelerator
-from cnn_core.worker.trainer import Trainer, _flip_half, divergence_message
+from cnn_core.worker.data import flip_half
+from cnn_core.worker.divergence import divergence_message
+from cnn_core.worker.fit_loop import FitLoop
+from cnn_core.worker.trainer import Trainer
 from tests.unit.conftest import BATCH, FAST, batches_done, cpu_only_env, wait_until
 
 # Two epochs on the 270 images of `small` (FAST), scored on its 100 test images: ten runs of
@@ -126,15 +129,15 @@ def test_paused_means_every_batch_run_so_far_is_recorded_even_when_keras_reports
     Trainer's callback says it may): a batch's record can then arrive after the next batch
     began. TensorFlow's backend reports in the training thread today, so a late report is
     simulated: the third batch's, with a pause asked while that batch ran."""
-    report = Trainer._fit_batch_end
+    report = FitLoop.batch_end
 
-    def third_reported_late(self: Trainer, epoch: int, batch: int, logs: dict) -> None:
+    def third_reported_late(self: FitLoop, epoch: int, batch: int, logs: dict) -> None:
         if (epoch, batch) != (0, 2):
             return report(self, epoch, batch, logs)
-        self.pause()
+        self.trainer.pause()
         threading.Timer(0.3, report, (self, epoch, batch, logs)).start()
 
-    monkeypatch.setattr(Trainer, "_fit_batch_end", third_reported_late)
+    monkeypatch.setattr(FitLoop, "batch_end", third_reported_late)
     trainer = Trainer(small, config=replace(FAST, epochs=50)).start()
     wait_until(lambda: trainer.snapshot().status == "paused")
     assert batches_done(trainer) == 3  # the late record is in before the run says "paused"
@@ -224,7 +227,7 @@ def test_flip_augmentation_mirrors_about_half_of_each_batch_and_keeps_the_labels
     x = np.zeros((1000, 28, 28, 1), np.float32)
     x[:, :, 0, :] = 1.0  # a bar on the left edge: mirrored, it is on the right
     y = np.arange(1000) % 10
-    fx, fy = _flip_half(tf.constant(x), tf.constant(y))
+    fx, fy = flip_half(tf.constant(x), tf.constant(y))
     mirrored = fx.numpy()[:, :, -1, 0].max(axis=1) == 1.0
     assert 400 < mirrored.sum() < 600
     assert np.array_equal(fx.numpy()[~mirrored], x[~mirrored])
@@ -262,7 +265,7 @@ def test_an_exception_in_the_thread_becomes_a_message_not_a_silent_death(small, 
     def broken(config):
         raise RuntimeError("the model could not be built")
 
-    monkeypatch.setattr(trainer_module, "build_model", broken)
+    monkeypatch.setattr(worker_models, "build_model", broken)
     snap = Trainer(small, config=FAST).start().wait(60)
     assert snap.status == "failed" and not snap.active
     assert "RuntimeError" in snap.message and "could not be built" in snap.message
@@ -284,7 +287,8 @@ def test_both_loops_train_under_a_mirrored_strategy_on_two_logical_cpus():
         from cnn_core import models
         from cnn_core.datasets import load_dataset
         from cnn_core.worker.accelerators import detect_accelerator
-        from cnn_core.worker.trainer import Trainer, limit_memory_growth
+        from cnn_core.worker.process_setup import limit_memory_growth
+        from cnn_core.worker.trainer import Trainer
         from cnn_core.training_config import TrainingConfig
         applied = limit_memory_growth()
         acc = detect_accelerator(cpu_replicas=2)
@@ -330,7 +334,8 @@ def test_two_replicas_take_the_same_step_as_one_device_on_the_same_global_batch(
         from cnn_core import models
         from cnn_core.worker.accelerators import detect_accelerator
         from cnn_core.worker.models import build_model, compile_model
-        from cnn_core.worker.trainer import Trainer, custom_train_step
+        from cnn_core.worker.custom_loop import custom_train_step
+        from cnn_core.worker.trainer import Trainer
         from cnn_core.training_config import TrainingConfig
         acc = detect_accelerator(cpu_replicas=2)
         one = tf.distribute.OneDeviceStrategy("/cpu:0")

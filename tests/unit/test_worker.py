@@ -188,11 +188,11 @@ def test_an_idle_worker_is_stopped(monkeypatch):
 
 def test_a_need_that_comes_while_an_idle_worker_stops_waits_for_it_to_exit(monkeypatch):
     """Two TensorFlows never overlap: the new worker starts once the idle one has exited."""
-    from cnn_core import client
+    from cnn_core import client, worker_process
 
     monkeypatch.setattr(client, "WATCH_EVERY_S", 0.2)
     events: list[tuple[str, float]] = []
-    real_stop, real_start = client.WorkerProcess.stop, client.Workers._start
+    real_stop, real_start = worker_process.WorkerProcess.stop, client.Workers._start
 
     def slow_stop(worker):
         events.append(("stopping", time.monotonic()))
@@ -204,7 +204,7 @@ def test_a_need_that_comes_while_an_idle_worker_stops_waits_for_it_to_exit(monke
         events.append(("starting", time.monotonic()))
         return real_start(pool)
 
-    monkeypatch.setattr(client.WorkerProcess, "stop", slow_stop)
+    monkeypatch.setattr(worker_process.WorkerProcess, "stop", slow_stop)
     monkeypatch.setattr(client.Workers, "_start", start)
     pool = Workers(max_workers=1, idle_s=0.5)
     try:
