@@ -195,7 +195,8 @@ class Workers:
             info, config = run_storage.resume_plan(resume_from, config.epochs, config.loop)
             model_config, run_dir = info.model_config, resume_from
         return RemoteTrainer(
-            self,
+            self.start_run,
+            self.scratch,
             self.data_ref(data),
             len(data.y_train),
             model_config,
@@ -205,8 +206,9 @@ class Workers:
             resume_from,
         )
 
-    def _start_run(self, trainer: "RemoteTrainer") -> None:
+    def start_run(self, trainer: RemoteTrainer) -> None:
+        """Hand ``trainer`` to a worker for training (started if none is free)."""
         worker = self._for_training()
         worker.trainers[trainer.job_id] = trainer
-        trainer._worker = worker
+        trainer.attach(worker)
         worker.request("train", request=trainer.request)

@@ -12,15 +12,12 @@ import threading
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from .models import ModelConfig
 from .protocol import DataRef, ModelRef, TrainRequest, WorkerDied, WorkerError
 from .training_config import Snapshot, TrainingConfig, steps_per_epoch, validation_split
-
-if TYPE_CHECKING:
-    from .client import Workers
-    from .worker_process import WorkerProcess
+from .worker_process import WorkerProcess
 
 STARTING_MESSAGE = "Starting TensorFlow (about 5 s, the first time)…"
 
@@ -32,7 +29,8 @@ class RemoteTrainer:
 
     def __init__(
         self,
-        workers: Workers,
+        launch: Callable[["RemoteTrainer"], None],
+        scratch: Path,
         data: DataRef,
         train_images: int,
         model_config: ModelConfig,
@@ -41,7 +39,8 @@ class RemoteTrainer:
         run_dir: str | None,
         resume_from: str | None,
     ) -> None:
-        self.workers, self.config, self.model_config, self.label = workers, config, model_config, label
+        self._launch = launch  # hands the run to a worker (Workers.start_run)
+        self.config, self.model_config, self.label = config, model_config, label
         self.job_id = uuid.uuid4().hex
         self.request = TrainRequest(
             self.job_id,
@@ -49,7 +48,7 @@ class RemoteTrainer:
             model_config,
             config,
             run_dir,
-            str(workers.scratch / "models" / f"{self.job_id}.keras"),
+            str(scratch / "models" / f"{self.job_id}.keras"),
             resume_from,
             label,
         )
@@ -82,12 +81,16 @@ class RemoteTrainer:
 
     # ----- what the registry and the pages call -----------------------------------------------
 
+    def attach(self, worker: WorkerProcess) -> None:
+        """The worker that trains this run, once it has one (controls go to it)."""
+        self._worker = worker
+
     def start(self) -> "RemoteTrainer":
         if self._started:
             raise RuntimeError("This run has already been started.")
         self._started = True
         try:
-            self.workers._start_run(self)
+            self._launch(self)
         except (WorkerError, ValueError) as exc:
             self._end(replace(self._snap, status="failed", message=str(exc)))
         return self
@@ -140,7 +143,7 @@ class RemoteTrainer:
             except WorkerDied:
                 pass  # its death is reported on the run itself
 
-    def _update(self, snap: Snapshot, model_path: str | None = None) -> None:
+    def update(self, snap: Snapshot, model_path: str | None = None) -> None:
         if model_path is not None or not snap.active:
             if model_path is not None:
                 self._model = ModelRef.of(model_path)
@@ -154,7 +157,7 @@ class RemoteTrainer:
             self._snap = snap
         self._ended.set()
 
-    def _interrupt(self, cause: str) -> None:
+    def interrupt(self, cause: str) -> None:
         """The worker died: a run still going is interrupted, resumable from its last checkpoint."""
         snap = self.snapshot()
         if not snap.active:

@@ -324,3 +324,13 @@ def learning_rate_title(title: str, changes: Sequence[LearningRateChange], steps
     now = f"η={changes[-1].learning_rate:g} (changed live: {story})"
     head, found, _ = title.rpartition("η=")
     return f"{head}{now}" if found else f"{title} · {now}"
+
+
+def recent_images_per_second(recent: Sequence[tuple[float, int]]) -> float:
+    """Images per second over the last batches, from (end time in s, images) marks: the images
+    after the first mark over the time since it; 0 until there are two marks."""
+    if len(recent) < 2:
+        return 0.0
+    span = recent[-1][0] - recent[0][0]
+    images = sum(n for _, n in list(recent)[1:])
+    return images / span if span > 0 else 0.0

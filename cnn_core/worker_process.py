@@ -3,7 +3,8 @@ replies and snapshots, and notice when it dies.
 
 The server starts ``python -m cnn_core.worker`` (named, never imported: :data:`WORKER_MODULE`)
 and talks to it over an authenticated local socket (``multiprocessing.connection``). A request
-waits for its reply; a run's snapshots go to its :class:`~cnn_core.remote_trainer.RemoteTrainer`.
+waits for its reply; a run's snapshots go to its :class:`WorkerRun` (a
+:class:`~cnn_core.remote_trainer.RemoteTrainer`).
 When the process dies, every waiting request raises :class:`~cnn_core.protocol.WorkerDied` and
 every run it trained is interrupted. Pure Python: no Streamlit, no TensorFlow.
 """
@@ -21,12 +22,10 @@ import time
 import uuid
 from multiprocessing.connection import Connection, Listener
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .protocol import AUTHKEY_ENV, FINAL, REPLY, SNAPSHOT, WorkerDied, WorkerError
-
-if TYPE_CHECKING:
-    from .remote_trainer import RemoteTrainer
+from .training_config import Snapshot
 
 WORKER_MODULE = "cnn_core.worker"  # started by name in its own process: the server never imports it
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +46,19 @@ def death_cause(returncode: int | None) -> str:
             name = f"signal {-returncode}"
         return f"it crashed ({name})"
     return f"it exited with code {returncode}"
+
+
+class WorkerRun(Protocol):
+    """A run as the worker that trains it sees it (:class:`~cnn_core.remote_trainer.RemoteTrainer`):
+    where its snapshots go, and the news that the worker died."""
+
+    def update(self, snap: Snapshot, model_path: str | None = None) -> None:
+        """A snapshot from the worker; with ``model_path`` (or an ended status) the run's last."""
+        ...
+
+    def interrupt(self, cause: str) -> None:
+        """The worker died of ``cause`` while this run was on it."""
+        ...
 
 
 class _Pending:
@@ -77,7 +89,7 @@ class WorkerProcess:
         self.conn = self._accept()
         self.pid = self.proc.pid
         self.dead: str | None = None  # why it stopped, once it has
-        self.trainers: dict[str, RemoteTrainer] = {}
+        self.trainers: dict[str, WorkerRun] = {}
         self.last_used = time.monotonic()
         self._pending: dict[int, _Pending] = {}
         self._ids = itertools.count()
@@ -156,7 +168,7 @@ class WorkerProcess:
             elif kind in (SNAPSHOT, FINAL):
                 trainer = self.trainers.get(message[1])
                 if trainer is not None:
-                    trainer._update(*message[2:])
+                    trainer.update(*message[2:])
                 if kind == FINAL:
                     self.trainers.pop(message[1], None)
         self._died()
@@ -176,7 +188,7 @@ class WorkerProcess:
             )
             p.done.set()
         for trainer in list(self.trainers.values()):
-            trainer._interrupt(self.dead)
+            trainer.interrupt(self.dead)
 
     def stop(self) -> None:
         """Ask it to quit; kill it if it does not."""

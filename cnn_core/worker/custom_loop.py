@@ -1,18 +1,17 @@
 """The custom training loop (the tutorial's exercise 3): a ``tf.GradientTape`` step compiled with
-``tf.function`` under the ``tf.distribute`` strategy, reporting to a
-:class:`~cnn_core.worker.trainer.Trainer` the same way Keras ``fit`` does. TensorFlow is imported
-inside the functions, never when this module is imported.
+``tf.function`` under the ``tf.distribute`` strategy, reporting to the run's
+:class:`~cnn_core.worker.loop_hooks.LoopHooks` (the Trainer) the same way Keras ``fit`` does.
+TensorFlow is imported inside the functions, never when this module is imported.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
-if TYPE_CHECKING:
-    from .trainer import Trainer
+from .loop_hooks import LoopHooks
 
 
-def run_custom_loop(trainer: Trainer, model: Any, strategy: Any, train_ds: Any, val_ds: Any) -> None:
+def run_custom_loop(trainer: LoopHooks, model: Any, strategy: Any, train_ds: Any, val_ds: Any) -> None:
     """Train ``trainer``'s remaining epochs with :func:`custom_train_step`; validation on
     ``val_ds`` (or None) per epoch. Returns early when the trainer is stopped or the loss diverged."""
     import tensorflow as tf
@@ -21,19 +20,19 @@ def run_custom_loop(trainer: Trainer, model: Any, strategy: Any, train_ds: Any, 
     dist_ds = strategy.experimental_distribute_dataset(train_ds)
     steps = trainer.steps_per_epoch
     for epoch in range(trainer.start_epoch, trainer.config.epochs):
-        trainer._epoch_begin(epoch)
+        trainer.epoch_begin(epoch)
         iterator = iter(dist_ds)
         loss_sum = hits_sum = seen = 0.0
         for step in range(steps):
-            if not trainer._before_batch(epoch * steps + step):
+            if not trainer.before_batch(epoch * steps + step):
                 return
-            global_batch = tf.constant(trainer._batch_images(step), tf.int32)
+            global_batch = tf.constant(trainer.batch_images(step), tf.int32)
             loss, hits, n = (float(v) for v in train_step(iterator, global_batch))
             loss_sum, hits_sum, seen = loss_sum + loss, hits_sum + hits, seen + n
-            trainer._record_batch(epoch, step, loss / n, hits / n, int(n))
-            if trainer._stop.is_set():
+            trainer.record_batch(epoch, step, loss / n, hits / n, int(n))
+            if trainer.stopping:
                 return
-        trainer._epoch_end(model, epoch, loss_sum / seen, hits_sum / seen, val_ds)
+        trainer.epoch_end(model, epoch, loss_sum / seen, hits_sum / seen, val_ds)
 
 
 def custom_train_step(model: Any, strategy: Any) -> Callable[[Any, Any], list[Any]]:

@@ -1,5 +1,6 @@
-"""Keras ``model.fit`` (the tutorial's way) with a callback that reports each batch to a
-:class:`~cnn_core.worker.trainer.Trainer` and obeys its pause, stop and learning-rate changes.
+"""Keras ``model.fit`` (the tutorial's way) with a callback that reports each batch to the run's
+:class:`~cnn_core.worker.loop_hooks.LoopHooks` (the Trainer) and obeys its pause, stop and
+learning-rate changes.
 
 Keras reports a batch's end as the epoch's running means, possibly from its own worker thread
 after the next batch began; :class:`FitLoop` turns them back into each batch's own loss and
@@ -10,10 +11,9 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .trainer import Trainer
+from .loop_hooks import LoopHooks
 
 
 class StopFit(Exception):
@@ -23,7 +23,7 @@ class StopFit(Exception):
 class FitLoop:
     """One run of ``model.fit`` for ``trainer``, with this epoch's batch records put in order."""
 
-    def __init__(self, trainer: Trainer) -> None:
+    def __init__(self, trainer: LoopHooks) -> None:
         self.trainer = trainer
         self._pending: dict[int, tuple[float, float, int]] = {}  # step: (mean loss, mean acc, images)
         self._cumulative = (0.0, 0.0, 0)  # (loss sum, correct, images) so far this epoch
@@ -67,12 +67,12 @@ class FitLoop:
 
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
                 logs = logs or {}
-                trainer._epoch_end(model, epoch, float(logs["loss"]), float(logs["accuracy"]), val_ds)
+                trainer.epoch_end(model, epoch, float(logs["loss"]), float(logs["accuracy"]), val_ds)
 
         return Hooks()
 
     def epoch_begin(self, epoch: int) -> None:
-        self.trainer._epoch_begin(epoch)
+        self.trainer.epoch_begin(epoch)
         self._pending = {}
         self._cumulative = (0.0, 0.0, 0)
         self._next_step = 0
@@ -81,18 +81,18 @@ class FitLoop:
         """Pause, stop and learning-rate changes before the batch; raises :class:`StopFit` to stop."""
         trainer = self.trainer
         self._begun = batch
-        if not trainer._unpaused.is_set():
+        if trainer.paused:
             # "paused" tells a watcher every batch run so far is in the history: the
             # last one's record may still be on its way from Keras's worker thread.
             self.await_records(batch)
-        if not trainer._before_batch(epoch * trainer.steps_per_epoch + batch):
+        if not trainer.before_batch(epoch * trainer.steps_per_epoch + batch):
             # Raising (rather than model.stop_training, which Keras reads only after
             # running this batch) means no batch starts once stop is asked for.
             raise StopFit()
 
     def batch_end(self, epoch: int, batch: int, logs: dict) -> None:
         """Turn Keras's running epoch means back into each batch's own loss and accuracy."""
-        images = self.trainer._batch_images(batch)
+        images = self.trainer.batch_images(batch)
         self._pending[batch] = (float(logs["loss"]), float(logs["accuracy"]), images)
         while self._next_step in self._pending:
             step = self._next_step
@@ -105,7 +105,7 @@ class FitLoop:
             self._next_step = step + 1
             if not math.isfinite(mean_loss):
                 batch_loss = mean_loss
-            self.trainer._record_batch(epoch, step, batch_loss, batch_acc, n)
+            self.trainer.record_batch(epoch, step, batch_loss, batch_acc, n)
 
     def await_records(self, steps: int, timeout_s: float = 10.0) -> None:
         """Wait until this epoch's first ``steps`` batches are recorded (their batch ends run on

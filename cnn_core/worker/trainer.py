@@ -1,13 +1,10 @@
-"""Train a network in a background thread while a page (or a terminal) watches and steers it.
-
-A :class:`Trainer` runs in a plain thread of the worker process (or of the command line);
-watchers read :meth:`Trainer.snapshot`, an immutable copy taken under a lock (the worker sends it
-to the server, :mod:`cnn_core.worker.serve`), and steer it with pause, resume, stop and
-set_learning_rate, flags the thread reads between batches.
-Two loops report the same metrics through the same hooks: Keras ``model.fit`` with a callback
-(the tutorial's way, :mod:`cnn_core.worker.fit_loop`) and a ``tf.GradientTape`` step under the
-``tf.distribute`` strategy (its exercise 3, :mod:`cnn_core.worker.custom_loop`). TensorFlow is
-imported inside the thread, never when this module is imported.
+"""The Trainer: a run trained in a background thread of the worker (or of the command line),
+watched through :meth:`Trainer.snapshot` (an immutable copy taken under a lock, which the worker
+sends to the server) and steered with pause, resume, stop and set_learning_rate, flags the thread
+reads between batches. Its two loops, Keras ``fit`` (:mod:`~cnn_core.worker.fit_loop`) and the
+GradientTape step (:mod:`~cnn_core.worker.custom_loop`), report through the same hooks
+(:class:`~cnn_core.worker.loop_hooks.LoopHooks`). TensorFlow is imported inside the thread, never
+when this module is imported.
 """
 
 from __future__ import annotations
@@ -34,6 +31,7 @@ from ..training_config import (
     check_learning_rate,
     check_replica_batch,
     describe_run,
+    recent_images_per_second,
     schedule_factor,
     steps_per_epoch,
     validation_split,
@@ -203,6 +201,15 @@ class Trainer:
         """Epochs done before this thread started (non-zero for a resumed run)."""
         return self._start_epoch
 
+    @property
+    def paused(self) -> bool:
+        return not self._unpaused.is_set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether the run was asked to stop (or diverged)."""
+        return self._stop.is_set()
+
     def snapshot(self) -> Snapshot:
         """A consistent copy of the run's state, cheap enough to take every second."""
         now = time.monotonic()
@@ -211,7 +218,7 @@ class Trainer:
             if self._t_start is not None:
                 paused = self._paused_total + (now - self._pause_began if self._pause_began else 0.0)
                 elapsed += now - self._t_start - paused
-            ips = _recent_rate(self._recent)
+            ips = recent_images_per_second(self._recent)
             done = len(self._batch_loss)
             total = self.config.epochs * self._steps
             eta = None
@@ -335,7 +342,7 @@ class Trainer:
 
     # Both loops call these hooks, so they report and obey the same way.
 
-    def _before_batch(self, step_in_run: int) -> bool:
+    def before_batch(self, step_in_run: int) -> bool:
         """Pause, stop and learning-rate changes, between batches. False: leave the loop."""
         if not self._unpaused.is_set() and not self._stop.is_set():
             with self._lock:
@@ -372,7 +379,7 @@ class Trainer:
             with self._lock:
                 self._lr_now = lr
 
-    def _record_batch(self, epoch: int, batch: int, loss: float, accuracy: float, images: int) -> None:
+    def record_batch(self, epoch: int, batch: int, loss: float, accuracy: float, images: int) -> None:
         now = time.monotonic()
         with self._lock:
             self._batch_loss.append(loss)
@@ -388,13 +395,13 @@ class Trainer:
             self._write_run_status("failed")
             self._stop.set()
 
-    def _epoch_begin(self, epoch: int) -> None:
+    def epoch_begin(self, epoch: int) -> None:
         self._epoch_t0 = time.monotonic()
         with self._lock:
             self._epoch_paused0 = self._paused_total
             self._epoch, self._batch = epoch + 1, 0
 
-    def _epoch_end(self, model: Any, epoch: int, loss: float, accuracy: float, val_ds: Any) -> None:
+    def epoch_end(self, model: Any, epoch: int, loss: float, accuracy: float, val_ds: Any) -> None:
         """Record a finished epoch: validation, history, checkpoint."""
         with self._lock:
             seconds = time.monotonic() - self._epoch_t0 - (self._paused_total - self._epoch_paused0)
@@ -421,7 +428,7 @@ class Trainer:
             self._checkpoint(model, epoch + 1)
         release_free_memory()
 
-    def _batch_images(self, batch: int) -> int:
+    def batch_images(self, batch: int) -> int:
         if batch < self._steps - 1:
             return self.config.batch_size
         return self._n_train - self.config.batch_size * (self._steps - 1)
@@ -437,12 +444,3 @@ class Trainer:
         with self._lock:
             history = list(self._history)
         self._folder.write_status(status, history, self._test, detail)
-
-
-def _recent_rate(recent: deque) -> float:
-    """Images per second over the last batches: images after the first end mark / time since it."""
-    if len(recent) < 2:
-        return 0.0
-    span = recent[-1][0] - recent[0][0]
-    images = sum(n for _, n in list(recent)[1:])
-    return images / span if span > 0 else 0.0
