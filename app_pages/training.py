@@ -169,85 +169,108 @@ def settings_section(preset: str, settings: dict[str, url_state.Param], runs: Ru
     )
     c1, c2, c3, c4 = st.columns(4)
     with c1:
-        if url_state.shown(OPTIMIZER_KEY):
-            st.selectbox(
-                "Optimizer",
-                training_config.OPTIMIZERS,
-                key=OPTIMIZER_KEY,
-                format_func=training_config.OPTIMIZER_TITLES.get,
-                disabled=locked,
-                persist_state="session",
-            )
-        if url_state.shown(LOOP_KEY):
-            st.radio(
-                "Training loop",
-                training_config.LOOPS,
-                key=LOOP_KEY,
-                disabled=locked,
-                format_func=lambda v: {"fit": "Keras fit", "custom": "GradientTape (exercise 3)"}[v],
-                help="Both report the same metrics; the custom loop is the tutorial's exercise 3.",
-                persist_state="session",
-            )
+        _optimizer_controls(locked)
     with c2:
-        if url_state.shown(LR_KEY):
-            url_state.select_slider(
-                "Learning rate η",
-                LEARNING_RATES,
-                LR_KEY,
-                disabled=locked,
-                format_func=lambda v: f"{v:g}",
-                persist_state="session",
-                help="You can also change it while the run goes.",
-            )
-        if url_state.shown(SCHEDULE_KEY):
-            st.selectbox(
-                "Learning-rate schedule",
-                training_config.SCHEDULES,
-                key=SCHEDULE_KEY,
-                disabled=locked,
-                persist_state="session",
-                format_func={"constant": "constant η", "cosine": "cosine decay to 0"}.get,
-            )
+        _learning_rate_controls(locked)
     with c3:
-        if url_state.shown(BATCH_KEY):
-            url_state.select_slider(
-                "Batch size B", BATCH_SIZES, BATCH_KEY, disabled=locked, persist_state="session"
-            )
-        url_state.number_input(
-            "Epochs E", EPOCHS_KEY, settings, step=1, disabled=locked, persist_state="session"
-        )
-        if url_state.shown(AUGMENT_KEY):
-            st.selectbox(
-                "Augmentation",
-                training_config.AUGMENTATIONS,
-                key=AUGMENT_KEY,
-                disabled=locked,
-                persist_state="session",
-                format_func={"none": "none", "flip": "mirror half of each batch"}.get,
-                help="A mirrored coat is still a coat: more pictures for free. Training images only.",
-            )
+        _length_controls(settings, locked)
     with c4:
-        if url_state.shown(VALIDATION_KEY):
-            percents = settings[VALIDATION_KEY].options
-            url_state.bounded_slider(
-                "Validation images (%)",
-                percents[0],
-                percents[-1],
-                VALIDATION_KEY,
-                step=percents[1] - percents[0],
-                disabled=locked,
-                persist_state="session",
-                help="Held out from the training images to show over-fitting; 0 for none.",
-            )
-        url_state.number_input(
-            "Checkpoint every N epochs",
-            CHECKPOINT_KEY,
-            settings,
-            step=1,
+        _holdout_controls(settings, locked)
+    return _chosen_config(locked)
+
+
+def _optimizer_controls(locked: bool) -> None:
+    """The optimizer and the training loop (Keras fit or GradientTape)."""
+    if url_state.shown(OPTIMIZER_KEY):
+        st.selectbox(
+            "Optimizer",
+            training_config.OPTIMIZERS,
+            key=OPTIMIZER_KEY,
+            format_func=training_config.OPTIMIZER_TITLES.get,
             disabled=locked,
             persist_state="session",
-            help="Exercise 4: save the model every N epochs, so a run survives a restart. 0: never.",
         )
+    if url_state.shown(LOOP_KEY):
+        st.radio(
+            "Training loop",
+            training_config.LOOPS,
+            key=LOOP_KEY,
+            disabled=locked,
+            format_func=lambda v: {"fit": "Keras fit", "custom": "GradientTape (exercise 3)"}[v],
+            help="Both report the same metrics; the custom loop is the tutorial's exercise 3.",
+            persist_state="session",
+        )
+
+
+def _learning_rate_controls(locked: bool) -> None:
+    """η and its schedule."""
+    if url_state.shown(LR_KEY):
+        url_state.select_slider(
+            "Learning rate η",
+            LEARNING_RATES,
+            LR_KEY,
+            disabled=locked,
+            format_func=lambda v: f"{v:g}",
+            persist_state="session",
+            help="You can also change it while the run goes.",
+        )
+    if url_state.shown(SCHEDULE_KEY):
+        st.selectbox(
+            "Learning-rate schedule",
+            training_config.SCHEDULES,
+            key=SCHEDULE_KEY,
+            disabled=locked,
+            persist_state="session",
+            format_func={"constant": "constant η", "cosine": "cosine decay to 0"}.get,
+        )
+
+
+def _length_controls(settings: dict[str, url_state.Param], locked: bool) -> None:
+    """The batch size, the epochs and the augmentation."""
+    if url_state.shown(BATCH_KEY):
+        url_state.select_slider(
+            "Batch size B", BATCH_SIZES, BATCH_KEY, disabled=locked, persist_state="session"
+        )
+    url_state.number_input("Epochs E", EPOCHS_KEY, settings, step=1, disabled=locked, persist_state="session")
+    if url_state.shown(AUGMENT_KEY):
+        st.selectbox(
+            "Augmentation",
+            training_config.AUGMENTATIONS,
+            key=AUGMENT_KEY,
+            disabled=locked,
+            persist_state="session",
+            format_func={"none": "none", "flip": "mirror half of each batch"}.get,
+            help="A mirrored coat is still a coat: more pictures for free. Training images only.",
+        )
+
+
+def _holdout_controls(settings: dict[str, url_state.Param], locked: bool) -> None:
+    """The validation share and how often a checkpoint is saved."""
+    if url_state.shown(VALIDATION_KEY):
+        percents = settings[VALIDATION_KEY].options
+        url_state.bounded_slider(
+            "Validation images (%)",
+            percents[0],
+            percents[-1],
+            VALIDATION_KEY,
+            step=percents[1] - percents[0],
+            disabled=locked,
+            persist_state="session",
+            help="Held out from the training images to show over-fitting; 0 for none.",
+        )
+    url_state.number_input(
+        "Checkpoint every N epochs",
+        CHECKPOINT_KEY,
+        settings,
+        step=1,
+        disabled=locked,
+        persist_state="session",
+        help="Exercise 4: save the model every N epochs, so a run survives a restart. 0: never.",
+    )
+
+
+def _chosen_config(locked: bool) -> TrainingConfig:
+    """The settings the widgets hold, as the configuration to train."""
     state = st.session_state
     mixed_precision = mixed_precision_switch(int(state[BATCH_KEY]), locked)
     return TrainingConfig(

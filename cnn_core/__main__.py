@@ -168,23 +168,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     # Check every flag before the slow parts (loading data, importing TensorFlow).
     config = _training_config(args)
     run_dir = args.checkpoint_dir
-    if args.resume:
-        if run_dir is None:
-            raise ValueError("--resume needs --checkpoint-dir: the run folder to continue.")
-        info = run_storage.read_run(run_dir)
-        if not info.resumable and (args.epochs is None or args.epochs <= info.checkpoint_epoch):
-            raise ValueError(
-                f"The run in {run_dir} has nothing to resume (status {info.status}, last checkpoint "
-                f"at epoch {info.checkpoint_epoch} of {info.training.epochs}); pass --epochs N to train "
-                "it further."
-            )
-        preset = preset_name(info.model_config)
-    else:
-        preset = args.preset
-        if run_dir is not None and (run_dir / run_storage.RUN_FILE).exists():
-            raise ValueError(
-                f"{run_dir} already holds a run: add --resume to continue it, or choose another folder."
-            )
+    preset = _checked_run_folder(args)
     data = load_data(args)
     if data.note:
         print(data.note, file=sys.stderr)
@@ -223,33 +207,58 @@ def cmd_train(args: argparse.Namespace) -> int:
         saved = str(trainer.save(args.save))
         print(f"Saved the model to {saved}")
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "status": snap.status,
-                    "test_accuracy": snap.test_accuracy,
-                    "test_loss": snap.test_loss,
-                    "images_per_second": round(snap.mean_images_per_second, 1),
-                    "wall_seconds": round(wall, 2),
-                    "epochs": len(snap.history),
-                    "source": data.source,
-                    "dataset": data.name,
-                    "train_images": snap.train_images,
-                    "validation_images": snap.val_images,
-                    "test_images": int(len(data.y_test)),
-                    "preset": preset,
-                    "seed": config.seed,
-                    "loop": snap.loop,
-                    "device": snap.device,
-                    "mixed_precision": trainer.config.mixed_precision,
-                    "run_dir": snap.run_dir,
-                    "saved": saved,
-                    "message": snap.message,
-                    "history": [asdict(r) for r in snap.history],
-                }
-            )
-        )
+        print(json.dumps(_run_report(snap, data, trainer, preset, config.seed, wall, saved)))
     return 1 if snap.status == "failed" else 0
+
+
+def _checked_run_folder(args: argparse.Namespace) -> str:
+    """The preset's short name of the run to train, once ``--checkpoint-dir`` and ``--resume``
+    are known to agree with the folder: a resume needs a run to continue, a new run an empty folder."""
+    run_dir = args.checkpoint_dir
+    if not args.resume:
+        if run_dir is not None and (run_dir / run_storage.RUN_FILE).exists():
+            raise ValueError(
+                f"{run_dir} already holds a run: add --resume to continue it, or choose another folder."
+            )
+        return args.preset
+    if run_dir is None:
+        raise ValueError("--resume needs --checkpoint-dir: the run folder to continue.")
+    info = run_storage.read_run(run_dir)
+    if not info.resumable and (args.epochs is None or args.epochs <= info.checkpoint_epoch):
+        raise ValueError(
+            f"The run in {run_dir} has nothing to resume (status {info.status}, last checkpoint "
+            f"at epoch {info.checkpoint_epoch} of {info.training.epochs}); pass --epochs N to train "
+            "it further."
+        )
+    return preset_name(info.model_config)
+
+
+def _run_report(
+    snap: Any, data: Any, trainer: Any, preset: str, seed: Any, wall: float, saved: str | None
+) -> dict[str, Any]:
+    """What ``train --json`` prints: the run's outcome, its data and settings, its history."""
+    return {
+        "status": snap.status,
+        "test_accuracy": snap.test_accuracy,
+        "test_loss": snap.test_loss,
+        "images_per_second": round(snap.mean_images_per_second, 1),
+        "wall_seconds": round(wall, 2),
+        "epochs": len(snap.history),
+        "source": data.source,
+        "dataset": data.name,
+        "train_images": snap.train_images,
+        "validation_images": snap.val_images,
+        "test_images": int(len(data.y_test)),
+        "preset": preset,
+        "seed": seed,
+        "loop": snap.loop,
+        "device": snap.device,
+        "mixed_precision": trainer.config.mixed_precision,
+        "run_dir": snap.run_dir,
+        "saved": saved,
+        "message": snap.message,
+        "history": [asdict(r) for r in snap.history],
+    }
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

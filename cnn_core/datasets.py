@@ -445,7 +445,6 @@ def preprocess(images: np.ndarray) -> np.ndarray:
 
 def first_line(error: BaseException | str) -> str:
     """An exception's (or a message's) first line, at most 200 characters, for a sentence on the page."""
-    text = str(error).strip().splitlines()
-    if text:
-        return text[0][:200]
-    return type(error).__name__ if isinstance(error, BaseException) else "no details"
+    lines = str(error).strip().splitlines()
+    fallback = type(error).__name__ if isinstance(error, BaseException) else "no details"
+    return lines[0][:200] if lines else fallback
