@@ -11,8 +11,8 @@ from cnn_core.figures import dataset as dataset_figures
 from ui import dataset_upload, url_state
 from ui.common import DATASET_KEY, cached_png, current_dataset, current_dataset_name
 
-# Widget keys (Streamlit deletes them when the learner leaves the page); the upload's are in ui.dataset_upload.
-# Each is also its setting's URL parameter.
+# Widget keys (Streamlit deletes them when the learner leaves the page); the upload's are in
+# ui.dataset_upload. Each is also its setting's URL parameter.
 NAME_KEY = "dataset_page_name"
 SEED_KEY = "dataset_page_seed"
 CLASS_KEY = "dataset_page_class"
@@ -355,8 +355,10 @@ def preprocessing(data: datasets.Dataset) -> None:
         f"2. `np.expand_dims(…, axis=-1)` adds the channel axis: {shape.after_shape}. {data.title} is one "
         "grey channel, not RGB as the tutorial says, so that axis has length 1.\n"
         f"3. `/ 255.` then `.astype(np.float32)` scales every pixel into [0, 1]: pixel (row {r}, column {c}) "
-        f"of image #{int(index)} is **{int(image[r, c])} → {int(image[r, c])} / 255 = {float(one[0, r, c, 0]):.3f}**.\n"
-        f"4. **After:** {shape.after_shape} **float32**, values {float(one.min()):.1f}–{float(one.max()):.1f} "
+        f"of image #{int(index)} is **{int(image[r, c])} → {int(image[r, c])} / 255 = "
+        f"{float(one[0, r, c, 0]):.3f}**.\n"
+        f"4. **After:** {shape.after_shape} **float32**, values "
+        f"{float(one.min()):.1f}–{float(one.max()):.1f} "
         f"({shape.after_bytes / 1e6:,.1f} MB, 4 bytes per pixel instead of 1). The labels become int64: "
         f"image #{int(index)} is labelled {class_text(data, label_number)}."
     )

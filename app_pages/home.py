@@ -16,7 +16,8 @@ def render() -> None:
 def intro() -> None:
     st.title("CNN Explorer")
     st.markdown(
-        f"Learn how a **convolutional neural network** sees a {IMAGE_SIZE}×{IMAGE_SIZE} image, one idea at a time. "
+        f"Learn how a **convolutional neural network** sees a {IMAGE_SIZE}×{IMAGE_SIZE} image, one idea at "
+        "a time. "
         "The explorer follows the tutorial *Deep Learning with Colab*: a small CNN that reads "
         "handwritten digits (MNIST), then clothes (Fashion-MNIST). Move the sliders, build the "
         "network, train it live and look at what it gets wrong."

@@ -353,7 +353,8 @@ def keras_code(config: ModelConfig) -> None:
 def handed_to_training(totals: model_code.Totals) -> None:
     """What the Training page will train: this network (the router's footer links to it)."""
     st.success(
-        f"The training page trains this network: **{models.PRESET_TITLES.get(st.session_state[MODEL_PRESET_KEY], 'Custom')}**, "
+        "The training page trains this network: "
+        f"**{models.PRESET_TITLES.get(st.session_state[MODEL_PRESET_KEY], 'Custom')}**, "
         f"{totals.params:,} parameters.",
         icon=":material/check_circle:",
     )

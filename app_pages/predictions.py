@@ -223,7 +223,8 @@ def grid_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     p = preds.probabilities[first]
     k = int(np.argmax(p))
     st.latex(
-        rf"p_k = \frac{{e^{{z_k}}}}{{\sum_{{j=0}}^{{{datasets.NUM_CLASSES - 1}}} e^{{z_j}}}}\qquad \#{first}:\ "
+        rf"p_k = \frac{{e^{{z_k}}}}{{\sum_{{j=0}}^{{{datasets.NUM_CLASSES - 1}}} e^{{z_j}}}}"
+        rf"\qquad \#{first}:\ "
         rf"p_{{{k}}} = {p[k]:.3f}\ \text{{is the largest of the ten, so the answer is}}\ "
         rf"\text{{{_tex_text(names[k])}}}\ ({100 * p[k]:.0f}\%)"
     )
@@ -315,7 +316,8 @@ def confusion_tab(preds: evaluation.Predictions, chosen: Chosen) -> None:
     )
     st.latex(
         rf"\text{{accuracy of class }} c = \frac{{M_{{cc}}}}{{\sum_p M_{{cp}}}}:\quad "
-        rf"\text{{{_tex_text(names[worst])}}} = \frac{{{int(matrix[worst, worst])}}}{{{int(matrix[worst].sum())}}}"
+        rf"\text{{{_tex_text(names[worst])}}} = "
+        rf"\frac{{{int(matrix[worst, worst])}}}{{{int(matrix[worst].sum())}}}"
         rf" = {100 * accuracy[worst]:.0f}\%"
     )
     st.markdown(

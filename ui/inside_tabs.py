@@ -74,7 +74,8 @@ def draw_intro(data: datasets.Dataset) -> None:
     st.markdown(
         f"Draw {what} with the mouse, or upload a photo. The network only understands pictures "
         "prepared as MNIST's were, so yours is prepared the same way first: **grey, ink on "
-        f"black, cropped to the ink, scaled to fit {drawn_digit.BOX}×{drawn_digit.BOX}, centred by mass in {n}×{n}**."
+        f"black, cropped to the ink, scaled to fit {drawn_digit.BOX}×{drawn_digit.BOX}, centred by mass in "
+        f"{n}×{n}**."
     )
     if data.name != "mnist":
         st.caption(
@@ -160,7 +161,8 @@ def preparation_lesson(prepared: drawn_digit.PreparedDigit) -> None:
         alt=insight_figures.preparation_description(prepared),
     )
     st.latex(
-        rf"\text{{scale}} = \frac{{{box}}}{{\max(\text{{width}}, \text{{height}})}} = \frac{{{box}}}{{\max({w}, {h})}} = {box / max(w, h):.3f}"
+        rf"\text{{scale}} = \frac{{{box}}}{{\max(\text{{width}}, \text{{height}})}} = "
+        rf"\frac{{{box}}}{{\max({w}, {h})}} = {box / max(w, h):.3f}"
     )
     st.latex(
         rf"\text{{centre of mass}} = \frac{{\sum_{{ij}} x_{{ij}}\,(i, j)}}{{\sum_{{ij}} x_{{ij}}}}"
@@ -382,7 +384,8 @@ def conv_lesson(info: insight.ConvLayerInfo) -> str:
     return (
         f"**{info.name}**: {info.filters} filters of {k}×{k}×{info.input_shape[2]}, "
         f"padding '{info.padding}' (P = {before}+{after}): "
-        f"O = {size_formulas.conv_size_formula(size, k, s, info.padding)} = **{out}**, so {size}×{size}×{info.input_shape[2]} → "
+        f"O = {size_formulas.conv_size_formula(size, k, s, info.padding)} = **{out}**, so "
+        f"{size}×{size}×{info.input_shape[2]} → "
         f"{out}×{out}×{info.filters}: one {out}×{out} map per filter (yellow = strong response)."
     )
 

@@ -97,7 +97,8 @@ def _draw_live_curves(registry: JobRegistry, job_id: str) -> None:
     if snap.batch_loss and snap.active:
         st.caption(
             "The faint line is each batch's own loss: noisy, because each batch is a different "
-            f"sample of {int(snap.train_images / max(snap.steps_per_epoch, 1)):,} images; the solid line is its moving average."
+            f"sample of {int(snap.train_images / max(snap.steps_per_epoch, 1)):,} images; the solid line is "
+            "its moving average."
         )
 
 
@@ -222,7 +223,8 @@ def result(job: Job, mine: bool, data: datasets.Dataset) -> None:
         return
     st.subheader("Learning curve")
     st.caption(
-        "The tutorial's figure (cell [11]): accuracy (black, circles) and loss (vermillion, squares) after each epoch, "
+        "The tutorial's figure (cell [11]): accuracy (black, circles) and loss (vermillion, squares) after "
+        "each epoch, "
         "on two y axes; dashed: the validation images the network never trained on."
     )
     if snap.history:
@@ -250,7 +252,8 @@ def result(job: Job, mine: bool, data: datasets.Dataset) -> None:
     if n_test:
         right = round(acc * n_test)
         st.latex(
-            rf"\text{{accuracy}} = \frac{{\text{{right}}}}{{N_\text{{test}}}} = \frac{{{right:,}}}{{{n_test:,}}} = {acc * 100:.1f}\,\%"
+            rf"\text{{accuracy}} = \frac{{\text{{right}}}}{{N_\text{{test}}}} = "
+            rf"\frac{{{right:,}}}{{{n_test:,}}} = {acc * 100:.1f}\,\%"
         )
     st.caption(
         "Test images were never used to train or to choose settings: this is the honest score. "

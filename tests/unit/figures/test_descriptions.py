@@ -25,7 +25,8 @@ def test_dataset_descriptions_count_what_is_shown():
     counts = np.zeros(256, np.int64)
     counts[0], counts[255] = 3, 1
     assert dataset.pixel_histogram_description(counts) == (
-        "Histogram of 4 pixel values 0 to 255: 75.0% are 0 (background), 25.0% are 128 or more (ink), mean 63.8."
+        "Histogram of 4 pixel values 0 to 255: 75.0% are 0 (background), 25.0% are 128 or more (ink), mean "
+        "63.8."
     )
     image = np.zeros((28, 28), np.uint8)
     image[10, 10] = 255
