@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from . import run_storage
 from .datasets import DATASET_TITLES
+from .formulas import plural
 from .models import PRESET_TITLES, PRESETS, ModelConfig, preset_name
 from .training_config import OPTIMIZER_TITLES, TrainingConfig, architecture_text, training_defaults
 
@@ -113,14 +114,14 @@ def run_choice_label(run: RunSummary, own: bool = False) -> str:
     """How a run is offered for ticking: its title, data, test accuracy and when it ran."""
     test = f"test {run.test_accuracy:.1%}" if run.test_accuracy is not None else "no test accuracy"
     stopped = (
-        f" · stopped after {run.epochs_done} of {run.training.epochs} epochs"
+        f" · stopped after {run.epochs_done} of {run.training.epochs} {plural(run.training.epochs, 'epoch')}"
         if run.status == "stopped"
         else ""
     )
     when = run.created.replace("T", " ")[5:16] if run.created else ""
     t = run.training
     optimizer = OPTIMIZER_TITLES.get(t.optimizer, t.optimizer)
-    what = f"{run.model_title} · {optimizer} η={t.learning_rate:g} · {t.epochs} epochs"
+    what = f"{run.model_title} · {optimizer} η={t.learning_rate:g} · {t.epochs} {plural(t.epochs, 'epoch')}"
     return " · ".join(p for p in (what + stopped, _data_words(run), test, when, "yours" if own else "") if p)
 
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
 
+from .formulas import plural
 from .models import ConvBlock, ModelConfig
 from .training_config import TrainingConfig
 
@@ -102,7 +103,8 @@ def resume_plan(
     if info.checkpoint_epoch == 0 or info.checkpoint is None:
         raise ValueError(
             f"The run {Path(run_dir).name!r} has no checkpoint to resume from: it stopped before its "
-            f"first checkpoint (every {info.training.checkpoint_every} epochs)."
+            f"first checkpoint (every {info.training.checkpoint_every} "
+            f"{plural(info.training.checkpoint_every, 'epoch')})."
         )
     training = info.training
     if epochs is not None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from .datasets import Dataset
+from .formulas import plural
 from .models import PRESET_TITLES, ModelConfig, preset_name
 
 LOOPS = ("fit", "custom")
@@ -270,7 +271,9 @@ def progress_text(snap: Snapshot) -> str:
     if snap.status == "preparing":
         return "Preparing: loading TensorFlow and building the model…"
     if snap.status == "evaluating":
-        return f"Measuring test accuracy after {len(snap.history)} epochs…{device}"
+        return (
+            f"Measuring test accuracy after {len(snap.history)} {plural(len(snap.history), 'epoch')}…{device}"
+        )
     parts = [f"Epoch {snap.epoch} of {snap.epochs}", f"batch {snap.batch} of {snap.steps_per_epoch}"]
     if snap.status in ("running", "paused"):
         parts.append(f"{snap.images_per_second:,.0f} images/s")
@@ -304,7 +307,7 @@ def describe_run(model_config: ModelConfig, dataset: Dataset, config: TrainingCo
     "· mixed precision" before the optimizer when on: η stays last, see learning_rate_title)."""
     title = PRESET_TITLES.get(preset_name(model_config), "Custom model")
     return (
-        f"{title} on {dataset.title} · {config.epochs} epochs · "
+        f"{title} on {dataset.title} · {config.epochs} {plural(config.epochs, 'epoch')} · "
         + ("mixed precision · " if config.mixed_precision else "")
         + f"{OPTIMIZER_TITLES[config.optimizer]} η={config.learning_rate:g}"
     )

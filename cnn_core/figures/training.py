@@ -260,7 +260,8 @@ def learning_curve_description(history: Sequence[Any]) -> str:
     """One line for the tutorial's learning curve: accuracy and loss from the first to the last epoch."""
     first, last = history[0], history[-1]
     return (
-        f"Learning curve over {len(history)} epochs: training accuracy {100 * first.accuracy:.1f}% → "
+        f"Learning curve over {len(history)} {plural(len(history), 'epoch')}: "
+        f"training accuracy {100 * first.accuracy:.1f}% → "
         f"{100 * last.accuracy:.1f}%, training loss {first.loss:.2f} → {last.loss:.2f}"
         + (
             f"; validation accuracy at the end {100 * last.val_accuracy:.1f}%."

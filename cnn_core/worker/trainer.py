@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import run_storage
 from ..datasets import Dataset
+from ..formulas import plural
 from ..models import MIXED_POLICY, ModelConfig
 from ..process_memory import release_free_memory
 from ..training_config import (
@@ -331,11 +332,11 @@ class Trainer:
         status = "stopped" if stopped else "finished"
         done = len(self._history)
         message = (
-            f"Stopped by request after {done} of {self.config.epochs} epochs "
+            f"Stopped by request after {done} of {self.config.epochs} {plural(self.config.epochs, 'epoch')} "
             f"({len(self._batch_loss) - done * self._steps} batches into the next); the model so far "
             "was evaluated on the test set."
             if stopped
-            else f"Finished {self.config.epochs} epochs."
+            else f"Finished {self.config.epochs} {plural(self.config.epochs, 'epoch')}."
         )
         self._set(status=status, message=message, batch=self._batch)
         self._write_run_status(status)
