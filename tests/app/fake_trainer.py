@@ -12,7 +12,9 @@ class FakeTrainer:
 
     def __init__(self, dataset, model_config, config, run_dir=None, resume_from=None, steps=5):
         self.dataset, self.model_config, self.config = dataset, model_config, config
-        self.run_dir, self.resume_from = run_dir, resume_from
+        # Its run folder, for the tests; the pages read it from snapshot().run_dir, as from the
+        # real RemoteTrainer, which has no run_dir attribute.
+        self.folder, self.resume_from = run_dir, resume_from
         self.label = training_config.describe_run(model_config, dataset, config)
         self.status, self.message = "preparing", ""
         self.steps = steps
@@ -84,7 +86,7 @@ class FakeTrainer:
             learning_rate_changes=tuple(self.changes),
             last_checkpoint=self.checkpoint[0] if self.checkpoint else None,
             last_checkpoint_epoch=self.checkpoint[1] if self.checkpoint else 0,
-            run_dir=str(self.run_dir) if self.run_dir else None,
+            run_dir=str(self.folder) if self.folder else None,
         )
 
     # what the tests use to move it along

@@ -116,7 +116,7 @@ def test_the_experiment_set_waits_in_line_in_order_and_is_ticked_in_one_click(op
     name = first.group
     assert name.startswith("The tutorial's comparisons · ") and all(j.group == name for j in line)
     for trainer in trainers:  # each run's folder names its set before it starts
-        assert run_storage.read_run(trainer.run_dir).experiment == name
+        assert run_storage.read_run(trainer.folder).experiment == name
     assert button(at, "Run the tutorial's comparisons").disabled  # one set at a time
     progress = texts(at)
     assert "▶ Tutorial on MNIST · 5 epochs · Adam η=0.01 — epoch 1 of 5" in progress
@@ -128,11 +128,13 @@ def test_the_experiment_set_waits_in_line_in_order_and_is_ticked_in_one_click(op
         registry.dispatch()
         trainer.finish(test_accuracy=0.9)
         run_storage.update_run_status(
-            trainer.run_dir, "finished", epochs_done=5, test=(0.3, 0.9), history=epochs(5)
+            trainer.folder, "finished", epochs_done=5, test=(0.3, 0.9), history=epochs(5)
         )
     registry.dispatch()
     at.run()
     assert "all done: tick the set below to compare" in texts(at)
+    progress = next(m.value for m in at.markdown if "all done: tick the set" in m.value)
+    assert progress.count("— done") == 4  # each run once: from its job, not again from its folder
     assert texts(at).count("✓") == 4
     button(at, f"Tick the set “{name}” (4 runs)").click().run()
     assert len(at.multiselect(key=TICKED_KEY).value) == 4

@@ -412,7 +412,7 @@ class TestOtherModels:
         job = jobs.get_registry().get(at.session_state[jobs.QUICK_JOB_KEY])
         assert job.trainer is trainer and job.active and job.page == PAGE  # a job like any run
         assert trainer.model_config == models.PRESETS["tutorial"]
-        assert (trainer.config.epochs, trainer.config.checkpoint_every, trainer.run_dir) == (1, 0, None)
+        assert (trainer.config.epochs, trainer.config.checkpoint_every, trainer.folder) == (1, 0, None)
         assert trainer.config.learning_rate == training_config.training_defaults("tutorial").learning_rate
         trainer.advance(2)
         at.run()

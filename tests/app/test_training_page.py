@@ -107,7 +107,7 @@ def test_start_trains_the_chosen_settings_in_the_background_and_shows_progress(o
         trainer.config.loop,
         trainer.config.epochs,
     ) == ("sgd", 0.1, "custom", 3)
-    assert trainer.run_dir is not None  # checkpoints every 10 epochs need a folder
+    assert trainer.folder is not None  # checkpoints every 10 epochs need a folder
     assert button(at, "Start training").disabled  # one run per session
     assert at.select_slider(key="train_lr").disabled  # settings are locked while it runs
 
@@ -308,7 +308,7 @@ def test_a_run_whose_worker_died_says_so_and_resumes_from_its_last_checkpoint(op
     at = start(open_page)
     (trainer,) = trainers
     trainer.advance(12)  # two epochs and a bit
-    run = Path(trainer.run_dir)
+    run = Path(trainer.folder)
     (run / "checkpoints").mkdir(parents=True)
     (run / "checkpoints" / "epoch-0002.keras").write_bytes(b"PK")
     (run / "checkpoints" / "epoch-0002.json").write_text("{}")

@@ -18,7 +18,7 @@ DELETE_KEY = "train_delete"
 def finish(trainer, status: str = "finished") -> Path:
     """End the fake's run and write its run.json as the real trainer does (the fake writes none)."""
     trainer.finish(test_accuracy=0.9)
-    run = Path(trainer.run_dir)
+    run = Path(trainer.folder)
     stored_run(run.parent, run.name, status=status, test=0.9)
     return run
 
@@ -59,7 +59,7 @@ def test_another_session_does_not_see_delete(open_page, trainers):
 
 def test_a_run_going_cannot_be_deleted(open_page, trainers):
     at = start(open_page)
-    run = Path(trainers[0].run_dir)
+    run = Path(trainers[0].folder)
     run_storage.write_run_file(
         run,
         label=trainers[0].label,
@@ -99,5 +99,5 @@ def test_starting_a_run_prunes_the_oldest_ended_runs_beyond_the_count(open_page,
         "20261201-090000-going",
         "20261201-100100-b",
         "20261201-100200-c",
-        Path(trainers[0].run_dir).name,  # the new run's folder (no run.json yet)
+        Path(trainers[0].folder).name,  # the new run's folder (no run.json yet)
     ]
