@@ -84,8 +84,8 @@ class TrainingConfig:
 TRAINING_PRESETS: dict[str, TrainingConfig] = {
     "tutorial": TrainingConfig(),  # batch 256, 10 epochs, Adam at 1e-2: the tutorial's cell [10]
     "exercise2": TrainingConfig(),
-    # Twice the steps per epoch of batch 256 and a cosine decay that settles the weights at the
-    # end: 0.930 on Fashion-MNIST in 7 epochs (tuned on 2 CPU cores, see bench/strong_preset.py).
+    # Twice the steps per epoch of batch 256, and a cosine decay that settles the weights at the
+    # end; its accuracy and time: bench/strong_preset.py (docs/benchmarks.md).
     "strong": TrainingConfig(epochs=7, batch_size=128, learning_rate=4e-3, schedule="cosine"),
 }
 
