@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from cnn_core import formulas, kernels, layer_shapes, shapes
+from cnn_core import formulas, kernels, layer_shapes, shapes, size_formulas
 from cnn_core.datasets import DATASET_NAMES, IMAGE_SIZE, NUM_CLASSES
 from cnn_core.figures import vega
 from cnn_core.figures.convolution import IMAGE_EDGE_COLOUR, ROLE_COLOURS
@@ -191,7 +191,7 @@ def tutorial_slip() -> None:
             "The tutorial says a 3×3 kernel with **padding 2** keeps the size. Put its numbers "
             "in its own formula:"
         )
-        st.latex(formulas.conv_size_latex(IMAGE_SIZE, 3, 1, 2, compared_to=IMAGE_SIZE))
+        st.latex(size_formulas.tutorial_size_latex(IMAGE_SIZE, 3, 1, 2, compared_to=IMAGE_SIZE))
         st.markdown(
             "Padding 2 **grows** the image by 2. At stride 1 the size stays the same when "
             "$2P = K - 1$, that is $P = (K-1)/2$: **P = 1** for K = 3, P = 2 for K = 5. "

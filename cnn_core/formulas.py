@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from .layer_shapes import ShapeStep
 from .models import LayerRow
-from .shapes import conv_output_size
 from .size_formulas import conv_size_formula, pool_size_formula
 
 
@@ -101,15 +100,3 @@ def flat_map_warning(rows: list[LayerRow]) -> str:
         f"The image is down to 1×1 before the flatten (`{last_map.name}`): the network no longer "
         "knows where in the picture a feature was. Fewer poolings keep that information."
     )
-
-
-def conv_size_latex(size: int, kernel: int, stride: int, pad: int, compared_to: int | None = None) -> str:
-    r"""Formula (1.1) with these numbers, as LaTeX: ``O = \dfrac{I - K + 2P}{S} + 1 = O`` (sizes in
-    pixels, ``pad`` zeros on each side); with ``compared_to``, the result is set against that size
-    with ``=`` or ``\neq`` (the tutorial's "padding 2 keeps 28" is ``... = 30 \neq 28``)."""
-    output = conv_output_size(size, kernel, stride, pad)
-    latex = rf"O = \dfrac{{{size} - {kernel} + 2 \cdot {pad}}}{{{stride}}} + 1 = {output}"
-    if compared_to is not None:
-        relation = "=" if output == compared_to else r"\neq"
-        latex += f" {relation} {compared_to}"
-    return latex

@@ -6,7 +6,7 @@ write a formula with these functions, never by hand.
 
 from __future__ import annotations
 
-from .shapes import Padding, effective_kernel_size, padding_amounts, padding_mode
+from .shapes import Padding, conv_output_size, effective_kernel_size, padding_amounts, padding_mode
 
 
 def padded_input_formula(
@@ -71,6 +71,19 @@ def pool_size_formula(
     if padding.lower() == "same":
         return rf"\left\lceil \frac{{{i}}}{{{s}}} \right\rceil" if latex else f"⌈{i} / {s}⌉"
     return _floor_plus_one(f"{i} − {f}", s, latex)
+
+
+def tutorial_size_latex(size: int, kernel: int, stride: int, pad: int, compared_to: int | None = None) -> str:
+    r"""Formula (1.1) as the tutorial writes it (no floor), with these numbers, as LaTeX:
+    ``O = \dfrac{I - K + 2P}{S} + 1 = O`` (sizes in pixels, ``pad`` zeros on each side); with
+    ``compared_to``, the result is set against that size with ``=`` or ``\neq`` (the tutorial's
+    "padding 2 keeps 28" is ``... = 30 \neq 28``)."""
+    output = conv_output_size(size, kernel, stride, pad)
+    latex = rf"O = \dfrac{{{size} - {kernel} + 2 \cdot {pad}}}{{{stride}}} + 1 = {output}"
+    if compared_to is not None:
+        relation = "=" if output == compared_to else r"\neq"
+        latex += f" {relation} {compared_to}"
+    return latex
 
 
 def _floor_plus_one(numerator: str, denominator: int | str, latex: bool) -> str:

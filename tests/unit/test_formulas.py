@@ -48,11 +48,3 @@ def test_a_network_pooled_down_to_one_pixel_is_warned_about():
     deep = ModelConfig(blocks=PRESETS["tutorial"].blocks * 2)
     rows = summarize(deep)
     assert "down to 1×1 before the flatten" in formulas.flat_map_warning(rows)
-
-
-def test_conv_size_latex_puts_the_numbers_in_formula_1_1():
-    assert formulas.conv_size_latex(28, 3, 1, 2, compared_to=28) == (
-        r"O = \dfrac{28 - 3 + 2 \cdot 2}{1} + 1 = 30 \neq 28"
-    )
-    assert formulas.conv_size_latex(28, 3, 1, 1, compared_to=28).endswith("+ 1 = 28 = 28")
-    assert formulas.conv_size_latex(7, 3, 2, 0) == r"O = \dfrac{7 - 3 + 2 \cdot 0}{2} + 1 = 3"

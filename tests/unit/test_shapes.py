@@ -402,3 +402,11 @@ def test_jump_to_the_end_of_the_row_then_of_the_next():
     assert shapes.end_of_row(7, 5) == 9
     assert shapes.end_of_row(4, 5) == 9  # already at a row's end: the next row's
     assert shapes.end_of_row(24, 5) == 24  # the last cell stays put
+
+
+def test_the_tutorials_formula_1_1_takes_the_numbers_as_latex():
+    assert size_formulas.tutorial_size_latex(28, 3, 1, 2, compared_to=28) == (
+        r"O = \dfrac{28 - 3 + 2 \cdot 2}{1} + 1 = 30 \neq 28"
+    )
+    assert size_formulas.tutorial_size_latex(28, 3, 1, 1, compared_to=28).endswith("+ 1 = 28 = 28")
+    assert size_formulas.tutorial_size_latex(7, 3, 2, 0) == r"O = \dfrac{7 - 3 + 2 \cdot 0}{2} + 1 = 3"
