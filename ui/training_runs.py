@@ -299,6 +299,8 @@ def delete_section(runs: Runs) -> None:
     elif sentence:
         st.warning(sentence, icon=":material/error:")
     own = st.session_state.get(OWN_RUNS_KEY, set())
+    if not own:  # most sessions started no run: no need to look at the runs folder
+        return
     mine = [r for r in run_storage.list_runs(run_storage.default_runs_dir()) if r.path in own]
     if not mine:
         return
