@@ -264,11 +264,12 @@ def own_imports_in_functions(modules: dict[str, Module]) -> list[str]:
     for name, mod in modules.items():
         if not _under(name, STREAMLIT_SIDE):
             continue
-        top_level = {id(node) for node in mod.tree.body}
         nested = [
             node
-            for node in ast.walk(mod.tree)
-            if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in top_level
+            for function in ast.walk(mod.tree)
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for node in ast.walk(function)
+            if isinstance(node, (ast.Import, ast.ImportFrom))
         ]
         nested_lines = {node.lineno for node in nested}
         found: dict[int, Edge] = {}  # per import statement, its most specific repository module
@@ -448,6 +449,9 @@ def test_rule_6_catches_an_own_import_inside_a_function_on_the_streamlit_side():
     lazy = fake(module("ui.glue", "from ui import jobs\ndef f():\n    from streamlit.runtime import Runtime"))
     lazy["ui.jobs"] = module("ui.jobs", "")
     assert own_imports_in_functions(lazy) == []  # a third-party import may wait for its function
+    guarded = fake(module("ui.glue", "try:\n    from ui import jobs\nexcept ImportError:\n    jobs = None"))
+    guarded["ui.jobs"] = module("ui.jobs", "")
+    assert own_imports_in_functions(guarded) == []  # at the top of the file, under a try: not in a function
     assert own_imports_in_functions(fake(module("cnn_core.x", "def f():\n    from . import y"))) == []
 
 
