@@ -52,7 +52,7 @@ def spread_spec(bars: Sequence[Bar], title: str) -> vega.Spec:
     y = {
         "field": "answer",
         "type": "nominal",
-        "sort": {"field": "order"},
+        "sort": list(data["answer"]),  # as given: the most given first
         "title": "answer",
         "axis": {"labelFontSize": 13, "titleFontSize": 12, "labelLimit": 220},
     }
@@ -90,6 +90,8 @@ def spread_spec(bars: Sequence[Bar], title: str) -> vega.Spec:
         "title": title,
         "height": BAR_HEIGHT_PX * max(len(bars), 1),
         "layer": [bars_layer, text_layer],
+        # Fill the column's width, keep a row per answer: Streamlit would otherwise fit the height too.
+        "autosize": {"type": "fit-x", "contains": "padding"},
         "config": vega.base_config(),
     }
 

@@ -20,7 +20,7 @@ def test_each_answer_is_a_bar_with_its_count_in_the_order_given():
     assert list(data["answer"]) == ["8", "10", "13"]
     assert list(data["students"]) == [3, 2, 1]
     assert list(data["order"]) == [0, 1, 2]
-    assert spec["layer"][0]["encoding"]["y"]["sort"] == {"field": "order"}  # top to bottom as given
+    assert spec["layer"][0]["encoding"]["y"]["sort"] == ["8", "10", "13"]  # top to bottom as given
     json.dumps({k: v for k, v in spec.items() if k != "datasets"})  # the rest is plain JSON
 
 
