@@ -208,3 +208,33 @@ def test_a_student_may_switch_quiz_me_off_and_back_on_to_rejoin_the_class():
     assert any("Following the class quiz" in t for t in texts(student))
     assert url_param(student, "quiz_class") == "1"
     assert any(m.value.startswith("**Question 2**") for m in student.markdown)
+
+
+@pytest.mark.parametrize("page", ["pooling", "model"])
+def test_the_other_quiz_pages_run_a_class_poll_too(page):
+    link = {**CLASS_LINK, "quiz": page}
+
+    def other_page():
+        import streamlit as st
+
+        from ui import quiz as quiz_ui
+
+        question, _ = quiz_ui.quiz_section(st.session_state["page_under_test"])
+        st.session_state["shown_question"] = question
+
+    sessions = []
+    for instructor in (True, False):
+        at = AppTest.from_function(other_page, default_timeout=TIMEOUT_S)
+        at.session_state["page_under_test"] = page
+        if instructor:
+            at.session_state[jobs.INSTRUCTOR_KEY] = True
+        for param, value in link.items():
+            at.query_params[param] = value
+        sessions.append(at.run())
+        assert not at.exception, at.exception
+    teacher, student = sessions
+    assert shown(student) == quiz.make_question(page, SEED, LEVEL, 0)
+    answer(student, "1")
+    teacher.run()
+    assert any(t.startswith("**1 answered**") for t in texts(teacher))
+    assert len(teacher.get("vega_lite_chart")) == 1
