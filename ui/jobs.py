@@ -23,6 +23,7 @@ JOB_KEY = "_training_job"  # session state: the id of the job this session start
 QUICK_JOB_KEY = "_quick_job"  # session state: the id of this session's quick run on Predictions
 WATCHED_KEY = "train_watched"  # session state: the other session's job last watched on Training
 INSTRUCTOR_KEY = "_instructor"  # session state: True once a link carried the instructor token
+INSTRUCTOR_REFUSED_KEY = "_instructor_refused"  # session state: True once a link carried a wrong one
 TRAINING_PAGE = "app_pages/training.py"
 
 
@@ -79,12 +80,16 @@ INSTRUCTOR_PARAM = "instructor"  # ?instructor=<token> in an instructor's link
 def remember_instructor() -> bool:
     """Whether this session is the instructor's: a link carrying ``?instructor=<token>`` (the
     server's ``$CNN_EXPLORER_INSTRUCTOR_TOKEN``) marks the session for good. The parameter is
-    taken out of the address bar at once, so it is never on screen nor in a link shared on."""
+    taken out of the address bar at once, so it is never on screen nor in a link shared on. A
+    wrong or guessed token changes nothing but ``INSTRUCTOR_REFUSED_KEY``, so a page can say why
+    it shows the students' view (the class poll does)."""
     given = st.query_params.get(INSTRUCTOR_PARAM)
     if given is not None:
         del st.query_params[INSTRUCTOR_PARAM]
         if is_instructor_token(given):
             st.session_state[INSTRUCTOR_KEY] = True
+        else:
+            st.session_state[INSTRUCTOR_REFUSED_KEY] = True
     return bool(st.session_state.get(INSTRUCTOR_KEY))
 
 

@@ -10,6 +10,8 @@ quiz with the reveal's picture (:func:`reveal_picture`, from ``cnn_core.figures.
 The link carries the quiz: ``?quiz=<kind>&quiz_seed=<n>&quiz_level=<1-5>`` gives every student
 the same questions from that level on; the section writes those parameters as it goes, so the
 address bar is always a link to the current quiz. All checking is ``cnn_core.quiz``'s.
+A class link (``&quiz_class=1``) makes it a class quiz that students follow and the instructor
+steers (``ui.class_poll``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import streamlit as st
 
 from cnn_core import quiz
 from cnn_core.figures import quiz as quiz_figures
+from ui import class_poll
 
 MODE_PARAM, SEED_PARAM, LEVEL_PARAM = "quiz", "quiz_seed", "quiz_level"
 MAX_SEED = 999_999  # seeds drawn for a new quiz are at most six digits, easy to read out to a class
@@ -72,7 +75,7 @@ def requested(kind: str) -> bool:
 
 def leave() -> None:
     """Take the quiz out of the URL (call when the page's toggle is switched off)."""
-    for param in (MODE_PARAM, SEED_PARAM, LEVEL_PARAM):
+    for param in (MODE_PARAM, SEED_PARAM, LEVEL_PARAM, class_poll.CLASS_PARAM):
         if param in st.query_params:
             del st.query_params[param]
 
@@ -137,18 +140,13 @@ def quiz_section(
     ``PAGE_KINDS``); returns the question on screen and its verdict (None until checked).
     ``reveal(question)`` draws the picture under the formula once the answer is checked."""
     state = _state(kind, key)
-    question = quiz.make_question(kind, state["seed"], state["level"], state["number"])
     _write_url(kind, state)
-
-    st.markdown(
-        f"**Question {state['number'] + 1}** · {quiz.KIND_TITLES[question.kind]} · "
-        f"level {question.difficulty} of {quiz.MAX_LEVEL}"
-    )
-    st.markdown(question.prompt)
-    if question.kind == "pool_value":
-        st.markdown(_grid_table(question))
-    if question.code:
-        st.code(question.code, language="python")
+    if state["class"] and class_poll.is_instructor():
+        return class_poll.class_view(key, state, _url_params(kind, state), draw_question), None
+    if state["class"]:
+        class_poll.follow(state)  # on the class's question, and watching for the next
+    question = quiz.make_question(kind, state["seed"], state["level"], state["number"])
+    draw_question(question)
 
     verdict: quiz.Verdict | None = state["verdict"]
     with st.form(form_key(key, state["number"]), border=False):
@@ -175,15 +173,40 @@ def quiz_section(
             st.latex(line)
         if reveal is not None:
             reveal(question)
-        st.button("Next question", key=next_key(key), on_click=_next, args=(key,), type="primary")
-    score: quiz.Score = state["score"]
+        if state["class"]:
+            class_poll.waiting_caption()
+        else:
+            st.button("Next question", key=next_key(key), on_click=_next, args=(key,), type="primary")
+    st.markdown(_score_line(state))
+    if not state["class"]:
+        class_poll.offer(key, state)
+    return question, verdict
+
+
+def draw_question(question: quiz.Question) -> None:
+    """A question as the student sees it: its number, kind and level, the prompt, and the grid
+    or the Keras lines it is about."""
     st.markdown(
-        f"Score: {score.text}"
-        if score.asked
-        else f"Level {score.level} of {quiz.MAX_LEVEL}: "
+        f"**Question {question.number + 1}** · {quiz.KIND_TITLES[question.kind]} · "
+        f"level {question.difficulty} of {quiz.MAX_LEVEL}"
+    )
+    st.markdown(question.prompt)
+    if question.kind == "pool_value":
+        st.markdown(_grid_table(question))
+    if question.code:
+        st.code(question.code, language="python")
+
+
+def _score_line(state: dict[str, Any]) -> str:
+    score: quiz.Score = state["score"]
+    if state["class"]:  # one level for the whole class: the score does not move it
+        return f"Score: {score.right} of {score.asked} right · the class quiz stays at level {state['level']}"
+    if score.asked:
+        return f"Score: {score.text}"
+    return (
+        f"Level {score.level} of {quiz.MAX_LEVEL}: "
         "answer before anything is shown; two right in a row move you up a level."
     )
-    return question, verdict
 
 
 def _state(kind: str, key: str) -> dict[str, Any]:
@@ -203,6 +226,8 @@ def _state(kind: str, key: str) -> dict[str, Any]:
             verdict=None,
             unreadable="",
         )
+        # A class link: everyone on the class's question at the link's level (see ui.class_poll).
+        state["class"] = requested(kind) and class_poll.requested()
         st.session_state[key] = state
     return state
 
@@ -216,12 +241,15 @@ def _url_int(param: str, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
+def _url_params(kind: str, state: dict[str, Any]) -> dict[str, str]:
+    """The quiz's link parameters: kind, seed, and the level of the next question (a class
+    quiz's is fixed)."""
+    level = state["level"] if state["class"] else state["score"].level
+    return {MODE_PARAM: kind, SEED_PARAM: str(state["seed"]), LEVEL_PARAM: str(level)}
+
+
 def _write_url(kind: str, state: dict[str, Any]) -> None:
-    for param, value in (
-        (MODE_PARAM, kind),
-        (SEED_PARAM, str(state["seed"])),
-        (LEVEL_PARAM, str(state["score"].level)),
-    ):
+    for param, value in {**_url_params(kind, state), **class_poll.url_params(state)}.items():
         if st.query_params.get(param) != value:
             st.query_params[param] = value
 
@@ -238,6 +266,8 @@ def _check(key: str, question: quiz.Question) -> None:
         score=state["score"].record(verdict.correct),
         typed=st.session_state.get(answer_key(key, state["number"]), ""),
     )
+    if state["class"]:
+        class_poll.record(state, verdict)
 
 
 def _next(key: str) -> None:
