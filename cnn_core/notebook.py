@@ -168,13 +168,32 @@ def introduction(model_config: ModelConfig, training: TrainingConfig, dataset: s
     return "\n\n".join(parts)
 
 
+def class_names_code() -> str:
+    """``CLASS_NAMES = {...}``: both datasets' class names, so that DATASET can be changed."""
+    return "CLASS_NAMES = {\n" + "".join(f"    {k!r}: {list(v)!r},\n" for k, v in CLASS_NAMES.items()) + "}\n"
+
+
+def training_step(training: TrainingConfig) -> tuple[str, str]:
+    """The training step's Markdown and code: Keras ``fit`` or the GradientTape loop (exercise 3)."""
+    if training.loop == "fit":
+        return (
+            "## 1.3.5 Training\nKeras's `fit`, as the tutorial trains, on the batches of the pipeline, "
+            "checking the held-out images after each epoch and saving a checkpoint every "
+            "`CHECKPOINT_EVERY` epochs (exercise 4).",
+            cells.CHECKPOINTS + cells.FIT,
+        )
+    return (
+        "## 1.3.5 Training\nThe tutorial's exercise 3: each step of gradient descent written out "
+        "with `tf.GradientTape`, compiled by `tf.function` and split over the strategy's replicas; "
+        "a checkpoint every `CHECKPOINT_EVERY` epochs (exercise 4).",
+        cells.CHECKPOINTS + cells.CUSTOM_LOOP,
+    )
+
+
 def steps(
     model_config: ModelConfig, training: TrainingConfig, dataset: str, data_file: str | None, note: str
 ) -> list[tuple[str, str | None, str]]:
     """(Markdown, code or None, tag) of each step, in the tutorial's order."""
-    class_names = (
-        "CLASS_NAMES = {\n" + "".join(f"    {k!r}: {list(v)!r},\n" for k, v in CLASS_NAMES.items()) + "}\n"
-    )
     upload = [
         (
             "Your own data: the `.npz` you gave CNN Explorer. In Colab this cell asks for the file.",
@@ -182,21 +201,6 @@ def steps(
             "upload",
         )
     ]
-    train = (
-        (
-            "## 1.3.5 Training\nKeras's `fit`, as the tutorial trains, on the batches of the pipeline, "
-            "checking the held-out images after each epoch and saving a checkpoint every "
-            "`CHECKPOINT_EVERY` epochs (exercise 4).",
-            cells.CHECKPOINTS + cells.FIT,
-        )
-        if training.loop == "fit"
-        else (
-            "## 1.3.5 Training\nThe tutorial's exercise 3: each step of gradient descent written out "
-            "with `tf.GradientTape`, compiled by `tf.function` and split over the strategy's replicas; "
-            "a checkpoint every `CHECKPOINT_EVERY` epochs (exercise 4).",
-            cells.CHECKPOINTS + cells.CUSTOM_LOOP,
-        )
-    )
     return [
         (introduction(model_config, training, dataset, note), None, ""),
         (
@@ -219,7 +223,7 @@ def steps(
         (
             "## 1.3.2 Data collection and preprocessing\nThe images and their labels: 28×28 grey "
             "pictures as whole numbers 0-255, and one class number 0-9 each.",
-            class_names + cells.LOAD,
+            class_names_code() + cells.LOAD,
             "data",
         ),
         ("36 training images at random, with their class.", cells.SAMPLES, "samples"),
@@ -241,7 +245,7 @@ def steps(
             cells.COMPILE,
             "compile",
         ),
-        (*train, "train"),
+        (*training_step(training), "train"),
         (
             "The learning curve (the tutorial's figure): accuracy and loss per epoch.",
             cells.LEARNING_CURVE,
