@@ -4,8 +4,9 @@
 Each notebook trains one epoch on the bundled sample (5,400 training images), its data cell
 pointed at the bundled ``.npz`` by a settings cell injected after its own (no code is edited).
 "Within noise": on this sample, the notebook and ``python -m cnn_core train --json`` with the same
-seed gave the same test accuracy to four decimals (seeds 0-3, both loops: it mirrors the worker
-step by step), while one seed to the next moved it by up to 0.04 (fit: 0.894-0.936). A notebook
+seed gave the same test accuracy to four decimals (the tutorial's network, seeds 0-3, both loops:
+it mirrors the worker step by step), while one seed to the next moved it by up to 0.04
+(0.894-0.936); with the unseeded "flip" the custom network below differed by 0.01. A notebook
 that trained differently (no scaling to 0-1, another hold-out, the wrong loop) lands farther off
 than a reseed does; ``NOISE`` leaves room for a machine whose thread timing reorders sums.
 """
