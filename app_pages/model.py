@@ -10,10 +10,10 @@ from dataclasses import replace
 
 import streamlit as st
 
-from cnn_core import formulas, model_code, models
+from cnn_core import formulas, model_code, models, training_config
 from cnn_core.figures import model as model_figures
 from cnn_core.models import ConvBlock, ModelConfig
-from ui import quiz, url_state
+from ui import notebook_download, quiz, url_state
 from ui.common import MODEL_CONFIG_KEY, MODEL_PRESET_KEY, cached_png
 
 # Widget keys: all start with "model_page_" so they never collide with other pages' keys.
@@ -22,6 +22,7 @@ BLOCKS_KEY = "model_page_blocks"  # also a name in the link's hide= list
 DENSE_KEY = "model_page_dense_units"
 DROPOUT_KEY = "model_page_dropout"
 SHOW_CODE_KEY = "model_page_show_code"  # also its URL parameter
+NOTEBOOK_KEY = "model_page_notebook"  # the "Download as a notebook" button
 BLOCK_FIELD_KEY = "model_page_b{index}_{field}"  # one control of one block: see block_key()
 BLOCK_FIELDS = ("filters", "kernel_size", "padding", "activation", "pool", "pool_size", "convs", "batch_norm")
 LIMITS = models.TEXT_LIMITS  # the widgets' tops: what a link may ask for (6 blocks shrink 28×28 to nothing)
@@ -125,6 +126,7 @@ def render() -> None:
     summary_table(rows, sizes, totals)
     shape_diagram(config, rows)
     keras_code(config)
+    take_it_to_colab(config)
     handed_to_training(totals)
     share_box()
 
@@ -348,6 +350,17 @@ def keras_code(config: ModelConfig) -> None:
         st.download_button(
             "Download create_model.py", code, file_name="create_model.py", mime="text/x-python"
         )
+
+
+def take_it_to_colab(config: ModelConfig) -> None:
+    """This network as a notebook, trained with the settings its preset is meant for."""
+    notebook_download.download_button(
+        config,
+        training_config.training_defaults(models.preset_name(config)),
+        NOTEBOOK_KEY,
+        "Take it to Colab: this network and its training, with the settings its preset is meant for "
+        "(the Training page's button takes yours).",
+    )
 
 
 def handed_to_training(totals: model_code.Totals) -> None:

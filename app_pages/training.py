@@ -10,7 +10,7 @@ import streamlit as st
 
 from cnn_core import datasets, models, training_config
 from cnn_core.training_config import TrainingConfig
-from ui import compare_runs, training_live, url_state
+from ui import compare_runs, notebook_download, training_live, url_state
 from ui.common import DATASET_KEY, MODEL_CONFIG_KEY, MODEL_PRESET_KEY, current_dataset, gpu_accelerator
 from ui.training_live import LEARNING_RATES
 from ui.training_runs import (
@@ -38,6 +38,7 @@ VALIDATION_KEY = "train_validation"
 AUGMENT_KEY = "train_augment"
 DEFAULTS_FOR_KEY = "train_defaults_for"  # the preset whose defaults the widgets were last set to
 MIXED_KEY = "train_mixed_precision"  # only offered on a GPU, so never in a shared link
+NOTEBOOK_KEY = "train_notebook"  # the "Download as a notebook" button
 # An instructor's link names the data and the network first: the training defaults follow them.
 LINK_WHAT = {
     DATASET_KEY: url_state.Choice("mnist", list(datasets.DATASET_NAMES)),
@@ -64,6 +65,12 @@ def render() -> None:
     config = settings_section(subject.preset, settings, runs)
     steps_lesson(subject.data, config)
     start_section(subject, config, runs)
+    notebook_download.download_button(
+        subject.model_config,
+        config,
+        NOTEBOOK_KEY,
+        "Or take it to Colab: this network with these settings, as a notebook that trains it step by step.",
+    )
     watching = others_section(runs)
     resume_section(subject, runs)
     run_section(subject.data, runs, watching)

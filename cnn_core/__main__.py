@@ -5,6 +5,7 @@
     python -m cnn_core train --checkpoint-dir runs/lesson1 --checkpoint-every 2 --save model.keras
     python -m cnn_core train --checkpoint-dir runs/lesson1 --resume     # after a crash or Ctrl-C
     python -m cnn_core evaluate --model model.keras --dataset fashion_mnist
+    python -m cnn_core notebook --dataset fashion_mnist --model-config strong --out strong.ipynb
     python -m cnn_core devices            # the GPU/TPU/CPU found, TensorFlow and CUDA versions
     python -m cnn_core train --mixed-precision   # float16 on a GPU (the last layer stays float32)
 
@@ -30,8 +31,8 @@ import numpy as np
 _USER_TF_LOG_LEVEL = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ banner is not for learners
 
-from . import datasets, run_storage, training_config  # noqa: E402  (after the environment is set)
-from .models import PRESETS, preset_name  # noqa: E402
+from . import datasets, notebook, run_storage, training_config  # noqa: E402  (after the environment is set)
+from .models import PRESETS, ModelConfig, config_from_text, preset_name  # noqa: E402
 from .training_config import EpochRecord, Snapshot  # noqa: E402
 from .worker.process_setup import limit_memory_growth  # noqa: E402
 from .worker.trainer import Trainer  # noqa: E402
@@ -59,33 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="tutorial",
         help="the model page's presets: tutorial, exercise2 (one more block), strong",
     )
-    t.add_argument("--epochs", type=int, help="epochs to train (default: the preset's, 10 for tutorial)")
-    t.add_argument("--batch-size", type=int, help="images per batch (default 256)")
-    t.add_argument("--lr", type=float, help="learning rate η (default: the preset's, 0.01 for tutorial)")
-    t.add_argument("--optimizer", choices=training_config.OPTIMIZERS, help="default adam")
-    t.add_argument(
-        "--loop", choices=training_config.LOOPS, help="fit (Keras) or custom (GradientTape); default fit"
-    )
-    t.add_argument(
-        "--schedule", choices=training_config.SCHEDULES, help="learning-rate schedule (default: the preset's)"
-    )
-    t.add_argument(
-        "--augment",
-        choices=training_config.AUGMENTATIONS,
-        help="flip: mirror a random half of each training batch (default: the preset's)",
-    )
-    t.add_argument(
-        "--validation-fraction",
-        type=float,
-        help="share of the training images held out for validation (default 0.1; 0 for none)",
-    )
-    t.add_argument(
-        "--seed",
-        type=int,
-        help="seed for the weights' initial values, the hold-out and the shuffling (default 0)",
-    )
+    _training_args(t)
     t.add_argument("--checkpoint-dir", type=Path, help="run folder for checkpoints and the final model")
-    t.add_argument("--checkpoint-every", type=int, help="epochs between checkpoints (default 10; 0: never)")
     t.add_argument(
         "--resume", action="store_true", help="continue the run in --checkpoint-dir from its last checkpoint"
     )
@@ -111,10 +87,53 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="end with one line of JSON on stdout")
     e.set_defaults(func=cmd_evaluate)
 
+    n = sub.add_parser("notebook", help="write the run as a Jupyter notebook that stands alone (Colab)")
+    n.add_argument("--dataset", choices=datasets.DATASET_NAMES, help="mnist or fashion_mnist (default mnist)")
+    n.add_argument("--data", type=Path, help="a .npz in the Keras layout (default: the Keras download)")
+    _training_args(n)
+    n.add_argument("--out", type=Path, required=True, help="the notebook file to write (.ipynb)")
+    n.set_defaults(func=cmd_notebook)
+
     d = sub.add_parser("devices", help="the accelerator found, TensorFlow and CUDA versions, GPU problems")
     d.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     d.set_defaults(func=cmd_devices)
     return parser
+
+
+def _training_args(p: argparse.ArgumentParser) -> None:
+    """The network and its training settings, the same for ``train`` and ``notebook``; a setting
+    left out takes the network's preset's value."""
+    p.add_argument(
+        "--model-config",
+        help="a preset (tutorial, exercise2, strong) or a network as links carry it, e.g. "
+        "'24:3:same:relu:max:2:1:0,36:3:same:relu:max:2:1:0;128;0.5' (train: instead of --preset)",
+    )
+    p.add_argument("--epochs", type=int, help="epochs to train (default: the preset's, 10 for tutorial)")
+    p.add_argument("--batch-size", type=int, help="images per batch (default 256)")
+    p.add_argument("--lr", type=float, help="learning rate η (default: the preset's, 0.01 for tutorial)")
+    p.add_argument("--optimizer", choices=training_config.OPTIMIZERS, help="default adam")
+    p.add_argument(
+        "--loop", choices=training_config.LOOPS, help="fit (Keras) or custom (GradientTape); default fit"
+    )
+    p.add_argument(
+        "--schedule", choices=training_config.SCHEDULES, help="learning-rate schedule (default: the preset's)"
+    )
+    p.add_argument(
+        "--augment",
+        choices=training_config.AUGMENTATIONS,
+        help="flip: mirror a random half of each training batch (default: the preset's)",
+    )
+    p.add_argument(
+        "--validation-fraction",
+        type=float,
+        help="share of the training images held out for validation (default 0.1; 0 for none)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        help="seed for the weights' initial values, the hold-out and the shuffling (default 0)",
+    )
+    p.add_argument("--checkpoint-every", type=int, help="epochs between checkpoints (default 10; 0: never)")
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
@@ -137,7 +156,7 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 def load_data(args: argparse.Namespace) -> datasets.Dataset:
     """The dataset the flags name, cut to ``--limit`` images per split."""
-    name = args.dataset or ("fashion_mnist" if args.data and "fashion" in args.data.name.lower() else "mnist")
+    name = _dataset_name(args)
     if args.data is not None:
         if not args.data.exists():
             raise ValueError(f"There is no file {args.data}.")
@@ -162,13 +181,47 @@ def load_data(args: argparse.Namespace) -> datasets.Dataset:
     return data
 
 
+def _dataset_name(args: argparse.Namespace) -> str:
+    """``--dataset``, else guessed from ``--data``'s file name, else mnist."""
+    return args.dataset or ("fashion_mnist" if args.data and "fashion" in args.data.name.lower() else "mnist")
+
+
+def _network(args: argparse.Namespace) -> ModelConfig:
+    """The network ``--model-config`` names (a preset or the text of a link), else ``--preset``'s."""
+    if args.model_config is None:
+        return PRESETS[getattr(args, "preset", "tutorial")]
+    try:
+        return config_from_text(args.model_config)
+    except ValueError as exc:
+        raise ValueError(f"--model-config: {exc}") from None
+
+
+def cmd_notebook(args: argparse.Namespace) -> int:
+    """Write the run the flags describe as a notebook that stands alone (Keras, no cnn_core)."""
+    if args.out.suffix != ".ipynb":
+        raise ValueError(f"--out needs a file name ending in .ipynb, not {args.out.name!r}.")
+    model_config = _network(args)
+    config = _training_config(args, preset_name(model_config))
+    if args.data is not None and not args.data.exists():
+        raise ValueError(f"There is no file {args.data}.")
+    # An absolute path: Jupyter runs a notebook in its own folder (Colab asks for the file instead).
+    data_file = str(args.data.resolve()) if args.data is not None else None
+    name = _dataset_name(args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(notebook.notebook_bytes(model_config, config, name, data_file))
+    print(f"Wrote {args.out}: {notebook.run_title(model_config, config, name)}.")
+    print(notebook.HOW_TO_OPEN.replace("**", "").replace("`", ""))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     if args.save is not None and args.save.suffix != ".keras":
         raise ValueError(f"--save needs a file name ending in .keras, not {args.save.name!r}.")
     # Check every flag before the slow parts (loading data, importing TensorFlow).
-    config = _training_config(args)
+    network = _network(args)
+    config = _training_config(args, preset_name(network))
     run_dir = args.checkpoint_dir
-    preset = _checked_run_folder(args)
+    preset = _checked_run_folder(args, preset_name(network))
     data = load_data(args)
     if data.note:
         print(data.note, file=sys.stderr)
@@ -184,7 +237,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         print(f"Resuming {trainer.label} after epoch {trainer.start_epoch}.", file=sys.stderr)
     else:
-        trainer = Trainer(data, PRESETS[args.preset], config, accelerator=accelerator, run_dir=run_dir)
+        trainer = Trainer(data, network, config, accelerator=accelerator, run_dir=run_dir)
     if trainer.config.mixed_precision and not accelerator.mixed_precision_useful:
         print(
             f"Note: mixed precision on {accelerator.description} only emulates float16 "
@@ -211,7 +264,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 1 if snap.status == "failed" else 0
 
 
-def _checked_run_folder(args: argparse.Namespace) -> str:
+def _checked_run_folder(args: argparse.Namespace, preset: str) -> str:
     """The preset's short name of the run to train, once ``--checkpoint-dir`` and ``--resume``
     are known to agree with the folder: a resume needs a run to continue, a new run an empty folder."""
     run_dir = args.checkpoint_dir
@@ -220,7 +273,7 @@ def _checked_run_folder(args: argparse.Namespace) -> str:
             raise ValueError(
                 f"{run_dir} already holds a run: add --resume to continue it, or choose another folder."
             )
-        return args.preset
+        return preset
     if run_dir is None:
         raise ValueError("--resume needs --checkpoint-dir: the run folder to continue.")
     info = run_storage.read_run(run_dir)
@@ -312,9 +365,9 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
-def _training_config(args: argparse.Namespace) -> training_config.TrainingConfig:
-    """The preset's training defaults, with every flag given on the command line applied."""
-    config = training_config.training_defaults(args.preset)
+def _training_config(args: argparse.Namespace, preset: str) -> training_config.TrainingConfig:
+    """The training defaults of ``preset``, with every flag given on the command line applied."""
+    config = training_config.training_defaults(preset)
     changes = {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -326,7 +379,7 @@ def _training_config(args: argparse.Namespace) -> training_config.TrainingConfig
         "validation_fraction": args.validation_fraction,
         "checkpoint_every": args.checkpoint_every,
         "seed": args.seed,
-        "mixed_precision": args.mixed_precision or None,
+        "mixed_precision": getattr(args, "mixed_precision", False) or None,  # train's only
     }
     return replace(config, **{k: v for k, v in changes.items() if v is not None}).check()
 

@@ -83,8 +83,8 @@ def test_the_seed_flag_reaches_the_training_settings():
     from cnn_core.__main__ import _training_config, build_parser
 
     args = build_parser().parse_args(["train", "--seed", "7"])
-    assert _training_config(args).seed == 7
-    assert _training_config(build_parser().parse_args(["train"])).seed == 0  # the default
+    assert _training_config(args, "tutorial").seed == 7
+    assert _training_config(build_parser().parse_args(["train"]), "tutorial").seed == 0  # the default
 
 
 def test_train_reports_each_epoch_and_saves_what_it_was_asked_to(trained):
@@ -303,3 +303,90 @@ def test_mixed_precision_on_the_command_line_trains_and_is_reported(capsys):
     result = last_json(captured.out)
     assert result["status"] == "finished" and result["mixed_precision"] is True
     assert "mixed precision on CPU" in captured.err and "pays off on a GPU" in captured.err
+
+
+# ----- notebook: the same run as a Jupyter notebook (Take it to Colab) -------------------------
+
+
+def notebook_settings(path: Path) -> tuple[dict, dict]:
+    """The settings a written notebook assigns, and its code cells by tag."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    cells = {c.metadata["tags"][0]: c.source for c in nb.cells if c.cell_type == "code"}
+    values: dict = {}
+    exec(cells["parameters"], {}, values)
+    return values, cells
+
+
+def test_notebook_writes_the_run_with_the_same_options_as_train(tmp_path, capsys):
+    from cnn_core.model_code import keras_code
+    from cnn_core.models import PRESETS
+
+    out = tmp_path / "lesson" / "strong.ipynb"
+    flags = ["--dataset", "fashion_mnist", "--model-config", "strong", "--epochs", "3", "--lr", "0.002"]
+    assert main(["notebook", *flags, "--loop", "custom", "--seed", "4", "--out", str(out)]) == 0
+    values, cells = notebook_settings(out)
+    assert values["DATASET"] == "fashion_mnist" and values["DATA_FILE"] is None
+    assert (values["EPOCHS"], values["LEARNING_RATE"], values["SEED"]) == (3, 0.002, 4)
+    # What was not given is the preset's, as for train: Strong trains in batches of 128, cosine.
+    assert (values["BATCH_SIZE"], values["SCHEDULE"]) == (128, "cosine")
+    assert cells["model"] == keras_code(PRESETS["strong"]).rstrip("\n")
+    assert "tf.GradientTape()" in cells["train"]
+    said = capsys.readouterr().out
+    assert "Strong on Fashion-MNIST" in said and "File → Upload notebook" in said
+
+
+def test_notebook_takes_a_network_as_links_carry_it_and_a_local_npz(tmp_path):
+    from cnn_core.datasets import SAMPLE_DIR
+    from cnn_core.model_code import keras_code
+    from cnn_core.models import config_from_text
+
+    text = "16:5:valid:elu:average:2:1:0,32:3:same:relu:max:2:2:1;64;0.3"
+    data = SAMPLE_DIR / "mnist_sample.npz"
+    out = tmp_path / "mine.ipynb"
+    assert main(["notebook", "--model-config", text, "--data", str(data), "--out", str(out)]) == 0
+    values, cells = notebook_settings(out)
+    assert cells["model"] == keras_code(config_from_text(text)).rstrip("\n")
+    assert values["DATA_FILE"] == str(data.resolve()) and "upload" in cells
+    assert values["EPOCHS"] == 10 and "model.fit(" in cells["train"]  # the tutorial's defaults
+
+
+def test_notebook_and_train_share_every_training_option():
+    from cnn_core.__main__ import build_parser
+
+    subparsers = next(a for a in build_parser()._actions if a.dest == "command").choices
+
+    def options(name: str) -> dict[str, str]:
+        return {o: a.dest for a in subparsers[name]._actions for o in a.option_strings}
+
+    train, notebook = options("train"), options("notebook")
+    shared = {o: d for o, d in notebook.items() if o not in ("--out", "-h", "--help")}
+    assert {o: train.get(o) for o in shared} == shared
+    assert {"--model-config", "--lr", "--loop", "--augment", "--seed", "--checkpoint-every"} <= set(shared)
+
+
+def test_train_takes_a_network_as_links_carry_it_instead_of_a_preset():
+    from cnn_core.__main__ import _network, build_parser
+    from cnn_core.models import PRESETS, config_from_text
+
+    text = "16:5:valid:elu:average:2:1:0;64;0.3"
+    assert _network(build_parser().parse_args(["train", "--model-config", text])) == config_from_text(text)
+    assert _network(build_parser().parse_args(["train", "--preset", "strong"])) == PRESETS["strong"]
+
+
+@pytest.mark.parametrize(
+    "flags, says",
+    [
+        (["--out", "lesson.txt"], "ending in .ipynb"),
+        (["--model-config", "24;128", "--out", "x.ipynb"], "--model-config: '24;128' is neither a preset"),
+        (["--data", "no/such/file.npz", "--out", "x.ipynb"], "There is no file"),
+        (["--batch-size", "0", "--out", "x.ipynb"], "batch size must be a whole number"),
+    ],
+)
+def test_notebook_bad_flags_get_one_sentence_and_exit_code_2(flags, says, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["notebook", *flags]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())  # nothing written
