@@ -5,11 +5,12 @@ On the real Fashion-MNIST file (60,000 training / 10,000 test images), with the 
 * ``tutorial``: the tutorial's network, Adam η = 0.01, batch 256, 10 epochs, trained on all
   60,000 images as the tutorial does: expect about 0.91 test accuracy (the reference is 0.910);
 * ``strong``: ``PRESETS["strong"]`` with its own training settings
-  (``training_config.TRAINING_PRESETS["strong"]``): must reach >= 0.925 test accuracy in no more wall
-  time than the tutorial's 10 epochs, measured in the same run.
+  (``training_config.TRAINING_PRESETS["strong"]``): must reach >= 0.930 test accuracy in at most
+  0.85× the tutorial's 10-epoch wall time, measured in the same run.
 
 Wall time is a run's whole life as the app sees it (model built, every epoch, test evaluated).
-Runs alternate (tutorial, strong, tutorial, strong, ...) so machine noise falls on both.
+Runs alternate (tutorial, strong, strong, tutorial, ...) so machine noise falls on both; the verdict
+is on the medians of 3 rounds (``--rounds``), printed with their spread (lowest–highest).
 With ``--mnist`` it also trains the tutorial on MNIST-10k (reference 0.981).
 
     python bench/strong_preset.py --data ../shared/datasets/fashion-mnist-70k.npz
@@ -35,7 +36,8 @@ from cnn_core.worker.process_setup import limit_memory_growth  # noqa: E402
 from cnn_core.worker.trainer import Snapshot, Trainer  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "datasets"
-STRONG_TARGET = 0.925
+STRONG_TARGET = 0.930  # test accuracy, the median of the rounds
+RATIO_TARGET = 0.85  # Strong's wall time / the Tutorial's, the median of the rounds
 
 
 def run(data, preset: str, acc) -> tuple[float, float, Snapshot]:
@@ -48,6 +50,17 @@ def run(data, preset: str, acc) -> tuple[float, float, Snapshot]:
     if snap.status != "finished":
         raise SystemExit(f"{preset}: {snap.status}: {snap.message}")
     return snap.test_accuracy, wall, snap
+
+
+def medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    """The median test accuracy and the median wall time of (accuracy, seconds) runs."""
+    return statistics.median(a for a, _ in runs), statistics.median(w for _, w in runs)
+
+
+def spread(runs: list[tuple[float, float]], field: int, fmt: str = ".4f") -> str:
+    """ "lowest–highest" of one field (0: accuracy, 1: seconds) of the runs."""
+    values = [run[field] for run in runs]
+    return f"{min(values):{fmt}}–{max(values):{fmt}}"
 
 
 def describe(preset: str) -> str:
@@ -63,7 +76,7 @@ def describe(preset: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=SHARED / "fashion-mnist-70k.npz")
-    parser.add_argument("--rounds", type=int, default=1, help="tutorial/strong pairs to run")
+    parser.add_argument("--rounds", type=int, default=3, help="tutorial/strong pairs to run")
     parser.add_argument(
         "--mnist",
         type=Path,
@@ -93,18 +106,25 @@ def main() -> None:
                 + " ".join(f"{e.accuracy:.3f}" for e in snap.history)
                 + f" · load {os.getloadavg()[0]:.1f}"
             )
-    t_acc = statistics.median(a for a, _ in results["tutorial"])
-    s_acc = statistics.median(a for a, _ in results["strong"])
     ratios = [s[1] / t[1] for t, s in zip(results["tutorial"], results["strong"])]
+    t_acc, t_wall = medians(results["tutorial"])
+    s_acc, s_wall = medians(results["strong"])
     ratio = statistics.median(ratios)
+    accurate, fast = s_acc >= STRONG_TARGET, ratio <= RATIO_TARGET
     print()
-    print(f"tutorial 10 epochs: test accuracy {t_acc:.4f} (tutorial / reference: about 0.91)")
+    print(f"medians of {args.rounds} rounds (lowest–highest):")
     print(
-        f"strong:             test accuracy {s_acc:.4f} (target >= {STRONG_TARGET}: "
-        f"{'PASS' if s_acc >= STRONG_TARGET else 'FAIL'})"
+        f"tutorial 10 epochs: test accuracy {t_acc:.4f} ({spread(results['tutorial'], 0)}) · "
+        f"wall {t_wall:.1f} s ({spread(results['tutorial'], 1, '.1f')}) (tutorial / reference: about 0.91)"
     )
     print(
-        f"strong wall / tutorial wall: {ratio:.3f} (target <= 1.0: {'PASS' if ratio <= 1.0 else 'FAIL'})"
+        f"strong:             test accuracy {s_acc:.4f} ({spread(results['strong'], 0)}) · "
+        f"wall {s_wall:.1f} s ({spread(results['strong'], 1, '.1f')}) "
+        f"(target >= {STRONG_TARGET}: {'PASS' if accurate else 'FAIL'})"
+    )
+    print(
+        f"strong wall / tutorial wall: {ratio:.3f} ({min(ratios):.3f}–{max(ratios):.3f}) "
+        f"(target <= {RATIO_TARGET}: {'PASS' if fast else 'FAIL'})"
         f"  per round: {', '.join(f'{x:.3f}' for x in ratios)}"
     )
     if args.mnist:
@@ -114,7 +134,7 @@ def main() -> None:
             f"tutorial on MNIST-10k ({len(mnist.y_train):,} train): test accuracy {accuracy:.4f} "
             f"(reference 0.981) · wall {wall:.1f} s"
         )
-    sys.exit(0 if s_acc >= STRONG_TARGET and ratio <= 1.0 else 1)
+    sys.exit(0 if accurate and fast else 1)
 
 
 if __name__ == "__main__":
