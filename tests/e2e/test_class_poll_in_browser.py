@@ -49,6 +49,28 @@ def new_page(browser, scheme="light"):
     return context, page
 
 
+def switch_theme(page, scheme):
+    """Turn the browser's colour scheme to ``scheme`` and wait until the app has repainted in it:
+    Streamlit restyles element by element, and axe run in between reads one theme's text on the
+    other's background."""
+    page.emulate_media(color_scheme=scheme)
+    page.wait_for_function(
+        """light => {
+            const lum = el => getComputedStyle(el).backgroundColor.match(/[0-9.]+/g).slice(0, 3)
+                .reduce((sum, v) => sum + Number(v), 0);
+            const headers = [...document.querySelectorAll('[data-testid="stExpander"] summary')];
+            const painted = [document.querySelector('.stApp'), ...headers].every(el => {
+                const channels = getComputedStyle(el).backgroundColor.match(/[0-9.]+/g);
+                if (channels.length === 4 && Number(channels[3]) === 0) return true;  // transparent
+                return light ? lum(el) > 600 : lum(el) < 200;
+            });
+            const moving = document.getAnimations().some(a => a instanceof CSSTransition);
+            return painted && !moving;
+        }""",
+        arg=scheme == "light",
+    )
+
+
 def answer(page, text):
     box = page.get_by_label("Your answer")
     box.fill(text)
@@ -93,7 +115,7 @@ def test_one_instructor_and_three_students(browser, class_app):
         bad = blocking(run_axe(teacher))
         assert not bad, f"class view (dark): critical/serious axe violations\n{table(bad)}"
         screenshot(teacher, "class-poll-instructor-dark")
-        teacher.emulate_media(color_scheme="light")
+        switch_theme(teacher, "light")
         bad = blocking(run_axe(teacher))
         assert not bad, f"class view (light): critical/serious axe violations\n{table(bad)}"
         screenshot(teacher, "class-poll-instructor-light")
