@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import uuid
 from typing import Any, Callable
-from urllib.parse import urlencode
 
 import streamlit as st
 
 from cnn_core import class_poll, quiz
 from cnn_core.figures import class_poll as poll_figures
-from ui import jobs
+from ui import jobs, url_state
 
 CLASS_PARAM = "quiz_class"  # ?quiz_class=1: a class link (the quiz's other parameters: ui.quiz)
 STUDENT_KEY = "_class_poll_student"  # session state: this session's anonymous id in the polls
@@ -79,8 +78,7 @@ def url_params(state: dict[str, Any]) -> dict[str, str]:
 def class_link(state: dict[str, Any], quiz_params: dict[str, str]) -> str:
     """The absolute link students open to follow this class quiz (this page, its quiz parameters
     and ``quiz_class=1``); never the instructor's token."""
-    base = (st.context.url or "").split("?")[0]
-    return base + "?" + urlencode({**quiz_params, CLASS_PARAM: "1"})
+    return url_state.page_link({**quiz_params, CLASS_PARAM: "1"})
 
 
 # ----- a student -------------------------------------------------------------------------------

@@ -325,5 +325,10 @@ def link_for(params: Mapping[str, Param], hide: Iterable[str] = ()) -> str:
     hide = list(hide)
     if hide:
         query[HIDE] = ",".join(hide)
+    return page_link(query)
+
+
+def page_link(query: Mapping[str, str]) -> str:
+    """The absolute URL of this page with ``query`` as its parameters (commas kept readable)."""
     base = (st.context.url or "").split("?")[0]
     return base + ("?" + urlencode(query, safe=",") if query else "")
