@@ -27,6 +27,7 @@ BLOCK_FIELD_KEY = "model_page_b{index}_{field}"  # one control of one block: see
 BLOCK_FIELDS = ("filters", "kernel_size", "padding", "activation", "pool", "pool_size", "convs", "batch_norm")
 LIMITS = models.TEXT_LIMITS  # the widgets' tops: what a link may ask for (6 blocks shrink 28×28 to nothing)
 KERNELS = (1, 3, 5, 7)
+STRONG = models.PRESETS["strong"]  # its help names its filters
 POOL_SIZES = (2, 3)
 PRESET_OPTIONS = (*models.PRESETS, "custom")
 MAX_DROPOUT = 0.9  # the dropout slider's end
@@ -165,8 +166,9 @@ def preset_chooser() -> None:
             format_func=lambda n: models.PRESET_TITLES.get(n, "Custom"),
             on_change=apply_preset,
             help="Tutorial: the tutorial's create_model(). Tutorial + exercise 2: a third block of 48 "
-            "3×3 kernels. Strong: few filters where the image is large (16 at 28×28), many where it is "
-            "small (64 at 14×14), a wider dense layer, and training settings of its own.",
+            f"3×3 kernels. Strong: few filters where the image is large ({STRONG.blocks[0].filters} at "
+            f"28×28), many where it is small ({STRONG.blocks[1].filters} at 14×14), a wider dense "
+            "layer, and training settings of its own.",
         )
 
 

@@ -194,7 +194,11 @@ def tutorial_comparisons(epochs: int = EXPERIMENT_EPOCHS) -> list[PlannedRun]:
     return [
         plan("tutorial", "the baseline: the tutorial's network and settings"),
         plan("exercise2", "one more convolution block (exercise 2)"),
-        plan("strong", "fewer filters early, more late, with its own settings (batch 128, η decaying to 0)"),
+        plan(
+            "strong",
+            "fewer filters early, more late, with its own settings "
+            f"(batch {training_defaults('strong').batch_size}, η decaying to 0)",
+        ),
         plan("tutorial", "the baseline with a tenfold smaller learning rate", learning_rate=1e-3),
     ]
 

@@ -27,7 +27,7 @@ PAUSE_KEY = "train_pause"
 STOP_KEY = "train_stop"
 LIVE_LR_KEY = "train_live_lr_{job_id}"  # the live learning rate of one run: see live_lr_key()
 LR_ERROR_KEY = "train_lr_error"  # a refused live learning rate's sentence, shown once
-# A log scale, plus every preset's own rate (the Strong preset trains at 0.004).
+# A log scale, plus every preset's own rate (the Strong preset's is not on it).
 LEARNING_RATES = tuple(
     sorted(
         {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0}

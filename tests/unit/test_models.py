@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnn_core import models
+from cnn_core import models, training_config
 from cnn_core.models import ConvBlock, ModelConfig, ModelShapeError, summarize
 from cnn_core.worker.models import build_model, compile_model
 
@@ -58,6 +58,35 @@ class TestExercise2:
         assert rows["block3_conv1"].output_shape == (7, 7, 48)
         assert rows["block3_conv1"].params == 3 * 3 * 36 * 48 + 48
         assert rows["block3_pool"].output_shape == (3, 3, 48)
+
+
+class TestTheStrongPreset:
+    """What bench/strong_preset.py measured (docs/benchmarks.md): a change here must be measured again."""
+
+    def test_is_16_filters_at_28x28_then_48_at_14x14_then_a_dense_layer_of_256(self):
+        rows = {r.name: r for r in summarize(models.PRESETS["strong"])}
+        assert [r.name for r in summarize(models.PRESETS["strong"])] == TUTORIAL_LAYERS
+        assert rows["block1_conv1"].output_shape == (28, 28, 16)
+        assert rows["block2_conv1"].output_shape == (14, 14, 48)
+        assert rows["block2_pool"].output_shape == (7, 7, 48)
+        assert rows["flatten"].output_shape == (2352,)
+        assert rows["fc1"].params_formula == "2,352×256 + 256 = 602,368"
+        assert models.PRESETS["strong"].dropout == 0.4
+        assert models.total_params(models.PRESETS["strong"]) == 612_058
+
+    def test_trains_7_epochs_of_batch_256_from_a_step_of_0_006_decaying_to_0(self):
+        assert training_config.training_defaults("strong") == training_config.TrainingConfig(
+            epochs=7, batch_size=256, learning_rate=6e-3, schedule="cosine"
+        )
+
+    def test_a_whole_run_is_less_work_than_the_tutorials_10_epochs(self):
+        """Multiply-adds per image × epochs: the count behind "in less of the Tutorial's time"."""
+
+        def run_work(preset: str) -> int:
+            per_image = sum(r.macs for r in summarize(models.PRESETS[preset]))
+            return per_image * training_config.training_defaults(preset).epochs
+
+        assert run_work("strong") / run_work("tutorial") < 0.8  # 2.07 M × 7 vs 1.92 M × 10: 0.755
 
 
 @pytest.mark.parametrize("preset", sorted(models.PRESETS))
