@@ -14,6 +14,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 
 from cnn_core import datasets, models, notebook
 from cnn_core.model_code import keras_code
+from cnn_core.training_config import training_defaults
 from tests.app.conftest import open_app_page
 from ui.common import DATASET_KEY, UPLOAD_KEY
 from ui.notebook_download import LABEL, data_source
@@ -81,7 +82,13 @@ class TestOnTheModelPage:
         nb = downloaded(downloads, "cnn-explorer-strong.ipynb")
         assert code(nb, "model") == keras_code(models.PRESETS["strong"]).rstrip("\n")
         values = settings(nb)
-        assert (values["EPOCHS"], values["BATCH_SIZE"], values["SCHEDULE"]) == (7, 128, "cosine")
+        strong = training_defaults("strong")  # not the Tutorial's 10 epochs, constant η
+        assert (values["EPOCHS"], values["BATCH_SIZE"], values["SCHEDULE"]) == (
+            strong.epochs,
+            strong.batch_size,
+            strong.schedule,
+        )
+        assert (strong.epochs, strong.schedule) != (10, "constant")
 
 
 class TestOnTheTrainingPage:

@@ -9,6 +9,7 @@ import pytest
 
 from cnn_core import models
 from cnn_core.model_code import keras_code
+from cnn_core.training_config import training_defaults
 from tests.e2e.conftest import VIEWPORT, assert_no_exception, assert_shows_a_page, open_page, screenshot
 from ui.notebook_download import LABEL
 
@@ -50,7 +51,8 @@ def test_both_pages_download_the_learners_network_as_a_notebook(browser, app_url
         assert_no_exception(page)
         nb = download(page, tmp_path, "cnn-explorer-strong.ipynb")
         values = settings(nb)
-        assert (values["EPOCHS"], values["BATCH_SIZE"]) == (3, 128)
+        strong = training_defaults("strong")  # the page's defaults for Strong, 3 epochs from the link
+        assert (values["EPOCHS"], values["LEARNING_RATE"]) == (3, strong.learning_rate)
         assert any("tf.GradientTape()" in c.source for c in nb.cells)
         assert_no_exception(page)  # the click reran nothing that broke
         assert_shows_a_page(screenshot(page, f"notebook-training-{scheme}"))

@@ -329,8 +329,10 @@ def test_notebook_writes_the_run_with_the_same_options_as_train(tmp_path, capsys
     values, cells = notebook_settings(out)
     assert values["DATASET"] == "fashion_mnist" and values["DATA_FILE"] is None
     assert (values["EPOCHS"], values["LEARNING_RATE"], values["SEED"]) == (3, 0.002, 4)
-    # What was not given is the preset's, as for train: Strong trains in batches of 128, cosine.
-    assert (values["BATCH_SIZE"], values["SCHEDULE"]) == (128, "cosine")
+    # What was not given is the preset's, as for train: Strong's own batch size and cosine decay.
+    strong = training_config.training_defaults("strong")
+    assert (values["BATCH_SIZE"], values["SCHEDULE"]) == (strong.batch_size, strong.schedule)
+    assert strong.schedule != training_config.TrainingConfig().schedule  # so the check can fail
     assert cells["model"] == keras_code(PRESETS["strong"]).rstrip("\n")
     assert "tf.GradientTape()" in cells["train"]
     said = capsys.readouterr().out
