@@ -197,7 +197,7 @@ def tutorial_comparisons(epochs: int = EXPERIMENT_EPOCHS) -> list[PlannedRun]:
         plan(
             "strong",
             "fewer filters early, more late, with its own settings "
-            f"(batch {training_defaults('strong').batch_size}, η decaying to 0)",
+            f"(η {training_defaults('strong').learning_rate:g} decaying to 0)",
         ),
         plan("tutorial", "the baseline with a tenfold smaller learning rate", learning_rate=1e-3),
     ]
