@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from cnn_core import models, training_config
+from cnn_core.model_code import totals
 from cnn_core.models import ConvBlock, ModelConfig, ModelShapeError, summarize
 from cnn_core.worker.models import build_model, compile_model
 
@@ -64,8 +65,9 @@ class TestTheStrongPreset:
     """What bench/strong_preset.py measured (docs/benchmarks.md): a change here must be measured again."""
 
     def test_is_16_filters_at_28x28_then_48_at_14x14_then_a_dense_layer_of_256(self):
-        rows = {r.name: r for r in summarize(models.PRESETS["strong"])}
-        assert [r.name for r in summarize(models.PRESETS["strong"])] == TUTORIAL_LAYERS
+        summary = summarize(models.PRESETS["strong"])
+        assert [r.name for r in summary] == TUTORIAL_LAYERS
+        rows = {r.name: r for r in summary}
         assert rows["block1_conv1"].output_shape == (28, 28, 16)
         assert rows["block2_conv1"].output_shape == (14, 14, 48)
         assert rows["block2_pool"].output_shape == (7, 7, 48)
@@ -80,10 +82,11 @@ class TestTheStrongPreset:
         )
 
     def test_a_whole_run_is_less_work_than_the_tutorials_10_epochs(self):
-        """Multiply-adds per image × epochs: the count behind "in less of the Tutorial's time"."""
+        """Multiply-adds per image (the Model page's figure) × epochs: the count behind "in less of
+        the Tutorial's time"."""
 
         def run_work(preset: str) -> int:
-            per_image = sum(r.macs for r in summarize(models.PRESETS[preset]))
+            per_image = totals(summarize(models.PRESETS[preset])).macs
             return per_image * training_config.training_defaults(preset).epochs
 
         assert run_work("strong") / run_work("tutorial") < 0.8  # 2.07 M × 7 vs 1.92 M × 10: 0.755
