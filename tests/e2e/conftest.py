@@ -28,11 +28,15 @@ def _missing(reason: str):
 
 
 @contextlib.contextmanager
-def running_app(log_name: str = "streamlit.log"):
-    """A fresh `streamlit run` of the app, offline, on a free port; yields its base URL. Its
-    output goes to tests/e2e/<log_name>."""
+def running_app(log_name: str = "streamlit.log", env: dict[str, str] | None = None):
+    """A fresh `streamlit run` of the app, offline, on a free port (``env`` added to its
+    environment); yields its base URL. Its output goes to tests/e2e/<log_name>, one file per
+    pytest-xdist worker (``streamlit-gw1.log``), as each worker starts servers of its own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        log_name = f"{Path(log_name).stem}-{worker}{Path(log_name).suffix}"
     try:
-        with harness.running_app(ROOT / "tests" / "e2e" / log_name) as url:
+        with harness.running_app(ROOT / "tests" / "e2e" / log_name, env) as url:
             yield url
     except RuntimeError as exc:  # it did not start: the log says why
         pytest.fail(str(exc))

@@ -10,15 +10,14 @@ import pytest
 from cnn_core import quiz
 from cnn_core.jobs import INSTRUCTOR_TOKEN_ENV
 from tests.e2e.conftest import (
-    ROOT,
     RUN_TIMEOUT_MS,
     VIEWPORT,
     assert_no_exception,
     follow_runs,
     open_page,
+    running_app,
     screenshot,
 )
-from tools import running_app as harness
 from tools.axe_check import blocking, run_axe, table
 
 pytestmark = pytest.mark.e2e
@@ -32,13 +31,8 @@ TICK_MS = 20_000  # a fragment ticks every 2 s; a busy 2-core machine may take l
 @pytest.fixture(scope="module")
 def class_app():
     """A server of its own, with the instructor's token set."""
-    try:
-        with harness.running_app(
-            ROOT / "tests" / "e2e" / "streamlit-class-poll.log", {INSTRUCTOR_TOKEN_ENV: TOKEN}
-        ) as url:
-            yield url
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
+    with running_app("streamlit-class-poll.log", {INSTRUCTOR_TOKEN_ENV: TOKEN}) as url:
+        yield url
 
 
 def new_page(browser, scheme="light"):
