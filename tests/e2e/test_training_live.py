@@ -81,6 +81,13 @@ def test_a_live_run_grows_its_curve_by_itself_and_stops_on_request(page, app_url
     assert done_after > done_before, text  # the run went on while we only watched
     assert first != second  # and the curve on screen grew with it
     assert "images/s" in text and "CPU" in text
+    # The bar steps to each new value: a 0.5 s glide every second would keep Chromium repainting
+    # on the cores that train (ui/theme.py).
+    gliding = page.locator(PROGRESS).first.evaluate(
+        "bar => [bar, ...bar.querySelectorAll('*')].map(getComputedStyle)"
+        ".filter(s => s.transitionDuration !== '0s' || s.animationName !== 'none').length"
+    )
+    assert gliding == 0
 
     page.get_by_role("button", name="Stop").click()
     page.locator(PROGRESS).filter(has_text="Stopped").first.wait_for(timeout=60_000)
