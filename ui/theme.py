@@ -1,5 +1,6 @@
 """CSS the theme settings in .streamlit/config.toml cannot express: visible focus, readable code,
-and a progress bar that costs the training cores nothing to redraw.
+and a progress bar that steps rather than glides (its glide kept Chromium repainting on the cores
+that train).
 
 Streamlit 1.67 colours code tokens from a fixed palette (numbers 2.5:1, strings 2.8:1 on the light
 code background) and draws faint focus rings; neither is a theme option. Every rule below derives
@@ -28,7 +29,8 @@ FOCUS_RING_PX = 3  # WCAG 2.4.13 asks for a ring at least 2 px thick; 3 px reads
 
 
 def theme_css() -> str:
-    """The app's extra CSS as one <style> element: code token colours, focus rings, disabled labels."""
+    """The app's extra CSS as one <style> element: code token colours, focus rings, disabled labels,
+    reflow on a phone, image edges, progress bars without motion."""
     tokens = "\n".join(
         f'[data-testid="stCode"] .token.{classes} '
         f"{{ color: color-mix(in srgb, {hue} {TOKEN_HUE_SHARE}%, currentColor) !important; }}"
