@@ -50,9 +50,9 @@ def shuffle() -> None:
     st.session_state[SEED_KEY] = int(np.random.default_rng().integers(0, SETTINGS[SEED_KEY].hi + 1))
 
 
-def class_text(data: datasets.Dataset, label: int) -> str:
+def class_text(class_names: tuple[str, ...], label: int) -> str:
     """How a class is named on the page: "7" for a digit, "9 (Ankle boot)" for clothes."""
-    name = data.class_names[label]
+    name = class_names[label]
     return name if name == str(label) else f"{label} ({name})"
 
 
@@ -81,7 +81,7 @@ def render() -> None:
     data = loaded_data()
     source_badge(data)
     sizes(data)
-    sample_grid(data)
+    sample_grid()
     class_counts(data)
     mean_images(data)
     pixel_values(data)
@@ -167,8 +167,11 @@ def sizes(data: datasets.Dataset) -> None:
 
 
 @st.fragment
-def sample_grid(data: datasets.Dataset) -> None:
-    """The grid and its controls; a fragment, so Shuffle redraws this part alone."""
+def sample_grid() -> None:
+    """The grid and its controls; a fragment, so Shuffle redraws this part alone. It fetches the
+    dataset each time it runs: the session keeps a fragment's arguments, and a dataset kept there
+    would stay in memory after the server lets the shared copies go between lessons."""
+    data = loaded_data()
     st.subheader("36 random training images")
     st.markdown(
         "What the learner looks at: the tutorial's `np.random.choice` grid, each picture drawn with "
@@ -177,11 +180,12 @@ def sample_grid(data: datasets.Dataset) -> None:
     grid_col, controls = st.columns([3, 2], gap="large")
     options = [ALL_CLASSES, *range(len(data.class_names))]
     if url_state.shown(CLASS_KEY):
+        names = data.class_names  # the session keeps a widget's format function: names, not images
         controls.selectbox(
             "Show",
             options,
             key=CLASS_KEY,
-            format_func=lambda c: "all classes" if c == ALL_CLASSES else f"only {class_text(data, c)}",
+            format_func=lambda c: "all classes" if c == ALL_CLASSES else f"only {class_text(names, c)}",
         )
     label = st.session_state[CLASS_KEY]
     if url_state.shown(SEED_KEY):
@@ -197,7 +201,7 @@ def sample_grid(data: datasets.Dataset) -> None:
         data.y_train, int(st.session_state[SEED_KEY]), label=None if label == ALL_CLASSES else label
     )
     if len(indices) == 0:
-        grid_col.warning(f"The training images hold no {class_text(data, label)}.")
+        grid_col.warning(f"The training images hold no {class_text(data.class_names, label)}.")
         return
     grid_col.image(
         cached_png(
@@ -219,7 +223,7 @@ def sample_grid(data: datasets.Dataset) -> None:
         )
     else:
         controls.info(
-            f"**Notice:** all {len(indices)} are {class_text(data, label)}, yet no two look "
+            f"**Notice:** all {len(indices)} are {class_text(data.class_names, label)}, yet no two look "
             "alike; compare them with this class's mean image below.",
             icon=":material/lightbulb:",
         )
@@ -277,7 +281,8 @@ def mean_images(data: datasets.Dataset) -> None:
     text_col.markdown(
         "Each panel is the pixel-by-pixel mean of every training image of one class:\n\n"
         "mean[r, c] = (x₁[r, c] + x₂[r, c] + … + xₙ[r, c]) / n\n\n"
-        f"with n = {int(np.count_nonzero(data.y_train == 0)):,} images for class {class_text(data, 0)}."
+        f"with n = {int(np.count_nonzero(data.y_train == 0)):,} images for class "
+        f"{class_text(data.class_names, 0)}."
     )
     text_col.info(
         "**Notice:** a sharp silhouette means the class is drawn in much the same place and shape; "
@@ -360,7 +365,7 @@ def preprocessing(data: datasets.Dataset) -> None:
         f"4. **After:** {shape.after_shape} **float32**, values "
         f"{float(one.min()):.1f}–{float(one.max()):.1f} "
         f"({shape.after_bytes / 1e6:,.1f} MB, 4 bytes per pixel instead of 1). The labels become int64: "
-        f"image #{int(index)} is labelled {class_text(data, label_number)}."
+        f"image #{int(index)} is labelled {class_text(data.class_names, label_number)}."
     )
     st.image(
         cached_png(

@@ -1,8 +1,9 @@
 """What every page shares: the session keys the pages meet at, the datasets and figures held
 once per process, and the device.
 
-Datasets are held once per process as uint8 (``st.cache_resource``); pages scale at the point
-of use. TensorFlow is the worker's (:mod:`ui.worker`): nothing here imports it.
+Datasets are held once per process as uint8 (``st.cache_resource``) and let go between lessons
+(:func:`ui.server.release_between_lessons`); pages scale at the point of use. TensorFlow is the
+worker's (:mod:`ui.worker`): nothing here imports it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cnn_core.figures import mpl
 from cnn_core.protocol import ModelRef
 from cnn_core.upload_cache import UploadCache
 from ui import worker
+from ui.server import release_between_lessons
 
 # Session-state keys the pages share (pages never import each other; they meet here).
 DATASET_KEY = "dataset_name"  # "mnist" or "fashion_mnist": the dataset this session works on
@@ -42,6 +44,9 @@ def load_shared_dataset(name: str, source: str = "auto") -> datasets.Dataset:
     """One copy per process of a built-in dataset; its uint8 arrays are shared by all sessions.
     A Keras download not yet on this machine is fetched by the worker (Keras's own download)."""
     return datasets.load_dataset(name, source, download=worker.download)
+
+
+release_between_lessons(load_shared_dataset.clear)  # ~55 MB for Fashion-MNIST, back between lessons
 
 
 @st.cache_resource

@@ -4,7 +4,9 @@ at a steady cadence rather than after every rerun of every session.
 The router calls :func:`server_process_settings` as the server starts and
 :func:`tidy_up_after_run` after each script run; between runs a background thread shuts down the
 sessions of tabs closed ``server.disconnectedSessionTTL`` seconds ago (which Streamlit forgets
-without shutting down) and collects what they left behind, when no script runs to tidy up.
+without shutting down) and collects what they left behind, when no script runs to tidy up. Between
+lessons (no script run and no TensorFlow worker for the workers' idle time) it also empties the
+caches registered with :func:`release_between_lessons`, the shared datasets among them.
 TensorFlow is never in this process (its worker is another: :mod:`ui.worker`).
 """
 
@@ -20,7 +22,9 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.caching.ttl_cache import TTLCache
 
+from cnn_core.client import idle_from_env
 from cnn_core.process_memory import limit_process_memory, release_free_memory
+from ui import worker
 
 COLLECT_EVERY_S = 5.0  # at most one full garbage collection this often, for all sessions together
 IDLE_COLLECT_EVERY_S = 30.0  # with no script running, a collection this often all the same
@@ -35,7 +39,8 @@ def tidy_up_after_run(now: float | None = None) -> bool:
     process); a full collection, then ``malloc_trim``, runs at most every ``COLLECT_EVERY_S``
     seconds, so cyclic garbage still goes within seconds.
     """
-    global _frozen_modules
+    global _frozen_modules, _last_run
+    _last_run = time.monotonic() if now is None else now
     if len(sys.modules) != _frozen_modules:
         _frozen_modules = len(sys.modules)
         gc.collect()
@@ -63,6 +68,29 @@ def collect_when_idle(now: float | None = None) -> bool:
     """Collect if no collection ran in the last ``IDLE_COLLECT_EVERY_S`` seconds (no script
     has run since: the server is idle); True when this call collected."""
     return _collect(IDLE_COLLECT_EVERY_S, now)
+
+
+def release_between_lessons(release: Callable[[], object]) -> Callable[[], object]:
+    """Register ``release`` (a cache's ``clear``) to be called between lessons: once no script
+    has run for the workers' idle time (``$CNN_EXPLORER_WORKER_IDLE_S``, as TensorFlow's worker
+    stops) and no worker is left. What it held is then loaded again by the next page that needs it."""
+    _between_lessons.append(release)
+    return release
+
+
+def release_if_between_lessons(workers_running: bool, now: float | None = None) -> bool:
+    """Call every registered release, then collect, once per idle spell: when no script has run
+    for the idle time and ``workers_running`` is False (a run trains or waits for one: a page
+    will need its data when it ends). True when this call released."""
+    global _released_after
+    now = time.monotonic() if now is None else now
+    if workers_running or _released_after == _last_run or now - _last_run < idle_from_env():
+        return False
+    _released_after = _last_run
+    for release in _between_lessons:
+        release()
+    _collect(0.0, now)
+    return True
 
 
 def shut_down_forgotten_sessions(storage: Any, is_active: Callable[[str], bool]) -> bool:
@@ -137,7 +165,13 @@ def _collect_while_idle() -> None:
             storage, lock = watched
             with lock:
                 reap_expired_sessions(storage)
-        collect_when_idle()
+        if not release_if_between_lessons(_workers_running()):
+            collect_when_idle()
+
+
+def _workers_running() -> bool:
+    """Whether a TensorFlow worker runs now (asked without starting one)."""
+    return worker.workers().running
 
 
 @st.cache_resource
@@ -151,4 +185,7 @@ def server_process_settings() -> list[str]:
 
 _frozen_modules = 0
 _last_collect = float("-inf")
+_last_run = time.monotonic()  # the last script run's end; the server's start before any
+_released_after = float("-inf")  # the _last_run after which the caches were last released
+_between_lessons: list[Callable[[], object]] = []
 _collecting = threading.Lock()

@@ -11,12 +11,16 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+import time
 import tomllib
+import weakref
 from pathlib import Path
 
 import pytest
 
+from tests.app.conftest import open_app_page
 from ui import server
+from ui.common import load_shared_dataset
 
 CONFIG = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
 
@@ -70,3 +74,51 @@ def test_an_idle_server_still_collects_what_ended_sessions_left(fresh_collector)
 def test_the_idle_collector_runs_from_the_server_s_start():
     server.server_process_settings()
     assert any(t.name == "idle-collector" and t.daemon for t in threading.enumerate())
+
+
+# ----- between lessons: what the server holds for the pages goes back to the system -------------
+
+
+@pytest.fixture
+def lessons(monkeypatch):
+    """The release registry and its bookkeeping, fresh; the workers' idle time 600 s."""
+    monkeypatch.setattr(server, "_between_lessons", [])
+    monkeypatch.setattr(server, "_released_after", float("-inf"))
+    monkeypatch.setenv("CNN_EXPLORER_WORKER_IDLE_S", "600")
+    released = []
+    server.release_between_lessons(lambda: released.append(True))
+    return released
+
+
+def test_after_the_idle_time_without_a_run_the_shared_caches_are_released_once(fresh_collector, lessons):
+    server.tidy_up_after_run(now=1000.0)
+    assert not server.release_if_between_lessons(False, now=1000.0 + 599)  # still in the lesson
+    assert server.release_if_between_lessons(False, now=1000.0 + 600)
+    assert lessons == [True] and fresh_collector  # released, then collected
+    assert not server.release_if_between_lessons(False, now=1000.0 + 2000)  # once per idle spell
+    server.tidy_up_after_run(now=5000.0)  # the next lesson loads them again ...
+    assert server.release_if_between_lessons(False, now=5000.0 + 600)  # ... and lets them go again
+    assert lessons == [True, True]
+
+
+def test_nothing_is_released_while_a_tensorflow_worker_runs(fresh_collector, lessons):
+    """A run that trains or waits keeps its worker: its page needs the dataset when it ends, though
+    only the live panel's fragments (which are no script runs) have run since."""
+    server.tidy_up_after_run(now=1000.0)
+    assert not server.release_if_between_lessons(True, now=1000.0 + 3600)
+    assert lessons == []
+
+
+def test_a_tab_left_open_on_the_dataset_page_does_not_keep_the_dataset_in_memory(monkeypatch):
+    """The shared copy goes when the server lets it go: neither the grid's fragment nor its class
+    filter (whose format function the session keeps) holds the images; the next rerun loads it anew."""
+    at = open_app_page("app_pages/dataset.py")
+    at.selectbox(key="dataset_page_class").set_value(3).run()
+    shared = weakref.ref(load_shared_dataset("mnist"))
+    monkeypatch.setattr(server, "_released_after", float("-inf"))
+    assert server.release_if_between_lessons(False, now=time.monotonic() + server.idle_from_env())
+    gc.collect()
+    assert shared() is None
+    at.run()  # the learner comes back to the open tab
+    assert not at.exception
+    assert any("are 3, yet no two look alike" in box.value for box in at.info)
