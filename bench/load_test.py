@@ -794,7 +794,7 @@ QUICK_MODEL = re.compile(
 )  # the quick model's label on Predictions
 QUICK_TRAINED = "Trained."  # the start of Predictions' sentence once a quick run has ended with a model
 # A quick run's progress bar: the epoch it trains, or the epochs it measures its test accuracy after.
-EPOCH_SHOWN = re.compile(r"Epoch (\d+) of \d+|Measuring test accuracy after (\d+) epochs")
+EPOCH_SHOWN = re.compile(r"Epoch (\d+) of \d+|Measuring test accuracy after (\d+) epochs?")
 
 
 @dataclass
