@@ -26,9 +26,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from . import run_storage
+from . import dataset_files, run_storage
 from .datasets import Dataset
 from .models import ModelConfig
 from .protocol import DataRef, ModelRef
@@ -149,27 +147,24 @@ class Workers:
     # ----- what the worker reads --------------------------------------------------------------
 
     def data_ref(self, data: Dataset) -> DataRef:
-        """Where the worker reads ``data``: exactly these images, written here once as a ``.npz``
-        named by a hash of the arrays (hashed once per dataset this process holds)."""
+        """Where the worker reads ``data``: its own file when it is kept on disk, else exactly these
+        images written here once as a ``.npz`` named by a hash of the arrays (hashed once per
+        dataset this process holds)."""
+        if data.file:
+            return DataRef(data.name, data.source, data.file)
         with self._lock:
             known = self._datasets.get(data)
         if known is not None:
             return known
-        digest = hashlib.sha256()
-        for array in (data.x_train, data.y_train, data.x_test, data.y_test):
-            digest.update(repr(array.shape).encode())
-            digest.update(np.ascontiguousarray(array))  # hashed in place: no copy of 50 MB of images
-        path = self.scratch / "data" / f"{digest.hexdigest()}.npz"
-        if not path.exists():
-            partial = path.with_name(f"{path.stem}.part.npz")
-            np.savez(
-                partial, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test
-            )
-            partial.replace(path)
-        ref = DataRef(data.name, data.source, str(path))
+        ref = DataRef(data.name, data.source, str(dataset_files.write_once(data, self.scratch / "data")))
         with self._lock:
             self._datasets[data] = ref
         return ref
+
+    def keep_on_disk(self, data: Dataset) -> Dataset:
+        """``data`` with its training images read from the file a worker trains from, not held in
+        this process's memory (:func:`cnn_core.dataset_files.kept_on_disk`)."""
+        return dataset_files.kept_on_disk(data, self.scratch / "data")
 
     def model_file(self, content: bytes, digest: str | None = None) -> ModelRef:
         """An uploaded ``.keras`` file written here once (named by ``digest``, its sha1, which the

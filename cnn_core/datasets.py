@@ -1,8 +1,7 @@
 """Load MNIST and Fashion-MNIST, and turn them into what a network eats.
 
-Images are held as ``uint8`` arrays of shape (N, 28, 28), exactly as
-``keras.datasets.*.load_data()`` returns them; scaling to [0, 1] float32 happens in
-:func:`preprocess` or inside the ``tf.data`` pipeline, never in a cached copy.
+Images are held as ``uint8`` arrays of shape (N, 28, 28), exactly as ``keras.datasets.*.load_data()``
+returns them; scaled to [0, 1] float32 in :func:`preprocess` or ``tf.data``, never in a cached copy.
 
 Sources, tried in this order by ``source="auto"``:
 
@@ -10,9 +9,8 @@ Sources, tried in this order by ``source="auto"``:
 2. the bundled sample in ``cnn_core/sample_data`` (offline, and in tests);
 
 and, when asked for by passing a path or the file's bytes, a user's ``.npz`` in the Keras layout.
-Nothing here imports TensorFlow: the Keras download is read from Keras's cache with numpy, and
-filling that cache (``keras.datasets``) and the ``tf.data`` pipeline are the worker's
-(:mod:`cnn_core.worker.data`).
+Nothing here imports TensorFlow: the Keras download is read from Keras's cache with numpy; filling
+that cache (``keras.datasets``) and the ``tf.data`` pipeline are the worker's (:mod:`cnn_core.worker.data`).
 """
 
 from __future__ import annotations
@@ -79,8 +77,9 @@ class Dataset:
     """Train and test images with their labels, and where they came from.
 
     ``x_*`` are uint8 arrays of shape (N, 28, 28) with 0 = background; ``y_*`` are uint8 (N,)
-    labels in 0-9. ``source`` is ``"keras"``, ``"bundled"`` or ``"file"``; ``note`` says why
-    the loader fell back to the bundled sample, or is empty.
+    labels in 0-9. ``source`` is ``"keras"``, ``"bundled"`` or ``"file"``; ``note`` says why the
+    loader fell back to the bundled sample; ``file``, an ``.npz`` of these arrays that ``x_train``
+    is mapped from (:mod:`cnn_core.dataset_files`); each may be empty.
     """
 
     name: str
@@ -91,6 +90,7 @@ class Dataset:
     class_names: tuple[str, ...]
     source: str
     note: str = ""
+    file: str = ""
 
     @property
     def title(self) -> str:

@@ -34,6 +34,7 @@ MAX_SHARED_UPLOAD_BYTES = 192 * 2**20
 class _Entry:
     arrays: tuple[weakref.ref, ...]  # x_train, y_train, x_test, y_test
     nbytes: int
+    file: str  # the Dataset's file: where its training images are read from, or ""
 
     def alive(self) -> tuple[np.ndarray, ...] | None:
         arrays = tuple(ref() for ref in self.arrays)
@@ -43,8 +44,10 @@ class _Entry:
 class UploadCache:
     """Uploaded ``.npz`` files, parsed once per distinct content and shared while in use.
 
-    ``load`` is :func:`datasets.load_dataset` (a test may count or replace it). Thread-safe:
-    every Streamlit session calls :meth:`get` from its own script thread.
+    ``load`` is :func:`datasets.load_dataset` (a test may count or replace it); ``keep`` turns
+    each parsed dataset into the one sessions share (the server's keeps its training images on
+    disk: :meth:`cnn_core.client.Workers.keep_on_disk`). Thread-safe: every Streamlit session
+    calls :meth:`get` from its own script thread.
     """
 
     def __init__(
@@ -52,10 +55,11 @@ class UploadCache:
         max_uploads: int = MAX_SHARED_UPLOADS,
         max_bytes: int = MAX_SHARED_UPLOAD_BYTES,
         load: Callable[[str, bytes], datasets.Dataset] = datasets.load_dataset,
+        keep: Callable[[datasets.Dataset], datasets.Dataset] = lambda dataset: dataset,
     ) -> None:
         self.max_uploads = max_uploads
         self.max_bytes = max_bytes
-        self._load = load
+        self._load, self._keep = load, keep
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()  # also makes parses one at a time: bounded transient memory
         self.parses = 0  # files parsed so far (each distinct upload once while it is alive)
@@ -74,7 +78,8 @@ class UploadCache:
             arrays = entry.alive() if entry is not None else None
             if arrays is None:
                 return self._parse(key, data, name)
-        return datasets.Dataset(name, *arrays, class_names=datasets.CLASS_NAMES[name], source="file")
+        names = datasets.CLASS_NAMES[name]
+        return datasets.Dataset(name, *arrays, class_names=names, source="file", file=entry.file)
 
     def held(self) -> tuple[int, int]:
         """(uploads alive, their bytes): what the sessions hold through this cache now."""
@@ -93,10 +98,12 @@ class UploadCache:
                 f"uploads), and this file needs {needed / 2**20:,.0f} MiB. Use the built-in dataset for "
                 f"now, or try again when others have gone back to it."
             )
-        dataset = self._load(name, data)
+        dataset = self._keep(self._load(name, data))
         self.parses += 1
         arrays = (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test)
-        self._entries[key] = _Entry(tuple(weakref.ref(a) for a in arrays), sum(a.nbytes for a in arrays))
+        self._entries[key] = _Entry(
+            tuple(weakref.ref(a) for a in arrays), sum(a.nbytes for a in arrays), dataset.file
+        )
         return dataset
 
     def _forget_released(self) -> None:

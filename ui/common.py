@@ -1,7 +1,8 @@
 """What every page shares: the session keys the pages meet at, the datasets and figures held
 once per process, and the device.
 
-Datasets are held once per process as uint8 (``st.cache_resource``) and let go between lessons
+Datasets are held once per process as uint8 (``st.cache_resource``), their training images read
+from disk as pages need them (:mod:`cnn_core.dataset_files`), and let go between lessons
 (:func:`ui.server.release_between_lessons`); pages scale at the point of use. TensorFlow is the
 worker's (:mod:`ui.worker`): nothing here imports it.
 """
@@ -41,18 +42,20 @@ class TrainedModel:
 
 @st.cache_resource(show_spinner="Loading the dataset (the first time can take a few seconds)…")
 def load_shared_dataset(name: str, source: str = "auto") -> datasets.Dataset:
-    """One copy per process of a built-in dataset; its uint8 arrays are shared by all sessions.
-    A Keras download not yet on this machine is fetched by the worker (Keras's own download)."""
-    return datasets.load_dataset(name, source, download=worker.download)
+    """One copy per process of a built-in dataset; its uint8 arrays are shared by all sessions,
+    its training images read from the file the worker trains from. A Keras download not yet on
+    this machine is fetched by the worker (Keras's own download)."""
+    return worker.workers().keep_on_disk(datasets.load_dataset(name, source, download=worker.download))
 
 
-release_between_lessons(load_shared_dataset.clear)  # ~55 MB for Fashion-MNIST, back between lessons
+release_between_lessons(load_shared_dataset.clear)  # test images in memory, a map of the training ones
 
 
 @st.cache_resource
 def shared_uploads() -> UploadCache:
-    """The process-wide cache of uploaded datasets (weak references, keyed by content)."""
-    return UploadCache()
+    """The process-wide cache of uploaded datasets (weak references, keyed by content), each
+    with its training images on disk as the built-in ones."""
+    return UploadCache(keep=worker.workers().keep_on_disk)
 
 
 def read_upload(data: bytes, name: str) -> datasets.Dataset:

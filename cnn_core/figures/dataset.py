@@ -17,11 +17,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ..dataset_files import image_blocks
 from ..datasets import NUM_CLASSES
 from . import palette
 
 GRID_SIDE = 6  # the tutorial plots a 6×6 grid of random training images
-CHUNK = 1024  # images per chunk when counting pixels (bounds the int64 temporary to ~6 MB)
 
 
 def grid_indices(labels: np.ndarray, seed: int, label: int | None = None) -> np.ndarray:
@@ -134,12 +134,19 @@ def class_count_chart(table: pd.DataFrame) -> alt.Chart:
 
 def class_means(images: np.ndarray, labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
     """The mean image of each class: float32 (num_classes, H, W) in 0-255; NaN where a class
-    has no image. Accumulated class by class, so memory stays at one class's uint8 copy."""
-    out = np.full((num_classes, *images.shape[1:]), np.nan, dtype=np.float32)
-    for c in range(num_classes):
-        members = images[labels == c]
-        if len(members):
-            out[c] = members.mean(axis=0, dtype=np.float64)
+    has no image. Summed a block of images at a time (:func:`image_blocks`), so memory stays at
+    one block's copy, and images mapped from disk stay there."""
+    sums = np.zeros((num_classes, *images.shape[1:]), dtype=np.float64)
+    counts = np.zeros(num_classes, dtype=np.int64)
+    for start, block in image_blocks(images):
+        block_labels = labels[start : start + len(block)]
+        for c in np.unique(block_labels):
+            members = block[block_labels == c]
+            sums[c] += members.sum(axis=0, dtype=np.float64)
+            counts[c] += len(members)
+    out = np.full(sums.shape, np.nan, dtype=np.float32)
+    seen = counts > 0
+    out[seen] = sums[seen] / counts[seen, None, None]
     return out
 
 
@@ -172,11 +179,12 @@ def mean_image_figure(means: np.ndarray, class_names: tuple[str, ...]) -> Figure
 def pixel_counts(images: np.ndarray) -> np.ndarray:
     """How many pixels take each grey level: int64 (256,), index = value 0-255.
 
-    Counted chunk by chunk so that a 60,000-image split never needs a 376 MB int64 copy.
+    Counted a block at a time (:func:`image_blocks`), so that a 60,000-image split never needs a
+    376 MB int64 copy, and images mapped from disk stay there.
     """
     counts = np.zeros(256, dtype=np.int64)
-    for start in range(0, len(images), CHUNK):
-        counts += np.bincount(images[start : start + CHUNK].ravel(), minlength=256)
+    for _, block in image_blocks(images):
+        counts += np.bincount(block.ravel(), minlength=256)
     return counts
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cnn_core import datasets
+from cnn_core import dataset_files, datasets
 from cnn_core.figures import dataset as dataset_figures
 
 FASHION = datasets.CLASS_NAMES["fashion_mnist"]
@@ -90,6 +90,13 @@ class TestMeanImages:
         for c in range(10):
             assert np.allclose(means[c], x[y == c].astype(np.float64).mean(axis=0), atol=1e-3)
 
+    def test_are_the_same_summed_block_by_block(self, monkeypatch):
+        x, y = synthetic(60)
+        monkeypatch.setattr(dataset_files, "SCAN_ROWS", 7)  # several blocks and a partial last one
+        means = dataset_figures.class_means(x, y)
+        for c in range(10):
+            assert np.allclose(means[c], x[y == c].astype(np.float64).mean(axis=0), atol=1e-3)
+
     def test_a_class_without_images_is_marked_not_invented(self):
         x, y = synthetic(20)
         y[:] = 1
@@ -105,9 +112,9 @@ class TestMeanImages:
 
 
 class TestPixelHistogram:
-    def test_counts_every_pixel_across_chunks(self, monkeypatch):
+    def test_counts_every_pixel_across_blocks(self, monkeypatch):
         x, _ = synthetic(25)
-        monkeypatch.setattr(dataset_figures, "CHUNK", 7)  # several chunks and a partial last one
+        monkeypatch.setattr(dataset_files, "SCAN_ROWS", 7)  # several blocks and a partial last one
         counts = dataset_figures.pixel_counts(x)
         assert np.array_equal(counts, np.bincount(x.ravel(), minlength=256))
 
