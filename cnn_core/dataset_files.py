@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import KEYS, Dataset
+from .datasets import CLASS_NAMES, KEYS, Dataset
 
 SCAN_ROWS = 1024  # images per block when a page scans a whole split (~0.8 MB of uint8)
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's local header: signature, name and extra lengths
@@ -77,21 +77,31 @@ def mapped_member(path: Path, key: str) -> np.ndarray:
     return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order=order).view(np.ndarray)
 
 
+def read_kept(name: str, path: str, source: str) -> Dataset:
+    """The dataset :func:`write_once` wrote at ``path``, as dataset ``name`` from ``source``, its
+    training images mapped from the file: how a worker reads what the server sends, so that the
+    only copy it holds of them is the one TensorFlow makes (the server checked the arrays)."""
+    with np.load(path) as npz:
+        y_train, x_test, y_test = (npz[key] for key in ("y_train", "x_test", "y_test"))
+    x_train = mapped_member(Path(path), "x_train")
+    return Dataset(name, x_train, y_train, x_test, y_test, CLASS_NAMES[name], source, file=str(path))
+
+
 def image_blocks(images: np.ndarray, rows: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """``(start, images[start:start + rows])`` for each block of a whole split (``rows``: default
     ``SCAN_ROWS``). Images mapped from a file have their pages let go after each block, so a
     scan leaves them on disk."""
     rows = rows or SCAN_ROWS
-    mapping = _mapping(images)
     for start in range(0, len(images), rows):
         yield start, images[start : start + rows]
-        if mapping is not None:
-            mapping.madvise(mmap.MADV_DONTNEED)  # clean file pages: read again from the cache if needed
+        release_pages(images)
 
 
-def _mapping(array: np.ndarray) -> mmap.mmap | None:
-    """The memory map ``array`` reads from, or None (in memory, or no madvise on this system)."""
+def release_pages(array: np.ndarray) -> None:
+    """Let go of the resident pages of an array mapped from a file (clean pages: read again from
+    the system's file cache when touched); nothing for an array in memory, or without madvise."""
     base = array
     while base is not None and not isinstance(base, mmap.mmap):
         base = getattr(base, "base", None)
-    return base if base is not None and hasattr(mmap, "MADV_DONTNEED") else None
+    if base is not None and hasattr(mmap, "MADV_DONTNEED"):
+        base.madvise(mmap.MADV_DONTNEED)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dataset_files import release_pages
 from ..datasets import Dataset
 from ..training_config import TrainingConfig
 
@@ -101,6 +102,7 @@ def shared_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[Any, Any]:
             if x is not None and y is not None:
                 return x, y
         x, y = tf.constant(images), tf.constant(labels)
+        release_pages(images)  # images mapped from the server's file: TensorFlow's copy is the one held
         _tensors[(id(images), id(labels))] = (
             weakref.ref(images),
             weakref.ref(labels),

@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import datasets, evaluation, run_storage
+from .. import dataset_files, datasets, evaluation, run_storage
 from ..protocol import FINAL, REPLY, SNAPSHOT, DataRef, ModelRef, TrainRequest
 from . import inference, insight
 from .accelerators import detect_accelerator
@@ -192,9 +192,8 @@ class Worker:
 
     def dataset(self, ref: DataRef) -> datasets.Dataset:
         """A training set, read once while it is among the last few used."""
-        if ref not in self._datasets:
-            data = datasets.load_dataset(ref.name, ref.path)
-            self._datasets[ref] = replace(data, source=ref.source)  # where the server's copy came from
+        if ref not in self._datasets:  # its training images mapped from the file, not read into memory
+            self._datasets[ref] = dataset_files.read_kept(ref.name, ref.path, ref.source)
             while len(self._datasets) > KEEP_DATASETS:
                 self._datasets.popitem(last=False)
         self._datasets.move_to_end(ref)

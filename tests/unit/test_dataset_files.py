@@ -56,6 +56,15 @@ class TestKeptOnDisk:
         assert dataset_files.kept_on_disk(again, tmp_path) is again  # already on disk
         assert dataset_files.kept_on_disk(synthetic(300, seed=1), tmp_path).file != first.file
 
+    def test_a_worker_reads_the_file_back_with_the_training_images_mapped(self, tmp_path):
+        data = synthetic(300)
+        path = dataset_files.write_once(data, tmp_path)
+        read = dataset_files.read_kept("mnist", str(path), "file")  # a relabelled upload
+        for key in datasets.KEYS:
+            assert np.array_equal(getattr(read, key), getattr(data, key))
+        assert not read.x_train.flags.owndata and read.file == str(path)
+        assert (read.name, read.source, read.class_names) == ("mnist", "file", datasets.CLASS_NAMES["mnist"])
+
     def test_a_compressed_file_is_refused_in_words(self, tmp_path):
         path = tmp_path / "compressed.npz"
         np.savez_compressed(path, x_train=np.zeros((3, 28, 28), np.uint8))
