@@ -3,12 +3,9 @@
 Images are held as ``uint8`` arrays of shape (N, 28, 28), exactly as ``keras.datasets.*.load_data()``
 returns them; scaled to [0, 1] float32 in :func:`preprocess` or ``tf.data``, never in a cached copy.
 
-Sources, tried in this order by ``source="auto"``:
-
-1. the Keras download (the real 60,000 / 10,000 split, cached by Keras after the first time);
-2. the bundled sample in ``cnn_core/sample_data`` (offline, and in tests);
-
-and, when asked for by passing a path or the file's bytes, a user's ``.npz`` in the Keras layout.
+Sources: ``source="auto"`` tries the Keras download (the real 60,000 / 10,000 split, cached by Keras
+after the first time), then the bundled sample in ``cnn_core/sample_data`` (offline, and in tests);
+a path or a file's bytes gives a user's ``.npz`` in the Keras layout.
 Nothing here imports TensorFlow: the Keras download is read from Keras's cache with numpy; filling
 that cache (``keras.datasets``) and the ``tf.data`` pipeline are the worker's (:mod:`cnn_core.worker.data`).
 """
@@ -141,12 +138,9 @@ def load_dataset(name: str, source: str | NpzSource = "auto", download: Download
 
 
 def keras_unavailable_reason(name: str) -> str | None:
-    """Why the Keras download cannot be used right now, or None when it can.
-
-    Decided within about ``PROBE_SECONDS``: a cached download always works; otherwise one TCP
-    connection to the download host is tried in a daemon thread, so a firewall that drops packets
-    cannot make the app hang.
-    """
+    """Why the Keras download cannot be used now, or None: a cached download always works; else one
+    TCP connection to its host is tried in a daemon thread for about ``PROBE_SECONDS``, so a
+    firewall that drops packets cannot make the app hang."""
     if keras_cached(name):
         return None
     if os.environ.get(OFFLINE_ENV, "") not in ("", "0"):
@@ -202,11 +196,17 @@ def keras_arrays(name: str, download: Downloader | None = None) -> tuple[np.ndar
         with np.load(path, allow_pickle=False) as files:
             arrays = {key: files[key] for key in KEYS}
     else:
-        arrays = {}
-        for key, (file, header) in FASHION_FILES.items():
-            data = np.frombuffer(gzip.decompress((path / file).read_bytes()), np.uint8, offset=header)
-            arrays[key] = data.reshape(-1, IMAGE_SIZE, IMAGE_SIZE) if key.startswith("x") else data
+        arrays = {key: idx_array(path / file, header) for key, (file, header) in FASHION_FILES.items()}
     return validate_arrays(arrays)
+
+
+def idx_array(path: Path, header: int) -> np.ndarray:
+    """A gzipped IDX file as uint8 of its shape, unpacked straight into the array (no bytes copy)."""
+    with gzip.open(path, "rb") as f:
+        out = np.empty(struct.unpack(f">{header // 4 - 1}I", f.read(header)[4:]), np.uint8)
+        if f.readinto(memoryview(out).cast("B")) != out.size:
+            raise ValueError(f"{path.name} ends before its {out.size:,} bytes: download it again.")
+    return out
 
 
 def _bundled(name: str, note: str = "") -> Dataset:

@@ -1,6 +1,7 @@
 """Loading data: the bundled sample offline, the Keras download when it can be had, a user's .npz."""
 
 import io
+import struct
 import time
 import tracemalloc
 import zipfile
@@ -18,6 +19,12 @@ def npz_bytes(**arrays) -> bytes:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return buf.getvalue()
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """``array`` as an IDX file, the format of Fashion-MNIST's download: a magic number (uint8
+    data, its number of dimensions), each dimension as a big-endian uint32, then the bytes."""
+    return struct.pack(f">I{array.ndim}I", 0x0800 + array.ndim, *array.shape) + array.tobytes()
 
 
 def good_arrays(n_train=20, n_test=10):
@@ -87,6 +94,17 @@ class TestAutomaticSource:
         data = load_dataset("mnist")
         assert data.source == "bundled" and "URL fetch failure" in data.note
 
+    def test_a_fashion_mnist_file_cut_short_is_refused_in_words(self, tmp_path):
+        import gzip
+
+        images = good_arrays()["x_train"]
+        path = tmp_path / "train-images-idx3-ubyte.gz"
+        path.write_bytes(gzip.compress(idx_bytes(images)[:-100]))
+        with pytest.raises(ValueError, match="ends before its .* bytes: download it again"):
+            datasets.idx_array(path, 16)
+        path.write_bytes(gzip.compress(idx_bytes(images)))
+        assert np.array_equal(datasets.idx_array(path, 16), images)
+
     def test_the_keras_download_is_read_from_keras_cache_without_tensorflow(self, monkeypatch, tmp_path):
         """The server reads what keras.datasets downloaded; only an empty cache calls for the
         download (the worker's, which has Keras)."""
@@ -103,8 +121,8 @@ class TestAutomaticSource:
                 return
             folder = datasets.keras_cache_path(name)
             folder.mkdir(parents=True)
-            for key, (file, header) in datasets.FASHION_FILES.items():
-                (folder / file).write_bytes(gzip.compress(b"\0" * header + arrays[key].tobytes()))
+            for key, (file, _) in datasets.FASHION_FILES.items():
+                (folder / file).write_bytes(gzip.compress(idx_bytes(arrays[key])))
 
         (tmp_path / "datasets").mkdir()
         for name in ("mnist", "fashion_mnist"):
