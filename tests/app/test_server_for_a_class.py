@@ -9,18 +9,16 @@ garbage at most every few seconds instead.
 from __future__ import annotations
 
 import gc
+import subprocess
 import sys
 import threading
-import time
 import tomllib
-import weakref
 from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import open_app_page
+from tests.app.conftest import ROOT
 from ui import server
-from ui.common import load_shared_dataset
 
 CONFIG = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
 
@@ -109,16 +107,29 @@ def test_nothing_is_released_while_a_tensorflow_worker_runs(fresh_collector, les
     assert lessons == []
 
 
-def test_a_tab_left_open_on_the_dataset_page_does_not_keep_the_dataset_in_memory(monkeypatch):
+LEFT_OPEN_TAB = """
+import gc, time, weakref
+from tests.app.conftest import open_app_page
+from ui import server
+from ui.common import load_shared_dataset
+at = open_app_page("app_pages/dataset.py")
+at.selectbox(key="dataset_page_class").set_value(3).run()
+shared = weakref.ref(load_shared_dataset("mnist"))
+assert server.release_if_between_lessons(False, now=time.monotonic() + server.idle_from_env())
+gc.collect()
+print("let go:", shared() is None)
+at.run()  # the learner comes back to the open tab
+assert not at.exception, at.exception
+assert any("are 3, yet no two look alike" in box.value for box in at.info)
+print("page back:", True)
+"""
+
+
+def test_a_tab_left_open_on_the_dataset_page_does_not_keep_the_dataset_in_memory():
     """The shared copy goes when the server lets it go: neither the grid's fragment nor its class
-    filter (whose format function the session keeps) holds the images; the next rerun loads it anew."""
-    at = open_app_page("app_pages/dataset.py")
-    at.selectbox(key="dataset_page_class").set_value(3).run()
-    shared = weakref.ref(load_shared_dataset("mnist"))
-    monkeypatch.setattr(server, "_released_after", float("-inf"))
-    assert server.release_if_between_lessons(False, now=time.monotonic() + server.idle_from_env())
-    gc.collect()
-    assert shared() is None
-    at.run()  # the learner comes back to the open tab
-    assert not at.exception
-    assert any("are 3, yet no two look alike" in box.value for box in at.info)
+    filter (whose format function the session keeps) holds the images; the next rerun loads it
+    anew. In a process of its own: other tests' sessions would hold the shared copy too."""
+    out = subprocess.run(
+        [sys.executable, "-c", LEFT_OPEN_TAB], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert out.stdout.splitlines()[-2:] == ["let go: True", "page back: True"], out.stderr[-2000:]
