@@ -22,7 +22,6 @@ import shutil
 import tempfile
 import threading
 import time
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +63,6 @@ class Workers:
         for folder in ("data", "models", "uploads", "sockets"):
             (self.scratch / folder).mkdir(parents=True, exist_ok=True)
         self._workers: list[WorkerProcess] = []
-        self._datasets: weakref.WeakKeyDictionary[Dataset, DataRef] = weakref.WeakKeyDictionary()
         self._lock = threading.RLock()  # the list of workers: held for moments only
         self._start_lock = threading.Lock()  # one start at a time; others needing one wait for it
         self._starting = 0
@@ -147,19 +145,11 @@ class Workers:
     # ----- what the worker reads --------------------------------------------------------------
 
     def data_ref(self, data: Dataset) -> DataRef:
-        """Where the worker reads ``data``: its own file when it is kept on disk, else exactly these
-        images written here once as a ``.npz`` named by a hash of the arrays (hashed once per
-        dataset this process holds)."""
-        if data.file:
-            return DataRef(data.name, data.source, data.file)
-        with self._lock:
-            known = self._datasets.get(data)
-        if known is not None:
-            return known
-        ref = DataRef(data.name, data.source, str(dataset_files.write_once(data, self.scratch / "data")))
-        with self._lock:
-            self._datasets[data] = ref
-        return ref
+        """Where the worker reads ``data``: its file when it is kept on disk (every dataset the
+        pages hold), else exactly these images written here once as a ``.npz`` named by a hash
+        of the arrays."""
+        path = data.file or str(dataset_files.write_once(data, self.scratch / "data"))
+        return DataRef(data.name, data.source, path)
 
     def keep_on_disk(self, data: Dataset) -> Dataset:
         """``data`` with its training images read from the file a worker trains from, not held in
