@@ -35,13 +35,19 @@ def explorer_page(browser, app_url):
     page = context.new_page()
     page.set_default_timeout(120_000)
     open_page(page, app_url, "pooling")
-    page.locator('section.explorer[data-explorer="pooling"]').wait_for()
+    wait_for_controls(page, "pooling")
     pool = controls(page)
     open_page(page, app_url, "convolution")
-    page.locator('section.explorer[data-explorer="transposed"]').wait_for()
+    wait_for_controls(page, "convolution", "transposed")  # two components: either may draw first
     page.bounds = {**pool, **controls(page)}  # type: ignore[attr-defined]
     yield page
     context.close()
+
+
+def wait_for_controls(page, *explorers: str) -> None:
+    """Wait until each of ``explorers`` has drawn its controls."""
+    for name in explorers:
+        page.locator(f'section.explorer[data-explorer="{name}"] [data-name]').first.wait_for()
 
 
 def controls(page) -> dict:
